@@ -1,0 +1,77 @@
+//! The error type of every public slim function.
+
+use tch::TchError;
+
+/// Everything that can go wrong in slim, each naming the scope, variable or file involved.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An argument, or the shape or kind of an input, is not what the named scope expects.
+    #[error("{scope}: {message}")]
+    InvalidArgument {
+        /// The scope (or function) that rejected the argument.
+        scope: String,
+        /// What was expected and what was given.
+        message: String,
+    },
+    /// A variable with this name already exists and the scope does not reuse variables.
+    #[error(
+        "variable {name} already exists; enter its scope with reuse to share it (slim never renames a duplicate)"
+    )]
+    DuplicateVariable {
+        /// The full name of the variable.
+        name: String,
+    },
+    /// The scope reuses variables, but this one was never created.
+    #[error("variable {name} does not exist, so it cannot be reused; create it first or turn reuse off")]
+    MissingVariable {
+        /// The full name of the variable.
+        name: String,
+    },
+    /// A reused variable was asked for with a different shape than it was created with.
+    #[error(
+        "variable {name} was created with shape {existing:?} but is now asked for with shape {requested:?}; \
+         the input to its layer changed shape between calls"
+    )]
+    ShapeMismatch {
+        /// The full name of the variable.
+        name: String,
+        /// The shape it was created with.
+        existing: Vec<i64>,
+        /// The shape requested now.
+        requested: Vec<i64>,
+    },
+    /// A name or pattern does not match what was looked up.
+    #[error("{0}")]
+    NotFound(String),
+    /// libtorch rejected an operation; `context` says which scope ran it.
+    #[error("{context}: {source}")]
+    Torch {
+        /// The scope or function that called libtorch.
+        context: String,
+        /// libtorch's own error.
+        #[source]
+        source: TchError,
+    },
+}
+
+/// The result type of every public slim function.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// An [`Error::InvalidArgument`] for `scope`.
+    pub fn invalid(scope: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidArgument { scope: scope.into(), message: message.into() }
+    }
+}
+
+/// Attaches the calling scope to libtorch errors.
+pub trait TorchContext<T> {
+    /// Wraps a libtorch error with the scope or function that caused it.
+    fn context(self, context: &str) -> Result<T>;
+}
+
+impl<T> TorchContext<T> for std::result::Result<T, TchError> {
+    fn context(self, context: &str) -> Result<T> {
+        self.map_err(|source| Error::Torch { context: context.to_string(), source })
+    }
+}

@@ -1,0 +1,99 @@
+//! Activation functions a layer applies last (`activation_fn`).
+
+use std::fmt;
+use std::sync::Arc;
+
+use tch::Tensor;
+
+/// A user-supplied activation.
+pub type CustomActivation = Arc<dyn Fn(&Tensor) -> Tensor + Send + Sync>;
+
+/// An activation function. Layers take `Option<Activation>`: `None` means linear (TF's `activation_fn=None`).
+#[derive(Clone)]
+pub enum Activation {
+    /// `max(x, 0)`.
+    Relu,
+    /// `min(max(x, 0), 6)`.
+    Relu6,
+    /// Exponential linear unit.
+    Elu,
+    /// Logistic sigmoid.
+    Sigmoid,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// `log(1 + exp(x))`.
+    Softplus,
+    /// A named user function.
+    Custom(&'static str, CustomActivation),
+}
+
+impl fmt::Debug for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Activation {
+    /// A named user-defined activation.
+    pub fn custom(name: &'static str, f: impl Fn(&Tensor) -> Tensor + Send + Sync + 'static) -> Self {
+        Activation::Custom(name, Arc::new(f))
+    }
+
+    /// The function's name, as TF names the op (`Relu`, `Elu`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Activation::Relu => "Relu",
+            Activation::Relu6 => "Relu6",
+            Activation::Elu => "Elu",
+            Activation::Sigmoid => "Sigmoid",
+            Activation::Tanh => "Tanh",
+            Activation::Softplus => "Softplus",
+            Activation::Custom(name, _) => name,
+        }
+    }
+
+    /// Applies the function.
+    pub fn apply(&self, x: &Tensor) -> Tensor {
+        match self {
+            Activation::Relu => x.relu(),
+            Activation::Relu6 => x.clamp(0.0, 6.0),
+            Activation::Elu => x.elu(),
+            Activation::Sigmoid => x.sigmoid(),
+            Activation::Tanh => x.tanh(),
+            Activation::Softplus => x.softplus(),
+            Activation::Custom(_, f) => f(x),
+        }
+    }
+}
+
+/// `Activation::Relu`, under TF-Slim's name.
+pub fn relu() -> Activation {
+    Activation::Relu
+}
+
+/// `Activation::Relu6`.
+pub fn relu6() -> Activation {
+    Activation::Relu6
+}
+
+/// `Activation::Elu`.
+pub fn elu() -> Activation {
+    Activation::Elu
+}
+
+/// `Activation::Sigmoid`.
+pub fn sigmoid() -> Activation {
+    Activation::Sigmoid
+}
+
+/// `Activation::Tanh`.
+pub fn tanh() -> Activation {
+    Activation::Tanh
+}
+
+pub(crate) fn apply_activation(activation: &Option<Activation>, x: Tensor) -> Tensor {
+    match activation {
+        Some(f) => f.apply(&x),
+        None => x,
+    }
+}

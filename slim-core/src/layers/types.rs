@@ -1,0 +1,156 @@
+//! Argument types shared by the layers: spatial pairs, TF padding, data formats.
+
+use std::str::FromStr;
+
+use crate::{Error, Result};
+
+/// A (height, width) pair: kernel sizes, strides, dilation rates. Built from an int or a two-element array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pair(pub i64, pub i64);
+
+impl Pair {
+    /// Both elements equal to `n`.
+    pub fn square(n: i64) -> Pair {
+        Pair(n, n)
+    }
+
+    /// As an array `[h, w]`.
+    pub fn to_array(self) -> [i64; 2] {
+        [self.0, self.1]
+    }
+
+    pub(crate) fn check_positive(self, scope: &str, what: &str) -> Result<()> {
+        if self.0 < 1 || self.1 < 1 {
+            return Err(Error::invalid(scope, format!("{what} must be positive, got [{}, {}]", self.0, self.1)));
+        }
+        Ok(())
+    }
+}
+
+impl From<i64> for Pair {
+    fn from(n: i64) -> Self {
+        Pair::square(n)
+    }
+}
+
+impl From<i32> for Pair {
+    fn from(n: i32) -> Self {
+        Pair::square(i64::from(n))
+    }
+}
+
+impl From<[i64; 2]> for Pair {
+    fn from([h, w]: [i64; 2]) -> Self {
+        Pair(h, w)
+    }
+}
+
+impl From<[i32; 2]> for Pair {
+    fn from([h, w]: [i32; 2]) -> Self {
+        Pair(i64::from(h), i64::from(w))
+    }
+}
+
+impl From<(i64, i64)> for Pair {
+    fn from((h, w): (i64, i64)) -> Self {
+        Pair(h, w)
+    }
+}
+
+/// TF's padding schemes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Padding {
+    /// Output size `ceil(in / stride)`; the padding is split with the extra pixel at the end (TF's rule).
+    Same,
+    /// No padding: output size `ceil((in - effective_kernel + 1) / stride)`.
+    Valid,
+}
+
+impl FromStr for Padding {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "SAME" => Ok(Padding::Same),
+            "VALID" => Ok(Padding::Valid),
+            _ => Err(Error::invalid("padding", format!("must be SAME or VALID, got {s:?}"))),
+        }
+    }
+}
+
+impl Padding {
+    /// The (before, after) padding of one spatial axis of size `input` for kernel `kernel` (already dilated)
+    /// and `stride`.
+    pub fn amounts(self, input: i64, kernel: i64, stride: i64) -> (i64, i64) {
+        match self {
+            Padding::Valid => (0, 0),
+            Padding::Same => {
+                let output = (input + stride - 1) / stride;
+                let total = ((output - 1) * stride + kernel - input).max(0);
+                (total / 2, total - total / 2)
+            }
+        }
+    }
+}
+
+/// The layout of an image batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DataFormat {
+    /// Batch, channels, height, width: slim's logical layout (libtorch's).
+    #[default]
+    Nchw,
+    /// Batch, height, width, channels: TF's default. Inputs are viewed as NCHW (a channels-last view, no copy)
+    /// and outputs are returned as NHWC.
+    Nhwc,
+}
+
+impl FromStr for DataFormat {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "NCHW" => Ok(DataFormat::Nchw),
+            "NHWC" => Ok(DataFormat::Nhwc),
+            _ => Err(Error::invalid("data_format", format!("has to be either NCHW or NHWC, got {s:?}"))),
+        }
+    }
+}
+
+impl DataFormat {
+    /// `x` (rank 4, in this format) viewed as NCHW.
+    pub(crate) fn to_nchw(self, x: &tch::Tensor) -> tch::Tensor {
+        match self {
+            DataFormat::Nchw => x.shallow_clone(),
+            DataFormat::Nhwc => x.permute([0, 3, 1, 2]),
+        }
+    }
+
+    /// `x` (NCHW) viewed in this format.
+    pub(crate) fn from_nchw(self, x: tch::Tensor) -> tch::Tensor {
+        match self {
+            DataFormat::Nchw => x,
+            DataFormat::Nhwc => x.permute([0, 2, 3, 1]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_padding_puts_the_extra_pixel_at_the_end() {
+        assert_eq!(Padding::Same.amounts(4, 3, 1), (1, 1));
+        assert_eq!(Padding::Same.amounts(4, 3, 2), (0, 1));
+        assert_eq!(Padding::Same.amounts(7, 3, 2), (1, 1));
+        assert_eq!(Padding::Same.amounts(5, 1, 2), (0, 0));
+        assert_eq!(Padding::Valid.amounts(4, 3, 2), (0, 0));
+    }
+
+    #[test]
+    fn bad_strings_are_errors() {
+        assert!("CHWN".parse::<DataFormat>().unwrap_err().to_string().contains("NCHW or NHWC"));
+        assert!("FULL".parse::<Padding>().is_err());
+        assert_eq!("same".parse::<Padding>().unwrap(), Padding::Same);
+    }
+}

@@ -1,0 +1,11 @@
+//! slim-core: the runtime of slim — variables and collections, arg scopes, initializers, regularizers and
+//! layers with TF-Slim's names, defaults and numerics, on libtorch through `tch`.
+
+pub mod arg_scope;
+mod error;
+pub mod initializers;
+pub mod mode;
+pub mod regularizers;
+pub mod variables;
+
+pub use error::{Error, Result, TorchContext};

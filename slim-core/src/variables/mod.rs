@@ -1,0 +1,25 @@
+//! Variables and their collections: the store, variable scopes with reuse, creation and lookup.
+
+pub mod collections;
+mod create;
+mod global_step;
+mod query;
+mod scope;
+mod store;
+mod update_ops;
+mod variable;
+
+pub use create::{
+    ModelVariableArgs, VariableArgs, VariableOptions, add_model_variable, global_variable, local_variable,
+    model_variable, variable,
+};
+pub(crate) use create::get_or_create;
+pub use global_step::{create_global_step, get_global_step, get_or_create_global_step};
+pub use query::{
+    get_global_variables, get_local_variables, get_model_variables, get_trainable_variables, get_unique_variable,
+    get_variables, get_variables_by_name, get_variables_by_suffix,
+};
+pub use scope::{Reuse, ScopeGuard, StoreGuard, VariableScope, current_scope_name, current_store, join_name};
+pub use store::VarStore;
+pub use update_ops::UpdateOp;
+pub use variable::Variable;
