@@ -1,1 +1,19 @@
-//! slim
+//! slim: TF-Slim reborn in Rust on libtorch. Define networks compactly without input sizes, with TF-Slim's
+//! names, collections, arg scopes and numerics. This facade re-exports the runtime (`slim-core`) and the
+//! macros (`slim-macros`); most programs only need `use slim::prelude::*;`.
+
+pub use slim_core::{Error, Result, TorchContext, arg_scope, initializers, layers, mode, regularizers, variables};
+pub use tch;
+
+/// Everything a model definition or training script usually needs.
+pub mod prelude {
+    pub use slim_core::arg_scope::{ArgScope, ScopeArgs};
+    pub use slim_core::initializers::*;
+    pub use slim_core::layers::*;
+    pub use slim_core::mode::Mode;
+    pub use slim_core::regularizers::*;
+    pub use slim_core::variables::collections::*;
+    pub use slim_core::variables::*;
+    pub use slim_core::{Error, Result};
+    pub use tch::{Device, Kind, Tensor};
+}

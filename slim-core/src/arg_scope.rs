@@ -136,7 +136,7 @@ impl Drop for ArgScopeGuard {
 macro_rules! scope_args {
     (
         $(#[$args_meta:meta])*
-        pub struct $args:ident => $options:ident for $op:literal $(, call $call:ident)? $fields:tt
+        pub struct $args:ident => $options:ident for $op:literal [$($call:ident)?] $fields:tt
     ) => {
         $crate::arg_scope::scope_args!(@define [$(#[$args_meta])*] $args $options $op $fields);
         $( $crate::arg_scope::scope_args!(@call_setters $call $fields); )?
@@ -211,12 +211,13 @@ macro_rules! scope_args {
 pub(crate) use scope_args;
 
 #[cfg(test)]
+#[allow(dead_code)] // the test ops' resolved options are only partly read
 mod tests {
     use super::*;
 
     scope_args! {
         /// Test op one.
-        pub struct Func1Args => Func1Options for "func1" {
+        pub struct Func1Args => Func1Options for "func1" [] {
             /// a
             a: i64 = 0,
             /// b
@@ -230,7 +231,7 @@ mod tests {
 
     scope_args! {
         /// Test op two.
-        pub struct Func2Args => Func2Options for "func2" {
+        pub struct Func2Args => Func2Options for "func2" [] {
             /// a
             a: i64 = 0,
             /// b

@@ -4,6 +4,7 @@
 pub mod arg_scope;
 mod error;
 pub mod initializers;
+pub mod layers;
 pub mod mode;
 pub mod regularizers;
 pub mod variables;

@@ -7,7 +7,7 @@ use crate::{Error, Result};
 
 /// The layer's open scope: its full name (the alias of its output) and the store it lives in.
 pub(crate) struct LayerScope {
-    pub(crate) guard: ScopeGuard,
+    pub(crate) _guard: ScopeGuard,
     pub(crate) name: String,
     pub(crate) store: VarStore,
 }
@@ -21,7 +21,7 @@ pub(crate) fn open(scope: Option<&str>, default_name: &str, reuse: bool) -> Resu
     }
     let guard = VariableScope::named_or_default(scope, default_name).reuse(reuse).enter()?;
     let name = guard.name();
-    Ok(LayerScope { guard, name, store })
+    Ok(LayerScope { _guard: guard, name, store })
 }
 
 /// Errors unless `x` has one of the `ranks`.

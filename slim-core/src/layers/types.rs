@@ -134,6 +134,48 @@ impl DataFormat {
     }
 }
 
+/// A list of collection names (`variables_collections`, `outputs_collections`). Built from one name, an array
+/// or a vector of names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Collections(pub Vec<String>);
+
+impl Collections {
+    /// The names.
+    pub fn names(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl From<&str> for Collections {
+    fn from(name: &str) -> Self {
+        Collections(vec![name.to_string()])
+    }
+}
+
+impl From<String> for Collections {
+    fn from(name: String) -> Self {
+        Collections(vec![name])
+    }
+}
+
+impl<const N: usize> From<[&str; N]> for Collections {
+    fn from(names: [&str; N]) -> Self {
+        Collections(names.iter().map(|n| n.to_string()).collect())
+    }
+}
+
+impl From<Vec<&str>> for Collections {
+    fn from(names: Vec<&str>) -> Self {
+        Collections(names.into_iter().map(str::to_string).collect())
+    }
+}
+
+impl From<Vec<String>> for Collections {
+    fn from(names: Vec<String>) -> Self {
+        Collections(names)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

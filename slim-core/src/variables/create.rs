@@ -13,7 +13,7 @@ use crate::{Error, Result};
 
 scope_args! {
     /// The arguments of [`variable`] (arg-scopable, as in TF-Slim).
-    pub struct VariableArgs => VariableOptions for "variable" {
+    pub struct VariableArgs => VariableOptions for "variable" [] {
         /// The element kind (default `Float`).
         kind: Kind = Kind::Float,
         /// How the first value is made (default xavier uniform, as TF's `get_variable`).

@@ -1,0 +1,239 @@
+//! `conv2d`: 2-D convolution with TF padding, dilation, optional normalizer and activation.
+
+use tch::Tensor;
+
+use super::activation::Activation;
+use super::layer_scope::{self, check_channels, check_rank};
+use super::normalizer::Normalizer;
+use super::padding::{dilated, pad_for_window};
+use super::params::{ParamSpec, biases, model_param};
+use super::repeat::LayerCall;
+use super::tail::Tail;
+use super::types::{Collections, DataFormat, Padding, Pair};
+use crate::arg_scope::scope_args;
+use crate::error::TorchContext;
+use crate::initializers::{Initializer, xavier_initializer};
+use crate::regularizers::Regularizer;
+use crate::{Error, Result};
+
+scope_args! {
+    /// The arguments of [`conv2d`].
+    pub struct Conv2dArgs => Conv2dOptions for "conv2d" [Conv2dCall] {
+        /// Stride (default 1).
+        stride: Pair = Pair::square(1),
+        /// Padding (default SAME).
+        padding: Padding = Padding::Same,
+        /// Layout of inputs and outputs (default NCHW).
+        data_format: DataFormat = DataFormat::Nchw,
+        /// Dilation rate (default 1); a rate above 1 cannot be combined with a stride above 1.
+        rate: Pair = Pair::square(1),
+        /// Activation (default relu; `None` for linear).
+        activation_fn: Option<Activation> = Some(Activation::Relu),
+        /// Normalizer applied instead of biases (default none).
+        normalizer_fn: Option<Normalizer> = None,
+        /// Weights initializer (default xavier uniform).
+        weights_initializer: Initializer = xavier_initializer(true),
+        /// Weights regularizer (default none).
+        weights_regularizer: Option<Regularizer> = None,
+        /// Biases initializer (default zeros; `None` for no biases).
+        biases_initializer: Option<Initializer> = Some(Initializer::Zeros),
+        /// Biases regularizer (default none).
+        biases_regularizer: Option<Regularizer> = None,
+        /// Extra collections for the variables.
+        variables_collections: Collections = Collections::default(),
+        /// Collections the output is added to, under the layer's scope name.
+        outputs_collections: Collections = Collections::default(),
+        /// Whether the variables are trainable (default true).
+        trainable: bool = true,
+    }
+}
+
+/// A call of [`conv2d`] being configured; finish it with [`Conv2dCall::call`].
+#[derive(Debug)]
+pub struct Conv2dCall {
+    inputs: Tensor,
+    num_outputs: i64,
+    kernel_size: Pair,
+    args: Conv2dArgs,
+    scope: Option<String>,
+    reuse: bool,
+}
+
+/// TF-Slim's `conv2d(inputs, num_outputs, kernel_size, …)`. Weights are `[num_outputs, in_channels, kh, kw]`,
+/// created from the first input in scope `Conv` (made unique) or the given scope.
+pub fn conv2d(inputs: &Tensor, num_outputs: i64, kernel_size: impl Into<Pair>) -> Conv2dCall {
+    Conv2dCall {
+        inputs: inputs.shallow_clone(),
+        num_outputs,
+        kernel_size: kernel_size.into(),
+        args: Conv2dArgs::default(),
+        scope: None,
+        reuse: false,
+    }
+}
+
+impl Conv2dCall {
+    /// The variable scope (default `Conv`, made unique).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Reuse the variables of the (explicitly named) scope.
+    pub fn reuse(mut self, reuse: bool) -> Self {
+        self.reuse = reuse;
+        self
+    }
+
+    /// Replaces all call-site arguments at once.
+    pub fn args(mut self, args: Conv2dArgs) -> Self {
+        self.args = args;
+        self
+    }
+
+    /// Creates (or reuses) the variables and applies the layer; returns the layer, to apply again, and the output.
+    pub fn build(self) -> Result<(Conv2d, Tensor)> {
+        let options = self.args.resolve_in_scope();
+        let scope = layer_scope::open(self.scope.as_deref(), "Conv", self.reuse)?;
+        let name = scope.name.as_str();
+        check_rank(name, "Convolution", &self.inputs, &[4])?;
+        let x = options.data_format.to_nchw(&self.inputs);
+        validate(name, self.num_outputs, self.kernel_size, &options)?;
+        let in_channels = x.size()[1];
+        let Pair(kh, kw) = self.kernel_size;
+        let weights_spec = ParamSpec {
+            initializer: &options.weights_initializer,
+            regularizer: options.weights_regularizer.as_ref(),
+            trainable: options.trainable,
+            collections: &options.variables_collections,
+        };
+        let weights = model_param("weights", &[self.num_outputs, in_channels, kh, kw], &weights_spec, None)?;
+        let biases = match options.normalizer_fn {
+            Some(_) => None,
+            None => biases(
+                self.num_outputs,
+                options.biases_initializer.as_ref(),
+                options.biases_regularizer.as_ref(),
+                options.trainable,
+                &options.variables_collections,
+            )?,
+        };
+        let core = ConvCore {
+            scope: scope.name.clone(),
+            weights,
+            biases,
+            kernel: self.kernel_size,
+            stride: options.stride,
+            rate: options.rate,
+            padding: options.padding,
+        };
+        let y = core.forward(&x)?;
+        let (tail, y) = Tail::build(
+            &scope,
+            options.normalizer_fn.as_ref(),
+            options.activation_fn.clone(),
+            options.outputs_collections.clone(),
+            y,
+        )?;
+        let out = options.data_format.from_nchw(y);
+        Ok((Conv2d { core, tail, data_format: options.data_format }, out))
+    }
+
+    /// Creates (or reuses) the variables and returns the output.
+    pub fn call(self) -> Result<Tensor> {
+        self.build().map(|(_, out)| out)
+    }
+}
+
+impl LayerCall for Conv2dCall {
+    const REPEAT_NAME: &'static str = "convolution2d";
+
+    fn with_scope(self, scope: String) -> Self {
+        self.scope(scope)
+    }
+
+    fn call(self) -> Result<Tensor> {
+        Conv2dCall::call(self)
+    }
+}
+
+fn validate(scope: &str, num_outputs: i64, kernel: Pair, options: &Conv2dOptions) -> Result<()> {
+    if num_outputs < 1 {
+        return Err(Error::invalid(scope, format!("num_outputs must be positive, got {num_outputs}")));
+    }
+    kernel.check_positive(scope, "kernel_size")?;
+    options.stride.check_positive(scope, "stride")?;
+    options.rate.check_positive(scope, "rate")?;
+    let strided = options.stride.0 > 1 || options.stride.1 > 1;
+    if strided && (options.rate.0 > 1 || options.rate.1 > 1) {
+        return Err(Error::invalid(scope, "a rate greater than 1 cannot be combined with a stride greater than 1"));
+    }
+    Ok(())
+}
+
+/// The convolution itself: weights, biases, TF padding.
+#[derive(Debug)]
+pub(crate) struct ConvCore {
+    pub(crate) scope: String,
+    pub(crate) weights: Tensor,
+    pub(crate) biases: Option<Tensor>,
+    pub(crate) kernel: Pair,
+    pub(crate) stride: Pair,
+    pub(crate) rate: Pair,
+    pub(crate) padding: Padding,
+}
+
+impl ConvCore {
+    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let groups = self.grouped(x)?;
+        let window = dilated(self.kernel, self.rate);
+        let (x, pad) = pad_for_window(&self.scope, x, self.padding, window, self.stride, 0.0)?;
+        x.f_conv2d(&self.weights, self.biases.as_ref(), self.stride.to_array(), pad, self.rate.to_array(), groups)
+            .context(&self.scope)
+    }
+
+    /// Checks the input's rank and channels against the weights; the number of groups (1, or the input
+    /// channels for a depthwise weight of shape `[in·multiplier, 1, kh, kw]`).
+    fn grouped(&self, x: &Tensor) -> Result<i64> {
+        check_rank(&self.scope, "Convolution", x, &[4])?;
+        let weight_in = self.weights.size()[1];
+        let x_in = x.size()[1];
+        if weight_in == 1 && x_in > 1 && self.weights.size()[0] % x_in == 0 {
+            return Ok(x_in);
+        }
+        check_channels(&self.scope, x, weight_in)?;
+        Ok(1)
+    }
+}
+
+/// A built `conv2d` layer: apply it again with [`Conv2d::forward`] (no lookups, no allocation beyond the ops).
+#[derive(Debug)]
+pub struct Conv2d {
+    core: ConvCore,
+    tail: Tail,
+    data_format: DataFormat,
+}
+
+impl Conv2d {
+    /// Applies the layer to `x` in the current [`Mode`](crate::mode::Mode).
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        check_rank(&self.core.scope, "Convolution", x, &[4])?;
+        let y = self.core.forward(&self.data_format.to_nchw(x))?;
+        Ok(self.data_format.from_nchw(self.tail.forward(y)?))
+    }
+
+    /// The layer's full scope name.
+    pub fn name(&self) -> &str {
+        self.tail.alias()
+    }
+
+    /// The weights, `[out, in, kh, kw]`.
+    pub fn weights(&self) -> &Tensor {
+        &self.core.weights
+    }
+
+    /// The biases, absent with a normalizer or without a biases initializer.
+    pub fn biases(&self) -> Option<&Tensor> {
+        self.core.biases.as_ref()
+    }
+}

@@ -1,0 +1,180 @@
+//! `fully_connected`: a dense layer on the last axis, with optional normalizer and activation.
+
+use tch::Tensor;
+
+use super::activation::Activation;
+use super::layer_scope::{self, LayerScope};
+use super::normalizer::Normalizer;
+use super::params::{ParamSpec, biases, model_param};
+use super::repeat::LayerCall;
+use super::tail::Tail;
+use super::types::Collections;
+use crate::arg_scope::scope_args;
+use crate::error::TorchContext;
+use crate::initializers::{Initializer, xavier_initializer};
+use crate::regularizers::Regularizer;
+use crate::{Error, Result};
+
+scope_args! {
+    /// The arguments of [`fully_connected`].
+    pub struct FullyConnectedArgs => FullyConnectedOptions for "fully_connected" [FullyConnectedCall] {
+        /// Activation (default relu; `None` for linear).
+        activation_fn: Option<Activation> = Some(Activation::Relu),
+        /// Normalizer applied instead of biases (default none).
+        normalizer_fn: Option<Normalizer> = None,
+        /// Weights initializer (default xavier uniform).
+        weights_initializer: Initializer = xavier_initializer(true),
+        /// Weights regularizer (default none).
+        weights_regularizer: Option<Regularizer> = None,
+        /// Biases initializer (default zeros; `None` for no biases).
+        biases_initializer: Option<Initializer> = Some(Initializer::Zeros),
+        /// Biases regularizer (default none).
+        biases_regularizer: Option<Regularizer> = None,
+        /// Extra collections for the variables.
+        variables_collections: Collections = Collections::default(),
+        /// Collections the output is added to, under the layer's scope name.
+        outputs_collections: Collections = Collections::default(),
+        /// Whether the variables are trainable (default true).
+        trainable: bool = true,
+    }
+}
+
+/// A call of [`fully_connected`] being configured; finish it with [`FullyConnectedCall::call`].
+#[derive(Debug)]
+pub struct FullyConnectedCall {
+    inputs: Tensor,
+    num_outputs: i64,
+    args: FullyConnectedArgs,
+    scope: Option<String>,
+    reuse: bool,
+}
+
+/// TF-Slim's `fully_connected(inputs, num_outputs, …)`: acts on the last axis of an input of rank 2 or more.
+/// Weights are `[num_outputs, in_features]`, created from the first input in scope `fully_connected` (made
+/// unique) or the given scope.
+pub fn fully_connected(inputs: &Tensor, num_outputs: i64) -> FullyConnectedCall {
+    FullyConnectedCall { inputs: inputs.shallow_clone(), num_outputs, args: Default::default(), scope: None, reuse: false }
+}
+
+impl FullyConnectedCall {
+    /// The variable scope (default `fully_connected`, made unique).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Reuse the variables of the (explicitly named) scope.
+    pub fn reuse(mut self, reuse: bool) -> Self {
+        self.reuse = reuse;
+        self
+    }
+
+    /// Replaces all call-site arguments at once.
+    pub fn args(mut self, args: FullyConnectedArgs) -> Self {
+        self.args = args;
+        self
+    }
+
+    /// Creates (or reuses) the variables and applies the layer; returns the layer and the output.
+    pub fn build(self) -> Result<(FullyConnected, Tensor)> {
+        let options = self.args.resolve_in_scope();
+        let scope = layer_scope::open(self.scope.as_deref(), "fully_connected", self.reuse)?;
+        let in_features = input_features(&scope, &self.inputs)?;
+        if self.num_outputs < 1 {
+            return Err(Error::invalid(&scope.name, format!("num_outputs must be positive, got {}", self.num_outputs)));
+        }
+        let weights_spec = ParamSpec {
+            initializer: &options.weights_initializer,
+            regularizer: options.weights_regularizer.as_ref(),
+            trainable: options.trainable,
+            collections: &options.variables_collections,
+        };
+        let weights = model_param("weights", &[self.num_outputs, in_features], &weights_spec, None)?;
+        let biases = match options.normalizer_fn {
+            Some(_) => None,
+            None => biases(
+                self.num_outputs,
+                options.biases_initializer.as_ref(),
+                options.biases_regularizer.as_ref(),
+                options.trainable,
+                &options.variables_collections,
+            )?,
+        };
+        let y = self.inputs.f_linear(&weights, biases.as_ref()).context(&scope.name)?;
+        let (tail, out) = Tail::build(
+            &scope,
+            options.normalizer_fn.as_ref(),
+            options.activation_fn.clone(),
+            options.outputs_collections.clone(),
+            y,
+        )?;
+        Ok((FullyConnected { weights, biases, in_features, tail }, out))
+    }
+
+    /// Creates (or reuses) the variables and returns the output.
+    pub fn call(self) -> Result<Tensor> {
+        self.build().map(|(_, out)| out)
+    }
+}
+
+impl LayerCall for FullyConnectedCall {
+    const REPEAT_NAME: &'static str = "fully_connected";
+
+    fn with_scope(self, scope: String) -> Self {
+        self.scope(scope)
+    }
+
+    fn call(self) -> Result<Tensor> {
+        FullyConnectedCall::call(self)
+    }
+}
+
+fn input_features(scope: &LayerScope, x: &Tensor) -> Result<i64> {
+    let shape = x.size();
+    match shape.last() {
+        Some(&features) if shape.len() >= 2 => Ok(features),
+        _ => Err(Error::invalid(
+            &scope.name,
+            format!("fully_connected expects input with rank 2 or more, got shape {shape:?}"),
+        )),
+    }
+}
+
+/// A built `fully_connected` layer.
+#[derive(Debug)]
+pub struct FullyConnected {
+    weights: Tensor,
+    biases: Option<Tensor>,
+    in_features: i64,
+    tail: Tail,
+}
+
+impl FullyConnected {
+    /// Applies the layer to `x` in the current [`Mode`](crate::mode::Mode).
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let shape = x.size();
+        if shape.len() < 2 || shape.last() != Some(&self.in_features) {
+            return Err(Error::invalid(
+                self.name(),
+                format!("expects input of rank 2 or more with {} features on the last axis, got {shape:?}", self.in_features),
+            ));
+        }
+        let y = x.f_linear(&self.weights, self.biases.as_ref()).context(self.name())?;
+        self.tail.forward(y)
+    }
+
+    /// The layer's full scope name.
+    pub fn name(&self) -> &str {
+        self.tail.alias()
+    }
+
+    /// The weights, `[out, in]`.
+    pub fn weights(&self) -> &Tensor {
+        &self.weights
+    }
+
+    /// The biases, absent with a normalizer or without a biases initializer.
+    pub fn biases(&self) -> Option<&Tensor> {
+        self.biases.as_ref()
+    }
+}

@@ -1,0 +1,62 @@
+//! `normalizer_fn`: the normalization a conv or fully connected layer applies in place of its biases.
+
+use tch::Tensor;
+
+use super::batch_norm::{BatchNorm, BatchNormArgs, BatchNormCall};
+use super::layer_norm::{LayerNorm, LayerNormArgs, LayerNormCall};
+use crate::Result;
+
+/// A normalizer and its explicit parameters (TF-Slim's `normalizer_fn` with `normalizer_params`). The
+/// parameters count as call-site arguments: they beat an arg scope over `batch_norm` / `layer_norm`.
+#[derive(Clone, Debug)]
+pub enum Normalizer {
+    /// `batch_norm` with these parameters.
+    BatchNorm(BatchNormArgs),
+    /// `layer_norm` with these parameters.
+    LayerNorm(LayerNormArgs),
+}
+
+impl Normalizer {
+    /// `batch_norm` with no explicit parameters.
+    pub fn batch_norm() -> Self {
+        Normalizer::BatchNorm(BatchNormArgs::default())
+    }
+
+    /// `layer_norm` with no explicit parameters.
+    pub fn layer_norm() -> Self {
+        Normalizer::LayerNorm(LayerNormArgs::default())
+    }
+
+    /// Builds the normalizer in the current (layer) scope on `x`, returning it and its output.
+    pub(crate) fn build(&self, x: &Tensor) -> Result<(NormalizerLayer, Tensor)> {
+        match self {
+            Normalizer::BatchNorm(args) => {
+                let (layer, y) = BatchNormCall::with_args(x, args.clone()).build()?;
+                Ok((NormalizerLayer::BatchNorm(layer), y))
+            }
+            Normalizer::LayerNorm(args) => {
+                let (layer, y) = LayerNormCall::with_args(x, args.clone()).build()?;
+                Ok((NormalizerLayer::LayerNorm(layer), y))
+            }
+        }
+    }
+}
+
+/// A built normalizer.
+#[derive(Debug)]
+pub enum NormalizerLayer {
+    /// A batch norm layer.
+    BatchNorm(BatchNorm),
+    /// A layer norm layer.
+    LayerNorm(LayerNorm),
+}
+
+impl NormalizerLayer {
+    /// Normalizes `x`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            NormalizerLayer::BatchNorm(layer) => layer.forward(x),
+            NormalizerLayer::LayerNorm(layer) => layer.forward(x),
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! The end of a conv or fully connected layer: normalizer, activation, and publishing the output.
+
+use tch::Tensor;
+
+use super::activation::{Activation, apply_activation};
+use super::layer_scope::{LayerScope, collect};
+use super::normalizer::{Normalizer, NormalizerLayer};
+use super::types::Collections;
+use crate::Result;
+use crate::variables::VarStore;
+
+/// Normalizer (built in the layer's scope), activation, and the outputs collections with the layer's alias.
+#[derive(Debug)]
+pub(crate) struct Tail {
+    normalizer: Option<NormalizerLayer>,
+    activation: Option<Activation>,
+    outputs: Collections,
+    alias: String,
+    store: VarStore,
+}
+
+impl Tail {
+    /// Builds the tail inside the open `scope` and applies it to `y`.
+    pub(crate) fn build(
+        scope: &LayerScope,
+        normalizer: Option<&Normalizer>,
+        activation: Option<Activation>,
+        outputs: Collections,
+        y: Tensor,
+    ) -> Result<(Tail, Tensor)> {
+        let (normalizer, y) = match normalizer {
+            Some(normalizer) => {
+                let (layer, y) = normalizer.build(&y)?;
+                (Some(layer), y)
+            }
+            None => (None, y),
+        };
+        let tail = Tail { normalizer, activation, outputs, alias: scope.name.clone(), store: scope.store.clone() };
+        let out = apply_activation(&tail.activation, y);
+        collect(&tail.store, tail.outputs.names(), &tail.alias, &out);
+        Ok((tail, out))
+    }
+
+    /// Applies normalizer and activation to `y` and publishes the result.
+    pub(crate) fn forward(&self, y: Tensor) -> Result<Tensor> {
+        let y = match &self.normalizer {
+            Some(normalizer) => normalizer.forward(&y)?,
+            None => y,
+        };
+        let out = apply_activation(&self.activation, y);
+        collect(&self.store, self.outputs.names(), &self.alias, &out);
+        Ok(out)
+    }
+
+    /// The layer's full scope name, the alias of its output.
+    pub(crate) fn alias(&self) -> &str {
+        &self.alias
+    }
+}

@@ -1,0 +1,199 @@
+//! TF-Slim's batch_norm, dropout, pooling, flatten, one_hot, softmax, unit_norm, layer_norm and bias_add cases.
+#![allow(unused_must_use)] // layers are called for the variables they create
+
+use slim::prelude::*;
+
+fn rand(shape: &[i64]) -> Tensor {
+    Tensor::rand(shape, (Kind::Float, Device::Cpu))
+}
+
+fn close(a: &Tensor, b: &Tensor, tol: f64) -> bool {
+    a.allclose(b, tol, tol, false)
+}
+
+#[test]
+fn batch_norm_variable_names_and_collections() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    batch_norm(&rand(&[5, 3, 3, 3])).scale(true).call().unwrap();
+    let model: Vec<String> = get_model_variables(None, None).unwrap().iter().map(|v| v.name().to_string()).collect();
+    assert_eq!(model, ["BatchNorm/beta", "BatchNorm/gamma", "BatchNorm/moving_mean", "BatchNorm/moving_variance"]);
+    let trainable: Vec<String> = get_trainable_variables(None, None).unwrap().iter().map(|v| v.name().to_string()).collect();
+    assert_eq!(trainable, ["BatchNorm/beta", "BatchNorm/gamma"]);
+    batch_norm(&rand(&[5, 3, 3, 3])).call().unwrap();
+    assert!(vs.variable("BatchNorm_1/gamma").is_none(), "scale is off by default");
+}
+
+#[test]
+fn batch_norm_defers_two_updates_per_call_mean_first() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let x = rand(&[5, 3, 3, 3]);
+    batch_norm(&x).scope("bn").call().unwrap();
+    let ops = vs.take_update_ops();
+    assert_eq!(ops.iter().map(UpdateOp::name).collect::<Vec<_>>(), ["bn/moving_mean", "bn/moving_variance"]);
+    batch_norm(&x).scope("bn").reuse(true).call().unwrap();
+    assert_eq!(vs.update_op_count(), 2);
+    batch_norm(&x).scope("bn").reuse(true).call().unwrap();
+    assert_eq!(vs.update_op_count(), 4);
+    assert_eq!(vs.variables().len(), 3);
+}
+
+#[test]
+fn delayed_updates_converge_to_the_batch_statistics() {
+    tch::manual_seed(1);
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let x = rand(&[10, 3, 2, 2]);
+    let (layer, _) = batch_norm(&x).decay(0.1).build().unwrap();
+    vs.run_update_ops();
+    for _ in 0..9 {
+        layer.forward(&x).unwrap();
+        vs.run_update_ops();
+    }
+    let (mean, variance) = layer.moving_statistics();
+    let (batch_var, batch_mean) = x.var_mean_correction(Some([0i64, 2, 3].as_slice()), 0, false);
+    assert!(close(mean, &batch_mean, 1e-5));
+    // Unbiased, as TF's fused kernel: var · n / (n - 1) with n = 10·2·2.
+    assert!(close(variance, &(batch_var * 40.0 / 39.0), 1e-5));
+}
+
+#[test]
+fn eval_mode_records_no_updates_and_keeps_the_statistics() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let _eval = Mode::Eval.enter();
+    let x = rand(&[10, 3, 2, 2]);
+    let (layer, _) = batch_norm(&x).decay(0.1).build().unwrap();
+    for _ in 0..10 {
+        layer.forward(&x).unwrap();
+    }
+    assert_eq!(vs.update_op_count(), 0);
+    let (mean, variance) = layer.moving_statistics();
+    assert_eq!(mean.sum(Kind::Float).double_value(&[]), 0.0);
+    assert_eq!(variance.sum(Kind::Float).double_value(&[]), 3.0);
+}
+
+#[test]
+fn in_place_updates_normalize_every_step() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let x = rand(&[10, 32, 7, 7]) + 256.0;
+    let (layer, _) = batch_norm(&x).decay(0.2).updates_collections(None).build().unwrap();
+    let axes = [0i64, 2, 3];
+    let (batch_var, _) = x.var_mean_correction(Some(axes.as_slice()), 0, false);
+    let expected_var = &batch_var / (&batch_var + 0.001);
+    for _ in 0..10 {
+        let y = layer.forward(&x).unwrap();
+        let (var, mean) = y.var_mean_correction(Some(axes.as_slice()), 0, false);
+        assert!(mean.abs().max().double_value(&[]) < 1e-3);
+        assert!(close(&var, &expected_var, 1e-3), "normalized variance is var / (var + epsilon)");
+    }
+    assert_eq!(vs.update_op_count(), 0);
+    let (mean, _) = layer.moving_statistics();
+    let batch_mean = x.mean_dim(Some([0i64, 2, 3].as_slice()), false, Kind::Float);
+    assert!(close(mean, &batch_mean, 1e-3));
+}
+
+#[test]
+fn custom_param_initializers_make_the_output_equal_the_input() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let x = Tensor::full([5, 3, 2, 2], 9.0, (Kind::Float, Device::Cpu));
+    let inits = BatchNormParams {
+        beta: Some(constant_initializer(5.0)),
+        gamma: Some(constant_initializer(2.0)),
+        moving_mean: Some(constant_initializer(5.0)),
+        moving_variance: Some(constant_initializer(4.0)),
+    };
+    let y = batch_norm(&x).scale(true).epsilon(0.0).is_training(false).param_initializers(inits).call().unwrap();
+    assert!(close(&y, &x, 1e-6));
+}
+
+#[test]
+fn batch_norm_errors() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let err = batch_norm(&rand(&[5])).scope("bn").call().unwrap_err().to_string();
+    assert!(err.contains("bn") && err.contains("rank 2 or more"), "{err}");
+}
+
+#[test]
+fn dropout_is_identity_in_eval_and_keeps_about_keep_prob() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let x = rand(&[5, 3, 10, 10]) + 0.1;
+    let y = dropout(&x, 0.5).is_training(false).call().unwrap();
+    assert!(y.equal(&x));
+    let y = dropout(&x, 0.5).call().unwrap();
+    let kept = y.gt(0.0).to_kind(Kind::Float).mean(Kind::Float).double_value(&[]);
+    assert!((kept - 0.5).abs() < 0.1, "kept fraction {kept}");
+    let kept_values = y.masked_select(&y.gt(0.0));
+    let originals = x.masked_select(&y.gt(0.0));
+    assert!(close(&kept_values, &(originals * 2.0), 1e-5), "inverted dropout scales by 1/keep_prob");
+    assert!(dropout(&x, 0.0).call().is_err());
+    let _eval = Mode::Eval.enter();
+    assert!(dropout(&x, 0.5).call().unwrap().equal(&x));
+}
+
+#[test]
+fn pools_default_to_stride_two_valid() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let x = rand(&[5, 3, 3, 6]);
+    assert_eq!(max_pool2d(&x, 3).call().unwrap().size(), [5, 3, 1, 2]);
+    assert_eq!(avg_pool2d(&x, 3).call().unwrap().size(), [5, 3, 1, 2]);
+    let nhwc = rand(&[5, 3, 6, 3]);
+    assert_eq!(max_pool2d(&nhwc, 3).data_format(DataFormat::Nhwc).call().unwrap().size(), [5, 1, 2, 3]);
+    assert_eq!(max_pool2d(&x, 3).padding(Padding::Same).call().unwrap().size(), [5, 3, 2, 3]);
+    let err = max_pool2d(&rand(&[3, 3]), 2).scope("pool9").call().unwrap_err().to_string();
+    assert!(err.contains("pool9"), "{err}");
+}
+
+#[test]
+fn same_pools_ignore_padding() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    // A 2×2 input, 2×2 window, stride 2: no padding; a 3×3 input pads one pixel at the end.
+    let x = Tensor::from_slice(&[1.0f32, 2., 3., 4., 5., 6., 7., 8., 9.]).view([1, 1, 3, 3]);
+    let avg = avg_pool2d(&x, 2).padding(Padding::Same).call().unwrap();
+    let avg: Vec<f32> = avg.flatten(0, -1).try_into().unwrap();
+    assert_eq!(avg, [3.0, 4.5, 7.5, 9.0]);
+    let neg = -&x;
+    let max = max_pool2d(&neg, 2).padding(Padding::Same).call().unwrap();
+    let max: Vec<f32> = max.flatten(0, -1).try_into().unwrap();
+    assert_eq!(max, [-1.0, -3.0, -7.0, -9.0]);
+}
+
+#[test]
+fn flatten_one_hot_softmax_unit_norm() {
+    assert_eq!(flatten(&rand(&[5])).unwrap().size(), [5, 1]);
+    assert_eq!(flatten(&rand(&[4, 3, 3, 3])).unwrap().size(), [4, 27]);
+    let hot = one_hot_encoding(&Tensor::from_slice(&[0i64, 1, 2]), 3, 1.0, 0.0).unwrap();
+    assert!(hot.equal(&Tensor::eye(3, (Kind::Float, Device::Cpu))));
+    assert!(one_hot_encoding(&Tensor::from_slice(&[3i64]), 3, 1.0, 0.0).is_err());
+    let logits = Tensor::from_slice(&[0.0f32, 1., 1., 1., 1., 0.]).view([3, 2]);
+    let e = std::f32::consts::E;
+    let expected = Tensor::from_slice(&[1. / (1. + e), e / (1. + e), 0.5, 0.5, e / (1. + e), 1. / (1. + e)]).view([3, 2]);
+    assert!(close(&softmax(&logits).unwrap(), &expected, 1e-6));
+    let x = rand(&[3, 4, 5]);
+    for dim in 0..3 {
+        let norms = unit_norm(&x, dim, 1e-7).unwrap().square().sum_dim_intlist(Some([dim].as_slice()), false, Kind::Float).sqrt();
+        assert!(close(&norms, &norms.ones_like(), 1e-4));
+    }
+    assert!(unit_norm(&x, 3, 1e-7).is_err());
+}
+
+#[test]
+fn layer_norm_and_bias_add() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let x = rand(&[4, 6]) * 10.0;
+    let y = layer_norm(&x).call().unwrap();
+    assert_eq!(vs.variable("LayerNorm/gamma").unwrap().shape(), [6]);
+    let (var, mean) = y.var_mean_correction(Some([1i64].as_slice()), 0, false);
+    assert!(mean.abs().max().double_value(&[]) < 1e-5 && (var - 1.0).abs().max().double_value(&[]) < 1e-4);
+    let b = bias_add(&rand(&[2, 5, 3, 3])).call().unwrap();
+    assert_eq!(b.size(), [2, 5, 3, 3]);
+    assert_eq!(vs.variable("BiasAdd/biases").unwrap().shape(), [5]);
+}
