@@ -1,5 +1,6 @@
 //! TF-Slim's conv2d / fully_connected / repeat / stack cases (layers_test.py), in NCHW with OIHW weights.
 #![allow(unused_must_use)] // layers are called for the variables they create
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use slim::prelude::*;
 
@@ -26,12 +27,7 @@ fn ramp_init() -> Initializer {
 }
 
 fn ramp_conv(stride: i64) -> Tensor {
-    conv2d(&ramp(4), 1, 3)
-        .stride(stride)
-        .weights_initializer(ramp_init())
-        .activation_fn(None)
-        .call()
-        .unwrap()
+    conv2d(&ramp(4), 1, 3).stride(stride).weights_initializer(ramp_init()).activation_fn(None).call().unwrap()
 }
 
 fn assert_values(t: &Tensor, expected: &[f32]) {
@@ -43,10 +39,7 @@ fn assert_values(t: &Tensor, expected: &[f32]) {
 fn same_padding_is_tf_asymmetric_at_stride_two() {
     let vs = VarStore::new(Device::Cpu);
     let _g = vs.as_default();
-    assert_values(
-        &ramp_conv(1),
-        &[14., 28., 43., 26., 28., 48., 66., 37., 43., 66., 84., 46., 26., 37., 46., 22.],
-    );
+    assert_values(&ramp_conv(1), &[14., 28., 43., 26., 28., 48., 66., 37., 43., 66., 84., 46., 26., 37., 46., 22.]);
     assert_values(&ramp_conv(2), &[48., 37., 37., 22.]);
 }
 

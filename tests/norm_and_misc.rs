@@ -1,5 +1,6 @@
 //! TF-Slim's batch_norm, dropout, pooling, flatten, one_hot, softmax, unit_norm, layer_norm and bias_add cases.
 #![allow(unused_must_use)] // layers are called for the variables they create
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use slim::prelude::*;
 
@@ -18,7 +19,8 @@ fn batch_norm_variable_names_and_collections() {
     batch_norm(&rand(&[5, 3, 3, 3])).scale(true).call().unwrap();
     let model: Vec<String> = get_model_variables(None, None).unwrap().iter().map(|v| v.name().to_string()).collect();
     assert_eq!(model, ["BatchNorm/beta", "BatchNorm/gamma", "BatchNorm/moving_mean", "BatchNorm/moving_variance"]);
-    let trainable: Vec<String> = get_trainable_variables(None, None).unwrap().iter().map(|v| v.name().to_string()).collect();
+    let trainable: Vec<String> =
+        get_trainable_variables(None, None).unwrap().iter().map(|v| v.name().to_string()).collect();
     assert_eq!(trainable, ["BatchNorm/beta", "BatchNorm/gamma"]);
     batch_norm(&rand(&[5, 3, 3, 3])).call().unwrap();
     assert!(vs.variable("BatchNorm_1/gamma").is_none(), "scale is off by default");
@@ -174,11 +176,16 @@ fn flatten_one_hot_softmax_unit_norm() {
     assert!(one_hot_encoding(&Tensor::from_slice(&[3i64]), 3, 1.0, 0.0).is_err());
     let logits = Tensor::from_slice(&[0.0f32, 1., 1., 1., 1., 0.]).view([3, 2]);
     let e = std::f32::consts::E;
-    let expected = Tensor::from_slice(&[1. / (1. + e), e / (1. + e), 0.5, 0.5, e / (1. + e), 1. / (1. + e)]).view([3, 2]);
+    let expected =
+        Tensor::from_slice(&[1. / (1. + e), e / (1. + e), 0.5, 0.5, e / (1. + e), 1. / (1. + e)]).view([3, 2]);
     assert!(close(&softmax(&logits).unwrap(), &expected, 1e-6));
     let x = rand(&[3, 4, 5]);
     for dim in 0..3 {
-        let norms = unit_norm(&x, dim, 1e-7).unwrap().square().sum_dim_intlist(Some([dim].as_slice()), false, Kind::Float).sqrt();
+        let norms = unit_norm(&x, dim, 1e-7)
+            .unwrap()
+            .square()
+            .sum_dim_intlist(Some([dim].as_slice()), false, Kind::Float)
+            .sqrt();
         assert!(close(&norms, &norms.ones_like(), 1e-4));
     }
     assert!(unit_norm(&x, 3, 1e-7).is_err());

@@ -1,5 +1,6 @@
 //! Variables, scopes and collections (TF-Slim's variables_test semantics).
 #![allow(unused_must_use)] // layers are called for the variables they create
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use slim::prelude::*;
 

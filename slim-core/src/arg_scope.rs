@@ -256,7 +256,10 @@ mod tests {
             assert_eq!(ArgScope::resolve(Func1Args::default()).resolve().b, Some(1));
         }
         let copy = ArgScope::current();
-        assert_eq!(copy.get::<Func1Args>().map(|a| (a.a, a.b, a.c.clone())), Some((Some(1), Some(None), Some(vec![1]))));
+        assert_eq!(
+            copy.get::<Func1Args>().map(|a| (a.a, a.b, a.c.clone())),
+            Some((Some(1), Some(None), Some(vec![1])))
+        );
     }
 
     #[test]
@@ -281,10 +284,8 @@ mod tests {
     #[test]
     fn shared_keys_reach_each_listed_op_separately() {
         // arg_scope([func1, func2], a=1, b=None) → [func1] c=[1] → [func2] d=[2]
-        let _s = ArgScope::current()
-            .with(Func1Args::default().a(1).b(None))
-            .with(Func2Args::default().a(1).b(None))
-            .enter();
+        let _s =
+            ArgScope::current().with(Func1Args::default().a(1).b(None)).with(Func2Args::default().a(1).b(None)).enter();
         let _s1 = ArgScope::current().with(Func1Args::default().c(vec![1])).enter();
         let _s2 = ArgScope::current().with(Func2Args::default().d(vec![2])).enter();
         let f1 = ArgScope::resolve(Func1Args::default());

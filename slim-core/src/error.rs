@@ -14,9 +14,7 @@ pub enum Error {
         message: String,
     },
     /// A variable with this name already exists and the scope does not reuse variables.
-    #[error(
-        "variable {name} already exists; enter its scope with reuse to share it (slim never renames a duplicate)"
-    )]
+    #[error("variable {name} already exists; enter its scope with reuse to share it (slim never renames a duplicate)")]
     DuplicateVariable {
         /// The full name of the variable.
         name: String,

@@ -59,7 +59,10 @@ pub fn sum_regularizer(regularizers: Vec<Regularizer>) -> Regularizer {
 
 fn check_scale(name: &str, scale: f64) -> Result<()> {
     if !scale.is_finite() || scale < 0.0 {
-        return Err(Error::invalid(name, format!("setting a scale less than 0 (or not finite) is not allowed: {scale}")));
+        return Err(Error::invalid(
+            name,
+            format!("setting a scale less than 0 (or not finite) is not allowed: {scale}"),
+        ));
     }
     Ok(())
 }
@@ -140,11 +143,20 @@ pub fn apply_regularization(regularizer: &Regularizer, weights: &[Tensor]) -> Re
 }
 
 /// The regularization loss of one variable: evaluated afresh from the variable's current value each time.
-#[derive(Clone)]
 pub struct RegularizationLoss {
     name: String,
-    variable: Arc<Tensor>,
+    variable: Tensor,
     regularizer: Regularizer,
+}
+
+impl Clone for RegularizationLoss {
+    fn clone(&self) -> Self {
+        RegularizationLoss {
+            name: self.name.clone(),
+            variable: self.variable.shallow_clone(),
+            regularizer: self.regularizer.clone(),
+        }
+    }
 }
 
 impl fmt::Debug for RegularizationLoss {
@@ -155,7 +167,7 @@ impl fmt::Debug for RegularizationLoss {
 
 impl RegularizationLoss {
     pub(crate) fn new(name: String, variable: &Tensor, regularizer: Regularizer) -> Self {
-        RegularizationLoss { name, variable: Arc::new(variable.shallow_clone()), regularizer }
+        RegularizationLoss { name, variable: variable.shallow_clone(), regularizer }
     }
 
     /// The loss's name: the regularized variable's name followed by `/Regularizer`.

@@ -108,16 +108,31 @@ impl BatchNormCall {
         let name = scope.name.clone();
         let channels = channels_of(&name, &self.inputs, o.data_format)?;
         if !(0.0..=1.0).contains(&o.decay) || o.epsilon < 0.0 {
-            return Err(Error::invalid(&name, format!("decay must be in [0, 1] and epsilon >= 0, got {} and {}", o.decay, o.epsilon)));
+            return Err(Error::invalid(
+                &name,
+                format!("decay must be in [0, 1] and epsilon >= 0, got {} and {}", o.decay, o.epsilon),
+            ));
         }
-        let param = |short: &str, default: Initializer, init: &Option<Initializer>, reg: Option<&Regularizer>, trainable| {
-            let initializer = init.clone().unwrap_or(default);
-            let spec = ParamSpec { initializer: &initializer, regularizer: reg, trainable, collections: &o.variables_collections };
-            model_param(short, &[channels], &spec, None)
-        };
+        let param =
+            |short: &str, default: Initializer, init: &Option<Initializer>, reg: Option<&Regularizer>, trainable| {
+                let initializer = init.clone().unwrap_or(default);
+                let spec = ParamSpec {
+                    initializer: &initializer,
+                    regularizer: reg,
+                    trainable,
+                    collections: &o.variables_collections,
+                };
+                model_param(short, &[channels], &spec, None)
+            };
         let (inits, regs) = (&o.param_initializers, &o.param_regularizers);
-        let beta = o.center.then(|| param("beta", Initializer::Zeros, &inits.beta, regs.beta.as_ref(), o.trainable)).transpose()?;
-        let gamma = o.scale.then(|| param("gamma", Initializer::Ones, &inits.gamma, regs.gamma.as_ref(), o.trainable)).transpose()?;
+        let beta = o
+            .center
+            .then(|| param("beta", Initializer::Zeros, &inits.beta, regs.beta.as_ref(), o.trainable))
+            .transpose()?;
+        let gamma = o
+            .scale
+            .then(|| param("gamma", Initializer::Ones, &inits.gamma, regs.gamma.as_ref(), o.trainable))
+            .transpose()?;
         let moving_mean = param("moving_mean", Initializer::Zeros, &inits.moving_mean, None, false)?;
         let moving_variance = param("moving_variance", Initializer::Ones, &inits.moving_variance, None, false)?;
         let layer = BatchNorm {
@@ -193,7 +208,7 @@ impl BatchNorm {
     /// updates), with the moving statistics in eval mode.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         channels_of(&self.name, x, self.data_format)?;
-        let x = if self.data_format == DataFormat::Nhwc { self.data_format.to_nchw(x) } else { x.shallow_clone() };
+        let x = if self.data_format == DataFormat::Nhwc { self.data_format.view_as_nchw(x) } else { x.shallow_clone() };
         check_channels(&self.name, &x, self.channels)?;
         let training = self.is_training.unwrap_or_else(|| Mode::current().is_training());
         let y = match (training, &self.updates_collection) {
@@ -202,12 +217,20 @@ impl BatchNorm {
             (true, Some(_)) => {
                 let (mean, variance) = (self.moving_mean.detach().copy(), self.moving_variance.detach().copy());
                 let y = self.normalize(&x, &mean, &variance, true)?;
-                self.store.add_update_op(UpdateOp::assign(format!("{}/moving_mean", self.name), &self.moving_mean, mean));
-                self.store.add_update_op(UpdateOp::assign(format!("{}/moving_variance", self.name), &self.moving_variance, variance));
+                self.store.add_update_op(UpdateOp::assign(
+                    format!("{}/moving_mean", self.name),
+                    &self.moving_mean,
+                    mean,
+                ));
+                self.store.add_update_op(UpdateOp::assign(
+                    format!("{}/moving_variance", self.name),
+                    &self.moving_variance,
+                    variance,
+                ));
                 y
             }
         };
-        let y = self.data_format.from_nchw(apply_activation(&self.activation, y));
+        let y = self.data_format.view_from_nchw(apply_activation(&self.activation, y));
         collect(&self.store, self.outputs.names(), &self.name, &y);
         Ok(y)
     }

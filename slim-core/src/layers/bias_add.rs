@@ -62,12 +62,26 @@ impl BiasAddCall {
         let o = self.args.resolve_in_scope();
         let scope = layer_scope::open(self.scope.as_deref(), "BiasAdd", self.reuse)?;
         if self.inputs.dim() < 2 {
-            return Err(Error::invalid(&scope.name, format!("bias_add expects input of rank 2 or more, got shape {:?}", self.inputs.size())));
+            return Err(Error::invalid(
+                &scope.name,
+                format!("bias_add expects input of rank 2 or more, got shape {:?}", self.inputs.size()),
+            ));
         }
         let channels = self.inputs.size()[1];
-        let spec = ParamSpec { initializer: &o.initializer, regularizer: o.regularizer.as_ref(), trainable: o.trainable, collections: &o.variables_collections };
+        let spec = ParamSpec {
+            initializer: &o.initializer,
+            regularizer: o.regularizer.as_ref(),
+            trainable: o.trainable,
+            collections: &o.variables_collections,
+        };
         let biases = model_param("biases", &[channels], &spec, None)?;
-        let layer = BiasAdd { name: scope.name.clone(), biases, activation: o.activation_fn, outputs: o.outputs_collections, store: scope.store.clone() };
+        let layer = BiasAdd {
+            name: scope.name.clone(),
+            biases,
+            activation: o.activation_fn,
+            outputs: o.outputs_collections,
+            store: scope.store.clone(),
+        };
         let out = layer.forward(&self.inputs)?;
         Ok((layer, out))
     }
@@ -92,7 +106,10 @@ impl BiasAdd {
     /// Adds the biases along axis 1 of `x`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         if x.dim() < 2 {
-            return Err(Error::invalid(&self.name, format!("expects input of rank 2 or more, got shape {:?}", x.size())));
+            return Err(Error::invalid(
+                &self.name,
+                format!("expects input of rank 2 or more, got shape {:?}", x.size()),
+            ));
         }
         check_channels(&self.name, x, self.biases.size()[0])?;
         let mut view = vec![1i64; x.dim()];

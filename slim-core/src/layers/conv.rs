@@ -97,7 +97,7 @@ impl Conv2dCall {
         let scope = layer_scope::open(self.scope.as_deref(), "Conv", self.reuse)?;
         let name = scope.name.as_str();
         check_rank(name, "Convolution", &self.inputs, &[4])?;
-        let x = options.data_format.to_nchw(&self.inputs);
+        let x = options.data_format.view_as_nchw(&self.inputs);
         validate(name, self.num_outputs, self.kernel_size, &options)?;
         let in_channels = x.size()[1];
         let Pair(kh, kw) = self.kernel_size;
@@ -135,7 +135,7 @@ impl Conv2dCall {
             options.outputs_collections.clone(),
             y,
         )?;
-        let out = options.data_format.from_nchw(y);
+        let out = options.data_format.view_from_nchw(y);
         Ok((Conv2d { core, tail, data_format: options.data_format }, out))
     }
 
@@ -218,8 +218,8 @@ impl Conv2d {
     /// Applies the layer to `x` in the current [`Mode`](crate::mode::Mode).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         check_rank(&self.core.scope, "Convolution", x, &[4])?;
-        let y = self.core.forward(&self.data_format.to_nchw(x))?;
-        Ok(self.data_format.from_nchw(self.tail.forward(y)?))
+        let y = self.core.forward(&self.data_format.view_as_nchw(x))?;
+        Ok(self.data_format.view_from_nchw(self.tail.forward(y)?))
     }
 
     /// The layer's full scope name.

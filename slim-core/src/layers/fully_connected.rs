@@ -53,7 +53,13 @@ pub struct FullyConnectedCall {
 /// Weights are `[num_outputs, in_features]`, created from the first input in scope `fully_connected` (made
 /// unique) or the given scope.
 pub fn fully_connected(inputs: &Tensor, num_outputs: i64) -> FullyConnectedCall {
-    FullyConnectedCall { inputs: inputs.shallow_clone(), num_outputs, args: Default::default(), scope: None, reuse: false }
+    FullyConnectedCall {
+        inputs: inputs.shallow_clone(),
+        num_outputs,
+        args: Default::default(),
+        scope: None,
+        reuse: false,
+    }
 }
 
 impl FullyConnectedCall {
@@ -156,7 +162,10 @@ impl FullyConnected {
         if shape.len() < 2 || shape.last() != Some(&self.in_features) {
             return Err(Error::invalid(
                 self.name(),
-                format!("expects input of rank 2 or more with {} features on the last axis, got {shape:?}", self.in_features),
+                format!(
+                    "expects input of rank 2 or more with {} features on the last axis, got {shape:?}",
+                    self.in_features
+                ),
             ));
         }
         let y = x.f_linear(&self.weights, self.biases.as_ref()).context(self.name())?;

@@ -80,12 +80,20 @@ impl LayerNormCall {
         if rank == 0 || !(0..rank).contains(&norm_axis) || !(0..rank).contains(&params_axis) {
             return Err(Error::invalid(
                 &scope.name,
-                format!("begin_norm_axis {} and begin_params_axis {} must lie within the input's rank {rank}", o.begin_norm_axis, o.begin_params_axis),
+                format!(
+                    "begin_norm_axis {} and begin_params_axis {} must lie within the input's rank {rank}",
+                    o.begin_norm_axis, o.begin_params_axis
+                ),
             ));
         }
         let params_shape = &shape[params_axis as usize..];
         let param = |short: &str, initializer: Initializer| {
-            let spec = ParamSpec { initializer: &initializer, regularizer: None, trainable: o.trainable, collections: &o.variables_collections };
+            let spec = ParamSpec {
+                initializer: &initializer,
+                regularizer: None,
+                trainable: o.trainable,
+                collections: &o.variables_collections,
+            };
             model_param(short, params_shape, &spec, None)
         };
         let beta = o.center.then(|| param("beta", Initializer::Zeros)).transpose()?;
@@ -127,10 +135,12 @@ impl LayerNorm {
     /// Normalizes `x` over its trailing axes.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         if x.dim() != self.rank {
-            return Err(Error::invalid(&self.name, format!("expects input of rank {}, got shape {:?}", self.rank, x.size())));
+            return Err(Error::invalid(
+                &self.name,
+                format!("expects input of rank {}, got shape {:?}", self.rank, x.size()),
+            ));
         }
-        let (variance, mean) =
-            x.f_var_mean_correction(Some(self.norm_axes.as_slice()), 0, true).context(&self.name)?;
+        let (variance, mean) = x.f_var_mean_correction(Some(self.norm_axes.as_slice()), 0, true).context(&self.name)?;
         let mut y = (x - mean) * (variance + LAYER_NORM_EPSILON).rsqrt();
         if let Some(gamma) = &self.gamma {
             y = y.f_mul(gamma).context(&self.name)?;

@@ -35,8 +35,8 @@ pub use layer_norm::{LayerNorm, LayerNormArgs, LayerNormCall, LayerNormOptions, 
 pub use normalizer::{Normalizer, NormalizerLayer};
 pub use one_hot::one_hot_encoding;
 pub use pool::{
-    AvgPool2dArgs, AvgPool2dCall, AvgPool2dOptions, MaxPool2dArgs, MaxPool2dCall, MaxPool2dOptions, Pool2d,
-    avg_pool2d, max_pool2d,
+    AvgPool2dArgs, AvgPool2dCall, AvgPool2dOptions, MaxPool2dArgs, MaxPool2dCall, MaxPool2dOptions, Pool2d, avg_pool2d,
+    max_pool2d,
 };
 pub use repeat::{LayerCall, repeat, stack};
 pub use softmax::softmax;

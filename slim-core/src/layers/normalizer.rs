@@ -9,6 +9,7 @@ use crate::Result;
 /// A normalizer and its explicit parameters (TF-Slim's `normalizer_fn` with `normalizer_params`). The
 /// parameters count as call-site arguments: they beat an arg scope over `batch_norm` / `layer_norm`.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // built once per layer, never on a per-step path
 pub enum Normalizer {
     /// `batch_norm` with these parameters.
     BatchNorm(BatchNormArgs),

@@ -17,7 +17,10 @@ pub fn one_hot_encoding(labels: &Tensor, num_classes: i64, on_value: f64, off_va
     if labels.numel() > 0 {
         let (lo, hi) = (labels.min().int64_value(&[]), labels.max().int64_value(&[]));
         if lo < 0 || hi >= num_classes {
-            return Err(Error::invalid(scope, format!("labels must lie in [0, {num_classes}), got values in [{lo}, {hi}]")));
+            return Err(Error::invalid(
+                scope,
+                format!("labels must lie in [0, {num_classes}), got values in [{lo}, {hi}]"),
+            ));
         }
     }
     let hot = labels.to_kind(Kind::Int64).f_one_hot(num_classes).context(scope)?.to_kind(Kind::Float);

@@ -6,10 +6,10 @@ use tch::Tensor;
 use super::layer_scope::{self, check_rank, collect};
 use super::padding::pad_for_window;
 use super::types::{Collections, DataFormat, Padding, Pair};
+use crate::Result;
 use crate::arg_scope::scope_args;
 use crate::error::TorchContext;
 use crate::variables::VarStore;
-use crate::Result;
 
 scope_args! {
     /// The arguments of [`max_pool2d`] and [`avg_pool2d`] (each op has its own arg-scope key).
@@ -59,7 +59,12 @@ macro_rules! pool_call {
 
         #[doc = $doc]
         pub fn $fn_name(inputs: &Tensor, kernel_size: impl Into<Pair>) -> $call {
-            $call { inputs: inputs.shallow_clone(), kernel_size: kernel_size.into(), args: $args::default(), scope: None }
+            $call {
+                inputs: inputs.shallow_clone(),
+                kernel_size: kernel_size.into(),
+                args: $args::default(),
+                scope: None,
+            }
         }
 
         impl $call {
@@ -97,8 +102,22 @@ macro_rules! pool_call {
     };
 }
 
-pool_call!(MaxPool2dCall, MaxPool2dArgs, max_pool2d, PoolKind::Max, "MaxPool2D", "TF-Slim's `max_pool2d(inputs, kernel_size, stride=2, padding=VALID)`.");
-pool_call!(AvgPool2dCall, AvgPool2dArgs, avg_pool2d, PoolKind::Avg, "AvgPool2D", "TF-Slim's `avg_pool2d(inputs, kernel_size, stride=2, padding=VALID)`; SAME padding averages over the valid pixels only.");
+pool_call!(
+    MaxPool2dCall,
+    MaxPool2dArgs,
+    max_pool2d,
+    PoolKind::Max,
+    "MaxPool2D",
+    "TF-Slim's `max_pool2d(inputs, kernel_size, stride=2, padding=VALID)`."
+);
+pool_call!(
+    AvgPool2dCall,
+    AvgPool2dArgs,
+    avg_pool2d,
+    PoolKind::Avg,
+    "AvgPool2D",
+    "TF-Slim's `avg_pool2d(inputs, kernel_size, stride=2, padding=VALID)`; SAME padding averages over the valid pixels only."
+);
 
 /// A built pooling layer.
 #[derive(Debug)]
@@ -117,16 +136,17 @@ impl Pool2d {
     /// Pools `x`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         check_rank(&self.name, "Pooling", x, &[4])?;
-        let x = self.data_format.to_nchw(x);
+        let x = self.data_format.view_as_nchw(x);
         let (kernel, stride) = (self.kernel.to_array(), self.stride.to_array());
         let y = match self.kind {
             PoolKind::Max => {
-                let (padded, pad) = pad_for_window(&self.name, &x, self.padding, self.kernel, self.stride, f64::NEG_INFINITY)?;
+                let (padded, pad) =
+                    pad_for_window(&self.name, &x, self.padding, self.kernel, self.stride, f64::NEG_INFINITY)?;
                 padded.f_max_pool2d(kernel, stride, pad, [1, 1], false).context(&self.name)?
             }
             PoolKind::Avg => self.average(&x)?,
         };
-        let y = self.data_format.from_nchw(y);
+        let y = self.data_format.view_from_nchw(y);
         collect(&self.store, self.outputs.names(), &self.name, &y);
         Ok(y)
     }

@@ -118,7 +118,7 @@ impl FromStr for DataFormat {
 
 impl DataFormat {
     /// `x` (rank 4, in this format) viewed as NCHW.
-    pub(crate) fn to_nchw(self, x: &tch::Tensor) -> tch::Tensor {
+    pub(crate) fn view_as_nchw(self, x: &tch::Tensor) -> tch::Tensor {
         match self {
             DataFormat::Nchw => x.shallow_clone(),
             DataFormat::Nhwc => x.permute([0, 3, 1, 2]),
@@ -126,7 +126,7 @@ impl DataFormat {
     }
 
     /// `x` (NCHW) viewed in this format.
-    pub(crate) fn from_nchw(self, x: tch::Tensor) -> tch::Tensor {
+    pub(crate) fn view_from_nchw(self, x: tch::Tensor) -> tch::Tensor {
         match self {
             DataFormat::Nchw => x,
             DataFormat::Nhwc => x.permute([0, 2, 3, 1]),

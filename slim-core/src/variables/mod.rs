@@ -9,11 +9,11 @@ mod store;
 mod update_ops;
 mod variable;
 
+pub(crate) use create::get_or_create;
 pub use create::{
     ModelVariableArgs, VariableArgs, VariableOptions, add_model_variable, global_variable, local_variable,
     model_variable, variable,
 };
-pub(crate) use create::get_or_create;
 pub use global_step::{create_global_step, get_global_step, get_or_create_global_step};
 pub use query::{
     get_global_variables, get_local_variables, get_model_variables, get_trainable_variables, get_unique_variable,

@@ -70,27 +70,19 @@ impl Drop for StoreGuard {
 /// The store entered on this thread, or an error telling the caller to enter one.
 pub fn current_store() -> Result<VarStore> {
     CONTEXT.with(|c| c.borrow().last().map(|frame| frame.store.clone())).ok_or_else(|| {
-        Error::invalid(
-            "slim",
-            "no VarStore is active on this thread: enter one with `let _guard = vs.as_default();`",
-        )
+        Error::invalid("slim", "no VarStore is active on this thread: enter one with `let _guard = vs.as_default();`")
     })
 }
 
 /// The full name of the current variable scope (`""` at the root).
 pub fn current_scope_name() -> String {
-    CONTEXT.with(|c| {
-        c.borrow().last().and_then(|frame| frame.scopes.last()).map(|s| s.name.clone()).unwrap_or_default()
-    })
+    CONTEXT
+        .with(|c| c.borrow().last().and_then(|frame| frame.scopes.last()).map(|s| s.name.clone()).unwrap_or_default())
 }
 
 pub(crate) fn current_reuse() -> EffectiveReuse {
     CONTEXT.with(|c| {
-        c.borrow()
-            .last()
-            .and_then(|frame| frame.scopes.last())
-            .map(|s| s.reuse)
-            .unwrap_or(EffectiveReuse::Create)
+        c.borrow().last().and_then(|frame| frame.scopes.last()).map(|s| s.reuse).unwrap_or(EffectiveReuse::Create)
     })
 }
 
@@ -158,11 +150,8 @@ impl VariableScope {
 }
 
 fn validate_scope_name(parent: &str, name: &str) -> Result<()> {
-    let bad = name.is_empty()
-        || name.starts_with('/')
-        || name.ends_with('/')
-        || name.contains("//")
-        || name.contains('.');
+    let bad =
+        name.is_empty() || name.starts_with('/') || name.ends_with('/') || name.contains("//") || name.contains('.');
     if bad {
         return Err(Error::invalid(
             if parent.is_empty() { "slim" } else { parent },

@@ -15,11 +15,7 @@ pub struct Variable {
 
 impl Clone for Variable {
     fn clone(&self) -> Self {
-        Variable {
-            name: self.name.clone(),
-            tensor: self.tensor.shallow_clone(),
-            collections: self.collections.clone(),
-        }
+        Variable { name: self.name.clone(), tensor: self.tensor.shallow_clone(), collections: self.collections.clone() }
     }
 }
 
