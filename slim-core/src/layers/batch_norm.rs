@@ -6,7 +6,7 @@ use tch::Tensor;
 use super::activation::{Activation, apply_activation};
 use super::layer_scope::{self, check_channels, collect};
 use super::params::{ParamSpec, model_param};
-use super::repeat::LayerCall;
+use super::repeat::layer_call;
 use super::types::{Collections, DataFormat};
 use crate::arg_scope::scope_args;
 use crate::error::TorchContext;
@@ -78,6 +78,8 @@ pub struct BatchNormCall {
     reuse: bool,
 }
 
+layer_call!(BatchNormCall, BatchNormArgs, default_scope: "BatchNorm", repeat_name: "batch_norm");
+
 /// TF-Slim's `batch_norm(inputs, …)` over every axis but the channel axis; scope `BatchNorm` (made unique).
 /// Variables: `beta` (if center), `gamma` (if scale), `moving_mean`, `moving_variance` (non-trainable).
 pub fn batch_norm(inputs: &Tensor) -> BatchNormCall {
@@ -87,18 +89,6 @@ pub fn batch_norm(inputs: &Tensor) -> BatchNormCall {
 impl BatchNormCall {
     pub(crate) fn with_args(inputs: &Tensor, args: BatchNormArgs) -> Self {
         BatchNormCall { inputs: inputs.shallow_clone(), args, scope: None, reuse: false }
-    }
-
-    /// The variable scope (default `BatchNorm`, made unique).
-    pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(scope.into());
-        self
-    }
-
-    /// Reuse the variables of the (explicitly named) scope.
-    pub fn reuse(mut self, reuse: bool) -> Self {
-        self.reuse = reuse;
-        self
     }
 
     /// Creates (or reuses) the variables and applies the layer; returns the layer and the output.
@@ -153,23 +143,6 @@ impl BatchNormCall {
         };
         let out = layer.forward(&self.inputs)?;
         Ok((layer, out))
-    }
-
-    /// Creates (or reuses) the variables and returns the output.
-    pub fn call(self) -> Result<Tensor> {
-        self.build().map(|(_, out)| out)
-    }
-}
-
-impl LayerCall for BatchNormCall {
-    const REPEAT_NAME: &'static str = "batch_norm";
-
-    fn with_scope(self, scope: String) -> Self {
-        self.scope(scope)
-    }
-
-    fn call(self) -> Result<Tensor> {
-        BatchNormCall::call(self)
     }
 }
 

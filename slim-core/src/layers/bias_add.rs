@@ -5,6 +5,7 @@ use tch::Tensor;
 use super::activation::{Activation, apply_activation};
 use super::layer_scope::{self, check_channels, collect};
 use super::params::{ParamSpec, model_param};
+use super::repeat::layer_call;
 use super::types::Collections;
 use crate::arg_scope::scope_args;
 use crate::initializers::Initializer;
@@ -39,24 +40,14 @@ pub struct BiasAddCall {
     reuse: bool,
 }
 
+layer_call!(BiasAddCall, BiasAddArgs, default_scope: "BiasAdd", repeat_name: "bias_add");
+
 /// TF-Slim's `bias_add(inputs)`: adds `biases` of `[channels]` (axis 1); scope `BiasAdd` (made unique).
 pub fn bias_add(inputs: &Tensor) -> BiasAddCall {
     BiasAddCall { inputs: inputs.shallow_clone(), args: BiasAddArgs::default(), scope: None, reuse: false }
 }
 
 impl BiasAddCall {
-    /// The variable scope (default `BiasAdd`, made unique).
-    pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(scope.into());
-        self
-    }
-
-    /// Reuse the variables of the (explicitly named) scope.
-    pub fn reuse(mut self, reuse: bool) -> Self {
-        self.reuse = reuse;
-        self
-    }
-
     /// Creates (or reuses) the biases and applies them; returns the layer and the output.
     pub fn build(self) -> Result<(BiasAdd, Tensor)> {
         let o = self.args.resolve_in_scope();
@@ -84,11 +75,6 @@ impl BiasAddCall {
         };
         let out = layer.forward(&self.inputs)?;
         Ok((layer, out))
-    }
-
-    /// Creates (or reuses) the biases and returns the output.
-    pub fn call(self) -> Result<Tensor> {
-        self.build().map(|(_, out)| out)
     }
 }
 

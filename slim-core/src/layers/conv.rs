@@ -7,7 +7,7 @@ use super::layer_scope::{self, check_channels, check_rank};
 use super::normalizer::Normalizer;
 use super::padding::{dilated, pad_for_window};
 use super::params::{ParamSpec, biases, model_param};
-use super::repeat::LayerCall;
+use super::repeat::layer_call;
 use super::tail::Tail;
 use super::types::{Collections, DataFormat, Padding, Pair};
 use crate::arg_scope::scope_args;
@@ -59,6 +59,8 @@ pub struct Conv2dCall {
     reuse: bool,
 }
 
+layer_call!(Conv2dCall, Conv2dArgs, default_scope: "Conv", repeat_name: "convolution2d");
+
 /// TF-Slim's `conv2d(inputs, num_outputs, kernel_size, …)`. Weights are `[num_outputs, in_channels, kh, kw]`,
 /// created from the first input in scope `Conv` (made unique) or the given scope.
 pub fn conv2d(inputs: &Tensor, num_outputs: i64, kernel_size: impl Into<Pair>) -> Conv2dCall {
@@ -73,24 +75,6 @@ pub fn conv2d(inputs: &Tensor, num_outputs: i64, kernel_size: impl Into<Pair>) -
 }
 
 impl Conv2dCall {
-    /// The variable scope (default `Conv`, made unique).
-    pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(scope.into());
-        self
-    }
-
-    /// Reuse the variables of the (explicitly named) scope.
-    pub fn reuse(mut self, reuse: bool) -> Self {
-        self.reuse = reuse;
-        self
-    }
-
-    /// Replaces all call-site arguments at once.
-    pub fn args(mut self, args: Conv2dArgs) -> Self {
-        self.args = args;
-        self
-    }
-
     /// Creates (or reuses) the variables and applies the layer; returns the layer, to apply again, and the output.
     pub fn build(self) -> Result<(Conv2d, Tensor)> {
         let options = self.args.resolve_in_scope();
@@ -137,23 +121,6 @@ impl Conv2dCall {
         )?;
         let out = options.data_format.view_from_nchw(y);
         Ok((Conv2d { core, tail, data_format: options.data_format }, out))
-    }
-
-    /// Creates (or reuses) the variables and returns the output.
-    pub fn call(self) -> Result<Tensor> {
-        self.build().map(|(_, out)| out)
-    }
-}
-
-impl LayerCall for Conv2dCall {
-    const REPEAT_NAME: &'static str = "convolution2d";
-
-    fn with_scope(self, scope: String) -> Self {
-        self.scope(scope)
-    }
-
-    fn call(self) -> Result<Tensor> {
-        Conv2dCall::call(self)
     }
 }
 

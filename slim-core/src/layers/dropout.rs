@@ -3,6 +3,7 @@
 use tch::Tensor;
 
 use super::layer_scope::{self, collect};
+use super::repeat::layer_call;
 use super::types::Collections;
 use crate::arg_scope::scope_args;
 use crate::error::TorchContext;
@@ -30,18 +31,14 @@ pub struct DropoutCall {
     scope: Option<String>,
 }
 
+layer_call!(DropoutCall, DropoutArgs, default_scope: "Dropout", repeat_name: "dropout", no_reuse);
+
 /// TF-Slim's `dropout(inputs, keep_prob=0.5)`; scope `Dropout` (made unique).
 pub fn dropout(inputs: &Tensor, keep_prob: f64) -> DropoutCall {
     DropoutCall { inputs: inputs.shallow_clone(), args: DropoutArgs::default().keep_prob(keep_prob), scope: None }
 }
 
 impl DropoutCall {
-    /// The scope naming the output (default `Dropout`, made unique).
-    pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(scope.into());
-        self
-    }
-
     /// Builds the layer and applies it; returns the layer and the output.
     pub fn build(self) -> Result<(Dropout, Tensor)> {
         let o = self.args.resolve_in_scope();
@@ -58,11 +55,6 @@ impl DropoutCall {
         };
         let out = layer.forward(&self.inputs)?;
         Ok((layer, out))
-    }
-
-    /// Applies dropout and returns the output.
-    pub fn call(self) -> Result<Tensor> {
-        self.build().map(|(_, out)| out)
     }
 }
 

@@ -6,7 +6,7 @@ use super::activation::Activation;
 use super::layer_scope::{self, LayerScope};
 use super::normalizer::Normalizer;
 use super::params::{ParamSpec, biases, model_param};
-use super::repeat::LayerCall;
+use super::repeat::layer_call;
 use super::tail::Tail;
 use super::types::Collections;
 use crate::arg_scope::scope_args;
@@ -49,6 +49,8 @@ pub struct FullyConnectedCall {
     reuse: bool,
 }
 
+layer_call!(FullyConnectedCall, FullyConnectedArgs, default_scope: "fully_connected", repeat_name: "fully_connected");
+
 /// TF-Slim's `fully_connected(inputs, num_outputs, …)`: acts on the last axis of an input of rank 2 or more.
 /// Weights are `[num_outputs, in_features]`, created from the first input in scope `fully_connected` (made
 /// unique) or the given scope.
@@ -63,24 +65,6 @@ pub fn fully_connected(inputs: &Tensor, num_outputs: i64) -> FullyConnectedCall 
 }
 
 impl FullyConnectedCall {
-    /// The variable scope (default `fully_connected`, made unique).
-    pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(scope.into());
-        self
-    }
-
-    /// Reuse the variables of the (explicitly named) scope.
-    pub fn reuse(mut self, reuse: bool) -> Self {
-        self.reuse = reuse;
-        self
-    }
-
-    /// Replaces all call-site arguments at once.
-    pub fn args(mut self, args: FullyConnectedArgs) -> Self {
-        self.args = args;
-        self
-    }
-
     /// Creates (or reuses) the variables and applies the layer; returns the layer and the output.
     pub fn build(self) -> Result<(FullyConnected, Tensor)> {
         let options = self.args.resolve_in_scope();
@@ -115,23 +99,6 @@ impl FullyConnectedCall {
             y,
         )?;
         Ok((FullyConnected { weights, biases, in_features, tail }, out))
-    }
-
-    /// Creates (or reuses) the variables and returns the output.
-    pub fn call(self) -> Result<Tensor> {
-        self.build().map(|(_, out)| out)
-    }
-}
-
-impl LayerCall for FullyConnectedCall {
-    const REPEAT_NAME: &'static str = "fully_connected";
-
-    fn with_scope(self, scope: String) -> Self {
-        self.scope(scope)
-    }
-
-    fn call(self) -> Result<Tensor> {
-        FullyConnectedCall::call(self)
     }
 }
 

@@ -5,6 +5,7 @@ use tch::Tensor;
 use super::activation::{Activation, apply_activation};
 use super::layer_scope::{self, collect};
 use super::params::{ParamSpec, model_param};
+use super::repeat::layer_call;
 use super::types::Collections;
 use crate::arg_scope::scope_args;
 use crate::error::TorchContext;
@@ -46,6 +47,8 @@ pub struct LayerNormCall {
     reuse: bool,
 }
 
+layer_call!(LayerNormCall, LayerNormArgs, default_scope: "LayerNorm", repeat_name: "layer_norm");
+
 /// TF-Slim's `layer_norm(inputs, …)`; scope `LayerNorm`, variables `beta` and `gamma` of shape
 /// `inputs.shape[begin_params_axis..]`.
 pub fn layer_norm(inputs: &Tensor) -> LayerNormCall {
@@ -55,18 +58,6 @@ pub fn layer_norm(inputs: &Tensor) -> LayerNormCall {
 impl LayerNormCall {
     pub(crate) fn with_args(inputs: &Tensor, args: LayerNormArgs) -> Self {
         LayerNormCall { inputs: inputs.shallow_clone(), args, scope: None, reuse: false }
-    }
-
-    /// The variable scope (default `LayerNorm`, made unique).
-    pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        self.scope = Some(scope.into());
-        self
-    }
-
-    /// Reuse the variables of the (explicitly named) scope.
-    pub fn reuse(mut self, reuse: bool) -> Self {
-        self.reuse = reuse;
-        self
     }
 
     /// Creates (or reuses) the variables and applies the layer; returns the layer and the output.
@@ -110,11 +101,6 @@ impl LayerNormCall {
         };
         let out = layer.forward(&self.inputs)?;
         Ok((layer, out))
-    }
-
-    /// Creates (or reuses) the variables and returns the output.
-    pub fn call(self) -> Result<Tensor> {
-        self.build().map(|(_, out)| out)
     }
 }
 
