@@ -7,6 +7,40 @@
 //! arguments field by field: the call site, then the current frame, then the op's own defaults. Resolution reads
 //! the stack when the op is called, so defaults reach ops called inside helper functions and nested networks.
 //! Listing an op that is not arg-scopable is a compile error: it has no [`ScopeArgs`] type.
+//!
+//! ```
+//! use slim_core::arg_scope::ArgScope;
+//! use slim_core::layers::{Conv2dArgs, Padding};
+//!
+//! let _scope = ArgScope::current().with(Conv2dArgs::default().padding(Padding::Valid)).enter();
+//! assert_eq!(ArgScope::current().ops(), ["conv2d"]);
+//! ```
+//!
+//! A type that is not an op's arguments cannot be listed:
+//!
+//! ```compile_fail
+//! use slim_core::arg_scope::ArgScope;
+//!
+//! let _scope = ArgScope::current().with(3_i32).enter();
+//! ```
+//!
+//! A misspelt keyword is rejected by the compiler:
+//!
+//! ```compile_fail
+//! use slim_core::arg_scope::ArgScope;
+//! use slim_core::layers::{Conv2dArgs, Padding};
+//!
+//! let _scope = ArgScope::current().with(Conv2dArgs::default().paddding(Padding::Valid)).enter();
+//! ```
+//!
+//! So is a value of the wrong type:
+//!
+//! ```compile_fail
+//! use slim_core::arg_scope::ArgScope;
+//! use slim_core::layers::Conv2dArgs;
+//!
+//! let _scope = ArgScope::current().with(Conv2dArgs::default().padding("VALID")).enter();
+//! ```
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
