@@ -139,6 +139,21 @@ fn dropout_is_identity_in_eval_and_keeps_about_keep_prob() {
 }
 
 #[test]
+fn dropout_noise_shape_drops_whole_feature_maps() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let x = rand(&[8, 16, 5, 5]) + 0.1;
+    let y = dropout(&x, 0.5).noise_shape(vec![8, 16, 1, 1]).scope("maps").call().unwrap();
+    let kept_per_map = y.gt(0.0).to_kind(Kind::Float).mean_dim(&[2i64, 3][..], false, Kind::Float);
+    assert!(kept_per_map.eq(0.0).logical_or(&kept_per_map.eq(1.0)).all().int64_value(&[]) == 1, "all or nothing");
+    let kept = kept_per_map.mean(Kind::Float).double_value(&[]);
+    assert!((kept - 0.5).abs() < 0.15, "kept fraction {kept}");
+    assert!(close(&y.masked_select(&y.gt(0.0)), &(x.masked_select(&y.gt(0.0)) * 2.0), 1e-5));
+    let err = dropout(&x, 0.5).noise_shape(vec![8, 3, 1, 1]).scope("bad").call().unwrap_err().to_string();
+    assert!(err.contains("bad") && err.contains("noise_shape [8, 3, 1, 1]"), "{err}");
+}
+
+#[test]
 fn pools_default_to_stride_two_valid() {
     let vs = VarStore::new(Device::Cpu);
     let _g = vs.as_default();

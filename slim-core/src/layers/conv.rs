@@ -110,6 +110,7 @@ impl Conv2dCall {
             stride: options.stride,
             rate: options.rate,
             padding: options.padding,
+            groups: 1,
         };
         let y = core.forward(&x)?;
         let (tail, y) = Tail::build(
@@ -148,28 +149,18 @@ pub(crate) struct ConvCore {
     pub(crate) stride: Pair,
     pub(crate) rate: Pair,
     pub(crate) padding: Padding,
+    /// 1 for a full convolution; the input channels for a depthwise one (weights `[in·multiplier, 1, kh, kw]`).
+    pub(crate) groups: i64,
 }
 
 impl ConvCore {
     pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let groups = self.grouped(x)?;
+        check_rank(&self.scope, "Convolution", x, &[4])?;
+        check_channels(&self.scope, x, self.weights.size()[1] * self.groups)?;
         let window = dilated(self.kernel, self.rate);
         let (x, pad) = pad_for_window(&self.scope, x, self.padding, window, self.stride, 0.0)?;
-        x.f_conv2d(&self.weights, self.biases.as_ref(), self.stride.to_array(), pad, self.rate.to_array(), groups)
+        x.f_conv2d(&self.weights, self.biases.as_ref(), self.stride.to_array(), pad, self.rate.to_array(), self.groups)
             .context(&self.scope)
-    }
-
-    /// Checks the input's rank and channels against the weights; the number of groups (1, or the input
-    /// channels for a depthwise weight of shape `[in·multiplier, 1, kh, kw]`).
-    fn grouped(&self, x: &Tensor) -> Result<i64> {
-        check_rank(&self.scope, "Convolution", x, &[4])?;
-        let weight_in = self.weights.size()[1];
-        let x_in = x.size()[1];
-        if weight_in == 1 && x_in > 1 && self.weights.size()[0] % x_in == 0 {
-            return Ok(x_in);
-        }
-        check_channels(&self.scope, x, weight_in)?;
-        Ok(1)
     }
 }
 

@@ -16,6 +16,9 @@ scope_args! {
     pub struct DropoutArgs => DropoutOptions for "dropout" [DropoutCall] {
         /// Probability of keeping each element (default 0.5); kept elements are scaled by `1 / keep_prob`.
         keep_prob: f64 = 0.5,
+        /// Shape of the keep/drop mask, broadcast over the input (each dimension 1 or the input's); `None` (the
+        /// default) draws one decision per element. `[n, c, 1, 1]` drops whole NCHW feature maps.
+        noise_shape: Option<Vec<i64>> = None,
         /// Train or eval behaviour; `None` (the default) follows the current [`Mode`].
         is_training: Option<bool> = None,
         /// Collections the output is added to, under the layer's scope name.
@@ -49,6 +52,7 @@ impl DropoutCall {
         let layer = Dropout {
             name: scope.name.clone(),
             keep_prob: o.keep_prob,
+            noise_shape: o.noise_shape,
             is_training: o.is_training,
             outputs: o.outputs_collections,
             store: scope.store.clone(),
@@ -63,6 +67,7 @@ impl DropoutCall {
 pub struct Dropout {
     name: String,
     keep_prob: f64,
+    noise_shape: Option<Vec<i64>>,
     is_training: Option<bool>,
     outputs: Collections,
     store: VarStore,
@@ -72,10 +77,10 @@ impl Dropout {
     /// Drops elements of `x` in train mode; returns `x` unchanged in eval mode.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let training = self.is_training.unwrap_or_else(|| Mode::current().is_training());
-        let y = if training && self.keep_prob < 1.0 {
-            x.f_dropout(1.0 - self.keep_prob, true).context(&self.name)?
-        } else {
-            x.shallow_clone()
+        let y = match (&self.noise_shape, training && self.keep_prob < 1.0) {
+            (_, false) => x.shallow_clone(),
+            (None, true) => x.f_dropout(1.0 - self.keep_prob, true).context(&self.name)?,
+            (Some(noise_shape), true) => self.drop_with_mask(x, noise_shape)?,
         };
         collect(&self.store, self.outputs.names(), &self.name, &y);
         Ok(y)
@@ -84,5 +89,22 @@ impl Dropout {
     /// The layer's full scope name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// `x · mask / keep_prob` with one Bernoulli(keep_prob) decision per element of `noise_shape`.
+    fn drop_with_mask(&self, x: &Tensor, noise_shape: &[i64]) -> Result<Tensor> {
+        let size = x.size();
+        let broadcastable = noise_shape.len() == size.len()
+            && noise_shape.iter().zip(&size).all(|(noise, dim)| *noise == 1 || noise == dim);
+        if !broadcastable {
+            return Err(Error::invalid(
+                &self.name,
+                format!("noise_shape {noise_shape:?} must have one entry, 1 or equal, per input dimension {size:?}"),
+            ));
+        }
+        let mask = Tensor::f_empty(noise_shape, (x.kind(), x.device()))
+            .and_then(|mut mask| mask.f_bernoulli_float_(self.keep_prob))
+            .context(&self.name)?;
+        Ok(x * mask / self.keep_prob)
     }
 }

@@ -6,6 +6,7 @@ pub mod activation;
 mod batch_norm;
 mod bias_add;
 mod conv;
+mod conv_transpose;
 mod dropout;
 mod flatten;
 mod fully_connected;
@@ -17,6 +18,7 @@ mod padding;
 mod params;
 mod pool;
 mod repeat;
+mod separable_conv;
 mod softmax;
 mod tail;
 pub mod types;
@@ -26,6 +28,9 @@ pub use activation::{Activation, elu, relu, relu6, sigmoid, tanh};
 pub use batch_norm::{BatchNorm, BatchNormArgs, BatchNormCall, BatchNormOptions, BatchNormParams, batch_norm};
 pub use bias_add::{BiasAdd, BiasAddArgs, BiasAddCall, BiasAddOptions, bias_add};
 pub use conv::{Conv2d, Conv2dArgs, Conv2dCall, Conv2dOptions, conv2d};
+pub use conv_transpose::{
+    Conv2dTranspose, Conv2dTransposeArgs, Conv2dTransposeCall, Conv2dTransposeOptions, conv2d_transpose,
+};
 pub use dropout::{Dropout, DropoutArgs, DropoutCall, DropoutOptions, dropout};
 pub use flatten::flatten;
 pub use fully_connected::{
@@ -39,6 +44,9 @@ pub use pool::{
     max_pool2d,
 };
 pub use repeat::{LayerCall, repeat, stack};
+pub use separable_conv::{
+    SeparableConv2d, SeparableConv2dArgs, SeparableConv2dCall, SeparableConv2dOptions, separable_conv2d,
+};
 pub use softmax::softmax;
 pub use types::{Collections, DataFormat, Padding, Pair};
 pub use unit_norm::unit_norm;
