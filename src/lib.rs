@@ -2,7 +2,9 @@
 //! names, collections, arg scopes and numerics. This facade re-exports the runtime (`slim-core`) and the
 //! macros (`slim-macros`); most programs only need `use slim::prelude::*;`.
 
-pub use slim_core::{Error, Result, TorchContext, arg_scope, initializers, layers, mode, regularizers, variables};
+pub use slim_core::{
+    Error, Result, TorchContext, arg_scope, initializers, layers, mode, model, regularizers, variables,
+};
 pub use tch;
 
 /// Everything a model definition or training script usually needs.
@@ -11,6 +13,7 @@ pub mod prelude {
     pub use slim_core::initializers::*;
     pub use slim_core::layers::*;
     pub use slim_core::mode::Mode;
+    pub use slim_core::model::{Built, Model, ModelOutput};
     pub use slim_core::regularizers::*;
     pub use slim_core::variables::collections::*;
     pub use slim_core::variables::*;

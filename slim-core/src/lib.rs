@@ -6,6 +6,7 @@ mod error;
 pub mod initializers;
 pub mod layers;
 pub mod mode;
+pub mod model;
 pub mod regularizers;
 pub mod variables;
 

@@ -40,7 +40,10 @@ pub(crate) fn check_channels(scope: &str, x: &Tensor, expected: i64) -> Result<(
     if got != expected {
         return Err(Error::invalid(
             scope,
-            format!("expects {expected} input channels (as when its variables were created), got {got}"),
+            format!(
+                "expects {expected} input channels (as when its variables were created), got {got} (input shape {:?})",
+                x.size()
+            ),
         ));
     }
     Ok(())

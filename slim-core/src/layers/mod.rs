@@ -21,6 +21,7 @@ mod repeat;
 mod separable_conv;
 mod softmax;
 mod tail;
+mod tape_layers;
 pub mod types;
 mod unit_norm;
 

@@ -5,6 +5,7 @@ use tch::Tensor;
 
 use super::layer_scope::{self, check_rank, collect};
 use super::padding::pad_for_window;
+use super::repeat::layer_call;
 use super::types::{Collections, DataFormat, Padding, Pair};
 use crate::Result;
 use crate::arg_scope::scope_args;
@@ -67,13 +68,9 @@ macro_rules! pool_call {
             }
         }
 
-        impl $call {
-            #[doc = concat!("The scope naming the output (default `", $default_scope, "`, made unique).")]
-            pub fn scope(mut self, scope: impl Into<String>) -> Self {
-                self.scope = Some(scope.into());
-                self
-            }
+        layer_call!($call, $args, default_scope: $default_scope, repeat_name: stringify!($fn_name), no_reuse);
 
+        impl $call {
             /// Builds the pool and applies it; returns the layer and the output.
             pub fn build(self) -> Result<(Pool2d, Tensor)> {
                 let o = self.args.resolve_in_scope();
@@ -92,11 +89,6 @@ macro_rules! pool_call {
                 layer.stride.check_positive(&layer.name, "stride")?;
                 let out = layer.forward(&self.inputs)?;
                 Ok((layer, out))
-            }
-
-            /// Applies the pool and returns the output.
-            pub fn call(self) -> Result<Tensor> {
-                self.build().map(|(_, out)| out)
             }
         }
     };

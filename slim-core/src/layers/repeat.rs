@@ -4,13 +4,14 @@
 use tch::Tensor;
 
 use crate::Result;
+use crate::model::tape::is_replaying;
 use crate::variables::VariableScope;
 
 /// The methods every layer call builder shares (`scope`, `reuse`, `args`, `call`) and its [`LayerCall`] impl.
-/// The call type needs fields `scope: Option<String>`, `args` and (unless `no_reuse`) `reuse: bool`, and an
-/// inherent `build(self) -> Result<(Layer, Tensor)>`.
+/// The call type needs fields `inputs: Tensor`, `scope: Option<String>`, `args` and (unless `no_reuse`)
+/// `reuse: bool`, and an inherent `build(self) -> Result<(Layer, Tensor)>` whose layer is a `TapeLayer`.
 macro_rules! layer_call {
-    ($call:ident, $args:ident, default_scope: $default:literal, repeat_name: $repeat:literal $(, $no_reuse:ident)?) => {
+    ($call:ident, $args:ident, default_scope: $default:literal, repeat_name: $repeat:expr $(, $no_reuse:ident)?) => {
         impl $call {
             #[doc = concat!("The variable scope (default `", $default, "`, made unique).")]
             pub fn scope(mut self, scope: impl Into<String>) -> Self {
@@ -26,9 +27,16 @@ macro_rules! layer_call {
                 self
             }
 
-            /// Runs the layer (creating or reusing its variables) and returns the output.
+            /// Runs the layer (creating or reusing its variables) and returns the output. Inside a built model's
+            /// forward pass, applies the layer the model recorded for this call instead.
             pub fn call(self) -> $crate::Result<tch::Tensor> {
-                self.build().map(|(_, out)| out)
+                let op = <$args as $crate::arg_scope::ScopeArgs>::OP_NAME;
+                if let Some(out) = $crate::model::tape::replay_layer(op, &self.inputs)? {
+                    return Ok(out);
+                }
+                let (layer, out) = self.build()?;
+                $crate::model::tape::record(op, layer);
+                Ok(out)
             }
         }
 
@@ -76,6 +84,9 @@ pub fn repeat<C: LayerCall>(
     scope: Option<&str>,
     mut layer: impl FnMut(&Tensor) -> C,
 ) -> Result<Tensor> {
+    if is_replaying() {
+        return (0..repetitions).try_fold(inputs.shallow_clone(), |out, _| layer(&out).call());
+    }
     let _outer = VariableScope::named_or_default(scope, "Repeat").enter()?;
     let base = scope.unwrap_or(C::REPEAT_NAME);
     let mut out = inputs.shallow_clone();
@@ -93,6 +104,9 @@ pub fn stack<A, C: LayerCall>(
     stack_args: &[A],
     mut layer: impl FnMut(&Tensor, &A) -> C,
 ) -> Result<Tensor> {
+    if is_replaying() {
+        return stack_args.iter().try_fold(inputs.shallow_clone(), |out, args| layer(&out, args).call());
+    }
     let _outer = VariableScope::named_or_default(scope, "Stack").enter()?;
     let base = scope.unwrap_or(C::REPEAT_NAME);
     let mut out = inputs.shallow_clone();

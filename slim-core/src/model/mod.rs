@@ -1,0 +1,11 @@
+//! Built models: a network defined once (by `#[slim::model]` or by hand) becomes a [`Built`] model whose
+//! variables exist from an example input and whose forward pass replays its recorded layers.
+
+mod built;
+mod end_points;
+mod summary;
+pub mod tape;
+
+pub use built::{Built, Model, ModelOutput};
+pub use end_points::EndPoints;
+pub use summary::ModelSummary;

@@ -1,0 +1,192 @@
+//! Record and replay of a model's layers: building a model records every layer its forward pass calls; each
+//! later pass replays them in order, with no scope, name or arg-scope work per step.
+
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tch::Tensor;
+
+use crate::{Error, Result};
+
+/// A built layer that a model's tape can apply again.
+pub trait TapeLayer: Send + std::fmt::Debug {
+    /// The layer's full scope name, the key of its end point.
+    fn name(&self) -> &str;
+
+    /// Applies the layer in the current mode.
+    fn forward(&self, x: &Tensor) -> Result<Tensor>;
+}
+
+/// The layers a model's forward pass called while it was built, in call order.
+#[derive(Debug, Default)]
+pub struct Tape {
+    layers: Vec<Recorded>,
+}
+
+/// One recorded layer and the op that built it (`conv2d`), so a replay can check it calls the same ops.
+#[derive(Debug)]
+struct Recorded {
+    op: &'static str,
+    layer: Box<dyn TapeLayer>,
+}
+
+impl Tape {
+    /// The number of recorded layers.
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Whether no layer was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// The recorded layers' ops and full scope names, in call order.
+    pub fn layers(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.layers.iter().map(|recorded| (recorded.op, recorded.layer.name()))
+    }
+
+    /// Starts recording the layers built on this thread until the guard finishes.
+    pub fn record() -> RecordGuard {
+        FRAMES.with(|frames| frames.borrow_mut().push(Frame::Recording(Vec::new())));
+        RecordGuard { finished: false }
+    }
+
+    /// Replays this tape: until the guard finishes, each layer call on this thread applies the next layer.
+    /// (Tensors are not `Sync`, so a shared tape sits behind a mutex; each layer locks it, uncontended.)
+    pub fn replay(tape: &SharedTape) -> ReplayGuard {
+        let outputs = Vec::with_capacity(lock(tape).layers.len());
+        let tape = tape.clone();
+        FRAMES.with(|frames| frames.borrow_mut().push(Frame::Replaying { tape, cursor: 0, outputs }));
+        ReplayGuard { finished: false }
+    }
+}
+
+/// A tape that a built model owns and that replays can share: `Send` and `Sync` like the model.
+pub type SharedTape = Arc<Mutex<Tape>>;
+
+fn lock(tape: &SharedTape) -> MutexGuard<'_, Tape> {
+    tape.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+enum Frame {
+    Recording(Vec<Recorded>),
+    Replaying { tape: SharedTape, cursor: usize, outputs: Vec<Tensor> },
+}
+
+thread_local! {
+    static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether layer calls on this thread are being replayed (so scopes and arg scopes need not be entered).
+pub fn is_replaying() -> bool {
+    FRAMES.with(|frames| matches!(frames.borrow().last(), Some(Frame::Replaying { .. })))
+}
+
+/// When a tape is replaying, applies its next layer (which must have been built by `op`) to `input`;
+/// otherwise `None`, and the caller builds the layer.
+pub fn replay_layer(op: &'static str, input: &Tensor) -> Result<Option<Tensor>> {
+    let next = FRAMES.with(|frames| match frames.borrow_mut().last_mut() {
+        Some(Frame::Replaying { tape, cursor, .. }) => {
+            let index = *cursor;
+            *cursor += 1;
+            Some((tape.clone(), index))
+        }
+        _ => None,
+    });
+    let Some((tape, index)) = next else { return Ok(None) };
+    let tape = lock(&tape);
+    let recorded = tape.layers.get(index).ok_or_else(|| diverged(&tape, index, op))?;
+    if recorded.op != op {
+        return Err(diverged(&tape, index, op));
+    }
+    let out = recorded.layer.forward(input)?;
+    FRAMES.with(|frames| {
+        if let Some(Frame::Replaying { outputs, .. }) = frames.borrow_mut().last_mut() {
+            outputs.push(out.shallow_clone());
+        }
+    });
+    Ok(Some(out))
+}
+
+fn diverged(tape: &Tape, index: usize, op: &str) -> Error {
+    let expected = match tape.layers.get(index) {
+        Some(recorded) => format!("{} (scope {})", recorded.op, recorded.layer.name()),
+        None => format!("no more layers (the model was built with {})", tape.layers.len()),
+    };
+    Error::invalid(
+        "model",
+        format!(
+            "the forward pass called {op} as layer {index}, but when the model was built that call was {expected}; \
+             a model's forward must call the same layers in the same order on every pass"
+        ),
+    )
+}
+
+/// Adds a layer just built by `op` to the tape being recorded on this thread, if any.
+pub fn record(op: &'static str, layer: impl TapeLayer + 'static) {
+    FRAMES.with(|frames| {
+        if let Some(Frame::Recording(layers)) = frames.borrow_mut().last_mut() {
+            layers.push(Recorded { op, layer: Box::new(layer) });
+        }
+    });
+}
+
+/// Ends a recording; dropping it unfinished discards what was recorded.
+#[must_use = "finish the recording to get the tape"]
+pub struct RecordGuard {
+    finished: bool,
+}
+
+impl RecordGuard {
+    /// Stops recording and returns the tape.
+    pub fn finish(mut self) -> Tape {
+        self.finished = true;
+        match FRAMES.with(|frames| frames.borrow_mut().pop()) {
+            Some(Frame::Recording(layers)) => Tape { layers },
+            _ => Tape::default(),
+        }
+    }
+}
+
+impl Drop for RecordGuard {
+    fn drop(&mut self) {
+        if !self.finished {
+            FRAMES.with(|frames| frames.borrow_mut().pop());
+        }
+    }
+}
+
+/// Ends a replay; dropping it unfinished (after an error) just leaves the replay.
+#[must_use = "finish the replay to get the end points"]
+pub struct ReplayGuard {
+    finished: bool,
+}
+
+impl ReplayGuard {
+    /// Stops replaying and returns each layer's output in tape order; an error if the pass called fewer layers
+    /// than the tape holds.
+    pub fn finish(mut self) -> Result<Vec<Tensor>> {
+        self.finished = true;
+        match FRAMES.with(|frames| frames.borrow_mut().pop()) {
+            Some(Frame::Replaying { tape, cursor, outputs }) if cursor == lock(&tape).layers.len() => Ok(outputs),
+            Some(Frame::Replaying { tape, cursor, .. }) => Err(Error::invalid(
+                "model",
+                format!(
+                    "the forward pass called {cursor} layers, but the model was built with {}; a model's forward \
+                     must call the same layers on every pass",
+                    lock(&tape).layers.len()
+                ),
+            )),
+            _ => Ok(Vec::new()),
+        }
+    }
+}
+
+impl Drop for ReplayGuard {
+    fn drop(&mut self) {
+        if !self.finished {
+            FRAMES.with(|frames| frames.borrow_mut().pop());
+        }
+    }
+}
