@@ -5,18 +5,24 @@
 pub use slim_core::{
     Error, Result, TorchContext, arg_scope, initializers, layers, mode, model, regularizers, variables,
 };
+pub use slim_macros::{arg_scope, model, repeat, stack};
 pub use tch;
+
+// The macros' expansions name `::slim::…`; this lets them work inside this crate too (the model zoo).
+extern crate self as slim;
 
 /// Everything a model definition or training script usually needs.
 pub mod prelude {
     pub use slim_core::arg_scope::{ArgScope, ScopeArgs};
     pub use slim_core::initializers::*;
     pub use slim_core::layers::*;
+    pub use slim_core::layers::{DataFormat::Nchw, DataFormat::Nhwc, Padding::Same, Padding::Valid};
     pub use slim_core::mode::Mode;
     pub use slim_core::model::{Built, Model, ModelOutput};
     pub use slim_core::regularizers::*;
     pub use slim_core::variables::collections::*;
     pub use slim_core::variables::*;
     pub use slim_core::{Error, Result};
+    pub use slim_macros::{arg_scope, repeat, stack};
     pub use tch::{Device, Kind, Tensor};
 }

@@ -1,2 +1,127 @@
-//! slim-macros: the procedural macros of slim (`#[slim::model]`, `arg_scope!`, `repeat!`, `stack!`). They are
-//! built in the next stage of the project; the run-time mechanisms they expand to live in `slim-core`.
+//! slim's procedural macros: `#[slim::model]`, `arg_scope!`, `repeat!` and `stack!`. Each parses its input,
+//! validates it against the ops slim knows (reporting every mistake at its token, all at once), and expands into
+//! calls of the `slim` runtime. Use them through the `slim` crate (`use slim::prelude::*`).
+
+mod arg_scope;
+mod call;
+mod errors;
+mod model;
+mod ops;
+mod repeat;
+mod rewrite;
+
+use proc_macro::TokenStream;
+
+/// Defines a model. On a struct of hyper-parameters it leaves the struct as written; on that struct's `impl`
+/// it takes `fn forward(&self, inputs: &Tensor) -> Result<Tensor>`, written in slim style, and implements
+/// `slim::model::Model`, whose `build(&vs, "scope", &example_shape)` creates every variable and returns a
+/// `Built` model to apply with `forward_t(&x, Mode::Train)`.
+///
+/// Inside the impl's bodies, slim's ops take keyword arguments checked at compile time
+/// (`conv2d(net, 64, [3, 3], padding = Valid, scope = "conv1")`) and yield a `Tensor` (errors propagate with
+/// `?`); `arg_scope!`, `repeat!` and `stack!` work as in TF-Slim. The body of `forward` may end in a `Tensor`
+/// or a `Result<Tensor>`.
+///
+/// ```
+/// use slim::prelude::*;
+///
+/// #[slim::model]
+/// struct Tiny {
+///     classes: i64,
+/// }
+///
+/// #[slim::model]
+/// impl Tiny {
+///     fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
+///         let net = conv2d(inputs, 8, [3, 3], scope = "conv1");
+///         let net = max_pool2d(net, [2, 2], scope = "pool1");
+///         let net = flatten(net);
+///         fully_connected(net, self.classes, activation_fn = None, scope = "logits")
+///     }
+/// }
+///
+/// # fn main() -> slim::Result<()> {
+/// let vs = VarStore::new(Device::Cpu);
+/// let net = Tiny { classes: 10 }.build(&vs, "tiny", &[1, 1, 8, 8])?;
+/// assert!(vs.variable("tiny/conv1/weights").is_some());
+/// let out = net.forward_t(&Tensor::zeros([2, 1, 8, 8], (Kind::Float, Device::Cpu)), Mode::Eval)?;
+/// assert_eq!(out.output.size(), [2, 10]);
+/// # Ok(())
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn model(args: TokenStream, item: TokenStream) -> TokenStream {
+    model::expand(args.into(), item.into()).into()
+}
+
+/// Sets defaults for the listed ops while the body runs, as TF-Slim's `arg_scope`: explicit arguments beat
+/// the innermost scope, which beats outer ones; defaults reach ops called in functions called from the body.
+/// Every key must be an argument of every listed op (checked at compile time). The body's value is the
+/// macro's value; `arg_scope!(saved => { … })` enters a scope value kept earlier, replacing the active one.
+///
+/// ```
+/// use slim::prelude::*;
+///
+/// fn my_arg_scope(weight_decay: f64) -> ArgScope {
+///     arg_scope!([conv2d, fully_connected], weights_regularizer = l2_regularizer(weight_decay) => {
+///         arg_scope!([conv2d], padding = Valid => { ArgScope::current() })
+///     })
+/// }
+///
+/// # fn main() -> slim::Result<()> {
+/// let vs = VarStore::new(Device::Cpu);
+/// let _store = vs.as_default();
+/// let x = Tensor::zeros([1, 3, 8, 8], (Kind::Float, Device::Cpu));
+/// let out = arg_scope!(my_arg_scope(5e-4) => { conv2d(&x, 4, 3).call()? });
+/// assert_eq!(out.size(), [1, 4, 6, 6]);
+/// assert_eq!(vs.regularization_losses().len(), 1);
+/// # Ok(())
+/// # }
+/// ```
+#[proc_macro]
+pub fn arg_scope(tokens: TokenStream) -> TokenStream {
+    arg_scope::expand(tokens.into()).into()
+}
+
+/// TF-Slim's `repeat`: `repeat!(inputs, 3, conv2d(256, [3, 3]), scope = "conv3")` applies the layer three
+/// times in scopes `conv3/conv3_1` … `conv3/conv3_3`. Evaluates to the output; errors propagate with `?`.
+///
+/// ```
+/// use slim::prelude::*;
+///
+/// # fn main() -> slim::Result<()> {
+/// let vs = VarStore::new(Device::Cpu);
+/// let _store = vs.as_default();
+/// let x = Tensor::zeros([1, 3, 8, 8], (Kind::Float, Device::Cpu));
+/// let out = repeat!(x, 2, conv2d(16, [3, 3], padding = Valid), scope = "conv1");
+/// assert_eq!(out.size(), [1, 16, 4, 4]);
+/// assert!(vs.variable("conv1/conv1_2/weights").is_some());
+/// # Ok(())
+/// # }
+/// ```
+#[proc_macro]
+pub fn repeat(tokens: TokenStream) -> TokenStream {
+    repeat::standalone(tokens.into(), repeat::expand_repeat_in).into()
+}
+
+/// TF-Slim's `stack`: `stack!(x, conv2d, [(32, [3, 3]), (64, [1, 1])], scope = "core")` applies the layer once
+/// per argument list, in scopes `core/core_1`, `core/core_2`. Evaluates to the output; errors propagate with
+/// `?`.
+///
+/// ```
+/// use slim::prelude::*;
+///
+/// # fn main() -> slim::Result<()> {
+/// let vs = VarStore::new(Device::Cpu);
+/// let _store = vs.as_default();
+/// let x = Tensor::zeros([2, 10], (Kind::Float, Device::Cpu));
+/// let out = stack!(x, fully_connected, [32, 64, 128], scope = "fc");
+/// assert_eq!(out.size(), [2, 128]);
+/// assert_eq!(vs.variable("fc/fc_3/weights").map(|v| v.shape()), Some(vec![128, 64]));
+/// # Ok(())
+/// # }
+/// ```
+#[proc_macro]
+pub fn stack(tokens: TokenStream) -> TokenStream {
+    repeat::standalone(tokens.into(), repeat::expand_stack_in).into()
+}

@@ -66,30 +66,25 @@ impl Activation {
     }
 }
 
-/// `Activation::Relu`, under TF-Slim's name.
-pub fn relu() -> Activation {
-    Activation::Relu
-}
+/// `Activation::Relu`, under TF's name (`activation_fn = relu`).
+#[allow(non_upper_case_globals)]
+pub const relu: Activation = Activation::Relu;
 
 /// `Activation::Relu6`.
-pub fn relu6() -> Activation {
-    Activation::Relu6
-}
+#[allow(non_upper_case_globals)]
+pub const relu6: Activation = Activation::Relu6;
 
 /// `Activation::Elu`.
-pub fn elu() -> Activation {
-    Activation::Elu
-}
+#[allow(non_upper_case_globals)]
+pub const elu: Activation = Activation::Elu;
 
 /// `Activation::Sigmoid`.
-pub fn sigmoid() -> Activation {
-    Activation::Sigmoid
-}
+#[allow(non_upper_case_globals)]
+pub const sigmoid: Activation = Activation::Sigmoid;
 
 /// `Activation::Tanh`.
-pub fn tanh() -> Activation {
-    Activation::Tanh
-}
+#[allow(non_upper_case_globals)]
+pub const tanh: Activation = Activation::Tanh;
 
 pub(crate) fn apply_activation(activation: &Option<Activation>, x: Tensor) -> Tensor {
     match activation {

@@ -3,9 +3,11 @@
 
 mod built;
 mod end_points;
+mod forward_result;
 mod summary;
 pub mod tape;
 
 pub use built::{Built, Model, ModelOutput};
 pub use end_points::EndPoints;
+pub use forward_result::IntoForwardResult;
 pub use summary::ModelSummary;

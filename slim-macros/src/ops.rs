@@ -1,0 +1,187 @@
+//! The ops slim's macros know: their positional parameters, keywords, and the runtime types they expand to.
+//! `tests/macro_ops.rs` checks this table against the runtime's `ScopeArgs::FIELDS`.
+
+/// How an op runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpKind {
+    /// A layer with a call builder (`conv2d(…).padding(…).call()`), arg-scopable, repeatable.
+    Layer {
+        /// Whether it takes `reuse = true`.
+        reuse: bool,
+    },
+    /// A plain function of tensors (`flatten`): positional arguments only.
+    Function,
+}
+
+/// One op.
+pub(crate) struct Op {
+    pub(crate) name: &'static str,
+    pub(crate) kind: OpKind,
+    /// Positional parameters, the input first.
+    pub(crate) positional: &'static [&'static str],
+    /// Keywords that arg scopes can set (the fields of `args_type`).
+    pub(crate) keywords: &'static [&'static str],
+    /// `Conv2d` for `Conv2dArgs` / `Conv2dCall`.
+    pub(crate) type_stem: &'static str,
+}
+
+const CONV: &[&str] = &[
+    "stride",
+    "padding",
+    "data_format",
+    "rate",
+    "activation_fn",
+    "normalizer_fn",
+    "weights_initializer",
+    "weights_regularizer",
+    "biases_initializer",
+    "biases_regularizer",
+    "variables_collections",
+    "outputs_collections",
+    "trainable",
+];
+const CONV_TRANSPOSE: &[&str] = &[
+    "stride",
+    "padding",
+    "data_format",
+    "activation_fn",
+    "normalizer_fn",
+    "weights_initializer",
+    "weights_regularizer",
+    "biases_initializer",
+    "biases_regularizer",
+    "variables_collections",
+    "outputs_collections",
+    "trainable",
+];
+const SEPARABLE: &[&str] = &[
+    "depth_multiplier",
+    "stride",
+    "padding",
+    "data_format",
+    "rate",
+    "activation_fn",
+    "normalizer_fn",
+    "weights_initializer",
+    "pointwise_initializer",
+    "weights_regularizer",
+    "biases_initializer",
+    "biases_regularizer",
+    "variables_collections",
+    "outputs_collections",
+    "trainable",
+];
+const DENSE: &[&str] = &[
+    "activation_fn",
+    "normalizer_fn",
+    "weights_initializer",
+    "weights_regularizer",
+    "biases_initializer",
+    "biases_regularizer",
+    "variables_collections",
+    "outputs_collections",
+    "trainable",
+];
+const BATCH_NORM: &[&str] = &[
+    "decay",
+    "center",
+    "scale",
+    "epsilon",
+    "activation_fn",
+    "param_initializers",
+    "param_regularizers",
+    "updates_collections",
+    "is_training",
+    "data_format",
+    "variables_collections",
+    "outputs_collections",
+    "trainable",
+];
+const LAYER_NORM: &[&str] = &[
+    "center",
+    "scale",
+    "activation_fn",
+    "begin_norm_axis",
+    "begin_params_axis",
+    "variables_collections",
+    "outputs_collections",
+    "trainable",
+];
+const BIAS_ADD: &[&str] =
+    &["activation_fn", "initializer", "regularizer", "variables_collections", "outputs_collections", "trainable"];
+const POOL: &[&str] = &["stride", "padding", "data_format", "outputs_collections"];
+const DROPOUT: &[&str] = &["keep_prob", "noise_shape", "is_training", "outputs_collections"];
+
+const fn layer(
+    name: &'static str,
+    positional: &'static [&'static str],
+    keywords: &'static [&'static str],
+    type_stem: &'static str,
+    reuse: bool,
+) -> Op {
+    Op { name, kind: OpKind::Layer { reuse }, positional, keywords, type_stem }
+}
+
+const fn function(name: &'static str, positional: &'static [&'static str]) -> Op {
+    Op { name, kind: OpKind::Function, positional, keywords: &[], type_stem: "" }
+}
+
+/// Every op, in the order error messages list them.
+pub(crate) const OPS: &[Op] = &[
+    layer("conv2d", &["inputs", "num_outputs", "kernel_size"], CONV, "Conv2d", true),
+    layer("conv2d_transpose", &["inputs", "num_outputs", "kernel_size"], CONV_TRANSPOSE, "Conv2dTranspose", true),
+    layer("separable_conv2d", &["inputs", "num_outputs", "kernel_size"], SEPARABLE, "SeparableConv2d", true),
+    layer("fully_connected", &["inputs", "num_outputs"], DENSE, "FullyConnected", true),
+    layer("batch_norm", &["inputs"], BATCH_NORM, "BatchNorm", true),
+    layer("layer_norm", &["inputs"], LAYER_NORM, "LayerNorm", true),
+    layer("bias_add", &["inputs"], BIAS_ADD, "BiasAdd", true),
+    layer("max_pool2d", &["inputs", "kernel_size"], POOL, "MaxPool2d", false),
+    layer("avg_pool2d", &["inputs", "kernel_size"], POOL, "AvgPool2d", false),
+    layer("dropout", &["inputs", "keep_prob"], DROPOUT, "Dropout", false),
+    function("flatten", &["inputs"]),
+    function("softmax", &["logits"]),
+    function("one_hot_encoding", &["labels", "num_classes", "on_value", "off_value"]),
+    function("unit_norm", &["inputs", "dim", "epsilon"]),
+];
+
+/// The op called `name`.
+pub(crate) fn find(name: &str) -> Option<&'static Op> {
+    OPS.iter().find(|op| op.name == name)
+}
+
+impl Op {
+    /// Whether arg scopes can list it.
+    pub(crate) fn is_layer(&self) -> bool {
+        matches!(self.kind, OpKind::Layer { .. })
+    }
+
+    /// Whether `keyword` is accepted at a call site (the arg-scope keywords plus `scope` and maybe `reuse`).
+    pub(crate) fn accepts_at_call(&self, keyword: &str) -> bool {
+        match self.kind {
+            OpKind::Layer { reuse } => {
+                self.keywords.contains(&keyword) || keyword == "scope" || (reuse && keyword == "reuse")
+            }
+            OpKind::Function => false,
+        }
+    }
+
+    /// The keywords accepted at a call site, for error messages.
+    pub(crate) fn call_keywords(&self) -> String {
+        match self.kind {
+            OpKind::Layer { reuse } => {
+                let mut all: Vec<&str> = self.keywords.to_vec();
+                all.push("scope");
+                if reuse {
+                    all.push("reuse");
+                }
+                all.join(", ")
+            }
+            OpKind::Function => String::new(),
+        }
+    }
+}
+
+/// The names of the arg-scopable ops, for error messages.
+pub(crate) fn layer_names() -> String {
+    OPS.iter().filter(|op| op.is_layer()).map(|op| op.name).collect::<Vec<_>>().join(", ")
+}
