@@ -5,7 +5,7 @@
 pub use slim_core::{
     Error, Result, TorchContext, arg_scope, initializers, layers, mode, model, regularizers, variables,
 };
-pub use slim_macros::{arg_scope, model, repeat, stack};
+pub use slim_macros::{add_arg_scope, arg_scope, model, repeat, stack};
 pub use tch;
 
 // The macros' expansions name `::slim::…`; this lets them work inside this crate too (the model zoo).

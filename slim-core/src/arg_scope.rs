@@ -53,6 +53,9 @@ pub trait ScopeArgs: Any + Clone + Default + Send + Sync {
     /// The op's name, as error messages and listings show it (`conv2d`).
     const OP_NAME: &'static str;
 
+    /// The names of every argument an arg scope can set, in declaration order.
+    const FIELDS: &'static [&'static str];
+
     /// Keeps every field set in `self` and fills the unset ones from `outer`.
     fn or(self, outer: &Self) -> Self;
 
@@ -215,6 +218,7 @@ macro_rules! scope_args {
 
         impl $crate::arg_scope::ScopeArgs for $args {
             const OP_NAME: &'static str = $op;
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
 
             fn or(self, outer: &Self) -> Self {
                 $args { $( $field: self.$field.or_else(|| outer.$field.clone()), )* }

@@ -10,7 +10,7 @@ use syn::{Block, Expr, Ident, Token, bracketed};
 
 use crate::call::{Keyword, layer_type};
 use crate::errors::Errors;
-use crate::ops::{self, Op, OpKind};
+use crate::ops::{self, Callee, OpKind};
 use crate::rewrite::Rewriter;
 
 /// What the scope sets: defaults for listed ops, or a saved scope to enter.
@@ -65,22 +65,21 @@ fn parse_ops(input: ParseStream<'_>) -> syn::Result<Target> {
     Ok(Target::Ops { list_span: bracket.span.join(), ops: ops.into_iter().collect(), keywords })
 }
 
-/// The ops of the list, each checked: scopable, listed once.
-fn check_ops(list_span: Span, idents: &[Ident], errors: &mut Errors) -> Vec<(&'static Op, Span)> {
+/// The ops of the list, each checked: scopable, listed once. Names that are not slim's ops are taken for
+/// `#[slim::add_arg_scope]` functions (their `Args` type, which rustc checks, lives in a module of their name).
+fn check_ops(list_span: Span, idents: &[Ident], errors: &mut Errors) -> Vec<(Callee, Span)> {
     if idents.is_empty() {
         errors.add(list_span, format!("list the ops this scope sets defaults for, among: {}", ops::layer_names()));
     }
-    let mut found: Vec<(&'static Op, Span)> = Vec::new();
-    for ident in idents {
+    let mut found: Vec<(Callee, Span)> = Vec::new();
+    for (index, ident) in idents.iter().enumerate() {
         let name = ident.to_string();
+        if idents[..index].contains(ident) {
+            errors.add(ident.span(), format!("`{name}` is listed twice"));
+            continue;
+        }
         match ops::find(&name) {
-            Some(op) if op.kind != OpKind::Function => {
-                if found.iter().any(|(seen, _)| seen.name == op.name) {
-                    errors.add(ident.span(), format!("`{name}` is listed twice"));
-                } else {
-                    found.push((op, ident.span()));
-                }
-            }
+            Some(op) if op.kind != OpKind::Function => found.push((Callee::Builtin(op), ident.span())),
             Some(_) => {
                 errors.add(ident.span(), format!("`{name}` takes no keyword arguments, so arg scopes cannot set any"))
             }
@@ -88,25 +87,24 @@ fn check_ops(list_span: Span, idents: &[Ident], errors: &mut Errors) -> Vec<(&'s
                 ident.span(),
                 format!("`{name}` is not arg-scopable (as in TF-Slim); list the layer it repeats instead"),
             ),
-            None => errors.add(
-                ident.span(),
-                format!("`{name}` is not an arg-scopable op; arg scopes take: {}", ops::layer_names()),
-            ),
+            None => found.push((Callee::User(ident.clone().into()), ident.span())),
         }
     }
     found
 }
 
-/// Every keyword must be an argument of every listed op.
-fn check_keywords(found: &[(&'static Op, Span)], keywords: &[Keyword], errors: &mut Errors) {
+/// Every keyword must be an argument of every listed op of slim's (rustc checks the user functions').
+fn check_keywords(found: &[(Callee, Span)], keywords: &[Keyword], errors: &mut Errors) {
     for (index, keyword) in keywords.iter().enumerate() {
         let name = keyword.name.to_string();
         if keywords[..index].iter().any(|earlier| earlier.name == keyword.name) {
             errors.add(keyword.name.span(), format!("keyword `{name}` is given more than once"));
             continue;
         }
-        for (op, _) in found {
-            if !op.keywords.contains(&name.as_str()) {
+        for (callee, _) in found {
+            if let Callee::Builtin(op) = callee
+                && !op.keywords.contains(&name.as_str())
+            {
                 errors.add(
                     keyword.name.span(),
                     format!(
@@ -120,9 +118,12 @@ fn check_keywords(found: &[(&'static Op, Span)], keywords: &[Keyword], errors: &
     }
 }
 
-fn enter_ops(found: &[(&'static Op, Span)], keywords: &[Keyword]) -> TokenStream {
-    let frames = found.iter().map(|(op, span)| {
-        let args = layer_type(op, "Args", *span);
+fn enter_ops(found: &[(Callee, Span)], keywords: &[Keyword]) -> TokenStream {
+    let frames = found.iter().map(|(callee, span)| {
+        let args = match callee {
+            Callee::Builtin(op) => layer_type(op, "Args", *span),
+            Callee::User(path) => quote!(#path::Args),
+        };
         let setters = keywords.iter().map(|Keyword { name, value }| quote!(.#name(#value)));
         quote!(.with(#args::default() #(#setters)*))
     });

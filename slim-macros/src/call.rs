@@ -131,6 +131,20 @@ pub(crate) fn expand_call(op: &Op, op_span: Span, args: CallArgs) -> TokenStream
     }
 }
 
+/// The expansion of a call of a `#[slim::add_arg_scope]` function with keywords, in a model body: a
+/// `Tensor`, errors propagated with `?`. Its keywords are methods of the function's `Call`, which rustc checks.
+pub(crate) fn expand_user_call(function: &syn::Path, args: CallArgs, span: Span, errors: &mut Errors) -> TokenStream {
+    let mut positional = args.positional.into_iter();
+    let Some(input) = positional.next() else {
+        errors.add(span, "pass the layer's input first");
+        return quote!(::core::unreachable!());
+    };
+    let rest: Vec<Expr> = positional.collect();
+    let setters = args.keywords.iter().map(|Keyword { name, value }| quote_spanned!(value.span()=> .#name(#value)));
+    let borrow_input = quote_spanned!(input.span()=> ::core::borrow::Borrow::<::slim::tch::Tensor>::borrow(&(#input)));
+    quote!(#function(#borrow_input #(, #rest)*) #(#setters)* .call()?)
+}
+
 /// The runtime type `…Args` or `…Call` of a layer op.
 pub(crate) fn layer_type(op: &Op, suffix: &str, span: Span) -> TokenStream {
     let ident = format_ident!("{}{}", op.type_stem, suffix, span = span);

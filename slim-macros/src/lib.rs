@@ -2,6 +2,7 @@
 //! validates it against the ops slim knows (reporting every mistake at its token, all at once), and expands into
 //! calls of the `slim` runtime. Use them through the `slim` crate (`use slim::prelude::*`).
 
+mod add_arg_scope;
 mod arg_scope;
 mod call;
 mod errors;
@@ -81,6 +82,42 @@ pub fn model(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn arg_scope(tokens: TokenStream) -> TokenStream {
     arg_scope::expand(tokens.into()).into()
+}
+
+/// TF-Slim's `add_arg_scope` for your own functions (custom layers, residual blocks): parameters marked
+/// `#[default(value)]` become keywords that calls and arg scopes can set, checked at compile time. The function
+/// becomes a call builder like slim's layers (`block(&x, 64).stride(2).call()?`, or `block(x, 64, stride = 2)`
+/// in a model body), takes `scope = …`, and works in `repeat!` and `stack!`. A module of the same name holds
+/// its `Args` (what `arg_scope!` sets) and `Call` types. Its first parameter is the input (`&Tensor`); the body
+/// may end in a `Tensor` or a `Result<Tensor>`.
+///
+/// ```
+/// use slim::prelude::*;
+///
+/// /// conv → conv, plus the input (projected when the shape changes).
+/// #[slim::add_arg_scope]
+/// fn residual(inputs: &Tensor, filters: i64, #[default(1)] stride: i64) -> Result<Tensor> {
+///     let net = conv2d(inputs, filters, [3, 3], stride = stride, scope = "conv1");
+///     let net = conv2d(net, filters, [3, 3], activation_fn = None, scope = "conv2");
+///     let shortcut = if stride == 1 { inputs.shallow_clone() } else {
+///         conv2d(inputs, filters, [1, 1], stride = stride, activation_fn = None, scope = "shortcut")
+///     };
+///     Ok((net + shortcut).relu())
+/// }
+///
+/// # fn main() -> slim::Result<()> {
+/// let vs = VarStore::new(Device::Cpu);
+/// let _store = vs.as_default();
+/// let x = Tensor::zeros([1, 8, 8, 8], (Kind::Float, Device::Cpu));
+/// let y = arg_scope!([residual], stride = 2 => { residual(&x, 16).scope("block1").call()? });
+/// assert_eq!(y.size(), [1, 16, 4, 4]);
+/// assert!(vs.variable("block1/shortcut/weights").is_some());
+/// # Ok(())
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn add_arg_scope(args: TokenStream, item: TokenStream) -> TokenStream {
+    add_arg_scope::expand(args.into(), item.into()).into()
 }
 
 /// TF-Slim's `repeat`: `repeat!(inputs, 3, conv2d(256, [3, 3]), scope = "conv3")` applies the layer three

@@ -185,3 +185,12 @@ impl Op {
 pub(crate) fn layer_names() -> String {
     OPS.iter().filter(|op| op.is_layer()).map(|op| op.name).collect::<Vec<_>>().join(", ")
 }
+
+/// What a call or list entry names: one of slim's ops, or a function made with `#[slim::add_arg_scope]`
+/// (whose keywords rustc checks against its generated `Args`).
+pub(crate) enum Callee {
+    /// One of slim's ops.
+    Builtin(&'static Op),
+    /// A user function, by the path it was named with.
+    User(syn::Path),
+}

@@ -2,15 +2,15 @@
 //! repeat and stack, naming the layers `scope/scope_1…` (or `Repeat/convolution2d_1…`).
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprCall, Ident, Token};
+use syn::{Expr, ExprCall, Ident, Path, Token};
 
-use crate::call::{Keyword, builder, check_keywords, layer_type, split_args};
+use crate::call::{Keyword, builder, check_keywords, split_args};
 use crate::errors::Errors;
-use crate::ops::{self, Op};
+use crate::ops::{self, Callee, Op};
 
 /// `repeat!`'s input.
 struct RepeatInput {
@@ -23,7 +23,7 @@ struct RepeatInput {
 /// `stack!`'s input.
 struct StackInput {
     inputs: Expr,
-    layer: Ident,
+    layer: Path,
     per_layer: Expr,
     scope: Option<Expr>,
 }
@@ -41,7 +41,9 @@ fn parse_scope(input: ParseStream<'_>) -> syn::Result<Option<Expr>> {
     if key != "scope" {
         return Err(syn::Error::new(
             key.span(),
-            format!("unknown keyword `{key}`: only `scope = …` may follow the layer"),
+            format!(
+                "unknown keyword `{key}`: only `scope = …` may follow the layer; give the layer's own keywords inside its call"
+            ),
         ));
     }
     input.parse::<Token![=]>()?;
@@ -85,62 +87,64 @@ impl Parse for StackInput {
     }
 }
 
-/// The repeatable layer op named `ident`, or an error at it.
-fn layer_op(ident: &Ident, which: &str, errors: &mut Errors) -> Option<&'static Op> {
+/// The repeatable layer a path names: one of slim's layers, or a `#[slim::add_arg_scope]` function.
+fn layer_callee(path: &Path, which: &str, errors: &mut Errors) -> Option<Callee> {
+    let Some(ident) = path.get_ident() else { return Some(Callee::User(path.clone())) };
     match ops::find(&ident.to_string()) {
-        Some(op) if op.is_layer() => Some(op),
+        Some(op) if op.is_layer() => Some(Callee::Builtin(op)),
         Some(op) => {
             errors.add(ident.span(), format!("{which}! needs a layer; `{}` is a plain function", op.name));
             None
         }
-        None => {
-            errors.add(ident.span(), format!("{which}! needs one of slim's layers: {}", ops::layer_names()));
-            None
-        }
+        None => Some(Callee::User(path.clone())),
     }
 }
 
-fn callee_ident(call: &ExprCall, errors: &mut Errors) -> Option<Ident> {
-    match &*call.func {
-        Expr::Path(path) => path.path.get_ident().cloned(),
-        other => {
-            errors.add(other.span(), "name the layer directly: `conv2d(64, [3, 3])`");
-            None
-        }
-    }
-}
-
-/// Checks one repeated or stacked layer's arguments (its input excluded) and builds its builder from `x`.
-fn layer_builder(
-    op: &Op,
-    op_span: Span,
-    args: Punctuated<Expr, Token![,]>,
-    span: Span,
-    errors: &mut Errors,
-) -> TokenStream {
-    let args = split_args(args, errors);
+/// Checks a slim layer's arguments besides its input.
+fn check_builtin(op: &Op, count: usize, span: Span, errors: &mut Errors) {
     let expected = op.positional.len() - 1;
-    if args.positional.len() != expected {
+    if count != expected {
         errors.add(
             span,
             format!(
-                "`{}` here takes {expected} argument{} besides its input ({}), got {}",
+                "`{}` here takes {expected} argument{} besides its input ({}), got {count}",
                 op.name,
                 if expected == 1 { "" } else { "s" },
-                op.positional[1..].join(", "),
-                args.positional.len()
+                op.positional[1..].join(", ")
             ),
         );
     }
-    check_keywords(op, &args.keywords, errors);
+}
+
+/// Checks one repeated or stacked layer's arguments (its input excluded) and builds its builder on `input`.
+fn layer_builder(
+    callee: &Callee,
+    callee_span: Span,
+    args: Punctuated<Expr, Token![,]>,
+    span: Span,
+    input: &TokenStream,
+    errors: &mut Errors,
+) -> TokenStream {
+    let args = split_args(args, errors);
     if let Some(Keyword { name, .. }) = args.keywords.iter().find(|k| k.name == "scope" || k.name == "reuse") {
         errors.add(
             name.span(),
             format!("`{name}` cannot be set per layer here: the layers are named `scope_1`, `scope_2`, …"),
         );
     }
-    let x = Ident::new("__slim_x", Span::mixed_site());
-    builder(op, op_span, &quote!(#x), &args.positional, &args.keywords)
+    match callee {
+        Callee::Builtin(op) => {
+            check_builtin(op, args.positional.len(), span, errors);
+            check_keywords(op, &args.keywords, errors);
+            builder(op, callee_span, input, &args.positional, &args.keywords)
+        }
+        Callee::User(path) => {
+            let rest = &args.positional;
+            let setters =
+                args.keywords.iter().map(|Keyword { name, value }| quote_spanned!(value.span()=> .#name(#value)));
+            quote!(#path(#input #(, #rest)*) #(#setters)*)
+        }
+    }
 }
 
 fn scope_arg(scope: &Option<Expr>) -> TokenStream {
@@ -163,16 +167,20 @@ pub(crate) fn expand_repeat_in(tokens: TokenStream, errors: &mut Errors) -> Toke
             return quote!(::core::unreachable!());
         }
     };
-    let Some(ident) = callee_ident(&input.layer, errors) else { return quote!(::core::unreachable!()) };
-    let Some(op) = layer_op(&ident, "repeat", errors) else { return quote!(::core::unreachable!()) };
-    let span = input.layer.span();
-    let build = layer_builder(op, ident.span(), input.layer.args, span, errors);
-    let (inputs, repetitions, scope) = (borrow(&input.inputs), &input.repetitions, scope_arg(&input.scope));
+    let Expr::Path(function) = &*input.layer.func else {
+        errors.add(input.layer.func.span(), "name the layer directly: `conv2d(64, [3, 3])`");
+        return quote!(::core::unreachable!());
+    };
+    let Some(callee) = layer_callee(&function.path, "repeat", errors) else { return quote!(::core::unreachable!()) };
     let x = Ident::new("__slim_x", Span::mixed_site());
+    let span = input.layer.span();
+    let build = layer_builder(&callee, function.span(), input.layer.args, span, &quote!(#x), errors);
+    let (inputs, repetitions, scope) = (borrow(&input.inputs), &input.repetitions, scope_arg(&input.scope));
     quote!(::slim::layers::repeat(#inputs, #repetitions, #scope, |#x: &::slim::tch::Tensor| #build)?)
 }
 
-/// Expands a `stack!` (standalone or inside a body), reporting errors into `errors`.
+/// Expands a `stack!` (standalone or inside a body), reporting errors into `errors`: one layer call per
+/// element of the literal list, each through a `RepeatScope` that names it.
 pub(crate) fn expand_stack_in(tokens: TokenStream, errors: &mut Errors) -> TokenStream {
     let input: StackInput = match syn::parse2(tokens) {
         Ok(input) => input,
@@ -181,7 +189,7 @@ pub(crate) fn expand_stack_in(tokens: TokenStream, errors: &mut Errors) -> Token
             return quote!(::core::unreachable!());
         }
     };
-    let Some(op) = layer_op(&input.layer, "stack", errors) else { return quote!(::core::unreachable!()) };
+    let Some(callee) = layer_callee(&input.layer, "stack", errors) else { return quote!(::core::unreachable!()) };
     let Expr::Array(per_layer) = input.per_layer else {
         errors.add(
             input.per_layer.span(),
@@ -190,22 +198,28 @@ pub(crate) fn expand_stack_in(tokens: TokenStream, errors: &mut Errors) -> Token
         );
         return quote!(::core::unreachable!());
     };
-    let call_type = layer_type(op, "Call", input.layer.span());
-    let x = Ident::new("__slim_x", Span::mixed_site());
-    let layers = per_layer.elems.into_iter().map(|element| {
-        let span = element.span();
-        let args = match element {
-            Expr::Tuple(tuple) => tuple.elems,
-            Expr::Paren(paren) => std::iter::once(*paren.expr).collect(),
-            single => std::iter::once(single).collect(),
-        };
-        let build = layer_builder(op, input.layer.span(), args, span, errors);
-        quote!(&(|#x: &::slim::tch::Tensor| #build) as &dyn ::core::ops::Fn(&::slim::tch::Tensor) -> #call_type)
-    });
-    let layers: Vec<TokenStream> = layers.collect();
+    let (x, outer) = (Ident::new("__slim_x", Span::mixed_site()), Ident::new("__slim_stack", Span::mixed_site()));
+    let layers: Vec<TokenStream> = per_layer
+        .elems
+        .into_iter()
+        .map(|element| {
+            let span = element.span();
+            let args = match element {
+                Expr::Tuple(tuple) => tuple.elems,
+                Expr::Paren(paren) => std::iter::once(*paren.expr).collect(),
+                single => std::iter::once(single).collect(),
+            };
+            let build = layer_builder(&callee, input.layer.span(), args, span, &quote!(&#x), errors);
+            quote!(let #x = #outer.apply(#build)?;)
+        })
+        .collect();
     let (inputs, scope) = (borrow(&input.inputs), scope_arg(&input.scope));
-    let layer = Ident::new("__slim_layer", Span::mixed_site());
-    quote!(::slim::layers::stack(#inputs, #scope, &[#(#layers),*], |#x, #layer| #layer(#x))?)
+    quote!({
+        let #outer = ::slim::layers::RepeatScope::enter(#scope, "Stack")?;
+        let #x = ::slim::tch::Tensor::shallow_clone(#inputs);
+        #(#layers)*
+        #x
+    })
 }
 
 /// A standalone `repeat!` or `stack!`: the expansion, or the errors beside an unreachable value.

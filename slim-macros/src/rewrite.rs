@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, ExprCall, Macro, Stmt};
 
-use crate::call::{check_keywords, check_positional, expand_call, split_args};
+use crate::call::{check_keywords, check_positional, expand_call, expand_user_call, split_args};
 use crate::errors::Errors;
 use crate::ops::{self, Op};
 use crate::{arg_scope, repeat};
@@ -59,6 +59,30 @@ impl Rewriter<'_> {
     }
 }
 
+impl Rewriter<'_> {
+    /// A call with keywords of something that is not one of slim's ops: a `#[slim::add_arg_scope]` function.
+    fn rewrite_user_call(&mut self, call: &mut ExprCall) -> TokenStream {
+        for arg in call.args.iter_mut() {
+            self.visit_expr_mut(arg);
+        }
+        let span = call.span();
+        let Expr::Path(function) = &*call.func else {
+            self.errors.add(
+                call.func.span(),
+                format!(
+                    "keyword arguments work on slim's ops ({}) and on functions marked #[slim::add_arg_scope], \
+                     called by name",
+                    ops::layer_names()
+                ),
+            );
+            return quote::quote!(::core::unreachable!());
+        };
+        let function = function.path.clone();
+        let args = split_args(std::mem::take(&mut call.args), self.errors);
+        expand_user_call(&function, args, span, self.errors)
+    }
+}
+
 impl VisitMut for Rewriter<'_> {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         match expr {
@@ -71,18 +95,7 @@ impl VisitMut for Rewriter<'_> {
             }
             Expr::Call(call) => match called_op(call) {
                 Some(op) => *expr = Expr::Verbatim(self.rewrite_call(op, call)),
-                None if has_keywords(call) => {
-                    let func = &call.func;
-                    self.errors.add(
-                        call.func.span(),
-                        format!(
-                            "`{}` is not a slim op: keyword arguments work only on slim's layers ({})",
-                            quote::quote!(#func),
-                            ops::layer_names()
-                        ),
-                    );
-                    visit_mut::visit_expr_call_mut(self, call);
-                }
+                None if has_keywords(call) => *expr = Expr::Verbatim(self.rewrite_user_call(call)),
                 None => visit_mut::visit_expr_call_mut(self, call),
             },
             Expr::Macro(mac) => match slim_macro(&mac.mac) {

@@ -1,11 +1,13 @@
 //! `repeat` and `stack`: apply one layer several times with TF-Slim's naming (`conv3/conv3_1`, `Repeat/…`,
 //! `Stack/…`).
 
+use std::cell::Cell;
+
 use tch::Tensor;
 
 use crate::Result;
 use crate::model::tape::is_replaying;
-use crate::variables::VariableScope;
+use crate::variables::{ScopeGuard, VariableScope};
 
 /// The methods every layer call builder shares (`scope`, `reuse`, `args`, `call`) and its [`LayerCall`] impl.
 /// The call type needs fields `inputs: Tensor`, `scope: Option<String>`, `args` and (unless `no_reuse`)
@@ -75,6 +77,37 @@ pub trait LayerCall: Sized {
     fn call(self) -> Result<Tensor>;
 }
 
+/// The outer scope of a `repeat` or `stack` being applied: the i-th layer applied through it runs in scope
+/// `<base>_<i>`, where base is the scope's name or the layer's [`LayerCall::REPEAT_NAME`]. While a built model
+/// replays, no scope is entered and no name is made.
+pub struct RepeatScope {
+    base: Option<String>,
+    guard: Option<ScopeGuard>,
+    applied: Cell<usize>,
+}
+
+impl RepeatScope {
+    /// Enters `scope`, or `default_name` (`Repeat`, `Stack`) made unique.
+    pub fn enter(scope: Option<&str>, default_name: &str) -> Result<RepeatScope> {
+        let guard = match is_replaying() {
+            true => None,
+            false => Some(VariableScope::named_or_default(scope, default_name).enter()?),
+        };
+        Ok(RepeatScope { base: scope.map(str::to_string), guard, applied: Cell::new(0) })
+    }
+
+    /// Runs the next layer in its numbered scope.
+    pub fn apply<C: LayerCall>(&self, call: C) -> Result<Tensor> {
+        let index = self.applied.get() + 1;
+        self.applied.set(index);
+        if self.guard.is_none() {
+            return call.call();
+        }
+        let base = self.base.as_deref().unwrap_or(C::REPEAT_NAME);
+        call.with_scope(format!("{base}_{index}")).call()
+    }
+}
+
 /// TF-Slim's `repeat(inputs, repetitions, layer, …, scope)`: opens `scope` (default `Repeat`, made unique) and
 /// applies the call made by `layer` `repetitions` times, the i-th in scope `<base>_<i>`, where base is `scope`
 /// or the layer's repeat name.
@@ -84,16 +117,8 @@ pub fn repeat<C: LayerCall>(
     scope: Option<&str>,
     mut layer: impl FnMut(&Tensor) -> C,
 ) -> Result<Tensor> {
-    if is_replaying() {
-        return (0..repetitions).try_fold(inputs.shallow_clone(), |out, _| layer(&out).call());
-    }
-    let _outer = VariableScope::named_or_default(scope, "Repeat").enter()?;
-    let base = scope.unwrap_or(C::REPEAT_NAME);
-    let mut out = inputs.shallow_clone();
-    for i in 1..=repetitions {
-        out = layer(&out).with_scope(format!("{base}_{i}")).call()?;
-    }
-    Ok(out)
+    let outer = RepeatScope::enter(scope, "Repeat")?;
+    (0..repetitions).try_fold(inputs.shallow_clone(), |out, _| outer.apply(layer(&out)))
 }
 
 /// TF-Slim's `stack(inputs, layer, stack_args, scope)`: like [`repeat`], with the i-th call made from
@@ -104,14 +129,6 @@ pub fn stack<A, C: LayerCall>(
     stack_args: &[A],
     mut layer: impl FnMut(&Tensor, &A) -> C,
 ) -> Result<Tensor> {
-    if is_replaying() {
-        return stack_args.iter().try_fold(inputs.shallow_clone(), |out, args| layer(&out, args).call());
-    }
-    let _outer = VariableScope::named_or_default(scope, "Stack").enter()?;
-    let base = scope.unwrap_or(C::REPEAT_NAME);
-    let mut out = inputs.shallow_clone();
-    for (i, args) in stack_args.iter().enumerate() {
-        out = layer(&out, args).with_scope(format!("{base}_{}", i + 1)).call()?;
-    }
-    Ok(out)
+    let outer = RepeatScope::enter(scope, "Stack")?;
+    stack_args.iter().try_fold(inputs.shallow_clone(), |out, args| outer.apply(layer(&out, args)))
 }

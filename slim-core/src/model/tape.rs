@@ -1,6 +1,7 @@
 //! Record and replay of a model's layers: building a model records every layer its forward pass calls; each
 //! later pass replays them in order, with no scope, name or arg-scope work per step.
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -23,27 +24,48 @@ pub struct Tape {
     layers: Vec<Recorded>,
 }
 
-/// One recorded layer and the op that built it (`conv2d`), so a replay can check it calls the same ops.
+/// One recorded step and the op that made it (`conv2d`), so a replay can check it calls the same ops.
 #[derive(Debug)]
 struct Recorded {
     op: &'static str,
-    layer: Box<dyn TapeLayer>,
+    entry: Entry,
+}
+
+/// What a step recorded.
+enum Entry {
+    /// A built layer, applied again on replay.
+    Layer(Box<dyn TapeLayer>),
+    /// Arguments a `#[slim::add_arg_scope]` function resolved against the arg scopes, handed back on replay
+    /// (arg scopes are not entered during a replay).
+    Value(Box<dyn Any + Send>),
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Entry::Layer(layer) => layer.fmt(f),
+            Entry::Value(_) => f.write_str("resolved arguments"),
+        }
+    }
 }
 
 impl Tape {
     /// The number of recorded layers.
     pub fn len(&self) -> usize {
-        self.layers.len()
+        self.layers().count()
     }
 
     /// Whether no layer was recorded.
     pub fn is_empty(&self) -> bool {
-        self.layers.is_empty()
+        self.len() == 0
     }
 
     /// The recorded layers' ops and full scope names, in call order.
     pub fn layers(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.layers.iter().map(|recorded| (recorded.op, recorded.layer.name()))
+        self.layers.iter().filter_map(|recorded| match &recorded.entry {
+            Entry::Layer(layer) => Some((recorded.op, layer.name())),
+            Entry::Value(_) => None,
+        })
     }
 
     /// Starts recording the layers built on this thread until the guard finishes.
@@ -55,7 +77,7 @@ impl Tape {
     /// Replays this tape: until the guard finishes, each layer call on this thread applies the next layer.
     /// (Tensors are not `Sync`, so a shared tape sits behind a mutex; each layer locks it, uncontended.)
     pub fn replay(tape: &SharedTape) -> ReplayGuard {
-        let outputs = Vec::with_capacity(lock(tape).layers.len());
+        let outputs = Vec::with_capacity(lock(tape).len());
         let tape = tape.clone();
         FRAMES.with(|frames| frames.borrow_mut().push(Frame::Replaying { tape, cursor: 0, outputs }));
         ReplayGuard { finished: false }
@@ -86,21 +108,15 @@ pub fn is_replaying() -> bool {
 /// When a tape is replaying, applies its next layer (which must have been built by `op`) to `input`;
 /// otherwise `None`, and the caller builds the layer.
 pub fn replay_layer(op: &'static str, input: &Tensor) -> Result<Option<Tensor>> {
-    let next = FRAMES.with(|frames| match frames.borrow_mut().last_mut() {
-        Some(Frame::Replaying { tape, cursor, .. }) => {
-            let index = *cursor;
-            *cursor += 1;
-            Some((tape.clone(), index))
-        }
-        _ => None,
-    });
-    let Some((tape, index)) = next else { return Ok(None) };
+    let Some((tape, index)) = next_step() else { return Ok(None) };
     let tape = lock(&tape);
-    let recorded = tape.layers.get(index).ok_or_else(|| diverged(&tape, index, op))?;
-    if recorded.op != op {
+    let Some(Recorded { entry: Entry::Layer(layer), op: recorded_op }) = tape.layers.get(index) else {
+        return Err(diverged(&tape, index, op));
+    };
+    if *recorded_op != op {
         return Err(diverged(&tape, index, op));
     }
-    let out = recorded.layer.forward(input)?;
+    let out = layer.forward(input)?;
     FRAMES.with(|frames| {
         if let Some(Frame::Replaying { outputs, .. }) = frames.borrow_mut().last_mut() {
             outputs.push(out.shallow_clone());
@@ -109,10 +125,36 @@ pub fn replay_layer(op: &'static str, input: &Tensor) -> Result<Option<Tensor>> 
     Ok(Some(out))
 }
 
+/// When a tape is replaying, a copy of the arguments `op` recorded at this step; otherwise `None`, and the
+/// caller resolves them (and records them with [`record_value`]).
+pub fn replay_value<T: Any + Clone + Send>(op: &'static str) -> Result<Option<T>> {
+    let Some((tape, index)) = next_step() else { return Ok(None) };
+    let tape = lock(&tape);
+    match tape.layers.get(index) {
+        Some(Recorded { entry: Entry::Value(value), op: recorded_op }) if *recorded_op == op => {
+            value.downcast_ref::<T>().cloned().map(Some).ok_or_else(|| diverged(&tape, index, op))
+        }
+        _ => Err(diverged(&tape, index, op)),
+    }
+}
+
+/// The replaying tape and the index of its next step, advancing the cursor; `None` when not replaying.
+fn next_step() -> Option<(SharedTape, usize)> {
+    FRAMES.with(|frames| match frames.borrow_mut().last_mut() {
+        Some(Frame::Replaying { tape, cursor, .. }) => {
+            let index = *cursor;
+            *cursor += 1;
+            Some((tape.clone(), index))
+        }
+        _ => None,
+    })
+}
+
 fn diverged(tape: &Tape, index: usize, op: &str) -> Error {
     let expected = match tape.layers.get(index) {
-        Some(recorded) => format!("{} (scope {})", recorded.op, recorded.layer.name()),
-        None => format!("no more layers (the model was built with {})", tape.layers.len()),
+        Some(Recorded { op, entry: Entry::Layer(layer) }) => format!("{op} (scope {})", layer.name()),
+        Some(Recorded { op, entry: Entry::Value(_) }) => format!("a call of {op}"),
+        None => format!("nothing: the model was built with {} steps", tape.layers.len()),
     };
     Error::invalid(
         "model",
@@ -125,9 +167,18 @@ fn diverged(tape: &Tape, index: usize, op: &str) -> Error {
 
 /// Adds a layer just built by `op` to the tape being recorded on this thread, if any.
 pub fn record(op: &'static str, layer: impl TapeLayer + 'static) {
+    push(op, Entry::Layer(Box::new(layer)));
+}
+
+/// Adds the arguments `op` just resolved to the tape being recorded on this thread, if any.
+pub fn record_value<T: Any + Send>(op: &'static str, value: T) {
+    push(op, Entry::Value(Box::new(value)));
+}
+
+fn push(op: &'static str, entry: Entry) {
     FRAMES.with(|frames| {
         if let Some(Frame::Recording(layers)) = frames.borrow_mut().last_mut() {
-            layers.push(Recorded { op, layer: Box::new(layer) });
+            layers.push(Recorded { op, entry });
         }
     });
 }
@@ -173,7 +224,7 @@ impl ReplayGuard {
             Some(Frame::Replaying { tape, cursor, .. }) => Err(Error::invalid(
                 "model",
                 format!(
-                    "the forward pass called {cursor} layers, but the model was built with {}; a model's forward \
+                    "the forward pass took {cursor} steps, but the model was built with {}; a model's forward \
                      must call the same layers on every pass",
                     lock(&tape).layers.len()
                 ),

@@ -34,6 +34,7 @@ pub struct ModelVariableArgs(pub VariableArgs);
 
 impl ScopeArgs for ModelVariableArgs {
     const OP_NAME: &'static str = "model_variable";
+    const FIELDS: &'static [&'static str] = VariableArgs::FIELDS;
 
     fn or(self, outer: &Self) -> Self {
         ModelVariableArgs(self.0.or(&outer.0))
