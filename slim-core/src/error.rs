@@ -62,6 +62,16 @@ impl Error {
     }
 }
 
+/// Lets `?` take libtorch's own errors in user code (a model's forward calling `Tensor::f_cat`, say), with the
+/// current variable scope as context; slim's own code names its scope with [`TorchContext::context`].
+impl From<TchError> for Error {
+    fn from(source: TchError) -> Self {
+        let scope = crate::variables::current_scope_name();
+        let context = if scope.is_empty() { "tensor op".to_string() } else { scope };
+        Error::Torch { context, source }
+    }
+}
+
 /// Attaches the calling scope to libtorch errors.
 pub trait TorchContext<T> {
     /// Wraps a libtorch error with the scope or function that caused it.

@@ -123,7 +123,10 @@ fn generate(item: &ItemFn, params: &[Param]) -> TokenStream {
     let (kw_idents, kw_types): (Vec<&Ident>, Vec<&Type>) = keywords.iter().map(|p| (&p.ident, &p.ty)).unzip();
     let kw_names: Vec<String> = kw_idents.iter().map(|i| i.to_string()).collect();
     let kw_defaults = keywords.iter().map(|p| p.default.as_ref());
-    let pos_bindings = positional.iter().map(|p| if p.mutable { quote!(mut) } else { quote!() });
+    let pos_patterns = positional.iter().map(|Param { ident, mutable, .. }| match mutable {
+        true => quote!(#ident: mut #ident),
+        false => quote!(#ident),
+    });
     let kw_bindings = keywords.iter().map(|p| if p.mutable { quote!(mut) } else { quote!() });
     let body = &item.block;
     let hidden = |text: &str| Ident::new(text, Span::mixed_site());
@@ -220,7 +223,7 @@ fn generate(item: &ItemFn, params: &[Param]) -> TokenStream {
 
                 /// Resolves the keywords (call site, then arg scopes, then defaults) and runs the function.
                 pub fn call(self) -> ::slim::Result<::slim::tch::Tensor> {
-                    let Call { inputs: #inputs_var, #(#pos_idents: #pos_bindings #pos_idents,)* args: #args_var, scope: #scope_var } = self;
+                    let Call { inputs: #inputs_var, #(#pos_patterns,)* args: #args_var, scope: #scope_var } = self;
                     let #args_var: Args = match ::slim::model::tape::replay_value::<Args>(#op)? {
                         ::core::option::Option::Some(recorded) => recorded,
                         ::core::option::Option::None => {

@@ -148,7 +148,7 @@ pub(crate) fn expand_in(tokens: TokenStream, rewriter: &mut Rewriter<'_>) -> Tok
         Target::Saved(scope) => quote!(::slim::arg_scope::ArgScope::enter(&(#scope))),
     };
     rewriter.visit_block_mut(&mut input.body);
-    let body = &input.body;
+    let body = &input.body.stmts;
     let guard = Ident::new("__slim_arg_scope", Span::mixed_site());
     quote!({
         let #guard = if ::slim::model::tape::is_replaying() {
@@ -156,7 +156,7 @@ pub(crate) fn expand_in(tokens: TokenStream, rewriter: &mut Rewriter<'_>) -> Tok
         } else {
             ::core::option::Option::Some(#enter)
         };
-        #body
+        #(#body)*
     })
 }
 

@@ -103,6 +103,21 @@ pub(crate) fn builder(op: &Op, op_span: Span, input: &TokenStream, rest: &[Expr]
     quote!(::slim::layers::#function(#input #(, #rest)*) #(#setters)*)
 }
 
+/// Binds a call's input: a place (`net`, `self.x`, `&net`) is borrowed where it is; any other expression is
+/// first held in a local, so the borrow outlives the statement. Returns the statements and the `&Tensor`.
+pub(crate) fn bind_input(input: &Expr) -> (TokenStream, TokenStream) {
+    let is_place = |expr: &Expr| matches!(expr, Expr::Path(_) | Expr::Field(_));
+    let borrowed = match input {
+        Expr::Reference(reference) => is_place(&reference.expr),
+        other => is_place(other),
+    };
+    if borrowed {
+        return (TokenStream::new(), quote!(::slim::model::LayerInput::layer_input(&(#input))));
+    }
+    let held = Ident::new("__slim_held", Span::mixed_site());
+    (quote!(let #held = #input;), quote!(::slim::model::LayerInput::layer_input(&#held)))
+}
+
 /// The expansion of a whole op call `op(input, rest…, keywords…)` in a model body: a `Tensor`, errors
 /// propagated with `?`.
 pub(crate) fn expand_call(op: &Op, op_span: Span, args: CallArgs) -> TokenStream {
@@ -111,16 +126,17 @@ pub(crate) fn expand_call(op: &Op, op_span: Span, args: CallArgs) -> TokenStream
     let rest: Vec<Expr> = positional.collect();
     let input_var = Ident::new("__slim_input", Span::mixed_site());
     let out_var = Ident::new("__slim_out", Span::mixed_site());
-    let borrow_input = quote_spanned!(input.span()=> ::core::borrow::Borrow::<::slim::tch::Tensor>::borrow(&(#input)));
+    let (hold, borrow_input) = bind_input(&input);
     match op.kind {
         OpKind::Function => {
             let function = Ident::new(op.name, op_span);
-            quote!(::slim::layers::#function(#borrow_input #(, #rest)*)?)
+            quote!({ #hold ::slim::layers::#function(#borrow_input #(, #rest)*)? })
         }
         OpKind::Layer { .. } => {
             let name = op.name;
             let build = builder(op, op_span, &quote!(#input_var), &rest, &args.keywords);
             quote!({
+                #hold
                 let #input_var: &::slim::tch::Tensor = #borrow_input;
                 match ::slim::model::tape::replay_layer(#name, #input_var)? {
                     ::core::option::Option::Some(#out_var) => #out_var,
@@ -141,8 +157,8 @@ pub(crate) fn expand_user_call(function: &syn::Path, args: CallArgs, span: Span,
     };
     let rest: Vec<Expr> = positional.collect();
     let setters = args.keywords.iter().map(|Keyword { name, value }| quote_spanned!(value.span()=> .#name(#value)));
-    let borrow_input = quote_spanned!(input.span()=> ::core::borrow::Borrow::<::slim::tch::Tensor>::borrow(&(#input)));
-    quote!(#function(#borrow_input #(, #rest)*) #(#setters)* .call()?)
+    let (hold, borrow_input) = bind_input(&input);
+    quote!({ #hold #function(#borrow_input #(, #rest)*) #(#setters)* .call()? })
 }
 
 /// The runtime type `…Args` or `…Call` of a layer op.

@@ -162,3 +162,15 @@ pub fn repeat(tokens: TokenStream) -> TokenStream {
 pub fn stack(tokens: TokenStream) -> TokenStream {
     repeat::standalone(tokens.into(), repeat::expand_stack_in).into()
 }
+
+/// The macros' table of slim's arg-scopable ops and their keywords, as `&[(op, &[keyword, …])]`, so a test
+/// can check it against the runtime's `ScopeArgs::FIELDS`. Not part of the API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __op_table(_: TokenStream) -> TokenStream {
+    let rows = ops::OPS.iter().filter(|op| op.is_layer()).map(|op| {
+        let (name, keywords) = (op.name, op.keywords);
+        quote::quote!((#name, &[#(#keywords),*] as &[&str]))
+    });
+    quote::quote!(&[#(#rows),*] as &[(&str, &[&str])]).into()
+}

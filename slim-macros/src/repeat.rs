@@ -8,7 +8,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, Ident, Path, Token};
 
-use crate::call::{Keyword, builder, check_keywords, split_args};
+use crate::call::{Keyword, bind_input, builder, check_keywords, split_args};
 use crate::errors::Errors;
 use crate::ops::{self, Callee, Op};
 
@@ -154,10 +154,6 @@ fn scope_arg(scope: &Option<Expr>) -> TokenStream {
     }
 }
 
-fn borrow(inputs: &Expr) -> TokenStream {
-    quote!(::core::borrow::Borrow::<::slim::tch::Tensor>::borrow(&(#inputs)))
-}
-
 /// Expands a `repeat!` (standalone or inside a body), reporting errors into `errors`.
 pub(crate) fn expand_repeat_in(tokens: TokenStream, errors: &mut Errors) -> TokenStream {
     let input: RepeatInput = match syn::parse2(tokens) {
@@ -175,8 +171,9 @@ pub(crate) fn expand_repeat_in(tokens: TokenStream, errors: &mut Errors) -> Toke
     let x = Ident::new("__slim_x", Span::mixed_site());
     let span = input.layer.span();
     let build = layer_builder(&callee, function.span(), input.layer.args, span, &quote!(#x), errors);
-    let (inputs, repetitions, scope) = (borrow(&input.inputs), &input.repetitions, scope_arg(&input.scope));
-    quote!(::slim::layers::repeat(#inputs, #repetitions, #scope, |#x: &::slim::tch::Tensor| #build)?)
+    let (hold, inputs) = bind_input(&input.inputs);
+    let (repetitions, scope) = (&input.repetitions, scope_arg(&input.scope));
+    quote!({ #hold ::slim::layers::repeat(#inputs, #repetitions, #scope, |#x: &::slim::tch::Tensor| #build)? })
 }
 
 /// Expands a `stack!` (standalone or inside a body), reporting errors into `errors`: one layer call per
@@ -213,8 +210,10 @@ pub(crate) fn expand_stack_in(tokens: TokenStream, errors: &mut Errors) -> Token
             quote!(let #x = #outer.apply(#build)?;)
         })
         .collect();
-    let (inputs, scope) = (borrow(&input.inputs), scope_arg(&input.scope));
+    let (hold, inputs) = bind_input(&input.inputs);
+    let scope = scope_arg(&input.scope);
     quote!({
+        #hold
         let #outer = ::slim::layers::RepeatScope::enter(#scope, "Stack")?;
         let #x = ::slim::tch::Tensor::shallow_clone(#inputs);
         #(#layers)*

@@ -4,10 +4,12 @@
 mod built;
 mod end_points;
 mod forward_result;
+mod layer_input;
 mod summary;
 pub mod tape;
 
 pub use built::{Built, Model, ModelOutput};
 pub use end_points::EndPoints;
 pub use forward_result::IntoForwardResult;
+pub use layer_input::LayerInput;
 pub use summary::ModelSummary;
