@@ -56,8 +56,9 @@ fn params(item: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
 /// The first parameter is the input (`&Tensor`); then positional parameters of owned types; then keywords.
 fn check(item: &ItemFn, params: &[Param], errors: &mut Errors) {
     let sig = &item.sig;
+    let input_ok = matches!(params.first(), Some(Param { ty: Type::Reference(_), default: None, .. }));
     match params.first() {
-        Some(Param { ty: Type::Reference(_), default: None, .. }) => {}
+        _ if input_ok => {}
         Some(first) => errors.add(first.ty.span(), "the first parameter is the layer's input: `inputs: &Tensor`"),
         None => errors.add(sig.paren_token.span.join(), "an arg-scoped function takes its input: `inputs: &Tensor`"),
     }
@@ -69,7 +70,7 @@ fn check(item: &ItemFn, params: &[Param], errors: &mut Errors) {
                 param.ident.span(),
                 format!("`{}` has no `#[default(…)]` but follows a keyword parameter: keywords come last", param.ident),
             ),
-            (None, false) => {
+            (None, false) if input_ok => {
                 if let Type::Reference(reference) = &param.ty {
                     errors.add(
                         reference.span(),
@@ -77,6 +78,7 @@ fn check(item: &ItemFn, params: &[Param], errors: &mut Errors) {
                     );
                 }
             }
+            (None, false) => {}
         }
     }
     if !sig.generics.params.is_empty() {
@@ -104,10 +106,14 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let params = params(&mut item, &mut errors);
     check(&item, &params, &mut errors);
     Rewriter { errors: &mut errors }.visit_block_mut(&mut item.block);
-    if !errors.is_empty() {
-        return errors.to_compile_errors();
+    if errors.is_empty() {
+        return generate(&item, &params);
     }
-    generate(&item, &params)
+    // The function as written (defaults taken out) with a body that cannot run: its signature stays known.
+    item.attrs.push(syn::parse_quote!(#[allow(unused_variables, dead_code)]));
+    *item.block = syn::parse_quote!({ ::core::unreachable!() });
+    let compile_errors = errors.to_compile_errors();
+    quote!(#compile_errors #item)
 }
 
 fn generate(item: &ItemFn, params: &[Param]) -> TokenStream {

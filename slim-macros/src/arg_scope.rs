@@ -101,14 +101,19 @@ fn check_keywords(found: &[(Callee, Span)], keywords: &[Keyword], errors: &mut E
             errors.add(keyword.name.span(), format!("keyword `{name}` is given more than once"));
             continue;
         }
+        if name == "scope" || name == "reuse" {
+            errors.add(keyword.name.span(), format!("`{name}` belongs to one call, so an arg scope cannot set it"));
+            continue;
+        }
         for (callee, _) in found {
             if let Callee::Builtin(op) = callee
                 && !op.keywords.contains(&name.as_str())
             {
+                let suggestion = ops::did_you_mean(&name, op.keywords.iter().copied());
                 errors.add(
                     keyword.name.span(),
                     format!(
-                        "`{}` has no argument `{name}` that a scope can set; it takes: {}",
+                        "`{}` has no argument `{name}` that a scope can set{suggestion}; it takes: {}",
                         op.name,
                         op.keywords.join(", ")
                     ),
@@ -136,9 +141,10 @@ pub(crate) fn expand_in(tokens: TokenStream, rewriter: &mut Rewriter<'_>) -> Tok
         Ok(input) => input,
         Err(error) => {
             rewriter.errors.push(error);
-            return quote!(::core::unreachable!());
+            return quote!(::slim::arg_scope::ArgScope::current());
         }
     };
+    let errors_before = rewriter.errors.len();
     let enter = match &input.target {
         Target::Ops { list_span, ops, keywords } => {
             let found = check_ops(*list_span, ops, rewriter.errors);
@@ -149,6 +155,10 @@ pub(crate) fn expand_in(tokens: TokenStream, rewriter: &mut Rewriter<'_>) -> Tok
     };
     rewriter.visit_block_mut(&mut input.body);
     let body = &input.body.stmts;
+    if rewriter.errors.len() > errors_before {
+        // The body alone keeps the value's type, so the mistake causes no errors further on.
+        return quote!({ #(#body)* });
+    }
     let guard = Ident::new("__slim_arg_scope", Span::mixed_site());
     quote!({
         let #guard = if ::slim::model::tape::is_replaying() {
@@ -164,9 +174,6 @@ pub(crate) fn expand_in(tokens: TokenStream, rewriter: &mut Rewriter<'_>) -> Tok
 pub(crate) fn expand(tokens: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let expanded = expand_in(tokens, &mut Rewriter { errors: &mut errors });
-    if errors.is_empty() {
-        return expanded;
-    }
     let compile_errors = errors.to_compile_errors();
-    quote!({ #compile_errors ::core::unreachable!() })
+    quote!({ #compile_errors #expanded })
 }

@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, Ident, Token};
 
 use crate::errors::Errors;
-use crate::ops::{Op, OpKind};
+use crate::ops::{self, Op, OpKind};
 
 /// A keyword argument `name = value`.
 pub(crate) struct Keyword {
@@ -44,7 +44,6 @@ pub(crate) fn split_args(args: Punctuated<Expr, Token![,]>, errors: &mut Errors)
                         positional.span(),
                         format!("positional argument after keyword `{}`: keywords come last", last.name),
                     );
-                    continue;
                 }
                 split.positional.push(positional);
             }
@@ -70,7 +69,8 @@ pub(crate) fn check_keywords(op: &Op, keywords: &[Keyword], errors: &mut Errors)
         let message = match op.kind {
             OpKind::Function => format!("`{}` takes no keyword arguments (it is a plain function)", op.name),
             OpKind::Layer { .. } => {
-                format!("`{}` has no keyword `{name}`; it accepts: {}", op.name, op.call_keywords())
+                let suggestion = ops::did_you_mean(&name, op.keywords.iter().copied());
+                format!("`{}` has no keyword `{name}`{suggestion}; it accepts: {}", op.name, op.call_keywords())
             }
         };
         errors.add(keyword.name.span(), message);

@@ -49,25 +49,35 @@ fn expand_impl(mut item: ItemImpl, errors: &mut Errors) -> TokenStream {
         return item.into_token_stream();
     }
     let position = item.items.iter().position(|i| matches!(i, ImplItem::Fn(f) if f.sig.ident == "forward"));
-    let Some(position) = position else {
-        errors.add(item.self_ty.span(), format!("{USAGE}; this impl has no `fn forward`"));
-        return dummy(&item);
-    };
-    let ImplItem::Fn(mut forward) = item.items.remove(position) else { return dummy(&item) };
+    let forward = position.and_then(|position| match item.items.remove(position) {
+        ImplItem::Fn(forward) => Some(forward),
+        _ => None,
+    });
     let errors_before = errors.len();
-    check_signature(&forward, errors);
     let mut rewriter = Rewriter { errors };
-    rewriter.visit_block_mut(&mut forward.block);
     for other in &mut item.items {
         if let ImplItem::Fn(method) = other {
             rewriter.visit_block_mut(&mut method.block);
         }
     }
-    if errors.len() > errors_before {
-        return dummy(&item);
-    }
-    let model_impl = model_impl(&item, &forward);
-    let inherent = if item.items.is_empty() { TokenStream::new() } else { item.into_token_stream() };
+    let others_failed = errors.len() > errors_before;
+    let inherent = match (item.items.is_empty(), others_failed) {
+        (true, _) => TokenStream::new(),
+        (false, false) => item.to_token_stream(),
+        (false, true) => unrunnable(&item),
+    };
+    let Some(mut forward) = forward else {
+        errors.add(item.self_ty.span(), format!("{USAGE}; this impl has no `fn forward`"));
+        let model_impl = dummy_model(&item, None);
+        return quote!(#inherent #model_impl);
+    };
+    let errors_before = errors.len();
+    check_signature(&forward, errors);
+    Rewriter { errors }.visit_block_mut(&mut forward.block);
+    let model_impl = match errors.len() > errors_before {
+        true => dummy_model(&item, Some(&forward)),
+        false => model_impl(&item, &forward),
+    };
     quote!(#inherent #model_impl)
 }
 
@@ -76,7 +86,16 @@ fn check_signature(forward: &ImplItemFn, errors: &mut Errors) {
     let sig = &forward.sig;
     let expected = "expected `fn forward(&self, inputs: &Tensor) -> Result<Tensor>`";
     match sig.inputs.first() {
-        Some(FnArg::Receiver(receiver)) if matches!(receiver.kind, ReceiverKind::Reference(_, _, None)) => {}
+        Some(FnArg::Receiver(receiver)) => match &receiver.kind {
+            ReceiverKind::Reference(_, _, None) => {}
+            ReceiverKind::Reference(_, _, Some(mutability)) => errors.add(
+                mutability.span(),
+                format!(
+                    "forward takes `&self`, not `&mut self`: a built model runs through a shared reference; {expected}"
+                ),
+            ),
+            _ => errors.add(receiver.self_token.span(), format!("forward takes `&self`; {expected}")),
+        },
         Some(other) => errors.add(other.span(), format!("forward takes `&self` first; {expected}")),
         None => errors.add(sig.paren_token.span.join(), format!("forward takes `&self` and the input; {expected}")),
     }
@@ -122,23 +141,33 @@ fn model_impl(item: &ItemImpl, forward: &ImplItemFn) -> TokenStream {
     }
 }
 
-/// After an error: the impl's other items with bodies that cannot run, and a `Model` impl, so that uses of
-/// the model do not add errors of their own.
-fn dummy(item: &ItemImpl) -> TokenStream {
-    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
-    let self_ty = &item.self_ty;
+/// After an error in one of the impl's other methods: the impl with bodies that cannot run, so that its
+/// callers add no errors of their own.
+fn unrunnable(item: &ItemImpl) -> TokenStream {
     let mut inherent = item.clone();
     for other in &mut inherent.items {
         if let ImplItem::Fn(method) = other {
+            method.attrs.push(syn::parse_quote!(#[allow(unused_variables)]));
             method.block = syn::parse_quote!({ ::core::unreachable!() });
         }
     }
-    inherent.items.retain(|i| !matches!(i, ImplItem::Fn(f) if f.sig.ident == "forward"));
+    inherent.into_token_stream()
+}
+
+/// After an error in `forward` (or without one): a `Model` impl that cannot run, so that uses of the model
+/// add no errors of their own. It keeps the user's input parameter when there is one.
+fn dummy_model(item: &ItemImpl, forward: Option<&ImplItemFn>) -> TokenStream {
+    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    let self_ty = &item.self_ty;
+    let input = match forward.and_then(|f| f.sig.inputs.iter().nth(1)) {
+        Some(FnArg::Typed(typed)) => quote!(#typed),
+        _ => quote!(_: &::slim::tch::Tensor),
+    };
     quote! {
-        #inherent
         impl #impl_generics ::slim::model::Model for #self_ty #where_clause {
             const NAME: &'static str = "";
-            fn forward(&self, _: &::slim::tch::Tensor) -> ::slim::Result<::slim::tch::Tensor> {
+            #[allow(unused_variables)]
+            fn forward(&self, #input) -> ::slim::Result<::slim::tch::Tensor> {
                 ::core::unreachable!()
             }
         }

@@ -194,3 +194,42 @@ pub(crate) enum Callee {
     /// A user function, by the path it was named with.
     User(syn::Path),
 }
+
+/// `" (did you mean `x`?)"` when one of `candidates` is within two edits of `name`, else nothing.
+pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    candidates
+        .into_iter()
+        .map(|candidate| (edit_distance(name, candidate), candidate))
+        .filter(|(distance, _)| *distance <= 2)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| format!(" (did you mean `{candidate}`?)"))
+        .unwrap_or_default()
+}
+
+/// Levenshtein distance between two short words.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_come_from_close_names_only() {
+        assert_eq!(did_you_mean("paddin", ["stride", "padding"]), " (did you mean `padding`?)");
+        assert_eq!(did_you_mean("strides", ["stride", "padding"]), " (did you mean `stride`?)");
+        assert_eq!(did_you_mean("keep_prob", ["stride", "padding"]), "");
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+}

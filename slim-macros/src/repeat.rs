@@ -228,6 +228,7 @@ pub(crate) fn standalone(tokens: TokenStream, expand_in: fn(TokenStream, &mut Er
     if errors.is_empty() {
         return expanded;
     }
+    // An empty tensor keeps the value's type, so the mistake causes no errors further on.
     let compile_errors = errors.to_compile_errors();
-    quote!({ #compile_errors ::core::unreachable!() })
+    quote!({ #compile_errors ::slim::tch::Tensor::new() })
 }

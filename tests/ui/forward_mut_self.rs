@@ -1,0 +1,13 @@
+use slim::prelude::*;
+
+#[slim::model]
+struct Net;
+
+#[slim::model]
+impl Net {
+    fn forward(&mut self, inputs: &Tensor) -> Result<Tensor> {
+        Ok(inputs.shallow_clone())
+    }
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use slim::prelude::*;
+
+#[slim::model]
+struct Net;
+
+#[slim::model]
+impl Net {
+    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
+        conv2d(inputs, 64, [3, 3], self.x = 2)
+    }
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[slim::model]
+enum Net {
+    Small,
+    Large,
+}
+
+fn main() {}

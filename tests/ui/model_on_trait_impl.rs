@@ -1,0 +1,11 @@
+#[slim::model]
+struct Net;
+
+#[slim::model]
+impl Clone for Net {
+    fn clone(&self) -> Self {
+        Net
+    }
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[slim::model(scope = "net")]
+struct Net;
+
+fn main() {}
