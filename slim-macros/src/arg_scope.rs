@@ -174,6 +174,9 @@ pub(crate) fn expand_in(tokens: TokenStream, rewriter: &mut Rewriter<'_>) -> Tok
 pub(crate) fn expand(tokens: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let expanded = expand_in(tokens, &mut Rewriter { errors: &mut errors });
+    if errors.is_empty() {
+        return expanded;
+    }
     let compile_errors = errors.to_compile_errors();
     quote!({ #compile_errors #expanded })
 }

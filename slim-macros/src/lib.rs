@@ -6,6 +6,8 @@ mod add_arg_scope;
 mod arg_scope;
 mod call;
 mod errors;
+#[cfg(test)]
+mod expansion_tests;
 mod model;
 mod ops;
 mod repeat;

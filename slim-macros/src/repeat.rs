@@ -173,7 +173,20 @@ pub(crate) fn expand_repeat_in(tokens: TokenStream, errors: &mut Errors) -> Toke
     let build = layer_builder(&callee, function.span(), input.layer.args, span, &quote!(#x), errors);
     let (hold, inputs) = bind_input(&input.inputs);
     let (repetitions, scope) = (&input.repetitions, scope_arg(&input.scope));
-    quote!({ #hold ::slim::layers::repeat(#inputs, #repetitions, #scope, |#x: &::slim::tch::Tensor| #build)? })
+    let repeat = quote!(::slim::layers::repeat(#inputs, #repetitions, #scope, |#x: &::slim::tch::Tensor| #build)?);
+    match callee {
+        Callee::Builtin(op) => {
+            let name = op.name;
+            quote!({
+                #hold
+                match ::slim::model::tape::replay_layers(#name, #inputs, #repetitions)? {
+                    ::core::option::Option::Some(#x) => #x,
+                    ::core::option::Option::None => #repeat,
+                }
+            })
+        }
+        Callee::User(_) => quote!({ #hold #repeat }),
+    }
 }
 
 /// Expands a `stack!` (standalone or inside a body), reporting errors into `errors`: one layer call per
@@ -212,13 +225,25 @@ pub(crate) fn expand_stack_in(tokens: TokenStream, errors: &mut Errors) -> Token
         .collect();
     let (hold, inputs) = bind_input(&input.inputs);
     let scope = scope_arg(&input.scope);
-    quote!({
-        #hold
+    let stack = quote!({
         let #outer = ::slim::layers::RepeatScope::enter(#scope, "Stack")?;
         let #x = ::slim::tch::Tensor::shallow_clone(#inputs);
         #(#layers)*
         #x
-    })
+    });
+    match callee {
+        Callee::Builtin(op) => {
+            let (name, count) = (op.name, layers.len());
+            quote!({
+                #hold
+                match ::slim::model::tape::replay_layers(#name, #inputs, #count)? {
+                    ::core::option::Option::Some(#x) => #x,
+                    ::core::option::Option::None => #stack,
+                }
+            })
+        }
+        Callee::User(_) => quote!({ #hold #stack }),
+    }
 }
 
 /// A standalone `repeat!` or `stack!`: the expansion, or the errors beside an unreachable value.

@@ -89,10 +89,10 @@ pub struct RepeatScope {
 impl RepeatScope {
     /// Enters `scope`, or `default_name` (`Repeat`, `Stack`) made unique.
     pub fn enter(scope: Option<&str>, default_name: &str) -> Result<RepeatScope> {
-        let guard = match is_replaying() {
-            true => None,
-            false => Some(VariableScope::named_or_default(scope, default_name).enter()?),
-        };
+        if is_replaying() {
+            return Ok(RepeatScope { base: None, guard: None, applied: Cell::new(0) });
+        }
+        let guard = Some(VariableScope::named_or_default(scope, default_name).enter()?);
         Ok(RepeatScope { base: scope.map(str::to_string), guard, applied: Cell::new(0) })
     }
 

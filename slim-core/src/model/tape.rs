@@ -125,6 +125,20 @@ pub fn replay_layer(op: &'static str, input: &Tensor) -> Result<Option<Tensor>> 
     Ok(Some(out))
 }
 
+/// When a tape is replaying, applies its next `count` layers (each built by `op`) one after another to `input`,
+/// as a replayed `repeat!` or `stack!` does; otherwise `None`.
+pub fn replay_layers(op: &'static str, input: &Tensor, count: usize) -> Result<Option<Tensor>> {
+    if !is_replaying() {
+        return Ok(None);
+    }
+    let mut out: Option<Tensor> = None;
+    for _ in 0..count {
+        let x = out.as_ref().unwrap_or(input);
+        out = replay_layer(op, x)?;
+    }
+    Ok(Some(out.unwrap_or_else(|| input.shallow_clone())))
+}
+
 /// When a tape is replaying, a copy of the arguments `op` recorded at this step; otherwise `None`, and the
 /// caller resolves them (and records them with [`record_value`]).
 pub fn replay_value<T: Any + Clone + Send>(op: &'static str) -> Result<Option<T>> {

@@ -1,0 +1,29 @@
+fn expansion() {
+    let _ = {
+        match ::slim::model::tape::replay_layers(
+            "conv2d",
+            ::slim::model::LayerInput::layer_input(&(x)),
+            2usize,
+        )? {
+            ::core::option::Option::Some(__slim_x) => __slim_x,
+            ::core::option::Option::None => {
+                let __slim_stack = ::slim::layers::RepeatScope::enter(
+                    ::core::option::Option::Some(
+                        ::core::convert::AsRef::<str>::as_ref(&("core")),
+                    ),
+                    "Stack",
+                )?;
+                let __slim_x = ::slim::tch::Tensor::shallow_clone(
+                    ::slim::model::LayerInput::layer_input(&(x)),
+                );
+                let __slim_x = __slim_stack
+                    .apply(::slim::layers::conv2d(&__slim_x, 32, [3, 3]))?;
+                let __slim_x = __slim_stack
+                    .apply(
+                        ::slim::layers::conv2d(&__slim_x, 64, [1, 1]).padding(Valid),
+                    )?;
+                __slim_x
+            }
+        }
+    };
+}
