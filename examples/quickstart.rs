@@ -1,4 +1,4 @@
-//! Quickstart: a small conv net from slim layers, trained on generated images until the loss falls.
+//! Quickstart: a small conv net defined with `#[slim::model]`, trained on generated images until the loss falls.
 //!
 //! Run with `make run` (or `cargo run --release --example quickstart`).
 
@@ -18,39 +18,38 @@ fn generated_batch(batch: i64) -> (Tensor, Tensor) {
     (images, labels)
 }
 
-/// No input sizes anywhere: every variable's shape comes from the first input.
-fn quicknet(images: &Tensor) -> Result<Tensor> {
-    let _scope = VariableScope::new("quicknet").reuse(Reuse::Auto).enter()?;
-    let _defaults = ArgScope::current()
-        .with(Conv2dArgs::default().weights_regularizer(l2_regularizer(1e-4)))
-        .with(FullyConnectedArgs::default().weights_regularizer(l2_regularizer(1e-4)))
-        .enter();
-    let net = conv2d(images, 8, [3, 3]).scope("conv1").call()?;
-    let net = max_pool2d(&net, [2, 2]).scope("pool1").call()?;
-    let net = conv2d(&net, 16, [3, 3]).scope("conv2").call()?;
-    let net = max_pool2d(&net, [2, 2]).scope("pool2").call()?;
-    let net = flatten(&net)?;
-    let net = fully_connected(&net, 32).scope("fc3").call()?;
-    let net = dropout(&net, 0.8).scope("dropout3").call()?;
-    fully_connected(&net, 2).activation_fn(None).scope("logits").call()
+/// No input sizes anywhere: every variable's shape comes from the example input given to `build`.
+#[slim::model]
+struct QuickNet {
+    num_classes: i64,
+    keep_prob: f64,
+}
+
+#[slim::model]
+impl QuickNet {
+    fn forward(&self, images: &Tensor) -> Result<Tensor> {
+        arg_scope!([conv2d, fully_connected], weights_regularizer = l2_regularizer(1e-4) => {
+            let net = conv2d(images, 8, [3, 3], scope = "conv1");
+            let net = max_pool2d(net, [2, 2], scope = "pool1");
+            let net = conv2d(net, 16, [3, 3], scope = "conv2");
+            let net = max_pool2d(net, [2, 2], scope = "pool2");
+            let net = flatten(net);
+            let net = fully_connected(net, 32, scope = "fc3");
+            let net = dropout(net, self.keep_prob, scope = "dropout3");
+            fully_connected(net, self.num_classes, activation_fn = None, scope = "logits")
+        })
+    }
 }
 
 fn main() -> Result<()> {
     slim::tch::manual_seed(0);
     let vs = VarStore::new(Device::Cpu);
-    let _store = vs.as_default();
-    let (images, _) = generated_batch(2);
-    let _ = quicknet(&images)?;
-    println!("variables of quicknet ({} model parameters):", vs.num_model_parameters());
-    for v in vs.variables() {
-        println!("  {:<28} {:?}", v.name(), v.shape());
-    }
-    let mut optimizer = nn::Sgd { momentum: 0.9, ..Default::default() }
-        .build(vs.tch(), 0.05)
-        .map_err(|e| Error::Torch { context: "optimizer".into(), source: e })?;
+    let net = QuickNet { num_classes: 2, keep_prob: 0.8 }.build(&vs, "quicknet", &[1, 1, SIDE, SIDE])?;
+    println!("{}", net.summary());
+    let mut optimizer = nn::Sgd { momentum: 0.9, ..Default::default() }.build(vs.tch(), 0.05)?;
     for step in 1..=60 {
         let (images, labels) = generated_batch(32);
-        let logits = quicknet(&images)?;
+        let logits = net.forward_t(&images, Mode::Train)?.output;
         let loss = logits.cross_entropy_for_logits(&labels);
         let regularization: Tensor =
             vs.regularization_losses().iter().map(|l| l.value()).fold(Tensor::from(0f32), |a, b| a + b);
@@ -59,9 +58,9 @@ fn main() -> Result<()> {
             println!("step {step:>3}  loss {:.4}", loss.double_value(&[]));
         }
     }
-    let _eval = Mode::Eval.enter();
     let (images, labels) = generated_batch(256);
-    let accuracy = quicknet(&images)?.argmax(-1, false).eq_tensor(&labels).to_kind(Kind::Float).mean(Kind::Float);
+    let predictions = net.forward_t(&images, Mode::Eval)?.output.argmax(-1, false);
+    let accuracy = predictions.eq_tensor(&labels).to_kind(Kind::Float).mean(Kind::Float);
     println!("eval accuracy on 256 fresh images: {:.3}", accuracy.double_value(&[]));
     Ok(())
 }
