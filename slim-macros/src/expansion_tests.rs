@@ -36,19 +36,19 @@ fn model_impl() {
             }
         }
     };
-    check("model_impl", pretty_item(crate::model::expand(TokenStream::new(), item)));
+    check("model_impl", pretty_item(crate::expand::model::expand(TokenStream::new(), item)));
 }
 
 #[test]
 fn saved_arg_scope() {
     let tokens = quote!(vgg_arg_scope(5e-4) => { conv2d(&x, 4, 3).call()? });
-    check("saved_arg_scope", pretty_expr(crate::arg_scope::expand(tokens)));
+    check("saved_arg_scope", pretty_expr(crate::expand::arg_scope::expand(tokens)));
 }
 
 #[test]
 fn stack() {
     let tokens = quote!(x, conv2d, [(32, [3, 3]), (64, [1, 1], padding = Valid)], scope = "core");
-    check("stack", pretty_expr(crate::repeat::standalone(tokens, crate::repeat::expand_stack_in)));
+    check("stack", pretty_expr(crate::expand::repeat::standalone(tokens, crate::expand::repeat::expand_stack_in)));
 }
 
 #[test]
@@ -58,5 +58,5 @@ fn add_arg_scope() {
             conv2d(inputs, filters, [3, 3], stride = stride, scope = "conv")
         }
     };
-    check("add_arg_scope", pretty_item(crate::add_arg_scope::expand(TokenStream::new(), item)));
+    check("add_arg_scope", pretty_item(crate::expand::add_arg_scope::expand(TokenStream::new(), item)));
 }

@@ -1,17 +1,17 @@
-//! slim's procedural macros: `#[slim::model]`, `arg_scope!`, `repeat!` and `stack!`. Each parses its input,
-//! validates it against the ops slim knows (reporting every mistake at its token, all at once), and expands into
-//! calls of the `slim` runtime. Use them through the `slim` crate (`use slim::prelude::*`).
+//! slim's procedural macros: `#[slim::model]`, `#[slim::add_arg_scope]`, `arg_scope!`, `repeat!` and `stack!`.
+//! Each runs three phases, one module each: `parse` (syntax into structs), `validate` (against the op table in
+//! `ops`, every mistake reported at its token, all at once) and `expand` (calls of the `slim` runtime);
+//! `rewrite` applies them to the op calls and nested macros inside bodies. Use them through the `slim` crate
+//! (`use slim::prelude::*`).
 
-mod add_arg_scope;
-mod arg_scope;
-mod call;
 mod errors;
+mod expand;
 #[cfg(test)]
 mod expansion_tests;
-mod model;
 mod ops;
-mod repeat;
+mod parse;
 mod rewrite;
+mod validate;
 
 use proc_macro::TokenStream;
 
@@ -54,7 +54,7 @@ use proc_macro::TokenStream;
 /// ```
 #[proc_macro_attribute]
 pub fn model(args: TokenStream, item: TokenStream) -> TokenStream {
-    model::expand(args.into(), item.into()).into()
+    expand::model::expand(args.into(), item.into()).into()
 }
 
 /// Sets defaults for the listed ops while the body runs, as TF-Slim's `arg_scope`: explicit arguments beat
@@ -83,7 +83,7 @@ pub fn model(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro]
 pub fn arg_scope(tokens: TokenStream) -> TokenStream {
-    arg_scope::expand(tokens.into()).into()
+    expand::arg_scope::expand(tokens.into()).into()
 }
 
 /// TF-Slim's `add_arg_scope` for your own functions (custom layers, residual blocks): parameters marked
@@ -119,7 +119,7 @@ pub fn arg_scope(tokens: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn add_arg_scope(args: TokenStream, item: TokenStream) -> TokenStream {
-    add_arg_scope::expand(args.into(), item.into()).into()
+    expand::add_arg_scope::expand(args.into(), item.into()).into()
 }
 
 /// TF-Slim's `repeat`: `repeat!(inputs, 3, conv2d(256, [3, 3]), scope = "conv3")` applies the layer three
@@ -140,7 +140,7 @@ pub fn add_arg_scope(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro]
 pub fn repeat(tokens: TokenStream) -> TokenStream {
-    repeat::standalone(tokens.into(), repeat::expand_repeat_in).into()
+    expand::repeat::standalone(tokens.into(), expand::repeat::expand_repeat_in).into()
 }
 
 /// TF-Slim's `stack`: `stack!(x, conv2d, [(32, [3, 3]), (64, [1, 1])], scope = "core")` applies the layer once
@@ -162,7 +162,7 @@ pub fn repeat(tokens: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro]
 pub fn stack(tokens: TokenStream) -> TokenStream {
-    repeat::standalone(tokens.into(), repeat::expand_stack_in).into()
+    expand::repeat::standalone(tokens.into(), expand::repeat::expand_stack_in).into()
 }
 
 /// The macros' table of slim's arg-scopable ops and their keywords, as `&[(op, &[keyword, …])]`, so a test

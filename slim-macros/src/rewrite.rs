@@ -6,10 +6,12 @@ use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, ExprCall, Macro, Stmt};
 
-use crate::call::{check_keywords, check_positional, expand_call, expand_user_call, split_args};
 use crate::errors::Errors;
+use crate::expand::call::{expand_call, expand_user_call};
+use crate::expand::{arg_scope, repeat};
 use crate::ops::{self, Op};
-use crate::{arg_scope, repeat};
+use crate::parse::call::parse_args;
+use crate::validate::call::{check_arguments, check_keywords, check_positional, check_user_call};
 
 /// Rewrites the bodies it visits, collecting errors.
 pub(crate) struct Rewriter<'a> {
@@ -52,7 +54,8 @@ impl Rewriter<'_> {
             self.visit_expr_mut(arg);
         }
         let op_span = call.func.span();
-        let args = split_args(std::mem::take(&mut call.args), self.errors);
+        let args = parse_args(std::mem::take(&mut call.args), self.errors);
+        check_arguments(&args, self.errors);
         check_positional(op, args.positional.len(), call.span(), self.errors);
         check_keywords(op, &args.keywords, self.errors);
         expand_call(op, op_span, args)
@@ -78,8 +81,10 @@ impl Rewriter<'_> {
             return quote::quote!(::core::unreachable!());
         };
         let function = function.path.clone();
-        let args = split_args(std::mem::take(&mut call.args), self.errors);
-        expand_user_call(&function, args, span, self.errors)
+        let args = parse_args(std::mem::take(&mut call.args), self.errors);
+        check_arguments(&args, self.errors);
+        check_user_call(&args, span, self.errors);
+        expand_user_call(&function, args)
     }
 }
 

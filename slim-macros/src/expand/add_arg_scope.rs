@@ -1,110 +1,27 @@
-//! `#[slim::add_arg_scope]`: turns a function into an op that arg scopes reach. Its parameters marked
-//! `#[default(value)]` become keywords (set at the call, by an arg scope, or defaulted); the function becomes a
-//! call builder like slim's layers, and a module of the same name holds its `Args` and `Call` types.
+//! `#[slim::add_arg_scope]`: the function becomes a call builder like slim's layers, and a module of the same
+//! name holds its `Args` (what arg scopes set) and `Call` types.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
-use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
-use syn::{Attribute, Expr, FnArg, Ident, ItemFn, Pat, ReturnType, Type};
+use syn::{Ident, ItemFn, Type};
 
 use crate::errors::Errors;
+use crate::parse::add_arg_scope::{Param, params};
 use crate::rewrite::Rewriter;
-
-/// A parameter of the function: its name and type, and its default when it is a keyword.
-struct Param {
-    ident: Ident,
-    mutable: bool,
-    ty: Type,
-    default: Option<Expr>,
-}
-
-/// Takes `#[default(value)]` out of a parameter's attributes.
-fn take_default(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> Option<Expr> {
-    let position = attrs.iter().position(|attr| attr.path().is_ident("default"))?;
-    let attr = attrs.remove(position);
-    match attr.parse_args::<Expr>() {
-        Ok(value) => Some(value),
-        Err(_) => {
-            errors.add(attr.span(), "write the default as `#[default(value)]`");
-            None
-        }
-    }
-}
-
-fn params(item: &mut ItemFn, errors: &mut Errors) -> Vec<Param> {
-    let mut params = Vec::new();
-    for input in item.sig.inputs.iter_mut() {
-        let FnArg::Typed(typed) = input else {
-            errors.add(input.span(), "#[slim::add_arg_scope] goes on free functions, not methods");
-            continue;
-        };
-        let default = take_default(&mut typed.attrs, errors);
-        let Pat::Ident(pat) = &*typed.pat else {
-            errors.add(typed.pat.span(), "parameters of an arg-scoped function must be plain names");
-            continue;
-        };
-        let ident = pat.ident.clone();
-        if default.is_some() && (ident == "scope" || ident == "reuse") {
-            errors.add(ident.span(), format!("`{ident}` is reserved: every arg-scoped function takes `scope = …`"));
-        }
-        params.push(Param { ident, mutable: pat.mutability.is_some(), ty: (*typed.ty).clone(), default });
-    }
-    params
-}
-
-/// The first parameter is the input (`&Tensor`); then positional parameters of owned types; then keywords.
-fn check(item: &ItemFn, params: &[Param], errors: &mut Errors) {
-    let sig = &item.sig;
-    let input_ok = matches!(params.first(), Some(Param { ty: Type::Reference(_), default: None, .. }));
-    match params.first() {
-        _ if input_ok => {}
-        Some(first) => errors.add(first.ty.span(), "the first parameter is the layer's input: `inputs: &Tensor`"),
-        None => errors.add(sig.paren_token.span.join(), "an arg-scoped function takes its input: `inputs: &Tensor`"),
-    }
-    let mut seen_keyword = false;
-    for param in params.iter().skip(1) {
-        match (&param.default, seen_keyword) {
-            (Some(_), _) => seen_keyword = true,
-            (None, true) => errors.add(
-                param.ident.span(),
-                format!("`{}` has no `#[default(…)]` but follows a keyword parameter: keywords come last", param.ident),
-            ),
-            (None, false) if input_ok => {
-                if let Type::Reference(reference) = &param.ty {
-                    errors.add(
-                        reference.span(),
-                        "positional parameters besides the input must be owned (a call builder keeps them)",
-                    );
-                }
-            }
-            (None, false) => {}
-        }
-    }
-    if !sig.generics.params.is_empty() {
-        errors.add(sig.generics.span(), "an arg-scoped function cannot be generic");
-    }
-    if let Some(asyncness) = &sig.asyncness {
-        errors.add(asyncness.span(), "an arg-scoped function cannot be async");
-    }
-    if let ReturnType::Default = sig.output {
-        errors.add(sig.ident.span(), "an arg-scoped function returns its output: `-> Result<Tensor>`");
-    }
-}
+use crate::validate::add_arg_scope as validate;
 
 /// The expansion of `#[slim::add_arg_scope]`.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    if !args.is_empty() {
-        errors
-            .add(args.span(), "#[slim::add_arg_scope] takes no arguments; mark keyword parameters `#[default(value)]`");
-    }
+    validate::check_attribute_args(&args, &mut errors);
     let mut item: ItemFn = match syn::parse2(item) {
         Ok(item) => item,
         Err(error) => return error.to_compile_error(),
     };
     let params = params(&mut item, &mut errors);
-    check(&item, &params, &mut errors);
+    validate::check_reserved(&params, &mut errors);
+    validate::check(&item, &params, &mut errors);
     Rewriter { errors: &mut errors }.visit_block_mut(&mut item.block);
     if errors.is_empty() {
         return generate(&item, &params);

@@ -1,24 +1,20 @@
-//! `#[slim::model]`: on the struct of hyper-parameters it checks the item; on the impl it validates
-//! `fn forward`, rewrites the bodies written in slim style, and implements `slim::model::Model`.
+//! `#[slim::model]`: the struct of hyper-parameters passes through; on its impl the bodies written in slim style
+//! are rewritten and `fn forward` becomes the `slim::model::Model` impl.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
-use syn::{FnArg, ImplItem, ImplItemFn, Item, ItemImpl, ReceiverKind, ReturnType, Type};
+use syn::{FnArg, ImplItem, ImplItemFn, Item, ItemImpl, Type};
 
 use crate::errors::Errors;
 use crate::rewrite::Rewriter;
-
-const USAGE: &str = "#[slim::model] goes on a struct of hyper-parameters and on its `impl` holding \
-                     `fn forward(&self, inputs: &Tensor) -> Result<Tensor>`";
+use crate::validate::model::{self as validate, USAGE};
 
 /// The attribute's expansion for whatever item it is on.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    if !args.is_empty() {
-        errors.add(args.span(), "#[slim::model] takes no arguments (the scope name is given to `build`)");
-    }
+    validate::check_attribute_args(&args, &mut errors);
     let item = match syn::parse2::<Item>(item) {
         Ok(item) => item,
         Err(error) => return error.to_compile_error(),
@@ -72,51 +68,13 @@ fn expand_impl(mut item: ItemImpl, errors: &mut Errors) -> TokenStream {
         return quote!(#inherent #model_impl);
     };
     let errors_before = errors.len();
-    check_signature(&forward, errors);
+    validate::check_signature(&forward, errors);
     Rewriter { errors }.visit_block_mut(&mut forward.block);
     let model_impl = match errors.len() > errors_before {
         true => dummy_model(&item, Some(&forward)),
         false => model_impl(&item, &forward),
     };
     quote!(#inherent #model_impl)
-}
-
-/// `&self`, one input, no generics, not async, a return type.
-fn check_signature(forward: &ImplItemFn, errors: &mut Errors) {
-    let sig = &forward.sig;
-    let expected = "expected `fn forward(&self, inputs: &Tensor) -> Result<Tensor>`";
-    match sig.inputs.first() {
-        Some(FnArg::Receiver(receiver)) => match &receiver.kind {
-            ReceiverKind::Reference(_, _, None) => {}
-            ReceiverKind::Reference(_, _, Some(mutability)) => errors.add(
-                mutability.span(),
-                format!(
-                    "forward takes `&self`, not `&mut self`: a built model runs through a shared reference; {expected}"
-                ),
-            ),
-            _ => errors.add(receiver.self_token.span(), format!("forward takes `&self`; {expected}")),
-        },
-        Some(other) => errors.add(other.span(), format!("forward takes `&self` first; {expected}")),
-        None => errors.add(sig.paren_token.span.join(), format!("forward takes `&self` and the input; {expected}")),
-    }
-    if sig.inputs.len() != 2 {
-        errors.add(
-            sig.paren_token.span.join(),
-            format!(
-                "forward takes exactly one input besides `&self`, got {}; {expected}",
-                sig.inputs.len().saturating_sub(1)
-            ),
-        );
-    }
-    if !sig.generics.params.is_empty() {
-        errors.add(sig.generics.span(), format!("forward cannot be generic; {expected}"));
-    }
-    if let Some(asyncness) = &sig.asyncness {
-        errors.add(asyncness.span(), format!("forward cannot be async; {expected}"));
-    }
-    if let ReturnType::Default = sig.output {
-        errors.add(sig.ident.span(), format!("forward must return the output; {expected}"));
-    }
 }
 
 /// `impl Model for T` with the rewritten forward; its body may end in a `Tensor` or a `Result<Tensor>`.
