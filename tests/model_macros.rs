@@ -7,9 +7,8 @@ use slim::arg_scope::ScopeArgs;
 use slim::layers::*;
 use slim::prelude::*;
 
-fn zeros(shape: &[i64]) -> Tensor {
-    Tensor::zeros(shape, (Kind::Float, Device::Cpu))
-}
+mod common;
+use common::zeros;
 
 #[test]
 fn the_macro_table_matches_the_runtime_keywords() {

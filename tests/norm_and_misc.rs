@@ -4,9 +4,8 @@
 
 use slim::prelude::*;
 
-fn rand(shape: &[i64]) -> Tensor {
-    Tensor::rand(shape, (Kind::Float, Device::Cpu))
-}
+mod common;
+use common::rand;
 
 fn close(a: &Tensor, b: &Tensor, tol: f64) -> bool {
     a.allclose(b, tol, tol, false)

@@ -5,17 +5,8 @@
 
 use slim::prelude::*;
 
-fn rand(shape: &[i64]) -> Tensor {
-    Tensor::rand(shape, (Kind::Float, Device::Cpu))
-}
-
-fn names(vs: &VarStore) -> Vec<String> {
-    vs.variables().iter().map(|v| v.name().to_string()).collect()
-}
-
-fn shape_of(vs: &VarStore, name: &str) -> Vec<i64> {
-    vs.variable(name).unwrap_or_else(|| panic!("no variable {name}")).shape()
-}
+mod common;
+use common::{names, rand, shape_of};
 
 /// An initializer giving a copy of `t` (kept as values: tensors are not `Sync`).
 fn fixed(t: &Tensor) -> Initializer {

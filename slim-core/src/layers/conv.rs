@@ -6,7 +6,7 @@ use super::activation::Activation;
 use super::layer_scope::{self, check_channels, check_rank};
 use super::normalizer::Normalizer;
 use super::padding::{dilated, pad_for_window};
-use super::params::{ParamSpec, biases, model_param};
+use super::params::layer_params;
 use super::repeat::layer_call;
 use super::tail::Tail;
 use super::types::{Collections, DataFormat, Padding, Pair};
@@ -85,23 +85,8 @@ impl Conv2dCall {
         validate(name, self.num_outputs, self.kernel_size, &options)?;
         let in_channels = x.size()[1];
         let Pair(kh, kw) = self.kernel_size;
-        let weights_spec = ParamSpec {
-            initializer: &options.weights_initializer,
-            regularizer: options.weights_regularizer.as_ref(),
-            trainable: options.trainable,
-            collections: &options.variables_collections,
-        };
-        let weights = model_param("weights", &[self.num_outputs, in_channels, kh, kw], &weights_spec, None)?;
-        let biases = match options.normalizer_fn {
-            Some(_) => None,
-            None => biases(
-                self.num_outputs,
-                options.biases_initializer.as_ref(),
-                options.biases_regularizer.as_ref(),
-                options.trainable,
-                &options.variables_collections,
-            )?,
-        };
+        let shape = [self.num_outputs, in_channels, kh, kw];
+        let (weights, biases) = layer_params!(options).create(&shape, self.num_outputs)?;
         let core = ConvCore {
             scope: scope.name.clone(),
             weights,

@@ -6,7 +6,7 @@ use tch::Tensor;
 use super::activation::Activation;
 use super::layer_scope::{self, check_channels, check_rank};
 use super::normalizer::Normalizer;
-use super::params::{ParamSpec, biases, model_param};
+use super::params::layer_params;
 use super::repeat::layer_call;
 use super::tail::Tail;
 use super::types::{Collections, DataFormat, Padding, Pair};
@@ -92,23 +92,8 @@ impl Conv2dTransposeCall {
         options.stride.check_positive(name, "stride")?;
         let x = options.data_format.view_as_nchw(&self.inputs);
         let Pair(kh, kw) = self.kernel_size;
-        let weights_spec = ParamSpec {
-            initializer: &options.weights_initializer,
-            regularizer: options.weights_regularizer.as_ref(),
-            trainable: options.trainable,
-            collections: &options.variables_collections,
-        };
-        let weights = model_param("weights", &[x.size()[1], self.num_outputs, kh, kw], &weights_spec, None)?;
-        let biases = match options.normalizer_fn {
-            Some(_) => None,
-            None => biases(
-                self.num_outputs,
-                options.biases_initializer.as_ref(),
-                options.biases_regularizer.as_ref(),
-                options.trainable,
-                &options.variables_collections,
-            )?,
-        };
+        let shape = [x.size()[1], self.num_outputs, kh, kw];
+        let (weights, biases) = layer_params!(options).create(&shape, self.num_outputs)?;
         let core = TransposeCore {
             scope: scope.name.clone(),
             weights,

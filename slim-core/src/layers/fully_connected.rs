@@ -5,7 +5,7 @@ use tch::Tensor;
 use super::activation::Activation;
 use super::layer_scope::{self, LayerScope};
 use super::normalizer::Normalizer;
-use super::params::{ParamSpec, biases, model_param};
+use super::params::layer_params;
 use super::repeat::layer_call;
 use super::tail::Tail;
 use super::types::Collections;
@@ -73,23 +73,8 @@ impl FullyConnectedCall {
         if self.num_outputs < 1 {
             return Err(Error::invalid(&scope.name, format!("num_outputs must be positive, got {}", self.num_outputs)));
         }
-        let weights_spec = ParamSpec {
-            initializer: &options.weights_initializer,
-            regularizer: options.weights_regularizer.as_ref(),
-            trainable: options.trainable,
-            collections: &options.variables_collections,
-        };
-        let weights = model_param("weights", &[self.num_outputs, in_features], &weights_spec, None)?;
-        let biases = match options.normalizer_fn {
-            Some(_) => None,
-            None => biases(
-                self.num_outputs,
-                options.biases_initializer.as_ref(),
-                options.biases_regularizer.as_ref(),
-                options.trainable,
-                &options.variables_collections,
-            )?,
-        };
+        let shape = [self.num_outputs, in_features];
+        let (weights, biases) = layer_params!(options).create(&shape, self.num_outputs)?;
         let y = self.inputs.f_linear(&weights, biases.as_ref()).context(&scope.name)?;
         let (tail, out) = Tail::build(
             &scope,

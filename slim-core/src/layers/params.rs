@@ -9,6 +9,7 @@ use crate::regularizers::Regularizer;
 use crate::variables::{VariableOptions, get_or_create};
 
 /// How one parameter of a layer is made.
+#[derive(Clone, Copy)]
 pub(crate) struct ParamSpec<'a> {
     pub(crate) initializer: &'a Initializer,
     pub(crate) regularizer: Option<&'a Regularizer>,
@@ -28,18 +29,51 @@ pub(crate) fn model_param(name: &str, shape: &[i64], spec: &ParamSpec<'_>, fans:
     Ok(get_or_create(name, shape, &options, true, fans)?.tensor().shallow_clone())
 }
 
-/// Gets or creates `biases` of `[channels]` unless the layer has no biases (a normalizer, or no initializer).
-pub(crate) fn biases(
-    channels: i64,
-    initializer: Option<&Initializer>,
-    regularizer: Option<&Regularizer>,
-    trainable: bool,
-    collections: &Collections,
-) -> Result<Option<Tensor>> {
-    initializer
-        .map(|initializer| {
-            let spec = ParamSpec { initializer, regularizer, trainable, collections };
-            model_param("biases", &[channels], &spec, None)
-        })
-        .transpose()
+/// How a conv or dense layer makes its `weights` and `biases`, from the option fields those layers share.
+#[derive(Clone, Copy)]
+pub(crate) struct LayerParams<'a> {
+    pub(crate) weights: ParamSpec<'a>,
+    pub(crate) biases_initializer: Option<&'a Initializer>,
+    pub(crate) biases_regularizer: Option<&'a Regularizer>,
+    /// A normalizer follows the layer, so it has no biases.
+    pub(crate) normalized: bool,
 }
+
+impl LayerParams<'_> {
+    /// Gets or creates `weights` of `shape` and, unless the layer has none, `biases` of `[channels]`.
+    pub(crate) fn create(&self, shape: &[i64], channels: i64) -> Result<(Tensor, Option<Tensor>)> {
+        let weights = model_param("weights", shape, &self.weights, None)?;
+        Ok((weights, self.biases(channels)?))
+    }
+
+    /// Gets or creates `biases` of `[channels]`, unless a normalizer follows or there is no initializer.
+    pub(crate) fn biases(&self, channels: i64) -> Result<Option<Tensor>> {
+        match (self.normalized, self.biases_initializer) {
+            (false, Some(initializer)) => {
+                let spec = ParamSpec { initializer, regularizer: self.biases_regularizer, ..self.weights };
+                model_param("biases", &[channels], &spec, None).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The [`LayerParams`] of an options struct with TF-Slim's conv / dense fields (`weights_initializer`,
+/// `weights_regularizer`, `biases_initializer`, `biases_regularizer`, `normalizer_fn`, `trainable`,
+/// `variables_collections`).
+macro_rules! layer_params {
+    ($options:expr) => {
+        $crate::layers::params::LayerParams {
+            weights: $crate::layers::params::ParamSpec {
+                initializer: &$options.weights_initializer,
+                regularizer: $options.weights_regularizer.as_ref(),
+                trainable: $options.trainable,
+                collections: &$options.variables_collections,
+            },
+            biases_initializer: $options.biases_initializer.as_ref(),
+            biases_regularizer: $options.biases_regularizer.as_ref(),
+            normalized: $options.normalizer_fn.is_some(),
+        }
+    };
+}
+pub(crate) use layer_params;

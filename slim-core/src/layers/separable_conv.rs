@@ -6,7 +6,7 @@ use super::activation::Activation;
 use super::conv::ConvCore;
 use super::layer_scope::{self, check_rank};
 use super::normalizer::Normalizer;
-use super::params::{ParamSpec, biases, model_param};
+use super::params::{ParamSpec, layer_params, model_param};
 use super::repeat::layer_call;
 use super::tail::Tail;
 use super::types::{Collections, DataFormat, Padding, Pair};
@@ -140,12 +140,7 @@ fn validate(scope: &str, num_outputs: Option<i64>, kernel: Pair, options: &Separ
 
 fn depthwise_core(scope: &str, in_channels: i64, kernel: Pair, options: &SeparableConv2dOptions) -> Result<ConvCore> {
     let multiplier = options.depth_multiplier;
-    let spec = ParamSpec {
-        initializer: &options.weights_initializer,
-        regularizer: options.weights_regularizer.as_ref(),
-        trainable: options.trainable,
-        collections: &options.variables_collections,
-    };
+    let spec = layer_params!(options).weights;
     let receptive = (kernel.0 * kernel.1) as f64;
     let fans = Fans { fan_in: in_channels as f64 * receptive, fan_out: multiplier as f64 * receptive };
     let shape = [in_channels * multiplier, 1, kernel.0, kernel.1];
@@ -168,12 +163,8 @@ fn pointwise_core(
     num_outputs: i64,
     options: &SeparableConv2dOptions,
 ) -> Result<ConvCore> {
-    let spec = ParamSpec {
-        initializer: options.pointwise_initializer.as_ref().unwrap_or(&options.weights_initializer),
-        regularizer: options.weights_regularizer.as_ref(),
-        trainable: options.trainable,
-        collections: &options.variables_collections,
-    };
+    let initializer = options.pointwise_initializer.as_ref().unwrap_or(&options.weights_initializer);
+    let spec = ParamSpec { initializer, ..layer_params!(options).weights };
     let shape = [num_outputs, in_channels * options.depth_multiplier, 1, 1];
     let weights = model_param("pointwise_weights", &shape, &spec, None)?;
     Ok(ConvCore {
@@ -194,17 +185,8 @@ fn attach_biases(
     mut pointwise: Option<ConvCore>,
     options: &SeparableConv2dOptions,
 ) -> Result<(ConvCore, Option<ConvCore>)> {
-    if options.normalizer_fn.is_some() {
-        return Ok((depthwise, pointwise));
-    }
     let last = pointwise.as_mut().unwrap_or(&mut depthwise);
-    last.biases = biases(
-        last.weights.size()[0],
-        options.biases_initializer.as_ref(),
-        options.biases_regularizer.as_ref(),
-        options.trainable,
-        &options.variables_collections,
-    )?;
+    last.biases = layer_params!(options).biases(last.weights.size()[0])?;
     Ok((depthwise, pointwise))
 }
 

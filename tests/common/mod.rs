@@ -1,0 +1,24 @@
+//! Helpers the integration tests share: random and zero inputs, and reading a store's variables.
+#![allow(dead_code)] // each test crate uses some of them
+
+use slim::prelude::*;
+
+/// Uniform [0, 1) floats of `shape` on the CPU.
+pub fn rand(shape: &[i64]) -> Tensor {
+    Tensor::rand(shape, (Kind::Float, Device::Cpu))
+}
+
+/// Zeros of `shape` on the CPU.
+pub fn zeros(shape: &[i64]) -> Tensor {
+    Tensor::zeros(shape, (Kind::Float, Device::Cpu))
+}
+
+/// Every variable's full name, in creation order.
+pub fn names(vs: &VarStore) -> Vec<String> {
+    vs.variables().iter().map(|v| v.name().to_string()).collect()
+}
+
+/// The shape of the variable `name`; panics (failing the test) when there is none.
+pub fn shape_of(vs: &VarStore, name: &str) -> Vec<i64> {
+    vs.variable(name).unwrap_or_else(|| panic!("no variable {name}")).shape()
+}
