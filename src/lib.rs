@@ -3,7 +3,7 @@
 //! macros (`slim-macros`); most programs only need `use slim::prelude::*;`.
 
 pub use slim_core::{
-    Error, Result, TorchContext, arg_scope, initializers, layers, mode, model, regularizers, variables,
+    Error, Result, TorchContext, arg_scope, initializers, layers, losses, mode, model, regularizers, variables,
 };
 pub use slim_macros::{add_arg_scope, arg_scope, model, repeat, stack};
 pub use tch;
@@ -17,6 +17,7 @@ pub mod prelude {
     pub use slim_core::initializers::*;
     pub use slim_core::layers::*;
     pub use slim_core::layers::{DataFormat::Nchw, DataFormat::Nhwc, Padding::Same, Padding::Valid};
+    pub use slim_core::losses::*;
     pub use slim_core::mode::Mode;
     pub use slim_core::model::{Built, Model, ModelOutput};
     pub use slim_core::regularizers::*;

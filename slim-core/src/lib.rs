@@ -5,6 +5,7 @@ pub mod arg_scope;
 mod error;
 pub mod initializers;
 pub mod layers;
+pub mod losses;
 pub mod mode;
 pub mod model;
 pub mod regularizers;

@@ -26,10 +26,17 @@ struct StoreState {
     variables: Vec<Variable>,
     index: HashMap<String, usize>,
     regularization_losses: Vec<RegularizationLoss>,
-    losses: Vec<Tensor>,
+    losses: Vec<CollectedLoss>,
     update_ops: Vec<UpdateOp>,
     outputs: HashMap<String, Vec<(String, Tensor)>>,
     scope_counts: HashMap<String, usize>,
+}
+
+/// A loss added to a loss collection.
+struct CollectedLoss {
+    collection: String,
+    name: String,
+    value: Tensor,
 }
 
 impl std::fmt::Debug for VarStore {
@@ -133,17 +140,23 @@ impl VarStore {
         self.lock().regularization_losses.push(loss);
     }
 
-    /// Adds a loss to the `LOSSES` collection.
-    pub fn add_loss(&self, loss: &Tensor) {
-        self.lock().losses.push(loss.shallow_clone());
+    /// Adds a loss named `name` (`softmax_cross_entropy_loss/value`) to the loss collection `collection`
+    /// (TF-Slim's `add_loss`; the default collection is `LOSSES`).
+    pub fn add_loss(&self, collection: &str, name: &str, loss: &Tensor) {
+        let loss =
+            CollectedLoss { collection: collection.to_string(), name: name.to_string(), value: loss.shallow_clone() };
+        self.lock().losses.push(loss);
     }
 
-    /// The losses added since the last [`VarStore::clear_losses`].
-    pub fn losses(&self) -> Vec<Tensor> {
-        self.lock().losses.iter().map(Tensor::shallow_clone).collect()
+    /// The `(name, loss)` pairs of a loss collection added since the last [`VarStore::clear_losses`], in order.
+    pub fn losses(&self, collection: &str) -> Vec<(String, Tensor)> {
+        let state = self.lock();
+        let in_collection = state.losses.iter().filter(|loss| loss.collection == collection);
+        in_collection.map(|loss| (loss.name.clone(), loss.value.shallow_clone())).collect()
     }
 
-    /// Empties the `LOSSES` collection (the training loop does this after each step).
+    /// Empties every loss collection (the train op does this after each step: an eager forward pass adds its
+    /// losses again every step).
     pub fn clear_losses(&self) {
         self.lock().losses.clear();
     }
