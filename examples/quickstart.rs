@@ -3,7 +3,6 @@
 //! Run with `make run` (or `cargo run --release --example quickstart`).
 
 use slim::prelude::*;
-use slim::tch::nn::{self, OptimizerConfig};
 
 const SIDE: i64 = 16;
 
@@ -46,16 +45,16 @@ fn main() -> Result<()> {
     let vs = VarStore::new(Device::Cpu);
     let net = QuickNet { num_classes: 2, keep_prob: 0.8 }.build(&vs, "quicknet", &[1, 1, SIDE, SIDE])?;
     println!("{}", net.summary());
-    let mut optimizer = nn::Sgd { momentum: 0.9, ..Default::default() }.build(vs.tch(), 0.05)?;
+    let _store = vs.as_default();
+    let mut train_op = create_train_op(&vs, Momentum::new(0.9)?, 0.05).clip_gradient_norm(4.0).build()?;
     for step in 1..=60 {
         let (images, labels) = generated_batch(32);
         let logits = net.forward_t(&images, Mode::Train)?.output;
-        let loss = logits.cross_entropy_for_logits(&labels);
-        let regularization: Tensor =
-            vs.regularization_losses().iter().map(|l| l.value()).fold(Tensor::from(0f32), |a, b| a + b);
-        optimizer.backward_step(&(&loss + regularization));
+        let _ = sparse_softmax_cross_entropy(&logits, &labels).call()?;
+        let total_loss = get_total_loss(true)?; // the cross entropy plus the l2 weight decay
+        let loss = train_op.run(&total_loss)?;
         if step % 10 == 0 || step == 1 {
-            println!("step {step:>3}  loss {:.4}", loss.double_value(&[]));
+            println!("step {step:>3}  total loss {loss:.4}");
         }
     }
     let (images, labels) = generated_batch(256);

@@ -3,7 +3,8 @@
 //! macros (`slim-macros`); most programs only need `use slim::prelude::*;`.
 
 pub use slim_core::{
-    Error, Result, TorchContext, arg_scope, initializers, layers, losses, mode, model, regularizers, variables,
+    Error, Result, TorchContext, arg_scope, initializers, layers, learning, losses, mode, model, optimizers,
+    regularizers, variables,
 };
 pub use slim_macros::{add_arg_scope, arg_scope, model, repeat, stack};
 pub use tch;
@@ -17,9 +18,13 @@ pub mod prelude {
     pub use slim_core::initializers::*;
     pub use slim_core::layers::*;
     pub use slim_core::layers::{DataFormat::Nchw, DataFormat::Nhwc, Padding::Same, Padding::Valid};
+    pub use slim_core::learning::create_train_op;
     pub use slim_core::losses::*;
     pub use slim_core::mode::Mode;
     pub use slim_core::model::{Built, Model, ModelOutput};
+    pub use slim_core::optimizers::{
+        Adadelta, Adagrad, Adam, AdamW, GradientDescent, LearningRate, Momentum, Optimizer, RmsProp,
+    };
     pub use slim_core::regularizers::*;
     pub use slim_core::variables::collections::*;
     pub use slim_core::variables::*;

@@ -5,9 +5,11 @@ pub mod arg_scope;
 mod error;
 pub mod initializers;
 pub mod layers;
+pub mod learning;
 pub mod losses;
 pub mod mode;
 pub mod model;
+pub mod optimizers;
 pub mod regularizers;
 pub mod variables;
 

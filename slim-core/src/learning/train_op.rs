@@ -1,0 +1,227 @@
+//! `create_train_op`: one training step from a loss, with TF-Slim's order of operations: deferred updates,
+//! gradients of the variables to train, multipliers, then each gradient clipped by its own norm, a numeric
+//! check, the optimizer step, the global step increment. Running it returns the loss from before the update.
+
+use tch::{Kind, Tensor};
+
+use crate::optimizers::{GradientAndVariable, LearningRate, Optimizer};
+use crate::variables::collections::TRAINABLE_VARIABLES;
+use crate::variables::{VarStore, Variable, get_or_create_global_step};
+use crate::{Error, Result, TorchContext};
+
+/// A train op being configured; finish it with [`TrainOpBuilder::build`].
+pub struct TrainOpBuilder {
+    store: VarStore,
+    optimizer: Box<dyn Optimizer>,
+    learning_rate: LearningRate,
+    variables_to_train: Option<Vec<Variable>>,
+    gradient_multipliers: Vec<(String, f64)>,
+    clip_gradient_norm: f64,
+    check_numerics: bool,
+    run_update_ops: bool,
+    increment_global_step: bool,
+}
+
+/// TF-Slim's `create_train_op(total_loss, optimizer, …)` for the variables of `vs`: set its options, `build()`
+/// it, then call [`TrainOp::run`] with each step's total loss.
+pub fn create_train_op(
+    vs: &VarStore,
+    optimizer: impl Optimizer + 'static,
+    learning_rate: impl Into<LearningRate>,
+) -> TrainOpBuilder {
+    TrainOpBuilder {
+        store: vs.clone(),
+        optimizer: Box::new(optimizer),
+        learning_rate: learning_rate.into(),
+        variables_to_train: None,
+        gradient_multipliers: Vec::new(),
+        clip_gradient_norm: 0.0,
+        check_numerics: true,
+        run_update_ops: true,
+        increment_global_step: true,
+    }
+}
+
+impl TrainOpBuilder {
+    /// The variables to update (default: every trainable variable of the store when `build` runs).
+    pub fn variables_to_train(mut self, variables: Vec<Variable>) -> Self {
+        self.variables_to_train = Some(variables);
+        self
+    }
+
+    /// Scales the gradient of the variable with each full name (`vgg_16/fc8/weights`) before clipping.
+    pub fn gradient_multipliers<S: Into<String>>(mut self, multipliers: impl IntoIterator<Item = (S, f64)>) -> Self {
+        self.gradient_multipliers = multipliers.into_iter().map(|(name, factor)| (name.into(), factor)).collect();
+        self
+    }
+
+    /// Clips each gradient by its own L2 norm to at most this (0, the default, does not clip).
+    pub fn clip_gradient_norm(mut self, max_norm: f64) -> Self {
+        self.clip_gradient_norm = max_norm;
+        self
+    }
+
+    /// Whether a non-finite loss or gradient is an error (default true).
+    pub fn check_numerics(mut self, check: bool) -> Self {
+        self.check_numerics = check;
+        self
+    }
+
+    /// Whether each run applies the deferred updates (batch-norm moving statistics) first (default true).
+    pub fn run_update_ops(mut self, run: bool) -> Self {
+        self.run_update_ops = run;
+        self
+    }
+
+    /// Whether each run increments the global step (default true; TF-Slim's `global_step=None` turns it off).
+    pub fn increment_global_step(mut self, increment: bool) -> Self {
+        self.increment_global_step = increment;
+        self
+    }
+
+    /// Checks the options against the store and makes the train op (creating the global step if needed).
+    pub fn build(self) -> Result<TrainOp> {
+        self.learning_rate.validate()?;
+        if !(self.clip_gradient_norm >= 0.0 && self.clip_gradient_norm.is_finite()) {
+            return Err(Error::invalid(
+                "train_op",
+                format!("clip_gradient_norm must be ≥ 0, got {}", self.clip_gradient_norm),
+            ));
+        }
+        let variables = self.variables_to_train.unwrap_or_else(|| self.store.collection(TRAINABLE_VARIABLES));
+        if variables.is_empty() {
+            return Err(Error::invalid("train_op", "there are no variables to train: build the model first"));
+        }
+        if let Some(frozen) = variables.iter().find(|v| !v.tensor().requires_grad()) {
+            return Err(Error::invalid(frozen.name(), "is not trainable, so it cannot be a variable to train"));
+        }
+        let multipliers = multipliers_by_position(&variables, &self.gradient_multipliers)?;
+        let global_step = {
+            let _store = self.store.as_default();
+            get_or_create_global_step()?
+        };
+        Ok(TrainOp {
+            store: self.store,
+            optimizer: self.optimizer,
+            learning_rate: self.learning_rate,
+            variables,
+            multipliers,
+            clip_gradient_norm: self.clip_gradient_norm,
+            check_numerics: self.check_numerics,
+            run_update_ops: self.run_update_ops,
+            increment_global_step: self.increment_global_step,
+            global_step,
+        })
+    }
+}
+
+/// Each variable's multiplier (1 when none is given); an error for a name that is no variable to train.
+fn multipliers_by_position(variables: &[Variable], given: &[(String, f64)]) -> Result<Vec<f64>> {
+    if let Some((name, _)) = given.iter().find(|(name, _)| !variables.iter().any(|v| v.name() == name)) {
+        return Err(Error::invalid(name, "has a gradient multiplier but is not one of the variables to train"));
+    }
+    let factor = |variable: &Variable| given.iter().find(|(name, _)| name == variable.name()).map(|(_, f)| *f);
+    Ok(variables.iter().map(|variable| factor(variable).unwrap_or(1.0)).collect())
+}
+
+/// One training step, run with each step's loss; see [`create_train_op`].
+pub struct TrainOp {
+    store: VarStore,
+    optimizer: Box<dyn Optimizer>,
+    learning_rate: LearningRate,
+    variables: Vec<Variable>,
+    multipliers: Vec<f64>,
+    clip_gradient_norm: f64,
+    check_numerics: bool,
+    run_update_ops: bool,
+    increment_global_step: bool,
+    global_step: Variable,
+}
+
+impl TrainOp {
+    /// Runs one step on `total_loss` (a scalar computed by this step's forward pass) and returns its value
+    /// from before the update. Afterwards the loss collections are empty, ready for the next forward pass.
+    pub fn run(&mut self, total_loss: &Tensor) -> Result<f64> {
+        if total_loss.numel() != 1 {
+            return Err(Error::invalid(
+                "train_op",
+                format!("the loss must be a scalar, got shape {:?}", total_loss.size()),
+            ));
+        }
+        let loss = total_loss.double_value(&[]);
+        let step = self.global_step();
+        if self.check_numerics && !loss.is_finite() {
+            return Err(Error::invalid("train_op", format!("the loss is {loss} at global step {step}")));
+        }
+        if self.run_update_ops {
+            self.store.run_update_ops();
+        }
+        let updates = self.gradients(total_loss, step)?;
+        let learning_rate = self.learning_rate.at(step);
+        tch::no_grad(|| self.optimizer.apply(&self.store, &updates, learning_rate))?;
+        if self.increment_global_step {
+            self.global_step.tensor().shallow_clone().f_add_scalar_(1).context("global_step").map(drop)?;
+        }
+        self.store.clear_losses();
+        Ok(loss)
+    }
+
+    /// The gradients of the variables to train, multiplied, clipped and checked.
+    fn gradients(&self, total_loss: &Tensor, step: i64) -> Result<Vec<GradientAndVariable>> {
+        let tensors: Vec<&Tensor> = self.variables.iter().map(Variable::tensor).collect();
+        let gradients = Tensor::f_run_backward(&[total_loss], &tensors, false, false).context("train_op")?;
+        let mut updates = Vec::with_capacity(gradients.len());
+        for ((gradient, variable), multiplier) in gradients.into_iter().zip(&self.variables).zip(&self.multipliers) {
+            if !gradient.defined() {
+                continue;
+            }
+            let gradient = if *multiplier == 1.0 { gradient } else { gradient * *multiplier };
+            let gradient = clip_by_norm(gradient, self.clip_gradient_norm);
+            updates.push(GradientAndVariable { gradient, variable: variable.clone() });
+        }
+        if self.check_numerics {
+            check_gradients(&updates, step)?;
+        }
+        Ok(updates)
+    }
+
+    /// The global step (steps run so far, including restored ones).
+    pub fn global_step(&self) -> i64 {
+        self.global_step.tensor().int64_value(&[])
+    }
+
+    /// The learning rate the next step will use.
+    pub fn learning_rate(&self) -> f64 {
+        self.learning_rate.at(self.global_step())
+    }
+
+    /// The variables this op updates.
+    pub fn variables_to_train(&self) -> &[Variable] {
+        &self.variables
+    }
+
+    /// The store the op trains.
+    pub fn store(&self) -> &VarStore {
+        &self.store
+    }
+}
+
+/// TF's `clip_by_norm`: `g · max_norm / max(‖g‖, max_norm)`; `max_norm` 0 leaves `g` as it is.
+fn clip_by_norm(gradient: Tensor, max_norm: f64) -> Tensor {
+    if max_norm <= 0.0 {
+        return gradient;
+    }
+    let norm = gradient.norm().to_kind(Kind::Float);
+    &gradient * max_norm / norm.clamp_min(max_norm)
+}
+
+/// One reduction over all gradients; only when it is not finite are they searched for the first bad one.
+fn check_gradients(updates: &[GradientAndVariable], step: i64) -> Result<()> {
+    let sums: Vec<Tensor> = updates.iter().map(|u| u.gradient.sum(Kind::Float)).collect();
+    if sums.is_empty() || Tensor::stack(&sums, 0).isfinite().all().int64_value(&[]) == 1 {
+        return Ok(());
+    }
+    let bad = updates.iter().find(|u| u.gradient.isfinite().all().int64_value(&[]) == 0);
+    let name = bad.map_or("a gradient", |u| u.variable.name());
+    Err(Error::invalid(name, format!("its gradient is not finite (NaN or infinite) at global step {step}")))
+}

@@ -1,0 +1,123 @@
+//! Adam (TF's kernel: bias correction folded into the step size) and AdamW (TF's decoupled weight decay:
+//! `w −= wd·w` before the Adam step). Slots `<var>/Adam` (m) and `<var>/Adam_1` (v); the non-slot variables
+//! `beta1_power` and `beta2_power` carry the step count, so a restored run continues exactly.
+
+use tch::Tensor;
+
+use super::slots::{SlotTable, get_or_create_global};
+use super::{GradientAndVariable, InPlace, Optimizer};
+use crate::variables::VarStore;
+use crate::{Error, Result};
+
+/// TF's `AdamOptimizer` (defaults β1 0.9, β2 0.999, ε 1e-8).
+pub struct Adam {
+    config: AdamConfig,
+    name: &'static str,
+    slots: SlotTable,
+}
+
+/// Adam's hyper-parameters.
+struct AdamConfig {
+    beta1: f64,
+    beta2: f64,
+    epsilon: f64,
+    weight_decay: f64,
+}
+
+impl Default for Adam {
+    fn default() -> Self {
+        let config = AdamConfig { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weight_decay: 0.0 };
+        Adam { config, name: "Adam", slots: SlotTable::default() }
+    }
+}
+
+impl Adam {
+    /// Sets β1 and β2, each in [0, 1).
+    pub fn betas(mut self, beta1: f64, beta2: f64) -> Result<Self> {
+        for (name, beta) in [("beta1", beta1), ("beta2", beta2)] {
+            if !(0.0..1.0).contains(&beta) {
+                return Err(Error::invalid(self.name, format!("{name} must be in [0, 1), got {beta}")));
+            }
+        }
+        (self.config.beta1, self.config.beta2) = (beta1, beta2);
+        Ok(self)
+    }
+
+    /// Sets ε (TF's "epsilon hat", added to √v).
+    pub fn epsilon(mut self, epsilon: f64) -> Self {
+        self.config.epsilon = epsilon;
+        self
+    }
+}
+
+impl AdamConfig {
+    /// One variable's step with bias-corrected step size `alpha`; `slots` are m and v.
+    fn update_one(&self, update: &GradientAndVariable, slots: &mut [Tensor], alpha: f64) -> Result<()> {
+        let name = update.variable.name();
+        let mut weights = update.variable.tensor().shallow_clone();
+        if self.weight_decay != 0.0 {
+            let decay = &weights * self.weight_decay;
+            weights.f_sub_(&decay).in_place(name)?;
+        }
+        let gradient = &update.gradient;
+        let (first, second) = slots.split_at_mut(1);
+        let (m, v) = (&mut first[0], &mut second[0]);
+        m.f_add_(&((gradient - &*m) * (1.0 - self.beta1))).in_place(name)?;
+        v.f_add_(&((gradient.square() - &*v) * (1.0 - self.beta2))).in_place(name)?;
+        let step = &*m * alpha / (v.sqrt() + self.epsilon);
+        weights.f_sub_(&step).in_place(name)?;
+        Ok(())
+    }
+}
+
+impl Optimizer for Adam {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
+        let AdamConfig { beta1, beta2, .. } = self.config;
+        let mut beta1_power = get_or_create_global(store, "beta1_power", &[], beta1)?;
+        let mut beta2_power = get_or_create_global(store, "beta2_power", &[], beta2)?;
+        let (b1, b2) = (beta1_power.double_value(&[]), beta2_power.double_value(&[]));
+        let alpha = learning_rate * (1.0 - b2).sqrt() / (1.0 - b1);
+        for (index, update) in updates.iter().enumerate() {
+            let slots = self.slots.row(store, index, &update.variable, self.name, &[0.0, 0.0])?;
+            self.config.update_one(update, &mut slots.tensors, alpha)?;
+        }
+        beta1_power.f_mul_scalar_(beta1).in_place("beta1_power")?;
+        beta2_power.f_mul_scalar_(beta2).in_place("beta2_power")?;
+        Ok(())
+    }
+}
+
+/// TF's `AdamWOptimizer`: Adam with decoupled weight decay `w −= weight_decay·w` before each step (the decay is
+/// not scaled by the learning rate, as in TF; schedule it yourself if you want it to follow one).
+pub struct AdamW(Adam);
+
+impl AdamW {
+    /// AdamW with this weight decay and Adam's defaults.
+    pub fn new(weight_decay: f64) -> Result<Self> {
+        if !(0.0..1.0).contains(&weight_decay) {
+            return Err(Error::invalid("AdamW", format!("weight_decay must be in [0, 1), got {weight_decay}")));
+        }
+        let mut adam = Adam { name: "AdamW", ..Adam::default() };
+        adam.config.weight_decay = weight_decay;
+        Ok(AdamW(adam))
+    }
+
+    /// The underlying Adam settings (betas, epsilon).
+    pub fn adam(self, configure: impl FnOnce(Adam) -> Result<Adam>) -> Result<Self> {
+        Ok(AdamW(configure(self.0)?))
+    }
+}
+
+impl Optimizer for AdamW {
+    fn name(&self) -> &'static str {
+        self.0.name
+    }
+
+    fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
+        self.0.apply(store, updates, learning_rate)
+    }
+}

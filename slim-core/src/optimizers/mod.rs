@@ -1,0 +1,56 @@
+//! Optimizers with TF's update rules and TF's slot names (`<var>/Momentum`, `<var>/Adam`, `<var>/Adam_1`, …): the
+//! slots are global, non-trainable variables of the store, so checkpoints save and restore them. Learning rates
+//! come from a [`LearningRate`] schedule driven by the global step.
+
+mod adadelta;
+mod adagrad;
+mod adam;
+mod momentum;
+mod rmsprop;
+mod schedule;
+mod sgd;
+mod slots;
+
+pub use adadelta::Adadelta;
+pub use adagrad::Adagrad;
+pub use adam::{Adam, AdamW};
+pub use momentum::Momentum;
+pub use rmsprop::RmsProp;
+pub use schedule::LearningRate;
+pub use sgd::GradientDescent;
+
+use tch::Tensor;
+
+use crate::Result;
+use crate::error::TorchContext;
+use crate::variables::{VarStore, Variable};
+
+/// Finishes an in-place update: its returned tensor is the updated one, so only the error matters.
+pub(crate) trait InPlace {
+    /// The error, with the variable's name as context.
+    fn in_place(self, name: &str) -> Result<()>;
+}
+
+impl InPlace for std::result::Result<Tensor, tch::TchError> {
+    fn in_place(self, name: &str) -> Result<()> {
+        self.context(name).map(drop)
+    }
+}
+
+/// One variable to update and its gradient.
+pub struct GradientAndVariable {
+    /// The gradient (already multiplied and clipped by the train op).
+    pub gradient: Tensor,
+    /// The variable it updates.
+    pub variable: Variable,
+}
+
+/// An update rule. `apply` runs without recording gradients and updates the variables in place.
+pub trait Optimizer: Send {
+    /// TF's name for it, which names its slots (`Momentum`, `Adam`).
+    fn name(&self) -> &'static str;
+
+    /// Applies one step at `learning_rate`, creating in `store` the slots a variable needs the first time it
+    /// is seen (or finding them there, restored from a checkpoint).
+    fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()>;
+}

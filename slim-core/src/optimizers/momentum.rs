@@ -1,0 +1,51 @@
+//! Momentum: `a = m·a + g; w −= lr·a`, or with Nesterov `w −= lr·(g + m·a)`; slot `<var>/Momentum`.
+
+use super::slots::SlotTable;
+use super::{GradientAndVariable, InPlace, Optimizer};
+use crate::variables::VarStore;
+use crate::{Error, Result};
+
+/// TF's `MomentumOptimizer`.
+pub struct Momentum {
+    momentum: f64,
+    nesterov: bool,
+    slots: SlotTable,
+}
+
+impl Momentum {
+    /// Momentum `momentum` (TF-Slim's scripts use 0.9).
+    pub fn new(momentum: f64) -> Result<Self> {
+        if !(0.0..1.0).contains(&momentum) {
+            return Err(Error::invalid("Momentum", format!("momentum must be in [0, 1), got {momentum}")));
+        }
+        Ok(Momentum { momentum, nesterov: false, slots: SlotTable::default() })
+    }
+
+    /// Uses Nesterov momentum.
+    pub fn nesterov(mut self, nesterov: bool) -> Self {
+        self.nesterov = nesterov;
+        self
+    }
+}
+
+impl Optimizer for Momentum {
+    fn name(&self) -> &'static str {
+        "Momentum"
+    }
+
+    fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
+        for (index, update) in updates.iter().enumerate() {
+            let name = update.variable.name();
+            let slots = self.slots.row(store, index, &update.variable, "Momentum", &[0.0])?;
+            let accumulation = &mut slots.tensors[0];
+            accumulation.f_mul_scalar_(self.momentum).in_place(name)?;
+            accumulation.f_add_(&update.gradient).in_place(name)?;
+            let step = match self.nesterov {
+                true => (&update.gradient + &*accumulation * self.momentum) * learning_rate,
+                false => &*accumulation * learning_rate,
+            };
+            update.variable.tensor().shallow_clone().f_sub_(&step).in_place(name)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,71 @@
+//! Slot variables: per-variable optimizer state named `<var>/<Optimizer>`, `<var>/<Optimizer>_1`, … as TF names
+//! them, created in the variable's store as global, non-trainable variables.
+
+use tch::Tensor;
+
+use crate::Result;
+use crate::variables::collections::GLOBAL_VARIABLES;
+use crate::variables::{VarStore, Variable};
+
+/// The slots of one variable, in creation order.
+pub(crate) struct Slots {
+    variable: String,
+    pub(crate) tensors: Vec<Tensor>,
+}
+
+/// The slots of each variable an optimizer updates, cached by position so a step does no name lookups.
+#[derive(Default)]
+pub(crate) struct SlotTable {
+    rows: Vec<Slots>,
+}
+
+impl SlotTable {
+    /// The slots of the `index`-th updated variable, created (with `initial` values, one per slot) when new.
+    /// The position is checked against the variable's name, so a changed variable list rebuilds the row.
+    pub(crate) fn row(
+        &mut self,
+        store: &VarStore,
+        index: usize,
+        variable: &Variable,
+        optimizer: &str,
+        initial: &[f64],
+    ) -> Result<&mut Slots> {
+        let fresh = self.rows.get(index).is_none_or(|row| row.variable != variable.name());
+        if fresh {
+            let tensors = initial
+                .iter()
+                .enumerate()
+                .map(|(slot, value)| get_or_create_slot(store, variable, &slot_name(optimizer, slot), *value))
+                .collect::<Result<Vec<_>>>()?;
+            let row = Slots { variable: variable.name().to_string(), tensors };
+            match self.rows.get_mut(index) {
+                Some(existing) => *existing = row,
+                None => self.rows.push(row),
+            }
+        }
+        Ok(&mut self.rows[index])
+    }
+}
+
+/// `Adam`, `Adam_1`, `Adam_2`, …
+fn slot_name(optimizer: &str, slot: usize) -> String {
+    match slot {
+        0 => optimizer.to_string(),
+        n => format!("{optimizer}_{n}"),
+    }
+}
+
+/// The slot `<var>/<name>`, created filled with `value` unless the store has it (restored from a checkpoint).
+fn get_or_create_slot(store: &VarStore, variable: &Variable, name: &str, value: f64) -> Result<Tensor> {
+    get_or_create_global(store, &format!("{}/{name}", variable.name()), variable.tensor().size().as_slice(), value)
+}
+
+/// The global, non-trainable variable `name` of `store`, created filled with `value` when missing.
+pub(crate) fn get_or_create_global(store: &VarStore, name: &str, shape: &[i64], value: f64) -> Result<Tensor> {
+    if let Some(existing) = store.variable(name) {
+        return Ok(existing.tensor().shallow_clone());
+    }
+    let tensor = Tensor::full(shape, value, (tch::Kind::Float, store.device()));
+    let created = store.insert(Variable::new(name.to_string(), tensor, vec![GLOBAL_VARIABLES.to_string()]))?;
+    Ok(created.tensor().shallow_clone())
+}

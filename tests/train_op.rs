@@ -1,0 +1,138 @@
+//! create_train_op with TF-Slim's learning semantics: multipliers before per-tensor clipping, the loss from
+//! before the update, global step counting, update ops, variables_to_train, check_numerics, and a logistic
+//! classifier that trains.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use slim::prelude::*;
+
+fn vector(name: &str, values: [f32; 2], trainable: bool) -> Variable {
+    let init = Initializer::custom(move |_, _, _| Ok(Tensor::from_slice(&values)));
+    variable(name, &[2], VariableArgs::default().initializer(init).trainable(trainable)).unwrap()
+}
+
+fn values(v: &Variable) -> Vec<f32> {
+    Vec::<f32>::try_from(v.tensor().shallow_clone()).unwrap()
+}
+
+fn assert_close(got: &[f32], expected: &[f32]) {
+    assert!(got.iter().zip(expected).all(|(g, e)| (g - e).abs() < 1e-5), "got {got:?}, expected {expected:?}");
+}
+
+/// Gradients [3, 4] (norm 5) for both variables; `w` is multiplied by 2 (norm 10) before clipping to 6.
+#[test]
+fn multipliers_apply_before_each_gradient_is_clipped_by_its_own_norm() {
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let (w, u) = (vector("w", [0.0, 0.0], true), vector("u", [0.0, 0.0], true));
+    let direction = Tensor::from_slice(&[3.0f32, 4.0]);
+    let loss = (w.tensor() * &direction).sum(Kind::Float) + (u.tensor() * &direction).sum(Kind::Float);
+    let mut train_op = create_train_op(&vs, GradientDescent, 1.0)
+        .gradient_multipliers([("w", 2.0)])
+        .clip_gradient_norm(6.0)
+        .build()
+        .unwrap();
+    let before = train_op.run(&loss).unwrap();
+    assert_eq!(before, 0.0, "the loss from before the update");
+    assert_close(&values(&w), &[-3.6, -4.8]);
+    assert_close(&values(&u), &[-3.0, -4.0]);
+    assert_eq!(train_op.global_step(), 1);
+    let err = create_train_op(&vs, GradientDescent, 1.0).gradient_multipliers([("nope", 2.0)]).build().err().unwrap();
+    assert!(err.to_string().contains("nope"), "{err}");
+}
+
+#[test]
+fn global_step_counts_runs_unless_told_not_to() {
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let w = vector("w", [1.0, 1.0], true);
+    let mut train_op = create_train_op(&vs, GradientDescent, 0.1).build().unwrap();
+    for _ in 0..3 {
+        train_op.run(&w.tensor().square().sum(Kind::Float)).unwrap();
+    }
+    assert_eq!(train_op.global_step(), 3);
+    assert_eq!(get_global_step().unwrap().unwrap().tensor().int64_value(&[]), 3);
+    let mut quiet = create_train_op(&vs, GradientDescent, 0.1).increment_global_step(false).build().unwrap();
+    quiet.run(&w.tensor().square().sum(Kind::Float)).unwrap();
+    assert_eq!(quiet.global_step(), 3);
+}
+
+#[test]
+fn variables_to_train_restrict_what_moves_and_losses_are_cleared() {
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let (w, u) = (vector("w", [1.0, 1.0], true), vector("u", [1.0, 1.0], true));
+    let mut train_op = create_train_op(&vs, GradientDescent, 0.5).variables_to_train(vec![u.clone()]).build().unwrap();
+    let _ =
+        mean_squared_error(&(w.tensor() + u.tensor()), &Tensor::zeros([2], (Kind::Float, Device::Cpu))).call().unwrap();
+    train_op.run(&get_total_loss(true).unwrap()).unwrap();
+    assert_close(&values(&w), &[1.0, 1.0]);
+    // The mean of (w + u)² over 2 elements: each gradient is 2·2/2 = 2, so u moves by 0.5·2.
+    assert_close(&values(&u), &[0.0, 0.0]);
+    assert!(get_losses(None, None).unwrap().is_empty(), "each step's forward adds its losses anew");
+    let frozen = vector("frozen", [0.0, 0.0], false);
+    let err = create_train_op(&vs, GradientDescent, 0.5).variables_to_train(vec![frozen]).build().err().unwrap();
+    assert!(err.to_string().contains("frozen"), "{err}");
+}
+
+#[test]
+fn update_ops_run_and_batch_norm_statistics_move() {
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let x = Tensor::rand([8, 3], (Kind::Float, Device::Cpu)) + 2.0;
+    let logits = fully_connected(&batch_norm(&x).call().unwrap(), 1).activation_fn(None).call().unwrap();
+    assert_eq!(vs.update_op_count(), 2, "mean and variance updates are deferred");
+    let mut train_op = create_train_op(&vs, GradientDescent, 0.1).build().unwrap();
+    train_op.run(&logits.square().mean(Kind::Float)).unwrap();
+    assert_eq!(vs.update_op_count(), 0);
+    let moving_mean = vs.variable("BatchNorm/moving_mean").unwrap().tensor().shallow_clone();
+    let expected = x.mean_dim(0, false, Kind::Float) * (1.0 - 0.999);
+    assert!(moving_mean.allclose(&expected, 1e-6, 1e-6, false), "{moving_mean:?}");
+}
+
+#[test]
+fn check_numerics_names_the_non_finite_loss_or_gradient() {
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let w = vector("w", [0.0, 1.0], true);
+    let mut train_op = create_train_op(&vs, GradientDescent, 0.1).build().unwrap();
+    let err = train_op.run(&(w.tensor().sum(Kind::Float) * f64::NAN)).unwrap_err();
+    assert!(err.to_string().contains("loss is NaN at global step 0"), "{err}");
+    // sqrt at 0 has an infinite derivative: the loss is finite, the gradient is not.
+    let err = train_op.run(&w.tensor().sqrt().sum(Kind::Float)).unwrap_err();
+    assert!(err.to_string().contains("w") && err.to_string().contains("not finite"), "{err}");
+    assert_close(&values(&w), &[0.0, 1.0]);
+    let mut unchecked = create_train_op(&vs, GradientDescent, 0.1).check_numerics(false).build().unwrap();
+    assert!(unchecked.run(&w.tensor().sqrt().sum(Kind::Float)).is_ok());
+}
+
+#[slim::model]
+struct Logistic;
+
+#[slim::model]
+impl Logistic {
+    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
+        fully_connected(inputs, 1, activation_fn = None, scope = "fc")
+    }
+}
+
+/// TF-Slim's logistic-classifier check: 16 examples of 4 features, trained to a small loss in a few hundred
+/// steps.
+#[test]
+fn a_logistic_classifier_trains_below_the_threshold() {
+    let vs = VarStore::new(Device::Cpu);
+    let model = Logistic.build(&vs, "logistic", &[1, 4]).unwrap();
+    // Fixed inputs (no RNG: tests share it across threads), labelled by a linear rule.
+    let inputs = (Tensor::arange(64, (Kind::Float, Device::Cpu)) + 1.0).sin().view([16, 4]) * 2.0;
+    let labels =
+        inputs.matmul(&Tensor::from_slice(&[1.0f32, -2.0, 3.0, -4.0]).view([4, 1])).gt(0.0).to_kind(Kind::Float);
+    let _store = vs.as_default();
+    let mut train_op = create_train_op(&vs, GradientDescent, 1.0).build().unwrap();
+    let mut loss = f64::INFINITY;
+    for _ in 0..300 {
+        let logits = model.forward_t(&inputs, Mode::Train).unwrap().output;
+        let _ = sigmoid_cross_entropy(&logits, &labels).call().unwrap();
+        loss = train_op.run(&get_total_loss(true).unwrap()).unwrap();
+    }
+    assert!(loss < 0.015, "loss after 300 steps: {loss}");
+    assert_eq!(train_op.global_step(), 300);
+}
