@@ -41,6 +41,14 @@ pub enum Error {
     /// A name or pattern does not match what was looked up.
     #[error("{0}")]
     NotFound(String),
+    /// Reading or writing a file failed, or its contents are not what slim wrote.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
     /// libtorch rejected an operation; `context` says which scope ran it.
     #[error("{context}: {source}")]
     Torch {

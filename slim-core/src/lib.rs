@@ -2,6 +2,7 @@
 //! layers with TF-Slim's names, defaults and numerics, on libtorch through `tch`.
 
 pub mod arg_scope;
+pub mod checkpoint;
 mod error;
 pub mod initializers;
 pub mod layers;
@@ -11,6 +12,7 @@ pub mod mode;
 pub mod model;
 pub mod optimizers;
 pub mod regularizers;
+pub mod summary;
 pub mod variables;
 
 pub use error::{Error, Result, TorchContext};

@@ -1,0 +1,14 @@
+//! Checkpoints: `logdir/model.ckpt-<step>.safetensors` files holding every global variable (model variables,
+//! other variables, optimizer slots, the global step), a TF-style `checkpoint` state file naming the latest and
+//! the kept ones, atomic writes (a crash never leaves a half-written file that looks complete), and restores
+//! that check shapes and report what they applied.
+
+mod atomic;
+mod restore;
+mod saver;
+mod state;
+
+pub use atomic::write_atomically;
+pub use restore::{RestoreReport, restore};
+pub use saver::{Saver, checkpoint_step, checkpoints_newest_first, latest_checkpoint};
+pub use state::CheckpointState;

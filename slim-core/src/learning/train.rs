@@ -1,0 +1,325 @@
+//! `learning::train`: TF-Slim's training loop. It restores the latest checkpoint of the logdir (falling back
+//! past unreadable ones) or else runs `init_fn`; runs the train op until `number_of_steps`; logs, writes
+//! summaries and checkpoints on schedule; saves a final checkpoint; and stops cleanly on Ctrl-C.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use tch::Tensor;
+
+use super::TrainOp;
+use crate::checkpoint::{RestoreReport, Saver, checkpoints_newest_first, restore};
+use crate::losses::get_losses;
+use crate::summary::SummaryWriter;
+use crate::variables::VarStore;
+use crate::{Error, Result};
+
+/// Set by Ctrl-C; the loop saves a checkpoint and returns at the end of the current step.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler once per process (a handler the program set itself is left in place).
+fn watch_interrupts() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    });
+}
+
+/// A schedule by time and/or steps: due when either has passed since the last time.
+#[derive(Clone, Copy, Debug)]
+struct Every {
+    seconds: Option<f64>,
+    steps: Option<i64>,
+}
+
+impl Every {
+    fn due(&self, since: Instant, last_step: i64, step: i64) -> bool {
+        self.seconds.is_some_and(|s| since.elapsed().as_secs_f64() >= s)
+            || self.steps.is_some_and(|n| step - last_step >= n)
+    }
+}
+
+type InitFn<'a> = Box<dyn FnOnce(&VarStore) -> Result<()> + 'a>;
+type Validation<'a> = Box<dyn FnMut(i64) -> Result<f64> + 'a>;
+type LogSink<'a> = Box<dyn FnMut(&str) + 'a>;
+
+/// The training loop being configured; run it with [`Train::run`].
+pub struct Train<'a, F: FnMut(i64) -> Result<Tensor>> {
+    train_op: &'a mut TrainOp,
+    logdir: PathBuf,
+    step_fn: F,
+    number_of_steps: Option<i64>,
+    log_every_n_steps: i64,
+    save: Every,
+    summaries: Every,
+    init_fn: Option<InitFn<'a>>,
+    max_to_keep: usize,
+    seed: Option<i64>,
+    validation: Option<(i64, Validation<'a>)>,
+    log: Option<LogSink<'a>>,
+}
+
+/// TF-Slim's `learning.train`: `step_fn(global_step)` runs one forward pass and returns the total loss (see
+/// `get_total_loss`); the train op does the rest. Configure, then [`Train::run`].
+pub fn train<'a, F: FnMut(i64) -> Result<Tensor>>(
+    train_op: &'a mut TrainOp,
+    logdir: impl AsRef<Path>,
+    step_fn: F,
+) -> Train<'a, F> {
+    Train {
+        train_op,
+        logdir: logdir.as_ref().to_path_buf(),
+        step_fn,
+        number_of_steps: None,
+        log_every_n_steps: 1,
+        save: Every { seconds: Some(600.0), steps: None },
+        summaries: Every { seconds: Some(600.0), steps: None },
+        init_fn: None,
+        max_to_keep: 5,
+        seed: None,
+        validation: None,
+        log: None,
+    }
+}
+
+impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
+    /// Stop once the global step reaches this (checked after each step, as TF-Slim does).
+    pub fn number_of_steps(mut self, steps: i64) -> Self {
+        self.number_of_steps = Some(steps);
+        self
+    }
+
+    /// Log every this many steps (default 1).
+    pub fn log_every_n_steps(mut self, steps: i64) -> Self {
+        self.log_every_n_steps = steps;
+        self
+    }
+
+    /// Save a checkpoint every this many seconds (default 600).
+    pub fn save_interval_secs(mut self, seconds: f64) -> Self {
+        self.save.seconds = Some(seconds);
+        self
+    }
+
+    /// Also save a checkpoint every this many steps.
+    pub fn save_interval_steps(mut self, steps: i64) -> Self {
+        self.save.steps = Some(steps);
+        self
+    }
+
+    /// Write summaries every this many seconds (default 600).
+    pub fn save_summaries_secs(mut self, seconds: f64) -> Self {
+        self.summaries.seconds = Some(seconds);
+        self
+    }
+
+    /// Also write summaries every this many steps.
+    pub fn save_summaries_steps(mut self, steps: i64) -> Self {
+        self.summaries.steps = Some(steps);
+        self
+    }
+
+    /// Runs once on a fresh logdir (a warm start from another model's checkpoint); skipped, with a log line
+    /// saying so, when the logdir already holds a checkpoint.
+    pub fn init_fn(mut self, init_fn: impl FnOnce(&VarStore) -> Result<()> + 'a) -> Self {
+        self.init_fn = Some(Box::new(init_fn));
+        self
+    }
+
+    /// How many checkpoints to keep (default 5; 0 keeps all).
+    pub fn max_to_keep(mut self, max_to_keep: usize) -> Self {
+        self.max_to_keep = max_to_keep;
+        self
+    }
+
+    /// Seeds libtorch's generator with `seed + global_step` before each step, so random batches and dropout
+    /// depend only on the step: a resumed run then finishes with the same weights as one never interrupted.
+    pub fn seed(mut self, seed: i64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Every `steps` steps, runs `validate(global_step)` (a loss on other data) and writes it to the summaries
+    /// as `validation/loss`.
+    pub fn validation(mut self, steps: i64, validate: impl FnMut(i64) -> Result<f64> + 'a) -> Self {
+        self.validation = Some((steps, Box::new(validate)));
+        self
+    }
+
+    /// Sends log lines to `sink` instead of standard error (and shows no progress bar).
+    pub fn log_to(mut self, sink: impl FnMut(&str) + 'a) -> Self {
+        self.log = Some(Box::new(sink));
+        self
+    }
+
+    fn say(&mut self, line: &str) {
+        match &mut self.log {
+            Some(sink) => sink(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    /// Runs the loop; returns the last step's loss.
+    pub fn run(mut self) -> Result<f64> {
+        if let Some(steps) = self.number_of_steps.filter(|steps| *steps <= 0) {
+            return Err(Error::invalid("train", format!("number_of_steps must be positive, got {steps}")));
+        }
+        if self.log_every_n_steps <= 0 {
+            return Err(Error::invalid("train", "log_every_n_steps must be positive"));
+        }
+        let saver = Saver::new(&self.logdir)?.max_to_keep(self.max_to_keep);
+        self.restore_or_initialize()?;
+        let mut writer = SummaryWriter::new(&self.logdir)?;
+        watch_interrupts();
+        let progress = self.progress_bar();
+        let (mut last_save, mut last_save_step) = (Instant::now(), self.train_op.global_step());
+        let (mut last_summary, mut last_summary_step) = (Instant::now(), last_save_step);
+        let mut loss;
+        loop {
+            let step = self.train_op.global_step();
+            if let Some(seed) = self.seed {
+                tch::manual_seed(seed.wrapping_add(step));
+            }
+            let started = Instant::now();
+            let total_loss = (self.step_fn)(step)?;
+            let losses = match self.summaries.due(last_summary, last_summary_step, step + 1) {
+                true => Some(named_loss_values()?),
+                false => None,
+            };
+            loss = self.train_op.run(&total_loss)?;
+            let step = self.train_op.global_step();
+            let seconds = started.elapsed().as_secs_f64();
+            self.report(&progress, step, loss, seconds);
+            if let Some(losses) = losses {
+                self.write_summaries(&mut writer, step, loss, &losses, seconds)?;
+                (last_summary, last_summary_step) = (Instant::now(), step);
+            }
+            self.validate(&mut writer, step)?;
+            if self.save.due(last_save, last_save_step, step) {
+                saver.save(self.train_op.store(), step)?;
+                (last_save, last_save_step) = (Instant::now(), step);
+            }
+            if INTERRUPTED.swap(false, Ordering::SeqCst) {
+                self.say(&format!("interrupted at global step {step}: saving a checkpoint and stopping"));
+                break;
+            }
+            if self.number_of_steps.is_some_and(|target| step >= target) {
+                break;
+            }
+        }
+        if let Some(bar) = &progress {
+            bar.finish();
+        }
+        let step = self.train_op.global_step();
+        if last_save_step != step {
+            saver.save(self.train_op.store(), step)?;
+        }
+        writer.flush()?;
+        Ok(loss)
+    }
+
+    /// Restores the newest readable checkpoint of the logdir, or runs `init_fn` when there is none.
+    fn restore_or_initialize(&mut self) -> Result<()> {
+        let store = self.train_op.store().clone();
+        for path in checkpoints_newest_first(&self.logdir)? {
+            match restore(&store, &path, true) {
+                Ok(report) => {
+                    check_complete(&path, &report)?;
+                    let step = self.train_op.global_step();
+                    self.say(&format!("restored {} (global step {step})", path.display()));
+                    if self.init_fn.take().is_some() {
+                        self.say(&format!("init_fn skipped: {} already holds a checkpoint", self.logdir.display()));
+                    }
+                    return Ok(());
+                }
+                Err(Error::Io { message, .. }) => {
+                    self.say(&format!(
+                        "{} cannot be restored ({message}); trying the previous checkpoint",
+                        path.display()
+                    ));
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        match self.init_fn.take() {
+            Some(init_fn) => init_fn(&store),
+            None => Ok(()),
+        }
+    }
+
+    fn progress_bar(&self) -> Option<indicatif::ProgressBar> {
+        if self.log.is_some() || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let bar = match self.number_of_steps {
+            Some(steps) => indicatif::ProgressBar::new(steps.max(0) as u64),
+            None => indicatif::ProgressBar::no_length(),
+        };
+        let style = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  {per_sec}  ETA {eta}");
+        if let Ok(style) = style {
+            bar.set_style(style);
+        }
+        bar.set_position(self.train_op.global_step().max(0) as u64);
+        Some(bar)
+    }
+
+    fn report(&mut self, progress: &Option<indicatif::ProgressBar>, step: i64, loss: f64, seconds: f64) {
+        match progress {
+            Some(bar) => {
+                bar.set_position(step.max(0) as u64);
+                bar.set_message(format!("loss {loss:.4}"));
+            }
+            None if step % self.log_every_n_steps == 0 => {
+                self.say(&format!("global step {step}: loss = {loss:.4} ({seconds:.3} sec/step)"));
+            }
+            None => {}
+        }
+    }
+
+    fn write_summaries(
+        &self,
+        writer: &mut SummaryWriter,
+        step: i64,
+        loss: f64,
+        losses: &[(String, f64)],
+        seconds: f64,
+    ) -> Result<()> {
+        let learning_rate = self.train_op.learning_rate();
+        let mut scalars: Vec<(&str, f64)> = vec![("total_loss", loss), ("learning_rate", learning_rate)];
+        scalars.push(("global_step/sec", if seconds > 0.0 { 1.0 / seconds } else { 0.0 }));
+        let tags: Vec<String> = losses.iter().map(|(name, _)| format!("losses/{name}")).collect();
+        scalars.extend(tags.iter().map(String::as_str).zip(losses.iter().map(|(_, value)| *value)));
+        writer.add_scalars(&scalars, step)?;
+        writer.flush()
+    }
+
+    fn validate(&mut self, writer: &mut SummaryWriter, step: i64) -> Result<()> {
+        let Some((every, validate)) = &mut self.validation else { return Ok(()) };
+        if step % *every != 0 {
+            return Ok(());
+        }
+        let loss = validate(step)?;
+        writer.add_scalars(&[("validation/loss", loss)], step)?;
+        self.say(&format!("global step {step}: validation loss = {loss:.4}"));
+        Ok(())
+    }
+}
+
+/// The losses in the `LOSSES` collection, by name, as numbers.
+fn named_loss_values() -> Result<Vec<(String, f64)>> {
+    Ok(get_losses(None, None)?.into_iter().map(|(name, loss)| (name, loss.double_value(&[]))).collect())
+}
+
+/// A resumed run needs every variable of the model back.
+fn check_complete(path: &Path, report: &RestoreReport) -> Result<()> {
+    if report.missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        path.display().to_string(),
+        format!("lacks variables the model has: {}", report.missing.join(", ")),
+    ))
+}

@@ -1,0 +1,211 @@
+//! learning::train: resume across runs, init_fn only on a fresh logdir, falling back past a damaged checkpoint,
+//! max_to_keep, log lines, bad logdirs, and event files checked record by record with an independent CRC-32C.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use prost::Message;
+use slim::checkpoint::{CheckpointState, latest_checkpoint};
+use slim::learning::{TrainOp, train};
+use slim::prelude::*;
+use slim::summary::Event;
+
+#[slim::model]
+struct Regression;
+
+#[slim::model]
+impl Regression {
+    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
+        fully_connected(inputs, 1, activation_fn = None, scope = "fc")
+    }
+}
+
+fn logdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("slim-train-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A fresh program's state: a store, the model built in it, a train op.
+fn setup() -> (VarStore, Built<Regression>, TrainOp) {
+    let vs = VarStore::new(Device::Cpu);
+    let model = Regression.build(&vs, "regression", &[1, 3]).unwrap();
+    let train_op = create_train_op(&vs, Momentum::new(0.9).unwrap(), 0.05).build().unwrap();
+    (vs, model, train_op)
+}
+
+fn batch(step: i64) -> (Tensor, Tensor) {
+    let x = (Tensor::arange(12, (Kind::Float, Device::Cpu)) + step as f64).sin().view([4, 3]);
+    let y = x.sum_dim_intlist(1, true, Kind::Float) * 0.5;
+    (x, y)
+}
+
+fn run(vs: &VarStore, model: &Built<Regression>, train_op: &mut TrainOp, dir: &Path, steps: i64) -> Vec<String> {
+    let _store = vs.as_default();
+    let lines = RefCell::new(Vec::new());
+    train(train_op, dir, |step| {
+        let (x, y) = batch(step);
+        let predictions = model.forward_t(&x, Mode::Train)?.output;
+        let _ = mean_squared_error(&predictions, &y).call()?;
+        get_total_loss(true)
+    })
+    .number_of_steps(steps)
+    .save_interval_steps(3)
+    .save_summaries_steps(2)
+    .log_every_n_steps(2)
+    .log_to(|line| lines.borrow_mut().push(line.to_string()))
+    .run()
+    .unwrap();
+    lines.into_inner()
+}
+
+#[test]
+fn a_run_resumes_where_the_last_stopped_and_keeps_checkpoints_on_schedule() {
+    let dir = logdir("resume");
+    let (vs, model, mut train_op) = setup();
+    let lines = run(&vs, &model, &mut train_op, &dir, 5);
+    assert_eq!(train_op.global_step(), 5);
+    assert!(lines.iter().any(|l| l.starts_with("global step 2: loss = ") && l.ends_with(" sec/step)")), "{lines:?}");
+    let state = CheckpointState::read(&dir).unwrap();
+    assert_eq!(state.all, ["model.ckpt-3.safetensors", "model.ckpt-5.safetensors"]);
+    assert_eq!(latest_checkpoint(&dir).unwrap().unwrap(), dir.join("model.ckpt-5.safetensors"));
+    // A new program: fresh variables, then the loop restores step 5 and runs to 8.
+    let (vs, model, mut train_op) = setup();
+    let lines = run(&vs, &model, &mut train_op, &dir, 8);
+    assert!(lines[0].starts_with("restored") && lines[0].contains("global step 5"), "{lines:?}");
+    assert_eq!(train_op.global_step(), 8);
+    assert!(vs.variable("regression/fc/weights/Momentum").is_some(), "slots come back from the checkpoint");
+    assert_eq!(CheckpointState::read(&dir).unwrap().latest.as_deref(), Some("model.ckpt-8.safetensors"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Runs to `steps` in `dir` with an init_fn; returns how often it ran and whether the log said it was skipped.
+fn run_with_init_fn(dir: &Path, steps: i64) -> (usize, bool) {
+    let (vs, model, mut train_op) = setup();
+    let _store = vs.as_default();
+    let mut calls = 0;
+    let mut lines = Vec::new();
+    train(&mut train_op, dir, |step| {
+        let (x, y) = batch(step);
+        let _ = mean_squared_error(&model.forward_t(&x, Mode::Train)?.output, &y).call()?;
+        get_total_loss(false)
+    })
+    .number_of_steps(steps)
+    .init_fn(|_| {
+        calls += 1;
+        Ok(())
+    })
+    .log_to(|line| lines.push(line.to_string()))
+    .run()
+    .unwrap();
+    (calls, lines.iter().any(|l| l.starts_with("init_fn skipped")))
+}
+
+#[test]
+fn init_fn_runs_only_on_a_fresh_logdir() {
+    let dir = logdir("init");
+    assert_eq!(run_with_init_fn(&dir, 2), (1, false));
+    assert_eq!(run_with_init_fn(&dir, 4), (0, true));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_damaged_latest_checkpoint_falls_back_to_the_previous_one() {
+    let dir = logdir("damaged");
+    let (vs, model, mut train_op) = setup();
+    run(&vs, &model, &mut train_op, &dir, 6);
+    let newest = dir.join("model.ckpt-6.safetensors");
+    let bytes = std::fs::read(&newest).unwrap();
+    std::fs::write(&newest, &bytes[..bytes.len() / 2]).unwrap();
+    let (vs, model, mut train_op) = setup();
+    let lines = run(&vs, &model, &mut train_op, &dir, 7);
+    assert!(lines[0].contains("model.ckpt-6") && lines[0].contains("trying the previous checkpoint"), "{lines:?}");
+    assert!(lines[1].starts_with("restored") && lines[1].contains("global step 3"), "{lines:?}");
+    assert_eq!(train_op.global_step(), 7);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn max_to_keep_and_bad_arguments() {
+    let dir = logdir("keep");
+    let (vs, model, mut train_op) = setup();
+    let _store = vs.as_default();
+    train(&mut train_op, &dir, |step| {
+        let (x, y) = batch(step);
+        let _ = mean_squared_error(&model.forward_t(&x, Mode::Train)?.output, &y).call()?;
+        get_total_loss(false)
+    })
+    .number_of_steps(6)
+    .save_interval_steps(1)
+    .max_to_keep(2)
+    .log_to(|_| {})
+    .run()
+    .unwrap();
+    let mut kept: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.starts_with("model.ckpt-"))
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ["model.ckpt-5.safetensors", "model.ckpt-6.safetensors"]);
+    let file = dir.join("model.ckpt-6.safetensors");
+    let err = train(&mut train_op, &file, |_| get_total_loss(false)).number_of_steps(1).run().unwrap_err();
+    assert!(err.to_string().contains("the logdir is a file"), "{err}");
+    let err = train(&mut train_op, &dir, |_| get_total_loss(false)).number_of_steps(0).run().unwrap_err();
+    assert!(err.to_string().contains("number_of_steps must be positive"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// CRC-32C written out here, bit by bit, independent of the writer's crate.
+fn crc32c(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for byte in data {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0x82f6_3b78 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+fn masked(data: &[u8]) -> u32 {
+    crc32c(data).rotate_right(15).wrapping_add(0xa282_ead8)
+}
+
+/// Every record of an event file, each checksum verified.
+fn read_events(path: &Path) -> Vec<Event> {
+    let bytes = std::fs::read(path).unwrap();
+    let (mut events, mut at) = (Vec::new(), 0);
+    while at < bytes.len() {
+        let length_bytes = &bytes[at..at + 8];
+        let length = u64::from_le_bytes(length_bytes.try_into().unwrap()) as usize;
+        assert_eq!(u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()), masked(length_bytes));
+        let data = &bytes[at + 12..at + 12 + length];
+        assert_eq!(u32::from_le_bytes(bytes[at + 12 + length..at + 16 + length].try_into().unwrap()), masked(data));
+        events.push(Event::decode(data).unwrap());
+        at += 16 + length;
+    }
+    events
+}
+
+#[test]
+fn summaries_are_tensorboard_event_records() {
+    let dir = logdir("summaries");
+    let (vs, model, mut train_op) = setup();
+    run(&vs, &model, &mut train_op, &dir, 4);
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("events.out.tfevents."))
+        .unwrap();
+    let events = read_events(&file);
+    assert_eq!(events[0].file_version.as_deref(), Some("brain.Event:2"));
+    let steps: Vec<i64> = events[1..].iter().map(|e| e.step).collect();
+    assert_eq!(steps, [2, 4]);
+    let tags: Vec<&str> = events[1].summary.as_ref().unwrap().value.iter().map(|v| v.tag.as_str()).collect();
+    assert_eq!(tags, ["total_loss", "learning_rate", "global_step/sec", "losses/mean_squared_error/value"]);
+    let learning_rate = events[1].summary.as_ref().unwrap().value[1].simple_value.unwrap();
+    assert!((learning_rate - 0.05).abs() < 1e-7);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
