@@ -12,6 +12,8 @@ pub use tch;
 // The macros' expansions name `::slim::…`; this lets them work inside this crate too (the model zoo).
 extern crate self as slim;
 
+pub mod nets;
+
 /// Everything a model definition or training script usually needs.
 pub mod prelude {
     pub use slim_core::arg_scope::{ArgScope, ScopeArgs};

@@ -1,83 +1,11 @@
-//! The seed-004 CIFAR ResNet (6n+2 layers, filters 16/32/64, v1 and v2 blocks, projection shortcut when the
-//! stage changes) written with `#[slim::model]`, `arg_scope!` and a `#[slim::add_arg_scope]` block.
+//! The seed-004 CIFAR ResNet of `slim::nets` (6n+2 layers, filters 16/32/64, v1 and v2 blocks, projection
+//! shortcut when the stage changes), written with `#[slim::model]`, `arg_scope!` and a `#[slim::add_arg_scope]`
+//! block.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use slim::prelude::*;
 
-/// One residual block. v1: conv-bn-relu, conv-bn, add, relu. v2: bn-relu first (pre-activation), conv-bn-relu,
-/// conv, add. The shortcut is a strided 1×1 projection when `projection` is set.
-#[slim::add_arg_scope]
-fn resnet_block(
-    inputs: &Tensor,
-    filters: i64,
-    #[default(1)] stride: i64,
-    #[default(false)] projection: bool,
-    #[default(1)] version: i64,
-) -> Result<Tensor> {
-    if version == 1 {
-        let net = conv2d(inputs, filters, [3, 3], stride = stride, scope = "conv1");
-        let net = conv2d(net, filters, [3, 3], activation_fn = None, scope = "conv2");
-        let shortcut = match projection {
-            true => conv2d(inputs, filters, [1, 1], stride = stride, activation_fn = None, scope = "shortcut"),
-            false => inputs.shallow_clone(),
-        };
-        return Ok((net + shortcut).relu());
-    }
-    let preact = batch_norm(inputs, activation_fn = relu, scope = "preact");
-    let shortcut = match projection {
-        true => conv2d(
-            &preact,
-            filters,
-            [1, 1],
-            stride = stride,
-            normalizer_fn = None,
-            activation_fn = None,
-            scope = "shortcut",
-        ),
-        false => inputs.shallow_clone(),
-    };
-    let net = conv2d(&preact, filters, [3, 3], stride = stride, scope = "conv1");
-    let net = conv2d(net, filters, [3, 3], normalizer_fn = None, activation_fn = None, scope = "conv2");
-    Ok(net + shortcut)
-}
-
-#[slim::model]
-struct CifarResNet {
-    n: usize,
-    filters: i64,
-    version: i64,
-    num_classes: i64,
-}
-
-#[slim::model]
-impl CifarResNet {
-    fn forward(&self, images: &Tensor) -> Result<Tensor> {
-        arg_scope!([conv2d], normalizer_fn = Normalizer::batch_norm(), weights_regularizer = l2_regularizer(2e-4) => {
-            arg_scope!([batch_norm], scale = true, decay = 0.9 => {
-                let mut net = match self.version {
-                    1 => conv2d(images, self.filters, [3, 3], scope = "conv1"),
-                    _ => conv2d(images, self.filters, [3, 3], normalizer_fn = None, activation_fn = None, scope = "conv1"),
-                };
-                for stage in 0..3 {
-                    let filters = self.filters << stage;
-                    for i in 0..self.n {
-                        let first = i == 0 && stage > 0;
-                        net = resnet_block(net, filters,
-                                           stride = if first { 2 } else { 1 },
-                                           projection = first,
-                                           version = self.version,
-                                           scope = format!("stage{}/block{i}", stage + 1));
-                    }
-                }
-                if self.version == 2 {
-                    net = batch_norm(net, activation_fn = relu, scope = "postnorm");
-                }
-                let net = net.mean_dim(&[2i64, 3][..], false, Kind::Float);
-                fully_connected(net, self.num_classes, activation_fn = None, scope = "logits")
-            })
-        })
-    }
-}
+use slim::nets::CifarResNet;
 
 fn weight_names(net: &Built<CifarResNet>) -> Vec<String> {
     net.model_variables().iter().map(|v| v.name().to_string()).filter(|n| n.ends_with("/weights")).collect()
@@ -86,8 +14,9 @@ fn weight_names(net: &Built<CifarResNet>) -> Vec<String> {
 #[test]
 fn resnet_v1_has_6n_plus_2_layers_and_two_projections() {
     let vs = VarStore::new(Device::Cpu);
-    let net =
-        CifarResNet { n: 3, filters: 16, version: 1, num_classes: 10 }.build(&vs, "resnet", &[1, 3, 32, 32]).unwrap();
+    let net = CifarResNet { n: 3, filters: 16, version: 1, num_classes: 10, weight_decay: 2e-4 }
+        .build(&vs, "resnet", &[1, 3, 32, 32])
+        .unwrap();
     let weights = weight_names(&net);
     let projections: Vec<&String> = weights.iter().filter(|n| n.contains("shortcut")).collect();
     assert_eq!(weights.len() - projections.len(), 6 * 3 + 2);
@@ -107,7 +36,7 @@ fn resnet_v1_has_6n_plus_2_layers_and_two_projections() {
 #[test]
 fn resnet_v2_preactivates_and_normalizes_at_the_end() {
     let vs = VarStore::new(Device::Cpu);
-    let net = CifarResNet { n: 2, filters: 16, version: 2, num_classes: 10 }
+    let net = CifarResNet { n: 2, filters: 16, version: 2, num_classes: 10, weight_decay: 2e-4 }
         .build(&vs, "resnet_v2", &[1, 3, 32, 32])
         .unwrap();
     assert_eq!(weight_names(&net).len(), 6 * 2 + 2 + 2);
@@ -125,8 +54,9 @@ fn resnet_v2_preactivates_and_normalizes_at_the_end() {
 fn resnet_trains_through_replayed_layers() {
     tch::manual_seed(0);
     let vs = VarStore::new(Device::Cpu);
-    let net =
-        CifarResNet { n: 1, filters: 8, version: 1, num_classes: 4 }.build(&vs, "resnet", &[1, 3, 16, 16]).unwrap();
+    let net = CifarResNet { n: 1, filters: 8, version: 1, num_classes: 4, weight_decay: 2e-4 }
+        .build(&vs, "resnet", &[1, 3, 16, 16])
+        .unwrap();
     let images = Tensor::rand([8, 3, 16, 16], (Kind::Float, Device::Cpu));
     let labels = Tensor::from_slice(&[0i64, 1, 2, 3, 0, 1, 2, 3]);
     let mut optimizer = tch::nn::OptimizerConfig::build(tch::nn::Sgd::default(), vs.tch(), 0.1).unwrap();

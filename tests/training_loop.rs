@@ -209,3 +209,84 @@ fn summaries_are_tensorboard_event_records() {
     assert!((learning_rate - 0.05).abs() < 1e-7);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn validation_and_histograms_reach_the_summaries() {
+    let dir = logdir("validation");
+    let vs = VarStore::new(Device::Cpu);
+    let model = Regression.build(&vs, "regression", &[1, 3]).unwrap();
+    let mut train_op = create_train_op(&vs, GradientDescent, 0.05).summarize_gradients(true).build().unwrap();
+    let _store = vs.as_default();
+    let mut validated = Vec::new();
+    train(&mut train_op, &dir, |step| {
+        let (x, y) = batch(step);
+        let _ = mean_squared_error(&model.forward_t(&x, Mode::Train)?.output, &y).call()?;
+        get_total_loss(false)
+    })
+    .number_of_steps(4)
+    .save_summaries_steps(4)
+    .summarize_variables(true)
+    .validation(2, |step| {
+        validated.push(step);
+        Ok(0.25)
+    })
+    .log_to(|_| {})
+    .run()
+    .unwrap();
+    assert_eq!(validated, [2, 4]);
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("events.out.tfevents."))
+        .unwrap();
+    let values: Vec<(i64, String)> = read_events(&file)
+        .iter()
+        .flat_map(|e| e.summary.iter().flat_map(move |s| s.value.iter().map(move |v| (e.step, v.tag.clone()))))
+        .collect();
+    let tags: Vec<&str> = values.iter().map(|(_, tag)| tag.as_str()).collect();
+    assert!(tags.contains(&"validation/loss"));
+    assert!(tags.contains(&"regression/fc/weights/gradient") && tags.contains(&"regression/fc/weights/gradient_norm"));
+    assert!(tags.contains(&"regression/fc/biases"), "{tags:?}");
+    let histogram = read_events(&file)
+        .into_iter()
+        .flat_map(|e| e.summary.into_iter().flat_map(|s| s.value))
+        .find(|v| v.tag == "regression/fc/weights")
+        .and_then(|v| v.histo)
+        .unwrap();
+    assert_eq!(histogram.num, 3.0);
+    assert_eq!(histogram.bucket.iter().sum::<f64>(), 3.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn init_fn_warm_starts_from_another_logdir() {
+    let pretrained = logdir("pretrained");
+    let (vs, model, mut train_op) = setup();
+    run(&vs, &model, &mut train_op, &pretrained, 3);
+    let trained = vs.variable("regression/fc/weights").unwrap().tensor().copy();
+    let fresh = logdir("warm");
+    let (vs, model, mut train_op) = setup();
+    let _store = vs.as_default();
+    let checkpoint = latest_checkpoint(&pretrained).unwrap().unwrap();
+    let mut restored = None;
+    train(&mut train_op, &fresh, |step| {
+        let (x, y) = batch(step);
+        let _ = mean_squared_error(&model.forward_t(&x, Mode::Train)?.output, &y).call()?;
+        get_total_loss(false)
+    })
+    .number_of_steps(1)
+    .init_fn(|store| {
+        let report = slim::checkpoint::restore(store, &checkpoint, false)?;
+        restored = Some(report);
+        assert!(store.variable("regression/fc/weights").unwrap().tensor().equal(&trained));
+        Ok(())
+    })
+    .log_to(|_| {})
+    .run()
+    .unwrap();
+    let report = restored.unwrap();
+    assert!(report.applied.contains(&"regression/fc/weights".to_string()));
+    assert!(report.unused.contains(&"regression/fc/weights/Momentum".to_string()), "slots are not created");
+    std::fs::remove_dir_all(&pretrained).unwrap();
+    std::fs::remove_dir_all(&fresh).unwrap();
+}

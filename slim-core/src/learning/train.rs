@@ -60,6 +60,7 @@ pub struct Train<'a, F: FnMut(i64) -> Result<Tensor>> {
     seed: Option<i64>,
     validation: Option<(i64, Validation<'a>)>,
     log: Option<LogSink<'a>>,
+    summarize_variables: bool,
 }
 
 /// TF-Slim's `learning.train`: `step_fn(global_step)` runs one forward pass and returns the total loss (see
@@ -82,6 +83,7 @@ pub fn train<'a, F: FnMut(i64) -> Result<Tensor>>(
         seed: None,
         validation: None,
         log: None,
+        summarize_variables: false,
     }
 }
 
@@ -146,6 +148,12 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
     /// as `validation/loss`.
     pub fn validation(mut self, steps: i64, validate: impl FnMut(i64) -> Result<f64> + 'a) -> Self {
         self.validation = Some((steps, Box::new(validate)));
+        self
+    }
+
+    /// Also writes a histogram of each trainable variable with the summaries (default false).
+    pub fn summarize_variables(mut self, summarize: bool) -> Self {
+        self.summarize_variables = summarize;
         self
     }
 
@@ -293,6 +301,15 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         let tags: Vec<String> = losses.iter().map(|(name, _)| format!("losses/{name}")).collect();
         scalars.extend(tags.iter().map(String::as_str).zip(losses.iter().map(|(_, value)| *value)));
         writer.add_scalars(&scalars, step)?;
+        for (name, gradient) in self.train_op.last_gradients() {
+            writer.add_histogram(&format!("{name}/gradient"), gradient, step)?;
+            writer.add_scalars(&[(&format!("{name}/gradient_norm"), gradient.norm().double_value(&[]))], step)?;
+        }
+        if self.summarize_variables {
+            for variable in self.train_op.variables_to_train() {
+                writer.add_histogram(variable.name(), variable.tensor(), step)?;
+            }
+        }
         writer.flush()
     }
 

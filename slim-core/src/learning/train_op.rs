@@ -20,6 +20,7 @@ pub struct TrainOpBuilder {
     check_numerics: bool,
     run_update_ops: bool,
     increment_global_step: bool,
+    summarize_gradients: bool,
 }
 
 /// TF-Slim's `create_train_op(total_loss, optimizer, …)` for the variables of `vs`: set its options, `build()`
@@ -39,6 +40,7 @@ pub fn create_train_op(
         check_numerics: true,
         run_update_ops: true,
         increment_global_step: true,
+        summarize_gradients: false,
     }
 }
 
@@ -79,6 +81,13 @@ impl TrainOpBuilder {
         self
     }
 
+    /// Keeps each step's final gradients for [`TrainOp::last_gradients`], which the training loop writes as
+    /// `<var>/gradient` histograms and `<var>/gradient_norm` scalars (default false).
+    pub fn summarize_gradients(mut self, summarize: bool) -> Self {
+        self.summarize_gradients = summarize;
+        self
+    }
+
     /// Checks the options against the store and makes the train op (creating the global step if needed).
     pub fn build(self) -> Result<TrainOp> {
         self.learning_rate.validate()?;
@@ -111,6 +120,8 @@ impl TrainOpBuilder {
             run_update_ops: self.run_update_ops,
             increment_global_step: self.increment_global_step,
             global_step,
+            keep_gradients: self.summarize_gradients,
+            last_gradients: Vec::new(),
         })
     }
 }
@@ -136,6 +147,8 @@ pub struct TrainOp {
     run_update_ops: bool,
     increment_global_step: bool,
     global_step: Variable,
+    keep_gradients: bool,
+    last_gradients: Vec<(String, Tensor)>,
 }
 
 impl TrainOp {
@@ -157,6 +170,10 @@ impl TrainOp {
             self.store.run_update_ops();
         }
         let updates = self.gradients(total_loss, step)?;
+        if self.keep_gradients {
+            self.last_gradients =
+                updates.iter().map(|u| (u.variable.name().to_string(), u.gradient.shallow_clone())).collect();
+        }
         let learning_rate = self.learning_rate.at(step);
         tch::no_grad(|| self.optimizer.apply(&self.store, &updates, learning_rate))?;
         if self.increment_global_step {
@@ -193,6 +210,11 @@ impl TrainOp {
     /// The learning rate the next step will use.
     pub fn learning_rate(&self) -> f64 {
         self.learning_rate.at(self.global_step())
+    }
+
+    /// The gradients the last step applied, by variable name, when `summarize_gradients` is on.
+    pub fn last_gradients(&self) -> &[(String, Tensor)] {
+        &self.last_gradients
     }
 
     /// The variables this op updates.
