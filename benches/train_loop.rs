@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Instant;
 
-use common::steps_arg;
+use common::{median, steps_arg};
 use slim::checkpoint::Saver;
 use slim::learning::train;
 use slim::prelude::*;
@@ -52,11 +52,6 @@ impl Vgg16 {
         let net = fully_connected(net, 4096, scope = "fc7");
         fully_connected(net, 1000, activation_fn = None, scope = "fc8")
     }
-}
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
 }
 
 fn loop_overhead(steps: i64) -> Result<()> {

@@ -1,5 +1,6 @@
 //! What the step benchmarks share: interleaved timing of several variants of one training step, medians, and
 //! the printed table with ratios to the first (raw tch) variant.
+#![allow(dead_code)] // each benchmark uses some of these
 
 use std::time::Instant;
 
@@ -13,7 +14,8 @@ pub struct Variant<'a> {
     pub step: Box<dyn FnMut() -> Result<()> + 'a>,
 }
 
-fn median(mut samples: Vec<f64>) -> f64 {
+/// The median of `samples`.
+pub fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
 }
