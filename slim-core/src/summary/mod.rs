@@ -1,10 +1,11 @@
 //! TensorBoard summaries: an event-file writer (TFRecord framing with masked CRC-32C, TF's `Event` and `Summary`
-//! protobuf messages) for scalars and histograms, readable by TensorBoard itself.
+//! protobuf messages) for scalars, images and histograms, readable by TensorBoard itself.
 
+mod png;
 mod proto;
 mod record;
 mod writer;
 
-pub use proto::{Event, HistogramProto, Summary, SummaryValue};
+pub use proto::{Event, HistogramProto, Image, Summary, SummaryValue};
 pub use record::{masked_crc32c, read_records};
 pub use writer::SummaryWriter;

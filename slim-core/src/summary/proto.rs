@@ -1,4 +1,4 @@
-//! TF's `Event`, `Summary` and `HistogramProto` messages (the fields slim writes), as prost messages.
+//! TF's `Event`, `Summary`, `Image` and `HistogramProto` messages (the fields slim writes), as prost messages.
 
 /// One record of an event file (`tensorflow/core/util/event.proto`).
 #[derive(Clone, PartialEq, prost::Message)]
@@ -25,7 +25,7 @@ pub struct Summary {
     pub value: Vec<SummaryValue>,
 }
 
-/// One tagged value: a scalar or a histogram.
+/// One tagged value: a scalar, an image or a histogram.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct SummaryValue {
     /// The tag TensorBoard groups by (`losses/total_loss`).
@@ -34,9 +34,29 @@ pub struct SummaryValue {
     /// A scalar.
     #[prost(float, optional, tag = "2")]
     pub simple_value: Option<f32>,
+    /// An image.
+    #[prost(message, optional, tag = "4")]
+    pub image: Option<Image>,
     /// A histogram.
     #[prost(message, optional, tag = "5")]
     pub histo: Option<HistogramProto>,
+}
+
+/// An encoded image (`Summary.Image`).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Image {
+    /// Rows.
+    #[prost(int32, tag = "1")]
+    pub height: i32,
+    /// Columns.
+    #[prost(int32, tag = "2")]
+    pub width: i32,
+    /// 1 grey, 3 RGB, 4 RGBA.
+    #[prost(int32, tag = "3")]
+    pub colorspace: i32,
+    /// The PNG file.
+    #[prost(bytes = "vec", tag = "4")]
+    pub encoded_image_string: Vec<u8>,
 }
 
 /// A histogram (`tensorflow/core/framework/summary.proto`): bucket `i` counts values up to `bucket_limit[i]`.

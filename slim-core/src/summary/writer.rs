@@ -10,7 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use prost::Message;
 use tch::{Kind, Tensor};
 
-use super::proto::{Event, HistogramProto, Summary, SummaryValue};
+use super::png::encode_png;
+use super::proto::{Event, HistogramProto, Image, Summary, SummaryValue};
 use super::record::frame;
 use crate::checkpoint::write_atomically;
 use crate::{Error, Result};
@@ -64,7 +65,11 @@ impl SummaryWriter {
     pub fn add_scalars(&mut self, scalars: &[(&str, f64)], step: i64) -> Result<()> {
         let values = scalars
             .iter()
-            .map(|(tag, value)| SummaryValue { tag: tag.to_string(), simple_value: Some(*value as f32), histo: None })
+            .map(|(tag, value)| SummaryValue {
+                tag: tag.to_string(),
+                simple_value: Some(*value as f32),
+                ..SummaryValue::default()
+            })
             .collect();
         self.add_summary(values, step)
     }
@@ -72,7 +77,35 @@ impl SummaryWriter {
     /// Appends a histogram of `tensor`'s values at `step`, with TF's default buckets.
     pub fn add_histogram(&mut self, tag: &str, tensor: &Tensor, step: i64) -> Result<()> {
         let histogram = histogram(tensor)?;
-        self.add_summary(vec![SummaryValue { tag: tag.to_string(), simple_value: None, histo: Some(histogram) }], step)
+        self.add_summary(
+            vec![SummaryValue { tag: tag.to_string(), histo: Some(histogram), ..SummaryValue::default() }],
+            step,
+        )
+    }
+
+    /// Appends up to `max_images` images of a `[N, C, H, W]` (or `[C, H, W]`) batch with 1, 3 or 4 channels at
+    /// `step`, as TF's image summary: tags `<tag>/image` for one image, `<tag>/image/<i>` for several. Float
+    /// values are rescaled per image, as TF does: the largest to 255 when none is negative, else 0 to 127.
+    pub fn add_images(&mut self, tag: &str, images: &Tensor, max_images: usize, step: i64) -> Result<()> {
+        let images = match images.dim() {
+            3 => images.unsqueeze(0),
+            4 => images.shallow_clone(),
+            _ => {
+                return Err(Error::invalid(
+                    tag,
+                    format!("images must be [N, C, H, W] or [C, H, W], got {:?}", images.size()),
+                ));
+            }
+        };
+        let count = (images.size()[0] as usize).min(max_images);
+        let values = (0..count)
+            .map(|i| {
+                let image = image_proto(&images.get(i as i64))?;
+                let tag = if count == 1 { format!("{tag}/image") } else { format!("{tag}/image/{i}") };
+                Ok(SummaryValue { tag, image: Some(image), ..SummaryValue::default() })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.add_summary(values, step)
     }
 
     /// Writes buffered events out and flushes them to disk.
@@ -86,6 +119,30 @@ impl Drop for SummaryWriter {
     fn drop(&mut self) {
         let _ = self.flush();
     }
+}
+
+/// One `[C, H, W]` image as an encoded PNG.
+fn image_proto(image: &Tensor) -> Result<Image> {
+    let (channels, height, width) = match image.size().as_slice() {
+        [c, h, w] => (*c, *h, *w),
+        other => return Err(Error::invalid("image summary", format!("expected [C, H, W], got {other:?}"))),
+    };
+    let bytes = match image.kind() {
+        Kind::Uint8 => image.shallow_clone(),
+        _ => {
+            let image = image.detach().to_kind(Kind::Float);
+            let (min, max) = (image.min().double_value(&[]), image.max().double_value(&[]));
+            let scaled = match min >= 0.0 {
+                true => image * (255.0 / max.max(f64::MIN_POSITIVE)),
+                false => image * (127.0 / max.abs().max(min.abs())) + 127.0,
+            };
+            scaled.round().clamp(0.0, 255.0).to_kind(Kind::Uint8)
+        }
+    };
+    let pixels = Vec::<u8>::try_from(bytes.permute([1, 2, 0]).contiguous().flatten(0, -1))
+        .map_err(|e| Error::Torch { context: "image summary".into(), source: e })?;
+    let encoded_image_string = encode_png(&pixels, height as usize, width as usize, channels as usize)?;
+    Ok(Image { height: height as i32, width: width as i32, colorspace: channels as i32, encoded_image_string })
 }
 
 /// TF's default histogram bucket limits: ±1e-12·1.1^k up to 1e20, ±f64::MAX, and 0.

@@ -1,0 +1,79 @@
+//! Checkpoints and summaries on their own: save/restore round trips with reports, shape mismatches and damaged
+//! files as errors that name the file, and image summaries as PNGs.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use prost::Message;
+use slim::checkpoint::{Saver, restore};
+use slim::prelude::*;
+use slim::summary::{Event, SummaryWriter, read_records};
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("slim-ckpt-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn store_with(shape: &[i64], value: f64) -> VarStore {
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let args = VariableArgs::default().initializer(constant_initializer(value));
+    let _ = model_variable("net/w", shape, ModelVariableArgs(args.clone())).unwrap();
+    let _ = variable("net/extra", &[2], args).unwrap();
+    let _ = local_variable("metric/total", &Tensor::zeros([1], (Kind::Float, Device::Cpu))).unwrap();
+    vs
+}
+
+#[test]
+fn a_checkpoint_round_trips_global_variables_and_reports_the_rest() {
+    let dir = temp("roundtrip");
+    let saved = store_with(&[2, 3], 1.5);
+    let path = Saver::new(&dir).unwrap().save(&saved, 7).unwrap();
+    assert_eq!(path.file_name().unwrap(), "model.ckpt-7.safetensors");
+    let target = store_with(&[2, 3], 0.0);
+    let report = restore(&target, &path, false).unwrap();
+    assert_eq!(report.applied, ["net/w", "net/extra"]);
+    assert!(report.missing.is_empty() && report.unused.is_empty() && report.created.is_empty());
+    assert!(target.variable("net/w").unwrap().tensor().equal(&Tensor::full([2, 3], 1.5, (Kind::Float, Device::Cpu))));
+    let smaller = VarStore::new(Device::Cpu);
+    {
+        let _store = smaller.as_default();
+        let _ = variable("net/w", &[2, 3], VariableArgs::default()).unwrap();
+        let _ = variable("other", &[1], VariableArgs::default()).unwrap();
+    }
+    let report = restore(&smaller, &path, false).unwrap();
+    assert_eq!((report.unused, report.missing), (vec!["net/extra".to_string()], vec!["other".to_string()]));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn shape_mismatches_and_damaged_files_are_errors_naming_the_file() {
+    let dir = temp("errors");
+    let path = Saver::new(&dir).unwrap().save(&store_with(&[2, 3], 1.0), 1).unwrap();
+    let err = restore(&store_with(&[3, 2], 0.0), &path, false).unwrap_err().to_string();
+    assert!(err.contains("model.ckpt-1.safetensors") && err.contains("net/w") && err.contains("[2, 3]"), "{err}");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
+    let err = restore(&store_with(&[2, 3], 0.0), &path, false).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }) && err.to_string().contains("not a readable checkpoint"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn image_summaries_are_pngs_under_tfs_tags() {
+    let dir = temp("images");
+    let mut writer = SummaryWriter::new(&dir).unwrap();
+    let images = Tensor::rand([5, 3, 4, 6], (Kind::Float, Device::Cpu));
+    writer.add_images("inputs", &images, 3, 2).unwrap();
+    writer.add_images("single", &images.get(0).to_kind(Kind::Uint8), 3, 2).unwrap();
+    writer.flush().unwrap();
+    let records = read_records(&std::fs::read(writer.path()).unwrap()).unwrap();
+    let values: Vec<_> =
+        records[1..].iter().flat_map(|r| Event::decode(r.as_slice()).unwrap().summary.unwrap().value).collect();
+    let tags: Vec<&str> = values.iter().map(|v| v.tag.as_str()).collect();
+    assert_eq!(tags, ["inputs/image/0", "inputs/image/1", "inputs/image/2", "single/image"]);
+    let image = values[0].image.as_ref().unwrap();
+    assert_eq!((image.height, image.width, image.colorspace), (4, 6, 3));
+    assert_eq!(&image.encoded_image_string[..4], b"\x89PNG");
+    assert!(writer.add_images("bad", &Tensor::zeros([4, 6], (Kind::Float, Device::Cpu)), 1, 0).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
