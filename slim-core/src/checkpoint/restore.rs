@@ -11,7 +11,7 @@ use crate::{Error, Result};
 /// What a restore did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RestoreReport {
-    /// Variables of the store given the checkpoint's values.
+    /// Variables of the store given the checkpoint's values (each list is sorted by name).
     pub applied: Vec<String>,
     /// Variables the store lacked and the restore created (optimizer slots, the global step).
     pub created: Vec<String>,
