@@ -21,15 +21,17 @@ pub struct RestoreReport {
     pub unused: Vec<String>,
 }
 
-/// Reads the checkpoint at `path` into `vs` (an [`Error::Io`] when the file cannot be read as a checkpoint, an
-/// [`Error::InvalidArgument`] naming the file when a shape differs): every entry naming a variable of the store is copied into it (its
+/// Reads the checkpoint at `path` into `vs`: every entry naming a variable of the store is copied into it (its
 /// shape must match); an entry the store lacks is created as a global, non-trainable variable when
 /// `create_missing` (how a resumed run gets its optimizer slots and global step back), else reported unused.
+/// An [`Error::Io`] when the file cannot be read as a checkpoint; an [`Error::InvalidArgument`] naming the file
+/// when a shape differs.
 pub fn restore(vs: &VarStore, path: &Path, create_missing: bool) -> Result<RestoreReport> {
-    let entries = Tensor::read_safetensors(path).map_err(|e| Error::Io {
+    let mut entries = Tensor::read_safetensors(path).map_err(|e| Error::Io {
         path: path.display().to_string(),
         message: format!("not a readable checkpoint: {e}"),
     })?;
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
     let mut report = RestoreReport::default();
     for (name, value) in &entries {
         match vs.variable(name) {
