@@ -2,6 +2,7 @@
 
 pub mod collections;
 mod create;
+mod filter;
 mod global_step;
 mod query;
 mod scope;
@@ -14,6 +15,7 @@ pub use create::{
     ModelVariableArgs, VariableArgs, VariableOptions, add_model_variable, global_variable, local_variable,
     model_variable, variable,
 };
+pub use filter::{VariablePattern, filter_variables, get_variables_to_restore};
 pub use global_step::{create_global_step, get_global_step, get_or_create_global_step};
 pub use query::{
     get_global_variables, get_local_variables, get_model_variables, get_trainable_variables, get_unique_variable,
