@@ -9,6 +9,7 @@ use std::path::Path;
 use tch::Tensor;
 
 use super::listing::resolve_checkpoint;
+use super::tf_bundle::{read_tf_checkpoint, tf_index_path, to_slim_layout};
 use crate::variables::{VarStore, Variable};
 use crate::{Error, Result};
 
@@ -88,8 +89,9 @@ impl fmt::Display for AssignReport {
     }
 }
 
-/// TF-Slim's `assign_from_checkpoint`: fills `variables` from the checkpoint at `path` (a file, or a directory's
-/// latest). Without `ignore_missing_vars` a missing entry is an error; a shape mismatch always is (unless
+/// TF-Slim's `assign_from_checkpoint`: fills `variables` from the checkpoint at `path` (a slim checkpoint file,
+/// a TF checkpoint prefix such as `model.ckpt-1000`, or a directory's latest). TF checkpoints are converted to
+/// slim's layouts: conv weights HWIO → OIHW, depthwise weights, fully connected `[in, out]` → `[out, in]`. Without `ignore_missing_vars` a missing entry is an error; a shape mismatch always is (unless
 /// `reshape_variables` applies); either error lists every problem at once, and nothing is copied then.
 pub fn assign_from_checkpoint(
     path: impl AsRef<Path>,
@@ -97,14 +99,16 @@ pub fn assign_from_checkpoint(
     options: AssignOptions,
 ) -> Result<AssignReport> {
     let path = resolve_checkpoint(path)?;
-    let entries: HashMap<String, Tensor> = Tensor::read_safetensors(&path)
-        .map_err(|e| Error::Io {
+    let tf_index = tf_index_path(&path);
+    let read = match &tf_index {
+        Some(index) => read_tf_checkpoint(index)?,
+        None => Tensor::read_safetensors(&path).map_err(|e| Error::Io {
             path: path.display().to_string(),
             message: format!("not a readable checkpoint: {e}"),
-        })?
-        .into_iter()
-        .collect();
-    let (report, copies) = plan(&path, &entries, variables.into(), options);
+        })?,
+    };
+    let entries: HashMap<String, Tensor> = read.into_iter().collect();
+    let (report, copies) = plan(&path, &entries, variables.into(), options, tf_index.is_some());
     let fatal_missing = !options.ignore_missing_vars && !report.missing.is_empty();
     if fatal_missing || !report.mismatched.is_empty() {
         return Err(Error::invalid(&report.checkpoint, format!("cannot restore:\n{report}")));
@@ -123,6 +127,7 @@ fn plan(
     entries: &HashMap<String, Tensor>,
     map: VariableMap,
     options: AssignOptions,
+    tf_layout: bool,
 ) -> (AssignReport, Vec<(Variable, Tensor)>) {
     let mut report = AssignReport { checkpoint: path.display().to_string(), ..AssignReport::default() };
     let mut copies = Vec::new();
@@ -131,7 +136,9 @@ fn plan(
             report.missing.push((variable.name().to_string(), entry));
             continue;
         };
-        let (shape, found) = (variable.shape(), value.size());
+        let shape = variable.shape();
+        let value = if tf_layout { to_slim_layout(&entry, value, &shape) } else { value.shallow_clone() };
+        let found = value.size();
         let reshapable = options.reshape_variables && shape.iter().product::<i64>() == found.iter().product::<i64>();
         if shape == found || reshapable {
             copies.push((variable.clone(), value.reshape(&shape)));
@@ -186,4 +193,18 @@ pub fn assign_from_values(vs: &VarStore, values: &[(&str, Tensor)]) -> Result<()
             .map_err(|e| Error::Torch { context: variable.name().into(), source: e })?;
     }
     Ok(())
+}
+
+/// TF's `load_variable`: one tensor of a checkpoint (slim's, or a TF checkpoint in TF's own layout), by name.
+pub fn load_variable(path: impl AsRef<Path>, name: &str) -> Result<Tensor> {
+    let path = resolve_checkpoint(path)?;
+    let entries = match tf_index_path(&path) {
+        Some(index) => read_tf_checkpoint(&index)?,
+        None => Tensor::read_safetensors(&path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            message: format!("not a readable checkpoint: {e}"),
+        })?,
+    };
+    let found = entries.into_iter().find(|(entry, _)| entry == name).map(|(_, tensor)| tensor);
+    found.ok_or_else(|| Error::NotFound(format!("{} holds no tensor {name}", path.display())))
 }

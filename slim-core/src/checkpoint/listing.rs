@@ -28,10 +28,17 @@ pub fn resolve_checkpoint(path: impl AsRef<Path>) -> Result<PathBuf> {
     latest_checkpoint(path)?.ok_or_else(|| Error::NotFound(format!("{} holds no checkpoint", path.display())))
 }
 
-/// The tensors of a checkpoint (a file, or a directory's latest), sorted by name, read from the header without
-/// loading the data. A header that does not describe the file's size is an error: the file is truncated.
+/// The tensors of a checkpoint (a file, a TF checkpoint prefix, or a directory's latest), sorted by name, read
+/// from the header (a TF checkpoint's index) without loading the data. A header that does not describe the file's size is an error: the file is truncated.
 pub fn list_variables(path: impl AsRef<Path>) -> Result<Vec<CheckpointEntry>> {
     let path = resolve_checkpoint(path)?;
+    if let Some(index) = super::tf_bundle::tf_index_path(&path) {
+        let listed = super::tf_bundle::list_tf_checkpoint(&index)?;
+        let mut entries: Vec<CheckpointEntry> =
+            listed.into_iter().map(|(name, shape, dtype)| CheckpointEntry { name, shape, dtype }).collect();
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        return Ok(entries);
+    }
     let corrupt = |message: String| Error::Io { path: path.display().to_string(), message };
     let mut file = File::open(&path).map_err(|e| io_error(&path, "cannot open", e))?;
     let file_size = file.metadata().map_err(|e| io_error(&path, "cannot read its size", e))?.len();

@@ -80,12 +80,12 @@ pub fn checkpoint_step(path: &Path) -> Option<i64> {
     name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?.parse().ok()
 }
 
-/// The checkpoints of `logdir`, newest first: those the state file lists that exist, else every
-/// `model.ckpt-<step>.safetensors` found, by step.
+/// The checkpoints of `logdir`, newest first: those the state file lists that exist (slim's files, or TF
+/// checkpoint prefixes), else every `model.ckpt-<step>.safetensors` found, by step.
 pub fn checkpoints_newest_first(logdir: &Path) -> Result<Vec<PathBuf>> {
     let state = CheckpointState::read(logdir).unwrap_or_default();
-    let listed: Vec<PathBuf> =
-        state.all.iter().rev().map(|name| logdir.join(name)).filter(|path| path.is_file()).collect();
+    let exists = |path: &PathBuf| path.is_file() || super::tf_bundle::tf_index_path(path).is_some();
+    let listed: Vec<PathBuf> = state.all.iter().rev().map(|name| logdir.join(name)).filter(exists).collect();
     if !listed.is_empty() {
         return Ok(listed);
     }

@@ -1,0 +1,271 @@
+//! Reading TensorFlow's V2 checkpoints (what TF-Slim's `Saver` writes): the `.index` file is a LevelDB-format
+//! table mapping tensor names to `BundleEntryProto`s (dtype, shape, shard, offset, size, CRC-32C); the tensors'
+//! bytes live in `.data-NNNNN-of-NNNNN` shards. Every checksum is verified. No TensorFlow is needed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use prost::Message;
+use tch::{Kind, Tensor};
+
+use crate::summary::masked_crc32c;
+use crate::{Error, Result};
+
+const TABLE_MAGIC: u64 = 0xdb47_7524_8b80_fb57;
+const FOOTER_SIZE: usize = 48;
+
+/// `tensorflow.BundleHeaderProto` (the fields slim reads).
+#[derive(Clone, PartialEq, prost::Message)]
+struct BundleHeader {
+    #[prost(int32, tag = "1")]
+    num_shards: i32,
+    #[prost(int32, tag = "2")]
+    endianness: i32,
+}
+
+/// `tensorflow.TensorShapeProto.Dim`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct Dim {
+    #[prost(int64, tag = "1")]
+    size: i64,
+}
+
+/// `tensorflow.TensorShapeProto`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct Shape {
+    #[prost(message, repeated, tag = "2")]
+    dim: Vec<Dim>,
+}
+
+/// `tensorflow.BundleEntryProto` (the fields slim reads).
+#[derive(Clone, PartialEq, prost::Message)]
+struct BundleEntry {
+    #[prost(int32, tag = "1")]
+    dtype: i32,
+    #[prost(message, optional, tag = "2")]
+    shape: Option<Shape>,
+    #[prost(int32, tag = "3")]
+    shard_id: i32,
+    #[prost(int64, tag = "4")]
+    offset: i64,
+    #[prost(int64, tag = "5")]
+    size: i64,
+    #[prost(fixed32, tag = "6")]
+    crc32c: u32,
+}
+
+/// The `.index` file of a TF checkpoint prefix given as the prefix, the `.index` file, or a data shard; `None`
+/// when `path` is not a TF checkpoint.
+pub(crate) fn tf_index_path(path: &Path) -> Option<PathBuf> {
+    let text = path.to_string_lossy();
+    if text.ends_with(".index") && path.is_file() {
+        return Some(path.to_path_buf());
+    }
+    let prefix = match text.find(".data-") {
+        Some(at) => text[..at].to_string(),
+        None => text.to_string(),
+    };
+    let index = PathBuf::from(format!("{prefix}.index"));
+    index.is_file().then_some(index)
+}
+
+fn corrupt(path: &Path, message: impl Into<String>) -> Error {
+    Error::Io { path: path.display().to_string(), message: message.into() }
+}
+
+/// Reads a varint at `*at`, advancing it.
+fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// A block of the table, its trailer (compression type, masked CRC-32C) checked.
+fn block<'a>(path: &Path, file: &'a [u8], handle: (u64, u64)) -> Result<&'a [u8]> {
+    let (offset, size) = (handle.0 as usize, handle.1 as usize);
+    let end = offset
+        .checked_add(size)
+        .filter(|end| end + 5 <= file.len())
+        .ok_or_else(|| corrupt(path, "a block lies outside the file"))?;
+    let (contents, kind) = (&file[offset..end], file[end]);
+    let stored = u32::from_le_bytes([file[end + 1], file[end + 2], file[end + 3], file[end + 4]]);
+    if masked_crc32c(&file[offset..=end]) != stored {
+        return Err(corrupt(path, format!("the block at offset {offset} fails its CRC-32C check")));
+    }
+    if kind != 0 {
+        return Err(corrupt(path, format!("compressed table blocks (type {kind}) are not supported")));
+    }
+    Ok(contents)
+}
+
+/// The `(key, value)` entries of a block, keys rebuilt from their shared prefixes.
+fn entries(path: &Path, block: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let bad = || corrupt(path, "a table block is malformed");
+    let restarts =
+        u32::from_le_bytes(block.get(block.len().saturating_sub(4)..).and_then(|b| b.try_into().ok()).ok_or_else(bad)?);
+    let data_end = block.len().checked_sub(4 + 4 * restarts as usize).ok_or_else(bad)?;
+    let (mut at, mut key, mut found) = (0, Vec::new(), Vec::new());
+    while at < data_end {
+        let shared = varint(block, &mut at).ok_or_else(bad)? as usize;
+        let unshared = varint(block, &mut at).ok_or_else(bad)? as usize;
+        let value_length = varint(block, &mut at).ok_or_else(bad)? as usize;
+        let delta = block.get(at..at + unshared).ok_or_else(bad)?;
+        key.truncate(shared);
+        key.extend_from_slice(delta);
+        at += unshared;
+        let value = block.get(at..at + value_length).ok_or_else(bad)?;
+        at += value_length;
+        found.push((key.clone(), value.to_vec()));
+    }
+    Ok(found)
+}
+
+fn handle(path: &Path, bytes: &[u8], at: &mut usize) -> Result<(u64, u64)> {
+    let bad = || corrupt(path, "a block handle is malformed");
+    Ok((varint(bytes, at).ok_or_else(bad)?, varint(bytes, at).ok_or_else(bad)?))
+}
+
+fn kind_of(path: &Path, name: &str, dtype: i32) -> Result<Kind> {
+    Ok(match dtype {
+        1 => Kind::Float,
+        2 => Kind::Double,
+        3 => Kind::Int,
+        4 => Kind::Uint8,
+        5 => Kind::Int16,
+        6 => Kind::Int8,
+        9 => Kind::Int64,
+        10 => Kind::Bool,
+        14 => Kind::BFloat16,
+        19 => Kind::Half,
+        other => return Err(corrupt(path, format!("{name} has TF dtype {other}, which slim cannot read"))),
+    })
+}
+
+/// The header and the `(name, entry)` records of a TF checkpoint's index file.
+fn read_index(index: &Path) -> Result<(BundleHeader, Vec<(String, BundleEntry)>)> {
+    let file = fs::read(index).map_err(|e| corrupt(index, format!("cannot read: {e}")))?;
+    if file.len() < FOOTER_SIZE {
+        return Err(corrupt(index, "too short to be a TF checkpoint index"));
+    }
+    let footer = &file[file.len() - FOOTER_SIZE..];
+    if u64::from_le_bytes(footer[40..].try_into().unwrap_or_default()) != TABLE_MAGIC {
+        return Err(corrupt(index, "not a TF checkpoint index (wrong magic number)"));
+    }
+    let mut at = 0;
+    let _metaindex = handle(index, footer, &mut at)?;
+    let index_handle = handle(index, footer, &mut at)?;
+    let mut records = Vec::new();
+    for (_, value) in entries(index, block(index, &file, index_handle)?)? {
+        let data_handle = handle(index, &value, &mut 0)?;
+        records.extend(entries(index, block(index, &file, data_handle)?)?);
+    }
+    let mut header = None;
+    let mut tensors = Vec::new();
+    for (key, value) in records {
+        if key.is_empty() {
+            header =
+                Some(BundleHeader::decode(value.as_slice()).map_err(|e| corrupt(index, format!("bad header: {e}")))?);
+            continue;
+        }
+        let name = String::from_utf8_lossy(&key).to_string();
+        let entry =
+            BundleEntry::decode(value.as_slice()).map_err(|e| corrupt(index, format!("bad entry for {name}: {e}")))?;
+        tensors.push((name, entry));
+    }
+    let header = header.ok_or_else(|| corrupt(index, "the index has no bundle header"))?;
+    if header.endianness != 0 {
+        return Err(corrupt(index, "big-endian checkpoints are not supported"));
+    }
+    Ok((header, tensors))
+}
+
+/// The names, shapes and dtypes (safetensors' names: `F32`, `I64`, …) of a TF checkpoint, from its index alone.
+pub(crate) fn list_tf_checkpoint(index: &Path) -> Result<Vec<(String, Vec<i64>, String)>> {
+    let (_, tensors) = read_index(index)?;
+    tensors
+        .into_iter()
+        .map(|(name, entry)| {
+            let dtype = match kind_of(index, &name, entry.dtype)? {
+                Kind::Float => "F32",
+                Kind::Double => "F64",
+                Kind::Int => "I32",
+                Kind::Uint8 => "U8",
+                Kind::Int16 => "I16",
+                Kind::Int8 => "I8",
+                Kind::Int64 => "I64",
+                Kind::Bool => "BOOL",
+                Kind::BFloat16 => "BF16",
+                _ => "F16",
+            };
+            let shape = entry.shape.map(|s| s.dim.iter().map(|d| d.size).collect()).unwrap_or_default();
+            Ok((name, shape, dtype.to_string()))
+        })
+        .collect()
+}
+
+/// Every tensor of the TF checkpoint whose index file is `index`, in TF's layouts, sorted by name.
+pub(crate) fn read_tf_checkpoint(index: &Path) -> Result<Vec<(String, Tensor)>> {
+    let (header, tensors) = read_index(index)?;
+    let prefix = index.to_string_lossy().trim_end_matches(".index").to_string();
+    let mut shards: Vec<Option<Vec<u8>>> = vec![None; header.num_shards.max(1) as usize];
+    let mut read = Vec::with_capacity(tensors.len());
+    for (name, entry) in tensors {
+        let shard = entry.shard_id as usize;
+        let data_path = PathBuf::from(format!("{prefix}.data-{shard:05}-of-{:05}", shards.len()));
+        let data = match shards.get_mut(shard) {
+            Some(slot @ None) => {
+                slot.insert(fs::read(&data_path).map_err(|e| corrupt(&data_path, format!("cannot read: {e}")))?)
+            }
+            Some(Some(data)) => data,
+            None => return Err(corrupt(index, format!("{name} names shard {shard} of {}", header.num_shards))),
+        };
+        let (start, size) = (entry.offset as usize, entry.size as usize);
+        let bytes = data
+            .get(start..start + size)
+            .ok_or_else(|| corrupt(&data_path, format!("{name} lies outside the shard (truncated?)")))?;
+        if masked_crc32c(bytes) != entry.crc32c {
+            return Err(corrupt(&data_path, format!("{name} fails its CRC-32C check")));
+        }
+        let kind = kind_of(index, &name, entry.dtype)?;
+        let shape: Vec<i64> = entry.shape.map(|s| s.dim.iter().map(|d| d.size).collect()).unwrap_or_default();
+        let expected = shape.iter().product::<i64>() as usize * kind.elt_size_in_bytes();
+        if expected != size {
+            return Err(corrupt(
+                index,
+                format!("{name}: shape {shape:?} needs {expected} bytes, the entry holds {size}"),
+            ));
+        }
+        read.push((name, Tensor::from_data_size(bytes, &shape, kind)));
+    }
+    read.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(read)
+}
+
+/// A tensor read from a TF checkpoint in the layout of the slim variable it fills: conv weights HWIO → OIHW,
+/// depthwise `[kh, kw, in, mult]` → `[in·mult, 1, kh, kw]`, fully connected `[in, out]` → `[out, in]`. Tensors
+/// whose shape already matches, and those of other ranks, are returned as they are.
+pub(crate) fn to_slim_layout(name: &str, value: &Tensor, target: &[i64]) -> Tensor {
+    let is_weights = name.ends_with("weights");
+    match (value.dim(), is_weights) {
+        (4, true) => {
+            let oihw = value.permute([3, 2, 0, 1]);
+            if oihw.size() == target {
+                return oihw.contiguous();
+            }
+            let depthwise = value.permute([2, 3, 0, 1]).contiguous();
+            match depthwise.numel() as i64 == target.iter().product::<i64>() && target.get(1) == Some(&1) {
+                true => depthwise.reshape(target),
+                false => value.shallow_clone(),
+            }
+        }
+        (2, true) => value.tr().contiguous(),
+        _ => value.shallow_clone(),
+    }
+}
