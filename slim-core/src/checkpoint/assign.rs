@@ -10,6 +10,7 @@ use tch::Tensor;
 
 use super::listing::resolve_checkpoint;
 use super::tf_bundle::{read_tf_checkpoint, tf_index_path, to_slim_layout};
+use super::torch_file::{is_torch_zip, read_torch_file};
 use crate::variables::{VarStore, Variable};
 use crate::{Error, Result};
 
@@ -90,7 +91,8 @@ impl fmt::Display for AssignReport {
 }
 
 /// TF-Slim's `assign_from_checkpoint`: fills `variables` from the checkpoint at `path` (a slim checkpoint file,
-/// a TF checkpoint prefix such as `model.ckpt-1000`, or a directory's latest). TF checkpoints are converted to
+/// a TF checkpoint prefix such as `model.ckpt-1000`, a PyTorch `torch.save` file or safetensors state dict, or a
+/// directory's latest). TF checkpoints are converted to
 /// slim's layouts: conv weights HWIO → OIHW, depthwise weights, fully connected `[in, out]` → `[out, in]`. Without `ignore_missing_vars` a missing entry is an error; a shape mismatch always is (unless
 /// `reshape_variables` applies); either error lists every problem at once, and nothing is copied then.
 pub fn assign_from_checkpoint(
@@ -99,16 +101,9 @@ pub fn assign_from_checkpoint(
     options: AssignOptions,
 ) -> Result<AssignReport> {
     let path = resolve_checkpoint(path)?;
-    let tf_index = tf_index_path(&path);
-    let read = match &tf_index {
-        Some(index) => read_tf_checkpoint(index)?,
-        None => Tensor::read_safetensors(&path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            message: format!("not a readable checkpoint: {e}"),
-        })?,
-    };
+    let (read, tf_layout) = read_checkpoint(&path)?;
     let entries: HashMap<String, Tensor> = read.into_iter().collect();
-    let (report, copies) = plan(&path, &entries, variables.into(), options, tf_index.is_some());
+    let (report, copies) = plan(&path, &entries, variables.into(), options, tf_layout);
     let fatal_missing = !options.ignore_missing_vars && !report.missing.is_empty();
     if fatal_missing || !report.mismatched.is_empty() {
         return Err(Error::invalid(&report.checkpoint, format!("cannot restore:\n{report}")));
@@ -195,16 +190,47 @@ pub fn assign_from_values(vs: &VarStore, values: &[(&str, Tensor)]) -> Result<()
     Ok(())
 }
 
-/// TF's `load_variable`: one tensor of a checkpoint (slim's, or a TF checkpoint in TF's own layout), by name.
+/// Every tensor of a checkpoint file in any format slim reads, and whether it is in TF's layouts: a TF V2
+/// checkpoint (prefix, `.index` or shard), a `torch.save` archive, or a safetensors file (slim's or PyTorch's).
+pub(crate) fn read_checkpoint(path: &Path) -> Result<(Vec<(String, Tensor)>, bool)> {
+    if let Some(index) = tf_index_path(path) {
+        return Ok((read_tf_checkpoint(&index)?, true));
+    }
+    if is_torch_zip(path) {
+        return Ok((read_torch_file(path)?, false));
+    }
+    let read = Tensor::read_safetensors(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        message: format!("not a readable checkpoint: {e}"),
+    })?;
+    Ok((read, false))
+}
+
+/// TF's `load_variable`: one tensor of a checkpoint in any format slim reads, in the file's own layout.
 pub fn load_variable(path: impl AsRef<Path>, name: &str) -> Result<Tensor> {
     let path = resolve_checkpoint(path)?;
-    let entries = match tf_index_path(&path) {
-        Some(index) => read_tf_checkpoint(&index)?,
-        None => Tensor::read_safetensors(&path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            message: format!("not a readable checkpoint: {e}"),
-        })?,
-    };
+    let (entries, _) = read_checkpoint(&path)?;
     let found = entries.into_iter().find(|(entry, _)| entry == name).map(|(_, tensor)| tensor);
     found.ok_or_else(|| Error::NotFound(format!("{} holds no tensor {name}", path.display())))
+}
+
+/// Writes the tensors of the checkpoint at `checkpoint` (any format slim reads; a directory's latest) to a
+/// safetensors file at `output`, atomically, each under `rename(name)`; entries renamed to `None` (the global
+/// step, optimizer slots) are left out. With a map back to PyTorch's names, the file is a state dict PyTorch's
+/// `safetensors.torch.load_file` reads. Returns how many tensors were written.
+pub fn export_checkpoint(
+    checkpoint: impl AsRef<Path>,
+    output: impl AsRef<Path>,
+    rename: impl Fn(&str) -> Option<String>,
+) -> Result<usize> {
+    let path = resolve_checkpoint(checkpoint)?;
+    let (entries, _) = read_checkpoint(&path)?;
+    let renamed: Vec<(String, Tensor)> =
+        entries.into_iter().filter_map(|(name, tensor)| rename(&name).map(|new| (new, tensor))).collect();
+    let output = output.as_ref();
+    super::atomic::write_atomically(output, |tmp| {
+        Tensor::write_safetensors(&renamed, tmp)
+            .map_err(|e| Error::Torch { context: output.display().to_string(), source: e })
+    })?;
+    Ok(renamed.len())
 }

@@ -19,6 +19,25 @@ pub struct CheckpointEntry {
     pub dtype: String,
 }
 
+/// safetensors' name of a tensor kind (`F32`, `I64`, …).
+pub(crate) fn dtype_name(kind: tch::Kind) -> String {
+    use tch::Kind;
+    let name = match kind {
+        Kind::Float => "F32",
+        Kind::Double => "F64",
+        Kind::Int => "I32",
+        Kind::Uint8 => "U8",
+        Kind::Int16 => "I16",
+        Kind::Int8 => "I8",
+        Kind::Int64 => "I64",
+        Kind::Bool => "BOOL",
+        Kind::BFloat16 => "BF16",
+        Kind::Half => "F16",
+        other => return format!("{other:?}"),
+    };
+    name.to_string()
+}
+
 /// `path` itself when it is a file; the latest checkpoint when it is a directory.
 pub fn resolve_checkpoint(path: impl AsRef<Path>) -> Result<PathBuf> {
     let path = path.as_ref();
@@ -38,6 +57,14 @@ pub fn list_variables(path: impl AsRef<Path>) -> Result<Vec<CheckpointEntry>> {
             listed.into_iter().map(|(name, shape, dtype)| CheckpointEntry { name, shape, dtype }).collect();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         return Ok(entries);
+    }
+    if super::torch_file::is_torch_zip(&path) {
+        // A pickle can only be understood by running it: this reads the tensors too.
+        let tensors = super::torch_file::read_torch_file(&path)?;
+        return Ok(tensors
+            .into_iter()
+            .map(|(name, t)| CheckpointEntry { shape: t.size(), dtype: dtype_name(t.kind()), name })
+            .collect());
     }
     let corrupt = |message: String| Error::Io { path: path.display().to_string(), message };
     let mut file = File::open(&path).map_err(|e| io_error(&path, "cannot open", e))?;

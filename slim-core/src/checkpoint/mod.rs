@@ -11,10 +11,11 @@ mod restore;
 mod saver;
 mod state;
 mod tf_bundle;
+mod torch_file;
 
 pub use assign::{
     AssignOptions, AssignReport, VariableMap, assign_from_checkpoint, assign_from_checkpoint_fn, assign_from_values,
-    load_variable,
+    export_checkpoint, load_variable,
 };
 pub use atomic::write_atomically;
 pub use listing::{CheckpointEntry, list_variables, resolve_checkpoint};

@@ -192,20 +192,9 @@ pub(crate) fn list_tf_checkpoint(index: &Path) -> Result<Vec<(String, Vec<i64>, 
     tensors
         .into_iter()
         .map(|(name, entry)| {
-            let dtype = match kind_of(index, &name, entry.dtype)? {
-                Kind::Float => "F32",
-                Kind::Double => "F64",
-                Kind::Int => "I32",
-                Kind::Uint8 => "U8",
-                Kind::Int16 => "I16",
-                Kind::Int8 => "I8",
-                Kind::Int64 => "I64",
-                Kind::Bool => "BOOL",
-                Kind::BFloat16 => "BF16",
-                _ => "F16",
-            };
+            let dtype = super::listing::dtype_name(kind_of(index, &name, entry.dtype)?);
             let shape = entry.shape.map(|s| s.dim.iter().map(|d| d.size).collect()).unwrap_or_default();
-            Ok((name, shape, dtype.to_string()))
+            Ok((name, shape, dtype))
         })
         .collect()
 }
