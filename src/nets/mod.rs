@@ -1,5 +1,7 @@
 //! The model zoo, written with slim's own macros.
 
 mod cifar_resnet;
+mod vgg;
 
 pub use cifar_resnet::{CifarResNet, resnet_block};
+pub use vgg::{Vgg, VggDepth, torchvision_vgg_names, vgg_arg_scope};
