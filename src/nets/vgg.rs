@@ -65,7 +65,7 @@ impl Vgg {
         let net = dropout(net, self.dropout_keep_prob, scope = "dropout7");
         let logits = conv2d(net, self.num_classes, [1, 1], activation_fn = None, normalizer_fn = None, scope = "fc8");
         match self.spatial_squeeze {
-            true => Ok(logits.f_squeeze_dims(&[2, 3])?),
+            true => Ok(logits.f_squeeze_dims([2, 3])?),
             false => Ok(logits),
         }
     }
