@@ -8,6 +8,7 @@ pub mod initializers;
 pub mod layers;
 pub mod learning;
 pub mod losses;
+pub mod metrics;
 pub mod mode;
 pub mod model;
 pub mod optimizers;

@@ -1,0 +1,42 @@
+//! Streaming metrics with TF-Slim's contract: each metric accumulates batches with `update`, which returns the
+//! new value; `value` only reads (calling it twice gives the same number); `reset` starts over. Weights
+//! broadcast to the predictions and a weight of 0 masks an element; a division by zero gives 0. The accumulated
+//! state lives in the metric (in f64), never in the variable store, so checkpoints do not hold it.
+
+mod aggregate;
+mod auc;
+mod classification;
+mod confusion;
+mod regression;
+mod weights;
+
+pub use aggregate::{MetricMap, aggregate_metric_map};
+pub use auc::{Auc, Curve};
+pub use classification::{Accuracy, Counts, Precision, Recall, RecallAtK};
+pub use confusion::{ConfusionMatrix, MeanIou};
+pub use regression::{
+    Mean, MeanAbsoluteError, MeanCosineDistance, MeanRelativeError, MeanSquaredError, PercentageLess,
+    RootMeanSquaredError,
+};
+
+use tch::Tensor;
+
+use crate::Result;
+
+/// A metric fed batches of predictions and labels (metrics of one tensor, such as [`Mean`], read the
+/// predictions and ignore the labels).
+pub trait StreamingMetric {
+    /// Adds a batch, optionally weighted, and returns the value over everything seen since the last reset.
+    fn update(&mut self, predictions: &Tensor, labels: &Tensor, weights: Option<&Tensor>) -> Result<f64>;
+
+    /// The value over everything seen since the last reset; reading it changes nothing.
+    fn value(&self) -> f64;
+
+    /// Forgets everything seen.
+    fn reset(&mut self);
+}
+
+/// `numerator / denominator`, or 0 when the denominator is 0 (TF-Slim's `div_no_nan`).
+pub(crate) fn safe_div(numerator: f64, denominator: f64) -> f64 {
+    if denominator == 0.0 { 0.0 } else { numerator / denominator }
+}

@@ -1,0 +1,53 @@
+//! Checking metric inputs and broadcasting their weights, as TF-Slim does.
+
+use tch::{Kind, Tensor};
+
+use crate::{Error, Result};
+
+/// `predictions` and `labels` after squeezing size-1 dimensions must have the same shape; an error naming the
+/// metric otherwise.
+pub(crate) fn check_same_shape(metric: &str, predictions: &Tensor, labels: &Tensor) -> Result<()> {
+    let squeezed = |t: &Tensor| -> Vec<i64> { t.size().into_iter().filter(|d| *d != 1).collect() };
+    if squeezed(predictions) != squeezed(labels) {
+        return Err(Error::invalid(
+            metric,
+            format!(
+                "predictions of shape {:?} and labels of shape {:?} do not match",
+                predictions.size(),
+                labels.size()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The weights (default 1) broadcast to `values`' shape (a scalar, one per example, or one per element) and
+/// flattened, as f64; an error when they cannot be.
+pub(crate) fn broadcast_weights(metric: &str, values: &Tensor, weights: Option<&Tensor>) -> Result<Tensor> {
+    let shape = values.size();
+    let numel = values.numel() as i64;
+    let Some(weights) = weights else { return Ok(Tensor::ones([numel], (Kind::Double, values.device()))) };
+    let weights = weights.to_kind(Kind::Double);
+    let rows = shape.first().copied().unwrap_or(1);
+    let flat = match weights.numel() as i64 {
+        1 => weights.reshape([1]).expand([numel], false),
+        n if n == numel => weights.flatten(0, -1),
+        n if n == rows && shape.len() > 1 => {
+            let mut view = vec![1i64; shape.len()];
+            view[0] = rows;
+            weights.reshape(view.as_slice()).expand(shape.as_slice(), false).flatten(0, -1)
+        }
+        _ => {
+            return Err(Error::invalid(
+                metric,
+                format!("weights of shape {:?} do not broadcast to {} values", weights.size(), values.numel()),
+            ));
+        }
+    };
+    Ok(flat)
+}
+
+/// Σ of a double tensor, as f64.
+pub(crate) fn sum(t: &Tensor) -> f64 {
+    t.sum(Kind::Double).double_value(&[])
+}

@@ -1,0 +1,132 @@
+//! Streaming metrics in the style of TF-Slim's metric tests: values over several batches, weights (0 masks),
+//! idempotent values, reset, division by zero giving 0, and shape errors.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use slim::metrics::*;
+use slim::prelude::*;
+
+fn t(values: &[f32]) -> Tensor {
+    Tensor::from_slice(values)
+}
+
+fn near(got: f64, expected: f64) {
+    assert!((got - expected).abs() < 1e-9, "got {got}, expected {expected}");
+}
+
+#[test]
+fn accuracy_streams_weights_and_stays_idempotent() {
+    let mut accuracy = Accuracy::default();
+    near(accuracy.value(), 0.0);
+    near(accuracy.update(&t(&[1., 2., 3., 4.]), &t(&[1., 2., 0., 4.]), None).unwrap(), 0.75);
+    near(accuracy.value(), 0.75);
+    near(accuracy.value(), 0.75);
+    accuracy.reset();
+    let weights = t(&[1., 1., 2., 0.]);
+    near(accuracy.update(&t(&[1., 2., 3., 4.]), &t(&[1., 2., 0., 4.]), Some(&weights)).unwrap(), 0.5);
+    near(accuracy.update(&t(&[1., 1.]), &t(&[1., 1.]), None).unwrap(), 4.0 / 6.0);
+    let mut masked = Accuracy::default();
+    near(masked.update(&t(&[1., 2.]), &t(&[1., 2.]), Some(&t(&[0.]))).unwrap(), 0.0);
+    let err = accuracy.update(&t(&[1., 2., 3.]), &t(&[1., 2.]), None).unwrap_err().to_string();
+    assert!(err.contains("accuracy") && err.contains("[3]") && err.contains("[2]"), "{err}");
+    let column = Tensor::from_slice(&[1i64, 2]).view([2, 1]);
+    near(Accuracy::default().update(&Tensor::from_slice(&[1i64, 0]), &column, None).unwrap(), 0.5);
+}
+
+#[test]
+fn precision_recall_and_counts_with_per_example_weights() {
+    let predictions = t(&[1., 0., 1., 0., 1., 0., 0., 1.]).view([2, 4]);
+    let labels = t(&[0., 1., 1., 0., 1., 0., 0., 1.]).view([2, 4]);
+    let weights = t(&[2., 5.]);
+    let mut precision = Precision::default();
+    let mut recall = Recall::default();
+    // Weighted: TP = 2 + 5 + 5, FP = 2, FN = 2.
+    near(precision.update(&predictions, &labels, Some(&weights)).unwrap(), 12.0 / 14.0);
+    near(recall.update(&predictions, &labels, Some(&weights)).unwrap(), 12.0 / 14.0);
+    let mut counts = Counts::default();
+    counts.update("counts", &predictions, &labels, None).unwrap();
+    assert_eq!(counts, Counts { true_positives: 3.0, false_positives: 1.0, true_negatives: 3.0, false_negatives: 1.0 });
+    near(Precision::default().update(&t(&[0., 0.]), &t(&[1., 0.]), None).unwrap(), 0.0);
+}
+
+#[test]
+fn means_and_errors() {
+    let values = t(&[0., 1., -4.2, 9.1, 6.5, 0., -3.2, 4.0]).view([4, 2]);
+    let mut mean = Mean::default();
+    for row in 0..4 {
+        mean.update(&values.get(row), &Tensor::zeros([0], (Kind::Float, Device::Cpu)), None).unwrap();
+    }
+    assert!((mean.value() - 1.65).abs() < 1e-6, "{}", mean.value());
+    let (p, l) = (t(&[4., 8., 12., 8., 1., 3.]), t(&[1., 9., 2., -5., -2., 6.]));
+    near(MeanAbsoluteError::default().update(&p, &l, None).unwrap(), 5.5);
+    near(MeanSquaredError::default().update(&p, &l, None).unwrap(), 49.5);
+    near(RootMeanSquaredError::default().update(&p, &l, None).unwrap(), 49.5f64.sqrt());
+    let weighted =
+        MeanAbsoluteError::default().update(&t(&[2., 4., 6., 8.]), &t(&[1., 3., 2., 3.]), Some(&t(&[0., 1., 0., 1.])));
+    near(weighted.unwrap(), 3.0);
+    let mut relative = MeanRelativeError::default();
+    let labels = t(&[1., 3., 2., 3.]);
+    near(relative.update_with(&t(&[2., 4., 6., 8.]), &labels, &labels, None).unwrap(), 1.25);
+    near(relative.update_with(&t(&[5.]), &t(&[1.]), &t(&[0.]), None).unwrap(), 1.0);
+    let mut less = PercentageLess::new(6.0);
+    near(less.update(&t(&[2., 4., 6., 8., 10.]), &t(&[]), None).unwrap(), 0.4);
+    let mut cosine = MeanCosineDistance::new(1);
+    near(cosine.update(&t(&[1., 0., 0., 1.]).view([2, 2]), &t(&[1., 0., 1., 0.]).view([2, 2]), None).unwrap(), 0.5);
+    assert!(MeanCosineDistance::new(2).update(&t(&[1., 0.]).view([1, 2]), &t(&[1., 0.]).view([1, 2]), None).is_err());
+}
+
+#[test]
+fn recall_at_k_counts_a_label_among_the_k_highest() {
+    let scores = t(&[0.1, 0.3, 0.2, 0.4, 0.1, 0.2, 0.3, 0.4]).view([2, 4]);
+    let labels = Tensor::from_slice(&[1i64, 0]);
+    for (k, expected) in [(1, 0.0), (2, 0.5), (3, 0.5), (4, 1.0)] {
+        near(RecallAtK::new(k).unwrap().update(&scores, &labels, None).unwrap(), expected);
+    }
+    let tie = t(&[0.5, 0.5]).view([1, 2]);
+    near(RecallAtK::new(1).unwrap().update(&tie, &Tensor::from_slice(&[1i64]), None).unwrap(), 1.0);
+    let err = RecallAtK::new(5).unwrap().update(&scores, &labels, None).unwrap_err().to_string();
+    assert!(err.contains("k = 5 is more than the 4 classes"), "{err}");
+}
+
+#[test]
+fn auc_approximates_the_curves_with_tfs_thresholds() {
+    let predictions = t(&[0.1, 0.4, 0.35, 0.8]);
+    let labels = t(&[0., 0., 1., 1.]);
+    let roc = Auc::new(Curve::Roc, 200).unwrap().update(&predictions, &labels, None).unwrap();
+    assert!((roc - 0.75).abs() < 1e-4, "ROC AUC {roc}");
+    let pr = Auc::new(Curve::Pr, 200).unwrap().update(&predictions, &labels, None).unwrap();
+    assert!(pr > 0.7 && pr < 0.9, "PR AUC {pr}");
+    let perfect = Auc::new(Curve::Roc, 200).unwrap().update(&t(&[0.1, 0.9]), &t(&[0., 1.]), None).unwrap();
+    assert!((perfect - 1.0).abs() < 1e-4, "{perfect}");
+    assert!(Auc::new(Curve::Roc, 1).is_err());
+}
+
+#[test]
+fn mean_iou_and_the_confusion_matrix() {
+    let predictions = Tensor::from_slice(&[0i64, 0, 1, 1, 2]);
+    let labels = Tensor::from_slice(&[0i64, 1, 1, 2, 2]);
+    let mut iou = MeanIou::new(3).unwrap();
+    near(iou.update(&predictions, &labels, None).unwrap(), (0.5 + 1.0 / 3.0 + 0.5) / 3.0);
+    let mut matrix = ConfusionMatrix::new(3).unwrap();
+    matrix.update(&predictions, &labels, None).unwrap();
+    let expected = t(&[1., 0., 0., 1., 1., 0., 0., 1., 1.]).view([3, 3]).to_kind(Kind::Double);
+    assert!(matrix.to_tensor().equal(&expected));
+    let err = matrix.update(&Tensor::from_slice(&[3i64]), &Tensor::from_slice(&[0i64]), None).unwrap_err();
+    assert!(err.to_string().contains("[0, 3)"), "{err}");
+    // A class never seen nor predicted does not count toward the mean.
+    near(MeanIou::new(4).unwrap().update(&predictions, &labels, None).unwrap(), (0.5 + 1.0 / 3.0 + 0.5) / 3.0);
+}
+
+#[test]
+fn metric_maps_update_and_read_together() {
+    let metrics: Vec<(&str, Box<dyn StreamingMetric>)> =
+        vec![("Accuracy", Box::new(Accuracy::default())), ("Recall", Box::new(Recall::default()))];
+    let mut map = aggregate_metric_map(metrics).unwrap();
+    let values = map.update(&t(&[1., 0., 1., 1.]), &t(&[1., 1., 1., 0.]), None).unwrap();
+    assert_eq!(values, [("Accuracy".to_string(), 0.5), ("Recall".to_string(), 2.0 / 3.0)]);
+    map.reset();
+    assert_eq!(map.values(), [("Accuracy".to_string(), 0.0), ("Recall".to_string(), 0.0)]);
+    assert!(aggregate_metric_map(vec![]).is_err());
+    let twice: Vec<(&str, Box<dyn StreamingMetric>)> =
+        vec![("A", Box::new(Accuracy::default())), ("A", Box::new(Recall::default()))];
+    assert!(aggregate_metric_map(twice).is_err());
+}
