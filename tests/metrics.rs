@@ -130,3 +130,13 @@ fn metric_maps_update_and_read_together() {
         vec![("A", Box::new(Accuracy::default())), ("A", Box::new(Recall::default()))];
     assert!(aggregate_metric_map(twice).is_err());
 }
+
+#[test]
+fn accuracy_reduces_scores_to_their_argmax() {
+    let logits = t(&[0.1, 0.9, 0.8, 0.2, 0.3, 0.7]).view([3, 2]);
+    let labels = Tensor::from_slice(&[1i64, 0, 0]);
+    near(Accuracy::default().update(&logits, &labels, None).unwrap(), 2.0 / 3.0);
+    let mut matrix = ConfusionMatrix::new(2).unwrap();
+    matrix.update(&logits, &labels, None).unwrap();
+    assert_eq!((matrix.get(0, 0), matrix.get(0, 1), matrix.get(1, 1)), (1.0, 1.0, 1.0));
+}

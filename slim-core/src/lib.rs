@@ -4,6 +4,7 @@
 pub mod arg_scope;
 pub mod checkpoint;
 mod error;
+pub mod evaluation;
 pub mod initializers;
 pub mod layers;
 pub mod learning;

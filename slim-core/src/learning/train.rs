@@ -43,7 +43,7 @@ impl Every {
 }
 
 type InitFn<'a> = Box<dyn FnOnce(&VarStore) -> Result<()> + 'a>;
-type Validation<'a> = Box<dyn FnMut(i64) -> Result<f64> + 'a>;
+type Validation<'a> = Box<dyn FnMut(i64) -> Result<Vec<(String, f64)>> + 'a>;
 type LogSink<'a> = Box<dyn FnMut(&str) + 'a>;
 
 /// The training loop being configured; run it with [`Train::run`].
@@ -146,7 +146,17 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
 
     /// Every `steps` steps, runs `validate(global_step)` (a loss on other data) and writes it to the summaries
     /// as `validation/loss`.
-    pub fn validation(mut self, steps: i64, validate: impl FnMut(i64) -> Result<f64> + 'a) -> Self {
+    pub fn validation(self, steps: i64, mut validate: impl FnMut(i64) -> Result<f64> + 'a) -> Self {
+        self.validation_metrics(steps, move |step| Ok(vec![("loss".to_string(), validate(step)?)]))
+    }
+
+    /// Every `steps` steps, runs `validate(global_step)`, which returns named values (a `MetricMap`'s, after
+    /// running it over validation batches), and writes each as `validation/<name>`.
+    pub fn validation_metrics(
+        mut self,
+        steps: i64,
+        validate: impl FnMut(i64) -> Result<Vec<(String, f64)>> + 'a,
+    ) -> Self {
         self.validation = Some((steps, Box::new(validate)));
         self
     }
@@ -315,12 +325,15 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
 
     fn validate(&mut self, writer: &mut SummaryWriter, step: i64) -> Result<()> {
         let Some((every, validate)) = &mut self.validation else { return Ok(()) };
-        if step % *every != 0 {
+        if *every <= 0 || step % *every != 0 {
             return Ok(());
         }
-        let loss = validate(step)?;
-        writer.add_scalars(&[("validation/loss", loss)], step)?;
-        self.say(&format!("global step {step}: validation loss = {loss:.4}"));
+        let values = validate(step)?;
+        let tags: Vec<String> = values.iter().map(|(name, _)| format!("validation/{name}")).collect();
+        let scalars: Vec<(&str, f64)> = tags.iter().map(String::as_str).zip(values.iter().map(|(_, v)| *v)).collect();
+        writer.add_scalars(&scalars, step)?;
+        let shown: Vec<String> = values.iter().map(|(name, value)| format!("{name} = {value:.4}")).collect();
+        self.say(&format!("global step {step}: validation {}", shown.join(", ")));
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use tch::{Kind, Tensor};
 
-use super::weights::{broadcast_weights, check_same_shape};
+use super::weights::{broadcast_weights, check_same_shape, classes};
 use super::{StreamingMetric, safe_div};
 use crate::{Error, Result};
 
@@ -23,8 +23,12 @@ impl ConfusionMatrix {
         Ok(ConfusionMatrix { num_classes, counts: vec![0.0; (num_classes * num_classes) as usize] })
     }
 
-    /// Adds a batch of predicted and true class indices; an index outside `[0, num_classes)` is an error.
+    /// Adds a batch of predicted and true class indices (or scores, reduced to their argmax as [`Accuracy`]
+    /// does); an index outside `[0, num_classes)` is an error.
+    ///
+    /// [`Accuracy`]: super::Accuracy
     pub fn update(&mut self, predictions: &Tensor, labels: &Tensor, weights: Option<&Tensor>) -> Result<()> {
+        let predictions = &classes(predictions, labels);
         check_same_shape("confusion_matrix", predictions, labels)?;
         let weights = broadcast_weights("confusion_matrix", predictions, weights)?;
         let (p, l) = (predictions.flatten(0, -1).to_kind(Kind::Int64), labels.flatten(0, -1).to_kind(Kind::Int64));

@@ -51,3 +51,10 @@ pub(crate) fn broadcast_weights(metric: &str, values: &Tensor, weights: Option<&
 pub(crate) fn sum(t: &Tensor) -> f64 {
     t.sum(Kind::Double).double_value(&[])
 }
+
+/// Class predictions from `predictions`: scores of one more dimension than the labels (`[batch, classes]`
+/// against `[batch]`, floating point) are reduced to their argmax; anything else is taken as classes already.
+pub(crate) fn classes(predictions: &Tensor, labels: &Tensor) -> Tensor {
+    let scores = predictions.dim() == labels.dim() + 1 && predictions.is_floating_point();
+    if scores { predictions.argmax(-1, false) } else { predictions.shallow_clone() }
+}
