@@ -13,6 +13,9 @@ use crate::variables::VarStore;
 use crate::variables::collections::MODEL_VARIABLES;
 use crate::{Error, Result};
 
+/// Where log lines go when not to standard error.
+type LogSink<'a> = Box<dyn FnMut(&str) + 'a>;
+
 /// An evaluation being configured: the model's store, its metrics, and where summaries go.
 pub struct Evaluation<'a> {
     store: VarStore,
@@ -20,7 +23,7 @@ pub struct Evaluation<'a> {
     logdir: PathBuf,
     num_evals: usize,
     variables: Option<VariableMap>,
-    log: Option<Box<dyn FnMut(&str) + 'a>>,
+    log: Option<LogSink<'a>>,
 }
 
 /// An evaluation of the model in `vs` with `metrics`, writing summaries to `logdir`.
