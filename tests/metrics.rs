@@ -140,3 +140,32 @@ fn accuracy_reduces_scores_to_their_argmax() {
     matrix.update(&logits, &labels, None).unwrap();
     assert_eq!((matrix.get(0, 0), matrix.get(0, 1), matrix.get(1, 1)), (1.0, 1.0, 1.0));
 }
+
+#[test]
+fn sparse_top_k_precision_and_recall() {
+    // Example 0: top-2 classes {3, 1}; example 1: top-2 {3, 2}.
+    let scores = t(&[0.1, 0.3, 0.2, 0.4, 0.1, 0.2, 0.3, 0.4]).view([2, 4]);
+    let labels = Tensor::from_slice(&[1i64, 0]);
+    // Hits: example 0 has its label in the top 2, example 1 does not: TP 1, FP 3, FN 1.
+    near(SparsePrecisionAtK::new(2).unwrap().update(&scores, &labels, None).unwrap(), 0.25);
+    near(SparseRecallAtK::new(2).unwrap().update(&scores, &labels, None).unwrap(), 0.5);
+    // Two labels per example, -1 as padding: example 0 {1, 3} both hit; example 1 {2} hits.
+    let multi = Tensor::from_slice(&[1i64, 3, 2, -1]).view([2, 2]);
+    near(SparsePrecisionAtK::new(2).unwrap().update(&scores, &multi, None).unwrap(), 0.75);
+    near(SparseRecallAtK::new(2).unwrap().update(&scores, &multi, None).unwrap(), 1.0);
+    let weighted = SparseRecallAtK::new(2).unwrap().update(&scores, &labels, Some(&t(&[0., 1.]))).unwrap();
+    near(weighted, 0.0);
+    assert!(SparsePrecisionAtK::new(5).unwrap().update(&scores, &labels, None).is_err());
+}
+
+#[test]
+fn mean_tensor_averages_element_wise() {
+    let mut mean = MeanTensor::default();
+    assert!(mean.value().is_none());
+    let _ = mean.update(&t(&[1., 2., 3.]), None).unwrap();
+    let value = mean.update(&t(&[3., 4., 5.]), Some(&t(&[1., 1., 0.]))).unwrap();
+    assert!(value.equal(&Tensor::from_slice(&[2.0f64, 3.0, 3.0])), "{value:?}");
+    assert!(mean.update(&t(&[1., 2.]), None).is_err());
+    mean.reset();
+    assert!(mean.value().is_none());
+}

@@ -8,6 +8,7 @@ mod auc;
 mod classification;
 mod confusion;
 mod regression;
+mod top_k;
 mod weights;
 
 pub use aggregate::{MetricMap, aggregate_metric_map};
@@ -15,9 +16,10 @@ pub use auc::{Auc, Curve};
 pub use classification::{Accuracy, Counts, Precision, Recall, RecallAtK};
 pub use confusion::{ConfusionMatrix, MeanIou};
 pub use regression::{
-    Mean, MeanAbsoluteError, MeanCosineDistance, MeanRelativeError, MeanSquaredError, PercentageLess,
+    Mean, MeanAbsoluteError, MeanCosineDistance, MeanRelativeError, MeanSquaredError, MeanTensor, PercentageLess,
     RootMeanSquaredError,
 };
+pub use top_k::{SparsePrecisionAtK, SparseRecallAtK};
 
 use tch::Tensor;
 

@@ -211,3 +211,52 @@ impl StreamingMetric for MeanCosineDistance {
         self.mean = RunningMean::default();
     }
 }
+
+/// TF-Slim's `streaming_mean_tensor(values)`: the element-wise weighted mean over batches of one shape, as a
+/// tensor (0 where the weights summed to 0).
+#[derive(Debug, Default)]
+pub struct MeanTensor {
+    total: Option<Tensor>,
+    count: Option<Tensor>,
+}
+
+impl MeanTensor {
+    /// Adds a batch of values of the shape every batch has (weights broadcast to it) and returns the mean.
+    pub fn update(&mut self, values: &Tensor, weights: Option<&Tensor>) -> Result<Tensor> {
+        let values = values.to_kind(Kind::Double);
+        let weights = match weights {
+            Some(w) => w.to_kind(Kind::Double).f_expand_as(&values).map_err(|_| {
+                Error::invalid("mean_tensor", format!("weights {:?} do not broadcast to {:?}", w.size(), values.size()))
+            })?,
+            None => values.ones_like(),
+        };
+        match (&self.total, &self.count) {
+            (Some(total), _) if total.size() != values.size() => {
+                return Err(Error::invalid(
+                    "mean_tensor",
+                    format!("values of shape {:?} after batches of shape {:?}", values.size(), total.size()),
+                ));
+            }
+            (Some(total), Some(count)) => {
+                self.total = Some(total + &values * &weights);
+                self.count = Some(count + &weights);
+            }
+            _ => {
+                self.total = Some(&values * &weights);
+                self.count = Some(weights);
+            }
+        }
+        Ok(self.value().unwrap_or_else(|| values.zeros_like()))
+    }
+
+    /// The element-wise mean so far; `None` before the first batch.
+    pub fn value(&self) -> Option<Tensor> {
+        let (total, count) = (self.total.as_ref()?, self.count.as_ref()?);
+        Some((total / count.clamp_min(f64::MIN_POSITIVE)).where_self(&count.ne(0.0), &total.zeros_like()))
+    }
+
+    /// Forgets everything seen.
+    pub fn reset(&mut self) {
+        (self.total, self.count) = (None, None);
+    }
+}
