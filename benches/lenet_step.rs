@@ -7,6 +7,7 @@
 mod common;
 
 use common::{Variant, compare, steps_arg};
+use slim::nets::Lenet;
 use slim::prelude::*;
 use slim::tch::nn::{self, Module, OptimizerConfig};
 
@@ -38,26 +39,6 @@ impl RawLenet {
     }
 }
 
-/// TF-Slim's tutorial LeNet.
-#[slim::model]
-struct Lenet {
-    num_classes: i64,
-}
-
-#[slim::model]
-impl Lenet {
-    fn forward(&self, images: &Tensor) -> Result<Tensor> {
-        let net = conv2d(images, 32, [5, 5], scope = "conv1");
-        let net = max_pool2d(net, [2, 2], scope = "pool1");
-        let net = conv2d(net, 64, [5, 5], scope = "conv2");
-        let net = max_pool2d(net, [2, 2], scope = "pool2");
-        let net = flatten(net);
-        let net = fully_connected(net, 1024, scope = "fc3");
-        let net = dropout(net, 0.5, scope = "dropout3");
-        fully_connected(net, self.num_classes, activation_fn = None, scope = "fc4")
-    }
-}
-
 /// The same net through builder calls made every step.
 fn lenet_builder_calls(images: &Tensor) -> Result<Tensor> {
     let _scope = VariableScope::new("lenet").reuse(Reuse::Auto).enter()?;
@@ -82,7 +63,7 @@ fn main() -> Result<()> {
     let mut raw_opt = sgd.build(&raw_vs, 0.01)?;
 
     let model_vs = VarStore::new(Device::Cpu);
-    let model = Lenet { num_classes: 10 }.build(&model_vs, "lenet", &[1, 1, 28, 28])?;
+    let model = Lenet { num_classes: 10, dropout_keep_prob: 0.5 }.build(&model_vs, "lenet", &[1, 1, 28, 28])?;
     let mut model_opt = sgd.build(model_vs.tch(), 0.01)?;
 
     let call_vs = VarStore::new(Device::Cpu);

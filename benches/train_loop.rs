@@ -1,8 +1,8 @@
 //! The training loop's own cost and checkpoint speed. (1) LeNet (batch 64) trained for a few hundred steps by a
 //! bare loop calling `TrainOp::run`, and by `learning::train` (in a fresh logdir each round) logging every 10
 //! steps, writing summaries every 20 and a checkpoint every 100 plus the final one; rounds alternate, and the
-//! medians per step are compared. (2) Saving VGG-16's
-//! 138 M parameters as a checkpoint, against writing the same number of bytes with `std::fs::write`.
+//! medians per step are compared. (2) Saving VGG-16's 138 M parameters as a checkpoint, against writing the
+//! same number of bytes with `std::fs::write`.
 //!
 //! `cargo bench --bench train_loop [-- STEPS]`
 
@@ -13,52 +13,14 @@ use std::time::Instant;
 use common::{median, steps_arg};
 use slim::checkpoint::Saver;
 use slim::learning::train;
+use slim::nets::{Lenet, Vgg, VggDepth};
 use slim::prelude::*;
-
-#[slim::model]
-struct Lenet;
-
-#[slim::model]
-impl Lenet {
-    fn forward(&self, images: &Tensor) -> Result<Tensor> {
-        let net = conv2d(images, 32, [5, 5], scope = "conv1");
-        let net = max_pool2d(net, [2, 2], scope = "pool1");
-        let net = conv2d(net, 64, [5, 5], scope = "conv2");
-        let net = max_pool2d(net, [2, 2], scope = "pool2");
-        let net = flatten(net);
-        let net = fully_connected(net, 1024, scope = "fc3");
-        let net = dropout(net, 0.5, scope = "dropout3");
-        fully_connected(net, 10, activation_fn = None, scope = "fc4")
-    }
-}
-
-#[slim::model]
-struct Vgg16;
-
-#[slim::model]
-impl Vgg16 {
-    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
-        let net = repeat!(inputs, 2, conv2d(64, [3, 3]), scope = "conv1");
-        let net = max_pool2d(net, [2, 2], scope = "pool1");
-        let net = repeat!(net, 2, conv2d(128, [3, 3]), scope = "conv2");
-        let net = max_pool2d(net, [2, 2], scope = "pool2");
-        let net = repeat!(net, 3, conv2d(256, [3, 3]), scope = "conv3");
-        let net = max_pool2d(net, [2, 2], scope = "pool3");
-        let net = repeat!(net, 3, conv2d(512, [3, 3]), scope = "conv4");
-        let net = max_pool2d(net, [2, 2], scope = "pool4");
-        let net = repeat!(net, 3, conv2d(512, [3, 3]), scope = "conv5");
-        let net = max_pool2d(net, [2, 2], scope = "pool5");
-        let net = fully_connected(flatten(net), 4096, scope = "fc6");
-        let net = fully_connected(net, 4096, scope = "fc7");
-        fully_connected(net, 1000, activation_fn = None, scope = "fc8")
-    }
-}
 
 fn loop_overhead(steps: i64) -> Result<()> {
     let images = Tensor::rand([64, 1, 28, 28], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(10, [64], (Kind::Int64, Device::Cpu));
     let vs = VarStore::new(Device::Cpu);
-    let model = Lenet.build(&vs, "lenet", &[1, 1, 28, 28])?;
+    let model = Lenet { num_classes: 10, dropout_keep_prob: 0.5 }.build(&vs, "lenet", &[1, 1, 28, 28])?;
     let mut train_op = create_train_op(&vs, Momentum::new(0.9)?, 0.01).build()?;
     let _store = vs.as_default();
     let logdir = std::env::temp_dir().join(format!("slim-bench-loop-{}", std::process::id()));
@@ -100,7 +62,11 @@ fn loop_overhead(steps: i64) -> Result<()> {
 
 fn checkpoint_speed() -> Result<()> {
     let vs = VarStore::new(Device::Cpu);
-    Vgg16.build(&vs, "vgg_16", &[1, 3, 224, 224])?;
+    Vgg { depth: VggDepth::D16, num_classes: 1000, dropout_keep_prob: 0.5, spatial_squeeze: true }.build(
+        &vs,
+        "vgg_16",
+        &[1, 3, 224, 224],
+    )?;
     let dir = std::env::temp_dir().join(format!("slim-bench-ckpt-{}", std::process::id()));
     let saver = Saver::new(&dir)?;
     let start = Instant::now();

@@ -8,19 +8,10 @@ use std::path::{Path, PathBuf};
 use slim::checkpoint::{AssignOptions, assign_from_checkpoint, list_variables, load_variable};
 use slim::prelude::*;
 
+mod common;
+use common::Tiny;
+
 const PREFIX: &str = "tests/fixtures/tf/tiny.ckpt";
-
-#[slim::model]
-struct Tiny;
-
-#[slim::model]
-impl Tiny {
-    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
-        let net = conv2d(inputs, 3, [3, 3], scope = "conv1");
-        let net = net.mean_dim(&[2i64, 3][..], false, Kind::Float);
-        fully_connected(net, 4, activation_fn = None, scope = "logits")
-    }
-}
 
 fn expected() -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string("tests/fixtures/tf/expected.json").unwrap()).unwrap()

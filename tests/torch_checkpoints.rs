@@ -6,17 +6,8 @@
 use slim::checkpoint::{AssignOptions, VariableMap, assign_from_checkpoint, list_variables, load_variable};
 use slim::prelude::*;
 
-#[slim::model]
-struct Tiny;
-
-#[slim::model]
-impl Tiny {
-    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
-        let net = conv2d(inputs, 3, [3, 3], scope = "conv1");
-        let net = net.mean_dim(&[2i64, 3][..], false, Kind::Float);
-        fully_connected(net, 4, activation_fn = None, scope = "logits")
-    }
-}
+mod common;
+use common::Tiny;
 
 fn expected(key: &str) -> Vec<f32> {
     let json: serde_json::Value =

@@ -8,6 +8,7 @@ pub mod evaluation;
 pub mod initializers;
 pub mod layers;
 pub mod learning;
+mod log_lines;
 pub mod losses;
 pub mod metrics;
 pub mod mode;

@@ -1,7 +1,9 @@
 //! The model zoo, written with slim's own macros.
 
 mod cifar_resnet;
+mod lenet;
 mod vgg;
 
 pub use cifar_resnet::{CifarResNet, resnet_block};
+pub use lenet::{Lenet, lenet_arg_scope};
 pub use vgg::{Vgg, VggDepth, torchvision_vgg_names, vgg_arg_scope};

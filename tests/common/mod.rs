@@ -22,3 +22,16 @@ pub fn names(vs: &VarStore) -> Vec<String> {
 pub fn shape_of(vs: &VarStore, name: &str) -> Vec<i64> {
     vs.variable(name).unwrap_or_else(|| panic!("no variable {name}")).shape()
 }
+
+/// The fixtures' tiny net (tests/fixtures/tf and torch): a 3×3 conv to 3 channels, a spatial mean, 4 logits.
+#[slim::model]
+pub struct Tiny;
+
+#[slim::model]
+impl Tiny {
+    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
+        let net = conv2d(inputs, 3, [3, 3], scope = "conv1");
+        let net = net.mean_dim(&[2i64, 3][..], false, Kind::Float);
+        fully_connected(net, 4, activation_fn = None, scope = "logits")
+    }
+}

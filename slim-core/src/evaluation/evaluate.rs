@@ -6,15 +6,13 @@ use std::time::Duration;
 
 use super::watch::checkpoints_iterator;
 use crate::checkpoint::{AssignOptions, VariableMap, assign_from_checkpoint, checkpoint_step, load_variable};
+use crate::log_lines::LogLines;
 use crate::metrics::MetricMap;
 use crate::mode::Mode;
 use crate::summary::SummaryWriter;
 use crate::variables::VarStore;
 use crate::variables::collections::MODEL_VARIABLES;
 use crate::{Error, Result};
-
-/// Where log lines go when not to standard error.
-type LogSink<'a> = Box<dyn FnMut(&str) + 'a>;
 
 /// An evaluation being configured: the model's store, its metrics, and where summaries go.
 pub struct Evaluation<'a> {
@@ -23,7 +21,7 @@ pub struct Evaluation<'a> {
     logdir: PathBuf,
     num_evals: usize,
     variables: Option<VariableMap>,
-    log: Option<LogSink<'a>>,
+    log: LogLines<'a>,
 }
 
 /// An evaluation of the model in `vs` with `metrics`, writing summaries to `logdir`.
@@ -34,7 +32,7 @@ pub fn evaluation<'a>(vs: &VarStore, metrics: &'a mut MetricMap, logdir: impl As
         logdir: logdir.as_ref().to_path_buf(),
         num_evals: 1,
         variables: None,
-        log: None,
+        log: LogLines::default(),
     }
 }
 
@@ -55,15 +53,12 @@ impl<'a> Evaluation<'a> {
 
     /// Sends log lines to `sink` instead of standard error.
     pub fn log_to(mut self, sink: impl FnMut(&str) + 'a) -> Self {
-        self.log = Some(Box::new(sink));
+        self.log.redirect(sink);
         self
     }
 
     fn say(&mut self, line: &str) {
-        match &mut self.log {
-            Some(sink) => sink(line),
-            None => eprintln!("{line}"),
-        }
+        self.log.say(line);
     }
 
     /// TF-Slim's `evaluate_once`: restores `checkpoint`, resets the metrics, runs `eval_step(i, metrics)` for

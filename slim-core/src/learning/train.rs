@@ -12,6 +12,7 @@ use tch::Tensor;
 
 use super::TrainOp;
 use crate::checkpoint::{RestoreReport, Saver, checkpoints_newest_first, restore};
+use crate::log_lines::LogLines;
 use crate::losses::get_losses;
 use crate::summary::SummaryWriter;
 use crate::variables::VarStore;
@@ -44,7 +45,6 @@ impl Every {
 
 type InitFn<'a> = Box<dyn FnOnce(&VarStore) -> Result<()> + 'a>;
 type Validation<'a> = Box<dyn FnMut(i64) -> Result<Vec<(String, f64)>> + 'a>;
-type LogSink<'a> = Box<dyn FnMut(&str) + 'a>;
 
 /// The training loop being configured; run it with [`Train::run`].
 pub struct Train<'a, F: FnMut(i64) -> Result<Tensor>> {
@@ -59,7 +59,7 @@ pub struct Train<'a, F: FnMut(i64) -> Result<Tensor>> {
     max_to_keep: usize,
     seed: Option<i64>,
     validation: Option<(i64, Validation<'a>)>,
-    log: Option<LogSink<'a>>,
+    log: LogLines<'a>,
     summarize_variables: bool,
 }
 
@@ -82,7 +82,7 @@ pub fn train<'a, F: FnMut(i64) -> Result<Tensor>>(
         max_to_keep: 5,
         seed: None,
         validation: None,
-        log: None,
+        log: LogLines::default(),
         summarize_variables: false,
     }
 }
@@ -169,15 +169,12 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
 
     /// Sends log lines to `sink` instead of standard error (and shows no progress bar).
     pub fn log_to(mut self, sink: impl FnMut(&str) + 'a) -> Self {
-        self.log = Some(Box::new(sink));
+        self.log.redirect(sink);
         self
     }
 
     fn say(&mut self, line: &str) {
-        match &mut self.log {
-            Some(sink) => sink(line),
-            None => eprintln!("{line}"),
-        }
+        self.log.say(line);
     }
 
     /// Runs the loop; returns the last step's loss.
@@ -269,7 +266,7 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
     }
 
     fn progress_bar(&self) -> Option<indicatif::ProgressBar> {
-        if self.log.is_some() || !std::io::stderr().is_terminal() {
+        if self.log.is_redirected() || !std::io::stderr().is_terminal() {
             return None;
         }
         let bar = match self.number_of_steps {
