@@ -3,6 +3,7 @@
 
 pub mod arg_scope;
 pub mod checkpoint;
+pub mod data;
 mod error;
 pub mod evaluation;
 pub mod initializers;

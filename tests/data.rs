@@ -1,0 +1,126 @@
+//! Data: IDX files (raw and gzipped) the test writes, Fashion-MNIST's file layout, errors naming the file, the
+//! provider's order (sequential, seeded shuffles, epochs, remainders) and resuming from a position.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use slim::data::{Position, Provider, Split, fashion_mnist, lenet_preprocessing, read_idx, synthetic};
+use slim::prelude::*;
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("slim-data-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn idx_bytes(dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0, 0, 0x08, dims.len() as u8];
+    dims.iter().for_each(|d| bytes.extend_from_slice(&d.to_be_bytes()));
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+fn write(path: &Path, bytes: &[u8], gzip: bool) {
+    let bytes = match gzip {
+        true => {
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(bytes).unwrap();
+            encoder.finish().unwrap()
+        }
+        false => bytes.to_vec(),
+    };
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A 3-image Fashion-MNIST layout: training images gzipped, labels raw.
+fn fashion_dir(name: &str, labels: &[u8]) -> PathBuf {
+    let dir = temp(name);
+    let pixels: Vec<u8> = (0..12).collect();
+    write(&dir.join("train-images-idx3-ubyte.gz"), &idx_bytes(&[3, 2, 2], &pixels), true);
+    write(&dir.join("train-labels-idx1-ubyte"), &idx_bytes(&[3], labels), false);
+    dir
+}
+
+#[test]
+fn idx_files_read_raw_or_gzipped_into_a_dataset() {
+    let dir = fashion_dir("ok", &[9, 0, 3]);
+    let images = read_idx(dir.join("train-images-idx3-ubyte.gz")).unwrap();
+    assert_eq!((images.dims.clone(), images.data.len()), (vec![3, 2, 2], 12));
+    let dataset = fashion_mnist(Some(&dir), Split::Train).unwrap();
+    assert_eq!(dataset.images.size(), [3, 1, 2, 2]);
+    assert_eq!(Vec::<i64>::try_from(&dataset.labels).unwrap(), [9, 0, 3]);
+    assert_eq!(dataset.labels_to_names[9], "Ankle boot");
+    let err = fashion_mnist(Some(&dir), Split::Test).unwrap_err().to_string();
+    assert!(err.contains("t10k-images-idx3-ubyte"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn damaged_files_and_bad_labels_are_errors_naming_the_file() {
+    let dir = fashion_dir("bad-label", &[9, 10, 3]);
+    let err = fashion_mnist(Some(&dir), Split::Train).unwrap_err().to_string();
+    assert!(err.contains("train-labels-idx1-ubyte") && err.contains("label 1 is 10"), "{err}");
+    let truncated = dir.join("truncated");
+    write(&truncated, &idx_bytes(&[3, 2, 2], &[1, 2, 3]), false);
+    let err = read_idx(&truncated).unwrap_err().to_string();
+    assert!(err.contains("truncated") && err.contains("need 12 bytes"), "{err}");
+    let not_idx = dir.join("not_idx");
+    write(&not_idx, b"\x01\x02\x08\x01", false);
+    assert!(read_idx(&not_idx).unwrap_err().to_string().contains("wrong magic"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn labels_of(provider: Provider<'_>) -> Vec<Vec<i64>> {
+    provider.map(|batch| Vec::<i64>::try_from(&batch.labels).unwrap()).collect()
+}
+
+#[test]
+fn the_provider_batches_epochs_in_seeded_orders() {
+    let mut dataset = synthetic(10, 4, 8, 1);
+    dataset.labels = Tensor::arange(10, (Kind::Int64, Device::Cpu)); // labels = indices, to see the order
+    let sequential = labels_of(Provider::new(&dataset, 4).unwrap().num_epochs(1));
+    assert_eq!(sequential, [vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![8, 9]]);
+    let dropped = labels_of(Provider::new(&dataset, 4).unwrap().num_epochs(2).drop_remainder(true));
+    assert_eq!(dropped.len(), 4);
+    let shuffled = labels_of(Provider::new(&dataset, 5).unwrap().shuffle(7).num_epochs(2));
+    let again = labels_of(Provider::new(&dataset, 5).unwrap().shuffle(7).num_epochs(2));
+    assert_eq!(shuffled, again, "the same seed, the same order");
+    let epoch = |batches: &[Vec<i64>]| {
+        let mut all: Vec<i64> = batches.concat();
+        all.sort();
+        all
+    };
+    assert_eq!(epoch(&shuffled[..2]), (0..10).collect::<Vec<_>>(), "each epoch is a permutation");
+    assert_ne!(shuffled[..2], shuffled[2..], "epochs are shuffled differently");
+    assert_ne!(shuffled, labels_of(Provider::new(&dataset, 5).unwrap().shuffle(8).num_epochs(2)));
+    assert!(Provider::new(&dataset, 0).is_err());
+}
+
+#[test]
+fn a_saved_position_resumes_the_same_stream() {
+    let dataset = synthetic(9, 3, 6, 2);
+    let mut provider = Provider::new(&dataset, 2).unwrap().shuffle(3);
+    let first: Vec<_> = provider.by_ref().take(6).map(|b| b.labels).collect();
+    let position = provider.position();
+    assert_eq!(position, Position { epoch: 1, index: 2 }, "five batches of 2, 2, 2, 2 and 1, then one of 2");
+    let rest: Vec<Tensor> = provider.take(4).map(|b| b.labels).collect();
+    let resumed: Vec<Tensor> =
+        Provider::new(&dataset, 2).unwrap().shuffle(3).starting_at(position).take(4).map(|b| b.labels).collect();
+    assert!(rest.iter().zip(&resumed).all(|(a, b)| a.equal(b)));
+    assert_eq!(first.len(), 6);
+}
+
+#[test]
+fn synthetic_data_and_preprocessing() {
+    let a = synthetic(16, 10, 12, 5);
+    let b = synthetic(16, 10, 12, 5);
+    assert!(a.images.equal(&b.images) && a.labels.equal(&b.labels));
+    assert_eq!((a.images.size(), a.images.kind(), a.num_classes), (vec![16, 1, 12, 12], Kind::Uint8, 10));
+    let batch = Provider::new(&a, 4).unwrap().preprocess(lenet_preprocessing).next().unwrap();
+    assert_eq!(batch.images.kind(), Kind::Float);
+    assert!(batch.images.min().double_value(&[]) >= -1.0 && batch.images.max().double_value(&[]) <= 1.0);
+    let default = Provider::new(&a, 4).unwrap().next().unwrap();
+    assert!(default.images.max().double_value(&[]) <= 1.0 && default.images.min().double_value(&[]) >= 0.0);
+}
