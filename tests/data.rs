@@ -72,7 +72,7 @@ fn damaged_files_and_bad_labels_are_errors_naming_the_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-fn labels_of(provider: Provider<'_>) -> Vec<Vec<i64>> {
+fn labels_of(provider: impl Iterator<Item = slim::data::Batch>) -> Vec<Vec<i64>> {
     provider.map(|batch| Vec::<i64>::try_from(&batch.labels).unwrap()).collect()
 }
 
@@ -123,4 +123,23 @@ fn synthetic_data_and_preprocessing() {
     assert!(batch.images.min().double_value(&[]) >= -1.0 && batch.images.max().double_value(&[]) <= 1.0);
     let default = Provider::new(&a, 4).unwrap().next().unwrap();
     assert!(default.images.max().double_value(&[]) <= 1.0 && default.images.min().double_value(&[]) >= 0.0);
+}
+
+#[test]
+fn reader_threads_keep_the_order_and_stop_when_dropped() {
+    let mut dataset = synthetic(23, 4, 6, 3);
+    dataset.labels = Tensor::arange(23, (Kind::Int64, Device::Cpu));
+    let serial = labels_of(Provider::new(&dataset, 4).unwrap().shuffle(9).num_epochs(3));
+    for threads in [1, 2, 3] {
+        let threaded = labels_of(Provider::new(&dataset, 4).unwrap().shuffle(9).num_epochs(3).prefetch(threads, 2));
+        assert_eq!(threaded, serial, "{threads} threads");
+    }
+    // Resuming a threaded stream from a position, and stopping early without a hang.
+    let mut prefetched = Provider::new(&dataset, 4).unwrap().shuffle(9).prefetch(2, 1);
+    let _ = prefetched.by_ref().take(7).count();
+    let position = prefetched.position();
+    drop(prefetched);
+    let resumed =
+        labels_of(Provider::new(&dataset, 4).unwrap().shuffle(9).num_epochs(3).starting_at(position).prefetch(2, 1));
+    assert_eq!(resumed, serial[7..].to_vec());
 }

@@ -1,5 +1,6 @@
 //! Data: in-memory datasets read from IDX files (MNIST, Fashion-MNIST) or generated, and a provider that
-//! batches them in a seeded shuffled order over epochs, with a position a checkpoint can keep.
+//! batches them in a seeded shuffled order over epochs (on reader threads with a bounded queue if asked), with
+//! a position a checkpoint can keep.
 
 mod dataset;
 mod idx;
@@ -7,4 +8,4 @@ mod provider;
 
 pub use dataset::{Dataset, Split, fashion_mnist, mnist, synthetic};
 pub use idx::{IdxArray, read_idx};
-pub use provider::{Batch, Position, Provider, lenet_preprocessing};
+pub use provider::{Batch, Position, Prefetch, Provider, lenet_preprocessing};

@@ -1,6 +1,11 @@
-//! The provider: batches of a dataset in a seeded, shuffled (or sequential) order over epochs. The order of an
-//! epoch depends only on the seed and the epoch number, so a [`Position`] saved with a checkpoint resumes the
-//! same stream of batches.
+//! The provider: batches of a dataset in a seeded, shuffled (or sequential) order over epochs, made on the
+//! calling thread or ahead of time by reader threads into a bounded queue. Batch `k` depends only on the seed,
+//! the batch size and `k`, so threads keep the order, and a [`Position`] saved with a checkpoint resumes the
+//! same stream.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::thread::JoinHandle;
 
 use tch::{Kind, Tensor};
 
@@ -25,80 +30,50 @@ pub struct Batch {
     pub labels: Tensor,
 }
 
-type Preprocess = Box<dyn Fn(&Tensor) -> Tensor + Send>;
+type Preprocess = Arc<dyn Fn(&Tensor) -> Tensor + Send + Sync>;
 
-/// Batches of a dataset; an iterator that ends after `num_epochs` (never, by default).
-pub struct Provider<'a> {
-    dataset: &'a Dataset,
+/// Everything needed to make batch number `k`, on any thread.
+struct Plan {
+    images: Tensor,
+    labels: Tensor,
     batch_size: i64,
     seed: Option<u64>,
     num_epochs: Option<u64>,
     drop_remainder: bool,
     preprocess: Preprocess,
-    position: Position,
-    order: Option<(u64, Tensor)>,
 }
 
-impl<'a> Provider<'a> {
-    /// A provider of `batch_size` (positive) examples per batch, in the dataset's order, images scaled to [0, 1].
-    pub fn new(dataset: &'a Dataset, batch_size: i64) -> Result<Self> {
-        if batch_size < 1 || batch_size > dataset.len().max(1) {
-            return Err(Error::invalid(
-                &dataset.name,
-                format!("batch_size must be in 1..={}, got {batch_size}", dataset.len()),
-            ));
+impl Plan {
+    fn for_thread(&self) -> Plan {
+        Plan {
+            images: self.images.shallow_clone(),
+            labels: self.labels.shallow_clone(),
+            preprocess: self.preprocess.clone(),
+            ..*self
         }
-        Ok(Provider {
-            dataset,
-            batch_size,
-            seed: None,
-            num_epochs: None,
-            drop_remainder: false,
-            preprocess: Box::new(|images| images.to_kind(Kind::Float) / 255.0),
-            position: Position::default(),
-            order: None,
-        })
     }
 
-    /// Shuffles each epoch with an order drawn from `seed` and the epoch number.
-    pub fn shuffle(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self
+    fn examples(&self) -> i64 {
+        self.labels.size()[0]
     }
 
-    /// Ends after this many epochs.
-    pub fn num_epochs(mut self, epochs: u64) -> Self {
-        self.num_epochs = Some(epochs);
-        self
+    fn batches_per_epoch(&self) -> u64 {
+        let (n, b) = (self.examples(), self.batch_size);
+        (if self.drop_remainder { n / b } else { (n + b - 1) / b }) as u64
     }
 
-    /// Leaves out each epoch's last batch when it is smaller than the others (default: keep it).
-    pub fn drop_remainder(mut self, drop: bool) -> Self {
-        self.drop_remainder = drop;
-        self
+    fn position_of(&self, number: u64) -> Position {
+        let per_epoch = self.batches_per_epoch().max(1);
+        Position { epoch: number / per_epoch, index: (number % per_epoch) as i64 * self.batch_size }
     }
 
-    /// Replaces the default preprocessing (unsigned bytes to floats in [0, 1]); it receives `[B, C, H, W]` bytes.
-    pub fn preprocess(mut self, preprocess: impl Fn(&Tensor) -> Tensor + Send + 'static) -> Self {
-        self.preprocess = Box::new(preprocess);
-        self
-    }
-
-    /// Continues from `position` (saved from [`Provider::position`]).
-    pub fn starting_at(mut self, position: Position) -> Self {
-        self.position = position;
-        self
-    }
-
-    /// Where the next batch starts.
-    pub fn position(&self) -> Position {
-        self.position
+    fn number_of(&self, position: Position) -> u64 {
+        position.epoch * self.batches_per_epoch() + (position.index / self.batch_size) as u64
     }
 
     /// The order of `epoch`: the identity, or a Fisher–Yates shuffle driven by SplitMix64 from the seed and epoch.
     fn order_of(&self, epoch: u64) -> Tensor {
-        let n = self.dataset.len();
-        let mut order: Vec<i64> = (0..n).collect();
+        let mut order: Vec<i64> = (0..self.examples()).collect();
         if let Some(seed) = self.seed {
             let mut state = seed ^ epoch.wrapping_mul(0x9e37_79b9_7f4a_7c15);
             let mut next = move || {
@@ -114,33 +89,157 @@ impl<'a> Provider<'a> {
         }
         Tensor::from_slice(&order)
     }
+
+    /// Batch `number`, or `None` past the last epoch. `cache` keeps the latest epoch's order.
+    fn batch(&self, number: u64, cache: &mut Option<(u64, Tensor)>) -> Option<Batch> {
+        let Position { epoch, index } = self.position_of(number);
+        if self.batches_per_epoch() == 0 || self.num_epochs.is_some_and(|epochs| epoch >= epochs) {
+            return None;
+        }
+        if cache.as_ref().is_none_or(|(cached, _)| *cached != epoch) {
+            *cache = Some((epoch, self.order_of(epoch)));
+        }
+        let order = &cache.as_ref()?.1;
+        let indices = order.narrow(0, index, self.batch_size.min(self.examples() - index));
+        let images = (self.preprocess)(&self.images.index_select(0, &indices));
+        Some(Batch { images, labels: self.labels.index_select(0, &indices) })
+    }
 }
 
-impl Iterator for Provider<'_> {
+/// Batches of a dataset; an iterator that ends after `num_epochs` (never, by default).
+pub struct Provider {
+    plan: Plan,
+    next: u64,
+    cache: Option<(u64, Tensor)>,
+}
+
+impl Provider {
+    /// A provider of `batch_size` examples per batch (1 to the dataset's size), in the dataset's order, images
+    /// scaled to [0, 1].
+    pub fn new(dataset: &Dataset, batch_size: i64) -> Result<Self> {
+        if batch_size < 1 || batch_size > dataset.len().max(1) {
+            return Err(Error::invalid(
+                &dataset.name,
+                format!("batch_size must be in 1..={}, got {batch_size}", dataset.len()),
+            ));
+        }
+        let plan = Plan {
+            images: dataset.images.shallow_clone(),
+            labels: dataset.labels.shallow_clone(),
+            batch_size,
+            seed: None,
+            num_epochs: None,
+            drop_remainder: false,
+            preprocess: Arc::new(|images| images.to_kind(Kind::Float) / 255.0),
+        };
+        Ok(Provider { plan, next: 0, cache: None })
+    }
+
+    /// Shuffles each epoch with an order drawn from `seed` and the epoch number.
+    pub fn shuffle(mut self, seed: u64) -> Self {
+        self.plan.seed = Some(seed);
+        self
+    }
+
+    /// Ends after this many epochs.
+    pub fn num_epochs(mut self, epochs: u64) -> Self {
+        self.plan.num_epochs = Some(epochs);
+        self
+    }
+
+    /// Leaves out each epoch's last batch when it is smaller than the others (default: keep it).
+    pub fn drop_remainder(mut self, drop: bool) -> Self {
+        let position = self.position();
+        self.plan.drop_remainder = drop;
+        self.next = self.plan.number_of(position);
+        self
+    }
+
+    /// Replaces the default preprocessing (unsigned bytes to floats in [0, 1]); it receives `[B, C, H, W]` bytes.
+    pub fn preprocess(mut self, preprocess: impl Fn(&Tensor) -> Tensor + Send + Sync + 'static) -> Self {
+        self.plan.preprocess = Arc::new(preprocess);
+        self
+    }
+
+    /// Continues from `position` (saved from [`Provider::position`]).
+    pub fn starting_at(mut self, position: Position) -> Self {
+        self.next = self.plan.number_of(position);
+        self
+    }
+
+    /// Where the next batch starts.
+    pub fn position(&self) -> Position {
+        self.plan.position_of(self.next)
+    }
+
+    /// Makes the batches ahead of time on `threads` reader threads, each keeping up to `capacity` ready batches;
+    /// the order stays the same. Dropping the result stops the threads.
+    pub fn prefetch(self, threads: usize, capacity: usize) -> Prefetch {
+        let threads = threads.max(1);
+        let (mut receivers, mut workers) = (Vec::with_capacity(threads), Vec::with_capacity(threads));
+        for worker in 0..threads as u64 {
+            let (sender, receiver) = sync_channel(capacity.max(1));
+            let plan = self.plan.for_thread();
+            let first = self.next + worker;
+            let handle = std::thread::spawn(move || {
+                let mut cache = None;
+                let mut number = first;
+                while let Some(batch) = plan.batch(number, &mut cache) {
+                    if sender.send(batch).is_err() {
+                        return;
+                    }
+                    number += threads as u64;
+                }
+            });
+            receivers.push(receiver);
+            workers.push(handle);
+        }
+        Prefetch { plan: self.plan, next: self.next, start: self.next, receivers, workers }
+    }
+}
+
+impl Iterator for Provider {
     type Item = Batch;
 
     fn next(&mut self) -> Option<Batch> {
-        let n = self.dataset.len();
-        loop {
-            if self.num_epochs.is_some_and(|epochs| self.position.epoch >= epochs) || n == 0 {
-                return None;
-            }
-            let remaining = n - self.position.index;
-            let short = remaining < self.batch_size;
-            if remaining <= 0 || (short && self.drop_remainder) {
-                self.position = Position { epoch: self.position.epoch + 1, index: 0 };
-                continue;
-            }
-            let epoch = self.position.epoch;
-            if self.order.as_ref().is_none_or(|(cached, _)| *cached != epoch) {
-                self.order = Some((epoch, self.order_of(epoch)));
-            }
-            let order = &self.order.as_ref()?.1;
-            let take = remaining.min(self.batch_size);
-            let indices = order.narrow(0, self.position.index, take);
-            self.position.index += take;
-            let images = (self.preprocess)(&self.dataset.images.index_select(0, &indices));
-            return Some(Batch { images, labels: self.dataset.labels.index_select(0, &indices) });
+        let batch = self.plan.batch(self.next, &mut self.cache)?;
+        self.next += 1;
+        Some(batch)
+    }
+}
+
+/// A provider whose batches reader threads make ahead of time; see [`Provider::prefetch`].
+pub struct Prefetch {
+    plan: Plan,
+    next: u64,
+    start: u64,
+    receivers: Vec<Receiver<Batch>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Prefetch {
+    /// Where the next batch starts.
+    pub fn position(&self) -> Position {
+        self.plan.position_of(self.next)
+    }
+}
+
+impl Iterator for Prefetch {
+    type Item = Batch;
+
+    fn next(&mut self) -> Option<Batch> {
+        let worker = ((self.next - self.start) % self.receivers.len() as u64) as usize;
+        let batch = self.receivers.get(worker)?.recv().ok()?;
+        self.next += 1;
+        Some(batch)
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.receivers.clear(); // a worker blocked on a full queue now fails to send and returns
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
         }
     }
 }
