@@ -5,7 +5,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use slim::data::{Position, Provider, Split, fashion_mnist, lenet_preprocessing, read_idx, synthetic};
+use slim::data::{
+    Position, Provider, Split, cifar10, cifar100, fashion_mnist, lenet_preprocessing, read_idx, synthetic,
+};
 use slim::prelude::*;
 
 fn temp(name: &str) -> PathBuf {
@@ -142,4 +144,35 @@ fn reader_threads_keep_the_order_and_stop_when_dropped() {
     let resumed =
         labels_of(Provider::new(&dataset, 4).unwrap().shuffle(9).num_epochs(3).starting_at(position).prefetch(2, 1));
     assert_eq!(resumed, serial[7..].to_vec());
+}
+
+/// A CIFAR record: the label bytes, then 3072 pixel bytes starting at `first`.
+fn cifar_record(labels: &[u8], first: u8) -> Vec<u8> {
+    let mut record = labels.to_vec();
+    record.extend((0..3072).map(|i| first.wrapping_add((i % 251) as u8)));
+    record
+}
+
+#[test]
+fn cifar_binaries_read_with_their_labels_and_errors() {
+    let dir = temp("cifar");
+    for (i, label) in [(1, 3u8), (2, 9), (3, 0), (4, 1), (5, 2)] {
+        write(&dir.join(format!("data_batch_{i}.bin")), &cifar_record(&[label], i), false);
+    }
+    let train = cifar10(&dir, Split::Train).unwrap();
+    assert_eq!(train.images.size(), [5, 3, 32, 32]);
+    assert_eq!(Vec::<i64>::try_from(&train.labels).unwrap(), [3, 9, 0, 1, 2]);
+    assert_eq!(train.images.get(1).get(0).get(0).get(0).int64_value(&[]), 2, "pixels follow the label byte");
+    assert_eq!(train.labels_to_names[9], "truck");
+    let two = [cifar_record(&[4, 57], 0), cifar_record(&[19, 99], 7)].concat();
+    write(&dir.join("train.bin"), &two, false);
+    assert_eq!(Vec::<i64>::try_from(&cifar100(&dir, Split::Train, true).unwrap().labels).unwrap(), [57, 99]);
+    assert_eq!(Vec::<i64>::try_from(&cifar100(&dir, Split::Train, false).unwrap().labels).unwrap(), [4, 19]);
+    write(&dir.join("test_batch.bin"), &cifar_record(&[1], 0)[..3000], false);
+    let err = cifar10(&dir, Split::Test).unwrap_err().to_string();
+    assert!(err.contains("test_batch.bin") && err.contains("truncated"), "{err}");
+    write(&dir.join("test_batch.bin"), &cifar_record(&[10], 0), false);
+    let err = cifar10(&dir, Split::Test).unwrap_err().to_string();
+    assert!(err.contains("record 0 has label 10"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

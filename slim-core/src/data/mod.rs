@@ -1,11 +1,13 @@
-//! Data: in-memory datasets read from IDX files (MNIST, Fashion-MNIST) or generated, and a provider that
+//! Data: in-memory datasets read from IDX files (MNIST, Fashion-MNIST), CIFAR binaries, or generated, and a provider that
 //! batches them in a seeded shuffled order over epochs (on reader threads with a bounded queue if asked), with
 //! a position a checkpoint can keep.
 
+mod cifar;
 mod dataset;
 mod idx;
 mod provider;
 
+pub use cifar::{cifar10, cifar100};
 pub use dataset::{Dataset, Split, fashion_mnist, mnist, synthetic};
 pub use idx::{IdxArray, read_idx};
 pub use provider::{Batch, Position, Prefetch, Provider, lenet_preprocessing};
