@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use slim::data::{
-    Position, Provider, Split, cifar10, cifar100, fashion_mnist, lenet_preprocessing, read_idx, synthetic,
+    Position, Provider, Split, cifar10, cifar100, fashion_mnist, get_dataset, lenet_preprocessing, read_idx, synthetic,
 };
 use slim::prelude::*;
 
@@ -174,5 +174,16 @@ fn cifar_binaries_read_with_their_labels_and_errors() {
     write(&dir.join("test_batch.bin"), &cifar_record(&[10], 0), false);
     let err = cifar10(&dir, Split::Test).unwrap_err().to_string();
     assert!(err.contains("record 0 has label 10"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_factory_finds_datasets_by_name() {
+    let dir = fashion_dir("factory", &[1, 2, 3]);
+    assert_eq!(get_dataset("fashion_mnist", Split::Train, Some(&dir)).unwrap().len(), 3);
+    assert_eq!(get_dataset("synthetic", Split::Test, None).unwrap().len(), 1000);
+    let err = get_dataset("imagenet", Split::Train, None).unwrap_err().to_string();
+    assert!(err.contains("unknown dataset \"imagenet\"") && err.contains("fashion_mnist, mnist, cifar10"), "{err}");
+    assert!(get_dataset("cifar10", Split::Train, None).unwrap_err().to_string().contains("needs the directory"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,10 +4,12 @@
 
 mod cifar;
 mod dataset;
+mod factory;
 mod idx;
 mod provider;
 
 pub use cifar::{cifar10, cifar100};
 pub use dataset::{Dataset, Split, fashion_mnist, mnist, synthetic};
+pub use factory::{DATASET_NAMES, get_dataset};
 pub use idx::{IdxArray, read_idx};
 pub use provider::{Batch, Position, Prefetch, Provider, lenet_preprocessing};
