@@ -1,4 +1,5 @@
-//! Data: in-memory datasets read from IDX files (MNIST, Fashion-MNIST), CIFAR binaries, or generated, and a provider that
+//! Data: in-memory datasets read from IDX files (MNIST, Fashion-MNIST), CIFAR binaries, TFRecords of
+//! `tf.train.Example`s, or generated, and a provider that
 //! batches them in a seeded shuffled order over epochs (on reader threads with a bounded queue if asked), with
 //! a position a checkpoint can keep.
 
@@ -7,9 +8,11 @@ mod dataset;
 mod factory;
 mod idx;
 mod provider;
+mod tfrecord;
 
 pub use cifar::{cifar10, cifar100};
 pub use dataset::{Dataset, Split, fashion_mnist, mnist, synthetic};
 pub use factory::{DATASET_NAMES, get_dataset};
 pub use idx::{IdxArray, read_idx};
 pub use provider::{Batch, Position, Prefetch, Provider, lenet_preprocessing};
+pub use tfrecord::{tfrecord_dataset, tfrecord_files};

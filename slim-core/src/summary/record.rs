@@ -47,7 +47,7 @@ pub fn read_records(bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
 }
 
 fn corrupt(index: usize, what: &str) -> Error {
-    Error::Io { path: "event file".into(), message: format!("record {index} has a bad {what}") }
+    Error::Io { path: "TFRecord data".into(), message: format!("record {index} has a bad {what}") }
 }
 
 #[cfg(test)]

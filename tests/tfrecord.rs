@@ -1,0 +1,151 @@
+//! TFRecords of `tf.train.Example` images as TF-Slim's conversion scripts write them: PNG, JPEG (a fixture made
+//! with Pillow, tests/fixtures/images/tiny.jpg) and raw images, with their labels; bad CRCs, undecodable images,
+//! mixed sizes and labels out of range as errors naming the file and the record.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use prost::Message;
+use slim::data::{tfrecord_dataset, tfrecord_files};
+use slim::prelude::*;
+use slim::summary::masked_crc32c;
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct BytesList {
+    #[prost(bytes = "vec", repeated, tag = "1")]
+    value: Vec<Vec<u8>>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Int64List {
+    #[prost(int64, repeated, tag = "1")]
+    value: Vec<i64>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Feature {
+    #[prost(message, optional, tag = "1")]
+    bytes_list: Option<BytesList>,
+    #[prost(message, optional, tag = "3")]
+    int64_list: Option<Int64List>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Features {
+    #[prost(map = "string, message", tag = "1")]
+    feature: HashMap<String, Feature>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Example {
+    #[prost(message, optional, tag = "1")]
+    features: Option<Features>,
+}
+
+fn example(encoded: Vec<u8>, format: &str, label: i64, raw_dims: Option<[i64; 3]>) -> Vec<u8> {
+    let mut feature = HashMap::new();
+    let bytes = |v: Vec<u8>| Feature { bytes_list: Some(BytesList { value: vec![v] }), int64_list: None };
+    let int = |v: i64| Feature { bytes_list: None, int64_list: Some(Int64List { value: vec![v] }) };
+    feature.insert("image/encoded".to_string(), bytes(encoded));
+    feature.insert("image/format".to_string(), bytes(format.as_bytes().to_vec()));
+    feature.insert("image/class/label".to_string(), int(label));
+    if let Some([h, w, c]) = raw_dims {
+        feature.insert("image/height".to_string(), int(h));
+        feature.insert("image/width".to_string(), int(w));
+        feature.insert("image/channels".to_string(), int(c));
+    }
+    Example { features: Some(Features { feature }) }.encode_to_vec()
+}
+
+fn record(data: &[u8]) -> Vec<u8> {
+    let length = (data.len() as u64).to_le_bytes();
+    [&length[..], &masked_crc32c(&length).to_le_bytes(), data, &masked_crc32c(data).to_le_bytes()].concat()
+}
+
+/// A 2×3 grey PNG whose pixels are `first`, `first + 1`, ….
+fn png(first: u8) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, 3, 2);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    writer.write_image_data(&(first..first + 6).collect::<Vec<u8>>()).unwrap();
+    writer.finish().unwrap();
+    bytes
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("slim-tfrecord-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_records(path: &Path, records: &[Vec<u8>]) {
+    std::fs::write(path, records.iter().map(|r| record(r)).collect::<Vec<_>>().concat()).unwrap();
+}
+
+#[test]
+fn png_and_raw_examples_become_a_dataset() {
+    let dir = temp("png");
+    write_records(&dir.join("mnist_train-00000-of-00002.tfrecord"), &[example(png(0), "png", 3, None)]);
+    write_records(
+        &dir.join("mnist_train-00001-of-00002.tfrecord"),
+        &[example(png(10), "png", 7, None), example((20..26).collect(), "raw", 1, Some([2, 3, 1]))],
+    );
+    let files = tfrecord_files(&dir, "mnist_train").unwrap();
+    assert_eq!(files.len(), 2);
+    let dataset = tfrecord_dataset("mnist", &files, 10).unwrap();
+    assert_eq!(dataset.images.size(), [3, 1, 2, 3]);
+    assert_eq!(Vec::<i64>::try_from(&dataset.labels).unwrap(), [3, 7, 1]);
+    let second: Vec<u8> = Vec::<u8>::try_from(dataset.images.get(1).flatten(0, -1)).unwrap();
+    assert_eq!(second, [10, 11, 12, 13, 14, 15]);
+    let third: Vec<u8> = Vec::<u8>::try_from(dataset.images.get(2).flatten(0, -1)).unwrap();
+    assert_eq!(third, [20, 21, 22, 23, 24, 25]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn jpeg_examples_decode_to_rgb_channels_first() {
+    let dir = temp("jpeg");
+    let jpeg = std::fs::read("tests/fixtures/images/tiny.jpg").unwrap();
+    write_records(&dir.join("flowers.tfrecord"), &[example(jpeg, "jpeg", 2, None)]);
+    let dataset = tfrecord_dataset("flowers", &[dir.join("flowers.tfrecord")], 5).unwrap();
+    assert_eq!(dataset.images.size(), [1, 3, 4, 6]);
+    let image = dataset.images.get(0).to_kind(Kind::Float);
+    // Left half red (200, 30, 30), right half blue (20, 40, 220), up to JPEG's rounding.
+    let left = image.narrow(2, 0, 2).mean_dim(&[1i64, 2][..], false, Kind::Float);
+    let right = image.narrow(2, 4, 2).mean_dim(&[1i64, 2][..], false, Kind::Float);
+    let (left, right): (Vec<f32>, Vec<f32>) = (left.try_into().unwrap(), right.try_into().unwrap());
+    assert!(left[0] > 150.0 && left[2] < 80.0, "{left:?}");
+    assert!(right[2] > 170.0 && right[0] < 80.0, "{right:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn damaged_records_and_bad_contents_are_errors_naming_the_file_and_record() {
+    let dir = temp("bad");
+    let file = dir.join("data.tfrecord");
+    let mut bytes = [record(&example(png(0), "png", 1, None)), record(&example(png(5), "png", 2, None))].concat();
+    let last = bytes.len() - 6;
+    bytes[last] ^= 1;
+    std::fs::write(&file, &bytes).unwrap();
+    let err = tfrecord_dataset("d", std::slice::from_ref(&file), 10).unwrap_err().to_string();
+    assert!(err.contains("data.tfrecord") && err.contains("record 1 has a bad data checksum"), "{err}");
+    write_records(&file, &[example(b"not a png".to_vec(), "png", 1, None)]);
+    let err = tfrecord_dataset("d", std::slice::from_ref(&file), 10).unwrap_err().to_string();
+    assert!(err.contains("data.tfrecord") && err.contains("record 0"), "{err}");
+    write_records(&file, &[example(png(0), "png", 12, None)]);
+    assert!(
+        tfrecord_dataset("d", std::slice::from_ref(&file), 10)
+            .unwrap_err()
+            .to_string()
+            .contains("label 12 is not in 0..10")
+    );
+    write_records(&file, &[example(png(0), "png", 1, None), example((0..4).collect(), "raw", 1, Some([2, 2, 1]))]);
+    assert!(
+        tfrecord_dataset("d", std::slice::from_ref(&file), 10).unwrap_err().to_string().contains("record 1: image")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
