@@ -187,3 +187,26 @@ fn the_factory_finds_datasets_by_name() {
     assert!(get_dataset("cifar10", Split::Train, None).unwrap_err().to_string().contains("needs the directory"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn cifarnet_preprocessing_is_random_per_batch_but_reproducible() {
+    use slim::data::CifarnetPreprocessing;
+    let dataset = synthetic(12, 4, 32, 4);
+    let training = CifarnetPreprocessing { size: 32, training: true, seed: 5 };
+    let run = |threads: usize| -> Vec<Tensor> {
+        let provider = Provider::new(&dataset, 4).unwrap().shuffle(1).num_epochs(2).preprocess(training);
+        provider.prefetch(threads, 2).map(|b| b.images).collect()
+    };
+    let (one, two) = (run(1), run(2));
+    assert!(one.iter().zip(&two).all(|(a, b)| a.equal(b)), "the same batches on any number of threads");
+    assert_eq!(one[0].size(), [4, 1, 32, 32]);
+    let mean = one[0].flatten(1, -1).mean_dim(1, false, Kind::Double).abs().max().double_value(&[]);
+    assert!(mean < 1e-4, "per-image standardization");
+    let plain =
+        Provider::new(&dataset, 4).unwrap().shuffle(1).num_epochs(2).preprocess(|x: &Tensor| x.to_kind(Kind::Float));
+    let raw: Vec<Tensor> = plain.map(|b| b.images).collect();
+    assert!(!one[0].equal(&((&raw[0] - raw[0].mean(Kind::Float)) / raw[0].std(true))), "crops and flips moved pixels");
+    let evaluation = CifarnetPreprocessing { size: 24, training: false, seed: 0 };
+    let centre = Provider::new(&dataset, 4).unwrap().preprocess(evaluation).next().unwrap();
+    assert_eq!(centre.images.size(), [4, 1, 24, 24]);
+}

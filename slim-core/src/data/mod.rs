@@ -7,6 +7,7 @@ mod cifar;
 mod dataset;
 mod factory;
 mod idx;
+mod preprocessing;
 mod provider;
 mod tfrecord;
 
@@ -14,5 +15,6 @@ pub use cifar::{cifar10, cifar100};
 pub use dataset::{Dataset, Split, fashion_mnist, mnist, synthetic};
 pub use factory::{DATASET_NAMES, get_dataset};
 pub use idx::{IdxArray, read_idx};
-pub use provider::{Batch, Position, Prefetch, Provider, lenet_preprocessing};
+pub use preprocessing::CifarnetPreprocessing;
+pub use provider::{Batch, Position, Prefetch, Preprocessing, Provider, lenet_preprocessing};
 pub use tfrecord::{tfrecord_dataset, tfrecord_files};

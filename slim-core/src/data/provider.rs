@@ -30,7 +30,7 @@ pub struct Batch {
     pub labels: Tensor,
 }
 
-type Preprocess = Arc<dyn Fn(&Tensor) -> Tensor + Send + Sync>;
+type Preprocess = Arc<dyn Preprocessing>;
 
 /// Everything needed to make batch number `k`, on any thread.
 struct Plan {
@@ -101,7 +101,7 @@ impl Plan {
         }
         let order = &cache.as_ref()?.1;
         let indices = order.narrow(0, index, self.batch_size.min(self.examples() - index));
-        let images = (self.preprocess)(&self.images.index_select(0, &indices));
+        let images = self.preprocess.apply(&self.images.index_select(0, &indices), number);
         Some(Batch { images, labels: self.labels.index_select(0, &indices) })
     }
 }
@@ -130,7 +130,7 @@ impl Provider {
             seed: None,
             num_epochs: None,
             drop_remainder: false,
-            preprocess: Arc::new(|images| images.to_kind(Kind::Float) / 255.0),
+            preprocess: Arc::new(|images: &Tensor| images.to_kind(Kind::Float) / 255.0),
         };
         Ok(Provider { plan, next: 0, cache: None })
     }
@@ -155,8 +155,9 @@ impl Provider {
         self
     }
 
-    /// Replaces the default preprocessing (unsigned bytes to floats in [0, 1]); it receives `[B, C, H, W]` bytes.
-    pub fn preprocess(mut self, preprocess: impl Fn(&Tensor) -> Tensor + Send + Sync + 'static) -> Self {
+    /// Replaces the default preprocessing (unsigned bytes to floats in [0, 1]): a closure of the `[B, C, H, W]`
+    /// bytes, or a [`Preprocessing`] such as [`CifarnetPreprocessing`](super::CifarnetPreprocessing).
+    pub fn preprocess(mut self, preprocess: impl Preprocessing + 'static) -> Self {
         self.plan.preprocess = Arc::new(preprocess);
         self
     }
@@ -244,7 +245,21 @@ impl Drop for Prefetch {
     }
 }
 
-/// TF-Slim's `lenet` preprocessing: unsigned bytes to floats in [−1, 1].
+/// What a provider applies to each batch of `[B, C, H, W]` bytes. `batch` is the batch's number in the stream:
+/// random preprocessing draws from it (and its own seed), so batches stay the same on any thread and after a
+/// resume.
+pub trait Preprocessing: Send + Sync {
+    /// The float images of batch number `batch`.
+    fn apply(&self, images: &Tensor, batch: u64) -> Tensor;
+}
+
+impl<F: Fn(&Tensor) -> Tensor + Send + Sync> Preprocessing for F {
+    fn apply(&self, images: &Tensor, _batch: u64) -> Tensor {
+        self(images)
+    }
+}
+
+/// TF-Slim's `lenet` preprocessing: `(x − 128) / 128`, bytes to floats in [−1, 1).
 pub fn lenet_preprocessing(images: &Tensor) -> Tensor {
-    images.to_kind(Kind::Float) / 127.5 - 1.0
+    (images.to_kind(Kind::Float) - 128.0) / 128.0
 }

@@ -1,0 +1,91 @@
+//! TF-Slim's `cifarnet` preprocessing. Training: pad by 4, take a random 32×32 crop, flip left-right at random,
+//! standardize each image; evaluation: crop or pad to the size, standardize. The random draws come from the
+//! seed and the batch's number, so they do not depend on threads or on libtorch's generator.
+
+use tch::{Kind, Tensor};
+
+use super::provider::Preprocessing;
+
+/// SplitMix64 from a seed and a batch number.
+fn generator(seed: u64, batch: u64) -> impl FnMut() -> u64 {
+    let mut state = seed ^ batch.wrapping_mul(0xd1b5_4a32_d192_ed03);
+    move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// TF's `per_image_standardization`: each image minus its mean, over max(its standard deviation, 1/√n).
+fn standardize(images: &Tensor) -> Tensor {
+    let per_image = images.flatten(1, -1);
+    let n = per_image.size()[1] as f64;
+    let mean = per_image.mean_dim(1, true, Kind::Float);
+    let std = per_image.std_dim(1, false, true).clamp_min(1.0 / n.sqrt());
+    ((per_image - mean) / std).view_as(images)
+}
+
+/// TF's `resize_with_crop_or_pad` to `size`×`size`, centred.
+fn crop_or_pad(images: &Tensor, size: i64) -> Tensor {
+    let (h, w) = (images.size()[2], images.size()[3]);
+    let padded = images.constant_pad_nd([
+        ((size - w).max(0)) / 2,
+        (size - w).max(0) - (size - w).max(0) / 2,
+        ((size - h).max(0)) / 2,
+        (size - h).max(0) - (size - h).max(0) / 2,
+    ]);
+    let (h, w) = (padded.size()[2], padded.size()[3]);
+    padded.narrow(2, (h - size) / 2, size).narrow(3, (w - size) / 2, size)
+}
+
+/// TF-Slim's `cifarnet_preprocessing` for images of side `size` (32 for CIFAR).
+#[derive(Clone, Copy, Debug)]
+pub struct CifarnetPreprocessing {
+    /// The output side.
+    pub size: i64,
+    /// Training (random crop and flip) or evaluation (centre crop or pad).
+    pub training: bool,
+    /// The seed of the random draws.
+    pub seed: u64,
+}
+
+impl Preprocessing for CifarnetPreprocessing {
+    fn apply(&self, images: &Tensor, batch: u64) -> Tensor {
+        let images = images.to_kind(Kind::Float);
+        if !self.training {
+            return standardize(&crop_or_pad(&images, self.size));
+        }
+        let padding = 4;
+        let padded = images.constant_pad_nd([padding, padding, padding, padding]);
+        let (h, w) = (padded.size()[2], padded.size()[3]);
+        let mut next = generator(self.seed, batch);
+        let crops: Vec<Tensor> = (0..images.size()[0])
+            .map(|i| {
+                let top = (next() % (h - self.size + 1).max(1) as u64) as i64;
+                let left = (next() % (w - self.size + 1).max(1) as u64) as i64;
+                let crop = padded.get(i).narrow(1, top, self.size).narrow(2, left, self.size);
+                if next() % 2 == 1 { crop.flip([2]) } else { crop }
+            })
+            .collect();
+        standardize(&Tensor::stack(&crops, 0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standardized_images_have_zero_mean_and_unit_deviation() {
+        let images = Tensor::arange(2 * 3 * 4 * 4, (Kind::Float, tch::Device::Cpu)).view([2, 3, 4, 4]);
+        let out = standardize(&images);
+        let means: Vec<f64> = Vec::try_from(out.flatten(1, -1).mean_dim(1, false, Kind::Double)).unwrap_or_default();
+        assert!(means.iter().all(|m| m.abs() < 1e-5), "{means:?}");
+        let constant = standardize(&Tensor::ones([1, 1, 2, 2], (Kind::Float, tch::Device::Cpu)));
+        assert_eq!(constant.abs().sum(Kind::Float).double_value(&[]), 0.0, "a flat image stays 0, no division by 0");
+        assert_eq!(crop_or_pad(&images, 2).size(), [2, 3, 2, 2]);
+        assert_eq!(crop_or_pad(&images, 6).size(), [2, 3, 6, 6]);
+    }
+}
