@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use tch::{Kind, Tensor};
 
 use super::idx::read_idx;
+use super::rng::SplitMix64;
 use crate::{Error, Result};
 
 /// Which part of a dataset.
@@ -106,27 +107,20 @@ pub fn mnist(dir: &Path, split: Split) -> Result<Dataset> {
 /// where a bright square sits, with noise; the same `seed` gives the same data (its generator is its own, not
 /// libtorch's).
 pub fn synthetic(count: i64, num_classes: i64, side: i64, seed: u64) -> Dataset {
-    let mut state = seed;
-    let mut next = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
+    let mut random = SplitMix64::new(seed, 0);
     let classes = num_classes.max(1);
     let cells = (classes as f64).sqrt().ceil() as i64;
     let cell = (side / cells).max(1);
     let mut labels = Vec::with_capacity(count as usize);
     let mut pixels = Vec::with_capacity((count * side * side) as usize);
     for _ in 0..count {
-        let label = (next() % classes as u64) as i64;
+        let label = random.below(classes as u64) as i64;
         labels.push(label);
         let (row, column) = (label / cells, label % cells);
         for y in 0..side {
             for x in 0..side {
                 let lit = y / cell == row && x / cell == column;
-                pixels.push((next() % 64) as u8 + if lit { 180 } else { 0 });
+                pixels.push(random.below(64) as u8 + if lit { 180 } else { 0 });
             }
         }
     }

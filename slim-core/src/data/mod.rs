@@ -9,6 +9,7 @@ mod factory;
 mod idx;
 mod preprocessing;
 mod provider;
+mod rng;
 mod tfrecord;
 
 pub use cifar::{cifar10, cifar100};

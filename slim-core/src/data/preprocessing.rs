@@ -5,18 +5,7 @@
 use tch::{Kind, Tensor};
 
 use super::provider::Preprocessing;
-
-/// SplitMix64 from a seed and a batch number.
-fn generator(seed: u64, batch: u64) -> impl FnMut() -> u64 {
-    let mut state = seed ^ batch.wrapping_mul(0xd1b5_4a32_d192_ed03);
-    move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
+use super::rng::SplitMix64;
 
 /// TF's `per_image_standardization`: each image minus its mean, over max(its standard deviation, 1/√n).
 fn standardize(images: &Tensor) -> Tensor {
@@ -60,13 +49,13 @@ impl Preprocessing for CifarnetPreprocessing {
         let padding = 4;
         let padded = images.constant_pad_nd([padding, padding, padding, padding]);
         let (h, w) = (padded.size()[2], padded.size()[3]);
-        let mut next = generator(self.seed, batch);
+        let mut random = SplitMix64::new(self.seed, batch);
         let crops: Vec<Tensor> = (0..images.size()[0])
             .map(|i| {
-                let top = (next() % (h - self.size + 1).max(1) as u64) as i64;
-                let left = (next() % (w - self.size + 1).max(1) as u64) as i64;
+                let top = random.below((h - self.size + 1).max(1) as u64) as i64;
+                let left = random.below((w - self.size + 1).max(1) as u64) as i64;
                 let crop = padded.get(i).narrow(1, top, self.size).narrow(2, left, self.size);
-                if next() % 2 == 1 { crop.flip([2]) } else { crop }
+                if random.below(2) == 1 { crop.flip([2]) } else { crop }
             })
             .collect();
         standardize(&Tensor::stack(&crops, 0))

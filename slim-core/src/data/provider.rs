@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use tch::{Kind, Tensor};
 
 use super::dataset::Dataset;
+use super::rng::SplitMix64;
 use crate::{Error, Result};
 
 /// Where a provider is: the epoch and the first example of its next batch.
@@ -75,16 +76,9 @@ impl Plan {
     fn order_of(&self, epoch: u64) -> Tensor {
         let mut order: Vec<i64> = (0..self.examples()).collect();
         if let Some(seed) = self.seed {
-            let mut state = seed ^ epoch.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            let mut next = move || {
-                state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-                let mut z = state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-                z ^ (z >> 31)
-            };
+            let mut random = SplitMix64::new(seed, epoch);
             for i in (1..order.len()).rev() {
-                order.swap(i, (next() % (i as u64 + 1)) as usize);
+                order.swap(i, random.below(i as u64 + 1) as usize);
             }
         }
         Tensor::from_slice(&order)
