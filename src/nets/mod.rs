@@ -1,9 +1,13 @@
 //! The model zoo, written with slim's own macros.
 
 mod cifar_resnet;
+mod cifarnet;
+mod factory;
 mod lenet;
 mod vgg;
 
 pub use cifar_resnet::{CifarResNet, resnet_block};
+pub use cifarnet::{CifarNet, cifarnet_arg_scope};
+pub use factory::{NETWORK_NAMES, Network, get_network};
 pub use lenet::{Lenet, lenet_arg_scope};
 pub use vgg::{Vgg, VggDepth, torchvision_vgg_names, vgg_arg_scope};

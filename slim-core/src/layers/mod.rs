@@ -12,6 +12,7 @@ mod flatten;
 mod fully_connected;
 mod layer_norm;
 mod layer_scope;
+mod lrn;
 mod normalizer;
 mod one_hot;
 mod padding;
@@ -38,6 +39,7 @@ pub use fully_connected::{
     FullyConnected, FullyConnectedArgs, FullyConnectedCall, FullyConnectedOptions, fully_connected,
 };
 pub use layer_norm::{LayerNorm, LayerNormArgs, LayerNormCall, LayerNormOptions, layer_norm};
+pub use lrn::local_response_normalization;
 pub use normalizer::{Normalizer, NormalizerLayer};
 pub use one_hot::one_hot_encoding;
 pub use pool::{

@@ -1,0 +1,52 @@
+//! `local_response_normalization`: TF's `tf.nn.lrn` across channels (NCHW), as CifarNet and AlexNet use it.
+
+use tch::{Kind, Tensor};
+
+use super::layer_scope::check_rank;
+use crate::error::TorchContext;
+use crate::{Error, Result};
+
+/// TF's `tf.nn.lrn(x, depth_radius, bias, alpha, beta)` over the channels of an NCHW tensor:
+/// `x / (bias + alpha · Σ x²)^beta`, the sum over the `2·depth_radius + 1` neighbouring channels (TF does not
+/// divide alpha by the window size, as torch's `local_response_norm` does).
+pub fn local_response_normalization(
+    inputs: &Tensor,
+    depth_radius: i64,
+    bias: f64,
+    alpha: f64,
+    beta: f64,
+) -> Result<Tensor> {
+    check_rank("local_response_normalization", "Local response normalization", inputs, &[4])?;
+    if depth_radius < 0 {
+        return Err(Error::invalid(
+            "local_response_normalization",
+            format!("depth_radius must be ≥ 0, got {depth_radius}"),
+        ));
+    }
+    let window = 2 * depth_radius + 1;
+    let squares = inputs.to_kind(Kind::Float).square().unsqueeze(1);
+    let sums = squares
+        .f_avg_pool3d([window, 1, 1], [1, 1, 1], [depth_radius, 0, 0], false, true, None::<i64>)
+        .context("local_response_normalization")?
+        .squeeze_dim(1)
+        * window as f64;
+    Ok(inputs / (sums * alpha + bias).pow_tensor_scalar(beta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_definition_at_the_edges_and_inside() {
+        let x = Tensor::arange(5, (Kind::Float, tch::Device::Cpu)).view([1, 5, 1, 1]) + 1.0;
+        let out: Vec<f32> =
+            local_response_normalization(&x, 1, 1.0, 0.5, 0.75).unwrap().flatten(0, -1).try_into().unwrap();
+        let values = [1.0f32, 2.0, 3.0, 4.0, 5.0];
+        for (c, got) in out.iter().enumerate() {
+            let window = values[c.saturating_sub(1)..(c + 2).min(5)].iter().map(|v| v * v).sum::<f32>();
+            let expected = values[c] / (1.0 + 0.5 * window).powf(0.75);
+            assert!((got - expected).abs() < 1e-5, "channel {c}: {got} vs {expected}");
+        }
+    }
+}

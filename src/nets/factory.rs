@@ -1,0 +1,78 @@
+//! `nets_factory`: the zoo's nets by TF-Slim's names, each built with its arg scope.
+
+use crate::model::Built;
+use crate::nets::{CifarNet, CifarResNet, Lenet, Vgg, VggDepth, cifarnet_arg_scope, lenet_arg_scope, vgg_arg_scope};
+use crate::prelude::*;
+
+/// A zoo net built and ready, behind one type.
+pub enum Network {
+    /// `lenet`.
+    Lenet(Built<Lenet>),
+    /// `cifarnet`.
+    CifarNet(Built<CifarNet>),
+    /// `vgg_a`, `vgg_16`, `vgg_19`.
+    Vgg(Built<Vgg>),
+    /// `resnet_cifar_<6n+2>` (version 2).
+    CifarResNet(Built<CifarResNet>),
+}
+
+impl Network {
+    /// Applies the net in `mode`; returns the logits.
+    pub fn forward_t(&self, images: &Tensor, mode: Mode) -> Result<Tensor> {
+        Ok(match self {
+            Network::Lenet(net) => net.forward_t(images, mode)?.output,
+            Network::CifarNet(net) => net.forward_t(images, mode)?.output,
+            Network::Vgg(net) => net.forward_t(images, mode)?.output,
+            Network::CifarResNet(net) => net.forward_t(images, mode)?.output,
+        })
+    }
+}
+
+/// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
+pub const NETWORK_NAMES: [&str; 6] = ["lenet", "cifarnet", "vgg_a", "vgg_16", "vgg_19", "resnet_cifar_20"];
+
+/// TF-Slim's `nets_factory.get_network_fn(name, num_classes, weight_decay)`: the net built in `vs` under its
+/// TF-Slim scope and arg scope, from images of `[1, channels, size, size]` (its default size when `size` is
+/// `None`). An unknown name is an error listing the known ones.
+pub fn get_network(
+    name: &str,
+    vs: &VarStore,
+    num_classes: i64,
+    weight_decay: f64,
+    channels: i64,
+    size: Option<i64>,
+) -> Result<Network> {
+    let shape = |default: i64| [1, channels, size.unwrap_or(default), size.unwrap_or(default)];
+    let vgg = |depth: VggDepth| -> Result<Network> {
+        let net = Vgg { depth, num_classes, dropout_keep_prob: 0.5, spatial_squeeze: true };
+        let built = crate::arg_scope!(vgg_arg_scope(weight_decay) => { net.build(vs, depth.scope(), &shape(224)) })?;
+        Ok(Network::Vgg(built))
+    };
+    match name {
+        "lenet" => {
+            let net = Lenet { num_classes, dropout_keep_prob: 0.5 };
+            Ok(Network::Lenet(
+                crate::arg_scope!(lenet_arg_scope(weight_decay) => { net.build(vs, "LeNet", &shape(28)) })?,
+            ))
+        }
+        "cifarnet" => {
+            let net = CifarNet { num_classes, dropout_keep_prob: 0.5 };
+            let built =
+                crate::arg_scope!(cifarnet_arg_scope(weight_decay) => { net.build(vs, "CifarNet", &shape(32)) })?;
+            Ok(Network::CifarNet(built))
+        }
+        "vgg_a" => vgg(VggDepth::A),
+        "vgg_16" => vgg(VggDepth::D16),
+        "vgg_19" => vgg(VggDepth::E19),
+        other => match other.strip_prefix("resnet_cifar_").and_then(|depth| depth.parse::<usize>().ok()) {
+            Some(depth) if depth >= 8 && (depth - 2) % 6 == 0 => {
+                let net = CifarResNet { n: (depth - 2) / 6, filters: 16, version: 2, num_classes, weight_decay };
+                Ok(Network::CifarResNet(net.build(vs, &format!("resnet_cifar_{depth}"), &shape(32))?))
+            }
+            _ => Err(Error::invalid(
+                "nets_factory",
+                format!("unknown network {other:?}; known: {} (any resnet_cifar_<6n+2>)", NETWORK_NAMES.join(", ")),
+            )),
+        },
+    }
+}

@@ -1,0 +1,44 @@
+//! The zoo through `get_network`: TF-Slim's scopes and names, parameter counts, what each arg scope sets, and the
+//! error for an unknown name.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use slim::nets::{Network, get_network};
+use slim::prelude::*;
+
+fn parameters(vs: &VarStore) -> i64 {
+    vs.num_model_parameters()
+}
+
+#[test]
+fn lenet_and_cifarnet_have_tf_slims_names_and_sizes() {
+    let vs = VarStore::new(Device::Cpu);
+    let lenet = get_network("lenet", &vs, 10, 0.0, 1, None).unwrap();
+    assert_eq!(vs.variable("LeNet/conv2/weights").unwrap().shape(), [64, 32, 5, 5]);
+    assert_eq!(vs.variable("LeNet/fc3/weights").unwrap().shape(), [1024, 7 * 7 * 64]);
+    assert_eq!(parameters(&vs), 832 + 51_264 + 3_212_288 + 10_250);
+    let logits = lenet.forward_t(&Tensor::zeros([2, 1, 28, 28], (Kind::Float, Device::Cpu)), Mode::Eval).unwrap();
+    assert_eq!(logits.size(), [2, 10]);
+
+    let vs = VarStore::new(Device::Cpu);
+    let cifarnet = get_network("cifarnet", &vs, 10, 0.004, 3, None).unwrap();
+    assert!(matches!(cifarnet, Network::CifarNet(_)));
+    assert_eq!(parameters(&vs), 4_864 + 102_464 + 1_573_248 + 73_920 + 1_930);
+    // cifarnet_arg_scope: fully connected biases start at 0.1 and carry l2 decay; the logits override both.
+    let fc3_biases = vs.variable("CifarNet/fc3/biases").unwrap().tensor().mean(Kind::Float).double_value(&[]);
+    assert!((fc3_biases - 0.1).abs() < 1e-6);
+    assert_eq!(vs.variable("CifarNet/logits/biases").unwrap().tensor().abs().sum(Kind::Float).double_value(&[]), 0.0);
+    let regularized: Vec<String> = vs.regularization_losses().iter().map(|l| l.name().to_string()).collect();
+    assert_eq!(regularized, ["CifarNet/fc3/weights/Regularizer", "CifarNet/fc4/weights/Regularizer"]);
+    let logits = cifarnet.forward_t(&Tensor::rand([2, 3, 32, 32], (Kind::Float, Device::Cpu)), Mode::Train).unwrap();
+    assert_eq!(logits.size(), [2, 10]);
+}
+
+#[test]
+fn resnets_by_depth_and_unknown_names() {
+    let vs = VarStore::new(Device::Cpu);
+    get_network("resnet_cifar_20", &vs, 10, 2e-4, 3, None).unwrap();
+    assert!(vs.variable("resnet_cifar_20/stage3/block2/conv2/weights").is_some());
+    let err = get_network("inception_v9", &vs, 10, 0.0, 3, None).err().unwrap().to_string();
+    assert!(err.contains("unknown network \"inception_v9\"") && err.contains("lenet, cifarnet, vgg_a"), "{err}");
+    assert!(get_network("resnet_cifar_21", &vs, 10, 0.0, 3, None).is_err());
+}
