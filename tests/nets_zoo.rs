@@ -39,6 +39,29 @@ fn resnets_by_depth_and_unknown_names() {
     get_network("resnet_cifar_20", &vs, 10, 2e-4, 3, None).unwrap();
     assert!(vs.variable("resnet_cifar_20/stage3/block2/conv2/weights").is_some());
     let err = get_network("inception_v9", &vs, 10, 0.0, 3, None).err().unwrap().to_string();
-    assert!(err.contains("unknown network \"inception_v9\"") && err.contains("lenet, cifarnet, vgg_a"), "{err}");
+    assert!(err.contains("unknown network \"inception_v9\"") && err.contains("lenet, cifarnet, alexnet_v2"), "{err}");
     assert!(get_network("resnet_cifar_21", &vs, 10, 0.0, 3, None).is_err());
+}
+
+#[test]
+fn alexnet_v2_has_tf_slims_shapes() {
+    let vs = VarStore::new(Device::Cpu);
+    let net = get_network("alexnet_v2", &vs, 1000, 5e-4, 3, None).unwrap();
+    assert_eq!(vs.variable("alexnet_v2/conv1/weights").unwrap().shape(), [64, 3, 11, 11]);
+    assert_eq!(vs.variable("alexnet_v2/fc6/weights").unwrap().shape(), [4096, 256, 5, 5]);
+    let conv = |o: i64, i: i64, k: i64| o * i * k * k + o;
+    let expected = conv(64, 3, 11)
+        + conv(192, 64, 5)
+        + conv(384, 192, 3)
+        + conv(384, 384, 3)
+        + conv(256, 384, 3)
+        + conv(4096, 256, 5)
+        + conv(4096, 4096, 1)
+        + conv(1000, 4096, 1);
+    assert_eq!(parameters(&vs), expected);
+    let bias = vs.variable("alexnet_v2/fc6/biases").unwrap().tensor().mean(Kind::Float).double_value(&[]);
+    assert!((bias - 0.1).abs() < 1e-6);
+    assert_eq!(vs.variable("alexnet_v2/fc8/biases").unwrap().tensor().abs().sum(Kind::Float).double_value(&[]), 0.0);
+    let logits = net.forward_t(&Tensor::zeros([1, 3, 224, 224], (Kind::Float, Device::Cpu)), Mode::Eval).unwrap();
+    assert_eq!(logits.size(), [1, 1000]);
 }

@@ -1,7 +1,10 @@
 //! `nets_factory`: the zoo's nets by TF-Slim's names, each built with its arg scope.
 
 use crate::model::Built;
-use crate::nets::{CifarNet, CifarResNet, Lenet, Vgg, VggDepth, cifarnet_arg_scope, lenet_arg_scope, vgg_arg_scope};
+use crate::nets::{
+    AlexnetV2, CifarNet, CifarResNet, Lenet, Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, lenet_arg_scope,
+    vgg_arg_scope,
+};
 use crate::prelude::*;
 
 /// A zoo net built and ready, behind one type.
@@ -10,6 +13,8 @@ pub enum Network {
     Lenet(Built<Lenet>),
     /// `cifarnet`.
     CifarNet(Built<CifarNet>),
+    /// `alexnet_v2`.
+    AlexnetV2(Built<AlexnetV2>),
     /// `vgg_a`, `vgg_16`, `vgg_19`.
     Vgg(Built<Vgg>),
     /// `resnet_cifar_<6n+2>` (version 2).
@@ -22,6 +27,7 @@ impl Network {
         Ok(match self {
             Network::Lenet(net) => net.forward_t(images, mode)?.output,
             Network::CifarNet(net) => net.forward_t(images, mode)?.output,
+            Network::AlexnetV2(net) => net.forward_t(images, mode)?.output,
             Network::Vgg(net) => net.forward_t(images, mode)?.output,
             Network::CifarResNet(net) => net.forward_t(images, mode)?.output,
         })
@@ -29,7 +35,8 @@ impl Network {
 }
 
 /// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
-pub const NETWORK_NAMES: [&str; 6] = ["lenet", "cifarnet", "vgg_a", "vgg_16", "vgg_19", "resnet_cifar_20"];
+pub const NETWORK_NAMES: [&str; 7] =
+    ["lenet", "cifarnet", "alexnet_v2", "vgg_a", "vgg_16", "vgg_19", "resnet_cifar_20"];
 
 /// TF-Slim's `nets_factory.get_network_fn(name, num_classes, weight_decay)`: the net built in `vs` under its
 /// TF-Slim scope and arg scope, from images of `[1, channels, size, size]` (its default size when `size` is
@@ -60,6 +67,11 @@ pub fn get_network(
             let built =
                 crate::arg_scope!(cifarnet_arg_scope(weight_decay) => { net.build(vs, "CifarNet", &shape(32)) })?;
             Ok(Network::CifarNet(built))
+        }
+        "alexnet_v2" => {
+            let net = AlexnetV2 { num_classes, dropout_keep_prob: 0.5, spatial_squeeze: true };
+            let scope = alexnet_v2_arg_scope(weight_decay);
+            Ok(Network::AlexnetV2(crate::arg_scope!(scope => { net.build(vs, "alexnet_v2", &shape(224)) })?))
         }
         "vgg_a" => vgg(VggDepth::A),
         "vgg_16" => vgg(VggDepth::D16),

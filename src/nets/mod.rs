@@ -1,11 +1,13 @@
 //! The model zoo, written with slim's own macros.
 
+mod alexnet;
 mod cifar_resnet;
 mod cifarnet;
 mod factory;
 mod lenet;
 mod vgg;
 
+pub use alexnet::{AlexnetV2, alexnet_v2_arg_scope};
 pub use cifar_resnet::{CifarResNet, resnet_block};
 pub use cifarnet::{CifarNet, cifarnet_arg_scope};
 pub use factory::{NETWORK_NAMES, Network, get_network};

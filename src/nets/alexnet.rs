@@ -1,0 +1,58 @@
+//! TF-Slim's `alexnet_v2` (`nets/alexnet.py`, the "one weird trick" variant): five convs and three pools, then
+//! the fully connected layers as convolutions (`fc6` a 5×5 VALID conv, `fc7` and `fc8` 1×1); for 224×224 images.
+
+use crate::prelude::*;
+
+/// AlexNet v2; build it in scope `alexnet_v2` for TF-Slim's names.
+#[crate::model]
+#[derive(Clone, Debug)]
+pub struct AlexnetV2 {
+    /// Classes of the logits.
+    pub num_classes: i64,
+    /// Dropout's keep probability in training (0.5).
+    pub dropout_keep_prob: f64,
+    /// Squeeze the 1×1 spatial dimensions of the logits.
+    pub spatial_squeeze: bool,
+}
+
+#[crate::model]
+impl AlexnetV2 {
+    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
+        let net = conv2d(inputs, 64, [11, 11], stride = 4, padding = Valid, scope = "conv1");
+        let net = max_pool2d(net, [3, 3], scope = "pool1");
+        let net = conv2d(net, 192, [5, 5], scope = "conv2");
+        let net = max_pool2d(net, [3, 3], scope = "pool2");
+        let net = conv2d(net, 384, [3, 3], scope = "conv3");
+        let net = conv2d(net, 384, [3, 3], scope = "conv4");
+        let net = conv2d(net, 256, [3, 3], scope = "conv5");
+        let net = max_pool2d(net, [3, 3], scope = "pool5");
+        arg_scope!([conv2d],
+                   weights_initializer = truncated_normal(0.0, 0.005),
+                   biases_initializer = constant_initializer(0.1) => {
+            let net = conv2d(net, 4096, [5, 5], padding = Valid, scope = "fc6");
+            let net = dropout(net, self.dropout_keep_prob, scope = "dropout6");
+            let net = conv2d(net, 4096, [1, 1], scope = "fc7");
+            let net = dropout(net, self.dropout_keep_prob, scope = "dropout7");
+            let logits = conv2d(net, self.num_classes, [1, 1],
+                                activation_fn = None, normalizer_fn = None,
+                                biases_initializer = zeros_initializer(), scope = "fc8");
+            match self.spatial_squeeze {
+                true => Ok(logits.f_squeeze_dims([2, 3])?),
+                false => Ok(logits),
+            }
+        })
+    }
+}
+
+/// TF-Slim's `alexnet_v2_arg_scope(weight_decay)`: relu, 0.1 biases and l2 decay for convs and fully connected
+/// layers, SAME convs, VALID pools. Enter it around `build`.
+pub fn alexnet_v2_arg_scope(weight_decay: f64) -> ArgScope {
+    crate::arg_scope!([conv2d, fully_connected],
+                      activation_fn = relu,
+                      biases_initializer = constant_initializer(0.1),
+                      weights_regularizer = l2_regularizer(weight_decay) => {
+        crate::arg_scope!([conv2d], padding = Same => {
+            crate::arg_scope!([max_pool2d], padding = Valid => { ArgScope::current() })
+        })
+    })
+}
