@@ -25,63 +25,30 @@ pub(crate) struct Op {
     pub(crate) type_stem: &'static str,
 }
 
-const CONV: &[&str] = &[
-    "stride",
-    "padding",
-    "data_format",
-    "rate",
-    "activation_fn",
-    "normalizer_fn",
-    "weights_initializer",
-    "weights_regularizer",
-    "biases_initializer",
-    "biases_regularizer",
-    "variables_collections",
-    "outputs_collections",
-    "trainable",
-];
-const CONV_TRANSPOSE: &[&str] = &[
-    "stride",
-    "padding",
-    "data_format",
-    "activation_fn",
-    "normalizer_fn",
-    "weights_initializer",
-    "weights_regularizer",
-    "biases_initializer",
-    "biases_regularizer",
-    "variables_collections",
-    "outputs_collections",
-    "trainable",
-];
-const SEPARABLE: &[&str] = &[
-    "depth_multiplier",
-    "stride",
-    "padding",
-    "data_format",
-    "rate",
-    "activation_fn",
-    "normalizer_fn",
-    "weights_initializer",
-    "pointwise_initializer",
-    "weights_regularizer",
-    "biases_initializer",
-    "biases_regularizer",
-    "variables_collections",
-    "outputs_collections",
-    "trainable",
-];
-const DENSE: &[&str] = &[
-    "activation_fn",
-    "normalizer_fn",
-    "weights_initializer",
-    "weights_regularizer",
-    "biases_initializer",
-    "biases_regularizer",
-    "variables_collections",
-    "outputs_collections",
-    "trainable",
-];
+/// A layer's own keywords followed by those every layer with weights and biases takes (the runtime's
+/// `weighted_layer_args!`).
+macro_rules! weighted_layer_keywords {
+    ($($own:literal),* $(,)?) => {
+        &[
+            $($own,)*
+            "activation_fn",
+            "normalizer_fn",
+            "weights_initializer",
+            "weights_regularizer",
+            "biases_initializer",
+            "biases_regularizer",
+            "variables_collections",
+            "outputs_collections",
+            "trainable",
+        ]
+    };
+}
+
+const CONV: &[&str] = weighted_layer_keywords!["stride", "padding", "data_format", "rate"];
+const CONV_TRANSPOSE: &[&str] = weighted_layer_keywords!["stride", "padding", "data_format"];
+const SEPARABLE: &[&str] =
+    weighted_layer_keywords!["depth_multiplier", "stride", "padding", "data_format", "rate", "pointwise_initializer"];
+const DENSE: &[&str] = weighted_layer_keywords![];
 const BATCH_NORM: &[&str] = &[
     "decay",
     "center",

@@ -2,21 +2,17 @@
 
 use tch::Tensor;
 
-use super::activation::Activation;
 use super::layer_scope::{self, check_channels, check_rank};
-use super::normalizer::Normalizer;
 use super::padding::{dilated, pad_for_window};
 use super::params::layer_params;
+use super::params::weighted_layer_args;
 use super::repeat::layer_call;
 use super::tail::Tail;
-use super::types::{Collections, DataFormat, Padding, Pair};
-use crate::arg_scope::scope_args;
+use super::types::{DataFormat, Padding, Pair};
 use crate::error::TorchContext;
-use crate::initializers::{Initializer, xavier_initializer};
-use crate::regularizers::Regularizer;
 use crate::{Error, Result};
 
-scope_args! {
+weighted_layer_args! {
     /// The arguments of [`conv2d`].
     pub struct Conv2dArgs => Conv2dOptions for "conv2d" [Conv2dCall] {
         /// Stride (default 1).
@@ -27,24 +23,6 @@ scope_args! {
         data_format: DataFormat = DataFormat::Nchw,
         /// Dilation rate (default 1); a rate above 1 cannot be combined with a stride above 1.
         rate: Pair = Pair::square(1),
-        /// Activation (default relu; `None` for linear).
-        activation_fn: Option<Activation> = Some(Activation::Relu),
-        /// Normalizer applied instead of biases (default none).
-        normalizer_fn: Option<Normalizer> = None,
-        /// Weights initializer (default xavier uniform).
-        weights_initializer: Initializer = xavier_initializer(true),
-        /// Weights regularizer (default none).
-        weights_regularizer: Option<Regularizer> = None,
-        /// Biases initializer (default zeros; `None` for no biases).
-        biases_initializer: Option<Initializer> = Some(Initializer::Zeros),
-        /// Biases regularizer (default none).
-        biases_regularizer: Option<Regularizer> = None,
-        /// Extra collections for the variables.
-        variables_collections: Collections = Collections::default(),
-        /// Collections the output is added to, under the layer's scope name.
-        outputs_collections: Collections = Collections::default(),
-        /// Whether the variables are trainable (default true).
-        trainable: bool = true,
     }
 }
 

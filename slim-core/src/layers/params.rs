@@ -77,3 +77,40 @@ macro_rules! layer_params {
     };
 }
 pub(crate) use layer_params;
+
+/// `scope_args!` for a layer with weights and biases: the layer's own arguments, then the ones every such layer
+/// (conv2d, conv2d_transpose, separable_conv2d, fully_connected) takes in TF-Slim: activation, normalizer,
+/// weights and biases initializers and regularizers, collections, trainable.
+macro_rules! weighted_layer_args {
+    (
+        $(#[$meta:meta])*
+        pub struct $args:ident => $options:ident for $op:literal [$call:ident] { $($own:tt)* }
+    ) => {
+        $crate::arg_scope::scope_args! {
+            $(#[$meta])*
+            pub struct $args => $options for $op [$call] {
+                $($own)*
+                /// Activation (default relu; `None` for linear).
+                activation_fn: Option<$crate::layers::Activation> = Some($crate::layers::Activation::Relu),
+                /// Normalizer applied instead of biases (default none).
+                normalizer_fn: Option<$crate::layers::Normalizer> = None,
+                /// Weights initializer (default xavier uniform).
+                weights_initializer: $crate::initializers::Initializer = $crate::initializers::xavier_initializer(true),
+                /// Weights regularizer (default none).
+                weights_regularizer: Option<$crate::regularizers::Regularizer> = None,
+                /// Biases initializer (default zeros; `None` for no biases).
+                biases_initializer: Option<$crate::initializers::Initializer> =
+                    Some($crate::initializers::Initializer::Zeros),
+                /// Biases regularizer (default none).
+                biases_regularizer: Option<$crate::regularizers::Regularizer> = None,
+                /// Extra collections for the variables.
+                variables_collections: $crate::layers::Collections = $crate::layers::Collections::default(),
+                /// Collections the output is added to, under the layer's scope name.
+                outputs_collections: $crate::layers::Collections = $crate::layers::Collections::default(),
+                /// Whether the variables are trainable (default true).
+                trainable: bool = true,
+            }
+        }
+    };
+}
+pub(crate) use weighted_layer_args;

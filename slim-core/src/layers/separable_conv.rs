@@ -2,20 +2,17 @@
 
 use tch::Tensor;
 
-use super::activation::Activation;
 use super::conv::ConvCore;
 use super::layer_scope::{self, check_rank};
-use super::normalizer::Normalizer;
+use super::params::weighted_layer_args;
 use super::params::{ParamSpec, layer_params, model_param};
 use super::repeat::layer_call;
 use super::tail::Tail;
-use super::types::{Collections, DataFormat, Padding, Pair};
-use crate::arg_scope::scope_args;
-use crate::initializers::{Fans, Initializer, xavier_initializer};
-use crate::regularizers::Regularizer;
+use super::types::{DataFormat, Padding, Pair};
+use crate::initializers::{Fans, Initializer};
 use crate::{Error, Result};
 
-scope_args! {
+weighted_layer_args! {
     /// The arguments of [`separable_conv2d`].
     pub struct SeparableConv2dArgs => SeparableConv2dOptions for "separable_conv2d" [SeparableConv2dCall] {
         /// Depthwise filters per input channel (default 1).
@@ -28,26 +25,8 @@ scope_args! {
         data_format: DataFormat = DataFormat::Nchw,
         /// Dilation rate of the depthwise convolution (default 1).
         rate: Pair = Pair::square(1),
-        /// Activation (default relu; `None` for linear).
-        activation_fn: Option<Activation> = Some(Activation::Relu),
-        /// Normalizer applied instead of biases (default none).
-        normalizer_fn: Option<Normalizer> = None,
-        /// Depthwise weights initializer (default xavier uniform).
-        weights_initializer: Initializer = xavier_initializer(true),
-        /// Pointwise weights initializer (default: the weights initializer).
+        /// Pointwise weights initializer (default: the weights initializer, which initializes the depthwise weights).
         pointwise_initializer: Option<Initializer> = None,
-        /// Regularizer of both depthwise and pointwise weights (default none).
-        weights_regularizer: Option<Regularizer> = None,
-        /// Biases initializer (default zeros; `None` for no biases).
-        biases_initializer: Option<Initializer> = Some(Initializer::Zeros),
-        /// Biases regularizer (default none).
-        biases_regularizer: Option<Regularizer> = None,
-        /// Extra collections for the variables.
-        variables_collections: Collections = Collections::default(),
-        /// Collections the output is added to, under the layer's scope name.
-        outputs_collections: Collections = Collections::default(),
-        /// Whether the variables are trainable (default true).
-        trainable: bool = true,
     }
 }
 

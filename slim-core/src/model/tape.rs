@@ -22,6 +22,8 @@ pub trait TapeLayer: Send + std::fmt::Debug {
 #[derive(Debug, Default)]
 pub struct Tape {
     layers: Vec<Recorded>,
+    /// How many entries are layers (counted once, when recording ends).
+    layer_count: usize,
 }
 
 /// One recorded step and the op that made it (`conv2d`), so a replay can check it calls the same ops.
@@ -52,7 +54,7 @@ impl std::fmt::Debug for Entry {
 impl Tape {
     /// The number of recorded layers.
     pub fn len(&self) -> usize {
-        self.layers().count()
+        self.layer_count
     }
 
     /// Whether no layer was recorded.
@@ -208,7 +210,10 @@ impl RecordGuard {
     pub fn finish(mut self) -> Tape {
         self.finished = true;
         match FRAMES.with(|frames| frames.borrow_mut().pop()) {
-            Some(Frame::Recording(layers)) => Tape { layers },
+            Some(Frame::Recording(layers)) => {
+                let layer_count = layers.iter().filter(|r| matches!(r.entry, Entry::Layer(_))).count();
+                Tape { layers, layer_count }
+            }
             _ => Tape::default(),
         }
     }

@@ -145,7 +145,7 @@ impl VariableScope {
             )));
         }
         store.open_scope(&full);
-        Ok(push_scope(full, reuse))
+        push_scope(full, reuse)
     }
 }
 
@@ -172,13 +172,13 @@ fn unique_name(store: &VarStore, parent: &str, base: &str) -> String {
         .unwrap_or_else(|| base.to_string())
 }
 
-fn push_scope(name: String, reuse: EffectiveReuse) -> ScopeGuard {
+fn push_scope(name: String, reuse: EffectiveReuse) -> Result<ScopeGuard> {
     CONTEXT.with(|c| {
         let mut frames = c.borrow_mut();
         let store_depth = frames.len();
-        let frame = frames.last_mut().expect("current_store() checked that a store is active");
+        let frame = frames.last_mut().ok_or_else(|| Error::invalid(&name, "no variable store is active"))?;
         frame.scopes.push(ScopeFrame { name, reuse });
-        ScopeGuard { store_depth, scope_depth: frame.scopes.len() - 1, _not_send: PhantomData }
+        Ok(ScopeGuard { store_depth, scope_depth: frame.scopes.len() - 1, _not_send: PhantomData })
     })
 }
 
