@@ -62,10 +62,16 @@ impl AdamConfig {
         let gradient = &update.gradient;
         let (first, second) = slots.split_at_mut(1);
         let (m, v) = (&mut first[0], &mut second[0]);
-        m.f_add_(&((gradient - &*m) * (1.0 - self.beta1))).in_place(name)?;
-        v.f_add_(&((gradient.square() - &*v) * (1.0 - self.beta2))).in_place(name)?;
-        let step = &*m * alpha / (v.sqrt() + self.epsilon);
-        weights.f_sub_(&step).in_place(name)?;
+        // In place, fused where ATen allows: m += (1 − β1)(g − m); v += (1 − β2)(g² − v); w −= α·m / (√v + ε).
+        m.f_lerp_(gradient, 1.0 - self.beta1).in_place(name)?;
+        v.f_lerp_(&gradient.square(), 1.0 - self.beta2).in_place(name)?;
+        if alpha == 0.0 {
+            return Ok(());
+        }
+        let mut scaled_denominator = v.sqrt();
+        scaled_denominator.f_add_scalar_(self.epsilon).in_place(name)?;
+        scaled_denominator.f_mul_scalar_(-1.0 / alpha).in_place(name)?;
+        weights.f_addcdiv_(m, &scaled_denominator).in_place(name)?;
         Ok(())
     }
 }

@@ -59,17 +59,20 @@ impl Optimizer for RmsProp {
             let slots = self.slots.row(store, index, &update.variable, "RMSProp", initial)?;
             let (mean_square, rest) = slots.tensors.split_at_mut(1);
             let mean_square = &mut mean_square[0];
-            mean_square.f_add_(&((gradient.square() - &*mean_square) * (1.0 - self.decay))).in_place(name)?;
-            let (denominator, momentum) = match rest {
+            // In place where ATen allows: ms += (1 − ρ)(g² − ms); mom = μ·mom + lr·g / √(ms [− mg²] + ε); w −= mom.
+            mean_square.f_lerp_(&gradient.square(), 1.0 - self.decay).in_place(name)?;
+            let (mut denominator, momentum) = match rest {
                 [mean_gradient, momentum] => {
-                    mean_gradient.f_add_(&((gradient - &*mean_gradient) * (1.0 - self.decay))).in_place(name)?;
-                    (&*mean_square - mean_gradient.square() + self.epsilon, momentum)
+                    mean_gradient.f_lerp_(gradient, 1.0 - self.decay).in_place(name)?;
+                    (&*mean_square - mean_gradient.square(), momentum)
                 }
-                [momentum] => (&*mean_square + self.epsilon, momentum),
+                [momentum] => (mean_square.copy(), momentum),
                 _ => return Err(Error::invalid(name, "RMSProp slots are missing")),
             };
+            denominator.f_add_scalar_(self.epsilon).in_place(name)?;
+            denominator.f_sqrt_().in_place(name)?;
             momentum.f_mul_scalar_(self.momentum).in_place(name)?;
-            momentum.f_add_(&(gradient * learning_rate / denominator.sqrt())).in_place(name)?;
+            momentum.f_addcdiv_(&(gradient * learning_rate), &denominator).in_place(name)?;
             update.variable.tensor().shallow_clone().f_sub_(momentum).in_place(name)?;
         }
         Ok(())
