@@ -1,9 +1,10 @@
 //! `create_train_op`: one training step from a loss, with TF-Slim's order of operations: deferred updates,
 //! gradients of the variables to train, multipliers, then each gradient clipped by its own norm, a numeric
-//! check, the optimizer step, the global step increment. Running it returns the loss from before the update.
+//! check, the optimizer step, the global step increment, moving averages. Running it returns the loss from before the update.
 
 use tch::{Kind, Tensor};
 
+use super::ExponentialMovingAverage;
 use crate::optimizers::{GradientAndVariable, LearningRate, Optimizer};
 use crate::variables::collections::TRAINABLE_VARIABLES;
 use crate::variables::{VarStore, Variable, get_or_create_global_step};
@@ -21,6 +22,7 @@ pub struct TrainOpBuilder {
     run_update_ops: bool,
     increment_global_step: bool,
     summarize_gradients: bool,
+    moving_averages: Option<ExponentialMovingAverage>,
 }
 
 /// TF-Slim's `create_train_op(total_loss, optimizer, …)` for the variables of `vs`: set its options, `build()`
@@ -41,6 +43,7 @@ pub fn create_train_op(
         run_update_ops: true,
         increment_global_step: true,
         summarize_gradients: false,
+        moving_averages: None,
     }
 }
 
@@ -88,6 +91,13 @@ impl TrainOpBuilder {
         self
     }
 
+    /// Updates these moving averages after each step, with the new global step as `num_updates` (TF-Slim's
+    /// train_image_classifier adds `variable_averages.apply(...)` to the update ops the same way).
+    pub fn moving_averages(mut self, averages: ExponentialMovingAverage) -> Self {
+        self.moving_averages = Some(averages);
+        self
+    }
+
     /// Checks the options against the store and makes the train op (creating the global step if needed).
     pub fn build(self) -> Result<TrainOp> {
         self.learning_rate.validate()?;
@@ -122,6 +132,7 @@ impl TrainOpBuilder {
             global_step,
             keep_gradients: self.summarize_gradients,
             last_gradients: Vec::new(),
+            moving_averages: self.moving_averages,
         })
     }
 }
@@ -149,6 +160,7 @@ pub struct TrainOp {
     global_step: Variable,
     keep_gradients: bool,
     last_gradients: Vec<(String, Tensor)>,
+    moving_averages: Option<ExponentialMovingAverage>,
 }
 
 impl TrainOp {
@@ -178,6 +190,9 @@ impl TrainOp {
         tch::no_grad(|| self.optimizer.apply(&self.store, &updates, learning_rate))?;
         if self.increment_global_step {
             self.global_step.tensor().shallow_clone().f_add_scalar_(1).context("global_step").map(drop)?;
+        }
+        if let Some(averages) = &self.moving_averages {
+            averages.apply(self.global_step())?;
         }
         self.store.clear_losses();
         Ok(loss)

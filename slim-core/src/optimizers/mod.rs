@@ -54,3 +54,13 @@ pub trait Optimizer: Send {
     /// is seen (or finding them there, restored from a checkpoint).
     fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()>;
 }
+
+impl Optimizer for Box<dyn Optimizer> {
+    fn name(&self) -> &'static str {
+        self.as_ref().name()
+    }
+
+    fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
+        self.as_mut().apply(store, updates, learning_rate)
+    }
+}
