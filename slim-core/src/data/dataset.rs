@@ -88,15 +88,25 @@ fn idx_dataset(name: &str, dir: &Path, split: Split, names: Vec<String>) -> Resu
 }
 
 /// Fashion-MNIST from `dir`, or else `$SLIM_FASHION_MNIST`, or else Debian's `/usr/share/datasets/fashion-mnist`.
+/// When none has the files, the error says how to get them.
 pub fn fashion_mnist(dir: Option<&Path>, split: Split) -> Result<Dataset> {
-    let dir = match dir {
-        Some(dir) => dir.to_path_buf(),
-        None => std::env::var_os("SLIM_FASHION_MNIST")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/usr/share/datasets/fashion-mnist")),
+    let (dir, chosen) = match (dir, std::env::var_os("SLIM_FASHION_MNIST")) {
+        (Some(dir), _) => (dir.to_path_buf(), true),
+        (None, Some(from_env)) => (PathBuf::from(from_env), true),
+        (None, None) => (PathBuf::from(DEBIAN_FASHION_MNIST), false),
     };
-    idx_dataset("fashion_mnist", &dir, split, FASHION_NAMES.iter().map(|n| n.to_string()).collect())
+    let names = FASHION_NAMES.iter().map(|n| n.to_string()).collect();
+    idx_dataset("fashion_mnist", &dir, split, names).map_err(|error| match (error, chosen) {
+        (Error::NotFound(message), false) => Error::NotFound(format!(
+            "{message}: Fashion-MNIST is not installed; run scripts/provision-fashion-mnist.sh (it fetches Debian's \
+             dataset-fashion-mnist) and pass the folder it prints, or set SLIM_FASHION_MNIST"
+        )),
+        (error, _) => error,
+    })
 }
+
+/// Where Debian's `dataset-fashion-mnist` package puts the files.
+pub const DEBIAN_FASHION_MNIST: &str = "/usr/share/datasets/fashion-mnist";
 
 /// MNIST from `dir`.
 pub fn mnist(dir: &Path, split: Split) -> Result<Dataset> {

@@ -8,14 +8,16 @@ mod dataset;
 mod factory;
 mod idx;
 mod preprocessing;
+mod preprocessing_factory;
 mod provider;
 mod rng;
 mod tfrecord;
 
 pub use cifar::{cifar10, cifar100};
-pub use dataset::{Dataset, Split, fashion_mnist, mnist, synthetic};
+pub use dataset::{DEBIAN_FASHION_MNIST, Dataset, Split, fashion_mnist, mnist, synthetic};
 pub use factory::{DATASET_NAMES, get_dataset};
 pub use idx::{IdxArray, read_idx};
 pub use preprocessing::CifarnetPreprocessing;
+pub use preprocessing_factory::{PREPROCESSING_NAMES, get_preprocessing};
 pub use provider::{Batch, Position, Prefetch, Preprocessing, Provider, lenet_preprocessing};
 pub use tfrecord::{tfrecord_dataset, tfrecord_files};

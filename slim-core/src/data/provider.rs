@@ -162,6 +162,13 @@ impl Provider {
         self
     }
 
+    /// Continues from batch number `number` of the stream (counting from 0 across epochs): training resumed
+    /// at global step `n` continues with batch `n` when it takes one batch a step.
+    pub fn starting_at_batch(mut self, number: u64) -> Self {
+        self.next = number;
+        self
+    }
+
     /// Where the next batch starts.
     pub fn position(&self) -> Position {
         self.plan.position_of(self.next)
@@ -245,6 +252,12 @@ impl Drop for Prefetch {
 pub trait Preprocessing: Send + Sync {
     /// The float images of batch number `batch`.
     fn apply(&self, images: &Tensor, batch: u64) -> Tensor;
+}
+
+impl Preprocessing for Box<dyn Preprocessing> {
+    fn apply(&self, images: &Tensor, batch: u64) -> Tensor {
+        self.as_ref().apply(images, batch)
+    }
 }
 
 impl<F: Fn(&Tensor) -> Tensor + Send + Sync> Preprocessing for F {
