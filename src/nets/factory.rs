@@ -2,8 +2,8 @@
 
 use crate::model::Built;
 use crate::nets::{
-    AlexnetV2, CifarNet, CifarResNet, Lenet, Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, lenet_arg_scope,
-    vgg_arg_scope,
+    AlexnetV2, CifarNet, CifarResNet, Lenet, ResNet, ResNetDepth, ResNetVersion, Vgg, VggDepth, alexnet_v2_arg_scope,
+    cifarnet_arg_scope, lenet_arg_scope, resnet_arg_scope, vgg_arg_scope,
 };
 use crate::prelude::*;
 
@@ -19,6 +19,8 @@ pub enum Network {
     Vgg(Built<Vgg>),
     /// `resnet_cifar_<6n+2>` (version 2).
     CifarResNet(Built<CifarResNet>),
+    /// `resnet_v1_50` … `resnet_v2_200`.
+    ResNet(Built<ResNet>),
 }
 
 impl Network {
@@ -30,13 +32,47 @@ impl Network {
             Network::AlexnetV2(net) => net.forward_t(images, mode)?.output,
             Network::Vgg(net) => net.forward_t(images, mode)?.output,
             Network::CifarResNet(net) => net.forward_t(images, mode)?.output,
+            Network::ResNet(net) => net.forward_t(images, mode)?.output,
         })
     }
 }
 
 /// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
-pub const NETWORK_NAMES: [&str; 7] =
-    ["lenet", "cifarnet", "alexnet_v2", "vgg_a", "vgg_16", "vgg_19", "resnet_cifar_20"];
+pub const NETWORK_NAMES: [&str; 15] = [
+    "lenet",
+    "cifarnet",
+    "alexnet_v2",
+    "vgg_a",
+    "vgg_16",
+    "vgg_19",
+    "resnet_v1_50",
+    "resnet_v1_101",
+    "resnet_v1_152",
+    "resnet_v1_200",
+    "resnet_v2_50",
+    "resnet_v2_101",
+    "resnet_v2_152",
+    "resnet_v2_200",
+    "resnet_cifar_20",
+];
+
+/// The depth of `resnet_cifar_<6n+2>`, if `name` is one.
+fn cifar_resnet_depth(name: &str) -> Option<usize> {
+    let depth = name.strip_prefix("resnet_cifar_")?.parse::<usize>().ok()?;
+    (depth >= 8 && (depth - 2) % 6 == 0).then_some(depth)
+}
+
+/// The ImageNet ResNet called `name` (`resnet_v1_50` … `resnet_v2_200`), if it is one.
+fn resnet_named(name: &str, num_classes: i64) -> Option<ResNet> {
+    let (version, layers) = match name.strip_prefix("resnet_v1_") {
+        Some(layers) => (ResNetVersion::V1, layers),
+        None => (ResNetVersion::V2, name.strip_prefix("resnet_v2_")?),
+    };
+    let depth = [ResNetDepth::R50, ResNetDepth::R101, ResNetDepth::R152, ResNetDepth::R200]
+        .into_iter()
+        .find(|depth| depth.layers().to_string() == layers)?;
+    Some(ResNet::classifier(version, depth, Some(num_classes)))
+}
 
 /// TF-Slim's `nets_factory.get_network_fn(name, num_classes, weight_decay)`: the net built in `vs` under its
 /// TF-Slim scope and arg scope, from images of `[1, channels, size, size]` (its default size when `size` is
@@ -76,8 +112,13 @@ pub fn get_network(
         "vgg_a" => vgg(VggDepth::A),
         "vgg_16" => vgg(VggDepth::D16),
         "vgg_19" => vgg(VggDepth::E19),
-        other => match other.strip_prefix("resnet_cifar_").and_then(|depth| depth.parse::<usize>().ok()) {
-            Some(depth) if depth >= 8 && (depth - 2) % 6 == 0 => {
+        other => match (resnet_named(other, num_classes), cifar_resnet_depth(other)) {
+            (Some(net), _) => {
+                let scope = net.default_scope();
+                let arg_scope = resnet_arg_scope(weight_decay);
+                Ok(Network::ResNet(crate::arg_scope!(arg_scope => { net.build(vs, &scope, &shape(224)) })?))
+            }
+            (None, Some(depth)) => {
                 let net = CifarResNet { n: (depth - 2) / 6, filters: 16, version: 2, num_classes, weight_decay };
                 Ok(Network::CifarResNet(net.build(vs, &format!("resnet_cifar_{depth}"), &shape(32))?))
             }

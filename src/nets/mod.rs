@@ -5,6 +5,8 @@ mod cifar_resnet;
 mod cifarnet;
 mod factory;
 mod lenet;
+mod resnet;
+mod resnet_utils;
 mod vgg;
 
 pub use alexnet::{AlexnetV2, alexnet_v2_arg_scope};
@@ -12,4 +14,6 @@ pub use cifar_resnet::{CifarResNet, resnet_block};
 pub use cifarnet::{CifarNet, cifarnet_arg_scope};
 pub use factory::{NETWORK_NAMES, Network, get_network};
 pub use lenet::{Lenet, lenet_arg_scope};
+pub use resnet::{ResNet, ResNetDepth, ResNetVersion, bottleneck_v1, bottleneck_v2};
+pub use resnet_utils::{conv2d_same, resnet_arg_scope, subsample};
 pub use vgg::{Vgg, VggDepth, torchvision_vgg_names, vgg_arg_scope};
