@@ -1,17 +1,15 @@
-//! One LeNet training step (forward, loss, backward, SGD update; batch 64 of 28×28×1), interleaved: raw
+//! One LeNet training step (forward, loss, backward, SGD update; batch 64 of 28×28×1 unless given), interleaved: raw
 //! `tch::nn`; the same net as a `#[slim::model]` (built once, replayed each step); and slim's builder calls
 //! made afresh every step (arg-scope resolution and variable lookups each time). Prints medians and ratios.
 //!
-//! `cargo bench --bench lenet_step [-- STEPS]`
+//! `cargo bench --bench lenet_step [-- STEPS [BATCH]]`
 
 mod common;
 
-use common::{Variant, compare, steps_arg};
+use common::{Variant, compare, numeric_arg, steps_arg};
 use slim::nets::Lenet;
 use slim::prelude::*;
 use slim::tch::nn::{self, Module, OptimizerConfig};
-
-const BATCH: i64 = 64;
 
 struct RawLenet {
     conv1: nn::Conv2D,
@@ -54,8 +52,9 @@ fn lenet_builder_calls(images: &Tensor) -> Result<Tensor> {
 fn main() -> Result<()> {
     tch::set_num_threads(2);
     tch::manual_seed(0);
-    let images = Tensor::rand([BATCH, 1, 28, 28], (Kind::Float, Device::Cpu));
-    let labels = Tensor::randint(10, [BATCH], (Kind::Int64, Device::Cpu));
+    let batch = numeric_arg(1).unwrap_or(64) as i64;
+    let images = Tensor::rand([batch, 1, 28, 28], (Kind::Float, Device::Cpu));
+    let labels = Tensor::randint(10, [batch], (Kind::Int64, Device::Cpu));
     let sgd = nn::Sgd { momentum: 0.9, ..Default::default() };
 
     let raw_vs = nn::VarStore::new(Device::Cpu);
@@ -97,5 +96,5 @@ fn main() -> Result<()> {
             }),
         },
     ];
-    compare(&format!("LeNet train step, batch {BATCH}, 2 threads"), steps_arg(40), 5, &mut variants)
+    compare(&format!("LeNet train step, batch {batch}, 2 threads"), steps_arg(40), 5, &mut variants)
 }

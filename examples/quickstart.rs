@@ -1,6 +1,6 @@
 //! Quickstart: a small conv net defined with `#[slim::model]`, trained on generated images until the loss falls.
 //!
-//! Run with `make run` (or `cargo run --release --example quickstart`).
+//! Run with `cargo run --release --example quickstart`.
 
 use slim::prelude::*;
 

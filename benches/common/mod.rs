@@ -43,5 +43,10 @@ pub fn compare(title: &str, steps: usize, warmup: usize, variants: &mut [Variant
 
 /// The steps argument (`cargo bench --bench X -- STEPS`), or `default`.
 pub fn steps_arg(default: usize) -> usize {
-    std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(default)
+    numeric_arg(0).unwrap_or(default)
+}
+
+/// The `index`-th numeric command-line argument (`cargo bench --bench x -- 150 32`: 0 is 150, 1 is 32).
+pub fn numeric_arg(index: usize) -> Option<usize> {
+    std::env::args().skip(1).filter_map(|a| a.parse().ok()).nth(index)
 }

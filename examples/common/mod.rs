@@ -1,0 +1,115 @@
+//! What `train_image_classifier` and `eval_image_classifier` share: the device flag, datasets with a label
+//! offset, zoo nets and their preprocessing by name, and an exit status instead of a panic.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use slim::data::{Dataset, Provider, Split, get_dataset, get_preprocessing};
+use slim::nets::{Network, get_network};
+use slim::prelude::*;
+
+/// Where to run: `cpu`, `cuda`, or `auto` (CUDA when libtorch sees a GPU).
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum DeviceFlag {
+    /// The CPU.
+    Cpu,
+    /// The first CUDA GPU; an error when there is none.
+    Cuda,
+    /// CUDA when available, else the CPU.
+    Auto,
+}
+
+impl DeviceFlag {
+    /// The libtorch device, or an error when `cuda` is asked for and libtorch sees no GPU.
+    pub fn device(self) -> Result<Device> {
+        match self {
+            DeviceFlag::Cpu => Ok(Device::Cpu),
+            DeviceFlag::Auto => Ok(Device::cuda_if_available()),
+            DeviceFlag::Cuda if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
+            DeviceFlag::Cuda => Err(Error::invalid(
+                "--device cuda",
+                "libtorch sees no CUDA device; use a CUDA libtorch (see the README) or --device cpu",
+            )),
+        }
+    }
+}
+
+/// The dataset flags both scripts take.
+#[derive(Clone, Debug, clap::Args)]
+#[command(rename_all = "snake_case")]
+pub struct DatasetFlags {
+    /// fashion_mnist, mnist, cifar10, cifar100 or synthetic.
+    #[arg(long, default_value = "fashion_mnist")]
+    pub dataset_name: String,
+    /// train or test.
+    #[arg(long)]
+    pub dataset_split_name: Option<String>,
+    /// The folder with the dataset's files (Fashion-MNIST: else $SLIM_FASHION_MNIST, else Debian's folder).
+    #[arg(long)]
+    pub dataset_dir: Option<PathBuf>,
+    /// Subtracted from every label (1 for datasets whose class 0 is a background class).
+    #[arg(long, default_value_t = 0)]
+    pub labels_offset: i64,
+}
+
+impl DatasetFlags {
+    /// The dataset's split (`default_split` unless `--dataset_split_name` says otherwise), labels offset.
+    pub fn load(&self, default_split: Split) -> Result<Dataset> {
+        let split = match self.dataset_split_name.as_deref() {
+            None => default_split,
+            Some("train") => Split::Train,
+            Some("test" | "validation") => Split::Test,
+            Some(other) => {
+                return Err(Error::invalid("--dataset_split_name", format!("{other:?} is none of train, test")));
+            }
+        };
+        let mut dataset = get_dataset(&self.dataset_name, split, self.dataset_dir.as_deref())?;
+        if self.labels_offset != 0 {
+            if self.labels_offset < 0 || self.labels_offset >= dataset.num_classes {
+                return Err(Error::invalid(
+                    "--labels_offset",
+                    format!("must be in 0..{} for {}, got {}", dataset.num_classes, dataset.name, self.labels_offset),
+                ));
+            }
+            dataset.labels = (&dataset.labels - self.labels_offset).clamp_min(0);
+            dataset.num_classes -= self.labels_offset;
+        }
+        Ok(dataset)
+    }
+}
+
+/// The zoo net `model_name` for `dataset`'s images, built in `vs` inside its arg scope.
+pub fn network(model_name: &str, vs: &VarStore, dataset: &Dataset, weight_decay: f64) -> Result<Network> {
+    let [_, channels, height, width] = dataset.images.size()[..] else {
+        return Err(Error::invalid(&dataset.name, "images must be [N, C, H, W]"));
+    };
+    if height != width {
+        return Err(Error::invalid(&dataset.name, format!("the zoo nets take square images, got {height}×{width}")));
+    }
+    get_network(model_name, vs, dataset.num_classes, weight_decay, channels, Some(height))
+}
+
+/// A provider of `dataset` in batches of `batch_size`, preprocessed by `preprocessing_name` (the model's own
+/// when `None`).
+pub fn provider(
+    dataset: &Dataset,
+    batch_size: i64,
+    preprocessing_name: &str,
+    training: bool,
+    seed: u64,
+) -> Result<Provider> {
+    let size = dataset.images.size().last().copied().unwrap_or(0);
+    let preprocessing = get_preprocessing(preprocessing_name, training, size, seed)?;
+    Ok(Provider::new(dataset, batch_size)?.preprocess(preprocessing))
+}
+
+/// Runs `main`, printing an error as one line prefixed with the program's name and exiting with status 1.
+pub fn exit_status(program: &str, main: impl FnOnce() -> Result<()>) -> ExitCode {
+    match main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{program}: error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

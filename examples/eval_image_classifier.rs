@@ -1,0 +1,99 @@
+//! TF-Slim's `eval_image_classifier.py`: scores a checkpoint of a zoo net on a dataset split with streaming
+//! Accuracy and Recall_5, prints them, and writes them as TensorBoard summaries to `--eval_dir` at the
+//! checkpoint's global step.
+//!
+//! `cargo run --release --example eval_image_classifier -- --help` lists the flags.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use common::{DatasetFlags, DeviceFlag, exit_status, provider};
+use slim::checkpoint::latest_checkpoint;
+use slim::data::Split;
+use slim::evaluation::evaluation;
+use slim::learning::average_names;
+use slim::metrics::{Accuracy, RecallAtK, StreamingMetric, aggregate_metric_map};
+use slim::prelude::*;
+
+/// Evaluates a zoo net's checkpoint as TF-Slim's eval_image_classifier.py does.
+#[derive(Debug, Parser)]
+#[command(rename_all = "snake_case", about)]
+struct Flags {
+    /// A checkpoint file, or a train_dir (its latest checkpoint).
+    #[arg(long, default_value = "train_logs")]
+    checkpoint_path: PathBuf,
+    /// Where the eval summaries go.
+    #[arg(long, default_value = "eval_logs")]
+    eval_dir: PathBuf,
+    #[command(flatten)]
+    dataset: DatasetFlags,
+    /// The zoo net the checkpoint holds.
+    #[arg(long, default_value = "lenet")]
+    model_name: String,
+    /// The preprocessing (the model's own when not given).
+    #[arg(long)]
+    preprocessing_name: Option<String>,
+    /// Examples per batch.
+    #[arg(long, default_value_t = 100)]
+    batch_size: i64,
+    /// Evaluate at most this many batches (the whole split when not given).
+    #[arg(long)]
+    max_num_batches: Option<usize>,
+    /// Evaluate the moving averages that training kept with `--moving_average_decay` (any value turns it on).
+    #[arg(long)]
+    moving_average_decay: Option<f64>,
+    /// cpu, cuda or auto.
+    #[arg(long, value_enum, default_value = "auto")]
+    device: DeviceFlag,
+}
+
+fn main() -> ExitCode {
+    exit_status("eval_image_classifier", || run(&Flags::parse()))
+}
+
+fn run(flags: &Flags) -> Result<()> {
+    if flags.batch_size < 1 {
+        return Err(Error::invalid("--batch_size", format!("must be at least 1, got {}", flags.batch_size)));
+    }
+    let device = flags.device.device()?;
+    let checkpoint = match flags.checkpoint_path.is_dir() {
+        true => latest_checkpoint(&flags.checkpoint_path)?
+            .ok_or_else(|| Error::NotFound(format!("{} holds no checkpoint", flags.checkpoint_path.display())))?,
+        false if flags.checkpoint_path.is_file() => flags.checkpoint_path.clone(),
+        false => return Err(Error::NotFound(format!("no checkpoint at {}", flags.checkpoint_path.display()))),
+    };
+    let dataset = flags.dataset.load(Split::Test)?;
+    let vs = VarStore::new(device);
+    let net = common::network(&flags.model_name, &vs, &dataset, 0.0)?;
+    let preprocessing = flags.preprocessing_name.as_deref().unwrap_or(&flags.model_name);
+    let batches: Vec<_> = provider(&dataset, flags.batch_size.min(dataset.len()), preprocessing, false, 0)?
+        .num_epochs(1)
+        .take(flags.max_num_batches.unwrap_or(usize::MAX))
+        .collect();
+    let mut metrics = aggregate_metric_map(vec![
+        ("Accuracy", Box::new(Accuracy::default()) as Box<dyn StreamingMetric>),
+        ("Recall_5", Box::new(RecallAtK::new(5.min(dataset.num_classes))?)),
+    ])?;
+    let mut eval = evaluation(&vs, &mut metrics, &flags.eval_dir).num_evals(batches.len());
+    if flags.moving_average_decay.is_some() {
+        eval = eval.variables_to_restore(average_names(vs.collection(MODEL_VARIABLES)));
+    }
+    let started = Instant::now();
+    let values = eval.evaluate_once(&checkpoint, |i, metrics| {
+        let batch = &batches[i];
+        let logits = net.forward_t(&batch.images.to_device(device), Mode::Eval)?;
+        metrics.update(&logits, &batch.labels.to_device(device), None).map(drop)
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let examples: i64 = batches.iter().map(|b| b.labels.size()[0]).sum();
+    println!("evaluated {} on {examples} {} images in {seconds:.1} s:", checkpoint.display(), dataset.name);
+    for (name, value) in &values {
+        println!("  eval/{name:<10} {value:.4}");
+    }
+    println!("eval summaries in {}", flags.eval_dir.display());
+    Ok(())
+}

@@ -1,0 +1,332 @@
+//! TF-Slim's `train_image_classifier.py`: trains a zoo net on a dataset with the script's flags, checkpointing
+//! and writing TensorBoard summaries to `--train_dir`, resuming from it when run again, or warm-starting from
+//! `--checkpoint_path` minus `--checkpoint_exclude_scopes`.
+//!
+//! `cargo run --release --example train_image_classifier -- --help` lists the flags; `make run` runs the
+//! README's recipe (LeNet on Fashion-MNIST).
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use common::{DatasetFlags, DeviceFlag, exit_status, provider};
+use slim::checkpoint::{AssignOptions, assign_from_checkpoint};
+use slim::data::{Dataset, Prefetch, Split};
+use slim::learning::{ExponentialMovingAverage, train};
+use slim::optimizers::{Adadelta, Adagrad, Adam, AdamW, Optimizer};
+use slim::prelude::*;
+
+/// The optimizers `--optimizer` names.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum OptimizerName {
+    Adadelta,
+    Adagrad,
+    Adam,
+    Adamw,
+    Momentum,
+    Rmsprop,
+    Sgd,
+}
+
+/// How the learning rate decays.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum DecayType {
+    /// `learning_rate · factor^⌊epoch / num_epochs_per_decay⌋`.
+    Exponential,
+    /// The same rate throughout.
+    Fixed,
+    /// Linear to `end_learning_rate` every `num_epochs_per_decay` epochs.
+    Polynomial,
+    /// A half cosine from `learning_rate` to `end_learning_rate` over `max_number_of_steps`.
+    Cosine,
+}
+
+/// Trains a zoo net as TF-Slim's train_image_classifier.py does.
+#[derive(Debug, Parser)]
+#[command(rename_all = "snake_case", about)]
+struct Flags {
+    /// Where checkpoints and event files go; training resumes from its latest checkpoint.
+    #[arg(long, default_value = "train_logs")]
+    train_dir: PathBuf,
+    #[command(flatten)]
+    dataset: DatasetFlags,
+    /// The zoo net: lenet, cifarnet, alexnet_v2, vgg_a, vgg_16, vgg_19, resnet_v1_50 … resnet_v2_200,
+    /// resnet_cifar_<6n+2>.
+    #[arg(long, default_value = "lenet")]
+    model_name: String,
+    /// The preprocessing (the model's own when not given).
+    #[arg(long)]
+    preprocessing_name: Option<String>,
+    /// Examples per step.
+    #[arg(long, default_value_t = 32)]
+    batch_size: i64,
+    /// The optimizer.
+    #[arg(long, value_enum, default_value = "rmsprop")]
+    optimizer: OptimizerName,
+    /// Adadelta's decay.
+    #[arg(long, default_value_t = 0.95)]
+    adadelta_rho: f64,
+    /// Adagrad's starting accumulator.
+    #[arg(long, default_value_t = 0.1)]
+    adagrad_initial_accumulator_value: f64,
+    /// Adam's β1.
+    #[arg(long, default_value_t = 0.9)]
+    adam_beta1: f64,
+    /// Adam's β2.
+    #[arg(long, default_value_t = 0.999)]
+    adam_beta2: f64,
+    /// ε of adadelta, adam and rmsprop.
+    #[arg(long, default_value_t = 1.0)]
+    opt_epsilon: f64,
+    /// The momentum optimizer's momentum.
+    #[arg(long, default_value_t = 0.9)]
+    momentum: f64,
+    /// RMSProp's momentum.
+    #[arg(long, default_value_t = 0.9)]
+    rmsprop_momentum: f64,
+    /// RMSProp's decay.
+    #[arg(long, default_value_t = 0.9)]
+    rmsprop_decay: f64,
+    /// AdamW's decoupled weight decay.
+    #[arg(long, default_value_t = 0.0)]
+    adamw_weight_decay: f64,
+    /// The initial learning rate.
+    #[arg(long, default_value_t = 0.01)]
+    learning_rate: f64,
+    /// How it decays.
+    #[arg(long, value_enum, default_value = "exponential")]
+    learning_rate_decay_type: DecayType,
+    /// The last rate of polynomial and cosine decay.
+    #[arg(long, default_value_t = 0.0001)]
+    end_learning_rate: f64,
+    /// The exponential decay's factor.
+    #[arg(long, default_value_t = 0.94)]
+    learning_rate_decay_factor: f64,
+    /// Epochs between decays.
+    #[arg(long, default_value_t = 2.0)]
+    num_epochs_per_decay: f64,
+    /// Label smoothing of the cross entropy.
+    #[arg(long, default_value_t = 0.0)]
+    label_smoothing: f64,
+    /// L2 weight decay of the net's arg scope.
+    #[arg(long, default_value_t = 0.00004)]
+    weight_decay: f64,
+    /// Keeps exponential moving averages of the model variables with this decay (checkpointed as
+    /// `<var>/ExponentialMovingAverage`; eval_image_classifier evaluates them with the same flag).
+    #[arg(long)]
+    moving_average_decay: Option<f64>,
+    /// Stop at this global step (train until Ctrl-C when not given).
+    #[arg(long)]
+    max_number_of_steps: Option<i64>,
+    /// Steps between log lines.
+    #[arg(long, default_value_t = 10)]
+    log_every_n_steps: i64,
+    /// Seconds between summaries.
+    #[arg(long, default_value_t = 600.0)]
+    save_summaries_secs: f64,
+    /// Seconds between checkpoints.
+    #[arg(long, default_value_t = 600.0)]
+    save_interval_secs: f64,
+    /// Reader threads that make batches ahead of the training step.
+    #[arg(long, default_value_t = 1)]
+    num_readers: usize,
+    /// A checkpoint (file or folder) to start from when `train_dir` has none.
+    #[arg(long)]
+    checkpoint_path: Option<PathBuf>,
+    /// Comma-separated scopes not restored from `checkpoint_path` (`LeNet/fc4`).
+    #[arg(long, value_delimiter = ',')]
+    checkpoint_exclude_scopes: Vec<String>,
+    /// Comma-separated scopes to train (all trainable variables when not given).
+    #[arg(long, value_delimiter = ',')]
+    trainable_scopes: Vec<String>,
+    /// Leave variables missing from `checkpoint_path` at their initial values instead of failing.
+    #[arg(long)]
+    ignore_missing_vars: bool,
+    /// cpu, cuda or auto.
+    #[arg(long, value_enum, default_value = "auto")]
+    device: DeviceFlag,
+    /// Seeds the initial weights, the order of the data, preprocessing and dropout.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+fn main() -> ExitCode {
+    exit_status("train_image_classifier", || run(&Flags::parse()))
+}
+
+fn run(flags: &Flags) -> Result<()> {
+    check(flags)?;
+    let device = flags.device.device()?;
+    tch::manual_seed(flags.seed as i64);
+    let dataset = flags.dataset.load(Split::Train)?;
+    let vs = VarStore::new(device);
+    let net = common::network(&flags.model_name, &vs, &dataset, flags.weight_decay)?;
+    let mut train_op = create_train_op(&vs, optimizer(flags)?, learning_rate(flags, dataset.len()))
+        .variables_to_train(variables_to_train(&vs, &flags.trainable_scopes)?);
+    if let Some(decay) = flags.moving_average_decay {
+        train_op = train_op.moving_averages(ExponentialMovingAverage::new(&vs, decay, vs.collection(MODEL_VARIABLES))?);
+    }
+    let mut train_op = train_op.build()?;
+    let mut batches = Batches::new(flags, &dataset)?;
+    println!(
+        "training {} on {} ({} images, {} classes) on {device:?}; checkpoints and TensorBoard events in {}",
+        flags.model_name,
+        dataset.name,
+        dataset.len(),
+        dataset.num_classes,
+        flags.train_dir.display()
+    );
+    let started = Instant::now();
+    let _store = vs.as_default();
+    let mut loop_ = train(&mut train_op, &flags.train_dir, |step| {
+        let (images, labels) = batches.at(step, device)?;
+        let logits = net.forward_t(&images, Mode::Train)?;
+        let onehot = labels.one_hot(dataset.num_classes).to_kind(Kind::Float);
+        let _ = softmax_cross_entropy(&logits, &onehot).label_smoothing(flags.label_smoothing).call()?;
+        get_total_loss(true)
+    })
+    .log_every_n_steps(flags.log_every_n_steps)
+    .save_summaries_secs(flags.save_summaries_secs)
+    .save_interval_secs(flags.save_interval_secs)
+    .seed(flags.seed as i64)
+    .init_fn(|_| warm_start(flags));
+    if let Some(steps) = flags.max_number_of_steps {
+        loop_ = loop_.number_of_steps(steps);
+    }
+    let loss = loop_.run()?;
+    println!(
+        "trained to global step {} in {:.1} s; last loss {loss:.4}; checkpoints and events in {}",
+        train_op.global_step(),
+        started.elapsed().as_secs_f64(),
+        flags.train_dir.display()
+    );
+    Ok(())
+}
+
+/// Flags that contradict each other or are out of range.
+fn check(flags: &Flags) -> Result<()> {
+    let bad = |flag: &str, message: String| Err(Error::invalid(flag, message));
+    if flags.batch_size < 1 {
+        return bad("--batch_size", format!("must be at least 1, got {}", flags.batch_size));
+    }
+    if !(flags.learning_rate > 0.0 && flags.learning_rate.is_finite()) {
+        return bad("--learning_rate", format!("must be positive, got {}", flags.learning_rate));
+    }
+    if !(0.0..1.0).contains(&flags.label_smoothing) {
+        return bad("--label_smoothing", format!("must be in [0, 1), got {}", flags.label_smoothing));
+    }
+    if flags.checkpoint_path.is_none() && (!flags.checkpoint_exclude_scopes.is_empty() || flags.ignore_missing_vars) {
+        return bad("--checkpoint_exclude_scopes", "and --ignore_missing_vars need --checkpoint_path".into());
+    }
+    if matches!(flags.learning_rate_decay_type, DecayType::Cosine) && flags.max_number_of_steps.is_none() {
+        return bad("--learning_rate_decay_type cosine", "needs --max_number_of_steps".into());
+    }
+    if flags.num_epochs_per_decay <= 0.0 {
+        return bad("--num_epochs_per_decay", format!("must be positive, got {}", flags.num_epochs_per_decay));
+    }
+    Ok(())
+}
+
+/// TF-Slim's `_configure_optimizer`.
+fn optimizer(flags: &Flags) -> Result<Box<dyn Optimizer>> {
+    Ok(match flags.optimizer {
+        OptimizerName::Adadelta => Box::new(Adadelta::new(flags.adadelta_rho, flags.opt_epsilon)?),
+        OptimizerName::Adagrad => Box::new(Adagrad::new(flags.adagrad_initial_accumulator_value)?),
+        OptimizerName::Adam => {
+            Box::new(Adam::default().betas(flags.adam_beta1, flags.adam_beta2)?.epsilon(flags.opt_epsilon))
+        }
+        OptimizerName::Adamw => Box::new(
+            AdamW::new(flags.adamw_weight_decay)?
+                .adam(|adam| Ok(adam.betas(flags.adam_beta1, flags.adam_beta2)?.epsilon(flags.opt_epsilon)))?,
+        ),
+        OptimizerName::Momentum => Box::new(Momentum::new(flags.momentum)?),
+        OptimizerName::Rmsprop => {
+            Box::new(RmsProp::new(flags.rmsprop_decay, flags.rmsprop_momentum)?.epsilon(flags.opt_epsilon))
+        }
+        OptimizerName::Sgd => Box::new(GradientDescent),
+    })
+}
+
+/// TF-Slim's `_configure_learning_rate`: decays every `num_epochs_per_decay` epochs of `examples`.
+fn learning_rate(flags: &Flags, examples: i64) -> LearningRate {
+    let steps_per_epoch = examples as f64 / flags.batch_size as f64;
+    let decay_steps = ((steps_per_epoch * flags.num_epochs_per_decay) as i64).max(1);
+    let initial = flags.learning_rate;
+    match flags.learning_rate_decay_type {
+        DecayType::Fixed => LearningRate::Fixed(initial),
+        DecayType::Exponential => LearningRate::ExponentialDecay {
+            initial,
+            decay_steps,
+            decay_rate: flags.learning_rate_decay_factor,
+            staircase: true,
+        },
+        DecayType::Polynomial => LearningRate::PolynomialDecay {
+            initial,
+            decay_steps,
+            end: flags.end_learning_rate,
+            power: 1.0,
+            cycle: false,
+        },
+        DecayType::Cosine => LearningRate::CosineDecay {
+            initial,
+            decay_steps: flags.max_number_of_steps.unwrap_or(decay_steps).max(1),
+            alpha: flags.end_learning_rate / initial,
+        },
+    }
+}
+
+/// The trainable variables under `scopes` (all of them when `scopes` is empty).
+fn variables_to_train(vs: &VarStore, scopes: &[String]) -> Result<Vec<Variable>> {
+    let _store = vs.as_default();
+    if scopes.is_empty() {
+        return get_trainable_variables(None, None);
+    }
+    let mut variables = Vec::new();
+    for scope in scopes {
+        let found = get_trainable_variables(Some(scope.trim()), None)?;
+        if found.is_empty() {
+            return Err(Error::invalid("--trainable_scopes", format!("no trainable variable lies under {scope:?}")));
+        }
+        variables.extend(found);
+    }
+    Ok(variables)
+}
+
+/// TF-Slim's `_get_init_fn`: restores `--checkpoint_path` minus the excluded scopes and prints the report.
+fn warm_start(flags: &Flags) -> Result<()> {
+    let Some(path) = &flags.checkpoint_path else { return Ok(()) };
+    let exclude: Vec<VariablePattern> = flags.checkpoint_exclude_scopes.iter().map(|s| s.trim().into()).collect();
+    let variables = get_variables_to_restore(&[], &exclude)?;
+    let options = AssignOptions { ignore_missing_vars: flags.ignore_missing_vars, reshape_variables: false };
+    let report = assign_from_checkpoint(path, variables, options)?;
+    print!("warm start from {}:\n{report}", path.display());
+    Ok(())
+}
+
+/// The training batches: made ahead on reader threads, starting at the global step training resumes from.
+struct Batches {
+    pending: Option<slim::data::Provider>,
+    readers: usize,
+    stream: Option<Prefetch>,
+}
+
+impl Batches {
+    fn new(flags: &Flags, dataset: &Dataset) -> Result<Self> {
+        let preprocessing = flags.preprocessing_name.as_deref().unwrap_or(&flags.model_name);
+        let provider = provider(dataset, flags.batch_size, preprocessing, true, flags.seed)?.shuffle(flags.seed);
+        Ok(Batches { pending: Some(provider.drop_remainder(true)), readers: flags.num_readers, stream: None })
+    }
+
+    /// The batch of global step `step`, on `device`.
+    fn at(&mut self, step: i64, device: Device) -> Result<(Tensor, Tensor)> {
+        if let Some(provider) = self.pending.take() {
+            self.stream = Some(provider.starting_at_batch(step.max(0) as u64).prefetch(self.readers, 4));
+        }
+        let batch = self.stream.as_mut().and_then(Iterator::next);
+        let batch = batch.ok_or_else(|| Error::invalid("train_image_classifier", "the data ended"))?;
+        Ok((batch.images.to_device(device), batch.labels.to_device(device)))
+    }
+}

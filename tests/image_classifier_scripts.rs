@@ -1,0 +1,138 @@
+//! The train_image_classifier and eval_image_classifier examples as a user runs them: train on the synthetic
+//! dataset, resume, evaluate (plain and moving averages), and the bad inputs that must end in one clear line
+//! and a non-zero exit, never a panic. A plain `cargo test` builds the examples before it runs this; with a
+//! target filter (`--test image_classifier_scripts`) add `--examples`, or the binaries may be stale.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The debug build of example `name`, beside this test's executable.
+fn example(name: &str) -> Command {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap().join("examples");
+    let binary = dir.join(name);
+    assert!(binary.is_file(), "{} is missing: run `cargo test` without a filter, or add --examples", binary.display());
+    let mut command = Command::new(binary);
+    command.env_remove("SLIM_FASHION_MNIST");
+    command
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("slim-scripts-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn run(command: &mut Command) -> (bool, String, String) {
+    let Output { status, stdout, stderr } = command.output().unwrap();
+    (status.success(), String::from_utf8_lossy(&stdout).into_owned(), String::from_utf8_lossy(&stderr).into_owned())
+}
+
+/// train_image_classifier on the synthetic set for `steps` steps with `extra` flags; the test's defaults fill
+/// in the flags `extra` does not give (clap, unlike absl, refuses a flag given twice).
+fn train(dir: &Path, steps: i64, extra: &[&str]) -> Command {
+    let mut command = example("train_image_classifier");
+    let steps = steps.to_string();
+    let defaults = [
+        ("--model_name", "lenet"),
+        ("--dataset_name", "synthetic"),
+        ("--batch_size", "32"),
+        ("--optimizer", "adam"),
+        ("--learning_rate", "0.001"),
+        ("--opt_epsilon", "1e-8"),
+        ("--device", "cpu"),
+        ("--max_number_of_steps", &steps),
+        ("--log_every_n_steps", "10"),
+    ];
+    for (flag, value) in defaults {
+        if !extra.contains(&flag) {
+            command.args([flag, value]);
+        }
+    }
+    command.arg("--train_dir").arg(dir).args(extra);
+    command
+}
+
+fn eval(checkpoint: &Path, eval_dir: &Path, extra: &[&str]) -> Command {
+    let mut command = example("eval_image_classifier");
+    command.args(["--dataset_name", "synthetic", "--model_name", "lenet", "--device", "cpu"]);
+    command.arg("--checkpoint_path").arg(checkpoint).arg("--eval_dir").arg(eval_dir).args(extra);
+    command
+}
+
+/// The value printed for `eval/<name>`.
+fn metric(stdout: &str, name: &str) -> f64 {
+    let line = stdout.lines().find(|l| l.trim_start().starts_with(&format!("eval/{name}"))).unwrap();
+    line.split_whitespace().last().unwrap().parse().unwrap()
+}
+
+#[test]
+fn training_resumes_and_evaluation_scores_weights_and_their_moving_averages() {
+    let (train_dir, eval_dir) = (temp("train"), temp("eval"));
+    let (ok, stdout, stderr) = run(&mut train(&train_dir, 40, &["--moving_average_decay", "0.9"]));
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("trained to global step 40"), "{stdout}");
+    let (ok, stdout, stderr) = run(&mut train(&train_dir, 60, &["--moving_average_decay", "0.9"]));
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("restored") && stdout.contains("trained to global step 60"), "{stdout}\n{stderr}");
+    let names = slim::checkpoint::list_variables(train_dir.join("model.ckpt-60.safetensors")).unwrap();
+    assert!(names.iter().any(|v| v.name == "LeNet/fc4/weights/ExponentialMovingAverage"), "{names:?}");
+
+    let (ok, stdout, stderr) = run(&mut eval(&train_dir, &eval_dir, &[]));
+    assert!(ok, "{stderr}");
+    let accuracy = metric(&stdout, "Accuracy");
+    assert!(accuracy > 0.5 && metric(&stdout, "Recall_5") >= accuracy, "{stdout}");
+    assert!(stdout.contains("on 1000 synthetic images"), "{stdout}");
+    let (ok, averaged, stderr) = run(&mut eval(&train_dir, &eval_dir, &["--moving_average_decay", "0.9"]));
+    assert!(ok, "{stderr}");
+    assert!(metric(&averaged, "Accuracy") > 0.5, "the averages of trained weights classify too: {averaged}");
+    assert!(std::fs::read_dir(&eval_dir).unwrap().count() >= 1, "eval summaries are written");
+    std::fs::remove_dir_all(&train_dir).unwrap();
+    std::fs::remove_dir_all(&eval_dir).unwrap();
+}
+
+#[test]
+fn warm_start_restores_all_but_the_excluded_scope_and_another_net_is_explained() {
+    let (source, target, other) = (temp("source"), temp("target"), temp("other"));
+    assert!(run(&mut train(&source, 5, &[])).0);
+    let warm = ["--checkpoint_exclude_scopes", "LeNet/fc4", "--trainable_scopes", "LeNet/fc4"];
+    let mut command = train(&target, 5, &warm);
+    let (ok, stdout, stderr) = run(command.arg("--checkpoint_path").arg(&source));
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("warm start from") && stdout.contains("LeNet/conv1/weights"), "{stdout}");
+
+    let (ok, _, stderr) = run(&mut eval(&source, &other, &["--moving_average_decay", "0.9"]));
+    assert!(!ok && stderr.contains("LeNet/fc4/weights/ExponentialMovingAverage"), "no averages were kept: {stderr}");
+
+    let mut command = train(&other, 5, &["--model_name", "cifarnet"]);
+    let (ok, stdout, stderr) = run(command.arg("--checkpoint_path").arg(&source));
+    assert!(!ok, "{stdout}");
+    assert!(stderr.starts_with("train_image_classifier: error:") && stderr.contains("CifarNet/"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for dir in [source, target, other] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[test]
+fn bad_flags_and_names_end_in_one_clear_line_and_a_failure_status() {
+    let dir = temp("bad");
+    let cases: [(&[&str], &str); 6] = [
+        (&["--model_name", "lenett"], "unknown network \"lenett\"; known: lenet"),
+        (&["--dataset_name", "imagenet"], "unknown dataset \"imagenet\"; known: fashion_mnist"),
+        (&["--dataset_name", "fashion_mnist", "--dataset_dir", "/nonexistent"], "/nonexistent holds neither"),
+        (&["--checkpoint_exclude_scopes", "LeNet/fc4"], "need --checkpoint_path"),
+        (&["--batch_size", "0"], "--batch_size"),
+        (&["--learning_rate_decay_type", "cosine", "--max_number_of_steps", "0"], "number_of_steps must be positive"),
+    ];
+    for (flags, expected) in cases {
+        let (ok, stdout, stderr) = run(&mut train(&dir, 3, flags));
+        assert!(!ok, "{flags:?} succeeded: {stdout}");
+        assert!(stderr.contains(expected), "{flags:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let (ok, _, stderr) = run(&mut eval(&dir.join("none"), &dir, &[]));
+    assert!(!ok && stderr.starts_with("eval_image_classifier: error: no checkpoint at"), "{stderr}");
+    let _ = std::fs::remove_dir_all(dir);
+}
