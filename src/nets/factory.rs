@@ -2,8 +2,8 @@
 
 use crate::model::Built;
 use crate::nets::{
-    AlexnetV2, CifarNet, CifarResNet, Lenet, ResNet, ResNetDepth, ResNetVersion, Vgg, VggDepth, alexnet_v2_arg_scope,
-    cifarnet_arg_scope, lenet_arg_scope, resnet_arg_scope, vgg_arg_scope,
+    AlexnetV2, CifarNet, CifarResNet, InceptionV1, Lenet, ResNet, ResNetDepth, ResNetVersion, Vgg, VggDepth,
+    alexnet_v2_arg_scope, cifarnet_arg_scope, inception_v1_arg_scope, lenet_arg_scope, resnet_arg_scope, vgg_arg_scope,
 };
 use crate::prelude::*;
 
@@ -21,6 +21,8 @@ pub enum Network {
     CifarResNet(Built<CifarResNet>),
     /// `resnet_v1_50` … `resnet_v2_200`.
     ResNet(Built<ResNet>),
+    /// `inception_v1`.
+    InceptionV1(Built<InceptionV1>),
 }
 
 impl Network {
@@ -33,18 +35,20 @@ impl Network {
             Network::Vgg(net) => net.forward_t(images, mode)?.output,
             Network::CifarResNet(net) => net.forward_t(images, mode)?.output,
             Network::ResNet(net) => net.forward_t(images, mode)?.output,
+            Network::InceptionV1(net) => net.forward_t(images, mode)?.output,
         })
     }
 }
 
 /// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
-pub const NETWORK_NAMES: [&str; 15] = [
+pub const NETWORK_NAMES: [&str; 16] = [
     "lenet",
     "cifarnet",
     "alexnet_v2",
     "vgg_a",
     "vgg_16",
     "vgg_19",
+    "inception_v1",
     "resnet_v1_50",
     "resnet_v1_101",
     "resnet_v1_152",
@@ -112,6 +116,11 @@ pub fn get_network(
         "vgg_a" => vgg(VggDepth::A),
         "vgg_16" => vgg(VggDepth::D16),
         "vgg_19" => vgg(VggDepth::E19),
+        "inception_v1" => {
+            let net = InceptionV1::classifier(Some(num_classes));
+            let scope = inception_v1_arg_scope(weight_decay);
+            Ok(Network::InceptionV1(crate::arg_scope!(scope => { net.build(vs, "InceptionV1", &shape(224)) })?))
+        }
         other => match (resnet_named(other, num_classes), cifar_resnet_depth(other)) {
             (Some(net), _) => {
                 let scope = net.default_scope();
