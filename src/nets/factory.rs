@@ -2,8 +2,9 @@
 
 use crate::model::Built;
 use crate::nets::{
-    AlexnetV2, CifarNet, CifarResNet, InceptionV1, Lenet, ResNet, ResNetDepth, ResNetVersion, Vgg, VggDepth,
-    alexnet_v2_arg_scope, cifarnet_arg_scope, inception_v1_arg_scope, lenet_arg_scope, resnet_arg_scope, vgg_arg_scope,
+    AlexnetV2, CifarNet, CifarResNet, InceptionV1, Lenet, MobilenetV1, ResNet, ResNetDepth, ResNetVersion, Vgg,
+    VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, inception_v1_arg_scope, lenet_arg_scope,
+    mobilenet_v1_arg_scope, resnet_arg_scope, vgg_arg_scope,
 };
 use crate::prelude::*;
 
@@ -23,6 +24,8 @@ pub enum Network {
     ResNet(Built<ResNet>),
     /// `inception_v1`.
     InceptionV1(Built<InceptionV1>),
+    /// `mobilenet_v1`, `mobilenet_v1_075`, `mobilenet_v1_050`, `mobilenet_v1_025`.
+    MobilenetV1(Built<MobilenetV1>),
 }
 
 impl Network {
@@ -36,12 +39,13 @@ impl Network {
             Network::CifarResNet(net) => net.forward_t(images, mode)?.output,
             Network::ResNet(net) => net.forward_t(images, mode)?.output,
             Network::InceptionV1(net) => net.forward_t(images, mode)?.output,
+            Network::MobilenetV1(net) => net.forward_t(images, mode)?.output,
         })
     }
 }
 
 /// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
-pub const NETWORK_NAMES: [&str; 16] = [
+pub const NETWORK_NAMES: [&str; 20] = [
     "lenet",
     "cifarnet",
     "alexnet_v2",
@@ -49,6 +53,10 @@ pub const NETWORK_NAMES: [&str; 16] = [
     "vgg_16",
     "vgg_19",
     "inception_v1",
+    "mobilenet_v1",
+    "mobilenet_v1_075",
+    "mobilenet_v1_050",
+    "mobilenet_v1_025",
     "resnet_v1_50",
     "resnet_v1_101",
     "resnet_v1_152",
@@ -95,6 +103,11 @@ pub fn get_network(
         let built = crate::arg_scope!(vgg_arg_scope(weight_decay) => { net.build(vs, depth.scope(), &shape(224)) })?;
         Ok(Network::Vgg(built))
     };
+    let mobilenet = |depth_multiplier: f64| -> Result<Network> {
+        let net = MobilenetV1::classifier(Some(num_classes), depth_multiplier);
+        let scope = mobilenet_v1_arg_scope(weight_decay, 0.09);
+        Ok(Network::MobilenetV1(crate::arg_scope!(scope => { net.build(vs, "MobilenetV1", &shape(224)) })?))
+    };
     match name {
         "lenet" => {
             let net = Lenet { num_classes, dropout_keep_prob: 0.5 };
@@ -116,6 +129,10 @@ pub fn get_network(
         "vgg_a" => vgg(VggDepth::A),
         "vgg_16" => vgg(VggDepth::D16),
         "vgg_19" => vgg(VggDepth::E19),
+        "mobilenet_v1" => mobilenet(1.0),
+        "mobilenet_v1_075" => mobilenet(0.75),
+        "mobilenet_v1_050" => mobilenet(0.5),
+        "mobilenet_v1_025" => mobilenet(0.25),
         "inception_v1" => {
             let net = InceptionV1::classifier(Some(num_classes));
             let scope = inception_v1_arg_scope(weight_decay);
