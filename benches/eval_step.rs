@@ -16,7 +16,7 @@ fn main() -> Result<()> {
     let images = Tensor::rand([100, 1, 28, 28], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(10, [100], (Kind::Int64, Device::Cpu));
     let vs = VarStore::new(Device::Cpu);
-    let model = Lenet { num_classes: 10, dropout_keep_prob: 0.5 }.build(&vs, "lenet", &[1, 1, 28, 28])?;
+    let model = Lenet { num_classes: Some(10), dropout_keep_prob: 0.5 }.build(&vs, "lenet", &[1, 1, 28, 28])?;
     let metrics: Vec<(&str, Box<dyn StreamingMetric>)> =
         vec![("Accuracy", Box::new(Accuracy::default())), ("Recall_5", Box::new(RecallAtK::new(5)?))];
     let mut map = aggregate_metric_map(metrics)?;

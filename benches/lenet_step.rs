@@ -62,7 +62,7 @@ fn main() -> Result<()> {
     let mut raw_opt = sgd.build(&raw_vs, 0.01)?;
 
     let model_vs = VarStore::new(Device::Cpu);
-    let model = Lenet { num_classes: 10, dropout_keep_prob: 0.5 }.build(&model_vs, "lenet", &[1, 1, 28, 28])?;
+    let model = Lenet { num_classes: Some(10), dropout_keep_prob: 0.5 }.build(&model_vs, "lenet", &[1, 1, 28, 28])?;
     let mut model_opt = sgd.build(model_vs.tch(), 0.01)?;
 
     let call_vs = VarStore::new(Device::Cpu);

@@ -36,7 +36,7 @@ fn measure(label: &str, path: &std::path::Path, vs: &VarStore, megabytes: f64) -
 fn main() -> Result<()> {
     tch::set_num_threads(2);
     let vs = VarStore::new(Device::Cpu);
-    let vgg = Vgg { depth: VggDepth::D16, num_classes: 1000, dropout_keep_prob: 0.5, spatial_squeeze: true };
+    let vgg = Vgg { depth: VggDepth::D16, num_classes: Some(1000), dropout_keep_prob: 0.5, spatial_squeeze: true };
     vgg.build(&vs, "vgg_16", &[1, 3, 224, 224])?;
     let dir = std::env::temp_dir().join(format!("slim-bench-restore-{}", std::process::id()));
     let path = Saver::new(&dir)?.save(&vs, 1)?;

@@ -20,7 +20,7 @@ fn loop_overhead(steps: i64) -> Result<()> {
     let images = Tensor::rand([64, 1, 28, 28], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(10, [64], (Kind::Int64, Device::Cpu));
     let vs = VarStore::new(Device::Cpu);
-    let model = Lenet { num_classes: 10, dropout_keep_prob: 0.5 }.build(&vs, "lenet", &[1, 1, 28, 28])?;
+    let model = Lenet { num_classes: Some(10), dropout_keep_prob: 0.5 }.build(&vs, "lenet", &[1, 1, 28, 28])?;
     let mut train_op = create_train_op(&vs, Momentum::new(0.9)?, 0.01).build()?;
     let _store = vs.as_default();
     let logdir = std::env::temp_dir().join(format!("slim-bench-loop-{}", std::process::id()));
@@ -62,7 +62,7 @@ fn loop_overhead(steps: i64) -> Result<()> {
 
 fn checkpoint_speed() -> Result<()> {
     let vs = VarStore::new(Device::Cpu);
-    Vgg { depth: VggDepth::D16, num_classes: 1000, dropout_keep_prob: 0.5, spatial_squeeze: true }.build(
+    Vgg { depth: VggDepth::D16, num_classes: Some(1000), dropout_keep_prob: 0.5, spatial_squeeze: true }.build(
         &vs,
         "vgg_16",
         &[1, 3, 224, 224],

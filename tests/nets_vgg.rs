@@ -26,7 +26,8 @@ fn torchvision_vgg16_shapes() -> Vec<Vec<i64>> {
 #[test]
 fn vgg_16_has_tf_slims_checkpoint_names_and_shapes_and_maps_from_torchvision() {
     let vs = VarStore::new(Device::Cpu);
-    let definition = Vgg { depth: VggDepth::D16, num_classes: 1000, dropout_keep_prob: 0.5, spatial_squeeze: true };
+    let definition =
+        Vgg { depth: VggDepth::D16, num_classes: Some(1000), dropout_keep_prob: 0.5, spatial_squeeze: true };
     let net = arg_scope!(vgg_arg_scope(5e-4) => { definition.build(&vs, "vgg_16", &[1, 3, 224, 224]).unwrap() });
     assert_eq!(net.model_variables().len(), 32);
     assert_eq!(net.num_parameters(), 138_357_544);

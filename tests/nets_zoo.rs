@@ -65,3 +65,30 @@ fn alexnet_v2_has_tf_slims_shapes() {
     let logits = net.forward_t(&Tensor::zeros([1, 3, 224, 224], (Kind::Float, Device::Cpu)), Mode::Eval).unwrap();
     assert_eq!(logits.size(), [1, 1000]);
 }
+
+#[test]
+fn without_num_classes_the_nets_return_their_pre_logit_features() {
+    use slim::nets::{AlexnetV2, CifarNet, Lenet, Vgg, VggDepth, vgg_arg_scope};
+    let rand = |shape: &[i64]| Tensor::rand(shape, (Kind::Float, Device::Cpu));
+    let vs = VarStore::new(Device::Cpu);
+    let lenet = Lenet { num_classes: None, dropout_keep_prob: 0.5 }.build(&vs, "LeNet", &[1, 1, 28, 28]).unwrap();
+    assert_eq!(lenet.forward_t(&rand(&[2, 1, 28, 28]), Mode::Train).unwrap().output.size(), [2, 1024]);
+    assert!(vs.variable("LeNet/fc4/weights").is_none());
+
+    let vs = VarStore::new(Device::Cpu);
+    let cifarnet = CifarNet { num_classes: None, dropout_keep_prob: 0.5 }.build(&vs, "CifarNet", &[1, 3, 32, 32]);
+    assert_eq!(cifarnet.unwrap().forward_t(&rand(&[2, 3, 32, 32]), Mode::Eval).unwrap().output.size(), [2, 192]);
+    assert!(vs.variable("CifarNet/logits/weights").is_none());
+
+    let vs = VarStore::new(Device::Cpu);
+    let alexnet = AlexnetV2 { num_classes: None, dropout_keep_prob: 0.5, spatial_squeeze: true };
+    let alexnet = alexnet.build(&vs, "alexnet_v2", &[1, 3, 224, 224]).unwrap();
+    assert_eq!(alexnet.forward_t(&rand(&[1, 3, 224, 224]), Mode::Eval).unwrap().output.size(), [1, 4096, 1, 1]);
+    assert!(vs.variable("alexnet_v2/fc8/weights").is_none());
+
+    let vs = VarStore::new(Device::Cpu);
+    let vgg = Vgg { depth: VggDepth::A, num_classes: None, dropout_keep_prob: 0.5, spatial_squeeze: true };
+    let vgg = arg_scope!(vgg_arg_scope(5e-4) => { vgg.build(&vs, "vgg_a", &[1, 3, 224, 224]) }).unwrap();
+    assert_eq!(vgg.forward_t(&rand(&[1, 3, 224, 224]), Mode::Eval).unwrap().output.size(), [1, 4096, 1, 1]);
+    assert!(vs.variable("vgg_a/fc8/weights").is_none() && vs.variable("vgg_a/fc7/weights").is_some());
+}

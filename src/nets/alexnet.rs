@@ -7,8 +7,8 @@ use crate::prelude::*;
 #[crate::model]
 #[derive(Clone, Debug)]
 pub struct AlexnetV2 {
-    /// Classes of the logits.
-    pub num_classes: i64,
+    /// Classes of the logits; `None` returns `fc7`'s 4096 features (before dropout), as TF-Slim does.
+    pub num_classes: Option<i64>,
     /// Dropout's keep probability in training (0.5).
     pub dropout_keep_prob: f64,
     /// Squeeze the 1×1 spatial dimensions of the logits.
@@ -32,8 +32,9 @@ impl AlexnetV2 {
             let net = conv2d(net, 4096, [5, 5], padding = Valid, scope = "fc6");
             let net = dropout(net, self.dropout_keep_prob, scope = "dropout6");
             let net = conv2d(net, 4096, [1, 1], scope = "fc7");
+            let Some(num_classes) = self.num_classes else { return Ok(net) };
             let net = dropout(net, self.dropout_keep_prob, scope = "dropout7");
-            let logits = conv2d(net, self.num_classes, [1, 1],
+            let logits = conv2d(net, num_classes, [1, 1],
                                 activation_fn = None, normalizer_fn = None,
                                 biases_initializer = zeros_initializer(), scope = "fc8");
             match self.spatial_squeeze {

@@ -7,8 +7,8 @@ use crate::prelude::*;
 #[crate::model]
 #[derive(Clone, Debug)]
 pub struct CifarNet {
-    /// Classes of the logits.
-    pub num_classes: i64,
+    /// Classes of the logits; `None` returns `fc4`'s 192 features, as TF-Slim does.
+    pub num_classes: Option<i64>,
     /// Dropout's keep probability in training (0.5).
     pub dropout_keep_prob: f64,
 }
@@ -26,9 +26,10 @@ impl CifarNet {
         let net = fully_connected(flatten(net), 384, scope = "fc3");
         let net = dropout(net, self.dropout_keep_prob, scope = "dropout3");
         let net = fully_connected(net, 192, scope = "fc4");
+        let Some(num_classes) = self.num_classes else { return Ok(net) };
         fully_connected(
             net,
-            self.num_classes,
+            num_classes,
             biases_initializer = zeros_initializer(),
             weights_initializer = truncated_normal(0.0, 1.0 / 192.0),
             weights_regularizer = None,

@@ -99,7 +99,7 @@ pub fn get_network(
 ) -> Result<Network> {
     let shape = |default: i64| [1, channels, size.unwrap_or(default), size.unwrap_or(default)];
     let vgg = |depth: VggDepth| -> Result<Network> {
-        let net = Vgg { depth, num_classes, dropout_keep_prob: 0.5, spatial_squeeze: true };
+        let net = Vgg { depth, num_classes: Some(num_classes), dropout_keep_prob: 0.5, spatial_squeeze: true };
         let built = crate::arg_scope!(vgg_arg_scope(weight_decay) => { net.build(vs, depth.scope(), &shape(224)) })?;
         Ok(Network::Vgg(built))
     };
@@ -110,19 +110,19 @@ pub fn get_network(
     };
     match name {
         "lenet" => {
-            let net = Lenet { num_classes, dropout_keep_prob: 0.5 };
+            let net = Lenet { num_classes: Some(num_classes), dropout_keep_prob: 0.5 };
             Ok(Network::Lenet(
                 crate::arg_scope!(lenet_arg_scope(weight_decay) => { net.build(vs, "LeNet", &shape(28)) })?,
             ))
         }
         "cifarnet" => {
-            let net = CifarNet { num_classes, dropout_keep_prob: 0.5 };
+            let net = CifarNet { num_classes: Some(num_classes), dropout_keep_prob: 0.5 };
             let built =
                 crate::arg_scope!(cifarnet_arg_scope(weight_decay) => { net.build(vs, "CifarNet", &shape(32)) })?;
             Ok(Network::CifarNet(built))
         }
         "alexnet_v2" => {
-            let net = AlexnetV2 { num_classes, dropout_keep_prob: 0.5, spatial_squeeze: true };
+            let net = AlexnetV2 { num_classes: Some(num_classes), dropout_keep_prob: 0.5, spatial_squeeze: true };
             let scope = alexnet_v2_arg_scope(weight_decay);
             Ok(Network::AlexnetV2(crate::arg_scope!(scope => { net.build(vs, "alexnet_v2", &shape(224)) })?))
         }

@@ -7,8 +7,8 @@ use crate::prelude::*;
 #[crate::model]
 #[derive(Clone, Debug)]
 pub struct Lenet {
-    /// Classes of the logits.
-    pub num_classes: i64,
+    /// Classes of the logits; `None` returns `fc3`'s 1024 features (before dropout), as TF-Slim does.
+    pub num_classes: Option<i64>,
     /// Dropout's keep probability in training (0.5).
     pub dropout_keep_prob: f64,
 }
@@ -21,8 +21,9 @@ impl Lenet {
         let net = conv2d(net, 64, [5, 5], scope = "conv2");
         let net = max_pool2d(net, [2, 2], scope = "pool2");
         let net = fully_connected(flatten(net), 1024, scope = "fc3");
+        let Some(num_classes) = self.num_classes else { return Ok(net) };
         let net = dropout(net, self.dropout_keep_prob, scope = "dropout3");
-        fully_connected(net, self.num_classes, activation_fn = None, scope = "fc4")
+        fully_connected(net, num_classes, activation_fn = None, scope = "fc4")
     }
 }
 

@@ -41,8 +41,9 @@ impl VggDepth {
 pub struct Vgg {
     /// The variant.
     pub depth: VggDepth,
-    /// Classes of the logits (1000 for ImageNet).
-    pub num_classes: i64,
+    /// Classes of the logits (1000 for ImageNet); `None` returns `fc7`'s 4096 features (before dropout), as
+    /// TF-Slim does.
+    pub num_classes: Option<i64>,
     /// Dropout's keep probability in training (0.5).
     pub dropout_keep_prob: f64,
     /// Squeeze the 1×1 spatial dimensions of the logits (true: logits are `[N, num_classes]`).
@@ -62,8 +63,9 @@ impl Vgg {
         let net = conv2d(net, 4096, [7, 7], padding = Valid, scope = "fc6");
         let net = dropout(net, self.dropout_keep_prob, scope = "dropout6");
         let net = conv2d(net, 4096, [1, 1], scope = "fc7");
+        let Some(num_classes) = self.num_classes else { return Ok(net) };
         let net = dropout(net, self.dropout_keep_prob, scope = "dropout7");
-        let logits = conv2d(net, self.num_classes, [1, 1], activation_fn = None, normalizer_fn = None, scope = "fc8");
+        let logits = conv2d(net, num_classes, [1, 1], activation_fn = None, normalizer_fn = None, scope = "fc8");
         match self.spatial_squeeze {
             true => Ok(logits.f_squeeze_dims([2, 3])?),
             false => Ok(logits),
