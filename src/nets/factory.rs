@@ -2,9 +2,9 @@
 
 use crate::model::Built;
 use crate::nets::{
-    AlexnetV2, CifarNet, CifarResNet, InceptionV1, Lenet, MobilenetV1, ResNet, ResNetDepth, ResNetVersion, Vgg,
-    VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, inception_v1_arg_scope, lenet_arg_scope,
-    mobilenet_v1_arg_scope, resnet_arg_scope, vgg_arg_scope,
+    AlexnetV2, CifarNet, CifarResNet, InceptionV1, InceptionV3, Lenet, MobilenetV1, ResNet, ResNetDepth, ResNetVersion,
+    Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, inception_v1_arg_scope, inception_v3_arg_scope,
+    lenet_arg_scope, mobilenet_v1_arg_scope, resnet_arg_scope, vgg_arg_scope,
 };
 use crate::prelude::*;
 
@@ -24,6 +24,8 @@ pub enum Network {
     ResNet(Built<ResNet>),
     /// `inception_v1`.
     InceptionV1(Built<InceptionV1>),
+    /// `inception_v3` (its auxiliary logits are an end point).
+    InceptionV3(Built<InceptionV3>),
     /// `mobilenet_v1`, `mobilenet_v1_075`, `mobilenet_v1_050`, `mobilenet_v1_025`.
     MobilenetV1(Built<MobilenetV1>),
 }
@@ -39,13 +41,14 @@ impl Network {
             Network::CifarResNet(net) => net.forward_t(images, mode)?.output,
             Network::ResNet(net) => net.forward_t(images, mode)?.output,
             Network::InceptionV1(net) => net.forward_t(images, mode)?.output,
+            Network::InceptionV3(net) => net.forward_t(images, mode)?.output,
             Network::MobilenetV1(net) => net.forward_t(images, mode)?.output,
         })
     }
 }
 
 /// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
-pub const NETWORK_NAMES: [&str; 20] = [
+pub const NETWORK_NAMES: [&str; 21] = [
     "lenet",
     "cifarnet",
     "alexnet_v2",
@@ -53,6 +56,7 @@ pub const NETWORK_NAMES: [&str; 20] = [
     "vgg_16",
     "vgg_19",
     "inception_v1",
+    "inception_v3",
     "mobilenet_v1",
     "mobilenet_v1_075",
     "mobilenet_v1_050",
@@ -133,6 +137,11 @@ pub fn get_network(
         "mobilenet_v1_075" => mobilenet(0.75),
         "mobilenet_v1_050" => mobilenet(0.5),
         "mobilenet_v1_025" => mobilenet(0.25),
+        "inception_v3" => {
+            let net = InceptionV3::classifier(Some(num_classes));
+            let scope = inception_v3_arg_scope(weight_decay);
+            Ok(Network::InceptionV3(crate::arg_scope!(scope => { net.build(vs, "InceptionV3", &shape(299)) })?))
+        }
         "inception_v1" => {
             let net = InceptionV1::classifier(Some(num_classes));
             let scope = inception_v1_arg_scope(weight_decay);
