@@ -37,6 +37,9 @@ struct Flags {
     /// The preprocessing (the model's own when not given).
     #[arg(long)]
     preprocessing_name: Option<String>,
+    /// The side images are preprocessed to (the dataset's when not given); use training's size.
+    #[arg(long)]
+    eval_image_size: Option<i64>,
     /// Examples per batch.
     #[arg(long, default_value_t = 100)]
     batch_size: i64,
@@ -68,9 +71,10 @@ fn run(flags: &Flags) -> Result<()> {
     };
     let dataset = flags.dataset.load(Split::Test)?;
     let vs = VarStore::new(device);
-    let net = common::network(&flags.model_name, &vs, &dataset, 0.0)?;
+    let size = common::image_size(&dataset, flags.eval_image_size)?;
+    let net = common::network(&flags.model_name, &vs, &dataset, 0.0, size)?;
     let preprocessing = flags.preprocessing_name.as_deref().unwrap_or(&flags.model_name);
-    let batches: Vec<_> = provider(&dataset, flags.batch_size.min(dataset.len()), preprocessing, false, 0)?
+    let batches: Vec<_> = provider(&dataset, flags.batch_size.min(dataset.len()), preprocessing, (false, size, 0))?
         .num_epochs(1)
         .take(flags.max_num_batches.unwrap_or(usize::MAX))
         .collect();

@@ -60,6 +60,9 @@ struct Flags {
     /// The preprocessing (the model's own when not given).
     #[arg(long)]
     preprocessing_name: Option<String>,
+    /// The side images are preprocessed to and the net is built for (the dataset's when not given).
+    #[arg(long)]
+    train_image_size: Option<i64>,
     /// Examples per step.
     #[arg(long, default_value_t = 32)]
     batch_size: i64,
@@ -163,14 +166,15 @@ fn run(flags: &Flags) -> Result<()> {
     tch::manual_seed(flags.seed as i64);
     let dataset = flags.dataset.load(Split::Train)?;
     let vs = VarStore::new(device);
-    let net = common::network(&flags.model_name, &vs, &dataset, flags.weight_decay)?;
+    let size = common::image_size(&dataset, flags.train_image_size)?;
+    let net = common::network(&flags.model_name, &vs, &dataset, flags.weight_decay, size)?;
     let mut train_op = create_train_op(&vs, optimizer(flags)?, learning_rate(flags, dataset.len()))
         .variables_to_train(variables_to_train(&vs, &flags.trainable_scopes)?);
     if let Some(decay) = flags.moving_average_decay {
         train_op = train_op.moving_averages(ExponentialMovingAverage::new(&vs, decay, vs.collection(MODEL_VARIABLES))?);
     }
     let mut train_op = train_op.build()?;
-    let mut batches = Batches::new(flags, &dataset)?;
+    let mut batches = Batches::new(flags, &dataset, size)?;
     println!(
         "training {} on {} ({} images, {} classes) on {device:?}; checkpoints and TensorBoard events in {}",
         flags.model_name,
@@ -314,9 +318,10 @@ struct Batches {
 }
 
 impl Batches {
-    fn new(flags: &Flags, dataset: &Dataset) -> Result<Self> {
+    fn new(flags: &Flags, dataset: &Dataset, size: i64) -> Result<Self> {
         let preprocessing = flags.preprocessing_name.as_deref().unwrap_or(&flags.model_name);
-        let provider = provider(dataset, flags.batch_size, preprocessing, true, flags.seed)?.shuffle(flags.seed);
+        let provider =
+            provider(dataset, flags.batch_size, preprocessing, (true, size, flags.seed))?.shuffle(flags.seed);
         Ok(Batches { pending: Some(provider.drop_remainder(true)), readers: flags.num_readers, stream: None })
     }
 

@@ -1,7 +1,8 @@
 //! The train_image_classifier and eval_image_classifier examples as a user runs them: train on the synthetic
 //! dataset, resume, evaluate (plain and moving averages), and the bad inputs that must end in one clear line
 //! and a non-zero exit, never a panic. A plain `cargo test` builds the examples before it runs this; with a
-//! target filter (`--test image_classifier_scripts`) add `--examples`, or the binaries may be stale.
+//! target filter (`--test image_classifier_scripts`) run `cargo build --examples` first, or the binaries may be
+//! missing or stale.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ fn example(name: &str) -> Command {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(Path::parent).unwrap().join("examples");
     let binary = dir.join(name);
-    assert!(binary.is_file(), "{} is missing: run `cargo test` without a filter, or add --examples", binary.display());
+    assert!(binary.is_file(), "{} is missing: run `cargo test` without a filter, or `cargo build --examples` first", binary.display());
     let mut command = Command::new(binary);
     command.env_remove("SLIM_FASHION_MNIST");
     command
@@ -135,4 +136,20 @@ fn bad_flags_and_names_end_in_one_clear_line_and_a_failure_status() {
     let (ok, _, stderr) = run(&mut eval(&dir.join("none"), &dir, &[]));
     assert!(!ok && stderr.starts_with("eval_image_classifier: error: no checkpoint at"), "{stderr}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn imagenet_nets_train_on_small_images_resized_by_their_own_preprocessing() {
+    let (train_dir, eval_dir) = (temp("mobilenet"), temp("mobilenet-eval"));
+    let flags = ["--model_name", "mobilenet_v1_025", "--train_image_size", "64", "--optimizer", "sgd"];
+    let (ok, stdout, stderr) = run(&mut train(&train_dir, 3, &flags));
+    assert!(ok, "{stdout}\n{stderr}");
+    let eval_flags = ["--model_name", "mobilenet_v1_025", "--eval_image_size", "64", "--max_num_batches", "2"];
+    let mut command = example("eval_image_classifier");
+    command.args(["--dataset_name", "synthetic", "--device", "cpu", "--checkpoint_path"]).arg(&train_dir);
+    let (ok, stdout, stderr) = run(command.arg("--eval_dir").arg(&eval_dir).args(eval_flags));
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("on 200 synthetic images") && (0.0..=1.0).contains(&metric(&stdout, "Accuracy")), "{stdout}");
+    let _ = std::fs::remove_dir_all(train_dir);
+    let _ = std::fs::remove_dir_all(eval_dir);
 }

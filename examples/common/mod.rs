@@ -78,27 +78,37 @@ impl DatasetFlags {
     }
 }
 
-/// The zoo net `model_name` for `dataset`'s images, built in `vs` inside its arg scope.
-pub fn network(model_name: &str, vs: &VarStore, dataset: &Dataset, weight_decay: f64) -> Result<Network> {
-    let [_, channels, height, width] = dataset.images.size()[..] else {
+/// The side the net sees: `image_size` when given, else the dataset's (square) images' side.
+pub fn image_size(dataset: &Dataset, image_size: Option<i64>) -> Result<i64> {
+    let [_, _, height, width] = dataset.images.size()[..] else {
         return Err(Error::invalid(&dataset.name, "images must be [N, C, H, W]"));
     };
-    if height != width {
-        return Err(Error::invalid(&dataset.name, format!("the zoo nets take square images, got {height}×{width}")));
+    match image_size {
+        Some(size) if size < 1 => Err(Error::invalid("image size", format!("must be positive, got {size}"))),
+        Some(size) => Ok(size),
+        None if height == width => Ok(height),
+        None => Err(Error::invalid(
+            &dataset.name,
+            format!("the images are {height}×{width}; give a square size with --train_image_size / --eval_image_size"),
+        )),
     }
-    get_network(model_name, vs, dataset.num_classes, weight_decay, channels, Some(height))
 }
 
-/// A provider of `dataset` in batches of `batch_size`, preprocessed by `preprocessing_name` (the model's own
-/// when `None`).
+/// The zoo net `model_name` for `dataset`'s images preprocessed to `size`×`size`, built in `vs` inside its arg
+/// scope.
+pub fn network(model_name: &str, vs: &VarStore, dataset: &Dataset, weight_decay: f64, size: i64) -> Result<Network> {
+    let channels = dataset.images.size().get(1).copied().unwrap_or(1);
+    get_network(model_name, vs, dataset.num_classes, weight_decay, channels, Some(size))
+}
+
+/// A provider of `dataset` in batches of `batch_size`, preprocessed by `preprocessing_name` (a preprocessing's
+/// or a zoo net's name) to `size`×`size`.
 pub fn provider(
     dataset: &Dataset,
     batch_size: i64,
     preprocessing_name: &str,
-    training: bool,
-    seed: u64,
+    (training, size, seed): (bool, i64, u64),
 ) -> Result<Provider> {
-    let size = dataset.images.size().last().copied().unwrap_or(0);
     let preprocessing = get_preprocessing(preprocessing_name, training, size, seed)?;
     Ok(Provider::new(dataset, batch_size)?.preprocess(preprocessing))
 }

@@ -1,25 +1,43 @@
 //! `preprocessing_factory`: preprocessing functions by TF-Slim's names, or by the name of the net they feed.
 
+use super::inception_preprocessing::InceptionPreprocessing;
 use super::preprocessing::CifarnetPreprocessing;
 use super::provider::{Preprocessing, lenet_preprocessing};
+use super::vgg_preprocessing::VggPreprocessing;
 use crate::{Error, Result};
 
-/// The names [`get_preprocessing`] knows: preprocessing names, then the zoo nets that use them
-/// (`resnet_cifar_<6n+2>` stands for every depth).
-pub const PREPROCESSING_NAMES: [&str; 3] = ["lenet", "cifarnet", "resnet_cifar_<6n+2>"];
+/// The names [`get_preprocessing`] knows: its four preprocessings, and the zoo nets mapped to them as TF-Slim's
+/// `preprocessing_factory` maps them.
+pub const PREPROCESSING_NAMES: [&str; 4] = ["lenet", "cifarnet", "vgg", "inception"];
+
+/// The preprocessing a zoo net uses, by the net's name.
+fn preprocessing_of_net(name: &str) -> Option<&'static str> {
+    let family = |prefix: &str| name.starts_with(prefix);
+    match name {
+        "lenet" | "cifarnet" | "vgg" | "inception" => PREPROCESSING_NAMES.iter().copied().find(|known| *known == name),
+        _ if family("resnet_cifar_") => Some("cifarnet"),
+        _ if family("vgg_") || family("resnet_v1_") || family("resnet_v2_") || name == "alexnet_v2" => Some("vgg"),
+        _ if family("inception_") || family("mobilenet_") => Some("inception"),
+        _ => None,
+    }
+}
 
 /// TF-Slim's `preprocessing_factory.get_preprocessing(name, is_training)`: the preprocessing called `name`, or
-/// the one the zoo net called `name` uses, for images of side `size`, with random draws (training only) from
+/// the one the zoo net called `name` uses, for outputs of side `size`, with random draws (training only) from
 /// `seed`. An unknown name is an error listing the known ones.
 pub fn get_preprocessing(name: &str, training: bool, size: i64, seed: u64) -> Result<Box<dyn Preprocessing>> {
-    let cifarnet = || Box::new(CifarnetPreprocessing { size, training, seed });
-    match name {
-        "lenet" => Ok(Box::new(lenet_preprocessing)),
-        "cifarnet" => Ok(cifarnet()),
-        other if other.starts_with("resnet_cifar_") => Ok(cifarnet()),
-        other => Err(Error::invalid(
+    match preprocessing_of_net(name) {
+        Some("lenet") => Ok(Box::new(lenet_preprocessing)),
+        Some("cifarnet") => Ok(Box::new(CifarnetPreprocessing { size, training, seed })),
+        Some("vgg") => Ok(Box::new(VggPreprocessing::new(size, training, seed))),
+        Some(_) => Ok(Box::new(InceptionPreprocessing { size, training, seed })),
+        None => Err(Error::invalid(
             "preprocessing_factory",
-            format!("unknown preprocessing {other:?}; known: {}", PREPROCESSING_NAMES.join(", ")),
+            format!(
+                "unknown preprocessing {name:?}; known: {} (or a zoo net's name: resnet_cifar_*, vgg_*, resnet_v1_*, \
+                 resnet_v2_*, alexnet_v2, inception_*, mobilenet_*)",
+                PREPROCESSING_NAMES.join(", ")
+            ),
         )),
     }
 }
@@ -37,7 +55,11 @@ mod tests {
         assert_eq!(lenet.map(|x| x.max().double_value(&[])).ok(), Some(127.0 / 128.0));
         let resnet = get_preprocessing("resnet_cifar_20", false, 24, 0).map(|p| p.apply(&bytes, 0).size());
         assert_eq!(resnet.ok(), Some(vec![2, 1, 24, 24]));
+        let vgg = get_preprocessing("resnet_v1_50", false, 16, 0).map(|p| p.apply(&bytes, 0));
+        assert_eq!(vgg.map(|x| x.size()).ok(), Some(vec![2, 1, 16, 16]));
+        let inception = get_preprocessing("mobilenet_v1", false, 16, 0).map(|p| p.apply(&bytes, 0));
+        assert_eq!(inception.map(|x| x.max().double_value(&[])).ok(), Some(1.0));
         let message = get_preprocessing("inceptoin", true, 28, 0).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(message.contains("\"inceptoin\"") && message.contains("lenet, cifarnet"), "{message}");
+        assert!(message.contains("\"inceptoin\"") && message.contains("lenet, cifarnet, vgg, inception"), "{message}");
     }
 }
