@@ -13,7 +13,11 @@ fn example(name: &str) -> Command {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(Path::parent).unwrap().join("examples");
     let binary = dir.join(name);
-    assert!(binary.is_file(), "{} is missing: run `cargo test` without a filter, or `cargo build --examples` first", binary.display());
+    assert!(
+        binary.is_file(),
+        "{} is missing: run `cargo test` without a filter, or `cargo build --examples` first",
+        binary.display()
+    );
     let mut command = Command::new(binary);
     command.env_remove("SLIM_FASHION_MNIST");
     command
@@ -149,7 +153,10 @@ fn imagenet_nets_train_on_small_images_resized_by_their_own_preprocessing() {
     command.args(["--dataset_name", "synthetic", "--device", "cpu", "--checkpoint_path"]).arg(&train_dir);
     let (ok, stdout, stderr) = run(command.arg("--eval_dir").arg(&eval_dir).args(eval_flags));
     assert!(ok, "{stderr}");
-    assert!(stdout.contains("on 200 synthetic images") && (0.0..=1.0).contains(&metric(&stdout, "Accuracy")), "{stdout}");
+    assert!(
+        stdout.contains("on 200 synthetic images") && (0.0..=1.0).contains(&metric(&stdout, "Accuracy")),
+        "{stdout}"
+    );
     let _ = std::fs::remove_dir_all(train_dir);
     let _ = std::fs::remove_dir_all(eval_dir);
 }

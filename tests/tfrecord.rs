@@ -149,3 +149,27 @@ fn damaged_records_and_bad_contents_are_errors_naming_the_file_and_record() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_dataset_factory_reads_tf_slims_converted_sets_with_their_labels_file() {
+    use slim::data::{Split, get_dataset};
+    let dir = temp("factory");
+    std::fs::write(dir.join("labels.txt"), "0:daisy\n1:dandelion\n2:roses\n").unwrap();
+    write_records(&dir.join("flowers_train_00000-of-00001.tfrecord"), &[example(png(0), "png", 2, None)]);
+    write_records(&dir.join("flowers_validation_00000-of-00001.tfrecord"), &[example(png(9), "png", 1, None)]);
+    let train = get_dataset("flowers", Split::Train, Some(&dir)).unwrap();
+    assert_eq!((train.len(), train.num_classes), (1, 3));
+    assert_eq!(train.labels_to_names, ["daisy", "dandelion", "roses"]);
+    let test = get_dataset("flowers", Split::Test, Some(&dir)).unwrap();
+    assert_eq!(Vec::<i64>::try_from(&test.labels).unwrap(), [1], "the validation files serve as the test split");
+
+    let err = get_dataset("tulips", Split::Train, Some(&dir)).unwrap_err().to_string();
+    assert!(err.contains("holds no tulips_train*.tfrecord files"), "{err}");
+    std::fs::write(dir.join("labels.txt"), "0:daisy\n2:roses\n").unwrap();
+    let err = get_dataset("flowers", Split::Train, Some(&dir)).unwrap_err().to_string();
+    assert!(err.contains("labels.txt") && err.contains("line 2: expected index 1"), "{err}");
+    std::fs::remove_file(dir.join("labels.txt")).unwrap();
+    let err = get_dataset("flowers", Split::Train, Some(&dir)).unwrap_err().to_string();
+    assert!(err.contains("unknown dataset \"flowers\"") && err.contains("labels.txt"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

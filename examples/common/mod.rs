@@ -38,7 +38,8 @@ impl DeviceFlag {
 #[derive(Clone, Debug, clap::Args)]
 #[command(rename_all = "snake_case")]
 pub struct DatasetFlags {
-    /// fashion_mnist, mnist, cifar10, cifar100 or synthetic.
+    /// fashion_mnist, mnist, cifar10, cifar100, synthetic, or the name of a TFRecord set in --dataset_dir
+    /// (`<name>_train*.tfrecord` files and `labels.txt`, as TF-Slim's download_and_convert wrote them).
     #[arg(long, default_value = "fashion_mnist")]
     pub dataset_name: String,
     /// train or test.

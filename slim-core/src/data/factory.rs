@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::cifar::{cifar10, cifar100};
 use super::dataset::{Dataset, Split, fashion_mnist, mnist, synthetic};
+use super::tfrecord::{tfrecord_dataset, tfrecord_files};
 use crate::{Error, Result};
 
 /// The names [`get_dataset`] knows.
@@ -11,8 +12,10 @@ pub const DATASET_NAMES: [&str; 5] = ["fashion_mnist", "mnist", "cifar10", "cifa
 
 /// The dataset called `name`, its `split`, from `dir`: `fashion_mnist` (`dir`, else `$SLIM_FASHION_MNIST`, else
 /// Debian's path), `mnist`, `cifar10` and `cifar100` (fine labels) need a directory; `synthetic` makes 28×28
-/// images of 10 classes (6,000 for training, 1,000 for test) and reads nothing. An unknown name is an error
-/// listing the known ones.
+/// images of 10 classes (6,000 for training, 1,000 for test) and reads nothing. Any other name is a TFRecord set
+/// as TF-Slim's `download_and_convert` scripts wrote it: `dir` holds `<name>_train*.tfrecord` and
+/// `<name>_test*` (or `<name>_validation*`) files and TF-Slim's `labels.txt` (`0:daisy` lines), which gives the
+/// class count and names. An unknown name without such files is an error listing the known names.
 pub fn get_dataset(name: &str, split: Split, dir: Option<&Path>) -> Result<Dataset> {
     let need_dir = || dir.ok_or_else(|| Error::invalid(name, "needs the directory that holds its files"));
     match name {
@@ -24,9 +27,59 @@ pub fn get_dataset(name: &str, split: Split, dir: Option<&Path>) -> Result<Datas
             Split::Train => synthetic(6000, 10, 28, 1),
             Split::Test => synthetic(1000, 10, 28, 2),
         }),
-        other => Err(Error::invalid(
-            "dataset_factory",
-            format!("unknown dataset {other:?}; known: {}", DATASET_NAMES.join(", ")),
-        )),
+        other => match dir {
+            Some(dir) if dir.join(LABELS_FILE).is_file() => tfrecord_set(other, split, dir),
+            _ => Err(Error::invalid(
+                "dataset_factory",
+                format!(
+                    "unknown dataset {other:?}; known: {}, or a TFRecord set: a --dataset_dir with \
+                     {other}_train*.tfrecord files and {LABELS_FILE}",
+                    DATASET_NAMES.join(", ")
+                ),
+            )),
+        },
     }
+}
+
+/// TF-Slim's `dataset_utils.LABELS_FILENAME`.
+const LABELS_FILE: &str = "labels.txt";
+
+/// A TFRecord set `name` in `dir`, with the class names of its `labels.txt`.
+fn tfrecord_set(name: &str, split: Split, dir: &Path) -> Result<Dataset> {
+    let names = read_labels_file(&dir.join(LABELS_FILE))?;
+    let prefixes: &[&str] = match split {
+        Split::Train => &["train"],
+        Split::Test => &["test", "validation"],
+    };
+    let files = prefixes
+        .iter()
+        .map(|split| tfrecord_files(dir, &format!("{name}_{split}")))
+        .find(|found| found.as_ref().map_or(true, |files| !files.is_empty()))
+        .unwrap_or_else(|| Ok(Vec::new()))?;
+    if files.is_empty() {
+        let patterns: Vec<String> = prefixes.iter().map(|split| format!("{name}_{split}*.tfrecord")).collect();
+        return Err(Error::NotFound(format!("{} holds no {} files", dir.display(), patterns.join(" or "))));
+    }
+    let mut dataset = tfrecord_dataset(name, &files, names.len() as i64)?;
+    dataset.labels_to_names = names;
+    Ok(dataset)
+}
+
+/// TF-Slim's `labels.txt`: one `index:name` line per class, indices 0, 1, 2, … in order.
+fn read_labels_file(path: &Path) -> Result<Vec<String>> {
+    let bad = |message: String| Error::Io { path: path.display().to_string(), message };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let mut names = Vec::new();
+    for (number, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+        let (index, name) =
+            line.split_once(':').ok_or_else(|| bad(format!("line {}: no ':' in {line:?}", number + 1)))?;
+        if index.trim().parse::<usize>().ok() != Some(names.len()) {
+            return Err(bad(format!("line {}: expected index {}, got {index:?}", number + 1, names.len())));
+        }
+        names.push(name.to_string());
+    }
+    if names.is_empty() {
+        return Err(bad("names no class".into()));
+    }
+    Ok(names)
 }
