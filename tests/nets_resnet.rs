@@ -201,3 +201,70 @@ fn the_factory_builds_resnets_by_tf_slims_names() {
     assert_eq!(logits.size(), [1, 5]);
     assert!(get_network("resnet_v1_34", &vs, 5, 1e-4, 3, Some(64)).is_err());
 }
+
+/// torchvision's resnet50 state dict: names and shapes as `torchvision.models.resnet50().state_dict()` has them,
+/// filled with numbered values.
+fn torchvision_resnet50_state() -> Vec<(String, Tensor)> {
+    let mut state: Vec<(String, Vec<i64>)> = vec![("conv1.weight".into(), vec![64, 3, 7, 7])];
+    let norm = |prefix: &str, channels: i64| {
+        let shape = |name| if name == "num_batches_tracked" { vec![] } else { vec![channels] };
+        ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+            .map(|name| (format!("{prefix}.{name}"), shape(name)))
+    };
+    state.extend(norm("bn1", 64));
+    let mut inputs = 64;
+    for (layer, (units, width)) in [(3, 64), (4, 128), (6, 256), (3, 512)].into_iter().enumerate() {
+        for unit in 0..units {
+            let prefix = format!("layer{}.{unit}", layer + 1);
+            let shapes = [vec![width, inputs, 1, 1], vec![width, width, 3, 3], vec![4 * width, width, 1, 1]];
+            for (conv, shape) in shapes.into_iter().enumerate() {
+                state.push((format!("{prefix}.conv{}.weight", conv + 1), shape.clone()));
+                state.extend(norm(&format!("{prefix}.bn{}", conv + 1), shape[0]));
+            }
+            if unit == 0 {
+                state.push((format!("{prefix}.downsample.0.weight"), vec![4 * width, inputs, 1, 1]));
+                state.extend(norm(&format!("{prefix}.downsample.1"), 4 * width));
+            }
+            inputs = 4 * width;
+        }
+    }
+    state.push(("fc.weight".into(), vec![1000, 2048]));
+    state.push(("fc.bias".into(), vec![1000]));
+    state
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, shape))| (name, Tensor::full(&shape[..], i as f64, (Kind::Float, Device::Cpu))))
+        .collect()
+}
+
+#[test]
+fn torchvision_resnet50_weights_restore_into_resnet_v1_50() {
+    use slim::checkpoint::{AssignOptions, VariableMap, assign_from_checkpoint};
+    use slim::nets::torchvision_resnet_names;
+    let path = std::env::temp_dir().join(format!("slim-torchvision-resnet50-{}.safetensors", std::process::id()));
+    let state = torchvision_resnet50_state();
+    Tensor::write_safetensors(&state, &path).unwrap();
+    let vs = VarStore::new(Device::Cpu);
+    build(ResNet::classifier(ResNetVersion::V1, ResNetDepth::R50, Some(1000)), &vs, &[1, 3, 64, 64]).unwrap();
+    let pairs = torchvision_resnet_names(ResNetDepth::R50, "resnet_v1_50")
+        .into_iter()
+        .map(|(torch, slim)| (torch, vs.variable(&slim).unwrap_or_else(|| panic!("{slim}"))))
+        .collect();
+    let options = AssignOptions { ignore_missing_vars: false, reshape_variables: true };
+    let report = assign_from_checkpoint(&path, VariableMap::from_pairs(pairs), options).unwrap();
+    let text = report.to_string();
+    assert!(text.contains(": 267 applied, 0 missing, 53 unused, 0 mismatched"), "{text}");
+    assert!(
+        text.lines()
+            .filter(|l| l.contains("unused"))
+            .all(|l| l.contains("num_batches_tracked") || l.contains("restore"))
+    );
+    let value = |name: &str| vs.variable(name).unwrap().tensor().mean(Kind::Float).double_value(&[]);
+    let index = |name: &str| state.iter().position(|(n, _)| n == name).unwrap() as f64;
+    assert_eq!(
+        value("resnet_v1_50/block4/unit_1/bottleneck_v1/shortcut/BatchNorm/moving_variance"),
+        index("layer4.0.downsample.1.running_var")
+    );
+    assert_eq!(value("resnet_v1_50/logits/weights"), index("fc.weight"));
+    std::fs::remove_file(&path).unwrap();
+}

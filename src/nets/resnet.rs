@@ -226,3 +226,38 @@ impl ResNet {
         }
     }
 }
+
+/// `(torchvision name, slim name)` for every tensor of torchvision's `resnet50` / `resnet101` / `resnet152`
+/// state dict (the depth's; torchvision has no 200) and slim's `resnet_v1` built in `scope`: convs, batch norms
+/// (`weight`/`bias`/`running_mean`/`running_var` → `gamma`/`beta`/`moving_mean`/`moving_variance`), projection
+/// shortcuts (`downsample`), and `fc` → `logits` (restore with `reshape_variables`: `[1000, 2048]` fills
+/// `[1000, 2048, 1, 1]`). `num_batches_tracked` has no counterpart and shows as unused.
+///
+/// The shapes match one to one, but the nets differ: torchvision strides in each stage's *first* unit, TF-Slim's
+/// resnet_v1 in each block's *last* (block 4 not at all). torchvision's weights are then a starting point for
+/// fine-tuning, not torchvision's predictions.
+pub fn torchvision_resnet_names(depth: ResNetDepth, scope: &str) -> Vec<(String, String)> {
+    let norm = |torch: &str, slim: &str| {
+        [("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"), ("running_var", "moving_variance")]
+            .map(|(t, s)| (format!("{torch}.{t}"), format!("{slim}/BatchNorm/{s}")))
+    };
+    let mut names = vec![("conv1.weight".to_string(), format!("{scope}/conv1/weights"))];
+    names.extend(norm("bn1", &format!("{scope}/conv1")));
+    for (block, units) in depth.units().into_iter().enumerate() {
+        for unit in 0..units {
+            let torch = format!("layer{}.{unit}", block + 1);
+            let slim = format!("{scope}/block{}/unit_{}/bottleneck_v1", block + 1, unit + 1);
+            for conv in 1..=3 {
+                names.push((format!("{torch}.conv{conv}.weight"), format!("{slim}/conv{conv}/weights")));
+                names.extend(norm(&format!("{torch}.bn{conv}"), &format!("{slim}/conv{conv}")));
+            }
+            if unit == 0 {
+                names.push((format!("{torch}.downsample.0.weight"), format!("{slim}/shortcut/weights")));
+                names.extend(norm(&format!("{torch}.downsample.1"), &format!("{slim}/shortcut")));
+            }
+        }
+    }
+    names.push(("fc.weight".into(), format!("{scope}/logits/weights")));
+    names.push(("fc.bias".into(), format!("{scope}/logits/biases")));
+    names
+}
