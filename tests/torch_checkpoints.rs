@@ -1,6 +1,7 @@
-//! PyTorch state dicts: a `torch.save` zip archive (pickle + storages, with offsets and strides) and a
+//! PyTorch state dicts: `torch.save` zip archives (pickle + storages, with offsets and strides) — one written by
+//! torch 2.13 itself (scripts/make-torch-save-fixture.py), one laid out by scripts/make-torch-fixtures.py — and a
 //! safetensors file of a tiny torchvision-style net, loaded into the same net written with slim under a name map,
-//! give the output computed beside the fixtures (scripts/make-torch-fixtures.py).
+//! give the output computed beside the fixtures (which torch's own forward pass reproduced).
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use slim::checkpoint::{AssignOptions, VariableMap, assign_from_checkpoint, list_variables, load_variable};
@@ -28,7 +29,9 @@ fn torch_names(vs: &VarStore) -> VariableMap {
 
 #[test]
 fn torch_save_archives_and_safetensors_load_into_the_slim_net() {
-    for file in ["tests/fixtures/torch/tiny.pt", "tests/fixtures/torch/tiny.safetensors"] {
+    let files =
+        ["tests/fixtures/torch/tiny_torch.pt", "tests/fixtures/torch/tiny.pt", "tests/fixtures/torch/tiny.safetensors"];
+    for file in files {
         let vs = VarStore::new(Device::Cpu);
         let net = Tiny.build(&vs, "tiny", &[1, 2, 5, 5]).unwrap();
         let report = assign_from_checkpoint(file, torch_names(&vs), AssignOptions::default()).unwrap();
@@ -51,6 +54,10 @@ fn the_pickle_reader_honours_storages_offsets_strides_and_dtypes() {
     assert_eq!(counts, [3, -4, 5]);
     let scale: Vec<f64> = load_variable(file, "scale").unwrap().try_into().unwrap();
     assert_eq!(scale, [0.25, 1e-300]);
+    let written_by_torch = "tests/fixtures/torch/tiny_torch.pt";
+    assert!(load_variable(written_by_torch, "classifier.weight_t").unwrap().equal(&weight.tr()));
+    let counts: Vec<i64> = load_variable(written_by_torch, "counts").unwrap().try_into().unwrap();
+    assert_eq!(counts, [3, -4, 5], "a registered int64 buffer");
     let names: Vec<String> =
         list_variables("tests/fixtures/torch/tiny.safetensors").unwrap().into_iter().map(|e| e.name).collect();
     assert_eq!(names, ["classifier.bias", "classifier.weight", "features.0.bias", "features.0.weight"]);
