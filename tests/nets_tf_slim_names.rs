@@ -1,0 +1,71 @@
+//! slim's zoo against TF-Slim's own nets: every model variable that tf_slim.nets creates (name and shape, listed
+//! by scripts/make-zoo-names.py with TF 2.21 and tf-slim 1.1 into tests/fixtures/zoo/variables.json.gz) exists in
+//! the slim net built by `get_network` under the same name, with the shape converted to slim's layout, and slim
+//! creates no other model variable. So TF-Slim's checkpoints of these nets restore name for name.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use slim::nets::get_network;
+use slim::prelude::*;
+
+/// TF-Slim's model variables per net: name → shape in TF's layout.
+fn tf_slim_variables() -> BTreeMap<String, Vec<(String, Vec<i64>)>> {
+    let file = std::fs::File::open("tests/fixtures/zoo/variables.json.gz").unwrap();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file).read_to_string(&mut text).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A TF shape in slim's layout: HWIO convs become OIHW, `[in, out]` matrices `[out, in]`.
+fn slim_shape(tf: &[i64]) -> Vec<i64> {
+    match tf {
+        [h, w, i, o] => vec![*o, *i, *h, *w],
+        [i, o] => vec![*o, *i],
+        other => other.to_vec(),
+    }
+}
+
+fn check(name: &str, classes: i64) {
+    let expected = &tf_slim_variables()[name];
+    let vs = VarStore::new(Device::Cpu);
+    get_network(name, &vs, classes, 1e-4, 3, None).unwrap();
+    let ours: BTreeMap<String, Vec<i64>> =
+        vs.collection(MODEL_VARIABLES).iter().map(|v| (v.name().to_string(), v.shape())).collect();
+    let mut problems = Vec::new();
+    for (variable, shape) in expected {
+        match ours.get(variable) {
+            None => problems.push(format!("missing {variable}")),
+            Some(found) if *found != slim_shape(shape) => {
+                problems.push(format!("{variable}: {found:?}, TF-Slim {shape:?}"));
+            }
+            Some(_) => {}
+        }
+    }
+    let theirs: Vec<&String> = expected.iter().map(|(variable, _)| variable).collect();
+    problems.extend(ours.keys().filter(|v| !theirs.contains(v)).map(|v| format!("extra {v}")));
+    assert!(problems.is_empty(), "{name}: {} problems:\n{}", problems.len(), problems.join("\n"));
+    assert_eq!(ours.len(), expected.len());
+}
+
+#[test]
+fn alexnet_and_vgg_match_tf_slim() {
+    for name in ["alexnet_v2", "vgg_a", "vgg_16", "vgg_19"] {
+        check(name, 1000);
+    }
+}
+
+#[test]
+fn inception_v1_and_v3_match_tf_slim() {
+    check("inception_v1", 1001);
+    check("inception_v3", 1001);
+}
+
+#[test]
+fn resnets_match_tf_slim() {
+    check("resnet_v1_50", 1000);
+    check("resnet_v1_101", 1000);
+    check("resnet_v2_50", 1001);
+    check("resnet_v2_152", 1001);
+}
