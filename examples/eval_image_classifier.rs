@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use common::{DatasetFlags, DeviceFlag, exit_status, provider};
+use common::{DatasetFlags, DeviceFlag, ModelFlags, exit_status, provider};
 use slim::checkpoint::latest_checkpoint;
 use slim::data::Split;
 use slim::evaluation::evaluation;
@@ -31,12 +31,8 @@ struct Flags {
     eval_dir: PathBuf,
     #[command(flatten)]
     dataset: DatasetFlags,
-    /// The zoo net the checkpoint holds.
-    #[arg(long, default_value = "lenet")]
-    model_name: String,
-    /// The preprocessing (the model's own when not given).
-    #[arg(long)]
-    preprocessing_name: Option<String>,
+    #[command(flatten)]
+    model: ModelFlags,
     /// The side images are preprocessed to (the dataset's when not given); use training's size.
     #[arg(long)]
     eval_image_size: Option<i64>,
@@ -72,8 +68,8 @@ fn run(flags: &Flags) -> Result<()> {
     let dataset = flags.dataset.load(Split::Test)?;
     let vs = VarStore::new(device);
     let size = common::image_size(&dataset, flags.eval_image_size)?;
-    let net = common::network(&flags.model_name, &vs, &dataset, 0.0, size)?;
-    let preprocessing = flags.preprocessing_name.as_deref().unwrap_or(&flags.model_name);
+    let net = common::network(&flags.model.model_name, &vs, &dataset, 0.0, size)?;
+    let preprocessing = flags.model.preprocessing();
     let batches: Vec<_> = provider(&dataset, flags.batch_size.min(dataset.len()), preprocessing, (false, size, 0))?
         .num_epochs(1)
         .take(flags.max_num_batches.unwrap_or(usize::MAX))

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use common::{DatasetFlags, DeviceFlag, exit_status, provider};
+use common::{DatasetFlags, DeviceFlag, ModelFlags, exit_status, provider};
 use slim::checkpoint::{AssignOptions, assign_from_checkpoint};
 use slim::data::{Dataset, Prefetch, Split};
 use slim::learning::{ExponentialMovingAverage, train};
@@ -53,13 +53,8 @@ struct Flags {
     train_dir: PathBuf,
     #[command(flatten)]
     dataset: DatasetFlags,
-    /// The zoo net: lenet, cifarnet, alexnet_v2, vgg_a, vgg_16, vgg_19, resnet_v1_50 … resnet_v2_200,
-    /// resnet_cifar_<6n+2>.
-    #[arg(long, default_value = "lenet")]
-    model_name: String,
-    /// The preprocessing (the model's own when not given).
-    #[arg(long)]
-    preprocessing_name: Option<String>,
+    #[command(flatten)]
+    model: ModelFlags,
     /// The side images are preprocessed to and the net is built for (the dataset's when not given).
     #[arg(long)]
     train_image_size: Option<i64>,
@@ -167,7 +162,7 @@ fn run(flags: &Flags) -> Result<()> {
     let dataset = flags.dataset.load(Split::Train)?;
     let vs = VarStore::new(device);
     let size = common::image_size(&dataset, flags.train_image_size)?;
-    let net = common::network(&flags.model_name, &vs, &dataset, flags.weight_decay, size)?;
+    let net = common::network(&flags.model.model_name, &vs, &dataset, flags.weight_decay, size)?;
     let mut train_op = create_train_op(&vs, optimizer(flags)?, learning_rate(flags, dataset.len()))
         .variables_to_train(variables_to_train(&vs, &flags.trainable_scopes)?);
     if let Some(decay) = flags.moving_average_decay {
@@ -177,7 +172,7 @@ fn run(flags: &Flags) -> Result<()> {
     let mut batches = Batches::new(flags, &dataset, size)?;
     println!(
         "training {} on {} ({} images, {} classes) on {device:?}; checkpoints and TensorBoard events in {}",
-        flags.model_name,
+        flags.model.model_name,
         dataset.name,
         dataset.len(),
         dataset.num_classes,
@@ -223,7 +218,7 @@ fn check(flags: &Flags) -> Result<()> {
         return bad("--label_smoothing", format!("must be in [0, 1), got {}", flags.label_smoothing));
     }
     if flags.checkpoint_path.is_none() && (!flags.checkpoint_exclude_scopes.is_empty() || flags.ignore_missing_vars) {
-        return bad("--checkpoint_exclude_scopes", "and --ignore_missing_vars need --checkpoint_path".into());
+        return bad("--checkpoint_exclude_scopes / --ignore_missing_vars", "need --checkpoint_path".into());
     }
     if matches!(flags.learning_rate_decay_type, DecayType::Cosine) && flags.max_number_of_steps.is_none() {
         return bad("--learning_rate_decay_type cosine", "needs --max_number_of_steps".into());
@@ -319,7 +314,7 @@ struct Batches {
 
 impl Batches {
     fn new(flags: &Flags, dataset: &Dataset, size: i64) -> Result<Self> {
-        let preprocessing = flags.preprocessing_name.as_deref().unwrap_or(&flags.model_name);
+        let preprocessing = flags.model.preprocessing();
         let provider =
             provider(dataset, flags.batch_size, preprocessing, (true, size, flags.seed))?.shuffle(flags.seed);
         Ok(Batches { pending: Some(provider.drop_remainder(true)), readers: flags.num_readers, stream: None })

@@ -123,12 +123,13 @@ fn warm_start_restores_all_but_the_excluded_scope_and_another_net_is_explained()
 #[test]
 fn bad_flags_and_names_end_in_one_clear_line_and_a_failure_status() {
     let dir = temp("bad");
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["--model_name", "lenett"], "unknown network \"lenett\"; known: lenet"),
         (&["--dataset_name", "imagenet"], "unknown dataset \"imagenet\"; known: fashion_mnist"),
         (&["--dataset_name", "fashion_mnist", "--dataset_dir", "/nonexistent"], "/nonexistent holds neither"),
         (&["--checkpoint_exclude_scopes", "LeNet/fc4"], "need --checkpoint_path"),
         (&["--batch_size", "0"], "--batch_size"),
+        (&["--labels_offset", "1"], "examples of synthetic have a label below 1"),
         (&["--learning_rate_decay_type", "cosine", "--max_number_of_steps", "0"], "number_of_steps must be positive"),
     ];
     for (flags, expected) in cases {

@@ -5,6 +5,9 @@
 use slim::nets::{InceptionV1, Network, get_network, inception_v1_arg_scope};
 use slim::prelude::*;
 
+mod common;
+use common::{assert_end_points, assert_variables};
+
 fn build(net: InceptionV1, vs: &VarStore, side: i64) -> Result<Built<InceptionV1>> {
     arg_scope!(inception_v1_arg_scope(4e-5) => { net.build(vs, "InceptionV1", &[1, 3, side, side]) })
 }
@@ -22,31 +25,33 @@ fn the_base_net_has_tf_slims_parameter_count() {
 fn names_end_points_and_logits_follow_tf_slim() {
     let vs = VarStore::new(Device::Cpu);
     let net = build(InceptionV1::classifier(Some(1001)), &vs, 224).unwrap();
-    for name in [
-        "InceptionV1/Conv2d_1a_7x7/weights",
-        "InceptionV1/Conv2d_1a_7x7/BatchNorm/beta",
-        "InceptionV1/Mixed_3b/Branch_1/Conv2d_0b_3x3/weights",
-        "InceptionV1/Mixed_5b/Branch_2/Conv2d_0a_3x3/weights",
-        "InceptionV1/Mixed_5c/Branch_3/Conv2d_0b_1x1/BatchNorm/moving_variance",
-        "InceptionV1/Logits/Conv2d_0c_1x1/biases",
-    ] {
-        assert!(vs.variable(name).is_some(), "{name}");
-    }
+    assert_variables(
+        &vs,
+        &[
+            "InceptionV1/Conv2d_1a_7x7/weights",
+            "InceptionV1/Conv2d_1a_7x7/BatchNorm/beta",
+            "InceptionV1/Mixed_3b/Branch_1/Conv2d_0b_3x3/weights",
+            "InceptionV1/Mixed_5b/Branch_2/Conv2d_0a_3x3/weights",
+            "InceptionV1/Mixed_5c/Branch_3/Conv2d_0b_1x1/BatchNorm/moving_variance",
+            "InceptionV1/Logits/Conv2d_0c_1x1/biases",
+        ],
+    );
     assert!(vs.variable("InceptionV1/Conv2d_1a_7x7/BatchNorm/gamma").is_none(), "batch norm without scale");
     assert_eq!(vs.variable("InceptionV1/Logits/Conv2d_0c_1x1/weights").unwrap().shape(), [1001, 1024, 1, 1]);
     let out = net.forward_t(&Tensor::rand([2, 3, 224, 224], (Kind::Float, Device::Cpu)), Mode::Eval).unwrap();
     assert_eq!(out.output.size(), [2, 1001]);
-    for (name, shape) in [
-        ("InceptionV1/Conv2d_1a_7x7", [2, 64, 112, 112]),
-        ("InceptionV1/MaxPool_2a_3x3", [2, 64, 56, 56]),
-        ("InceptionV1/Conv2d_2c_3x3", [2, 192, 56, 56]),
-        ("InceptionV1/Mixed_3c/Branch_3/Conv2d_0b_1x1", [2, 64, 28, 28]),
-        ("InceptionV1/Mixed_4f/Branch_0/Conv2d_0a_1x1", [2, 256, 14, 14]),
-        ("InceptionV1/Mixed_5c/Branch_1/Conv2d_0b_3x3", [2, 384, 7, 7]),
-        ("InceptionV1/Logits/AvgPool_0a_7x7", [2, 1024, 1, 1]),
-    ] {
-        assert_eq!(out.end_points.get(name).map(Tensor::size), Some(shape.to_vec()), "{name}");
-    }
+    assert_end_points(
+        &out,
+        &[
+            ("InceptionV1/Conv2d_1a_7x7", [2, 64, 112, 112]),
+            ("InceptionV1/MaxPool_2a_3x3", [2, 64, 56, 56]),
+            ("InceptionV1/Conv2d_2c_3x3", [2, 192, 56, 56]),
+            ("InceptionV1/Mixed_3c/Branch_3/Conv2d_0b_1x1", [2, 64, 28, 28]),
+            ("InceptionV1/Mixed_4f/Branch_0/Conv2d_0a_1x1", [2, 256, 14, 14]),
+            ("InceptionV1/Mixed_5c/Branch_1/Conv2d_0b_3x3", [2, 384, 7, 7]),
+            ("InceptionV1/Logits/AvgPool_0a_7x7", [2, 1024, 1, 1]),
+        ],
+    );
 }
 
 #[test]

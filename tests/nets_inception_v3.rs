@@ -6,6 +6,9 @@
 use slim::nets::{InceptionV3, Network, get_network, inception_v3_arg_scope};
 use slim::prelude::*;
 
+mod common;
+use common::{assert_end_points, assert_variables};
+
 fn build(net: InceptionV3, vs: &VarStore, side: i64) -> Result<Built<InceptionV3>> {
     arg_scope!(inception_v3_arg_scope(4e-5) => { net.build(vs, "InceptionV3", &[1, 3, side, side]) })
 }
@@ -22,40 +25,42 @@ fn the_base_net_has_tf_slims_parameter_count() {
 fn names_end_points_and_auxiliary_logits_follow_tf_slim() {
     let vs = VarStore::new(Device::Cpu);
     let net = build(InceptionV3::classifier(Some(1001)), &vs, 299).unwrap();
-    for name in [
-        "InceptionV3/Conv2d_1a_3x3/weights",
-        "InceptionV3/Conv2d_1a_3x3/BatchNorm/beta",
-        "InceptionV3/Mixed_5b/Branch_3/Conv2d_0b_1x1/weights",
-        "InceptionV3/Mixed_5c/Branch_1/Conv_1_0c_5x5/weights",
-        "InceptionV3/Mixed_5c/Branch_1/Conv2d_0b_1x1/weights",
-        "InceptionV3/Mixed_6a/Branch_0/Conv2d_1a_1x1/weights",
-        "InceptionV3/Mixed_6e/Branch_2/Conv2d_0e_1x7/weights",
-        "InceptionV3/Mixed_7b/Branch_1/Conv2d_0b_3x1/weights",
-        "InceptionV3/Mixed_7c/Branch_1/Conv2d_0c_3x1/weights",
-        "InceptionV3/AuxLogits/Conv2d_2a_5x5/weights",
-        "InceptionV3/AuxLogits/Conv2d_2b_1x1/biases",
-        "InceptionV3/Logits/Conv2d_1c_1x1/weights",
-    ] {
-        assert!(vs.variable(name).is_some(), "{name}");
-    }
+    assert_variables(
+        &vs,
+        &[
+            "InceptionV3/Conv2d_1a_3x3/weights",
+            "InceptionV3/Conv2d_1a_3x3/BatchNorm/beta",
+            "InceptionV3/Mixed_5b/Branch_3/Conv2d_0b_1x1/weights",
+            "InceptionV3/Mixed_5c/Branch_1/Conv_1_0c_5x5/weights",
+            "InceptionV3/Mixed_5c/Branch_1/Conv2d_0b_1x1/weights",
+            "InceptionV3/Mixed_6a/Branch_0/Conv2d_1a_1x1/weights",
+            "InceptionV3/Mixed_6e/Branch_2/Conv2d_0e_1x7/weights",
+            "InceptionV3/Mixed_7b/Branch_1/Conv2d_0b_3x1/weights",
+            "InceptionV3/Mixed_7c/Branch_1/Conv2d_0c_3x1/weights",
+            "InceptionV3/AuxLogits/Conv2d_2a_5x5/weights",
+            "InceptionV3/AuxLogits/Conv2d_2b_1x1/biases",
+            "InceptionV3/Logits/Conv2d_1c_1x1/weights",
+        ],
+    );
     assert!(vs.variable("InceptionV3/Conv2d_1a_3x3/BatchNorm/gamma").is_none(), "batch norm without scale");
     assert_eq!(vs.variable("InceptionV3/Mixed_6a/Branch_0/Conv2d_1a_1x1/weights").unwrap().shape(), [384, 288, 3, 3]);
     let out = net.forward_t(&Tensor::rand([1, 3, 299, 299], (Kind::Float, Device::Cpu)), Mode::Eval).unwrap();
     assert_eq!(out.output.size(), [1, 1001]);
-    for (name, shape) in [
-        ("InceptionV3/Conv2d_1a_3x3", [1, 32, 149, 149]),
-        ("InceptionV3/Conv2d_2b_3x3", [1, 64, 147, 147]),
-        ("InceptionV3/MaxPool_5a_3x3", [1, 192, 35, 35]),
-        ("InceptionV3/Mixed_5d/Branch_3/Conv2d_0b_1x1", [1, 64, 35, 35]),
-        ("InceptionV3/Mixed_6a/Branch_1/Conv2d_1a_1x1", [1, 96, 17, 17]),
-        ("InceptionV3/Mixed_6e/Branch_1/Conv2d_0c_7x1", [1, 192, 17, 17]),
-        ("InceptionV3/Mixed_7a/Branch_0/Conv2d_1a_3x3", [1, 320, 8, 8]),
-        ("InceptionV3/Mixed_7c/Branch_2/Conv2d_0d_3x1", [1, 384, 8, 8]),
-        ("InceptionV3/AuxLogits/Conv2d_2b_1x1", [1, 1001, 1, 1]),
-        ("InceptionV3/Logits/AvgPool_1a_8x8", [1, 2048, 1, 1]),
-    ] {
-        assert_eq!(out.end_points.get(name).map(Tensor::size), Some(shape.to_vec()), "{name}");
-    }
+    assert_end_points(
+        &out,
+        &[
+            ("InceptionV3/Conv2d_1a_3x3", [1, 32, 149, 149]),
+            ("InceptionV3/Conv2d_2b_3x3", [1, 64, 147, 147]),
+            ("InceptionV3/MaxPool_5a_3x3", [1, 192, 35, 35]),
+            ("InceptionV3/Mixed_5d/Branch_3/Conv2d_0b_1x1", [1, 64, 35, 35]),
+            ("InceptionV3/Mixed_6a/Branch_1/Conv2d_1a_1x1", [1, 96, 17, 17]),
+            ("InceptionV3/Mixed_6e/Branch_1/Conv2d_0c_7x1", [1, 192, 17, 17]),
+            ("InceptionV3/Mixed_7a/Branch_0/Conv2d_1a_3x3", [1, 320, 8, 8]),
+            ("InceptionV3/Mixed_7c/Branch_2/Conv2d_0d_3x1", [1, 384, 8, 8]),
+            ("InceptionV3/AuxLogits/Conv2d_2b_1x1", [1, 1001, 1, 1]),
+            ("InceptionV3/Logits/AvgPool_1a_8x8", [1, 2048, 1, 1]),
+        ],
+    );
 }
 
 #[test]

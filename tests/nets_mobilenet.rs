@@ -6,6 +6,9 @@
 use slim::nets::{MobilenetV1, Network, get_network, mobilenet_v1_arg_scope};
 use slim::prelude::*;
 
+mod common;
+use common::{assert_end_points, assert_variables};
+
 fn build(net: MobilenetV1, vs: &VarStore, side: i64) -> Result<Built<MobilenetV1>> {
     arg_scope!(mobilenet_v1_arg_scope(4e-5, 0.09) => { net.build(vs, "MobilenetV1", &[1, 3, side, side]) })
 }
@@ -20,33 +23,35 @@ fn mobilenet_1_0_has_the_published_parameter_counts_and_tf_slims_names() {
     let net = build(MobilenetV1::classifier(Some(1000), 1.0), &vs, 224).unwrap();
     assert_eq!(trainable(&vs), 4_231_976);
     assert_eq!(vs.num_model_parameters(), 4_253_864);
-    for name in [
-        "MobilenetV1/Conv2d_0/weights",
-        "MobilenetV1/Conv2d_0/BatchNorm/gamma",
-        "MobilenetV1/Conv2d_1_depthwise/depthwise_weights",
-        "MobilenetV1/Conv2d_1_depthwise/BatchNorm/moving_mean",
-        "MobilenetV1/Conv2d_13_pointwise/weights",
-        "MobilenetV1/Logits/Conv2d_1c_1x1/biases",
-    ] {
-        assert!(vs.variable(name).is_some(), "{name}");
-    }
+    assert_variables(
+        &vs,
+        &[
+            "MobilenetV1/Conv2d_0/weights",
+            "MobilenetV1/Conv2d_0/BatchNorm/gamma",
+            "MobilenetV1/Conv2d_1_depthwise/depthwise_weights",
+            "MobilenetV1/Conv2d_1_depthwise/BatchNorm/moving_mean",
+            "MobilenetV1/Conv2d_13_pointwise/weights",
+            "MobilenetV1/Logits/Conv2d_1c_1x1/biases",
+        ],
+    );
     assert!(vs.variable("MobilenetV1/Conv2d_1_depthwise/biases").is_none(), "batch norm replaces the biases");
     let regularized: Vec<String> = vs.regularization_losses().iter().map(|l| l.name().to_string()).collect();
     assert!(regularized.iter().all(|name| !name.contains("depthwise")), "depthwise weights are not regularized");
     assert_eq!(regularized.len(), 1 + 13 + 1, "Conv2d_0, the 13 pointwise convs and the logits");
     let out = net.forward_t(&Tensor::rand([2, 3, 224, 224], (Kind::Float, Device::Cpu)), Mode::Eval).unwrap();
     assert_eq!(out.output.size(), [2, 1000]);
-    for (name, shape) in [
-        ("MobilenetV1/Conv2d_0", [2, 32, 112, 112]),
-        ("MobilenetV1/Conv2d_1_depthwise", [2, 32, 112, 112]),
-        ("MobilenetV1/Conv2d_1_pointwise", [2, 64, 112, 112]),
-        ("MobilenetV1/Conv2d_2_depthwise", [2, 64, 56, 56]),
-        ("MobilenetV1/Conv2d_11_pointwise", [2, 512, 14, 14]),
-        ("MobilenetV1/Conv2d_13_pointwise", [2, 1024, 7, 7]),
-        ("MobilenetV1/Logits/AvgPool_1a", [2, 1024, 1, 1]),
-    ] {
-        assert_eq!(out.end_points.get(name).map(Tensor::size), Some(shape.to_vec()), "{name}");
-    }
+    assert_end_points(
+        &out,
+        &[
+            ("MobilenetV1/Conv2d_0", [2, 32, 112, 112]),
+            ("MobilenetV1/Conv2d_1_depthwise", [2, 32, 112, 112]),
+            ("MobilenetV1/Conv2d_1_pointwise", [2, 64, 112, 112]),
+            ("MobilenetV1/Conv2d_2_depthwise", [2, 64, 56, 56]),
+            ("MobilenetV1/Conv2d_11_pointwise", [2, 512, 14, 14]),
+            ("MobilenetV1/Conv2d_13_pointwise", [2, 1024, 7, 7]),
+            ("MobilenetV1/Logits/AvgPool_1a", [2, 1024, 1, 1]),
+        ],
+    );
 }
 
 #[test]

@@ -6,6 +6,9 @@
 use slim::nets::{Network, ResNet, ResNetDepth, ResNetVersion, get_network, resnet_arg_scope};
 use slim::prelude::*;
 
+mod common;
+use common::{assert_end_points, assert_variables};
+
 fn build(net: ResNet, vs: &VarStore, shape: &[i64]) -> Result<Built<ResNet>> {
     let scope = net.default_scope();
     arg_scope!(resnet_arg_scope(1e-4) => { net.build(vs, &scope, shape) })
@@ -58,49 +61,51 @@ fn resnet_v1_50_has_tf_slims_names_end_points_and_shapes() {
     let vs = VarStore::new(Device::Cpu);
     let net =
         build(ResNet::classifier(ResNetVersion::V1, ResNetDepth::R50, Some(1000)), &vs, &[1, 3, 224, 224]).unwrap();
-    for name in [
-        "resnet_v1_50/conv1/weights",
-        "resnet_v1_50/conv1/BatchNorm/gamma",
-        "resnet_v1_50/conv1/BatchNorm/moving_variance",
-        "resnet_v1_50/block1/unit_1/bottleneck_v1/shortcut/weights",
-        "resnet_v1_50/block1/unit_1/bottleneck_v1/conv2/BatchNorm/beta",
-        "resnet_v1_50/block4/unit_3/bottleneck_v1/conv3/weights",
-        "resnet_v1_50/logits/biases",
-    ] {
-        assert!(vs.variable(name).is_some(), "{name}");
-    }
+    assert_variables(
+        &vs,
+        &[
+            "resnet_v1_50/conv1/weights",
+            "resnet_v1_50/conv1/BatchNorm/gamma",
+            "resnet_v1_50/conv1/BatchNorm/moving_variance",
+            "resnet_v1_50/block1/unit_1/bottleneck_v1/shortcut/weights",
+            "resnet_v1_50/block1/unit_1/bottleneck_v1/conv2/BatchNorm/beta",
+            "resnet_v1_50/block4/unit_3/bottleneck_v1/conv3/weights",
+            "resnet_v1_50/logits/biases",
+        ],
+    );
     assert!(vs.variable("resnet_v1_50/block1/unit_2/bottleneck_v1/shortcut/weights").is_none(), "identity shortcut");
     assert!(vs.variable("resnet_v1_50/conv1/biases").is_none(), "batch norm replaces the conv biases");
     let out = net.forward_t(&Tensor::rand([2, 3, 224, 224], (Kind::Float, Device::Cpu)), Mode::Eval).unwrap();
     assert_eq!(out.output.size(), [2, 1000]);
-    let shapes = [
-        ("resnet_v1_50/conv1", [2, 64, 112, 112]),
-        ("resnet_v1_50/pool1", [2, 64, 56, 56]),
-        ("resnet_v1_50/block1/unit_2/bottleneck_v1/conv3", [2, 256, 56, 56]),
-        ("resnet_v1_50/block1/unit_3/bottleneck_v1/conv3", [2, 256, 28, 28]),
-        ("resnet_v1_50/block2/unit_4/bottleneck_v1/conv3", [2, 512, 14, 14]),
-        ("resnet_v1_50/block3/unit_6/bottleneck_v1/conv3", [2, 1024, 7, 7]),
-        ("resnet_v1_50/block4/unit_3/bottleneck_v1/conv3", [2, 2048, 7, 7]),
-        ("resnet_v1_50/logits", [2, 1000, 1, 1]),
-    ];
-    for (name, shape) in shapes {
-        assert_eq!(out.end_points.get(name).map(Tensor::size), Some(shape.to_vec()), "{name}");
-    }
+    assert_end_points(
+        &out,
+        &[
+            ("resnet_v1_50/conv1", [2, 64, 112, 112]),
+            ("resnet_v1_50/pool1", [2, 64, 56, 56]),
+            ("resnet_v1_50/block1/unit_2/bottleneck_v1/conv3", [2, 256, 56, 56]),
+            ("resnet_v1_50/block1/unit_3/bottleneck_v1/conv3", [2, 256, 28, 28]),
+            ("resnet_v1_50/block2/unit_4/bottleneck_v1/conv3", [2, 512, 14, 14]),
+            ("resnet_v1_50/block3/unit_6/bottleneck_v1/conv3", [2, 1024, 7, 7]),
+            ("resnet_v1_50/block4/unit_3/bottleneck_v1/conv3", [2, 2048, 7, 7]),
+            ("resnet_v1_50/logits", [2, 1000, 1, 1]),
+        ],
+    );
 }
 
 #[test]
 fn resnet_v2_pre_activates_and_normalizes_after_the_last_block() {
     let vs = VarStore::new(Device::Cpu);
     let net = build(ResNet::classifier(ResNetVersion::V2, ResNetDepth::R50, Some(10)), &vs, &[1, 3, 64, 64]).unwrap();
-    for name in [
-        "resnet_v2_50/conv1/biases",
-        "resnet_v2_50/block1/unit_1/bottleneck_v2/preact/gamma",
-        "resnet_v2_50/block1/unit_1/bottleneck_v2/shortcut/biases",
-        "resnet_v2_50/block1/unit_1/bottleneck_v2/conv3/biases",
-        "resnet_v2_50/postnorm/moving_mean",
-    ] {
-        assert!(vs.variable(name).is_some(), "{name}");
-    }
+    assert_variables(
+        &vs,
+        &[
+            "resnet_v2_50/conv1/biases",
+            "resnet_v2_50/block1/unit_1/bottleneck_v2/preact/gamma",
+            "resnet_v2_50/block1/unit_1/bottleneck_v2/shortcut/biases",
+            "resnet_v2_50/block1/unit_1/bottleneck_v2/conv3/biases",
+            "resnet_v2_50/postnorm/moving_mean",
+        ],
+    );
     assert!(vs.variable("resnet_v2_50/conv1/BatchNorm/beta").is_none(), "v2's root conv has no normalizer");
     let images = Tensor::rand([2, 3, 64, 64], (Kind::Float, Device::Cpu));
     assert_eq!(net.forward_t(&images, Mode::Train).unwrap().output.size(), [2, 10]);

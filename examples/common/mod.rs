@@ -34,6 +34,26 @@ impl DeviceFlag {
     }
 }
 
+/// The net and its preprocessing, which both scripts take.
+#[derive(Clone, Debug, clap::Args)]
+#[command(rename_all = "snake_case")]
+pub struct ModelFlags {
+    /// The zoo net: lenet, cifarnet, alexnet_v2, vgg_a/16/19, inception_v1/v3, mobilenet_v1{,_075,_050,_025},
+    /// resnet_v1_50 … resnet_v2_200, resnet_cifar_<6n+2>.
+    #[arg(long, default_value = "lenet")]
+    pub model_name: String,
+    /// The preprocessing: lenet, cifarnet, vgg, inception (the model's own when not given).
+    #[arg(long)]
+    pub preprocessing_name: Option<String>,
+}
+
+impl ModelFlags {
+    /// The preprocessing's name: the one given, else the model's.
+    pub fn preprocessing(&self) -> &str {
+        self.preprocessing_name.as_deref().unwrap_or(&self.model_name)
+    }
+}
+
 /// The dataset flags both scripts take.
 #[derive(Clone, Debug, clap::Args)]
 #[command(rename_all = "snake_case")]
@@ -72,7 +92,14 @@ impl DatasetFlags {
                     format!("must be in 0..{} for {}, got {}", dataset.num_classes, dataset.name, self.labels_offset),
                 ));
             }
-            dataset.labels = (&dataset.labels - self.labels_offset).clamp_min(0);
+            let below = dataset.labels.lt(self.labels_offset).sum(Kind::Int64).int64_value(&[]);
+            if below > 0 {
+                return Err(Error::invalid(
+                    "--labels_offset",
+                    format!("{below} examples of {} have a label below {}", dataset.name, self.labels_offset),
+                ));
+            }
+            dataset.labels = &dataset.labels - self.labels_offset;
             dataset.num_classes -= self.labels_offset;
         }
         Ok(dataset)

@@ -2,6 +2,7 @@
 //! Inception modules of four concatenated branches, average pooling, dropout and 1×1-conv logits, with
 //! TF-Slim's scope names (`InceptionV1/Mixed_4b/Branch_1/Conv2d_0b_3x3/…`).
 
+use super::logits::dropout_and_logits;
 use crate::prelude::*;
 
 /// The channel depths of one module's branches: the 1×1 branch; the 1×1 reduction and 3×3 conv of branch 1;
@@ -52,25 +53,8 @@ impl InceptionV1 {
             false => avg_pool2d(net, [7, 7], stride = 1, scope = "Logits/AvgPool_0a_7x7"),
         };
         let Some(num_classes) = self.num_classes else { return Ok(net) };
-        let net = dropout(net, self.dropout_keep_prob, scope = "Logits/Dropout_0b");
-        let logits = conv2d(
-            net,
-            num_classes,
-            [1, 1],
-            activation_fn = None,
-            normalizer_fn = None,
-            scope = "Logits/Conv2d_0c_1x1",
-        );
-        match (self.spatial_squeeze, &logits.size()[2..]) {
-            (false, _) => Ok(logits),
-            (true, [1, 1]) => Ok(logits.f_flatten(1, -1)?),
-            (true, spatial) => Err(Error::invalid(
-                "InceptionV1",
-                format!(
-                    "spatial_squeeze needs 1×1 logits, got {spatial:?}; use global_pool or spatial_squeeze = false"
-                ),
-            )),
-        }
+        let scopes = ["Dropout_0b", "Conv2d_0c_1x1"];
+        dropout_and_logits(&net, num_classes, self.dropout_keep_prob, scopes, self.spatial_squeeze, "InceptionV1")
     }
 }
 

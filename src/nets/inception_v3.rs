@@ -4,6 +4,7 @@
 //! including the irregular ones its checkpoints carry (`Mixed_5c/Branch_1/Conv_1_0c_5x5`, `Mixed_6a`'s
 //! `Conv2d_1a_1x1` for a 3×3 kernel).
 
+use super::logits::dropout_and_logits;
 use crate::prelude::*;
 
 /// Builds the convs and pools of one module under its scope, with the net's depth multiplier.
@@ -82,25 +83,8 @@ impl InceptionV3 {
             }
         };
         let Some(num_classes) = self.num_classes else { return Ok(net) };
-        let net = dropout(net, self.dropout_keep_prob, scope = "Logits/Dropout_1b");
-        let logits = conv2d(
-            net,
-            num_classes,
-            [1, 1],
-            activation_fn = None,
-            normalizer_fn = None,
-            scope = "Logits/Conv2d_1c_1x1",
-        );
-        match (self.spatial_squeeze, &logits.size()[2..]) {
-            (false, _) => Ok(logits),
-            (true, [1, 1]) => Ok(logits.f_flatten(1, -1)?),
-            (true, spatial) => Err(Error::invalid(
-                "InceptionV3",
-                format!(
-                    "spatial_squeeze needs 1×1 logits, got {spatial:?}; use global_pool or spatial_squeeze = false"
-                ),
-            )),
-        }
+        let scopes = ["Dropout_1b", "Conv2d_1c_1x1"];
+        dropout_and_logits(&net, num_classes, self.dropout_keep_prob, scopes, self.spatial_squeeze, "InceptionV3")
     }
 }
 

@@ -2,6 +2,7 @@
 //! depthwise conv and a 1×1 pointwise conv, each with batch norm and relu6), average pooling, dropout and
 //! 1×1-conv logits. `depth_multiplier` thins every layer (MobileNet 0.75, 0.5, 0.25).
 
+use super::logits::dropout_and_logits;
 use crate::prelude::*;
 
 /// One layer of the body: a full conv or a depthwise-separable pair, with its stride and output depth.
@@ -63,25 +64,8 @@ impl MobilenetV1 {
             }
         };
         let Some(num_classes) = self.num_classes else { return Ok(net) };
-        let net = dropout(net, self.dropout_keep_prob, scope = "Logits/Dropout_1b");
-        let logits = conv2d(
-            net,
-            num_classes,
-            [1, 1],
-            activation_fn = None,
-            normalizer_fn = None,
-            scope = "Logits/Conv2d_1c_1x1",
-        );
-        match (self.spatial_squeeze, &logits.size()[2..]) {
-            (false, _) => Ok(logits),
-            (true, [1, 1]) => Ok(logits.f_flatten(1, -1)?),
-            (true, spatial) => Err(Error::invalid(
-                "MobilenetV1",
-                format!(
-                    "spatial_squeeze needs 1×1 logits, got {spatial:?}; use global_pool or spatial_squeeze = false"
-                ),
-            )),
-        }
+        let scopes = ["Dropout_1b", "Conv2d_1c_1x1"];
+        dropout_and_logits(&net, num_classes, self.dropout_keep_prob, scopes, self.spatial_squeeze, "MobilenetV1")
     }
 }
 

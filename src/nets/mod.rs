@@ -7,6 +7,7 @@ mod factory;
 mod inception_v1;
 mod inception_v3;
 mod lenet;
+mod logits;
 mod mobilenet_v1;
 mod resnet;
 mod resnet_utils;

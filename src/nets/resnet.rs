@@ -3,6 +3,7 @@
 //! logits. `output_stride` trades strides for atrous rates (dense features for segmentation); `num_classes =
 //! None` returns the pooled features.
 
+use super::logits::squeeze_logits;
 use super::resnet_utils::{conv2d_same, subsample};
 use crate::prelude::*;
 
@@ -214,16 +215,7 @@ impl ResNet {
         }
         let Some(num_classes) = self.num_classes else { return Ok(net) };
         let logits = conv2d(net, num_classes, [1, 1], activation_fn = None, normalizer_fn = None, scope = "logits");
-        match (self.spatial_squeeze, &logits.size()[2..]) {
-            (false, _) => Ok(logits),
-            (true, [1, 1]) => Ok(logits.f_flatten(1, -1)?),
-            (true, spatial) => Err(Error::invalid(
-                self.default_scope(),
-                format!(
-                    "spatial_squeeze needs 1×1 logits, got {spatial:?}; use global_pool or spatial_squeeze = false"
-                ),
-            )),
-        }
+        squeeze_logits(logits, self.spatial_squeeze, &self.default_scope())
     }
 }
 

@@ -35,3 +35,16 @@ impl Tiny {
         fully_connected(net, 4, activation_fn = None, scope = "logits")
     }
 }
+
+/// Asserts that `vs` holds every variable of `names`.
+pub fn assert_variables(vs: &VarStore, names: &[&str]) {
+    let missing: Vec<&&str> = names.iter().filter(|name| vs.variable(name).is_none()).collect();
+    assert!(missing.is_empty(), "missing variables: {missing:?}");
+}
+
+/// Asserts each end point's shape: `(name, shape)` pairs.
+pub fn assert_end_points(out: &ModelOutput, expected: &[(&str, [i64; 4])]) {
+    for (name, shape) in expected {
+        assert_eq!(out.end_points.get(name).map(Tensor::size), Some(shape.to_vec()), "{name}");
+    }
+}

@@ -1,8 +1,24 @@
 //! Image operations of TF's `tf.image` that the zoo's preprocessings use, on one `[C, H, W]` float image:
 //! TF 1's bilinear resize (corner-aligned sampling `src = dst · in / out`, as TF-Slim's scripts ran it), the
-//! aspect-preserving resize, crops, and the saturation adjustment.
+//! aspect-preserving resize, crops, and the saturation adjustment; and the per-image loop over a batch.
 
 use tch::{Kind, Tensor};
+
+use super::rng::SplitMix64;
+
+/// `one` applied to each image of a `[B, C, H, W]` batch (as floats), with the random draws of batch number
+/// `batch` from `seed`, stacked again.
+pub(crate) fn map_images(
+    images: &Tensor,
+    seed: u64,
+    batch: u64,
+    one: impl Fn(&Tensor, &mut SplitMix64) -> Tensor,
+) -> Tensor {
+    let images = images.to_kind(Kind::Float);
+    let mut random = SplitMix64::new(seed, batch);
+    let out: Vec<Tensor> = (0..images.size()[0]).map(|i| one(&images.get(i), &mut random)).collect();
+    Tensor::stack(&out, 0)
+}
 
 /// The two source rows (or columns) and the weight of the second, for each of `out` outputs from `input`.
 fn sampling(input: i64, out: i64) -> (Tensor, Tensor, Tensor) {

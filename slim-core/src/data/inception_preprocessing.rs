@@ -4,9 +4,9 @@
 //! left-right at random, distort brightness (±32/255) and saturation (×0.5–1.5) in a random order, clip to
 //! [0, 1]. Evaluation: the central 87.5%, resized. Both end scaled to [−1, 1].
 
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
-use super::image_ops::{adjust_saturation, central_fraction, crop, resize_bilinear};
+use super::image_ops::{adjust_saturation, central_fraction, crop, map_images, resize_bilinear};
 use super::provider::Preprocessing;
 use super::rng::SplitMix64;
 
@@ -70,15 +70,14 @@ impl InceptionPreprocessing {
 
 impl Preprocessing for InceptionPreprocessing {
     fn apply(&self, images: &Tensor, batch: u64) -> Tensor {
-        let images = images.to_kind(Kind::Float);
-        let mut random = SplitMix64::new(self.seed, batch);
-        let out: Vec<Tensor> = (0..images.size()[0]).map(|i| self.one(&images.get(i), &mut random)).collect();
-        Tensor::stack(&out, 0)
+        map_images(images, self.seed, batch, |image, random| self.one(image, random))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tch::Kind;
+
     use super::*;
 
     #[test]

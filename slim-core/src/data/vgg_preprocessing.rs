@@ -3,9 +3,9 @@
 //! random, subtract the RGB means. Evaluation: resize the smaller side to 256, take the central crop, subtract
 //! the means. Pixels stay on the 0–255 scale.
 
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
-use super::image_ops::{aspect_preserving_resize, central_crop, crop};
+use super::image_ops::{aspect_preserving_resize, central_crop, crop, map_images};
 use super::provider::Preprocessing;
 use super::rng::SplitMix64;
 
@@ -61,15 +61,14 @@ fn subtract_means(image: &Tensor) -> Tensor {
 
 impl Preprocessing for VggPreprocessing {
     fn apply(&self, images: &Tensor, batch: u64) -> Tensor {
-        let images = images.to_kind(Kind::Float);
-        let mut random = SplitMix64::new(self.seed, batch);
-        let out: Vec<Tensor> = (0..images.size()[0]).map(|i| self.one(&images.get(i), &mut random)).collect();
-        Tensor::stack(&out, 0)
+        map_images(images, self.seed, batch, |image, random| self.one(image, random))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tch::Kind;
+
     use super::*;
 
     #[test]

@@ -1,0 +1,36 @@
+//! The end of TF-Slim's ImageNet nets: dropout, 1×1-conv logits without activation or normalizer, and the
+//! optional spatial squeeze.
+
+use crate::prelude::*;
+
+/// `[N, classes, 1, 1]` logits as `[N, classes]` when `squeeze`, else unchanged. A larger map cannot be
+/// squeezed (TF's `squeeze` refuses it too): an error naming `net` that says what to change.
+pub(crate) fn squeeze_logits(logits: Tensor, squeeze: bool, net: &str) -> Result<Tensor> {
+    match (squeeze, &logits.size()[2..]) {
+        (false, _) => Ok(logits),
+        (true, [1, 1]) => Ok(logits.f_flatten(1, -1)?),
+        (true, spatial) => Err(Error::invalid(
+            net,
+            format!("spatial_squeeze needs 1×1 logits, got {spatial:?}; use global_pool or spatial_squeeze = false"),
+        )),
+    }
+}
+
+/// Dropout at `keep_prob` in scope `Logits/<dropout>`, then `num_classes` 1×1-conv logits in scope
+/// `Logits/<conv>`, squeezed when `squeeze`.
+pub(crate) fn dropout_and_logits(
+    net: &Tensor,
+    num_classes: i64,
+    keep_prob: f64,
+    [dropout_scope, conv_scope]: [&str; 2],
+    squeeze: bool,
+    name: &str,
+) -> Result<Tensor> {
+    let net = dropout(net, keep_prob).scope(format!("Logits/{dropout_scope}")).call()?;
+    let logits = conv2d(&net, num_classes, [1, 1])
+        .activation_fn(None)
+        .normalizer_fn(None)
+        .scope(format!("Logits/{conv_scope}"))
+        .call()?;
+    squeeze_logits(logits, squeeze, name)
+}
