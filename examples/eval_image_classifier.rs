@@ -21,7 +21,7 @@ use slim::prelude::*;
 
 /// Evaluates a zoo net's checkpoint as TF-Slim's eval_image_classifier.py does.
 #[derive(Debug, Parser)]
-#[command(rename_all = "snake_case", about)]
+#[command(rename_all = "snake_case")]
 struct Flags {
     /// A checkpoint file, or a train_dir (its latest checkpoint).
     #[arg(long, default_value = "train_logs")]

@@ -46,7 +46,7 @@ enum DecayType {
 
 /// Trains a zoo net as TF-Slim's train_image_classifier.py does.
 #[derive(Debug, Parser)]
-#[command(rename_all = "snake_case", about)]
+#[command(rename_all = "snake_case")]
 struct Flags {
     /// Where checkpoints and event files go; training resumes from its latest checkpoint.
     #[arg(long, default_value = "train_logs")]
