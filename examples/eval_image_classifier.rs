@@ -70,26 +70,29 @@ fn run(flags: &Flags) -> Result<()> {
     let size = common::image_size(&dataset, flags.eval_image_size)?;
     let net = common::network(&flags.model.model_name, &vs, &dataset, 0.0, size)?;
     let preprocessing = flags.model.preprocessing();
-    let batches: Vec<_> = provider(&dataset, flags.batch_size.min(dataset.len()), preprocessing, (false, size, 0))?
-        .num_epochs(1)
-        .take(flags.max_num_batches.unwrap_or(usize::MAX))
-        .collect();
+    // Batches are made as the evaluation asks for them: preprocessed images (224×224 for the ImageNet nets) of a
+    // whole split need not fit in memory.
+    let batch_size = flags.batch_size.min(dataset.len());
+    let num_batches = ((dataset.len() + batch_size - 1) / batch_size) as usize;
+    let num_batches = num_batches.min(flags.max_num_batches.unwrap_or(usize::MAX));
+    let mut batches = provider(&dataset, batch_size, preprocessing, (false, size, 0))?.num_epochs(1);
     let mut metrics = aggregate_metric_map(vec![
         ("Accuracy", Box::new(Accuracy::default()) as Box<dyn StreamingMetric>),
         ("Recall_5", Box::new(RecallAtK::new(5.min(dataset.num_classes))?)),
     ])?;
-    let mut eval = evaluation(&vs, &mut metrics, &flags.eval_dir).num_evals(batches.len());
+    let mut eval = evaluation(&vs, &mut metrics, &flags.eval_dir).num_evals(num_batches);
     if flags.moving_average_decay.is_some() {
         eval = eval.variables_to_restore(average_names(vs.collection(MODEL_VARIABLES)));
     }
     let started = Instant::now();
+    let mut examples = 0;
     let values = eval.evaluate_once(&checkpoint, |i, metrics| {
-        let batch = &batches[i];
+        let batch = batches.next().ok_or_else(|| Error::invalid(&dataset.name, format!("batch {i} is missing")))?;
+        examples += batch.labels.size()[0];
         let logits = net.forward_t(&batch.images.to_device(device), Mode::Eval)?;
         metrics.update(&logits, &batch.labels.to_device(device), None).map(drop)
     })?;
     let seconds = started.elapsed().as_secs_f64();
-    let examples: i64 = batches.iter().map(|b| b.labels.size()[0]).sum();
     println!("evaluated {} on {examples} {} images in {seconds:.1} s:", checkpoint.display(), dataset.name);
     for (name, value) in &values {
         println!("  eval/{name:<10} {value:.4}");
