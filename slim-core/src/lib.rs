@@ -1,6 +1,7 @@
 //! slim-core: the runtime of slim — variables and collections, arg scopes, initializers, regularizers and
 //! layers with TF-Slim's names, defaults and numerics, on libtorch through `tch`.
 
+pub mod allocator;
 pub mod arg_scope;
 pub mod checkpoint;
 pub mod data;
@@ -11,6 +12,7 @@ pub mod layers;
 pub mod learning;
 mod log_lines;
 pub mod losses;
+pub mod memory_format;
 pub mod metrics;
 pub mod mode;
 pub mod model;

@@ -10,6 +10,7 @@ use super::repeat::layer_call;
 use super::tail::Tail;
 use super::types::{DataFormat, Padding, Pair};
 use crate::error::TorchContext;
+use crate::memory_format;
 use crate::{Error, Result};
 
 weighted_layer_args! {
@@ -120,9 +121,39 @@ impl ConvCore {
     pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
         check_rank(&self.scope, "Convolution", x, &[4])?;
         check_channels(&self.scope, x, self.weights.size()[1] * self.groups)?;
+        memory_format::conv_weights(&self.scope, &self.weights)?;
+        if self.covers_whole_input(x) {
+            return self.as_matrix_product(x);
+        }
+        let x = memory_format::conv_input(&self.scope, x)?;
         let window = dilated(self.kernel, self.rate);
-        let (x, pad) = pad_for_window(&self.scope, x, self.padding, window, self.stride, 0.0)?;
+        let (x, pad) = pad_for_window(&self.scope, &x, self.padding, window, self.stride, 0.0)?;
         x.f_conv2d(&self.weights, self.biases.as_ref(), self.stride.to_array(), pad, self.rate.to_array(), self.groups)
+            .context(&self.scope)
+    }
+
+    /// Whether the window is the whole unpadded input, so each output is one dot product per example: a fully
+    /// connected layer written as a convolution (VGG's `fc6`–`fc8`, the logits of a pooled net).
+    fn covers_whole_input(&self, x: &Tensor) -> bool {
+        let size = x.size();
+        let unit_rate = self.rate == Pair::square(1);
+        let unpadded = self.padding == Padding::Valid || self.kernel == Pair::square(1);
+        self.groups == 1 && unit_rate && unpadded && size[2] == self.kernel.0 && size[3] == self.kernel.1
+    }
+
+    /// The whole-input convolution as one matrix product (`[batch, k] × [k, out]`): libtorch's convolution
+    /// would reorder the weights on every call, which for VGG's 7×7×512×4096 `fc6` costs more than the product.
+    /// The flattening order follows the weights' memory layout, so neither side is copied.
+    fn as_matrix_product(&self, x: &Tensor) -> Result<Tensor> {
+        let (batch, outputs) = (x.size()[0], self.weights.size()[0]);
+        let flatten = |t: &Tensor, rows: i64| match memory_format::is_channels_last(&self.weights) {
+            true => t.f_permute([0, 2, 3, 1]).and_then(|t| t.f_reshape([rows, -1])),
+            false => t.f_reshape([rows, -1]),
+        };
+        let rows = flatten(x, batch).context(&self.scope)?;
+        let weights = flatten(&self.weights, outputs).context(&self.scope)?;
+        rows.f_linear(&weights, self.biases.as_ref())
+            .and_then(|y| y.f_reshape([batch, outputs, 1, 1]))
             .context(&self.scope)
     }
 }

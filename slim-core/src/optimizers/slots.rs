@@ -4,6 +4,7 @@
 use tch::Tensor;
 
 use crate::Result;
+use crate::error::TorchContext;
 use crate::variables::collections::GLOBAL_VARIABLES;
 use crate::variables::{VarStore, Variable};
 
@@ -57,7 +58,14 @@ fn slot_name(optimizer: &str, slot: usize) -> String {
 
 /// The slot `<var>/<name>`, created filled with `value` unless the store has it (restored from a checkpoint).
 fn get_or_create_slot(store: &VarStore, variable: &Variable, name: &str, value: f64) -> Result<Tensor> {
-    get_or_create_global(store, &format!("{}/{name}", variable.name()), variable.tensor().size().as_slice(), value)
+    let name = format!("{}/{name}", variable.name());
+    if let Some(existing) = store.variable(&name) {
+        return Ok(existing.tensor().shallow_clone());
+    }
+    // Like the variable in memory too (a channels-last weight gets channels-last slots), so updates run densely.
+    let tensor = variable.tensor().detach().f_full_like(value).context(&name)?;
+    let created = store.insert(Variable::new(name, tensor, vec![GLOBAL_VARIABLES.to_string()]))?;
+    Ok(created.tensor().shallow_clone())
 }
 
 /// The global, non-trainable variable `name` of `store`, created filled with `value` when missing.

@@ -1,0 +1,110 @@
+//! slim's CPU speed paths change layouts, not results: channels-last execution against plain NCHW (losses and
+//! trained variables equal to float rounding), whole-input convolutions computed as one matrix product against
+//! libtorch's convolution (values and gradients), and checkpoints of channels-last weights. The switch is
+//! process-wide, so everything that flips it runs in one test of its own binary.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use slim::checkpoint::Saver;
+use slim::memory_format::{channels_last_enabled, is_channels_last, set_channels_last};
+use slim::nets::{CifarResNet, Vgg, VggDepth};
+use slim::prelude::*;
+
+/// Trains a small pre-activation ResNet (batch norm, strided SAME convs, projections, l2 decay) for three
+/// momentum steps from fixed weights; returns the losses and every variable afterwards.
+fn train_three_steps(channels_last: bool) -> (Vec<f64>, Vec<(String, Tensor)>) {
+    set_channels_last(channels_last);
+    tch::manual_seed(7);
+    let images = Tensor::randn([8, 3, 16, 16], (Kind::Float, Device::Cpu));
+    let labels = Tensor::randint(10, [8], (Kind::Int64, Device::Cpu));
+    let vs = VarStore::new(Device::Cpu);
+    let net = CifarResNet { n: 1, filters: 8, version: 2, num_classes: 10, weight_decay: 1e-3 };
+    let model = net.build(&vs, "resnet", &[1, 3, 16, 16]).unwrap();
+    let mut train_op = create_train_op(&vs, Momentum::new(0.9).unwrap(), 0.1).build().unwrap();
+    let _store = vs.as_default();
+    let mut losses = Vec::new();
+    for _ in 0..3 {
+        let logits = model.forward_t(&images, Mode::Train).unwrap().output;
+        let _ = sparse_softmax_cross_entropy(&logits, &labels).call().unwrap();
+        losses.push(train_op.run(&get_total_loss(true).unwrap()).unwrap());
+    }
+    let conv = vs.variable("resnet/stage2/block0/conv1/weights").unwrap().tensor().shallow_clone();
+    assert_eq!(is_channels_last(&conv), channels_last, "conv weights follow the switch");
+    let slot = vs.variable("resnet/stage2/block0/conv1/weights/Momentum").unwrap().tensor().shallow_clone();
+    assert_eq!(is_channels_last(&slot), channels_last, "a slot is laid out like its variable");
+    let variables = vs.variables().iter().map(|v| (v.name().to_string(), v.tensor().detach().copy())).collect();
+    (losses, variables)
+}
+
+fn channels_last_trains_as_nchw_does() {
+    let (nhwc_losses, nhwc_variables) = train_three_steps(true);
+    let (nchw_losses, nchw_variables) = train_three_steps(false);
+    for (a, b) in nhwc_losses.iter().zip(&nchw_losses) {
+        assert!((a - b).abs() < 1e-4 * b.abs().max(1.0), "losses {nhwc_losses:?} against {nchw_losses:?}");
+    }
+    assert_eq!(nhwc_variables.len(), nchw_variables.len());
+    for ((name, a), (_, b)) in nhwc_variables.iter().zip(&nchw_variables) {
+        assert!(a.allclose(b, 1e-4, 1e-5, false), "{name} differs between layouts");
+    }
+}
+
+/// VGG's fc6 (a 7×7 VALID conv over a 7×7 input) and fc7 (1×1 over 1×1) take the matrix-product path; its
+/// values and input gradients match libtorch's own convolution, in both layouts.
+fn whole_input_convolutions_match_libtorch(channels_last: bool) {
+    set_channels_last(channels_last);
+    tch::manual_seed(3);
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let x = Tensor::randn([2, 16, 7, 7], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+    let biases = Initializer::RandomNormal { mean: 0.0, stddev: 1.0 };
+    let (layer, y) = conv2d(&x, 12, [7, 7])
+        .padding(Valid)
+        .activation_fn(None)
+        .biases_initializer(Some(biases.clone()))
+        .scope("fc6")
+        .build()
+        .unwrap();
+    let reference = x.conv2d(layer.weights(), layer.biases(), [1, 1], [0, 0], [1, 1], 1);
+    assert_eq!(y.size(), vec![2, 12, 1, 1]);
+    assert!(y.allclose(&reference, 1e-4, 1e-5, false), "fc6 values, channels_last {channels_last}");
+    let probe = Tensor::randn([2, 12, 1, 1], (Kind::Float, Device::Cpu));
+    let ours = Tensor::run_backward(&[(&y * &probe).sum(Kind::Float)], &[&x], false, false);
+    let theirs = Tensor::run_backward(&[(&reference * &probe).sum(Kind::Float)], &[&x], false, false);
+    assert!(ours[0].allclose(&theirs[0], 1e-4, 1e-5, false), "fc6 input gradients");
+    let (fc7, z) = conv2d(&y, 5, [1, 1]).biases_initializer(Some(biases)).scope("fc7").build().unwrap();
+    let reference = y.conv2d(fc7.weights(), fc7.biases(), [1, 1], [0, 0], [1, 1], 1).relu();
+    assert!(z.allclose(&reference, 1e-4, 1e-5, false), "fc7 values");
+}
+
+/// A channels-last VGG-16 predicts what a plain one with the same weights does, and its checkpoint restores
+/// into a plain one.
+fn vgg_checkpoints_cross_layouts() {
+    let dir = std::env::temp_dir().join(format!("slim-memory-format-{}", std::process::id()));
+    let vgg = Vgg { depth: VggDepth::A, num_classes: Some(10), dropout_keep_prob: 0.5, spatial_squeeze: true };
+    let image = Tensor::randn([1, 3, 224, 224], (Kind::Float, Device::Cpu));
+    set_channels_last(true);
+    let nhwc_vs = VarStore::new(Device::Cpu);
+    let nhwc = vgg.clone().build(&nhwc_vs, "vgg_a", &[1, 3, 224, 224]).unwrap();
+    let expected = nhwc.forward_t(&image, Mode::Eval).unwrap().output;
+    let path = Saver::new(&dir).unwrap().save(&nhwc_vs, 1).unwrap();
+    set_channels_last(false);
+    let nchw_vs = VarStore::new(Device::Cpu);
+    let nchw = vgg.build(&nchw_vs, "vgg_a", &[1, 3, 224, 224]).unwrap();
+    slim::checkpoint::restore(&nchw_vs, &path, false).unwrap();
+    let weights = nchw_vs.variable("vgg_a/conv3/conv3_1/weights").unwrap().tensor().shallow_clone();
+    assert!(!is_channels_last(&weights));
+    let got = nchw.forward_t(&image, Mode::Eval).unwrap().output;
+    assert!(got.allclose(&expected, 1e-4, 1e-5, false), "{got:?} against {expected:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn layouts_and_matrix_products_leave_results_unchanged() {
+    let default = channels_last_enabled();
+    channels_last_trains_as_nchw_does();
+    whole_input_convolutions_match_libtorch(true);
+    whole_input_convolutions_match_libtorch(false);
+    vgg_checkpoints_cross_layouts();
+    set_channels_last(default);
+}
