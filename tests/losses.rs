@@ -59,8 +59,11 @@ fn sparse_softmax_cross_entropy_takes_class_indices() {
     assert_near(value(sparse_softmax_cross_entropy(&logits, &labels).call().unwrap()), 10.0);
     let column = labels.view([3, 1]);
     assert_near(value(sparse_softmax_cross_entropy(&logits, &column).weights(2.3).call().unwrap()), 23.0);
-    let err = sparse_softmax_cross_entropy(&logits, &Tensor::from_slice(&[3i64, 0, 1])).call().unwrap_err();
-    assert!(err.to_string().contains("classes in [0, 3)"), "{err}");
+    // Above the range, below it, and libtorch's default ignore index (which slim does not ignore).
+    for bad in [3i64, -1, -100] {
+        let err = sparse_softmax_cross_entropy(&logits, &Tensor::from_slice(&[bad, 0, 1])).call().unwrap_err();
+        assert!(err.to_string().contains("classes in [0, 3)"), "{bad}: {err}");
+    }
 }
 
 #[test]

@@ -252,10 +252,11 @@ fn clip_by_norm(gradient: Tensor, max_norm: f64) -> Tensor {
     &gradient * max_norm / norm.clamp_min(max_norm)
 }
 
-/// One reduction over all gradients; only when it is not finite are they searched for the first bad one.
+/// One sum over all gradients (a NaN or infinity anywhere makes it non-finite), read once; only when it is not
+/// finite are they searched for the first bad one.
 fn check_gradients(updates: &[GradientAndVariable], step: i64) -> Result<()> {
     let sums: Vec<Tensor> = updates.iter().map(|u| u.gradient.sum(Kind::Float)).collect();
-    if sums.is_empty() || Tensor::stack(&sums, 0).isfinite().all().int64_value(&[]) == 1 {
+    if sums.is_empty() || Tensor::stack(&sums, 0).sum(Kind::Float).double_value(&[]).is_finite() {
         return Ok(());
     }
     let bad = updates.iter().find(|u| u.gradient.isfinite().all().int64_value(&[]) == 0);

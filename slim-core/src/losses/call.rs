@@ -141,8 +141,11 @@ impl LossCall {
             LossKind::SparseSoftmaxCrossEntropy { logits, labels } => {
                 check_rank(scope, logits, 2)?;
                 let labels = sparse_labels(scope, logits, labels)?;
-                let log_probabilities = logits.f_log_softmax(1, Kind::Float).context(scope)?;
-                Ok(-log_probabilities.f_gather(1, &labels.unsqueeze(1), false).context(scope)?.squeeze_dim(1))
+                // libtorch's fused log-softmax and NLL; its own bounds check (no label is ignored) finds bad labels.
+                logits.f_cross_entropy_loss::<Tensor>(&labels, None, tch::Reduction::None, i64::MIN, 0.0).map_err(|e| {
+                    let classes = logits.size()[1];
+                    Error::invalid(scope, format!("labels must be classes in [0, {classes}) ({e})"))
+                })
             }
             LossKind::SigmoidCrossEntropy { logits, labels } => {
                 same_shape(scope, "logits", logits, "multi_class_labels", labels)?;
@@ -194,9 +197,9 @@ fn check_rank(scope: &str, logits: &Tensor, rank: usize) -> Result<()> {
     Ok(())
 }
 
-/// Labels of shape `[batch]` or `[batch, 1]` as int64 `[batch]`, each a valid class.
+/// Labels of shape `[batch]` or `[batch, 1]` as int64 `[batch]` (the loss kernel checks their range).
 fn sparse_labels(scope: &str, logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
-    let (batch, classes) = (logits.size()[0], logits.size()[1]);
+    let batch = logits.size()[0];
     let labels = match labels.size().as_slice() {
         [b] if *b == batch => labels.to_kind(Kind::Int64),
         [b, 1] if *b == batch => labels.to_kind(Kind::Int64).squeeze_dim(1),
@@ -207,10 +210,6 @@ fn sparse_labels(scope: &str, logits: &Tensor, labels: &Tensor) -> Result<Tensor
             ));
         }
     };
-    let in_range = labels.ge(0).logical_and(&labels.lt(classes)).all().int64_value(&[]) == 1;
-    if !in_range {
-        return Err(Error::invalid(scope, format!("labels must be classes in [0, {classes})")));
-    }
     Ok(labels)
 }
 

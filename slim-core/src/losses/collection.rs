@@ -42,5 +42,6 @@ pub fn get_total_loss(add_regularization_losses: bool) -> Result<Tensor> {
     let first = terms.next().ok_or_else(|| {
         Error::invalid("total_loss", "no losses to sum: compute a loss (which adds it to LOSSES) first")
     })?;
-    Ok(terms.fold(first.to_kind(Kind::Float), |sum, term| sum + term))
+    let first = if first.kind() == Kind::Float { first } else { first.to_kind(Kind::Float) };
+    Ok(terms.fold(first, |sum, term| sum + term))
 }

@@ -63,11 +63,24 @@ impl Weights {
 /// TF-Slim's `compute_weighted_loss` without registering the result: `Σ(weights·losses) / n`, where `n` counts
 /// the elements whose weight is not zero; 0 when `n` is 0.
 pub(crate) fn weighted_mean(scope: &str, losses: &Tensor, weights: &Weights) -> Result<Tensor> {
+    if let Weights::Scalar(weight) = weights {
+        return Ok(scalar_weighted_mean(losses, *weight));
+    }
     let weights = weights.broadcast(scope, losses)?;
     let total = (losses * &weights).sum(Kind::Float);
     let present = weights.ne(0.0).sum(Kind::Float);
     let zero = Tensor::zeros([], (Kind::Float, losses.device()));
     Ok(total.f_div(&present.clamp_min(1.0)).context(scope)?.where_self(&present.gt(0.0), &zero))
+}
+
+/// The same reduction for one weight `w` on every element: `w · mean(losses)` (every element counts unless
+/// `w` is 0), in one or two ops rather than a broadcast weight tensor's nine.
+fn scalar_weighted_mean(losses: &Tensor, weight: f64) -> Tensor {
+    if weight == 0.0 || losses.numel() == 0 {
+        return Tensor::zeros([], (Kind::Float, losses.device()));
+    }
+    let mean = losses.mean(Kind::Float);
+    if weight == 1.0 { mean } else { mean * weight }
 }
 
 /// TF-Slim's `compute_weighted_loss(losses, weights)`: the weighted mean over the elements with a non-zero

@@ -1,5 +1,7 @@
 //! Momentum: `a = m·a + g; w −= lr·a`, or with Nesterov `w −= lr·(g + m·a)`; slot `<var>/Momentum`.
 
+use tch::Tensor;
+
 use super::slots::SlotTable;
 use super::{GradientAndVariable, InPlace, Optimizer};
 use crate::variables::VarStore;
@@ -34,17 +36,22 @@ impl Optimizer for Momentum {
     }
 
     fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
+        // `w += a·(−lr)` as one fused pass (addcmul with a 0-dim factor), with no temporary the size of `w`.
+        let negative_rate = Tensor::from(-learning_rate as f32);
         for (index, update) in updates.iter().enumerate() {
             let name = update.variable.name();
             let slots = self.slots.row(store, index, &update.variable, "Momentum", &[0.0])?;
             let accumulation = &mut slots.tensors[0];
             accumulation.f_mul_scalar_(self.momentum).in_place(name)?;
             accumulation.f_add_(&update.gradient).in_place(name)?;
-            let step = match self.nesterov {
-                true => (&update.gradient + &*accumulation * self.momentum) * learning_rate,
-                false => &*accumulation * learning_rate,
+            let mut variable = update.variable.tensor().shallow_clone();
+            match self.nesterov {
+                true => {
+                    let step = &update.gradient + &*accumulation * self.momentum;
+                    variable.f_addcmul_(&step, &negative_rate).in_place(name)?
+                }
+                false => variable.f_addcmul_(accumulation, &negative_rate).in_place(name)?,
             };
-            update.variable.tensor().shallow_clone().f_sub_(&step).in_place(name)?;
         }
         Ok(())
     }
