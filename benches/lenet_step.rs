@@ -6,36 +6,11 @@
 
 mod common;
 
+use common::raw_nets::RawLenet;
 use common::{Variant, compare, numeric_arg, steps_arg};
 use slim::nets::Lenet;
 use slim::prelude::*;
-use slim::tch::nn::{self, Module, OptimizerConfig};
-
-struct RawLenet {
-    conv1: nn::Conv2D,
-    conv2: nn::Conv2D,
-    fc1: nn::Linear,
-    fc2: nn::Linear,
-}
-
-impl RawLenet {
-    fn new(vs: &nn::Path) -> Self {
-        let conv = nn::ConvConfig { padding: 2, ..Default::default() };
-        RawLenet {
-            conv1: nn::conv2d(vs / "conv1", 1, 32, 5, conv),
-            conv2: nn::conv2d(vs / "conv2", 32, 64, 5, conv),
-            fc1: nn::linear(vs / "fc3", 7 * 7 * 64, 1024, Default::default()),
-            fc2: nn::linear(vs / "fc4", 1024, 10, Default::default()),
-        }
-    }
-
-    fn forward(&self, x: &Tensor) -> Tensor {
-        let x = self.conv1.forward(x).relu().max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
-        let x = self.conv2.forward(&x).relu().max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
-        let x = self.fc1.forward(&x.flatten(1, -1)).relu().dropout(0.5, true);
-        self.fc2.forward(&x)
-    }
-}
+use slim::tch::nn::{self, OptimizerConfig};
 
 /// The same net through builder calls made every step.
 fn lenet_builder_calls(images: &Tensor) -> Result<Tensor> {

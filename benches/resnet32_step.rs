@@ -7,82 +7,11 @@
 
 mod common;
 
+use common::raw_nets::RawResNet;
 use common::{Variant, compare, numeric_arg, steps_arg};
 use slim::nets::CifarResNet;
 use slim::prelude::*;
-use slim::tch::nn::{self, ModuleT, OptimizerConfig};
-
-/// A pre-activation residual block in raw tch, as slim's v2 block: bn-relu, a 3×3 conv with batch norm and
-/// relu, a biased 3×3 conv, plus the input or a biased 1×1 projection of the pre-activation.
-struct RawBlock {
-    preact: nn::BatchNorm,
-    conv1: nn::Conv2D,
-    norm1: nn::BatchNorm,
-    conv2: nn::Conv2D,
-    shortcut: Option<nn::Conv2D>,
-}
-
-impl RawBlock {
-    fn new(vs: &nn::Path, inputs: i64, filters: i64, stride: i64) -> Self {
-        let conv = |stride, padding, bias| nn::ConvConfig { stride, padding, bias, ..Default::default() };
-        RawBlock {
-            preact: nn::batch_norm2d(vs / "preact", inputs, Default::default()),
-            conv1: nn::conv2d(vs / "conv1", inputs, filters, 3, conv(stride, 1, false)),
-            norm1: nn::batch_norm2d(vs / "norm1", filters, Default::default()),
-            conv2: nn::conv2d(vs / "conv2", filters, filters, 3, conv(1, 1, true)),
-            shortcut: (stride != 1 || inputs != filters)
-                .then(|| nn::conv2d(vs / "shortcut", inputs, filters, 1, conv(stride, 0, true))),
-        }
-    }
-
-    fn forward(&self, x: &Tensor) -> Tensor {
-        let preact = self.preact.forward_t(x, true).relu();
-        let shortcut = match &self.shortcut {
-            Some(projection) => preact.apply(projection),
-            None => x.shallow_clone(),
-        };
-        let h = self.norm1.forward_t(&preact.apply(&self.conv1), true).relu().apply(&self.conv2);
-        h + shortcut
-    }
-}
-
-/// ResNet-32 v2 in raw tch: a biased 3×3 conv, three stages of five blocks (16, 32, 64 filters), bn-relu,
-/// global average pooling, the logits.
-struct RawResNet {
-    conv1: nn::Conv2D,
-    blocks: Vec<RawBlock>,
-    postnorm: nn::BatchNorm,
-    logits: nn::Linear,
-}
-
-impl RawResNet {
-    fn new(vs: &nn::Path) -> Self {
-        let mut blocks = Vec::new();
-        let mut inputs = 16;
-        for (stage, filters) in [16, 32, 64].into_iter().enumerate() {
-            for i in 0..5 {
-                let stride = if i == 0 && stage > 0 { 2 } else { 1 };
-                blocks.push(RawBlock::new(&(vs / format!("block{stage}_{i}")), inputs, filters, stride));
-                inputs = filters;
-            }
-        }
-        RawResNet {
-            conv1: nn::conv2d(vs / "conv1", 3, 16, 3, nn::ConvConfig { padding: 1, ..Default::default() }),
-            blocks,
-            postnorm: nn::batch_norm2d(vs / "postnorm", 64, Default::default()),
-            logits: nn::linear(vs / "logits", 64, 10, Default::default()),
-        }
-    }
-
-    fn forward(&self, x: &Tensor) -> Tensor {
-        let mut net = x.apply(&self.conv1);
-        for block in &self.blocks {
-            net = block.forward(&net);
-        }
-        let net = self.postnorm.forward_t(&net, true).relu();
-        net.mean_dim(&[2i64, 3][..], false, Kind::Float).apply(&self.logits)
-    }
-}
+use slim::tch::nn::{self, OptimizerConfig};
 
 fn main() -> Result<()> {
     tch::set_num_threads(2);
@@ -93,7 +22,7 @@ fn main() -> Result<()> {
     let sgd = nn::Sgd { momentum: 0.9, wd: 2e-4, ..Default::default() };
 
     let raw_vs = nn::VarStore::new(Device::Cpu);
-    let raw = RawResNet::new(&raw_vs.root());
+    let raw = RawResNet::new(&raw_vs.root(), true);
     let mut raw_opt = sgd.build(&raw_vs, 0.1)?;
 
     let model_vs = VarStore::new(Device::Cpu);

@@ -2,6 +2,8 @@
 //! the printed table with ratios to the first (raw tch) variant.
 #![allow(dead_code)] // each benchmark uses some of these
 
+pub mod raw_nets;
+
 use std::time::Instant;
 
 use slim::Result;
