@@ -1,12 +1,13 @@
-//! One LeNet training step (forward, loss, backward, SGD update; batch 64 of 28×28×1 unless given), interleaved: raw
-//! `tch::nn`; the same net as a `#[slim::model]` (built once, replayed each step); and slim's builder calls
-//! made afresh every step (arg-scope resolution and variable lookups each time). Prints medians and ratios.
+//! One LeNet training step (forward, loss, backward, SGD update; batch 64 of 28×28×1 unless given), interleaved:
+//! raw `tch::nn` (in slim's memory layout: channels-last on CPU unless `SLIM_CHANNELS_LAST=0`); the same net as a
+//! `#[slim::model]` (built once, replayed each step); and slim's builder calls made afresh every step (arg-scope
+//! resolution and variable lookups each time). Prints medians and ratios.
 //!
 //! `cargo bench --bench lenet_step [-- STEPS [BATCH]]`
 
 mod common;
 
-use common::raw_nets::RawLenet;
+use common::raw_nets::{RawLenet, raw_layout};
 use common::{Variant, compare, numeric_arg, steps_arg};
 use slim::nets::Lenet;
 use slim::prelude::*;
@@ -34,6 +35,8 @@ fn main() -> Result<()> {
 
     let raw_vs = nn::VarStore::new(Device::Cpu);
     let raw = RawLenet::new(&raw_vs.root());
+    // Raw tch in slim's layout (channels-last on CPU unless SLIM_CHANNELS_LAST=0), as PyTorch users set it.
+    let raw_images = raw_layout(&raw_vs, slim::memory_format::channels_last_enabled(), &images)?;
     let mut raw_opt = sgd.build(&raw_vs, 0.01)?;
 
     let model_vs = VarStore::new(Device::Cpu);
@@ -49,7 +52,7 @@ fn main() -> Result<()> {
         Variant {
             name: "raw tch::nn",
             step: Box::new(|| {
-                let loss = raw.forward(&images).cross_entropy_for_logits(&labels);
+                let loss = raw.forward(&raw_images).cross_entropy_for_logits(&labels);
                 raw_opt.backward_step(&loss);
                 Ok(())
             }),

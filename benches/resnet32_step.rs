@@ -1,13 +1,14 @@
 //! One CIFAR ResNet-32 v2 training step (forward in train mode with batch norm, loss, backward, momentum SGD
-//! with weight decay 2e-4; batch 128 of 32×32×3), interleaved: raw `tch::nn` against slim's
-//! `nets::CifarResNet` built once (its batch-norm updates run each step). The peers' w2 workload
-//! (`shared/bench`) is the same network. Prints medians and ratios.
+//! with weight decay 2e-4; batch 128 of 32×32×3), interleaved: raw `tch::nn` (in slim's memory layout,
+//! channels-last on CPU unless `SLIM_CHANNELS_LAST=0`) against slim's `nets::CifarResNet` built once (its
+//! batch-norm updates run each step). The peers' w2 workload (`shared/bench`) is this network without the
+//! biases of the unnormalized convs (`benches/workloads.rs` has that one). Prints medians and ratios.
 //!
 //! `cargo bench --bench resnet32_step [-- STEPS [BATCH]]`
 
 mod common;
 
-use common::raw_nets::RawResNet;
+use common::raw_nets::{RawResNet, raw_layout};
 use common::{Variant, compare, numeric_arg, steps_arg};
 use slim::nets::CifarResNet;
 use slim::prelude::*;
@@ -23,6 +24,8 @@ fn main() -> Result<()> {
 
     let raw_vs = nn::VarStore::new(Device::Cpu);
     let raw = RawResNet::new(&raw_vs.root(), true);
+    // Raw tch in slim's layout (channels-last on CPU unless SLIM_CHANNELS_LAST=0), as PyTorch users set it.
+    let raw_images = raw_layout(&raw_vs, slim::memory_format::channels_last_enabled(), &images)?;
     let mut raw_opt = sgd.build(&raw_vs, 0.1)?;
 
     let model_vs = VarStore::new(Device::Cpu);
@@ -34,7 +37,7 @@ fn main() -> Result<()> {
         Variant {
             name: "raw tch::nn",
             step: Box::new(|| {
-                raw_opt.backward_step(&raw.forward(&images).cross_entropy_for_logits(&labels));
+                raw_opt.backward_step(&raw.forward(&raw_images).cross_entropy_for_logits(&labels));
                 Ok(())
             }),
         },

@@ -11,8 +11,8 @@ mod common;
 
 use std::time::Instant;
 
-use common::raw_nets::{RawLenet, RawResNet, raw_mlp, raw_vgg16};
-use slim::memory_format::{set_channels_last, to_channels_last};
+use common::raw_nets::{RawLenet, RawResNet, raw_layout, raw_mlp, raw_vgg16};
+use slim::memory_format::set_channels_last;
 use slim::nets::{Lenet, Vgg, VggDepth};
 use slim::prelude::*;
 use slim::tch::nn::{self, Module, OptimizerConfig};
@@ -248,19 +248,6 @@ fn raw_train<'a>(
             Ok(Some(loss.double_value(&[])))
         }),
     })
-}
-
-/// Raw tch in channels-last: the 4-D input and every 4-D weight moved into NHWC memory (PyTorch's
-/// `model.to(memory_format=torch.channels_last)`); otherwise the input as is.
-fn raw_layout(store: &nn::VarStore, channels_last: bool, inputs: &Tensor) -> Result<Tensor> {
-    if !channels_last || inputs.dim() != 4 {
-        return Ok(inputs.shallow_clone());
-    }
-    for mut variable in store.trainable_variables().into_iter().filter(|v| v.dim() == 4) {
-        let nhwc = to_channels_last(&variable.detach())?;
-        tch::no_grad(|| variable.set_data(&nhwc));
-    }
-    to_channels_last(inputs)
 }
 
 /// slim's training step as a TF-Slim user writes it: the built model's forward, `sparse_softmax_cross_entropy`,

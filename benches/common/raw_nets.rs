@@ -1,5 +1,7 @@
 //! The benchmarks' networks written in raw `tch::nn`, the baseline each slim variant is compared with.
 
+use slim::Result;
+use slim::memory_format::to_channels_last;
 use slim::tch::nn::{self, Module, ModuleT};
 use slim::tch::{Kind, Tensor};
 
@@ -142,4 +144,17 @@ pub fn raw_vgg16(vs: &nn::Path) -> nn::Sequential {
         .add(nn::linear(vs / "fc7", 4096, 4096, Default::default()))
         .add_fn(|x| x.relu())
         .add(nn::linear(vs / "fc8", 4096, 1000, Default::default()))
+}
+
+/// Raw tch in channels-last: the 4-D input and every 4-D weight moved into NHWC memory (PyTorch's
+/// `model.to(memory_format=torch.channels_last)`); otherwise the input as is.
+pub fn raw_layout(store: &nn::VarStore, channels_last: bool, inputs: &Tensor) -> Result<Tensor> {
+    if !channels_last || inputs.dim() != 4 {
+        return Ok(inputs.shallow_clone());
+    }
+    for mut variable in store.trainable_variables().into_iter().filter(|v| v.dim() == 4) {
+        let nhwc = to_channels_last(&variable.detach())?;
+        tch::no_grad(|| variable.set_data(&nhwc));
+    }
+    to_channels_last(inputs)
 }
