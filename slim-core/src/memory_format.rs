@@ -18,7 +18,7 @@ const OFF: u8 = 2;
 /// The environment variable that turns channels-last off when set to `0`, `false` or `off`.
 pub const CHANNELS_LAST_ENV: &str = "SLIM_CHANNELS_LAST";
 
-/// Turns channels-last execution on or off for layers built from now on (and for conv inputs from now on).
+/// Turns channels-last execution on or off from the next convolution on (weights follow at their next use).
 /// Overrides `SLIM_CHANNELS_LAST`. Results are the same either way, to float rounding.
 pub fn set_channels_last(enabled: bool) {
     SWITCH.store(if enabled { ON } else { OFF }, Ordering::Relaxed);
@@ -30,11 +30,22 @@ pub fn channels_last_enabled() -> bool {
     match SWITCH.load(Ordering::Relaxed) {
         ON => true,
         OFF => false,
-        _ => !matches!(
-            std::env::var(CHANNELS_LAST_ENV).map(|v| v.to_ascii_lowercase()).as_deref(),
-            Ok("0" | "false" | "off")
-        ),
+        _ => !matches!(environment_setting().as_deref(), Some("0" | "false" | "off")),
     }
+}
+
+/// Whether the user asked for channels-last (by call or environment) rather than getting it by default.
+fn explicitly_requested() -> bool {
+    match SWITCH.load(Ordering::Relaxed) {
+        ON => true,
+        OFF => false,
+        _ => matches!(environment_setting().as_deref(), Some("1" | "true" | "on")),
+    }
+}
+
+/// `SLIM_CHANNELS_LAST`, lower-cased, when set.
+fn environment_setting() -> Option<String> {
+    std::env::var(CHANNELS_LAST_ENV).ok().map(|v| v.to_ascii_lowercase())
 }
 
 /// Whether the 4-D `tensor` is laid out NHWC in memory (its strides are channels-last ones).
@@ -75,13 +86,14 @@ fn channels_last_strides(size: &[i64]) -> Vec<i64> {
 }
 
 /// Whether channels-last applies to tensors like `tensor`: the switch is on, it lives on the CPU and holds
-/// float32 or bfloat16 (oneDNN's NHWC kernels). Other devices and kinds take the plain path, said once.
+/// float32 or bfloat16 (oneDNN's NHWC kernels). Other devices and kinds take the plain path; when the user asked
+/// for channels-last explicitly, slim says so once.
 fn applies_to(tensor: &Tensor) -> bool {
     if !channels_last_enabled() {
         return false;
     }
     let supported = tensor.device() == Device::Cpu && matches!(tensor.kind(), Kind::Float | Kind::BFloat16);
-    if !supported {
+    if !supported && explicitly_requested() {
         static SAID: OnceLock<()> = OnceLock::new();
         SAID.get_or_init(|| {
             eprintln!(
