@@ -1,9 +1,11 @@
 //! The peers' four CPU workloads (`shared/bench`: w1 LeNet, w2 CIFAR ResNet-32 v2 and w3 MLP training steps,
 //! w4 VGG-16 inference), each written with slim and in raw `tch::nn`, timed interleaved in one process. slim's
 //! training step is the whole TF-Slim recipe (`#[slim::model]` forward, `sparse_softmax_cross_entropy`,
-//! `get_total_loss` with the regularizers, `create_train_op` with momentum 0.9 and its update ops); raw tch's is
-//! forward, cross entropy and `nn::Sgd`. Each variant runs channels-last (`-cl`) and plain NCHW. Prints one JSON
-//! line per variant in the peers' format (`scripts/bench-workloads.sh` tabulates them beside the peers').
+//! `get_total_loss` with the regularizers, `create_train_op` with momentum 0.9, its update ops and
+//! `check_numerics`); raw tch's is forward, cross entropy and `nn::Sgd`. Convolutional workloads run each side
+//! channels-last (`slim`, `tch-cl`) and plain NCHW (`slim-nchw`, `tch`); the MLP also runs slim without
+//! `check_numerics` (`slim-unchecked`). Prints one JSON line per variant in the peers' format
+//! (`scripts/bench-workloads.sh` tabulates them beside the peers').
 //!
 //! `cargo bench --bench workloads -- [w1|w2|w3|w4 ...] [--steps N] [--warmup N] [--threads N]`
 
@@ -78,6 +80,30 @@ struct Variant<'a> {
     params: i64,
 }
 
+/// How slim's variant runs: its default (channels-last), plain NCHW, or (for the MLP, which has no
+/// convolutions) without `check_numerics`, to show what the loss and gradient checks cost.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SlimLayout {
+    ChannelsLast,
+    Nchw,
+    Unchecked,
+}
+
+impl SlimLayout {
+    fn of(channels_last: bool) -> Self {
+        if channels_last { SlimLayout::ChannelsLast } else { SlimLayout::Nchw }
+    }
+
+    /// The name in the JSON line's `fw` field.
+    fn fw(self) -> &'static str {
+        match self {
+            SlimLayout::ChannelsLast => "slim",
+            SlimLayout::Nchw => "slim-nchw",
+            SlimLayout::Unchecked => "slim-unchecked",
+        }
+    }
+}
+
 /// What one variant measured.
 #[derive(Default)]
 struct Samples {
@@ -144,7 +170,7 @@ fn lenet(settings: &Settings) -> Result<()> {
         variants.push(raw_train(&raw_stores[i], channels_last, &images, &labels, 0.0, 0.01, move |x| raw.forward(x))?);
         set_channels_last(channels_last);
         let model = lenet.clone().build(&stores[i], "LeNet", &[1, 1, 28, 28])?;
-        variants.push(slim_train(&stores[i], channels_last, &images, &labels, 0.01, model)?);
+        variants.push(slim_train(&stores[i], SlimLayout::of(channels_last), &images, &labels, 0.01, model)?);
     }
     report("w1", 64, settings, variants)
 }
@@ -161,7 +187,7 @@ fn resnet32(settings: &Settings) -> Result<()> {
         variants.push(raw_train(&raw_stores[i], channels_last, &images, &labels, 2e-4, 0.1, move |x| raw.forward(x))?);
         set_channels_last(channels_last);
         let model = PeerResNet32 { weight_decay: 2e-4 }.build(&stores[i], "resnet_v2_32", &[1, 3, 32, 32])?;
-        variants.push(slim_train(&stores[i], channels_last, &images, &labels, 0.1, model)?);
+        variants.push(slim_train(&stores[i], SlimLayout::of(channels_last), &images, &labels, 0.1, model)?);
     }
     report("w2", 128, settings, variants)
 }
@@ -170,12 +196,15 @@ fn resnet32(settings: &Settings) -> Result<()> {
 fn mlp(settings: &Settings) -> Result<()> {
     let inputs = Tensor::randn([32, 784], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(10, [32], (Kind::Int64, Device::Cpu));
-    let (store, raw_store) = (VarStore::new(Device::Cpu), nn::VarStore::new(Device::Cpu));
+    let (store, unchecked_store) = (VarStore::new(Device::Cpu), VarStore::new(Device::Cpu));
+    let raw_store = nn::VarStore::new(Device::Cpu);
     let raw = raw_mlp(&raw_store.root());
     let model = Mlp {}.build(&store, "mlp", &[1, 784])?;
+    let unchecked = Mlp {}.build(&unchecked_store, "mlp", &[1, 784])?;
     let variants = vec![
         raw_train(&raw_store, false, &inputs, &labels, 0.0, 0.01, move |x| raw.forward(x))?,
-        slim_train(&store, false, &inputs, &labels, 0.01, model)?,
+        slim_train(&store, SlimLayout::ChannelsLast, &inputs, &labels, 0.01, model)?,
+        slim_train(&unchecked_store, SlimLayout::Unchecked, &inputs, &labels, 0.01, unchecked)?,
     ];
     report("w3", 32, settings, variants)
 }
@@ -254,17 +283,19 @@ fn raw_train<'a>(
 /// `get_total_loss` (regularization included), and a `create_train_op` with momentum 0.9 running the update ops.
 fn slim_train<'a, M: Model + 'a>(
     store: &'a VarStore,
-    channels_last: bool,
+    layout: SlimLayout,
     inputs: &Tensor,
     labels: &Tensor,
     learning_rate: f64,
     model: Built<M>,
 ) -> Result<Variant<'a>> {
     let (inputs, labels) = (inputs.shallow_clone(), labels.shallow_clone());
-    let mut train_op = create_train_op(store, Momentum::new(0.9)?, learning_rate).build()?;
+    let mut train_op = create_train_op(store, Momentum::new(0.9)?, learning_rate)
+        .check_numerics(layout != SlimLayout::Unchecked)
+        .build()?;
     Ok(Variant {
-        fw: if channels_last { "slim" } else { "slim-nchw" },
-        channels_last,
+        fw: layout.fw(),
+        channels_last: layout == SlimLayout::ChannelsLast,
         params: count(&store.tch().trainable_variables()),
         step: Box::new(move || {
             let _default = store.as_default();

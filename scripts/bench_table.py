@@ -19,6 +19,7 @@ WORKLOADS = {
 COLUMNS = [
     ("slim", "slim (channels-last)"),
     ("slim-nchw", "slim NCHW"),
+    ("slim-unchecked", "slim, check_numerics off"),
     ("tch-cl", "raw tch NHWC"),
     ("tch", "raw tch NCHW"),
     ("pytorch", "PyTorch"),
@@ -53,7 +54,7 @@ def main(path):
         if not any(cells):
             continue
         slim = medians.get((wl, "slim"))
-        # w3 has no convolutions and runs NCHW only; compare like with like.
+        # w3 has no convolutions (one layout); compare like with like.
         raw = medians.get((wl, "tch-cl")) or medians.get((wl, "tch"))
         slim = slim or medians.get((wl, "slim-nchw"))
         tf = medians.get((wl, "tfslim"))
