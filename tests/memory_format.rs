@@ -1,14 +1,16 @@
-//! slim's CPU speed paths change layouts, not results: channels-last execution against plain NCHW (losses and
-//! trained variables equal to float rounding), whole-input convolutions computed as one matrix product against
-//! libtorch's convolution (values and gradients), and checkpoints of channels-last weights. The switch is
-//! process-wide, so everything that flips it runs in one test of its own binary.
+//! slim's CPU speed paths change layouts and kernels, not results: channels-last execution against plain NCHW
+//! (losses and trained variables equal to float rounding), whole-input convolutions computed as one matrix
+//! product against libtorch's convolution (values and gradients), fully connected products through oneDNN
+//! against `linear`, and checkpoints of channels-last weights. The switches are process-wide, so everything that
+//! flips them runs in one test of its own binary.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
 
 use slim::checkpoint::Saver;
+use slim::dense_product::{onednn_dense_enabled, set_onednn_dense};
 use slim::memory_format::{channels_last_enabled, is_channels_last, set_channels_last};
-use slim::nets::{CifarResNet, Vgg, VggDepth};
+use slim::nets::{CifarResNet, Lenet, Vgg, VggDepth};
 use slim::prelude::*;
 
 /// Trains a small pre-activation ResNet (batch norm, strided SAME convs, projections, l2 decay) for three
@@ -99,12 +101,71 @@ fn vgg_checkpoints_cross_layouts() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A large fully connected layer (the convolution route when it is on) against libtorch's `linear`: values,
+/// input and weight gradients, for a 2-D and a 3-D input.
+fn dense_products_match_linear(onednn: bool) {
+    set_onednn_dense(onednn);
+    tch::manual_seed(5);
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let biases = Initializer::RandomNormal { mean: 0.0, stddev: 1.0 };
+    for shape in [vec![64, 3136], vec![4, 16, 3136]] {
+        let x = Tensor::randn(shape.as_slice(), (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        let (layer, y) = fully_connected(&x, 1024)
+            .activation_fn(None)
+            .biases_initializer(Some(biases.clone()))
+            .scope(format!("fc{}", shape.len()))
+            .build()
+            .unwrap();
+        let reference = x.linear(layer.weights(), layer.biases());
+        assert_eq!(y.size(), reference.size());
+        assert!(y.allclose(&reference, 1e-4, 1e-3, false), "values, oneDNN route {onednn}");
+        let probe = Tensor::randn(reference.size().as_slice(), (Kind::Float, Device::Cpu));
+        let sources = [&x, layer.weights()];
+        let ours = Tensor::run_backward(&[(&y * &probe).sum(Kind::Float)], &sources, false, false);
+        let theirs = Tensor::run_backward(&[(&reference * &probe).sum(Kind::Float)], &sources, false, false);
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert!(a.allclose(b, 1e-4, 1e-3, false), "gradients, oneDNN route {onednn}");
+        }
+    }
+}
+
+/// LeNet (its 3136→1024 layer takes the oneDNN route) trains to the same losses either way.
+fn lenet_trains_the_same_through_either_product() {
+    let losses = |onednn: bool| {
+        set_onednn_dense(onednn);
+        tch::manual_seed(11);
+        let images = Tensor::randn([16, 1, 28, 28], (Kind::Float, Device::Cpu));
+        let labels = Tensor::randint(10, [16], (Kind::Int64, Device::Cpu));
+        let vs = VarStore::new(Device::Cpu);
+        let lenet = Lenet { num_classes: Some(10), dropout_keep_prob: 1.0 };
+        let model = lenet.build(&vs, "LeNet", &[1, 1, 28, 28]).unwrap();
+        let mut train_op = create_train_op(&vs, Momentum::new(0.9).unwrap(), 0.01).build().unwrap();
+        let _store = vs.as_default();
+        (0..3)
+            .map(|_| {
+                let logits = model.forward_t(&images, Mode::Train).unwrap().output;
+                let _ = sparse_softmax_cross_entropy(&logits, &labels).call().unwrap();
+                train_op.run(&get_total_loss(true).unwrap()).unwrap()
+            })
+            .collect::<Vec<f64>>()
+    };
+    let (through_onednn, through_linear) = (losses(true), losses(false));
+    for (a, b) in through_onednn.iter().zip(&through_linear) {
+        assert!((a - b).abs() < 1e-4 * b.abs().max(1.0), "{through_onednn:?} against {through_linear:?}");
+    }
+}
+
 #[test]
 fn layouts_and_matrix_products_leave_results_unchanged() {
-    let default = channels_last_enabled();
+    let default = (channels_last_enabled(), onednn_dense_enabled());
     channels_last_trains_as_nchw_does();
     whole_input_convolutions_match_libtorch(true);
     whole_input_convolutions_match_libtorch(false);
     vgg_checkpoints_cross_layouts();
-    set_channels_last(default);
+    set_channels_last(default.0);
+    dense_products_match_linear(true);
+    dense_products_match_linear(false);
+    lenet_trains_the_same_through_either_product();
+    set_onednn_dense(default.1);
 }

@@ -5,6 +5,7 @@ pub mod allocator;
 pub mod arg_scope;
 pub mod checkpoint;
 pub mod data;
+pub mod dense_product;
 mod error;
 pub mod evaluation;
 pub mod initializers;

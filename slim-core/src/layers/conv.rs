@@ -9,6 +9,7 @@ use super::params::weighted_layer_args;
 use super::repeat::layer_call;
 use super::tail::Tail;
 use super::types::{DataFormat, Padding, Pair};
+use crate::dense_product::dense;
 use crate::error::TorchContext;
 use crate::memory_format;
 use crate::{Error, Result};
@@ -152,8 +153,8 @@ impl ConvCore {
         };
         let rows = flatten(x, batch).context(&self.scope)?;
         let weights = flatten(&self.weights, outputs).context(&self.scope)?;
-        rows.f_linear(&weights, self.biases.as_ref())
-            .and_then(|y| y.f_reshape([batch, outputs, 1, 1]))
+        dense(&self.scope, &rows, &weights, self.biases.as_ref())?
+            .f_reshape([batch, outputs, 1, 1])
             .context(&self.scope)
     }
 }

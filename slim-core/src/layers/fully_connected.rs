@@ -7,7 +7,7 @@ use super::params::layer_params;
 use super::params::weighted_layer_args;
 use super::repeat::layer_call;
 use super::tail::Tail;
-use crate::error::TorchContext;
+use crate::dense_product::dense;
 use crate::{Error, Result};
 
 weighted_layer_args! {
@@ -52,7 +52,7 @@ impl FullyConnectedCall {
         }
         let shape = [self.num_outputs, in_features];
         let (weights, biases) = layer_params!(options).create(&shape, self.num_outputs)?;
-        let y = self.inputs.f_linear(&weights, biases.as_ref()).context(&scope.name)?;
+        let y = dense(&scope.name, &self.inputs, &weights, biases.as_ref())?;
         let (tail, out) = Tail::build(
             &scope,
             options.normalizer_fn.as_ref(),
@@ -97,7 +97,7 @@ impl FullyConnected {
                 ),
             ));
         }
-        let y = x.f_linear(&self.weights, self.biases.as_ref()).context(self.name())?;
+        let y = dense(self.name(), x, &self.weights, self.biases.as_ref())?;
         self.tail.forward(y)
     }
 
