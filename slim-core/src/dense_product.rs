@@ -33,20 +33,26 @@ pub fn set_onednn_dense(enabled: bool) {
 }
 
 /// Whether large float32 CPU products go through oneDNN: [`set_onednn_dense`] if called, else
-/// `SLIM_ONEDNN_DENSE`, else on AMD CPUs (where MKL runs its AVX2 kernels) with libtorch built with oneDNN.
+/// `SLIM_ONEDNN_DENSE` (read once), else on AMD CPUs (where MKL runs its AVX2 kernels) with libtorch built with
+/// oneDNN.
 pub fn onednn_dense_enabled() -> bool {
     match SWITCH.load(Ordering::Relaxed) {
         ON => true,
         OFF => false,
-        _ => match std::env::var(ONEDNN_DENSE_ENV).map(|v| v.to_ascii_lowercase()).as_deref() {
-            Ok("0" | "false" | "off") => false,
-            Ok("1" | "true" | "on") => tch::utils::has_mkldnn(),
-            _ => *AMD_WITH_ONEDNN.get_or_init(|| tch::utils::has_mkldnn() && cpu_vendor_is_amd()),
-        },
+        _ => *DEFAULT.get_or_init(default_route),
     }
 }
 
-static AMD_WITH_ONEDNN: OnceLock<bool> = OnceLock::new();
+/// The route without a call to [`set_onednn_dense`], decided once: the environment, else the CPU's vendor.
+static DEFAULT: OnceLock<bool> = OnceLock::new();
+
+fn default_route() -> bool {
+    match std::env::var(ONEDNN_DENSE_ENV).map(|v| v.to_ascii_lowercase()).as_deref() {
+        Ok("0" | "false" | "off") => false,
+        Ok("1" | "true" | "on") => tch::utils::has_mkldnn(),
+        _ => tch::utils::has_mkldnn() && cpu_vendor_is_amd(),
+    }
+}
 
 /// Whether `/proc/cpuinfo` names AMD as the vendor (false where there is no such file).
 fn cpu_vendor_is_amd() -> bool {

@@ -24,13 +24,13 @@ pub fn set_channels_last(enabled: bool) {
     SWITCH.store(if enabled { ON } else { OFF }, Ordering::Relaxed);
 }
 
-/// Whether channels-last execution is on: [`set_channels_last`] if called, else `SLIM_CHANNELS_LAST`
-/// (`0`, `false` or `off` turn it off), else on.
+/// Whether channels-last execution is on: [`set_channels_last`] if called, else `SLIM_CHANNELS_LAST` (read once;
+/// `0`, `false` or `off` turn it off), else on.
 pub fn channels_last_enabled() -> bool {
     match SWITCH.load(Ordering::Relaxed) {
         ON => true,
         OFF => false,
-        _ => !matches!(environment_setting().as_deref(), Some("0" | "false" | "off")),
+        _ => !matches!(environment_setting(), Some("0" | "false" | "off")),
     }
 }
 
@@ -39,13 +39,14 @@ fn explicitly_requested() -> bool {
     match SWITCH.load(Ordering::Relaxed) {
         ON => true,
         OFF => false,
-        _ => matches!(environment_setting().as_deref(), Some("1" | "true" | "on")),
+        _ => matches!(environment_setting(), Some("1" | "true" | "on")),
     }
 }
 
-/// `SLIM_CHANNELS_LAST`, lower-cased, when set.
-fn environment_setting() -> Option<String> {
-    std::env::var(CHANNELS_LAST_ENV).ok().map(|v| v.to_ascii_lowercase())
+/// `SLIM_CHANNELS_LAST`, lower-cased, when set: read once, at the first convolution.
+fn environment_setting() -> Option<&'static str> {
+    static SETTING: OnceLock<Option<String>> = OnceLock::new();
+    SETTING.get_or_init(|| std::env::var(CHANNELS_LAST_ENV).ok().map(|v| v.to_ascii_lowercase())).as_deref()
 }
 
 /// Whether the 4-D `tensor` is laid out NHWC in memory (its strides are channels-last ones).
