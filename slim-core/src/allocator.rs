@@ -3,6 +3,8 @@
 
 use std::sync::OnceLock;
 
+use crate::switch::environment_flag;
+
 /// The environment variable that turns the tuning off when set to `0`, `false` or `off` (read once, when the
 /// first CPU [`VarStore`](crate::variables::VarStore) is made).
 pub const KEEP_FREED_MEMORY_ENV: &str = "SLIM_KEEP_FREED_MEMORY";
@@ -16,13 +18,7 @@ const HEAP_BLOCK_LIMIT: i32 = 32 << 20;
 /// in effect (never on targets other than Linux with glibc). slim calls it when a CPU store is made.
 pub fn keep_freed_memory() -> bool {
     static TUNED: OnceLock<bool> = OnceLock::new();
-    *TUNED.get_or_init(|| {
-        let disabled = matches!(
-            std::env::var(KEEP_FREED_MEMORY_ENV).map(|v| v.to_ascii_lowercase()).as_deref(),
-            Ok("0" | "false" | "off")
-        );
-        !disabled && tune_malloc()
-    })
+    *TUNED.get_or_init(|| environment_flag(KEEP_FREED_MEMORY_ENV) != Some(false) && tune_malloc())
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -49,7 +45,7 @@ mod tests {
         let first = keep_freed_memory();
         assert_eq!(keep_freed_memory(), first);
         let expected = cfg!(all(target_os = "linux", target_env = "gnu"))
-            && std::env::var(KEEP_FREED_MEMORY_ENV).map_or(true, |v| !matches!(v.as_str(), "0" | "false" | "off"));
+            && environment_flag(KEEP_FREED_MEMORY_ENV) != Some(false);
         assert_eq!(first, expected);
     }
 }

@@ -4,22 +4,18 @@
 //! which copies neither the weights nor, for 2-D inputs, the inputs.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use tch::{Device, Kind, Tensor};
 
 use crate::Result;
 use crate::error::TorchContext;
+use crate::switch::Switch;
 
 /// The environment variable that decides the route: `0`, `false` or `off` keep every product on `linear`;
 /// `1`, `true` or `on` use the convolution for large products on any CPU.
 pub const ONEDNN_DENSE_ENV: &str = "SLIM_ONEDNN_DENSE";
 
-/// The switch: unset (decided by the environment and the CPU), on or off.
-static SWITCH: AtomicU8 = AtomicU8::new(UNSET);
-const UNSET: u8 = 0;
-const ON: u8 = 1;
-const OFF: u8 = 2;
+static SWITCH: Switch = Switch::new(ONEDNN_DENSE_ENV);
 
 /// Multiply-adds (`rows · in · out`) from which the convolution pays for its fixed cost. On the project's Zen 4
 /// cores a training step of 32×784→128 (3.2 M) took 1.16× as long through the convolution, 1×4096→4096 (16.8 M)
@@ -29,29 +25,16 @@ const MIN_MULTIPLY_ADDS: i64 = 8 << 20;
 /// Routes large float32 CPU products through oneDNN (`true`) or keeps them all on `linear` (`false`), from the
 /// next product on. Overrides `SLIM_ONEDNN_DENSE`. Results are the same either way, to float rounding.
 pub fn set_onednn_dense(enabled: bool) {
-    SWITCH.store(if enabled { ON } else { OFF }, Ordering::Relaxed);
+    SWITCH.set(enabled);
 }
 
 /// Whether large float32 CPU products go through oneDNN: [`set_onednn_dense`] if called, else
-/// `SLIM_ONEDNN_DENSE` (read once), else on AMD CPUs (where MKL runs its AVX2 kernels) with libtorch built with
-/// oneDNN.
+/// `SLIM_ONEDNN_DENSE` (read once), else on AMD CPUs (where MKL runs its AVX2 kernels); never without oneDNN.
 pub fn onednn_dense_enabled() -> bool {
-    match SWITCH.load(Ordering::Relaxed) {
-        ON => true,
-        OFF => false,
-        _ => *DEFAULT.get_or_init(default_route),
-    }
-}
-
-/// The route without a call to [`set_onednn_dense`], decided once: the environment, else the CPU's vendor.
-static DEFAULT: OnceLock<bool> = OnceLock::new();
-
-fn default_route() -> bool {
-    match std::env::var(ONEDNN_DENSE_ENV).map(|v| v.to_ascii_lowercase()).as_deref() {
-        Ok("0" | "false" | "off") => false,
-        Ok("1" | "true" | "on") => tch::utils::has_mkldnn(),
-        _ => tch::utils::has_mkldnn() && cpu_vendor_is_amd(),
-    }
+    static HAS_ONEDNN: OnceLock<bool> = OnceLock::new();
+    static AMD: OnceLock<bool> = OnceLock::new();
+    let wanted = SWITCH.requested().unwrap_or_else(|| *AMD.get_or_init(cpu_vendor_is_amd));
+    wanted && *HAS_ONEDNN.get_or_init(tch::utils::has_mkldnn)
 }
 
 /// Whether `/proc/cpuinfo` names AMD as the vendor (false where there is no such file).

@@ -20,6 +20,7 @@ pub mod model;
 pub mod optimizers;
 pub mod regularizers;
 pub mod summary;
+mod switch;
 pub mod variables;
 
 pub use error::{Error, Result, TorchContext};

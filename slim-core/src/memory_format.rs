@@ -2,51 +2,28 @@
 //! libtorch's oneDNN convolutions on CPU skip their reorders. slim's default for float tensors on CPU.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use tch::{Device, Kind, Tensor};
 
 use crate::Result;
 use crate::error::TorchContext;
-
-/// The switch: unset (decided by the environment), on or off.
-static SWITCH: AtomicU8 = AtomicU8::new(UNSET);
-const UNSET: u8 = 0;
-const ON: u8 = 1;
-const OFF: u8 = 2;
+use crate::switch::Switch;
 
 /// The environment variable that turns channels-last off when set to `0`, `false` or `off`.
 pub const CHANNELS_LAST_ENV: &str = "SLIM_CHANNELS_LAST";
 
+static SWITCH: Switch = Switch::new(CHANNELS_LAST_ENV);
+
 /// Turns channels-last execution on or off from the next convolution on (weights follow at their next use).
 /// Overrides `SLIM_CHANNELS_LAST`. Results are the same either way, to float rounding.
 pub fn set_channels_last(enabled: bool) {
-    SWITCH.store(if enabled { ON } else { OFF }, Ordering::Relaxed);
+    SWITCH.set(enabled);
 }
 
 /// Whether channels-last execution is on: [`set_channels_last`] if called, else `SLIM_CHANNELS_LAST` (read once;
 /// `0`, `false` or `off` turn it off), else on.
 pub fn channels_last_enabled() -> bool {
-    match SWITCH.load(Ordering::Relaxed) {
-        ON => true,
-        OFF => false,
-        _ => !matches!(environment_setting(), Some("0" | "false" | "off")),
-    }
-}
-
-/// Whether the user asked for channels-last (by call or environment) rather than getting it by default.
-fn explicitly_requested() -> bool {
-    match SWITCH.load(Ordering::Relaxed) {
-        ON => true,
-        OFF => false,
-        _ => matches!(environment_setting(), Some("1" | "true" | "on")),
-    }
-}
-
-/// `SLIM_CHANNELS_LAST`, lower-cased, when set: read once, at the first convolution.
-fn environment_setting() -> Option<&'static str> {
-    static SETTING: OnceLock<Option<String>> = OnceLock::new();
-    SETTING.get_or_init(|| std::env::var(CHANNELS_LAST_ENV).ok().map(|v| v.to_ascii_lowercase())).as_deref()
+    SWITCH.requested().unwrap_or(true)
 }
 
 /// Whether the 4-D `tensor` is laid out NHWC in memory (its strides are channels-last ones).
@@ -94,7 +71,7 @@ fn applies_to(tensor: &Tensor) -> bool {
         return false;
     }
     let supported = tensor.device() == Device::Cpu && matches!(tensor.kind(), Kind::Float | Kind::BFloat16);
-    if !supported && explicitly_requested() {
+    if !supported && SWITCH.requested() == Some(true) {
         static SAID: OnceLock<()> = OnceLock::new();
         SAID.get_or_init(|| {
             eprintln!(

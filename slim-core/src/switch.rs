@@ -1,0 +1,61 @@
+//! A process-wide on/off setting of slim's CPU paths: set by a call, else by an environment variable (read once).
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+const UNSET: u8 = 0;
+const ON: u8 = 1;
+const OFF: u8 = 2;
+
+/// One setting: what a call chose, else what its environment variable says.
+pub(crate) struct Switch {
+    state: AtomicU8,
+    variable: &'static str,
+    environment: OnceLock<Option<bool>>,
+}
+
+impl Switch {
+    /// A switch read from `variable` until a call sets it.
+    pub(crate) const fn new(variable: &'static str) -> Self {
+        Switch { state: AtomicU8::new(UNSET), variable, environment: OnceLock::new() }
+    }
+
+    /// Sets the switch, overriding the environment from now on.
+    pub(crate) fn set(&self, on: bool) {
+        self.state.store(if on { ON } else { OFF }, Ordering::Relaxed);
+    }
+
+    /// The setting asked for: by a call, else by the environment; `None` when neither said.
+    pub(crate) fn requested(&self) -> Option<bool> {
+        match self.state.load(Ordering::Relaxed) {
+            ON => Some(true),
+            OFF => Some(false),
+            _ => *self.environment.get_or_init(|| environment_flag(self.variable)),
+        }
+    }
+}
+
+/// `variable` read as a flag: `1`, `true` or `on` is true; `0`, `false` or `off` false; anything else, or
+/// nothing, `None`.
+pub(crate) fn environment_flag(variable: &str) -> Option<bool> {
+    match std::env::var(variable).ok()?.to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" => Some(true),
+        "0" | "false" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_overrides_an_unset_environment() {
+        let switch = Switch::new("SLIM_TEST_SWITCH_NEVER_SET");
+        assert_eq!(switch.requested(), None);
+        switch.set(false);
+        assert_eq!(switch.requested(), Some(false));
+        switch.set(true);
+        assert_eq!(switch.requested(), Some(true));
+    }
+}
