@@ -34,7 +34,17 @@ pub fn onednn_dense_enabled() -> bool {
     static HAS_ONEDNN: OnceLock<bool> = OnceLock::new();
     static AMD: OnceLock<bool> = OnceLock::new();
     let wanted = SWITCH.requested().unwrap_or_else(|| *AMD.get_or_init(cpu_vendor_is_amd));
-    wanted && *HAS_ONEDNN.get_or_init(tch::utils::has_mkldnn)
+    let has_onednn = *HAS_ONEDNN.get_or_init(tch::utils::has_mkldnn);
+    if wanted && !has_onednn && SWITCH.requested() == Some(true) {
+        say_once("this libtorch has no oneDNN; fully connected products stay on `linear` (same results)");
+    }
+    wanted && has_onednn
+}
+
+/// Tells the user, once per process, that a route they asked for is not taken.
+fn say_once(reason: &str) {
+    static SAID: OnceLock<()> = OnceLock::new();
+    SAID.get_or_init(|| eprintln!("slim: the oneDNN route was asked for, but {reason}"));
 }
 
 /// Whether `/proc/cpuinfo` names AMD as the vendor (false where there is no such file).
@@ -72,15 +82,24 @@ fn swapped_convolution(x: &Tensor, weights: &Tensor, rows: i64, inputs: i64, out
     image.f_conv2d::<Tensor>(&filters, None, [1, 1], [0, 0], [1, 1], 1)?.f_view([rows, outputs])
 }
 
-/// Whether the product is large enough, float32 on the CPU, with contiguous 2-D weights (so the image is a
-/// view), and the route is on.
+/// Whether the product is large enough, the route is on, and it is float32 on the CPU with contiguous 2-D
+/// weights (so the image is a view). When the user asked for the route and a large product cannot take it,
+/// slim says so once.
 fn takes_convolution_route(x: &Tensor, weights: &Tensor) -> bool {
-    let on_cpu_f32 = |t: &Tensor| t.device() == Device::Cpu && t.kind() == Kind::Float;
-    if x.dim() < 2 || weights.dim() != 2 || !on_cpu_f32(x) || !on_cpu_f32(weights) || !weights.is_contiguous() {
+    if x.dim() < 2 || weights.dim() != 2 {
         return false;
     }
     let (outputs, inputs) = (weights.size()[0], weights.size()[1]);
-    x.size().last() == Some(&inputs) && x.numel() as i64 * outputs >= MIN_MULTIPLY_ADDS && onednn_dense_enabled()
+    let large = x.size().last() == Some(&inputs) && x.numel() as i64 * outputs >= MIN_MULTIPLY_ADDS;
+    if !large || !onednn_dense_enabled() {
+        return false;
+    }
+    let on_cpu_f32 = |t: &Tensor| t.device() == Device::Cpu && t.kind() == Kind::Float;
+    let supported = on_cpu_f32(x) && on_cpu_f32(weights) && weights.is_contiguous();
+    if !supported && SWITCH.requested() == Some(true) {
+        say_once("it covers contiguous float32 CPU weights and inputs only; others stay on `linear` (same results)");
+    }
+    supported
 }
 
 #[cfg(test)]
