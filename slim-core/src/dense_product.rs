@@ -1,7 +1,7 @@
 //! The fully connected product `x·Wᵀ + b`. libtorch sends float32 `linear` to MKL's GEMM, which on AMD CPUs
-//! runs AVX2 kernels well below oneDNN's; for large products on such CPUs slim computes the same product as a
-//! oneDNN 1×1 convolution with the roles swapped (the weight matrix is the image, the inputs are the filters),
-//! which copies neither the weights nor, for 2-D inputs, the inputs.
+//! runs its generic code path well below oneDNN's speed; for large products on such CPUs slim computes the same
+//! product as a oneDNN 1×1 convolution with the roles swapped (the weight matrix is the image, the inputs are the
+//! filters), which copies neither the weights nor, for 2-D inputs, the inputs.
 
 use std::sync::OnceLock;
 
@@ -29,22 +29,17 @@ pub fn set_onednn_dense(enabled: bool) {
 }
 
 /// Whether large float32 CPU products go through oneDNN: [`set_onednn_dense`] if called, else
-/// `SLIM_ONEDNN_DENSE` (read once), else on AMD CPUs (where MKL runs its AVX2 kernels); never without oneDNN.
+/// `SLIM_ONEDNN_DENSE` (read once), else on AMD CPUs (where MKL runs its generic code path); never without oneDNN.
 pub fn onednn_dense_enabled() -> bool {
     static HAS_ONEDNN: OnceLock<bool> = OnceLock::new();
     static AMD: OnceLock<bool> = OnceLock::new();
     let wanted = SWITCH.requested().unwrap_or_else(|| *AMD.get_or_init(cpu_vendor_is_amd));
     let has_onednn = *HAS_ONEDNN.get_or_init(tch::utils::has_mkldnn);
-    if wanted && !has_onednn && SWITCH.requested() == Some(true) {
-        say_once("this libtorch has no oneDNN; fully connected products stay on `linear` (same results)");
+    if wanted && !has_onednn {
+        SWITCH
+            .decline(|| "this libtorch has no oneDNN; fully connected products stay on `linear` (same results)".into());
     }
     wanted && has_onednn
-}
-
-/// Tells the user, once per process, that a route they asked for is not taken.
-fn say_once(reason: &str) {
-    static SAID: OnceLock<()> = OnceLock::new();
-    SAID.get_or_init(|| eprintln!("slim: the oneDNN route was asked for, but {reason}"));
 }
 
 /// Whether `/proc/cpuinfo` names AMD as the vendor (false where there is no such file).
@@ -96,8 +91,12 @@ fn takes_convolution_route(x: &Tensor, weights: &Tensor) -> bool {
     }
     let on_cpu_f32 = |t: &Tensor| t.device() == Device::Cpu && t.kind() == Kind::Float;
     let supported = on_cpu_f32(x) && on_cpu_f32(weights) && weights.is_contiguous();
-    if !supported && SWITCH.requested() == Some(true) {
-        say_once("it covers contiguous float32 CPU weights and inputs only; others stay on `linear` (same results)");
+    if !supported {
+        SWITCH.decline(|| {
+            "the oneDNN route covers contiguous float32 CPU weights and inputs only; others stay on `linear` (same \
+             results)"
+                .into()
+        });
     }
     supported
 }

@@ -1,8 +1,6 @@
 //! Channels-last execution: 4-D activations and convolution weights kept NHWC in memory (still indexed NCHW), so
 //! libtorch's oneDNN convolutions on CPU skip their reorders. slim's default for float tensors on CPU.
 
-use std::sync::OnceLock;
-
 use tch::{Device, Kind, Tensor};
 
 use crate::Result;
@@ -71,12 +69,11 @@ fn applies_to(tensor: &Tensor) -> bool {
         return false;
     }
     let supported = tensor.device() == Device::Cpu && matches!(tensor.kind(), Kind::Float | Kind::BFloat16);
-    if !supported && SWITCH.requested() == Some(true) {
-        static SAID: OnceLock<()> = OnceLock::new();
-        SAID.get_or_init(|| {
-            eprintln!(
-                "slim: channels-last runs float32/bfloat16 CPU tensors only; {:?} {:?} tensors take the plain \
-                 NCHW path (same results)",
+    if !supported {
+        SWITCH.decline(|| {
+            format!(
+                "channels-last runs float32/bfloat16 CPU tensors only; {:?} {:?} tensors take the plain NCHW path \
+                 (same results)",
                 tensor.device(),
                 tensor.kind()
             )

@@ -12,12 +12,13 @@ pub(crate) struct Switch {
     state: AtomicU8,
     variable: &'static str,
     environment: OnceLock<Option<bool>>,
+    declined: OnceLock<()>,
 }
 
 impl Switch {
     /// A switch read from `variable` until a call sets it.
     pub(crate) const fn new(variable: &'static str) -> Self {
-        Switch { state: AtomicU8::new(UNSET), variable, environment: OnceLock::new() }
+        Switch { state: AtomicU8::new(UNSET), variable, environment: OnceLock::new(), declined: OnceLock::new() }
     }
 
     /// Sets the switch, overriding the environment from now on.
@@ -31,6 +32,14 @@ impl Switch {
             ON => Some(true),
             OFF => Some(false),
             _ => *self.environment.get_or_init(|| environment_flag(self.variable)),
+        }
+    }
+
+    /// Says once on standard error why a path the user explicitly switched on is not taken (`reason`); says
+    /// nothing when the path is merely on by default.
+    pub(crate) fn decline(&self, reason: impl FnOnce() -> String) {
+        if self.requested() == Some(true) {
+            self.declined.get_or_init(|| eprintln!("slim: {} is on, but {}", self.variable, reason()));
         }
     }
 }
@@ -57,5 +66,21 @@ mod tests {
         assert_eq!(switch.requested(), Some(false));
         switch.set(true);
         assert_eq!(switch.requested(), Some(true));
+    }
+
+    #[test]
+    fn only_an_explicit_request_is_declined_and_only_once() {
+        let switch = Switch::new("SLIM_TEST_SWITCH_NEVER_SET");
+        switch.decline(|| unreachable!("a default is declined silently"));
+        assert!(switch.declined.get().is_none());
+        switch.set(true);
+        let mut reasons = 0;
+        for _ in 0..2 {
+            switch.decline(|| {
+                reasons += 1;
+                "a test".to_string()
+            });
+        }
+        assert_eq!(reasons, 1);
     }
 }

@@ -4,7 +4,6 @@
 use tch::Tensor;
 
 use crate::checkpoint::VariableMap;
-use crate::variables::collections::GLOBAL_VARIABLES;
 use crate::variables::{VarStore, Variable};
 use crate::{Error, Result, TorchContext};
 
@@ -69,12 +68,7 @@ pub fn average_names(variables: Vec<Variable>) -> VariableMap {
 /// The shadow of `variable`: found in the store, or created as a copy of it.
 fn shadow_of(vs: &VarStore, variable: &Variable) -> Result<Tensor> {
     let name = format!("{}/{MOVING_AVERAGE_SUFFIX}", variable.name());
-    if let Some(existing) = vs.variable(&name) {
-        return Ok(existing.tensor().shallow_clone());
-    }
-    let copy = tch::no_grad(|| variable.tensor().detach().copy());
-    let created = vs.insert(Variable::new(name, copy, vec![GLOBAL_VARIABLES.to_string()]))?;
-    Ok(created.tensor().shallow_clone())
+    vs.get_or_insert_global(&name, || Ok(tch::no_grad(|| variable.tensor().detach().copy())))
 }
 
 #[cfg(test)]
@@ -82,6 +76,7 @@ mod tests {
     use tch::Device;
 
     use super::*;
+    use crate::variables::collections::GLOBAL_VARIABLES;
 
     #[test]
     fn shadows_follow_tf_formula_with_num_updates() -> Result<()> {

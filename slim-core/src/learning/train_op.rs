@@ -192,7 +192,7 @@ impl TrainOp {
             self.global_step.tensor().shallow_clone().f_add_scalar_(1).context("global_step").map(drop)?;
         }
         if let Some(averages) = &self.moving_averages {
-            averages.apply(self.global_step())?;
+            averages.apply(step + i64::from(self.increment_global_step))?;
         }
         self.store.clear_losses();
         Ok(loss)

@@ -64,12 +64,11 @@ impl Optimizer for RmsProp {
             let (mut denominator, momentum) = match rest {
                 [mean_gradient, momentum] => {
                     mean_gradient.f_lerp_(gradient, 1.0 - self.decay).in_place(name)?;
-                    (&*mean_square - mean_gradient.square(), momentum)
+                    (&*mean_square - mean_gradient.square() + self.epsilon, momentum)
                 }
-                [momentum] => (mean_square.copy(), momentum),
+                [momentum] => (&*mean_square + self.epsilon, momentum),
                 _ => return Err(Error::invalid(name, "RMSProp slots are missing")),
             };
-            denominator.f_add_scalar_(self.epsilon).in_place(name)?;
             denominator.f_sqrt_().in_place(name)?;
             momentum.f_mul_scalar_(self.momentum).in_place(name)?;
             momentum.f_addcdiv_(&(gradient * learning_rate), &denominator).in_place(name)?;

@@ -5,7 +5,6 @@ use tch::Tensor;
 
 use crate::Result;
 use crate::error::TorchContext;
-use crate::variables::collections::GLOBAL_VARIABLES;
 use crate::variables::{VarStore, Variable};
 
 /// The slots of one variable, in creation order.
@@ -57,23 +56,14 @@ fn slot_name(optimizer: &str, slot: usize) -> String {
 }
 
 /// The slot `<var>/<name>`, created filled with `value` unless the store has it (restored from a checkpoint).
+/// It is laid out like the variable in memory too (a channels-last weight gets channels-last slots), so updates
+/// run densely.
 fn get_or_create_slot(store: &VarStore, variable: &Variable, name: &str, value: f64) -> Result<Tensor> {
     let name = format!("{}/{name}", variable.name());
-    if let Some(existing) = store.variable(&name) {
-        return Ok(existing.tensor().shallow_clone());
-    }
-    // Like the variable in memory too (a channels-last weight gets channels-last slots), so updates run densely.
-    let tensor = variable.tensor().detach().f_full_like(value).context(&name)?;
-    let created = store.insert(Variable::new(name, tensor, vec![GLOBAL_VARIABLES.to_string()]))?;
-    Ok(created.tensor().shallow_clone())
+    store.get_or_insert_global(&name, || variable.tensor().detach().f_full_like(value).context(&name))
 }
 
 /// The global, non-trainable variable `name` of `store`, created filled with `value` when missing.
 pub(crate) fn get_or_create_global(store: &VarStore, name: &str, shape: &[i64], value: f64) -> Result<Tensor> {
-    if let Some(existing) = store.variable(name) {
-        return Ok(existing.tensor().shallow_clone());
-    }
-    let tensor = Tensor::full(shape, value, (tch::Kind::Float, store.device()));
-    let created = store.insert(Variable::new(name.to_string(), tensor, vec![GLOBAL_VARIABLES.to_string()]))?;
-    Ok(created.tensor().shallow_clone())
+    store.get_or_insert_global(name, || Ok(Tensor::full(shape, value, (tch::Kind::Float, store.device()))))
 }

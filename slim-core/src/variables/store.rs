@@ -116,6 +116,16 @@ impl VarStore {
         self.collection(super::collections::MODEL_VARIABLES).iter().map(Variable::numel).sum()
     }
 
+    /// The global, non-trainable variable `name` (an optimizer slot, a moving-average shadow), made by `initial`
+    /// and inserted when the store does not have it yet (a restored checkpoint may have made it already).
+    pub(crate) fn get_or_insert_global(&self, name: &str, initial: impl FnOnce() -> Result<Tensor>) -> Result<Tensor> {
+        if let Some(existing) = self.variable(name) {
+            return Ok(existing.tensor().shallow_clone());
+        }
+        let created = self.insert(Variable::new(name.to_string(), initial()?, vec![GLOBAL_VARIABLES.to_string()]))?;
+        Ok(created.tensor().shallow_clone())
+    }
+
     pub(crate) fn insert(&self, mut variable: Variable) -> Result<Variable> {
         let mut state = self.lock();
         if state.index.contains_key(variable.name()) {
