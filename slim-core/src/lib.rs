@@ -17,6 +17,7 @@ pub mod memory_format;
 pub mod metrics;
 pub mod mode;
 pub mod model;
+mod native;
 pub mod optimizers;
 pub mod regularizers;
 pub mod summary;

@@ -1,0 +1,48 @@
+//! Build script of slim-core: compiles slim's C++ (autograd functions libtorch's own kernels lack) against the
+//! libtorch torch-sys links, and records libtorch's library folder as an rpath.
+
+#[path = "../build-support/rpath.rs"]
+mod rpath;
+
+use std::path::PathBuf;
+
+/// The C++ sources under `csrc/`.
+const SOURCES: &[&str] = &["csrc/dense_product.cpp"];
+
+fn main() {
+    rpath::main();
+    for source in SOURCES {
+        println!("cargo:rerun-if-changed={source}");
+    }
+    println!("cargo:rerun-if-env-changed=LIBTORCH_INCLUDE");
+    println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
+    let include = libtorch_include_root();
+    cc::Build::new()
+        .cpp(true)
+        .pic(true)
+        .std("c++17")
+        .include(include.join("include"))
+        .include(include.join("include/torch/csrc/api/include"))
+        .define("_GLIBCXX_USE_CXX11_ABI", cxx11_abi().as_str())
+        .define("GLOG_USE_GLOG_EXPORT", None)
+        .flag_if_supported("-Wno-unused-parameter")
+        .files(SOURCES)
+        .compile("slim_native");
+}
+
+/// The folder holding libtorch's `include/`: `LIBTORCH_INCLUDE` as torch-sys reads it, else the parent of the
+/// library folder torch-sys reports (true of the libtorch archive and of a PyTorch installation alike).
+fn libtorch_include_root() -> PathBuf {
+    if let Ok(include) = std::env::var("LIBTORCH_INCLUDE") {
+        return PathBuf::from(include);
+    }
+    let lib = std::env::var("DEP_TCH_LIBTORCH_LIB")
+        .expect("torch-sys reports no libtorch library folder (DEP_TCH_LIBTORCH_LIB); is LIBTORCH set?");
+    let lib = PathBuf::from(lib);
+    lib.parent().map(PathBuf::from).unwrap_or(lib)
+}
+
+/// The C++ ABI flag torch-sys compiles with: `LIBTORCH_CXX11_ABI`, else 1 (every libtorch since 2.7).
+fn cxx11_abi() -> String {
+    std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".to_owned())
+}

@@ -1,0 +1,96 @@
+//! The C++ functions slim compiles into itself (`slim-core/csrc/`), behind safe wrappers.
+#![allow(unsafe_code)]
+
+use std::ffi::{CStr, c_char};
+
+use tch::{TchError, Tensor};
+use torch_sys::C_tensor;
+
+unsafe extern "C" {
+    fn slim_dense_product(x: *const C_tensor, weights: *const C_tensor, out: *mut *mut C_tensor) -> *mut c_char;
+    fn slim_free_error(message: *mut c_char);
+}
+
+/// `x [rows, in] · weightsᵀ [in, out]` through oneDNN forward convolutions in both directions: the swapped 1×1
+/// convolution forward, `dx = dy·W` as a forward convolution and `dW` as the swapped convolution's backward-data
+/// pass (see `csrc/dense_product.cpp`). Both tensors must be 2-D float32 on the CPU with matching `in`, else the
+/// error carries libtorch's message.
+pub(crate) fn dense_product(x: &Tensor, weights: &Tensor) -> tch::Result<Tensor> {
+    let mut out: *mut C_tensor = std::ptr::null_mut();
+    // SAFETY: both pointers are live tensor handles borrowed for the call; the C++ side only reads them, writes
+    // a newly allocated handle to `out` on success and returns a heap message (or null) that it never frees.
+    let message = unsafe { slim_dense_product(x.as_ptr(), weights.as_ptr(), &mut out) };
+    if message.is_null() {
+        // SAFETY: on success `out` is a fresh handle this wrapper alone owns.
+        return Ok(unsafe { Tensor::from_ptr(out) });
+    }
+    // SAFETY: a non-null message is a NUL-terminated string the C++ side allocated for the caller to free.
+    let text = unsafe { CStr::from_ptr(message) }.to_string_lossy().into_owned();
+    // SAFETY: freed once, with the C++ side's own deallocator.
+    unsafe { slim_free_error(message) };
+    Err(TchError::Torch(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use tch::{Device, Kind};
+
+    use super::*;
+
+    /// The product and whichever gradients are asked for against `matmul`'s.
+    fn check_against_matmul(x_needs_grad: bool, weights_need_grad: bool) {
+        let x = Tensor::randn([6, 40], (Kind::Float, Device::Cpu)).set_requires_grad(x_needs_grad);
+        let weights = Tensor::randn([30, 40], (Kind::Float, Device::Cpu)).set_requires_grad(weights_need_grad);
+        let product = dense_product(&x, &weights).unwrap();
+        let reference_x = x.detach().set_requires_grad(x_needs_grad);
+        let reference_w = weights.detach().set_requires_grad(weights_need_grad);
+        let reference = reference_x.matmul(&reference_w.tr());
+        assert!(product.allclose(&reference, 1e-4, 1e-4, false));
+        assert_eq!(product.requires_grad(), x_needs_grad || weights_need_grad);
+        if !product.requires_grad() {
+            return;
+        }
+        let upstream = Tensor::randn([6, 30], (Kind::Float, Device::Cpu));
+        (&product * &upstream).sum(Kind::Float).backward();
+        (&reference * &upstream).sum(Kind::Float).backward();
+        assert_eq!(x.grad().defined(), x_needs_grad);
+        assert_eq!(weights.grad().defined(), weights_need_grad);
+        if x_needs_grad {
+            assert!(x.grad().allclose(&reference_x.grad(), 1e-4, 1e-4, false));
+        }
+        if weights_need_grad {
+            assert!(weights.grad().allclose(&reference_w.grad(), 1e-4, 1e-4, false));
+        }
+    }
+
+    #[test]
+    fn the_product_and_its_gradients_match_matmul() {
+        check_against_matmul(true, true);
+        check_against_matmul(true, false);
+        check_against_matmul(false, true);
+        check_against_matmul(false, false);
+    }
+
+    #[test]
+    fn a_non_contiguous_upstream_gradient_is_handled() {
+        let x = Tensor::randn([6, 40], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        let weights = Tensor::randn([30, 40], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        let upstream = Tensor::randn([30, 6], (Kind::Float, Device::Cpu)).tr();
+        let grads = Tensor::run_backward(
+            &[(dense_product(&x, &weights).unwrap() * &upstream).sum(Kind::Float)],
+            &[&x, &weights],
+            false,
+            false,
+        );
+        assert!(grads[0].allclose(&upstream.matmul(&weights.detach()), 1e-4, 1e-4, false));
+        assert!(grads[1].allclose(&upstream.tr().matmul(&x.detach()), 1e-4, 1e-4, false));
+    }
+
+    #[test]
+    fn a_libtorch_error_comes_back_as_a_message() {
+        let x = Tensor::randn([6, 40], (Kind::Float, Device::Cpu));
+        let weights = Tensor::randn([30, 41], (Kind::Float, Device::Cpu));
+        let error = dense_product(&x, &weights).unwrap_err();
+        assert!(matches!(error, TchError::Torch(message) if !message.is_empty()));
+    }
+}
