@@ -7,13 +7,11 @@ mod rpath;
 use std::path::PathBuf;
 
 /// The C++ sources under `csrc/`.
-const SOURCES: &[&str] = &["csrc/dense_product.cpp"];
+const SOURCES: &[&str] = &["csrc/dense_product.cpp", "csrc/error_message.cpp", "csrc/fused_sgd.cpp"];
 
 fn main() {
     rpath::main();
-    for source in SOURCES {
-        println!("cargo:rerun-if-changed={source}");
-    }
+    println!("cargo:rerun-if-changed=csrc");
     println!("cargo:rerun-if-env-changed=LIBTORCH_INCLUDE");
     println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
     let include = libtorch_include_root();
@@ -21,11 +19,13 @@ fn main() {
         .cpp(true)
         .pic(true)
         .std("c++17")
-        .include(include.join("include"))
-        .include(include.join("include/torch/csrc/api/include"))
+        // libtorch's headers as system headers: their own warnings (C++20 extensions) are not slim's.
+        .flag("-isystem")
+        .flag(include.join("include").display().to_string())
+        .flag("-isystem")
+        .flag(include.join("include/torch/csrc/api/include").display().to_string())
         .define("_GLIBCXX_USE_CXX11_ABI", cxx11_abi().as_str())
         .define("GLOG_USE_GLOG_EXPORT", None)
-        .flag_if_supported("-Wno-unused-parameter")
         .files(SOURCES)
         .compile("slim_native");
 }

@@ -4,6 +4,8 @@
 
 use slim::prelude::*;
 
+mod common;
+
 const G0: [f64; 2] = [0.1, 0.1];
 const G1: [f64; 2] = [0.01, 0.01];
 
@@ -184,4 +186,59 @@ fn gradient_descent_and_bad_hyper_parameters() {
     assert!(Momentum::new(1.5).is_err());
     assert!(Adam::default().betas(0.9, 1.0).is_err());
     assert!(Adagrad::new(0.0).is_err());
+}
+
+/// The variables and slots of a small convnet (channels-last convolution weights) after three steps of
+/// `optimizer`, with the fused update on or off. With `restored_slot`, conv1's momentum slot is created
+/// beforehand in another layout (as a checkpoint restore may leave it), so that variable goes step by step
+/// beside the fused ones.
+fn three_steps(fused: bool, optimizer: impl Optimizer + 'static, restored_slot: bool) -> Vec<(String, Tensor)> {
+    slim::optimizers::set_fused_optimizer(fused);
+    tch::manual_seed(7);
+    let images = Tensor::randn([8, 3, 12, 12], (Kind::Float, Device::Cpu));
+    let labels = Tensor::randint(4, [8], (Kind::Int64, Device::Cpu));
+    let vs = VarStore::new(Device::Cpu);
+    let model = common::Tiny.build(&vs, "tiny", &[1, 3, 12, 12]).unwrap();
+    if restored_slot {
+        let weights = vs.variable("tiny/conv1/weights").unwrap();
+        let _store = vs.as_default();
+        let init = Initializer::custom(|shape, kind, device| Ok(Tensor::zeros(shape, (kind, device))));
+        let slot = variable("tiny/conv1/weights/Momentum", &weights.shape(), VariableArgs::default().initializer(init));
+        assert_ne!(slot.unwrap().tensor().stride(), weights.tensor().stride(), "the slot should differ in layout");
+    }
+    let mut train_op = create_train_op(&vs, optimizer, 0.05).build().unwrap();
+    let _store = vs.as_default();
+    for _ in 0..3 {
+        let logits = model.forward_t(&images, Mode::Train).unwrap().output;
+        let _ = sparse_softmax_cross_entropy(&logits, &labels).call().unwrap();
+        train_op.run(&get_total_loss(true).unwrap()).unwrap();
+    }
+    vs.variables().iter().map(|v| (v.name().to_string(), v.tensor().copy())).collect()
+}
+
+/// A fresh optimizer for each run.
+type MakeOptimizer = fn() -> Box<dyn Optimizer>;
+
+#[test]
+fn fused_and_step_by_step_updates_agree() {
+    let default = slim::optimizers::fused_optimizer_enabled();
+    let cases: [(&str, MakeOptimizer, bool); 4] = [
+        ("momentum", || Box::new(Momentum::new(0.9).unwrap()), false),
+        ("nesterov", || Box::new(Momentum::new(0.9).unwrap().nesterov(true)), false),
+        ("momentum, a slot in another layout", || Box::new(Momentum::new(0.9).unwrap()), true),
+        ("gradient descent", || Box::new(GradientDescent), false),
+    ];
+    for (case, optimizer, restored_slot) in cases {
+        let fused = three_steps(true, optimizer(), restored_slot);
+        let step_by_step = three_steps(false, optimizer(), restored_slot);
+        assert_eq!(fused.len(), step_by_step.len(), "{case}");
+        for ((name, a), (other, b)) in fused.iter().zip(&step_by_step) {
+            assert_eq!(name, other, "{case}");
+            assert!(a.allclose(b, 1e-6, 1e-7, false), "{case}: {name} differs");
+        }
+        let moved =
+            fused.iter().any(|(name, t)| name.ends_with("weights") && t.abs().sum(Kind::Float).double_value(&[]) > 0.0);
+        assert!(moved, "{case}: nothing trained");
+    }
+    slim::optimizers::set_fused_optimizer(default);
 }

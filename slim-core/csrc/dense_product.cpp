@@ -7,14 +7,15 @@
 // dx = dy·W as a forward convolution instead (W viewed as an NCHW image of I pixels with O channels, dy's rows
 // as filters) and keeps ATen's backward-data convolution for dW.
 //
-// C interface: every function catches C++ exceptions and returns the message (free it with
-// slim_free_error), or nullptr on success. Tensors cross as `at::Tensor*`, the handle tch uses.
+// C interface: catches C++ exceptions and returns the message (free it with slim_free_error), or nullptr on
+// success. Tensors cross as `at::Tensor*`, the handle tch uses.
 
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <cstring>
 #include <exception>
+
+#include "error_message.h"
 
 namespace {
 
@@ -66,13 +67,6 @@ struct DenseProduct : public torch::autograd::Function<DenseProduct> {
     }
 };
 
-char* copy_message(const char* message) {
-    const size_t length = std::strlen(message);
-    char* copy = new char[length + 1];
-    std::memcpy(copy, message, length + 1);
-    return copy;
-}
-
 }  // namespace
 
 extern "C" {
@@ -83,13 +77,10 @@ char* slim_dense_product(const at::Tensor* x, const at::Tensor* weights, at::Ten
         *out = new at::Tensor(DenseProduct::apply(*x, *weights));
         return nullptr;
     } catch (const std::exception& error) {
-        return copy_message(error.what());
+        return slim::copy_message(error.what());
     } catch (...) {
-        return copy_message("unknown C++ exception in slim_dense_product");
+        return slim::copy_message("unknown C++ exception in slim_dense_product");
     }
 }
-
-/// Frees a message returned by this file's functions.
-void slim_free_error(char* message) { delete[] message; }
 
 }

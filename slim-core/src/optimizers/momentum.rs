@@ -2,6 +2,7 @@
 
 use tch::Tensor;
 
+use super::fused::{apply_fused, fusable_positions};
 use super::slots::SlotTable;
 use super::{GradientAndVariable, InPlace, Optimizer};
 use crate::variables::VarStore;
@@ -36,23 +37,43 @@ impl Optimizer for Momentum {
     }
 
     fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
-        // `w += a·(−lr)` as one fused pass (addcmul with a 0-dim factor), with no temporary the size of `w`.
-        let negative_rate = Tensor::from(-learning_rate as f32);
+        let mut accumulations = Vec::with_capacity(updates.len());
         for (index, update) in updates.iter().enumerate() {
-            let name = update.variable.name();
             let slots = self.slots.row(store, index, &update.variable, "Momentum", &[0.0])?;
-            let accumulation = &mut slots.tensors[0];
-            accumulation.f_mul_scalar_(self.momentum).in_place(name)?;
-            accumulation.f_add_(&update.gradient).in_place(name)?;
-            let mut variable = update.variable.tensor().shallow_clone();
-            match self.nesterov {
-                true => {
-                    let step = &update.gradient + &*accumulation * self.momentum;
-                    variable.f_addcmul_(&step, &negative_rate).in_place(name)?
-                }
-                false => variable.f_addcmul_(accumulation, &negative_rate).in_place(name)?,
-            };
+            accumulations.push(slots.tensors[0].shallow_clone());
+        }
+        // With momentum 0 the fused kernel would leave the slot alone; TF sets it to the gradient.
+        let fused = match self.momentum > 0.0 {
+            true => fusable_positions(updates, &accumulations),
+            false => Vec::new(),
+        };
+        let settings = (self.momentum, learning_rate, self.nesterov);
+        apply_fused("Momentum", &fused, updates, Some(&accumulations), settings)?;
+        let mut fused = fused.into_iter().peekable();
+        for (index, (update, accumulation)) in updates.iter().zip(&mut accumulations).enumerate() {
+            if fused.next_if_eq(&index).is_none() {
+                self.step_by_step(update, accumulation, learning_rate)?;
+            }
         }
         Ok(())
+    }
+}
+
+impl Momentum {
+    /// One variable's update in three tensor operations, for what the fused kernel does not cover.
+    fn step_by_step(&self, update: &GradientAndVariable, accumulation: &mut Tensor, learning_rate: f64) -> Result<()> {
+        let name = update.variable.name();
+        // `w += a·(−lr)` as one pass (addcmul with a 0-dim factor), with no temporary the size of `w`.
+        let negative_rate = Tensor::from(-learning_rate as f32);
+        accumulation.f_mul_scalar_(self.momentum).in_place(name)?;
+        accumulation.f_add_(&update.gradient).in_place(name)?;
+        let mut variable = update.variable.tensor().shallow_clone();
+        match self.nesterov {
+            true => {
+                let step = &update.gradient + &*accumulation * self.momentum;
+                variable.f_addcmul_(&step, &negative_rate).in_place(name)
+            }
+            false => variable.f_addcmul_(accumulation, &negative_rate).in_place(name),
+        }
     }
 }

@@ -1,14 +1,14 @@
-//! The C++ functions slim compiles into itself (`slim-core/csrc/`), behind safe wrappers.
-#![allow(unsafe_code)]
+//! The fully connected product with slim's own backward pass (`csrc/dense_product.cpp`).
 
-use std::ffi::{CStr, c_char};
+use std::ffi::c_char;
 
-use tch::{TchError, Tensor};
+use tch::Tensor;
 use torch_sys::C_tensor;
+
+use super::take_error;
 
 unsafe extern "C" {
     fn slim_dense_product(x: *const C_tensor, weights: *const C_tensor, out: *mut *mut C_tensor) -> *mut c_char;
-    fn slim_free_error(message: *mut c_char);
 }
 
 /// `x [rows, in] · weightsᵀ [in, out]` through oneDNN forward convolutions in both directions: the swapped 1×1
@@ -20,20 +20,15 @@ pub(crate) fn dense_product(x: &Tensor, weights: &Tensor) -> tch::Result<Tensor>
     // SAFETY: both pointers are live tensor handles borrowed for the call; the C++ side only reads them, writes
     // a newly allocated handle to `out` on success and returns a heap message (or null) that it never frees.
     let message = unsafe { slim_dense_product(x.as_ptr(), weights.as_ptr(), &mut out) };
-    if message.is_null() {
-        // SAFETY: on success `out` is a fresh handle this wrapper alone owns.
-        return Ok(unsafe { Tensor::from_ptr(out) });
-    }
-    // SAFETY: a non-null message is a NUL-terminated string the C++ side allocated for the caller to free.
-    let text = unsafe { CStr::from_ptr(message) }.to_string_lossy().into_owned();
-    // SAFETY: freed once, with the C++ side's own deallocator.
-    unsafe { slim_free_error(message) };
-    Err(TchError::Torch(text))
+    // SAFETY: the message comes from `slim::copy_message` and is freed only there.
+    unsafe { take_error(message) }?;
+    // SAFETY: on success `out` is a fresh handle this wrapper alone owns.
+    Ok(unsafe { Tensor::from_ptr(out) })
 }
 
 #[cfg(test)]
 mod tests {
-    use tch::{Device, Kind};
+    use tch::{Device, Kind, TchError};
 
     use super::*;
 

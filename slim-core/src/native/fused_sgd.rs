@@ -1,0 +1,112 @@
+//! ATen's fused SGD step over a list of variables (`csrc/fused_sgd.cpp`).
+
+use std::ffi::c_char;
+
+use tch::Tensor;
+use torch_sys::C_tensor;
+
+use super::take_error;
+
+unsafe extern "C" {
+    fn slim_fused_sgd(
+        variables: *const *const C_tensor,
+        gradients: *const *const C_tensor,
+        accumulations: *const *const C_tensor,
+        count: i64,
+        momentum: f64,
+        learning_rate: f64,
+        nesterov: bool,
+    ) -> *mut c_char;
+}
+
+/// Updates every variable in place in one call: with `accumulations`, `a = momentum·a + g; w −= lr·a` (Nesterov:
+/// `w −= lr·(g + momentum·a)`); without, `w −= lr·g`. Each variable's gradient and accumulation must match it in
+/// sizes, strides, dtype and device, and the variable must be a dense float32 or float64 CPU tensor; otherwise
+/// nothing is updated and the error names the first offending position.
+pub(crate) fn fused_sgd(
+    variables: &[&Tensor],
+    gradients: &[&Tensor],
+    accumulations: Option<&[&Tensor]>,
+    momentum: f64,
+    learning_rate: f64,
+    nesterov: bool,
+) -> tch::Result<()> {
+    let count = variables.len();
+    let lengths_match = gradients.len() == count && accumulations.is_none_or(|a| a.len() == count);
+    if !lengths_match {
+        return Err(tch::TchError::Torch(format!(
+            "fused SGD: {count} variables, {} gradients and {:?} accumulations",
+            gradients.len(),
+            accumulations.map(<[_]>::len)
+        )));
+    }
+    let handles = |tensors: &[&Tensor]| tensors.iter().map(|t| t.as_ptr()).collect::<Vec<_>>();
+    let (variables, gradients) = (handles(variables), handles(gradients));
+    let accumulations = accumulations.map(handles);
+    let accumulations_ptr = accumulations.as_ref().map_or(std::ptr::null(), |a| a.as_ptr());
+    // SAFETY: every handle is a live tensor borrowed for the call and each array holds `count` of them (checked
+    // above); the C++ side validates the tensors before touching their memory and only returns a message.
+    let message = unsafe {
+        slim_fused_sgd(
+            variables.as_ptr(),
+            gradients.as_ptr(),
+            accumulations_ptr,
+            count as i64,
+            momentum,
+            learning_rate,
+            nesterov,
+        )
+    };
+    // SAFETY: the message comes from `slim::copy_message` and is freed only there.
+    unsafe { take_error(message) }
+}
+
+#[cfg(test)]
+mod tests {
+    use tch::{Device, Kind};
+
+    use super::*;
+
+    fn randn(shape: &[i64]) -> Tensor {
+        Tensor::randn(shape, (Kind::Float, Device::Cpu))
+    }
+
+    #[test]
+    fn momentum_steps_follow_tf_rule_and_leave_gradients_alone() {
+        for nesterov in [false, true] {
+            let (mut w, g, mut a) = (randn(&[5, 7]), randn(&[5, 7]), randn(&[5, 7]));
+            let (w0, g0, a0) = (w.copy(), g.copy(), a.copy());
+            fused_sgd(&[&w], &[&g], Some(&[&a]), 0.9, 0.1, nesterov).unwrap();
+            let a1 = &a0 * 0.9 + &g0;
+            let step = if nesterov { &g0 + &a1 * 0.9 } else { a1.shallow_clone() };
+            assert!(a.allclose(&a1, 1e-6, 1e-6, false));
+            assert!(w.allclose(&(&w0 - step * 0.1), 1e-6, 1e-6, false));
+            assert!(g.equal(&g0));
+            let _ = (&mut w, &mut a);
+        }
+    }
+
+    #[test]
+    fn plain_steps_need_no_accumulations() {
+        let (w, g) = (randn(&[33]), randn(&[33]));
+        let expected = &w - &g * 0.5;
+        fused_sgd(&[&w], &[&g], None, 0.0, 0.5, false).unwrap();
+        assert!(w.allclose(&expected, 1e-6, 1e-6, false));
+    }
+
+    #[test]
+    fn mismatched_tensors_are_refused_before_any_update() {
+        let (w, a) = (randn(&[4, 4]), randn(&[4, 4]));
+        let good = randn(&[4, 4]);
+        let before = w.copy();
+        let cases = [randn(&[4, 3]), randn(&[4, 4]).tr(), randn(&[4, 4]).to_kind(Kind::Double)];
+        for bad in &cases {
+            let error = fused_sgd(&[&w, &w], &[&good, bad], Some(&[&a, &a]), 0.9, 0.1, false).unwrap_err();
+            assert!(error.to_string().contains("position 1"), "{error}");
+            assert!(w.equal(&before));
+        }
+        let strided = randn(&[4, 8]).slice(1, 0, 8, 2);
+        let error = fused_sgd(&[&strided], &[&strided.copy()], None, 0.0, 0.1, false).unwrap_err();
+        assert!(error.to_string().contains("position 0"), "{error}");
+    }
+}

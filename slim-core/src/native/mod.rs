@@ -1,0 +1,32 @@
+//! The C++ functions slim compiles into itself (`slim-core/csrc/`), behind safe wrappers: ATen operations and
+//! autograd functions that tch cannot express.
+#![allow(unsafe_code)]
+
+mod dense_product;
+mod fused_sgd;
+
+pub(crate) use dense_product::dense_product;
+pub(crate) use fused_sgd::fused_sgd;
+
+use std::ffi::{CStr, c_char};
+
+use tch::TchError;
+
+unsafe extern "C" {
+    fn slim_free_error(message: *mut c_char);
+}
+
+/// The result of a C function that returns null on success or an error message to free.
+///
+/// # Safety
+/// `message` is null or a NUL-terminated string from `slim::copy_message` that nobody else frees.
+unsafe fn take_error(message: *mut c_char) -> tch::Result<()> {
+    if message.is_null() {
+        return Ok(());
+    }
+    // SAFETY: the caller guarantees a NUL-terminated string that lives until freed below.
+    let text = unsafe { CStr::from_ptr(message) }.to_string_lossy().into_owned();
+    // SAFETY: freed once, by the C++ side's own deallocator.
+    unsafe { slim_free_error(message) };
+    Err(TchError::Torch(text))
+}

@@ -1,0 +1,143 @@
+//! Momentum and plain gradient descent for all variables in one ATen call (`_fused_sgd_`): each variable is
+//! updated in one pass over its memory, where the step-by-step rule takes three tensor operations (and three
+//! passes) per variable. Variables whose tensors the fused kernel cannot index (another device or dtype, a
+//! layout the gradient does not share) keep the step-by-step rule; the results are the same either way.
+
+use tch::{Device, Kind, Tensor};
+
+use super::GradientAndVariable;
+use crate::native;
+use crate::switch::Switch;
+use crate::{Error, Result};
+
+/// The environment variable that turns the fused update off (`0`, `false`, `off`) or on (`1`, `true`, `on`).
+pub const FUSED_OPTIMIZER_ENV: &str = "SLIM_FUSED_OPTIMIZER";
+
+static SWITCH: Switch = Switch::new(FUSED_OPTIMIZER_ENV);
+
+/// Updates momentum and gradient-descent steps with one fused call (`true`, the default) or variable by variable
+/// (`false`), from the next step on. Overrides `SLIM_FUSED_OPTIMIZER`.
+pub fn set_fused_optimizer(enabled: bool) {
+    SWITCH.set(enabled);
+}
+
+/// Whether momentum and gradient-descent steps use the fused update: [`set_fused_optimizer`] if called, else
+/// `SLIM_FUSED_OPTIMIZER` (read once), else on.
+pub fn fused_optimizer_enabled() -> bool {
+    SWITCH.requested().unwrap_or(true)
+}
+
+/// The positions in `updates` whose update the fused kernel can take: dense float32 or float64 CPU variables
+/// whose gradient and accumulation (when `accumulations` has one per update) match them in dtype and memory
+/// layout. Empty when the fused update is off.
+pub(crate) fn fusable_positions(updates: &[GradientAndVariable], accumulations: &[Tensor]) -> Vec<usize> {
+    if !fused_optimizer_enabled() {
+        return Vec::new();
+    }
+    let fusable: Vec<usize> = (0..updates.len())
+        .filter(|&i| {
+            let variable = updates[i].variable.tensor();
+            let alike = |other: &Tensor| other.kind() == variable.kind() && same_layout(variable, other);
+            covered(variable) && alike(&updates[i].gradient) && accumulations.get(i).is_none_or(alike)
+        })
+        .collect();
+    if fusable.len() < updates.len() {
+        SWITCH.decline(|| {
+            "the fused update covers dense float32 and float64 CPU variables whose gradients and slots share their \
+             memory layout; the others are updated step by step (same results)"
+                .into()
+        });
+    }
+    fusable
+}
+
+/// Applies the fused update to the variables of `updates` at `positions`: momentum with `accumulations` (one per
+/// update), plain descent without. Errors name `optimizer` and the variables.
+pub(crate) fn apply_fused(
+    optimizer: &str,
+    positions: &[usize],
+    updates: &[GradientAndVariable],
+    accumulations: Option<&[Tensor]>,
+    (momentum, learning_rate, nesterov): (f64, f64, bool),
+) -> Result<()> {
+    if positions.is_empty() {
+        return Ok(());
+    }
+    let variables: Vec<&Tensor> = positions.iter().map(|&i| updates[i].variable.tensor()).collect();
+    let gradients: Vec<&Tensor> = positions.iter().map(|&i| &updates[i].gradient).collect();
+    let accumulations: Option<Vec<&Tensor>> = accumulations.map(|a| positions.iter().map(|&i| &a[i]).collect());
+    let result = native::fused_sgd(&variables, &gradients, accumulations.as_deref(), momentum, learning_rate, nesterov);
+    result.map_err(|error| {
+        let names: Vec<&str> = positions.iter().map(|&i| updates[i].variable.name()).collect();
+        Error::Torch { context: format!("{optimizer}, fused update of {}", names.join(", ")), source: error }
+    })
+}
+
+/// Whether the fused kernel covers `variable`: float32 or float64 on the CPU, laid out densely (every element
+/// once, no gaps), as contiguous and channels-last tensors are.
+fn covered(variable: &Tensor) -> bool {
+    let kind_ok = matches!(variable.kind(), Kind::Float | Kind::Double);
+    kind_ok && variable.device() == Device::Cpu && is_dense(&variable.size(), &variable.stride())
+}
+
+/// Whether `a` and `b` have the same sizes and put each element at the same offset (strides may differ only
+/// along dimensions of size 1, which no index steps along).
+fn same_layout(a: &Tensor, b: &Tensor) -> bool {
+    let (size, a_stride, b_stride) = (a.size(), a.stride(), b.stride());
+    size == b.size() && (0..size.len()).all(|d| size[d] == 1 || a_stride[d] == b_stride[d])
+}
+
+/// Whether strides `stride` lay out `size` densely in some dimension order.
+fn is_dense(size: &[i64], stride: &[i64]) -> bool {
+    let mut dims: Vec<(i64, i64)> = size.iter().zip(stride).filter(|(s, _)| **s != 1).map(|(s, t)| (*t, *s)).collect();
+    dims.sort_unstable();
+    let mut expected = 1;
+    for (stride, size) in dims {
+        if stride != expected {
+            return false;
+        }
+        expected *= size;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::variables::Variable;
+
+    #[test]
+    fn dense_layouts_are_recognised() {
+        assert!(is_dense(&[2, 3, 4], &[12, 4, 1]));
+        assert!(is_dense(&[8, 3, 5, 5], &[75, 1, 15, 3]), "channels-last");
+        assert!(is_dense(&[3, 1, 4], &[4, 99, 1]), "a size-1 dimension's stride does not matter");
+        assert!(is_dense(&[], &[]));
+        assert!(!is_dense(&[4, 4], &[8, 2]), "every other column");
+        assert!(!is_dense(&[4, 4], &[0, 1]), "broadcast rows");
+    }
+
+    fn update(variable: &Tensor, gradient: Tensor) -> GradientAndVariable {
+        GradientAndVariable { gradient, variable: Variable::new("v".into(), variable.shallow_clone(), Vec::new()) }
+    }
+
+    #[test]
+    fn mismatched_layouts_and_dtypes_are_left_to_the_step_by_step_rule() {
+        let options = (Kind::Float, Device::Cpu);
+        let weights = Tensor::zeros([4, 4], options);
+        let halves = Tensor::zeros([4, 4], (Kind::Half, Device::Cpu));
+        let updates = [
+            update(&weights, Tensor::zeros([4, 4], options)),
+            update(&weights, Tensor::zeros([4, 4], options).tr()),
+            update(&weights, Tensor::zeros([4, 4], (Kind::Double, Device::Cpu))),
+            update(&halves, halves.zeros_like()),
+        ];
+        set_fused_optimizer(true);
+        assert_eq!(fusable_positions(&updates, &[]), vec![0]);
+        assert_eq!(fusable_positions(&updates[..1], &[weights.tr()]), Vec::<usize>::new());
+        assert_eq!(fusable_positions(&updates[..1], &[weights.zeros_like()]), vec![0]);
+        let pointwise = Tensor::zeros([16, 8, 1, 1], options);
+        let channels_last = crate::memory_format::to_channels_last(&pointwise).unwrap();
+        assert_ne!(channels_last.stride(), pointwise.stride());
+        assert_eq!(fusable_positions(&[update(&channels_last, pointwise.zeros_like())], &[]), vec![0]);
+    }
+}
