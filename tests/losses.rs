@@ -59,6 +59,11 @@ fn sparse_softmax_cross_entropy_takes_class_indices() {
     assert_near(value(sparse_softmax_cross_entropy(&logits, &labels).call().unwrap()), 10.0);
     let column = labels.view([3, 1]);
     assert_near(value(sparse_softmax_cross_entropy(&logits, &column).weights(2.3).call().unwrap()), 23.0);
+    let int32 = labels.to_kind(Kind::Int);
+    assert_near(value(sparse_softmax_cross_entropy(&logits, &int32).call().unwrap()), 10.0);
+    let per_example = Tensor::from_slice(&[1.2f32, 3.4, 5.6]);
+    assert_near(value(sparse_softmax_cross_entropy(&logits, &labels).weights(per_example).call().unwrap()), 34.0);
+    assert_near(value(sparse_softmax_cross_entropy(&logits, &labels).weights(0.0).call().unwrap()), 0.0);
     // Above the range, below it, and libtorch's default ignore index (which slim does not ignore).
     for bad in [3i64, -1, -100] {
         let err = sparse_softmax_cross_entropy(&logits, &Tensor::from_slice(&[bad, 0, 1])).call().unwrap_err();

@@ -95,12 +95,30 @@ impl LossCall {
     pub fn call(self) -> Result<Tensor> {
         let scope = join_name(&current_scope_name(), self.scope.as_deref().unwrap_or(self.kind.default_scope()));
         self.check_options(&scope)?;
-        let elementwise = self.elementwise(&scope)?;
-        let loss = weighted_mean(&scope, &elementwise, &self.weights)?;
+        let loss = match self.mean_in_one_kernel(&scope)? {
+            Some(loss) => loss,
+            None => weighted_mean(&scope, &self.elementwise(&scope)?, &self.weights)?,
+        };
         if let Some(collection) = &self.collection {
             add_named_loss(collection, &join_name(&scope, "value"), &loss)?;
         }
         Ok(loss)
+    }
+
+    /// The sparse softmax cross entropy under one scalar weight, reduced to its mean inside libtorch's loss
+    /// kernel: the same value as `weighted_mean` of the per-example losses, without the separate mean's
+    /// forward and backward operations. `None` for every other loss and weighting.
+    fn mean_in_one_kernel(&self, scope: &str) -> Result<Option<Tensor>> {
+        let (LossKind::SparseSoftmaxCrossEntropy { logits, labels }, Weights::Scalar(weight)) =
+            (&self.kind, &self.weights)
+        else {
+            return Ok(None);
+        };
+        if *weight == 0.0 || logits.numel() == 0 {
+            return Ok(None);
+        }
+        let mean = sparse_cross_entropy(scope, logits, labels, tch::Reduction::Mean)?;
+        Ok(Some(if *weight == 1.0 { mean } else { mean * *weight }))
     }
 
     fn check_options(&self, scope: &str) -> Result<()> {
@@ -139,13 +157,7 @@ impl LossCall {
                 Ok(-(labels * log_probabilities).sum_dim_intlist(1, false, Kind::Float))
             }
             LossKind::SparseSoftmaxCrossEntropy { logits, labels } => {
-                check_rank(scope, logits, 2)?;
-                let labels = sparse_labels(scope, logits, labels)?;
-                // libtorch's fused log-softmax and NLL; its own bounds check (no label is ignored) finds bad labels.
-                logits.f_cross_entropy_loss::<Tensor>(&labels, None, tch::Reduction::None, i64::MIN, 0.0).map_err(|e| {
-                    let classes = logits.size()[1];
-                    Error::invalid(scope, format!("labels must be classes in [0, {classes}) ({e})"))
-                })
+                sparse_cross_entropy(scope, logits, labels, tch::Reduction::None)
             }
             LossKind::SigmoidCrossEntropy { logits, labels } => {
                 same_shape(scope, "logits", logits, "multi_class_labels", labels)?;
@@ -197,12 +209,27 @@ fn check_rank(scope: &str, logits: &Tensor, rank: usize) -> Result<()> {
     Ok(())
 }
 
+/// libtorch's fused log-softmax and NLL of `logits` `[batch, classes]` against class `labels`, reduced by
+/// `reduction`; its own bounds check (no label is ignored) finds labels outside `[0, classes)`.
+fn sparse_cross_entropy(scope: &str, logits: &Tensor, labels: &Tensor, reduction: tch::Reduction) -> Result<Tensor> {
+    check_rank(scope, logits, 2)?;
+    let labels = sparse_labels(scope, logits, labels)?;
+    logits.f_cross_entropy_loss::<Tensor>(&labels, None, reduction, i64::MIN, 0.0).map_err(|e| {
+        let classes = logits.size()[1];
+        Error::invalid(scope, format!("labels must be classes in [0, {classes}) ({e})"))
+    })
+}
+
 /// Labels of shape `[batch]` or `[batch, 1]` as int64 `[batch]` (the loss kernel checks their range).
 fn sparse_labels(scope: &str, logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
     let batch = logits.size()[0];
+    let as_int64 = || match labels.kind() {
+        Kind::Int64 => labels.shallow_clone(),
+        _ => labels.to_kind(Kind::Int64),
+    };
     let labels = match labels.size().as_slice() {
-        [b] if *b == batch => labels.to_kind(Kind::Int64),
-        [b, 1] if *b == batch => labels.to_kind(Kind::Int64).squeeze_dim(1),
+        [b] if *b == batch => as_int64(),
+        [b, 1] if *b == batch => as_int64().squeeze_dim(1),
         other => {
             return Err(Error::invalid(
                 scope,
