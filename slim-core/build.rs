@@ -7,7 +7,8 @@ mod rpath;
 use std::path::PathBuf;
 
 /// The C++ sources under `csrc/`.
-const SOURCES: &[&str] = &["csrc/dense_product.cpp", "csrc/error_message.cpp", "csrc/fused_sgd.cpp"];
+const SOURCES: &[&str] =
+    &["csrc/all_finite.cpp", "csrc/dense_product.cpp", "csrc/error_message.cpp", "csrc/fused_sgd.cpp"];
 
 fn main() {
     rpath::main();
@@ -19,6 +20,8 @@ fn main() {
         .cpp(true)
         .pic(true)
         .std("c++17")
+        // Optimized in every profile: the finiteness scan is a hot loop, and tests should not crawl through it.
+        .opt_level(3)
         // libtorch's headers as system headers: their own warnings (C++20 extensions) are not slim's.
         .flag("-isystem")
         .flag(include.join("include").display().to_string())
@@ -26,6 +29,9 @@ fn main() {
         .flag(include.join("include/torch/csrc/api/include").display().to_string())
         .define("_GLIBCXX_USE_CXX11_ABI", cxx11_abi().as_str())
         .define("GLOG_USE_GLOG_EXPORT", None)
+        // at::parallel_for is inline: OpenMP here lets it use libtorch's threads (torch-sys links the same
+        // libgomp); without it the scans run on one thread, with the same results.
+        .flag_if_supported("-fopenmp")
         .files(SOURCES)
         .compile("slim_native");
 }

@@ -5,6 +5,7 @@
 use tch::{Kind, Tensor};
 
 use super::ExponentialMovingAverage;
+use crate::native;
 use crate::optimizers::{GradientAndVariable, LearningRate, Optimizer};
 use crate::variables::collections::TRAINABLE_VARIABLES;
 use crate::variables::{VarStore, Variable, get_or_create_global_step};
@@ -252,11 +253,11 @@ fn clip_by_norm(gradient: Tensor, max_norm: f64) -> Tensor {
     &gradient * max_norm / norm.clamp_min(max_norm)
 }
 
-/// One sum over all gradients (a NaN or infinity anywhere makes it non-finite), read once; only when it is not
-/// finite are they searched for the first bad one.
+/// One scan of all gradients for a NaN or an infinity (`native::all_finite`); only when it finds one are they
+/// searched for the first bad one, to name its variable.
 fn check_gradients(updates: &[GradientAndVariable], step: i64) -> Result<()> {
-    let sums: Vec<Tensor> = updates.iter().map(|u| u.gradient.sum(Kind::Float)).collect();
-    if sums.is_empty() || Tensor::stack(&sums, 0).sum(Kind::Float).double_value(&[]).is_finite() {
+    let gradients: Vec<&Tensor> = updates.iter().map(|u| &u.gradient).collect();
+    if native::all_finite(&gradients).context("train_op")? {
         return Ok(());
     }
     let bad = updates.iter().find(|u| u.gradient.isfinite().all().int64_value(&[]) == 0);

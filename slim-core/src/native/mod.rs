@@ -2,9 +2,11 @@
 //! autograd functions that tch cannot express.
 #![allow(unsafe_code)]
 
+mod all_finite;
 mod dense_product;
 mod fused_sgd;
 
+pub(crate) use all_finite::all_finite;
 pub(crate) use dense_product::dense_product;
 pub(crate) use fused_sgd::fused_sgd;
 
