@@ -7,8 +7,13 @@ mod rpath;
 use std::path::PathBuf;
 
 /// The C++ sources under `csrc/`.
-const SOURCES: &[&str] =
-    &["csrc/all_finite.cpp", "csrc/dense_product.cpp", "csrc/error_message.cpp", "csrc/fused_sgd.cpp"];
+const SOURCES: &[&str] = &[
+    "csrc/all_finite.cpp",
+    "csrc/biased_convolution.cpp",
+    "csrc/dense_product.cpp",
+    "csrc/error_message.cpp",
+    "csrc/fused_sgd.cpp",
+];
 
 fn main() {
     rpath::main();

@@ -8,9 +8,11 @@
 mod common;
 
 use slim::checkpoint::Saver;
+use slim::conv_bias::{set_summed_bias_gradient, summed_bias_gradient_enabled};
 use slim::dense_product::{onednn_dense_enabled, set_onednn_dense};
 use slim::memory_format::{channels_last_enabled, is_channels_last, set_channels_last};
 use slim::nets::{CifarResNet, Lenet, Vgg, VggDepth};
+use slim::optimizers::{fused_optimizer_enabled, set_fused_optimizer};
 use slim::prelude::*;
 
 /// Trains a small pre-activation ResNet (batch norm, strided SAME convs, projections, l2 decay) for three
@@ -130,35 +132,74 @@ fn dense_products_match_linear(onednn: bool) {
     }
 }
 
-/// LeNet (its 3136→1024 layer takes the oneDNN route) trains to the same losses either way.
-fn lenet_trains_the_same_through_either_product() {
-    let losses = |onednn: bool| {
-        set_onednn_dense(onednn);
-        tch::manual_seed(11);
-        let images = Tensor::randn([16, 1, 28, 28], (Kind::Float, Device::Cpu));
-        let labels = Tensor::randint(10, [16], (Kind::Int64, Device::Cpu));
-        let vs = VarStore::new(Device::Cpu);
-        let lenet = Lenet { num_classes: Some(10), dropout_keep_prob: 1.0 };
-        let model = lenet.build(&vs, "LeNet", &[1, 1, 28, 28]).unwrap();
-        let mut train_op = create_train_op(&vs, Momentum::new(0.9).unwrap(), 0.01).build().unwrap();
-        let _store = vs.as_default();
-        (0..3)
-            .map(|_| {
-                let logits = model.forward_t(&images, Mode::Train).unwrap().output;
-                let _ = sparse_softmax_cross_entropy(&logits, &labels).call().unwrap();
-                train_op.run(&get_total_loss(true).unwrap()).unwrap()
-            })
-            .collect::<Vec<f64>>()
-    };
-    let (through_onednn, through_linear) = (losses(true), losses(false));
-    for (a, b) in through_onednn.iter().zip(&through_linear) {
-        assert!((a - b).abs() < 1e-4 * b.abs().max(1.0), "{through_onednn:?} against {through_linear:?}");
+/// Three LeNet training steps' losses (its 3136×1024 layer takes the oneDNN route when it is on; its
+/// convolutions have biases).
+fn lenet_losses() -> Vec<f64> {
+    tch::manual_seed(11);
+    let images = Tensor::randn([16, 1, 28, 28], (Kind::Float, Device::Cpu));
+    let labels = Tensor::randint(10, [16], (Kind::Int64, Device::Cpu));
+    let vs = VarStore::new(Device::Cpu);
+    let lenet = Lenet { num_classes: Some(10), dropout_keep_prob: 1.0 };
+    let model = lenet.build(&vs, "LeNet", &[1, 1, 28, 28]).unwrap();
+    let mut train_op = create_train_op(&vs, Momentum::new(0.9).unwrap(), 0.01).build().unwrap();
+    let _store = vs.as_default();
+    (0..3)
+        .map(|_| {
+            let logits = model.forward_t(&images, Mode::Train).unwrap().output;
+            let _ = sparse_softmax_cross_entropy(&logits, &labels).call().unwrap();
+            train_op.run(&get_total_loss(true).unwrap()).unwrap()
+        })
+        .collect()
+}
+
+/// LeNet trains to the same losses with a switch on and off.
+fn lenet_trains_the_same_either_way(what: &str, switch: fn(bool)) {
+    switch(true);
+    let on = lenet_losses();
+    switch(false);
+    let off = lenet_losses();
+    for (a, b) in on.iter().zip(&off) {
+        assert!((a - b).abs() < 1e-4 * b.abs().max(1.0), "{what}: {on:?} against {off:?}");
+    }
+}
+
+/// A biased convolution's values and gradients (input, weights, biases) with the summed bias gradient on,
+/// against libtorch's conv2d, channels-last and NCHW.
+fn biased_convolutions_match_libtorch() {
+    set_summed_bias_gradient(true);
+    tch::manual_seed(3);
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let biases = Initializer::RandomNormal { mean: 0.0, stddev: 1.0 };
+    for channels_last in [true, false] {
+        set_channels_last(channels_last);
+        let x = Tensor::randn([4, 3, 14, 14], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        let scope = format!("biased{channels_last}");
+        let (layer, y) = conv2d(&x, 6, [3, 3])
+            .stride(2)
+            .activation_fn(None)
+            .biases_initializer(Some(biases.clone()))
+            .scope(scope)
+            .build()
+            .unwrap();
+        let biases = layer.biases().unwrap();
+        let reference =
+            x.pad([0, 1, 0, 1], "constant", Some(0.0)).conv2d(layer.weights(), Some(biases), [2, 2], [0, 0], [1, 1], 1);
+        assert!(y.allclose(&reference, 1e-4, 1e-4, false), "values, channels-last {channels_last}");
+        let probe = Tensor::randn(reference.size().as_slice(), (Kind::Float, Device::Cpu));
+        let sources = [&x, layer.weights(), biases];
+        let ours = Tensor::run_backward(&[(&y * &probe).sum(Kind::Float)], &sources, false, false);
+        let theirs = Tensor::run_backward(&[(&reference * &probe).sum(Kind::Float)], &sources, false, false);
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert!(a.allclose(b, 1e-4, 1e-3, false), "gradients, channels-last {channels_last}");
+        }
     }
 }
 
 #[test]
 fn layouts_and_matrix_products_leave_results_unchanged() {
-    let default = (channels_last_enabled(), onednn_dense_enabled());
+    let default =
+        (channels_last_enabled(), onednn_dense_enabled(), summed_bias_gradient_enabled(), fused_optimizer_enabled());
     channels_last_trains_as_nchw_does();
     whole_input_convolutions_match_libtorch(true);
     whole_input_convolutions_match_libtorch(false);
@@ -166,6 +207,12 @@ fn layouts_and_matrix_products_leave_results_unchanged() {
     set_channels_last(default.0);
     dense_products_match_linear(true);
     dense_products_match_linear(false);
-    lenet_trains_the_same_through_either_product();
+    lenet_trains_the_same_either_way("oneDNN route", set_onednn_dense);
     set_onednn_dense(default.1);
+    biased_convolutions_match_libtorch();
+    set_channels_last(default.0);
+    lenet_trains_the_same_either_way("summed bias gradient", set_summed_bias_gradient);
+    lenet_trains_the_same_either_way("fused optimizer", set_fused_optimizer);
+    set_summed_bias_gradient(default.2);
+    set_fused_optimizer(default.3);
 }

@@ -4,6 +4,7 @@
 pub mod allocator;
 pub mod arg_scope;
 pub mod checkpoint;
+pub mod conv_bias;
 pub mod data;
 pub mod dense_product;
 mod error;

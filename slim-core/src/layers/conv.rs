@@ -9,9 +9,11 @@ use super::params::weighted_layer_args;
 use super::repeat::layer_call;
 use super::tail::Tail;
 use super::types::{DataFormat, Padding, Pair};
+use crate::conv_bias::convolve;
 use crate::dense_product::dense;
 use crate::error::TorchContext;
 use crate::memory_format;
+use crate::native::ConvGeometry;
 use crate::{Error, Result};
 
 weighted_layer_args! {
@@ -129,8 +131,13 @@ impl ConvCore {
         let x = memory_format::conv_input(&self.scope, x)?;
         let window = dilated(self.kernel, self.rate);
         let (x, pad) = pad_for_window(&self.scope, &x, self.padding, window, self.stride, 0.0)?;
-        x.f_conv2d(&self.weights, self.biases.as_ref(), self.stride.to_array(), pad, self.rate.to_array(), self.groups)
-            .context(&self.scope)
+        let geometry = ConvGeometry {
+            stride: self.stride.to_array(),
+            padding: pad,
+            dilation: self.rate.to_array(),
+            groups: self.groups,
+        };
+        convolve(&self.scope, &x, &self.weights, self.biases.as_ref(), geometry)
     }
 
     /// Whether the window is the whole unpadded input, so each output is one dot product per example: a fully
