@@ -1,5 +1,5 @@
-//! Build script of slim-core: compiles slim's C++ (autograd functions libtorch's own kernels lack) against the
-//! libtorch torch-sys links, and records libtorch's library folder as an rpath.
+//! Build script of slim-core: compiles slim's C++ (autograd functions, ATen calls and scans that tch cannot
+//! express) against the libtorch torch-sys links, and records libtorch's library folder as an rpath.
 
 #[path = "../build-support/rpath.rs"]
 mod rpath;
@@ -53,7 +53,7 @@ fn libtorch_include_root() -> PathBuf {
     lib.parent().map(PathBuf::from).unwrap_or(lib)
 }
 
-/// The C++ ABI flag torch-sys compiles with: `LIBTORCH_CXX11_ABI`, else 1 (every libtorch since 2.7).
+/// The C++ ABI flag torch-sys compiles with: `LIBTORCH_CXX11_ABI`, else 1, torch-sys's own default.
 fn cxx11_abi() -> String {
     std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".to_owned())
 }

@@ -29,6 +29,23 @@ impl Momentum {
         self.nesterov = nesterov;
         self
     }
+
+    /// One variable's update in three tensor operations, for what the fused kernel does not cover.
+    fn step_by_step(&self, update: &GradientAndVariable, accumulation: &mut Tensor, learning_rate: f64) -> Result<()> {
+        let name = update.variable.name();
+        // `w += a·(−lr)` as one pass (addcmul with a 0-dim factor), with no temporary the size of `w`.
+        let negative_rate = Tensor::from(-learning_rate as f32);
+        accumulation.f_mul_scalar_(self.momentum).in_place(name)?;
+        accumulation.f_add_(&update.gradient).in_place(name)?;
+        let mut variable = update.variable.tensor().shallow_clone();
+        match self.nesterov {
+            true => {
+                let step = &update.gradient + &*accumulation * self.momentum;
+                variable.f_addcmul_(&step, &negative_rate).in_place(name)
+            }
+            false => variable.f_addcmul_(accumulation, &negative_rate).in_place(name),
+        }
+    }
 }
 
 impl Optimizer for Momentum {
@@ -56,24 +73,5 @@ impl Optimizer for Momentum {
             }
         }
         Ok(())
-    }
-}
-
-impl Momentum {
-    /// One variable's update in three tensor operations, for what the fused kernel does not cover.
-    fn step_by_step(&self, update: &GradientAndVariable, accumulation: &mut Tensor, learning_rate: f64) -> Result<()> {
-        let name = update.variable.name();
-        // `w += a·(−lr)` as one pass (addcmul with a 0-dim factor), with no temporary the size of `w`.
-        let negative_rate = Tensor::from(-learning_rate as f32);
-        accumulation.f_mul_scalar_(self.momentum).in_place(name)?;
-        accumulation.f_add_(&update.gradient).in_place(name)?;
-        let mut variable = update.variable.tensor().shallow_clone();
-        match self.nesterov {
-            true => {
-                let step = &update.gradient + &*accumulation * self.momentum;
-                variable.f_addcmul_(&step, &negative_rate).in_place(name)
-            }
-            false => variable.f_addcmul_(accumulation, &negative_rate).in_place(name),
-        }
     }
 }
