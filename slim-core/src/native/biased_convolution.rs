@@ -103,4 +103,23 @@ mod tests {
         let (input, weights) = (Tensor::randn([1, 3, 8, 8], options), Tensor::randn([4, 2, 3, 3], options));
         assert!(biased_convolution(&input, &weights, &Tensor::zeros([4], options), plain).is_err());
     }
+
+    #[test]
+    fn second_order_gradients_follow_conv2d() {
+        let options = (Kind::Float, Device::Cpu);
+        let plain = ConvGeometry { stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1 };
+        let input = Tensor::randn([2, 3, 6, 6], options).set_requires_grad(true);
+        let weights = Tensor::randn([4, 3, 3, 3], options).set_requires_grad(true);
+        let biases = Tensor::randn([4], options).set_requires_grad(true);
+        // A gradient penalty: the weights' and biases' gradients of the squared norm of d(Σy²)/dinput.
+        let penalty_gradients = |y: Tensor| {
+            let dx = Tensor::run_backward(&[y.square().sum(Kind::Float)], &[&input], true, true);
+            Tensor::run_backward(&[dx[0].square().sum(Kind::Float)], &[&weights, &biases], false, false)
+        };
+        let ours = penalty_gradients(biased_convolution(&input, &weights, &biases, plain).unwrap());
+        let theirs = penalty_gradients(input.conv2d(&weights, Some(&biases), [1, 1], [1, 1], [1, 1], 1));
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert!(a.allclose(b, 1e-3, 1e-3, false));
+        }
+    }
 }

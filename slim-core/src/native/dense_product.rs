@@ -88,4 +88,18 @@ mod tests {
         let error = dense_product(&x, &weights).unwrap_err();
         assert!(matches!(error, TchError::Torch(message) if !message.is_empty()));
     }
+
+    #[test]
+    fn second_order_gradients_follow_matmul() {
+        let x = Tensor::randn([6, 40], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        let weights = Tensor::randn([30, 40], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        // A gradient penalty: the weights' gradient of the squared norm of d(Σy²)/dx.
+        let penalty_gradient = |y: Tensor| {
+            let dx = Tensor::run_backward(&[y.square().sum(Kind::Float)], &[&x], true, true);
+            Tensor::run_backward(&[dx[0].square().sum(Kind::Float)], &[&weights], false, false).remove(0)
+        };
+        let ours = penalty_gradient(dense_product(&x, &weights).unwrap());
+        let theirs = penalty_gradient(x.matmul(&weights.tr()));
+        assert!(ours.allclose(&theirs, 1e-3, 1e-3, false));
+    }
 }
