@@ -12,7 +12,9 @@ const SOURCES: &[&str] = &[
     "csrc/biased_convolution.cpp",
     "csrc/dense_product.cpp",
     "csrc/error_message.cpp",
+    "csrc/fused_adam.cpp",
     "csrc/fused_sgd.cpp",
+    "csrc/update_checks.cpp",
 ];
 
 fn main() {
@@ -25,8 +27,10 @@ fn main() {
         .cpp(true)
         .pic(true)
         .std("c++17")
-        // Optimized in every profile: the finiteness scan is a hot loop, and tests should not crawl through it.
+        // Optimized in every profile: the scans and updates are hot loops, and tests should not crawl through
+        // them. Without errno from sqrt, the Adam loop vectorizes.
         .opt_level(3)
+        .flag_if_supported("-fno-math-errno")
         // libtorch's headers as system headers: their own warnings (C++20 extensions) are not slim's.
         .flag("-isystem")
         .flag(include.join("include").display().to_string())

@@ -189,7 +189,7 @@ fn gradient_descent_and_bad_hyper_parameters() {
 }
 
 /// The variables and slots of a small convnet (channels-last convolution weights) after three steps of
-/// `optimizer`, with the fused update on or off. With `restored_slot`, conv1's momentum slot is created
+/// `optimizer`, with the fused update on or off (Adam's beta powers included). With `restored_slot`, conv1's momentum slot is created
 /// beforehand in another layout (as a checkpoint restore may leave it), so that variable goes step by step
 /// beside the fused ones.
 fn three_steps(fused: bool, optimizer: impl Optimizer + 'static, restored_slot: bool) -> Vec<(String, Tensor)> {
@@ -222,11 +222,13 @@ type MakeOptimizer = fn() -> Box<dyn Optimizer>;
 #[test]
 fn fused_and_step_by_step_updates_agree() {
     let default = slim::optimizers::fused_optimizer_enabled();
-    let cases: [(&str, MakeOptimizer, bool); 4] = [
+    let cases: [(&str, MakeOptimizer, bool); 6] = [
         ("momentum", || Box::new(Momentum::new(0.9).unwrap()), false),
         ("nesterov", || Box::new(Momentum::new(0.9).unwrap().nesterov(true)), false),
         ("momentum, a slot in another layout", || Box::new(Momentum::new(0.9).unwrap()), true),
         ("gradient descent", || Box::new(GradientDescent), false),
+        ("adam", || Box::new(Adam::default()), false),
+        ("adamw", || Box::new(AdamW::new(0.01).unwrap()), false),
     ];
     for (case, optimizer, restored_slot) in cases {
         let fused = three_steps(true, optimizer(), restored_slot);

@@ -5,11 +5,13 @@
 mod all_finite;
 mod biased_convolution;
 mod dense_product;
+mod fused_adam;
 mod fused_sgd;
 
 pub(crate) use all_finite::all_finite;
 pub(crate) use biased_convolution::{ConvGeometry, biased_convolution};
 pub(crate) use dense_product::dense_product;
+pub(crate) use fused_adam::{AdamStep, fused_adam};
 pub(crate) use fused_sgd::fused_sgd;
 
 use std::ffi::{CStr, c_char};

@@ -4,8 +4,10 @@
 
 use tch::Tensor;
 
+use super::fused::{apply_fused_adam, fusable_positions};
 use super::slots::{SlotTable, get_or_create_global};
 use super::{GradientAndVariable, InPlace, Optimizer};
+use crate::native::AdamStep;
 use crate::variables::VarStore;
 use crate::{Error, Result};
 
@@ -51,6 +53,12 @@ impl Adam {
 }
 
 impl AdamConfig {
+    /// Whether the fused kernel can take this step: it follows the branch of ATen's lerp for weights below one
+    /// half (β1, β2 above one half, as TF-Slim's are) and always moves the variables (`alpha` not 0).
+    fn fusable(&self, alpha: f64) -> bool {
+        self.beta1 > 0.5 && self.beta2 > 0.5 && alpha != 0.0
+    }
+
     /// One variable's step with bias-corrected step size `alpha`; `slots` are m and v.
     fn update_one(&self, update: &GradientAndVariable, slots: &mut [Tensor], alpha: f64) -> Result<()> {
         let name = update.variable.name();
@@ -87,9 +95,25 @@ impl Optimizer for Adam {
         let mut beta2_power = get_or_create_global(store, "beta2_power", &[], beta2)?;
         let (b1, b2) = (beta1_power.double_value(&[]), beta2_power.double_value(&[]));
         let alpha = learning_rate * (1.0 - b2).sqrt() / (1.0 - b1);
+        let (mut firsts, mut seconds) = (Vec::with_capacity(updates.len()), Vec::with_capacity(updates.len()));
         for (index, update) in updates.iter().enumerate() {
             let slots = self.slots.row(store, index, &update.variable, self.name, &[0.0, 0.0])?;
-            self.config.update_one(update, &mut slots.tensors, alpha)?;
+            firsts.push(slots.tensors[0].shallow_clone());
+            seconds.push(slots.tensors[1].shallow_clone());
+        }
+        let fused = match self.config.fusable(alpha) {
+            true => fusable_positions(updates, &[&firsts, &seconds]),
+            false => Vec::new(),
+        };
+        let AdamConfig { epsilon, weight_decay, .. } = self.config;
+        let step = AdamStep { beta1, beta2, alpha, epsilon, weight_decay };
+        apply_fused_adam(self.name, &fused, updates, (&firsts, &seconds), step)?;
+        let mut fused = fused.into_iter().peekable();
+        for (index, update) in updates.iter().enumerate() {
+            if fused.next_if_eq(&index).is_none() {
+                let mut slots = [firsts[index].shallow_clone(), seconds[index].shallow_clone()];
+                self.config.update_one(update, &mut slots, alpha)?;
+            }
         }
         beta1_power.f_mul_scalar_(beta1).in_place("beta1_power")?;
         beta2_power.f_mul_scalar_(beta2).in_place("beta2_power")?;

@@ -1,12 +1,12 @@
-//! Momentum and plain gradient descent for all variables in one ATen call (`_fused_sgd_`): each variable is
-//! updated in one pass over its memory, where the step-by-step rule takes three tensor operations (and three
-//! passes) per variable. Variables whose tensors the fused kernel cannot index (another device or dtype, a
+//! Optimizer updates for all variables in one call: momentum and plain gradient descent through ATen's
+//! `_fused_sgd_`, Adam through slim's own kernel with TF's formula. Each variable is updated in one pass over its
+//! memory, where the step-by-step rules take three (momentum) to seven (Adam) tensor operations per variable. Variables whose tensors the fused kernel cannot index (another device or dtype, a
 //! layout the gradient does not share) keep the step-by-step rule; the results are the same either way.
 
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Kind, TchError, Tensor};
 
 use super::GradientAndVariable;
-use crate::native;
+use crate::native::{self, AdamStep};
 use crate::switch::Switch;
 use crate::{Error, Result};
 
@@ -15,22 +15,22 @@ pub const FUSED_OPTIMIZER_ENV: &str = "SLIM_FUSED_OPTIMIZER";
 
 static SWITCH: Switch = Switch::new(FUSED_OPTIMIZER_ENV);
 
-/// Updates momentum and gradient-descent steps with one fused call (`true`, the default) or variable by variable
-/// (`false`), from the next step on. Overrides `SLIM_FUSED_OPTIMIZER`.
+/// Updates momentum, gradient-descent and Adam steps with one fused call (`true`, the default) or variable by
+/// variable (`false`), from the next step on. Overrides `SLIM_FUSED_OPTIMIZER`.
 pub fn set_fused_optimizer(enabled: bool) {
     SWITCH.set(enabled);
 }
 
-/// Whether momentum and gradient-descent steps use the fused update: [`set_fused_optimizer`] if called, else
+/// Whether momentum, gradient-descent and Adam steps use the fused update: [`set_fused_optimizer`] if called, else
 /// `SLIM_FUSED_OPTIMIZER` (read once), else on.
 pub fn fused_optimizer_enabled() -> bool {
     SWITCH.requested().unwrap_or(true)
 }
 
-/// The positions in `updates` whose update the fused kernel can take: dense float32 or float64 CPU variables
-/// whose gradient and accumulation (when `accumulations` has one per update) match them in dtype and memory
-/// layout. Empty when the fused update is off.
-pub(crate) fn fusable_positions(updates: &[GradientAndVariable], accumulations: &[Tensor]) -> Vec<usize> {
+/// The positions in `updates` whose update a fused kernel can take: dense float32 or float64 CPU variables
+/// whose gradient and slots (`slots` holds one list per slot, each with one tensor per update) match them in
+/// dtype and memory layout. Empty when the fused update is off.
+pub(crate) fn fusable_positions(updates: &[GradientAndVariable], slots: &[&[Tensor]]) -> Vec<usize> {
     if !fused_optimizer_enabled() {
         return Vec::new();
     }
@@ -38,7 +38,7 @@ pub(crate) fn fusable_positions(updates: &[GradientAndVariable], accumulations: 
         .filter(|&i| {
             let variable = updates[i].variable.tensor();
             let alike = |other: &Tensor| other.kind() == variable.kind() && same_layout(variable, other);
-            covered(variable) && alike(&updates[i].gradient) && accumulations.get(i).is_none_or(alike)
+            covered(variable) && alike(&updates[i].gradient) && slots.iter().all(|slot| alike(&slot[i]))
         })
         .collect();
     if fusable.len() < updates.len() {
@@ -51,9 +51,9 @@ pub(crate) fn fusable_positions(updates: &[GradientAndVariable], accumulations: 
     fusable
 }
 
-/// Applies the fused update to the variables of `updates` at `positions`: momentum with `accumulations` (one per
-/// update), plain descent without. Errors name `optimizer` and the variables.
-pub(crate) fn apply_fused(
+/// Applies ATen's fused SGD step to the variables of `updates` at `positions`: momentum with `accumulations`
+/// (one per update), plain descent without. Errors name `optimizer` and the variables.
+pub(crate) fn apply_fused_sgd(
     optimizer: &str,
     positions: &[usize],
     updates: &[GradientAndVariable],
@@ -63,14 +63,47 @@ pub(crate) fn apply_fused(
     if positions.is_empty() {
         return Ok(());
     }
-    let variables: Vec<&Tensor> = positions.iter().map(|&i| updates[i].variable.tensor()).collect();
-    let gradients: Vec<&Tensor> = positions.iter().map(|&i| &updates[i].gradient).collect();
-    let accumulations: Option<Vec<&Tensor>> = accumulations.map(|a| positions.iter().map(|&i| &a[i]).collect());
-    let result = native::fused_sgd(&variables, &gradients, accumulations.as_deref(), momentum, learning_rate, nesterov);
-    result.map_err(|error| {
-        let names: Vec<&str> = positions.iter().map(|&i| updates[i].variable.name()).collect();
-        Error::Torch { context: format!("{optimizer}, fused update of {}", names.join(", ")), source: error }
-    })
+    let (variables, gradients) = variables_and_gradients(positions, updates);
+    let accumulations = accumulations.map(|a| pick(positions, a));
+    native::fused_sgd(&variables, &gradients, accumulations.as_deref(), momentum, learning_rate, nesterov)
+        .map_err(|error| fused_error(optimizer, positions, updates, error))
+}
+
+/// Applies slim's fused Adam step to the variables of `updates` at `positions`, with their first and second
+/// moment slots (one per update). Errors name `optimizer` and the variables.
+pub(crate) fn apply_fused_adam(
+    optimizer: &str,
+    positions: &[usize],
+    updates: &[GradientAndVariable],
+    (first_moments, second_moments): (&[Tensor], &[Tensor]),
+    step: AdamStep,
+) -> Result<()> {
+    if positions.is_empty() {
+        return Ok(());
+    }
+    let (variables, gradients) = variables_and_gradients(positions, updates);
+    let (firsts, seconds) = (pick(positions, first_moments), pick(positions, second_moments));
+    native::fused_adam(&variables, &gradients, &firsts, &seconds, step)
+        .map_err(|error| fused_error(optimizer, positions, updates, error))
+}
+
+/// The variables and gradients at `positions`.
+fn variables_and_gradients<'a>(
+    positions: &[usize],
+    updates: &'a [GradientAndVariable],
+) -> (Vec<&'a Tensor>, Vec<&'a Tensor>) {
+    positions.iter().map(|&i| (updates[i].variable.tensor(), &updates[i].gradient)).unzip()
+}
+
+/// The tensors of one slot list at `positions`.
+fn pick<'a>(positions: &[usize], tensors: &'a [Tensor]) -> Vec<&'a Tensor> {
+    positions.iter().map(|&i| &tensors[i]).collect()
+}
+
+/// A failed fused call, naming the optimizer and the variables it was given.
+fn fused_error(optimizer: &str, positions: &[usize], updates: &[GradientAndVariable], error: TchError) -> Error {
+    let names: Vec<&str> = positions.iter().map(|&i| updates[i].variable.name()).collect();
+    Error::Torch { context: format!("{optimizer}, fused update of {}", names.join(", ")), source: error }
 }
 
 /// Whether the fused kernel covers `variable`: float32 or float64 on the CPU, laid out densely (every element
@@ -133,8 +166,10 @@ mod tests {
         ];
         set_fused_optimizer(true);
         assert_eq!(fusable_positions(&updates, &[]), vec![0]);
-        assert_eq!(fusable_positions(&updates[..1], &[weights.tr()]), Vec::<usize>::new());
-        assert_eq!(fusable_positions(&updates[..1], &[weights.zeros_like()]), vec![0]);
+        assert_eq!(fusable_positions(&updates[..1], &[&[weights.tr()]]), Vec::<usize>::new());
+        assert_eq!(fusable_positions(&updates[..1], &[&[weights.zeros_like()]]), vec![0]);
+        let (good, bad) = ([weights.zeros_like()], [weights.tr()]);
+        assert_eq!(fusable_positions(&updates[..1], &[&good, &bad]), Vec::<usize>::new(), "every slot counts");
         let pointwise = Tensor::zeros([16, 8, 1, 1], options);
         let channels_last = crate::memory_format::to_channels_last(&pointwise).unwrap();
         assert_ne!(channels_last.stride(), pointwise.stride());

@@ -2,7 +2,7 @@
 
 use tch::Tensor;
 
-use super::fused::{apply_fused, fusable_positions};
+use super::fused::{apply_fused_sgd, fusable_positions};
 use super::slots::SlotTable;
 use super::{GradientAndVariable, InPlace, Optimizer};
 use crate::variables::VarStore;
@@ -61,11 +61,11 @@ impl Optimizer for Momentum {
         }
         // With momentum 0 the fused kernel would leave the slot alone; TF sets it to the gradient.
         let fused = match self.momentum > 0.0 {
-            true => fusable_positions(updates, &accumulations),
+            true => fusable_positions(updates, &[&accumulations]),
             false => Vec::new(),
         };
         let settings = (self.momentum, learning_rate, self.nesterov);
-        apply_fused("Momentum", &fused, updates, Some(&accumulations), settings)?;
+        apply_fused_sgd("Momentum", &fused, updates, Some(&accumulations), settings)?;
         let mut fused = fused.into_iter().peekable();
         for (index, (update, accumulation)) in updates.iter().zip(&mut accumulations).enumerate() {
             if fused.next_if_eq(&index).is_none() {

@@ -1,0 +1,139 @@
+// TF's Adam step (and AdamW's decoupled decay) for a list of variables in one call and one pass over each
+// variable's memory. ATen's own fused Adam puts epsilon where PyTorch's Adam does, so slim has its own kernel
+// with TF's formula, written as slim's step-by-step Adam computes it:
+//
+//   w −= wd·w   (AdamW only)
+//   m += (1 − β1)(g − m);   v += (1 − β2)(g² − v)   (ATen's lerp, for β1, β2 above one half)
+//   w += m / ((√v + ε) · (−1/α))   with α = lr·√(1 − β2^t)/(1 − β1^t)
+//
+// Each variable's gradient and slots must share its layout (checked first, as for the fused SGD step); the
+// elements are split across libtorch's OpenMP threads and the loop vectorizes (AVX-512, AVX2 or the baseline,
+// chosen at load time).
+//
+// C interface: returns nullptr on success or an error message the caller frees with slim_free_error.
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <c10/core/GradMode.h>
+
+#include <cmath>
+#include <exception>
+#include <vector>
+
+#include "error_message.h"
+#include "update_checks.h"
+
+namespace {
+
+/// Elements per parallel task.
+constexpr int64_t kGrain = 1 << 15;
+
+/// The step's constants, in the variables' precision.
+template <typename T>
+struct AdamStep {
+    T first_rate, second_rate;  // 1 − β1 and 1 − β2, both below one half: the lerp weights
+    T negative_inverse_alpha;   // −1/α
+    T epsilon;
+    T decay;                    // AdamW's wd
+};
+
+/// The loop, with the decay decided outside it: branch-free, so it vectorizes. ATen's lerp for weights below
+/// one half is `from + weight·(to − from)`.
+template <typename T, bool Decay>
+inline void adam_span(T* w, const T* g, T* m, T* v, int64_t count, const AdamStep<T>& step) {
+    for (int64_t i = 0; i < count; ++i) {
+        T weight = w[i];
+        if constexpr (Decay) weight = weight - weight * step.decay;
+        const T gradient = g[i];
+        const T first = m[i] + step.first_rate * (gradient - m[i]);
+        const T second = v[i] + step.second_rate * (gradient * gradient - v[i]);
+        m[i] = first;
+        v[i] = second;
+        w[i] = weight + first / ((std::sqrt(second) + step.epsilon) * step.negative_inverse_alpha);
+    }
+}
+
+template <typename T>
+inline void adam_any(T* w, const T* g, T* m, T* v, int64_t count, const AdamStep<T>& step) {
+    if (step.decay != T(0)) {
+        adam_span<T, true>(w, g, m, v, count, step);
+    } else {
+        adam_span<T, false>(w, g, m, v, count, step);
+    }
+}
+
+// Compiled for AVX-512, AVX2 and the baseline; the loader picks the widest the CPU has.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void adam_chunk(float* w, const float* g, float* m,
+                                                                             float* v, int64_t count,
+                                                                             const AdamStep<float>& step) {
+    adam_any(w, g, m, v, count, step);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void adam_chunk(double* w, const double* g, double* m,
+                                                                             double* v, int64_t count,
+                                                                             const AdamStep<double>& step) {
+    adam_any(w, g, m, v, count, step);
+}
+
+/// One variable's step, its elements split across threads.
+template <typename T>
+void adam_variable(const at::Tensor& w, const at::Tensor& g, const at::Tensor& m, const at::Tensor& v,
+                   const AdamStep<T>& step) {
+    T* weights = w.data_ptr<T>();
+    const T* gradient = g.const_data_ptr<T>();
+    T* first = m.data_ptr<T>();
+    T* second = v.data_ptr<T>();
+    at::parallel_for(0, w.numel(), kGrain, [&](int64_t begin, int64_t end) {
+        adam_chunk(weights + begin, gradient + begin, first + begin, second + begin, end - begin, step);
+    });
+}
+
+template <typename T>
+AdamStep<T> step_for(double beta1, double beta2, double alpha, double epsilon, double decay) {
+    return AdamStep<T>{T(1.0 - beta1), T(1.0 - beta2), T(-1.0 / alpha), T(epsilon), T(decay)};
+}
+
+}  // namespace
+
+extern "C" {
+
+/// TF's Adam step (with AdamW's decay `weight_decay`, 0 for none) at step size `alpha` (not 0) for `count`
+/// variables, their gradients and their two slots; β1 and β2 above one half (the branch of ATen's lerp this
+/// kernel follows). Returns nullptr or an error message; nothing is updated on an error.
+char* slim_fused_adam(const at::Tensor* const* variables, const at::Tensor* const* gradients,
+                      const at::Tensor* const* first_moments, const at::Tensor* const* second_moments, int64_t count,
+                      double beta1, double beta2, double alpha, double epsilon, double weight_decay) {
+    try {
+        TORCH_CHECK(beta1 > 0.5 && beta2 > 0.5 && alpha != 0.0,
+                    "the fused Adam step needs β1 and β2 above one half and a non-zero step size");
+        auto weights = slim::gather(variables, count);
+        auto grads = slim::gather(gradients, count);
+        auto firsts = slim::gather(first_moments, count);
+        auto seconds = slim::gather(second_moments, count);
+        for (int64_t i = 0; i < count; ++i) {
+            slim::check_variable(weights[i], i);
+            slim::check_alike(weights[i], grads[i], i, "gradient");
+            slim::check_alike(weights[i], firsts[i], i, "first-moment slot");
+            slim::check_alike(weights[i], seconds[i], i, "second-moment slot");
+        }
+        c10::NoGradGuard no_grad;
+        for (int64_t i = 0; i < count; ++i) {
+            // Writes through data pointers: mark the three as modified, as an in-place ATen op would.
+            for (auto* tensor : {&weights[i], &firsts[i], &seconds[i]}) tensor->unsafeGetTensorImpl()->bump_version();
+            if (weights[i].scalar_type() == at::kFloat) {
+                adam_variable(weights[i], grads[i], firsts[i], seconds[i],
+                              step_for<float>(beta1, beta2, alpha, epsilon, weight_decay));
+            } else {
+                adam_variable(weights[i], grads[i], firsts[i], seconds[i],
+                              step_for<double>(beta1, beta2, alpha, epsilon, weight_decay));
+            }
+        }
+        return nullptr;
+    } catch (const std::exception& error) {
+        return slim::copy_message(error.what());
+    } catch (...) {
+        return slim::copy_message("unknown C++ exception in slim_fused_adam");
+    }
+}
+
+}
