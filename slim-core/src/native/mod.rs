@@ -1,5 +1,5 @@
-//! The C++ functions slim compiles into itself (`slim-core/csrc/`), behind safe wrappers: ATen operations and
-//! autograd functions that tch cannot express.
+//! The C++ functions slim compiles into itself (`slim-core/csrc/`), behind safe wrappers: ATen operations,
+//! autograd functions and loops that tch cannot express.
 #![allow(unsafe_code)]
 
 mod all_finite;

@@ -1,7 +1,8 @@
 //! Optimizer updates for all variables in one call: momentum and plain gradient descent through ATen's
 //! `_fused_sgd_`, Adam through slim's own kernel with TF's formula. Each variable is updated in one pass over its
-//! memory, where the step-by-step rules take three (momentum) to seven (Adam) tensor operations per variable. Variables whose tensors the fused kernel cannot index (another device or dtype, a
-//! layout the gradient does not share) keep the step-by-step rule; the results are the same either way.
+//! memory, where the step-by-step rules take three (momentum) to seven (Adam) tensor operations per variable.
+//! Variables whose tensors a fused kernel cannot index (another device or dtype, a layout the gradient or a slot
+//! does not share) keep the step-by-step rule; the results are the same either way, to float rounding.
 
 use tch::{Device, Kind, TchError, Tensor};
 
