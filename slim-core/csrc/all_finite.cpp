@@ -2,9 +2,9 @@
 // gradient holds a NaN or an infinity before the optimizer applies them.
 //
 // Dense float32 and float64 CPU tensors are scanned in place, in parallel chunks, with a loop the compiler
-// vectorizes (an integer maximum of the values' magnitude bits); there is no reduction tensor, no summation that could overflow, and one answer for the whole
-// list. Other tensors (another device or dtype, gaps in memory) go through ATen's isfinite, with one read-back
-// for all of them.
+// vectorizes (an integer maximum of the values' magnitude bits); there is no reduction tensor, no summation
+// that could overflow, and one answer for the whole list. Other tensors (another device or dtype, gaps in
+// memory) go through ATen's isfinite, with one read-back for all of them.
 //
 // C interface: returns nullptr on success (the answer in *all_finite) or an error message the caller frees with
 // slim_free_error.
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "error_message.h"
+#include "vectorize.h"
 
 namespace {
 
@@ -43,19 +44,14 @@ inline bool span_is_finite(const T* values, int64_t count) {
     return largest < Infinity;
 }
 
-// Compiled for AVX-512, AVX2 and the baseline; the loader picks the widest the CPU has.
-__attribute__((target_clones("avx512f", "avx2", "default"))) bool floats_are_finite(const float* values,
-                                                                                     int64_t count) {
+// SLIM_VECTORIZED: AVX-512, AVX2 and baseline builds on x86-64 Linux (vectorize.h).
+SLIM_VECTORIZED bool is_finite(const float* values, int64_t count) {
     return span_is_finite<float, uint32_t, 0x7f800000u>(values, count);
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) bool doubles_are_finite(const double* values,
-                                                                                      int64_t count) {
+SLIM_VECTORIZED bool is_finite(const double* values, int64_t count) {
     return span_is_finite<double, uint64_t, 0x7ff0000000000000ull>(values, count);
 }
-
-bool is_finite(const float* values, int64_t count) { return floats_are_finite(values, count); }
-bool is_finite(const double* values, int64_t count) { return doubles_are_finite(values, count); }
 
 /// Whether the dense float CPU `tensor` is all finite, scanned in parallel chunks.
 template <typename T>

@@ -1,11 +1,11 @@
 // The fully connected product x·Wᵀ through oneDNN convolutions, with a backward pass of slim's choosing.
 //
-// Forward is the swapped 1×1 convolution that slim-core/src/dense_product.rs describes: the weights [O, I] are a one-image
-// batch of O pixels with I channels (channels-last, no copy) and the rows of x [R, I] are R filters. ATen's own
-// backward of that convolution computes dx as a weight gradient reduced over the O pixels, which oneDNN does
-// about three times slower than a forward convolution of the same size. This function's backward computes
-// dx = dy·W as a forward convolution instead (W viewed as an NCHW image of I pixels with O channels, dy's rows
-// as filters) and keeps ATen's backward-data convolution for dW.
+// Forward is the swapped 1×1 convolution that slim-core/src/dense_product.rs describes: the weights [O, I] are
+// a one-image batch of O pixels with I channels (channels-last, no copy) and the rows of x [R, I] are R
+// filters. ATen's own backward of that convolution computes dx as a weight gradient reduced over the O pixels,
+// which oneDNN does about three times slower than a forward convolution of the same size. This function's
+// backward computes dx = dy·W as a forward convolution instead (W viewed as an NCHW image of I pixels with O
+// channels, dy's rows as filters) and keeps ATen's backward-data convolution for dW.
 //
 // C interface: catches C++ exceptions and returns the message (free it with slim_free_error), or nullptr on
 // success. Tensors cross as `at::Tensor*`, the handle tch uses.

@@ -7,8 +7,8 @@
 //   w += m / ((√v + ε) · (−1/α))   with α = lr·√(1 − β2^t)/(1 − β1^t)
 //
 // Each variable's gradient and slots must share its layout (checked first, as for the fused SGD step); the
-// elements are split across libtorch's OpenMP threads and the loop vectorizes (AVX-512, AVX2 or the baseline,
-// chosen at load time).
+// elements are split across libtorch's OpenMP threads and the loop vectorizes (on x86-64 Linux for AVX-512,
+// AVX2 or the baseline, chosen at load time).
 //
 // C interface: returns nullptr on success or an error message the caller frees with slim_free_error.
 
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "error_message.h"
+#include "vectorize.h"
 #include "update_checks.h"
 
 namespace {
@@ -62,16 +63,14 @@ inline void adam_any(T* w, const T* g, T* m, T* v, int64_t count, const AdamStep
     }
 }
 
-// Compiled for AVX-512, AVX2 and the baseline; the loader picks the widest the CPU has.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void adam_chunk(float* w, const float* g, float* m,
-                                                                             float* v, int64_t count,
-                                                                             const AdamStep<float>& step) {
+// SLIM_VECTORIZED: AVX-512, AVX2 and baseline builds on x86-64 Linux (vectorize.h).
+SLIM_VECTORIZED void adam_chunk(float* w, const float* g, float* m, float* v, int64_t count,
+                                const AdamStep<float>& step) {
     adam_any(w, g, m, v, count, step);
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void adam_chunk(double* w, const double* g, double* m,
-                                                                             double* v, int64_t count,
-                                                                             const AdamStep<double>& step) {
+SLIM_VECTORIZED void adam_chunk(double* w, const double* g, double* m, double* v, int64_t count,
+                                const AdamStep<double>& step) {
     adam_any(w, g, m, v, count, step);
 }
 
