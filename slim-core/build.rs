@@ -11,6 +11,7 @@ const SOURCES: &[&str] = &[
     "csrc/all_finite.cpp",
     "csrc/biased_convolution.cpp",
     "csrc/dense_product.cpp",
+    "csrc/dropout.cpp",
     "csrc/error_message.cpp",
     "csrc/fused_adam.cpp",
     "csrc/fused_sgd.cpp",

@@ -1,6 +1,6 @@
 //! `dropout`: inverted dropout with TF-Slim's `keep_prob`; the identity in eval mode.
 
-use tch::Tensor;
+use tch::{Device, Kind, Tensor};
 
 use super::layer_scope::{self, collect};
 use super::repeat::layer_call;
@@ -8,6 +8,8 @@ use super::types::Collections;
 use crate::arg_scope::scope_args;
 use crate::error::TorchContext;
 use crate::mode::Mode;
+use crate::native;
+use crate::switch::Switch;
 use crate::variables::VarStore;
 use crate::{Error, Result};
 
@@ -24,6 +26,30 @@ scope_args! {
         /// Collections the output is added to, under the layer's scope name.
         outputs_collections: Collections = Collections::default(),
     }
+}
+
+/// The environment variable that turns slim's hashed CPU dropout mask off (`0`, `false`, `off`; libtorch's
+/// `dropout` then draws the mask) or on (`1`, `true`, `on`).
+pub const HASHED_DROPOUT_ENV: &str = "SLIM_HASHED_DROPOUT";
+
+static SWITCH: Switch = Switch::new(HASHED_DROPOUT_ENV);
+
+/// Draws CPU dropout masks with slim's parallel hashed generator (`true`, the default) or with libtorch's serial
+/// `bernoulli_` (`false`), from the next call on. Overrides `SLIM_HASHED_DROPOUT`. Either keeps each element
+/// with probability `keep_prob` and follows `tch::manual_seed`; the masks themselves differ.
+pub fn set_hashed_dropout(enabled: bool) {
+    SWITCH.set(enabled);
+}
+
+/// Whether CPU dropout masks come from slim's hashed generator: [`set_hashed_dropout`] if called, else
+/// `SLIM_HASHED_DROPOUT` (read once), else on.
+pub fn hashed_dropout_enabled() -> bool {
+    SWITCH.requested().unwrap_or(true)
+}
+
+/// Whether slim's hashed mask serves `x`: on, and a float32 or float64 CPU tensor.
+fn hashed_mask_covers(x: &Tensor) -> bool {
+    hashed_dropout_enabled() && x.device() == Device::Cpu && matches!(x.kind(), Kind::Float | Kind::Double)
 }
 
 /// A call of [`dropout`] being configured; finish it with [`DropoutCall::call`].
@@ -79,6 +105,7 @@ impl Dropout {
         let training = self.is_training.unwrap_or_else(|| Mode::current().is_training());
         let y = match (&self.noise_shape, training && self.keep_prob < 1.0) {
             (_, false) => x.shallow_clone(),
+            (None, true) if hashed_mask_covers(x) => native::dropout(x, self.keep_prob).context(&self.name)?,
             (None, true) => x.f_dropout(1.0 - self.keep_prob, true).context(&self.name)?,
             (Some(noise_shape), true) => self.drop_with_mask(x, noise_shape)?,
         };

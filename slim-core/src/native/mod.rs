@@ -5,12 +5,14 @@
 mod all_finite;
 mod biased_convolution;
 mod dense_product;
+mod dropout;
 mod fused_adam;
 mod fused_sgd;
 
 pub(crate) use all_finite::all_finite;
 pub(crate) use biased_convolution::{ConvGeometry, biased_convolution};
 pub(crate) use dense_product::dense_product;
+pub(crate) use dropout::dropout;
 pub(crate) use fused_adam::{AdamStep, fused_adam};
 pub(crate) use fused_sgd::fused_sgd;
 
