@@ -4,7 +4,7 @@
 
 use tch::Tensor;
 
-use super::fused::{apply_fused_adam, fusable_positions};
+use super::fused::{apply_fused_adam, fusable_positions, unfused_positions};
 use super::slots::{SlotTable, get_or_create_global};
 use super::{GradientAndVariable, InPlace, Optimizer};
 use crate::native::AdamStep;
@@ -108,12 +108,9 @@ impl Optimizer for Adam {
         let AdamConfig { epsilon, weight_decay, .. } = self.config;
         let step = AdamStep { beta1, beta2, alpha, epsilon, weight_decay };
         apply_fused_adam(self.name, &fused, updates, (&firsts, &seconds), step)?;
-        let mut fused = fused.into_iter().peekable();
-        for (index, update) in updates.iter().enumerate() {
-            if fused.next_if_eq(&index).is_none() {
-                let mut slots = [firsts[index].shallow_clone(), seconds[index].shallow_clone()];
-                self.config.update_one(update, &mut slots, alpha)?;
-            }
+        for index in unfused_positions(&fused, updates.len()) {
+            let mut slots = [firsts[index].shallow_clone(), seconds[index].shallow_clone()];
+            self.config.update_one(&updates[index], &mut slots, alpha)?;
         }
         beta1_power.f_mul_scalar_(beta1).in_place("beta1_power")?;
         beta2_power.f_mul_scalar_(beta2).in_place("beta2_power")?;

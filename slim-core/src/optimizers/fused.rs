@@ -39,7 +39,7 @@ pub(crate) fn fusable_positions(updates: &[GradientAndVariable], slots: &[&[Tens
         .filter(|&i| {
             let variable = updates[i].variable.tensor();
             let alike = |other: &Tensor| other.kind() == variable.kind() && same_layout(variable, other);
-            covered(variable) && alike(&updates[i].gradient) && slots.iter().all(|slot| alike(&slot[i]))
+            covered(variable) && alike(&updates[i].gradient) && slots.iter().all(|slot| slot.get(i).is_some_and(alike))
         })
         .collect();
     if fusable.len() < updates.len() {
@@ -50,6 +50,13 @@ pub(crate) fn fusable_positions(updates: &[GradientAndVariable], slots: &[&[Tens
         });
     }
     fusable
+}
+
+/// The positions below `count` that are not in `fused` (ascending, as `fusable_positions` returns them): the
+/// variables left to the step-by-step rule.
+pub(crate) fn unfused_positions(fused: &[usize], count: usize) -> impl Iterator<Item = usize> + '_ {
+    let mut fused = fused.iter().copied().peekable();
+    (0..count).filter(move |&index| fused.next_if_eq(&index).is_none())
 }
 
 /// Applies ATen's fused SGD step to the variables of `updates` at `positions`: momentum with `accumulations`
@@ -139,6 +146,13 @@ fn is_dense(size: &[i64], stride: &[i64]) -> bool {
 mod tests {
     use super::*;
     use crate::variables::Variable;
+
+    #[test]
+    fn unfused_positions_are_the_rest() {
+        assert_eq!(unfused_positions(&[0, 2, 3], 6).collect::<Vec<_>>(), vec![1, 4, 5]);
+        assert_eq!(unfused_positions(&[], 2).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(unfused_positions(&[0, 1], 2).count(), 0);
+    }
 
     #[test]
     fn dense_layouts_are_recognised() {

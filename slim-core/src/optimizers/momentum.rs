@@ -2,7 +2,7 @@
 
 use tch::Tensor;
 
-use super::fused::{apply_fused_sgd, fusable_positions};
+use super::fused::{apply_fused_sgd, fusable_positions, unfused_positions};
 use super::slots::SlotTable;
 use super::{GradientAndVariable, InPlace, Optimizer};
 use crate::variables::VarStore;
@@ -66,11 +66,8 @@ impl Optimizer for Momentum {
         };
         let settings = (self.momentum, learning_rate, self.nesterov);
         apply_fused_sgd("Momentum", &fused, updates, Some(&accumulations), settings)?;
-        let mut fused = fused.into_iter().peekable();
-        for (index, (update, accumulation)) in updates.iter().zip(&mut accumulations).enumerate() {
-            if fused.next_if_eq(&index).is_none() {
-                self.step_by_step(update, accumulation, learning_rate)?;
-            }
+        for index in unfused_positions(&fused, updates.len()) {
+            self.step_by_step(&updates[index], &mut accumulations[index], learning_rate)?;
         }
         Ok(())
     }

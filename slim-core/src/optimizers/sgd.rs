@@ -1,6 +1,6 @@
 //! Plain gradient descent: `w −= lr·g`.
 
-use super::fused::{apply_fused_sgd, fusable_positions};
+use super::fused::{apply_fused_sgd, fusable_positions, unfused_positions};
 use super::{GradientAndVariable, InPlace, Optimizer};
 use crate::Result;
 use crate::variables::VarStore;
@@ -17,13 +17,10 @@ impl Optimizer for GradientDescent {
     fn apply(&mut self, _store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
         let fused = fusable_positions(updates, &[]);
         apply_fused_sgd("GradientDescent", &fused, updates, None, (0.0, learning_rate, false))?;
-        let mut fused = fused.into_iter().peekable();
-        for (index, update) in updates.iter().enumerate() {
-            if fused.next_if_eq(&index).is_none() {
-                let mut weights = update.variable.tensor().shallow_clone();
-                let step = &update.gradient * learning_rate;
-                weights.f_sub_(&step).in_place(update.variable.name())?;
-            }
+        for update in unfused_positions(&fused, updates.len()).map(|index| &updates[index]) {
+            let mut weights = update.variable.tensor().shallow_clone();
+            let step = &update.gradient * learning_rate;
+            weights.f_sub_(&step).in_place(update.variable.name())?;
         }
         Ok(())
     }
