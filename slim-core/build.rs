@@ -13,6 +13,7 @@ const SOURCES: &[&str] = &[
     "csrc/dense_product.cpp",
     "csrc/dropout.cpp",
     "csrc/error_message.cpp",
+    "csrc/finite_scan.cpp",
     "csrc/fused_adam.cpp",
     "csrc/fused_sgd.cpp",
     "csrc/update_checks.cpp",

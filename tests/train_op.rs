@@ -109,6 +109,34 @@ fn check_numerics_names_the_non_finite_loss_or_gradient() {
     assert!(unchecked.run(&w.tensor().sqrt().sum(Kind::Float)).is_ok());
 }
 
+/// A refused step leaves every variable and slot as it was, whether the optimizer checks inside its fused update
+/// (momentum) or through the trait's scan-then-apply default (RMSProp).
+#[test]
+fn a_non_finite_gradient_in_any_variable_refuses_the_whole_step() {
+    let optimizers: [(&str, Box<dyn Optimizer>); 2] =
+        [("Momentum", Box::new(Momentum::new(0.9).unwrap())), ("RMSProp", Box::new(RmsProp::default()))];
+    for (slot, optimizer) in optimizers {
+        let vs = VarStore::new(Device::Cpu);
+        let _store = vs.as_default();
+        let (a, b) = (vector("a", [1.0, 2.0], true), vector("b", [0.0, 3.0], true));
+        let mut train_op = create_train_op(&vs, optimizer, 0.1).build().unwrap();
+        train_op.run(&(a.tensor().sum(Kind::Float) + b.tensor().sum(Kind::Float))).unwrap();
+        let before: Vec<Vec<f32>> = [&a, &b].map(values).to_vec();
+        let slots: Vec<Tensor> =
+            ["a", "b"].iter().map(|v| vs.variable(&format!("{v}/{slot}")).unwrap().tensor().copy()).collect();
+        // sqrt at 0 again: finite loss, infinite gradient for b only.
+        let at_zero = b.tensor() - b.tensor().detach();
+        let err = train_op.run(&(a.tensor().sum(Kind::Float) + at_zero.sqrt().sum(Kind::Float))).unwrap_err();
+        assert!(err.to_string().contains("b") && err.to_string().contains("not finite"), "{slot}: {err}");
+        assert_eq!([&a, &b].map(values).to_vec(), before, "{slot}");
+        for (name, slot_before) in ["a", "b"].iter().zip(&slots) {
+            let now = vs.variable(&format!("{name}/{slot}")).unwrap().tensor().shallow_clone();
+            assert!(now.equal(slot_before), "{slot}: the slot of {name} changed");
+        }
+        assert_eq!(train_op.global_step(), 1, "{slot}");
+    }
+}
+
 #[slim::model]
 struct Logistic;
 

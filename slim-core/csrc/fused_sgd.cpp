@@ -1,29 +1,99 @@
-// ATen's fused SGD step (`_fused_sgd_`), which tch does not bind: one call updates a whole list of variables,
-// each in one pass over its memory (momentum accumulation and variable update together).
+// Momentum and plain gradient descent for a list of variables in one call: one parallel region over the run of
+// all their elements (tensor_list.h), each element read and written once. Optionally the gradients are first
+// scanned for NaNs and infinities in the same chunks, so that each thread updates memory it has just read.
 //
-// The CPU kernel indexes the variable, its gradient and its momentum accumulation as flat arrays and checks
-// neither their sizes nor their strides, so this binding checks every triple first: same sizes and strides
-// (except along dimensions of size 1), dtype and device; float32 or float64 on the CPU; dense and
-// non-overlapping. A failed check is an error naming the position in the list; nothing is updated then.
+//   a = momentum·a + g;   w −= lr·a   (Nesterov: w −= lr·(g + momentum·a))   or, without accumulations, w −= lr·g
+//
+// The kernel indexes each variable, its gradient and its accumulation as flat arrays, so every triple is checked
+// first: same sizes and strides (except along dimensions of size 1), dtype and device; float32 or float64 on the
+// CPU; dense and non-overlapping. A failed check is an error naming the position in the list; nothing is updated
+// then.
 //
 // C interface: returns nullptr on success or an error message the caller frees with slim_free_error.
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include <atomic>
 #include <exception>
 #include <vector>
 
 #include "error_message.h"
+#include "finite_scan.h"
+#include "tensor_list.h"
 #include "update_checks.h"
+#include "vectorize.h"
+
+namespace {
+
+/// One step's constants, in the variables' precision.
+template <typename T>
+struct SgdStep {
+    T momentum;
+    T learning_rate;
+};
+
+/// The loop, with the rule decided outside it: branch-free, so it vectorizes.
+template <typename T, bool Accumulate, bool Nesterov>
+inline void sgd_span(T* w, const T* g, T* a, int64_t count, const SgdStep<T>& step) {
+    for (int64_t i = 0; i < count; ++i) {
+        T direction = g[i];
+        if constexpr (Accumulate) {
+            const T accumulation = step.momentum * a[i] + g[i];
+            a[i] = accumulation;
+            direction = Nesterov ? g[i] + step.momentum * accumulation : accumulation;
+        }
+        w[i] = w[i] - step.learning_rate * direction;
+    }
+}
+
+template <typename T>
+inline void sgd_any(T* w, const T* g, T* a, int64_t count, const SgdStep<T>& step, bool nesterov) {
+    if (a == nullptr) {
+        sgd_span<T, false, false>(w, g, a, count, step);
+    } else if (nesterov) {
+        sgd_span<T, true, true>(w, g, a, count, step);
+    } else {
+        sgd_span<T, true, false>(w, g, a, count, step);
+    }
+}
+
+// SLIM_VECTORIZED: AVX-512, AVX2 and baseline builds on x86-64 Linux (vectorize.h).
+SLIM_VECTORIZED void sgd_chunk(float* w, const float* g, float* a, int64_t count, const SgdStep<float>& step,
+                               bool nesterov) {
+    sgd_any(w, g, a, count, step, nesterov);
+}
+
+SLIM_VECTORIZED void sgd_chunk(double* w, const double* g, double* a, int64_t count, const SgdStep<double>& step,
+                               bool nesterov) {
+    sgd_any(w, g, a, count, step, nesterov);
+}
+
+/// The update of elements `[begin, end)` of one variable (its accumulation undefined for plain descent).
+void update_piece(const at::Tensor& w, const at::Tensor& g, const at::Tensor* a, int64_t begin, int64_t end,
+                  double momentum, double learning_rate, bool nesterov) {
+    const int64_t count = end - begin;
+    if (w.scalar_type() == at::kFloat) {
+        float* slot = a == nullptr ? nullptr : a->data_ptr<float>() + begin;
+        sgd_chunk(w.data_ptr<float>() + begin, g.const_data_ptr<float>() + begin, slot, count,
+                  SgdStep<float>{float(momentum), float(learning_rate)}, nesterov);
+    } else {
+        double* slot = a == nullptr ? nullptr : a->data_ptr<double>() + begin;
+        sgd_chunk(w.data_ptr<double>() + begin, g.const_data_ptr<double>() + begin, slot, count,
+                  SgdStep<double>{momentum, learning_rate}, nesterov);
+    }
+}
+
+}  // namespace
 
 extern "C" {
 
-/// `a = momentum·a + g; w −= lr·a` (Nesterov: `w −= lr·(g + momentum·a)`) for `count` triples, or `w −= lr·g`
-/// when `accumulations` is null (then `momentum` must be 0). Returns nullptr or an error message.
+/// The step above for `count` triples (`accumulations` null for plain descent, then `momentum` must be 0). With
+/// `check_finite`, the gradients are scanned first and, if one holds a NaN or an infinity, nothing is updated
+/// and *applied is false. Returns nullptr or an error message (then nothing is updated either).
 char* slim_fused_sgd(const at::Tensor* const* variables, const at::Tensor* const* gradients,
                      const at::Tensor* const* accumulations, int64_t count, double momentum, double learning_rate,
-                     bool nesterov) {
+                     bool nesterov, bool check_finite, bool* applied) {
     try {
         TORCH_CHECK((accumulations == nullptr) == (momentum == 0.0),
                     "accumulations are needed exactly when momentum is not 0");
@@ -37,8 +107,18 @@ char* slim_fused_sgd(const at::Tensor* const* variables, const at::Tensor* const
             if (!buffers.empty()) slim::check_alike(weights[i], buffers[i], i, "accumulation");
         }
         c10::NoGradGuard no_grad;
-        at::_fused_sgd_(weights, grads, buffers, /*weight_decay=*/0.0, momentum, learning_rate,
-                        /*dampening=*/0.0, nesterov, /*maximize=*/false, /*is_first_step=*/false);
+        const auto starts = slim::start_offsets(weights);
+        *applied = !check_finite || slim::list_is_finite(grads, starts);
+        if (!*applied) return nullptr;
+        for (int64_t i = 0; i < count; ++i) {
+            // Writes through data pointers: mark what changes as modified, as an in-place ATen op would.
+            weights[i].unsafeGetTensorImpl()->bump_version();
+            if (!buffers.empty()) buffers[i].unsafeGetTensorImpl()->bump_version();
+        }
+        slim::parallel_over_list(starts, [&](size_t i, int64_t begin, int64_t end) {
+            update_piece(weights[i], grads[i], buffers.empty() ? nullptr : &buffers[i], begin, end, momentum,
+                         learning_rate, nesterov);
+        });
         return nullptr;
     } catch (const std::exception& error) {
         return slim::copy_message(error.what());

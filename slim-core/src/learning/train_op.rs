@@ -5,7 +5,6 @@
 use tch::{Kind, Tensor};
 
 use super::ExponentialMovingAverage;
-use crate::native;
 use crate::optimizers::{GradientAndVariable, LearningRate, Optimizer};
 use crate::variables::collections::TRAINABLE_VARIABLES;
 use crate::variables::{VarStore, Variable, get_or_create_global_step};
@@ -182,13 +181,19 @@ impl TrainOp {
         if self.run_update_ops {
             self.store.run_update_ops();
         }
-        let updates = self.gradients(total_loss, step)?;
+        let updates = self.gradients(total_loss)?;
+        let learning_rate = self.learning_rate.at(step);
+        let applied = tch::no_grad(|| match self.check_numerics {
+            true => self.optimizer.apply_if_finite(&self.store, &updates, learning_rate),
+            false => self.optimizer.apply(&self.store, &updates, learning_rate).map(|()| true),
+        })?;
+        if !applied {
+            return Err(non_finite_gradient(&updates, step));
+        }
         if self.keep_gradients {
             self.last_gradients =
                 updates.iter().map(|u| (u.variable.name().to_string(), u.gradient.shallow_clone())).collect();
         }
-        let learning_rate = self.learning_rate.at(step);
-        tch::no_grad(|| self.optimizer.apply(&self.store, &updates, learning_rate))?;
         if self.increment_global_step {
             self.global_step.tensor().shallow_clone().f_add_scalar_(1).context("global_step").map(drop)?;
         }
@@ -199,8 +204,8 @@ impl TrainOp {
         Ok(loss)
     }
 
-    /// The gradients of the variables to train, multiplied, clipped and checked.
-    fn gradients(&self, total_loss: &Tensor, step: i64) -> Result<Vec<GradientAndVariable>> {
+    /// The gradients of the variables to train, multiplied and clipped.
+    fn gradients(&self, total_loss: &Tensor) -> Result<Vec<GradientAndVariable>> {
         let tensors: Vec<&Tensor> = self.variables.iter().map(Variable::tensor).collect();
         let gradients = Tensor::f_run_backward(&[total_loss], &tensors, false, false).context("train_op")?;
         let mut updates = Vec::with_capacity(gradients.len());
@@ -211,9 +216,6 @@ impl TrainOp {
             let gradient = if *multiplier == 1.0 { gradient } else { gradient * *multiplier };
             let gradient = clip_by_norm(gradient, self.clip_gradient_norm);
             updates.push(GradientAndVariable { gradient, variable: variable.clone() });
-        }
-        if self.check_numerics {
-            check_gradients(&updates, step)?;
         }
         Ok(updates)
     }
@@ -253,14 +255,10 @@ fn clip_by_norm(gradient: Tensor, max_norm: f64) -> Tensor {
     &gradient * max_norm / norm.clamp_min(max_norm)
 }
 
-/// One scan of all gradients for a NaN or an infinity (`native::all_finite`); only when it finds one are they
-/// searched for the first bad one, to name its variable.
-fn check_gradients(updates: &[GradientAndVariable], step: i64) -> Result<()> {
-    let gradients: Vec<&Tensor> = updates.iter().map(|u| &u.gradient).collect();
-    if native::all_finite(&gradients).context("train_op")? {
-        return Ok(());
-    }
+/// The error for a step the optimizer refused because a gradient is not finite: the gradients are searched for
+/// the first bad one (only now, on this rare path) to name its variable.
+fn non_finite_gradient(updates: &[GradientAndVariable], step: i64) -> Error {
     let bad = updates.iter().find(|u| u.gradient.isfinite().all().int64_value(&[]) == 0);
     let name = bad.map_or("a gradient", |u| u.variable.name());
-    Err(Error::invalid(name, format!("its gradient is not finite (NaN or infinite) at global step {step}")))
+    Error::invalid(name, format!("its gradient is not finite (NaN or infinite) at global step {step}"))
 }

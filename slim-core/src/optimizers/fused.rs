@@ -1,5 +1,5 @@
-//! Optimizer updates for all variables in one call: momentum and plain gradient descent through ATen's
-//! `_fused_sgd_`, Adam through slim's own kernel with TF's formula. Each variable is updated in one pass over its
+//! Optimizer updates for all variables in one call: momentum, plain gradient descent and Adam (with TF's
+//! formula) through slim's own kernels. Each variable is updated in one pass over its
 //! memory, where the step-by-step rules take three (momentum) to seven (Adam) tensor operations per variable.
 //! Variables whose tensors a fused kernel cannot index (another device or dtype, a layout the gradient or a slot
 //! does not share) keep the step-by-step rule; the results are the same either way, to float rounding.
@@ -59,21 +59,24 @@ pub(crate) fn unfused_positions(fused: &[usize], count: usize) -> impl Iterator<
     (0..count).filter(move |&index| fused.next_if_eq(&index).is_none())
 }
 
-/// Applies ATen's fused SGD step to the variables of `updates` at `positions`: momentum with `accumulations`
-/// (one per update), plain descent without. Errors name `optimizer` and the variables.
+/// Applies the fused SGD step to the variables of `updates` at `positions`: momentum with `accumulations` (one per
+/// update), plain descent without. With `check_finite` their gradients are scanned first and nothing changes if
+/// one is not finite; the answer says whether the step was applied. Errors name `optimizer` and the variables.
 pub(crate) fn apply_fused_sgd(
     optimizer: &str,
     positions: &[usize],
     updates: &[GradientAndVariable],
     accumulations: Option<&[Tensor]>,
     (momentum, learning_rate, nesterov): (f64, f64, bool),
-) -> Result<()> {
+    check_finite: bool,
+) -> Result<bool> {
     if positions.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     let (variables, gradients) = variables_and_gradients(positions, updates);
     let accumulations = accumulations.map(|a| pick(positions, a));
-    native::fused_sgd(&variables, &gradients, accumulations.as_deref(), momentum, learning_rate, nesterov)
+    let rule = (momentum, learning_rate, nesterov);
+    native::fused_sgd(&variables, &gradients, accumulations.as_deref(), rule, check_finite)
         .map_err(|error| fused_error(optimizer, positions, updates, error))
 }
 

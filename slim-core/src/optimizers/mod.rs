@@ -23,9 +23,9 @@ pub use sgd::GradientDescent;
 
 use tch::Tensor;
 
-use crate::Result;
 use crate::error::TorchContext;
 use crate::variables::{VarStore, Variable};
+use crate::{Result, native};
 
 /// Finishes an in-place update: its returned tensor is the updated one, so only the error matters.
 pub(crate) trait InPlace {
@@ -55,6 +55,22 @@ pub trait Optimizer: Send {
     /// Applies one step at `learning_rate`, creating in `store` the slots a variable needs the first time it
     /// is seen (or finding them there, restored from a checkpoint).
     fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()>;
+
+    /// Applies one step only if every gradient of `updates` is finite, and says whether it did: when one holds a
+    /// NaN or an infinity, no variable changes and the answer is `false`. The train op's `check_numerics` runs
+    /// its steps through this. The default scans all gradients once, then applies; momentum and gradient descent
+    /// scan inside their fused update, each thread reading the chunk it then updates.
+    fn apply_if_finite(
+        &mut self,
+        store: &VarStore,
+        updates: &[GradientAndVariable],
+        learning_rate: f64,
+    ) -> Result<bool> {
+        if !gradients_are_finite(updates.iter())? {
+            return Ok(false);
+        }
+        self.apply(store, updates, learning_rate).map(|()| true)
+    }
 }
 
 impl Optimizer for Box<dyn Optimizer> {
@@ -65,4 +81,22 @@ impl Optimizer for Box<dyn Optimizer> {
     fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
         self.as_mut().apply(store, updates, learning_rate)
     }
+
+    fn apply_if_finite(
+        &mut self,
+        store: &VarStore,
+        updates: &[GradientAndVariable],
+        learning_rate: f64,
+    ) -> Result<bool> {
+        self.as_mut().apply_if_finite(store, updates, learning_rate)
+    }
+}
+
+/// Whether the gradients of `updates` hold only finite values, scanned in one call (`native::all_finite`).
+pub(crate) fn gradients_are_finite<'a>(updates: impl Iterator<Item = &'a GradientAndVariable>) -> Result<bool> {
+    let gradients: Vec<&Tensor> = updates.map(|update| &update.gradient).collect();
+    if gradients.is_empty() {
+        return Ok(true);
+    }
+    native::all_finite(&gradients).context("gradient check")
 }

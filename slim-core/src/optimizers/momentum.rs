@@ -4,7 +4,7 @@ use tch::Tensor;
 
 use super::fused::{apply_fused_sgd, fusable_positions, unfused_positions};
 use super::slots::SlotTable;
-use super::{GradientAndVariable, InPlace, Optimizer};
+use super::{GradientAndVariable, InPlace, Optimizer, gradients_are_finite};
 use crate::variables::VarStore;
 use crate::{Error, Result};
 
@@ -48,12 +48,16 @@ impl Momentum {
     }
 }
 
-impl Optimizer for Momentum {
-    fn name(&self) -> &'static str {
-        "Momentum"
-    }
-
-    fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
+impl Momentum {
+    /// One step, fused where the kernel covers the variables; with `check_finite`, refused (`false`, nothing
+    /// changed) when a gradient is not finite.
+    fn step(
+        &mut self,
+        store: &VarStore,
+        updates: &[GradientAndVariable],
+        learning_rate: f64,
+        check_finite: bool,
+    ) -> Result<bool> {
         let mut accumulations = Vec::with_capacity(updates.len());
         for (index, update) in updates.iter().enumerate() {
             let slots = self.slots.row(store, index, &update.variable, "Momentum", &[0.0])?;
@@ -64,11 +68,36 @@ impl Optimizer for Momentum {
             true => fusable_positions(updates, &[&accumulations]),
             false => Vec::new(),
         };
-        let settings = (self.momentum, learning_rate, self.nesterov);
-        apply_fused_sgd("Momentum", &fused, updates, Some(&accumulations), settings)?;
-        for index in unfused_positions(&fused, updates.len()) {
+        let unfused: Vec<usize> = unfused_positions(&fused, updates.len()).collect();
+        if check_finite && !gradients_are_finite(unfused.iter().map(|&index| &updates[index]))? {
+            return Ok(false);
+        }
+        let rule = (self.momentum, learning_rate, self.nesterov);
+        if !apply_fused_sgd("Momentum", &fused, updates, Some(&accumulations), rule, check_finite)? {
+            return Ok(false);
+        }
+        for index in unfused {
             self.step_by_step(&updates[index], &mut accumulations[index], learning_rate)?;
         }
-        Ok(())
+        Ok(true)
+    }
+}
+
+impl Optimizer for Momentum {
+    fn name(&self) -> &'static str {
+        "Momentum"
+    }
+
+    fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
+        self.step(store, updates, learning_rate, false).map(drop)
+    }
+
+    fn apply_if_finite(
+        &mut self,
+        store: &VarStore,
+        updates: &[GradientAndVariable],
+        learning_rate: f64,
+    ) -> Result<bool> {
+        self.step(store, updates, learning_rate, true)
     }
 }

@@ -1,0 +1,17 @@
+// The scan for NaNs and infinities that the train op's gradient check runs, shared by the list check
+// (all_finite.cpp) and the fused updates that check before they write (fused_sgd.cpp, fused_adam.cpp).
+
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace slim {
+
+/// Whether the dense float32 or float64 CPU `tensors` (their offsets in one run: `starts`, from
+/// start_offsets) hold only finite values: one parallel region over the run.
+bool list_is_finite(const std::vector<at::Tensor>& tensors, const std::vector<int64_t>& starts);
+
+}  // namespace slim
