@@ -38,14 +38,14 @@ SLIM_VECTORIZED bool is_finite(const double* values, int64_t count) {
     return span_is_finite<double, uint64_t, 0x7ff0000000000000ull>(values, count);
 }
 
+}  // namespace
+
 /// Whether elements `[begin, end)` of the dense float `tensor` are finite (in memory order, which for a dense
 /// tensor covers exactly its elements from the data pointer on).
 bool piece_is_finite(const at::Tensor& tensor, int64_t begin, int64_t end) {
     if (tensor.scalar_type() == at::kFloat) return is_finite(tensor.const_data_ptr<float>() + begin, end - begin);
     return is_finite(tensor.const_data_ptr<double>() + begin, end - begin);
 }
-
-}  // namespace
 
 bool list_is_finite(const std::vector<at::Tensor>& tensors, const std::vector<int64_t>& starts) {
     std::atomic<bool> finite{true};

@@ -14,4 +14,7 @@ namespace slim {
 /// start_offsets) hold only finite values: one parallel region over the run.
 bool list_is_finite(const std::vector<at::Tensor>& tensors, const std::vector<int64_t>& starts);
 
+/// Whether elements `[begin, end)` (in memory order) of the dense float32 or float64 CPU `tensor` are finite.
+bool piece_is_finite(const at::Tensor& tensor, int64_t begin, int64_t end);
+
 }  // namespace slim

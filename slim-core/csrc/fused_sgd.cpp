@@ -108,17 +108,21 @@ char* slim_fused_sgd(const at::Tensor* const* variables, const at::Tensor* const
         }
         c10::NoGradGuard no_grad;
         const auto starts = slim::start_offsets(weights);
-        *applied = !check_finite || slim::list_is_finite(grads, starts);
-        if (!*applied) return nullptr;
-        for (int64_t i = 0; i < count; ++i) {
-            // Writes through data pointers: mark what changes as modified, as an in-place ATen op would.
-            weights[i].unsafeGetTensorImpl()->bump_version();
-            if (!buffers.empty()) buffers[i].unsafeGetTensorImpl()->bump_version();
-        }
-        slim::parallel_over_list(starts, [&](size_t i, int64_t begin, int64_t end) {
+        const auto scan = [&](size_t i, int64_t begin, int64_t end) {
+            return !check_finite || slim::piece_is_finite(grads[i], begin, end);
+        };
+        const auto update = [&](size_t i, int64_t begin, int64_t end) {
             update_piece(weights[i], grads[i], buffers.empty() ? nullptr : &buffers[i], begin, end, momentum,
                          learning_rate, nesterov);
-        });
+        };
+        *applied = slim::scan_then_update(slim::start_offsets(weights), scan, update);
+        if (*applied) {
+            for (int64_t i = 0; i < count; ++i) {
+                // Written through data pointers: mark what changed as modified, as an in-place ATen op would.
+                weights[i].unsafeGetTensorImpl()->bump_version();
+                if (!buffers.empty()) buffers[i].unsafeGetTensorImpl()->bump_version();
+            }
+        }
         return nullptr;
     } catch (const std::exception& error) {
         return slim::copy_message(error.what());
