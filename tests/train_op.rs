@@ -110,11 +110,14 @@ fn check_numerics_names_the_non_finite_loss_or_gradient() {
 }
 
 /// A refused step leaves every variable and slot as it was, whether the optimizer checks inside its fused update
-/// (momentum) or through the trait's scan-then-apply default (RMSProp).
+/// (momentum, Adam) or through the trait's scan-then-apply default (RMSProp).
 #[test]
 fn a_non_finite_gradient_in_any_variable_refuses_the_whole_step() {
-    let optimizers: [(&str, Box<dyn Optimizer>); 2] =
-        [("Momentum", Box::new(Momentum::new(0.9).unwrap())), ("RMSProp", Box::new(RmsProp::default()))];
+    let optimizers: [(&str, Box<dyn Optimizer>); 3] = [
+        ("Momentum", Box::new(Momentum::new(0.9).unwrap())),
+        ("Adam", Box::new(Adam::default())),
+        ("RMSProp", Box::new(RmsProp::default())),
+    ];
     for (slot, optimizer) in optimizers {
         let vs = VarStore::new(Device::Cpu);
         let _store = vs.as_default();

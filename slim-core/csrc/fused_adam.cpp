@@ -6,14 +6,14 @@
 //   m += (1 − β1)(g − m);   v += (1 − β2)(g² − v)   (ATen's lerp, for β1, β2 above one half)
 //   w += m / ((√v + ε) · (−1/α))   with α = lr·√(1 − β2^t)/(1 − β1^t)
 //
-// Each variable's gradient and slots must share its layout (checked first, as for the fused SGD step); the
-// elements are split across libtorch's OpenMP threads and the loop vectorizes (on x86-64 Linux for AVX-512,
+// Each variable's gradient and slots must share its layout (checked first, as for the fused SGD step); all
+// variables' elements are split across libtorch's OpenMP threads in one parallel region (tensor_list.h), with the
+// optional gradient scan in the same region, and the loop vectorizes (on x86-64 Linux for AVX-512,
 // AVX2 or the baseline, chosen at load time).
 //
 // C interface: returns nullptr on success or an error message the caller frees with slim_free_error.
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
 
 #include <cmath>
@@ -21,13 +21,12 @@
 #include <vector>
 
 #include "error_message.h"
+#include "finite_scan.h"
+#include "tensor_list.h"
 #include "vectorize.h"
 #include "update_checks.h"
 
 namespace {
-
-/// Elements per parallel task.
-constexpr int64_t kGrain = 1 << 15;
 
 /// The step's constants, in the variables' precision.
 template <typename T>
@@ -74,17 +73,17 @@ SLIM_VECTORIZED void adam_chunk(double* w, const double* g, double* m, double* v
     adam_any(w, g, m, v, count, step);
 }
 
-/// One variable's step, its elements split across threads.
-template <typename T>
-void adam_variable(const at::Tensor& w, const at::Tensor& g, const at::Tensor& m, const at::Tensor& v,
-                   const AdamStep<T>& step) {
-    T* weights = w.data_ptr<T>();
-    const T* gradient = g.const_data_ptr<T>();
-    T* first = m.data_ptr<T>();
-    T* second = v.data_ptr<T>();
-    at::parallel_for(0, w.numel(), kGrain, [&](int64_t begin, int64_t end) {
-        adam_chunk(weights + begin, gradient + begin, first + begin, second + begin, end - begin, step);
-    });
+/// The step of elements `[begin, end)` of one variable.
+void adam_piece(const at::Tensor& w, const at::Tensor& g, const at::Tensor& m, const at::Tensor& v, int64_t begin,
+                int64_t end, const AdamStep<float>& float_step, const AdamStep<double>& double_step) {
+    const int64_t count = end - begin;
+    if (w.scalar_type() == at::kFloat) {
+        adam_chunk(w.data_ptr<float>() + begin, g.const_data_ptr<float>() + begin, m.data_ptr<float>() + begin,
+                   v.data_ptr<float>() + begin, count, float_step);
+    } else {
+        adam_chunk(w.data_ptr<double>() + begin, g.const_data_ptr<double>() + begin, m.data_ptr<double>() + begin,
+                   v.data_ptr<double>() + begin, count, double_step);
+    }
 }
 
 template <typename T>
@@ -98,10 +97,12 @@ extern "C" {
 
 /// TF's Adam step (with AdamW's decay `weight_decay`, 0 for none) at step size `alpha` (not 0) for `count`
 /// variables, their gradients and their two slots; β1 and β2 above one half (the branch of ATen's lerp this
-/// kernel follows). Returns nullptr or an error message; nothing is updated on an error.
+/// kernel follows). With `check_finite`, the gradients are scanned first and, if one holds a NaN or an infinity,
+/// nothing is updated and *applied is false. Returns nullptr or an error message; nothing is updated on an error.
 char* slim_fused_adam(const at::Tensor* const* variables, const at::Tensor* const* gradients,
                       const at::Tensor* const* first_moments, const at::Tensor* const* second_moments, int64_t count,
-                      double beta1, double beta2, double alpha, double epsilon, double weight_decay) {
+                      double beta1, double beta2, double alpha, double epsilon, double weight_decay,
+                      bool check_finite, bool* applied) {
     try {
         TORCH_CHECK(beta1 > 0.5 && beta2 > 0.5 && alpha != 0.0,
                     "the fused Adam step needs β1 and β2 above one half and a non-zero step size");
@@ -116,15 +117,19 @@ char* slim_fused_adam(const at::Tensor* const* variables, const at::Tensor* cons
             slim::check_alike(weights[i], seconds[i], i, "second-moment slot");
         }
         c10::NoGradGuard no_grad;
-        for (int64_t i = 0; i < count; ++i) {
-            // Writes through data pointers: mark the three as modified, as an in-place ATen op would.
-            for (auto* tensor : {&weights[i], &firsts[i], &seconds[i]}) tensor->unsafeGetTensorImpl()->bump_version();
-            if (weights[i].scalar_type() == at::kFloat) {
-                adam_variable(weights[i], grads[i], firsts[i], seconds[i],
-                              step_for<float>(beta1, beta2, alpha, epsilon, weight_decay));
-            } else {
-                adam_variable(weights[i], grads[i], firsts[i], seconds[i],
-                              step_for<double>(beta1, beta2, alpha, epsilon, weight_decay));
+        const auto float_step = step_for<float>(beta1, beta2, alpha, epsilon, weight_decay);
+        const auto double_step = step_for<double>(beta1, beta2, alpha, epsilon, weight_decay);
+        const auto scan = [&](size_t i, int64_t begin, int64_t end) {
+            return !check_finite || slim::piece_is_finite(grads[i], begin, end);
+        };
+        const auto update = [&](size_t i, int64_t begin, int64_t end) {
+            adam_piece(weights[i], grads[i], firsts[i], seconds[i], begin, end, float_step, double_step);
+        };
+        *applied = slim::scan_then_update(slim::start_offsets(weights), scan, update);
+        if (*applied) {
+            // Written through data pointers: mark the three as modified, as an in-place ATen op would.
+            for (int64_t i = 0; i < count; ++i) {
+                for (auto* tensor : {&weights[i], &firsts[i], &seconds[i]}) tensor->unsafeGetTensorImpl()->bump_version();
             }
         }
         return nullptr;

@@ -1,4 +1,5 @@
-//! TF's Adam step over a list of variables in one pass each (`csrc/fused_adam.cpp`).
+//! TF's Adam step over a list of variables in one pass each, optionally refused on a non-finite gradient
+//! (`csrc/fused_adam.cpp`).
 
 use std::ffi::c_char;
 
@@ -19,6 +20,8 @@ unsafe extern "C" {
         alpha: f64,
         epsilon: f64,
         weight_decay: f64,
+        check_finite: bool,
+        applied: *mut bool,
     ) -> *mut c_char;
 }
 
@@ -40,14 +43,16 @@ pub(crate) struct AdamStep {
 /// Updates every variable and its slots `m` and `v` in place: `m += (1 − β1)(g − m)`, `v += (1 − β2)(g² − v)`,
 /// `w −= α·m / (√v + ε)`. Each gradient and slot must match its variable in sizes, strides, dtype and device, and
 /// the variable must be a dense float32 or float64 CPU tensor; otherwise nothing is updated and the error names
-/// the first offending position.
+/// the first offending position. With `check_finite`, nothing is updated either when a gradient holds a NaN or an
+/// infinity, and the answer is `false`; otherwise it is `true`.
 pub(crate) fn fused_adam(
     variables: &[&Tensor],
     gradients: &[&Tensor],
     first_moments: &[&Tensor],
     second_moments: &[&Tensor],
     step: AdamStep,
-) -> tch::Result<()> {
+    check_finite: bool,
+) -> tch::Result<bool> {
     let count = variables.len();
     if [gradients.len(), first_moments.len(), second_moments.len()] != [count; 3] {
         return Err(tch::TchError::Torch(format!(
@@ -60,6 +65,7 @@ pub(crate) fn fused_adam(
     let handles = |tensors: &[&Tensor]| tensors.iter().map(|t| t.as_ptr()).collect::<Vec<_>>();
     let (w, g, m, v) = (handles(variables), handles(gradients), handles(first_moments), handles(second_moments));
     let AdamStep { beta1, beta2, alpha, epsilon, weight_decay } = step;
+    let mut applied = false;
     // SAFETY: every handle is a live tensor borrowed for the call and each array holds `count` of them (checked
     // above); the C++ side validates the tensors before touching their memory and only returns a message.
     let message = unsafe {
@@ -74,10 +80,12 @@ pub(crate) fn fused_adam(
             alpha,
             epsilon,
             weight_decay,
+            check_finite,
+            &mut applied,
         )
     };
     // SAFETY: the message comes from `slim::copy_message` and is freed only there.
-    unsafe { take_error(message) }
+    unsafe { take_error(message) }.map(|()| applied)
 }
 
 #[cfg(test)]
@@ -99,7 +107,7 @@ mod tests {
                 let (m, v) = (randn(&[70_001], kind), randn(&[70_001], kind).abs());
                 let (w0, m0, v0) = (w.copy(), m.copy(), v.copy());
                 let step = AdamStep { beta1: 0.9, beta2: 0.999, alpha: 0.003, epsilon: 1e-8, weight_decay };
-                fused_adam(&[&w], &[&g], &[&m], &[&v], step).unwrap();
+                assert!(fused_adam(&[&w], &[&g], &[&m], &[&v], step, true).unwrap());
                 let m1 = &m0 + (&g - &m0) * 0.1;
                 let v1 = &v0 + (g.square() - &v0) * 0.001;
                 let decayed = &w0 - &w0 * weight_decay;
@@ -117,10 +125,10 @@ mod tests {
         let before = w.copy();
         let step = AdamStep { beta1: 0.9, beta2: 0.999, alpha: 0.01, epsilon: 1e-8, weight_decay: 0.0 };
         let transposed = randn(&[4, 4], Kind::Float).tr();
-        let error = fused_adam(&[&w, &w], &[&w, &w], &[&m, &transposed], &[&v, &v], step).unwrap_err();
+        let error = fused_adam(&[&w, &w], &[&w, &w], &[&m, &transposed], &[&v, &v], step, false).unwrap_err();
         assert!(error.to_string().contains("position 1"), "{error}");
         for refused in [AdamStep { beta1: 0.3, ..step }, AdamStep { alpha: 0.0, ..step }] {
-            assert!(fused_adam(&[&w], &[&w], &[&m], &[&v], refused).is_err());
+            assert!(fused_adam(&[&w], &[&w], &[&m], &[&v], refused, false).is_err());
         }
         assert!(w.equal(&before));
     }

@@ -6,7 +6,7 @@ use tch::Tensor;
 
 use super::fused::{apply_fused_adam, fusable_positions, unfused_positions};
 use super::slots::{SlotTable, get_or_create_global};
-use super::{GradientAndVariable, InPlace, Optimizer};
+use super::{GradientAndVariable, InPlace, Optimizer, gradients_are_finite};
 use crate::native::AdamStep;
 use crate::variables::VarStore;
 use crate::{Error, Result};
@@ -84,12 +84,16 @@ impl AdamConfig {
     }
 }
 
-impl Optimizer for Adam {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
-    fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
+impl Adam {
+    /// One step, fused where the kernel covers the variables; with `check_finite`, refused (`false`, nothing
+    /// changed, the β powers included) when a gradient is not finite.
+    fn step(
+        &mut self,
+        store: &VarStore,
+        updates: &[GradientAndVariable],
+        learning_rate: f64,
+        check_finite: bool,
+    ) -> Result<bool> {
         let AdamConfig { beta1, beta2, .. } = self.config;
         let mut beta1_power = get_or_create_global(store, "beta1_power", &[], beta1)?;
         let mut beta2_power = get_or_create_global(store, "beta2_power", &[], beta2)?;
@@ -105,16 +109,41 @@ impl Optimizer for Adam {
             true => fusable_positions(updates, &[&firsts, &seconds]),
             false => Vec::new(),
         };
+        let unfused: Vec<usize> = unfused_positions(&fused, updates.len()).collect();
+        if check_finite && !gradients_are_finite(unfused.iter().map(|&index| &updates[index]))? {
+            return Ok(false);
+        }
         let AdamConfig { epsilon, weight_decay, .. } = self.config;
         let step = AdamStep { beta1, beta2, alpha, epsilon, weight_decay };
-        apply_fused_adam(self.name, &fused, updates, (&firsts, &seconds), step)?;
-        for index in unfused_positions(&fused, updates.len()) {
+        if !apply_fused_adam(self.name, &fused, updates, (&firsts, &seconds), step, check_finite)? {
+            return Ok(false);
+        }
+        for index in unfused {
             let mut slots = [firsts[index].shallow_clone(), seconds[index].shallow_clone()];
             self.config.update_one(&updates[index], &mut slots, alpha)?;
         }
         beta1_power.f_mul_scalar_(beta1).in_place("beta1_power")?;
         beta2_power.f_mul_scalar_(beta2).in_place("beta2_power")?;
-        Ok(())
+        Ok(true)
+    }
+}
+
+impl Optimizer for Adam {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
+        self.step(store, updates, learning_rate, false).map(drop)
+    }
+
+    fn apply_if_finite(
+        &mut self,
+        store: &VarStore,
+        updates: &[GradientAndVariable],
+        learning_rate: f64,
+    ) -> Result<bool> {
+        self.step(store, updates, learning_rate, true)
     }
 }
 
@@ -146,5 +175,14 @@ impl Optimizer for AdamW {
 
     fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
         self.0.apply(store, updates, learning_rate)
+    }
+
+    fn apply_if_finite(
+        &mut self,
+        store: &VarStore,
+        updates: &[GradientAndVariable],
+        learning_rate: f64,
+    ) -> Result<bool> {
+        self.0.apply_if_finite(store, updates, learning_rate)
     }
 }

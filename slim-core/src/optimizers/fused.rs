@@ -81,20 +81,22 @@ pub(crate) fn apply_fused_sgd(
 }
 
 /// Applies slim's fused Adam step to the variables of `updates` at `positions`, with their first and second
-/// moment slots (one per update). Errors name `optimizer` and the variables.
+/// moment slots (one per update). With `check_finite` their gradients are scanned first and nothing changes if
+/// one is not finite; the answer says whether the step was applied. Errors name `optimizer` and the variables.
 pub(crate) fn apply_fused_adam(
     optimizer: &str,
     positions: &[usize],
     updates: &[GradientAndVariable],
     (first_moments, second_moments): (&[Tensor], &[Tensor]),
     step: AdamStep,
-) -> Result<()> {
+    check_finite: bool,
+) -> Result<bool> {
     if positions.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     let (variables, gradients) = variables_and_gradients(positions, updates);
     let (firsts, seconds) = (pick(positions, first_moments), pick(positions, second_moments));
-    native::fused_adam(&variables, &gradients, &firsts, &seconds, step)
+    native::fused_adam(&variables, &gradients, &firsts, &seconds, step, check_finite)
         .map_err(|error| fused_error(optimizer, positions, updates, error))
 }
 
