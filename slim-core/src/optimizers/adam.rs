@@ -4,9 +4,9 @@
 
 use tch::Tensor;
 
-use super::fused::{apply_fused_adam, fusable_positions, unfused_positions};
+use super::fused::{apply_fused_adam, fusable_positions, fused_then_step_by_step};
 use super::slots::{SlotTable, get_or_create_global};
-use super::{GradientAndVariable, InPlace, Optimizer, gradients_are_finite};
+use super::{GradientAndVariable, InPlace, Optimizer};
 use crate::native::AdamStep;
 use crate::variables::VarStore;
 use crate::{Error, Result};
@@ -109,18 +109,16 @@ impl Adam {
             true => fusable_positions(updates, &[&firsts, &seconds]),
             false => Vec::new(),
         };
-        let unfused: Vec<usize> = unfused_positions(&fused, updates.len()).collect();
-        if check_finite && !gradients_are_finite(unfused.iter().map(|&index| &updates[index]))? {
-            return Ok(false);
-        }
         let AdamConfig { epsilon, weight_decay, .. } = self.config;
         let step = AdamStep { beta1, beta2, alpha, epsilon, weight_decay };
-        if !apply_fused_adam(self.name, &fused, updates, (&firsts, &seconds), step, check_finite)? {
+        let slots = (firsts.as_slice(), seconds.as_slice());
+        let apply_fused = |check| apply_fused_adam(self.name, &fused, updates, slots, step, check);
+        let step_one = |index: usize| {
+            let mut pair = [firsts[index].shallow_clone(), seconds[index].shallow_clone()];
+            self.config.update_one(&updates[index], &mut pair, alpha)
+        };
+        if !fused_then_step_by_step(updates, &fused, check_finite, apply_fused, step_one)? {
             return Ok(false);
-        }
-        for index in unfused {
-            let mut slots = [firsts[index].shallow_clone(), seconds[index].shallow_clone()];
-            self.config.update_one(&updates[index], &mut slots, alpha)?;
         }
         beta1_power.f_mul_scalar_(beta1).in_place("beta1_power")?;
         beta2_power.f_mul_scalar_(beta2).in_place("beta2_power")?;

@@ -6,7 +6,7 @@
 
 use tch::{Device, Kind, TchError, Tensor};
 
-use super::GradientAndVariable;
+use super::{GradientAndVariable, gradients_are_finite};
 use crate::native::{self, AdamStep};
 use crate::switch::Switch;
 use crate::{Error, Result};
@@ -54,9 +54,31 @@ pub(crate) fn fusable_positions(updates: &[GradientAndVariable], slots: &[&[Tens
 
 /// The positions below `count` that are not in `fused` (ascending, as `fusable_positions` returns them): the
 /// variables left to the step-by-step rule.
-pub(crate) fn unfused_positions(fused: &[usize], count: usize) -> impl Iterator<Item = usize> + '_ {
+fn unfused_positions(fused: &[usize], count: usize) -> impl Iterator<Item = usize> + '_ {
     let mut fused = fused.iter().copied().peekable();
     (0..count).filter(move |&index| fused.next_if_eq(&index).is_none())
+}
+
+/// One step split between a fused kernel for the variables at `fused` (`apply_fused(check_finite)`, answering
+/// whether it applied) and the step-by-step rule for the others (`step_one(position)`), in the order that keeps
+/// a refusal whole: with `check_finite`, the step-by-step variables' gradients are scanned first, the kernel
+/// scans its own before writing, and only then are the others updated. Answers whether the step was applied.
+pub(crate) fn fused_then_step_by_step(
+    updates: &[GradientAndVariable],
+    fused: &[usize],
+    check_finite: bool,
+    apply_fused: impl FnOnce(bool) -> Result<bool>,
+    step_one: impl FnMut(usize) -> Result<()>,
+) -> Result<bool> {
+    let unfused: Vec<usize> = unfused_positions(fused, updates.len()).collect();
+    if check_finite && !gradients_are_finite(unfused.iter().map(|&index| &updates[index]))? {
+        return Ok(false);
+    }
+    if !apply_fused(check_finite)? {
+        return Ok(false);
+    }
+    unfused.into_iter().try_for_each(step_one)?;
+    Ok(true)
 }
 
 /// Applies the fused SGD step to the variables of `updates` at `positions`: momentum with `accumulations` (one per

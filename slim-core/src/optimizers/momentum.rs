@@ -2,9 +2,9 @@
 
 use tch::Tensor;
 
-use super::fused::{apply_fused_sgd, fusable_positions, unfused_positions};
+use super::fused::{apply_fused_sgd, fusable_positions, fused_then_step_by_step};
 use super::slots::SlotTable;
-use super::{GradientAndVariable, InPlace, Optimizer, gradients_are_finite};
+use super::{GradientAndVariable, InPlace, Optimizer};
 use crate::variables::VarStore;
 use crate::{Error, Result};
 
@@ -68,18 +68,13 @@ impl Momentum {
             true => fusable_positions(updates, &[&accumulations]),
             false => Vec::new(),
         };
-        let unfused: Vec<usize> = unfused_positions(&fused, updates.len()).collect();
-        if check_finite && !gradients_are_finite(unfused.iter().map(|&index| &updates[index]))? {
-            return Ok(false);
-        }
         let rule = (self.momentum, learning_rate, self.nesterov);
-        if !apply_fused_sgd("Momentum", &fused, updates, Some(&accumulations), rule, check_finite)? {
-            return Ok(false);
-        }
-        for index in unfused {
-            self.step_by_step(&updates[index], &mut accumulations[index], learning_rate)?;
-        }
-        Ok(true)
+        let apply_fused = |check| apply_fused_sgd("Momentum", &fused, updates, Some(&accumulations), rule, check);
+        let step_one = |index: usize| {
+            let mut accumulation = accumulations[index].shallow_clone();
+            self.step_by_step(&updates[index], &mut accumulation, learning_rate)
+        };
+        fused_then_step_by_step(updates, &fused, check_finite, apply_fused, step_one)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Plain gradient descent: `w −= lr·g`.
 
-use super::fused::{apply_fused_sgd, fusable_positions, unfused_positions};
-use super::{GradientAndVariable, InPlace, Optimizer, gradients_are_finite};
+use super::fused::{apply_fused_sgd, fusable_positions, fused_then_step_by_step};
+use super::{GradientAndVariable, InPlace, Optimizer};
 use crate::Result;
 use crate::variables::VarStore;
 
@@ -14,19 +14,15 @@ impl GradientDescent {
     /// changed) when a gradient is not finite.
     fn step(&self, updates: &[GradientAndVariable], learning_rate: f64, check_finite: bool) -> Result<bool> {
         let fused = fusable_positions(updates, &[]);
-        let unfused: Vec<usize> = unfused_positions(&fused, updates.len()).collect();
-        if check_finite && !gradients_are_finite(unfused.iter().map(|&index| &updates[index]))? {
-            return Ok(false);
-        }
-        if !apply_fused_sgd("GradientDescent", &fused, updates, None, (0.0, learning_rate, false), check_finite)? {
-            return Ok(false);
-        }
-        for update in unfused.into_iter().map(|index| &updates[index]) {
+        let rule = (0.0, learning_rate, false);
+        let apply_fused = |check| apply_fused_sgd("GradientDescent", &fused, updates, None, rule, check);
+        let step_one = |index: usize| {
+            let update = &updates[index];
             let mut weights = update.variable.tensor().shallow_clone();
             let step = &update.gradient * learning_rate;
-            weights.f_sub_(&step).in_place(update.variable.name())?;
-        }
-        Ok(true)
+            weights.f_sub_(&step).in_place(update.variable.name())
+        };
+        fused_then_step_by_step(updates, &fused, check_finite, apply_fused, step_one)
     }
 }
 
