@@ -299,11 +299,14 @@ fn slim_train<'a, M: Model + 'a>(
         params: count(&store.tch().trainable_variables()),
         step: Box::new(move || {
             let _default = store.as_default();
-            let logits = model.forward_t(&inputs, Mode::Train)?.output;
-            let cross_entropy = sparse_softmax_cross_entropy(&logits, &labels).call()?;
-            train_op.run(&get_total_loss(true)?)?;
+            let mut cross_entropy = None;
+            train_op.step(|| {
+                let logits = model.forward_t(&inputs, Mode::Train)?.output;
+                cross_entropy = Some(sparse_softmax_cross_entropy(&logits, &labels).call()?);
+                get_total_loss(true)
+            })?;
             // The cross-entropy part of the loss, as the peers report it.
-            Ok(Some(cross_entropy.double_value(&[])))
+            Ok(cross_entropy.map(|loss| loss.double_value(&[])))
         }),
     })
 }

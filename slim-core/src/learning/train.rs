@@ -139,6 +139,8 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
 
     /// Seeds libtorch's generator with `seed + global_step` before each step, so random batches and dropout
     /// depend only on the step: a resumed run then finishes with the same weights as one never interrupted.
+    /// A seeded loop runs its steps with the thread's own count (no thread trial, see [`TrainOp::step`]), so
+    /// that the float rounding does not depend on timing either.
     pub fn seed(mut self, seed: i64) -> Self {
         self.seed = Some(seed);
         self
@@ -199,12 +201,16 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
                 tch::manual_seed(seed.wrapping_add(step));
             }
             let started = Instant::now();
-            let total_loss = (self.step_fn)(step)?;
-            let losses = match self.summaries.due(last_summary, last_summary_step, step + 1) {
-                true => Some(named_loss_values()?),
-                false => None,
-            };
-            loss = self.train_op.run(&total_loss)?;
+            let summaries_due = self.summaries.due(last_summary, last_summary_step, step + 1);
+            let (step_fn, mut losses) = (&mut self.step_fn, None);
+            // A seeded run is meant to repeat bitwise, so its thread count must not depend on timing.
+            loss = self.train_op.step_tuned(self.seed.is_none(), || {
+                let total_loss = step_fn(step)?;
+                if summaries_due {
+                    losses = Some(named_loss_values()?);
+                }
+                Ok(total_loss)
+            })?;
             let step = self.train_op.global_step();
             let seconds = started.elapsed().as_secs_f64();
             self.report(&progress, step, loss, seconds);

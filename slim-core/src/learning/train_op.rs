@@ -2,9 +2,12 @@
 //! gradients of the variables to train, multipliers, then each gradient clipped by its own norm, a numeric
 //! check, the optimizer step, the global step increment, moving averages. Running it returns the loss from before the update.
 
-use tch::{Kind, Tensor};
+use std::time::Instant;
+
+use tch::{Device, Kind, Tensor};
 
 use super::ExponentialMovingAverage;
+use super::step_threads::{OneThreadScope, StepPlan, ThreadTrial, calling_thread_threads, tune_step_threads_enabled};
 use crate::optimizers::{GradientAndVariable, LearningRate, Optimizer};
 use crate::variables::collections::TRAINABLE_VARIABLES;
 use crate::variables::{VarStore, Variable, get_or_create_global_step};
@@ -133,6 +136,7 @@ impl TrainOpBuilder {
             keep_gradients: self.summarize_gradients,
             last_gradients: Vec::new(),
             moving_averages: self.moving_averages,
+            thread_trial: None,
         })
     }
 }
@@ -161,9 +165,67 @@ pub struct TrainOp {
     keep_gradients: bool,
     last_gradients: Vec<(String, Tensor)>,
     moving_averages: Option<ExponentialMovingAverage>,
+    /// [`TrainOp::step`]'s thread trial, with the calling thread's own count it compares one thread against.
+    thread_trial: Option<(i32, ThreadTrial)>,
 }
 
 impl TrainOp {
+    /// Runs one whole step: `forward` computes the step's total loss (the model's forward pass and its losses,
+    /// as for [`TrainOp::run`]), then the step runs as `run` does and returns the loss.
+    ///
+    /// On CPU, with more than one intra-op thread, the step tunes its threads: a small network's step (forward,
+    /// backward, update) can be faster on one thread than on several. After three warm-up steps, blocks of
+    /// steps on one thread alternate with blocks on the calling thread's own count; the faster (by at least 3%)
+    /// runs the following steps, and the trial is repeated after 500, 1,000, … up to 8,000 steps. A trial that
+    /// finds one thread more than 20% slower stops after four one-thread steps. Only the step itself runs on
+    /// one thread: the calling thread has its own count back when `step` returns. Turn tuning off with
+    /// [`set_tune_step_threads`](super::set_tune_step_threads) or `SLIM_TUNE_STEP_THREADS=0`.
+    ///
+    /// The thread count can change the float rounding of reductions and matrix products, and the trial decides by
+    /// timing, so tuned runs of the same program may differ in the last bits; the training loop does not tune
+    /// when it is seeded (`Train::seed`), where runs are meant to be bitwise repeatable.
+    pub fn step(&mut self, forward: impl FnOnce() -> Result<Tensor>) -> Result<f64> {
+        self.step_tuned(true, forward)
+    }
+
+    /// [`TrainOp::step`], with thread tuning only when `tune` (and the switch) allow it.
+    pub(crate) fn step_tuned(&mut self, tune: bool, forward: impl FnOnce() -> Result<Tensor>) -> Result<f64> {
+        let (own, plan) = match self.plan_threads(tune) {
+            Some((own, plan)) => (own, Some(plan)),
+            None => (0, None),
+        };
+        let started = Instant::now();
+        let result = {
+            let _one_thread = plan.filter(|plan| plan.one_thread).map(|_| OneThreadScope::enter(own));
+            forward().and_then(|total_loss| self.run(&total_loss))
+        };
+        if let (Some(plan), Some((_, trial)), Ok(_)) = (plan, &mut self.thread_trial, &result) {
+            trial.record(plan, started.elapsed());
+        }
+        result
+    }
+
+    /// How the next step runs, with the calling thread's own count; `None` when tuning does not apply (not
+    /// `tune`, switched off, a store not on the CPU, or one thread anyway). A changed own count starts over.
+    fn plan_threads(&mut self, tune: bool) -> Option<(i32, StepPlan)> {
+        if !tune || !tune_step_threads_enabled() || self.store.device() != Device::Cpu {
+            return None;
+        }
+        let own = calling_thread_threads();
+        if own <= 1 {
+            return None;
+        }
+        if !matches!(&self.thread_trial, Some((counted_for, _)) if *counted_for == own) {
+            self.thread_trial = Some((own, ThreadTrial::new()));
+        }
+        self.thread_trial.as_mut().map(|(_, trial)| (own, trial.plan()))
+    }
+
+    /// Whether [`TrainOp::step`] now runs its steps on one thread (the last thread trial found it faster).
+    pub fn one_thread_steps(&self) -> bool {
+        self.thread_trial.as_ref().is_some_and(|(_, trial)| trial.one_thread())
+    }
+
     /// Runs one step on `total_loss` (a scalar computed by this step's forward pass) and returns its value
     /// from before the update. Afterwards the loss collections are empty, ready for the next forward pass.
     pub fn run(&mut self, total_loss: &Tensor) -> Result<f64> {

@@ -8,6 +8,7 @@ mod dense_product;
 mod dropout;
 mod fused_adam;
 mod fused_sgd;
+mod thread_count;
 
 pub(crate) use all_finite::all_finite;
 pub(crate) use biased_convolution::{ConvGeometry, biased_convolution};
@@ -15,6 +16,7 @@ pub(crate) use dense_product::dense_product;
 pub(crate) use dropout::dropout;
 pub(crate) use fused_adam::{AdamStep, fused_adam};
 pub(crate) use fused_sgd::fused_sgd;
+pub(crate) use thread_count::{calling_thread_threads, set_calling_thread_threads};
 
 use std::ffi::{CStr, c_char};
 
