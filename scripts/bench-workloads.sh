@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 results=${1:-target/bench/workloads.jsonl}
 peers=${SLIM_BENCH_PEERS:-../shared/bench}
 steps=${STEPS:-30}
-warmup=${WARMUP:-5}
+# 30 warm-up steps for every framework: slim's TrainOp::step tries one thread against two in its first 27 steps
+# (its thread trial), and the table compares steady states.
+warmup=${WARMUP:-30}
 threads=${THREADS:-2}
 torch_python=${TORCH_PYTHON:-/tmp/venv-torch/bin/python}
 tf_python=${TF_PYTHON:-/tmp/venv-tf/bin/python}
