@@ -216,3 +216,26 @@ fn layouts_and_matrix_products_leave_results_unchanged() {
     set_summed_bias_gradient(default.2);
     set_fused_optimizer(default.3);
 }
+
+/// `flatten` of an NHWC-memory tensor: the values of the NCHW flatten (C, H, W order), and a gradient that
+/// comes back in NHWC memory with the NCHW gradient's values (asked of a non-leaf tensor, whose gradient is
+/// handed back as the layer before would get it, not re-laid out as a leaf's `.grad` is).
+#[test]
+fn flatten_keeps_the_nchw_order_and_hands_back_an_nhwc_gradient() {
+    // Values from no generator: the other test of this file seeds libtorch's process-wide one.
+    let leaf = (Tensor::arange(360, (Kind::Float, Device::Cpu)) * 0.7).sin().view([3, 4, 5, 6]).set_requires_grad(true);
+    let nchw = &leaf * 1.0;
+    let nhwc = slim::memory_format::to_channels_last(&nchw).unwrap();
+    assert!(is_channels_last(&nhwc));
+    let (flat, expected) = (flatten(&nhwc).unwrap(), flatten(&nchw).unwrap());
+    assert_eq!(flat.size(), [3, 120]);
+    assert!(flat.equal(&expected), "the values in C, H, W order");
+    let weights = (Tensor::arange(360, (Kind::Float, Device::Cpu)) * 0.3).cos().view([3, 120]);
+    let gradient_of = |flat: &Tensor, input: &Tensor| {
+        let loss = (flat * &weights).sum(Kind::Float);
+        Tensor::run_backward(&[&loss], &[input], true, false).remove(0)
+    };
+    let (gradient, expected) = (gradient_of(&flat, &nhwc), gradient_of(&expected, &nchw));
+    assert!(is_channels_last(&gradient), "strides {:?}", gradient.stride());
+    assert!(gradient.equal(&expected));
+}
