@@ -7,7 +7,7 @@ use slim::nets::{Network, ResNet, ResNetDepth, ResNetVersion, get_network, resne
 use slim::prelude::*;
 
 mod common;
-use common::{assert_end_points, assert_variables};
+use common::{assert_end_points, assert_variables, copy_variables};
 
 fn build(net: ResNet, vs: &VarStore, shape: &[i64]) -> Result<Built<ResNet>> {
     let scope = net.default_scope();
@@ -109,15 +109,6 @@ fn resnet_v2_pre_activates_and_normalizes_after_the_last_block() {
     assert!(vs.variable("resnet_v2_50/conv1/BatchNorm/beta").is_none(), "v2's root conv has no normalizer");
     let images = Tensor::rand([2, 3, 64, 64], (Kind::Float, Device::Cpu));
     assert_eq!(net.forward_t(&images, Mode::Train).unwrap().output.size(), [2, 10]);
-}
-
-/// Copies every variable of `from` into the variable of the same name in `to`.
-fn copy_variables(from: &VarStore, to: &VarStore) {
-    tch::no_grad(|| {
-        for variable in from.variables() {
-            to.variable(variable.name()).unwrap().tensor().shallow_clone().copy_(variable.tensor());
-        }
-    });
 }
 
 #[test]

@@ -6,6 +6,9 @@
 use slim::learning::{TrainOp, set_tune_step_threads, train};
 use slim::prelude::*;
 
+mod common;
+use common::copy_variables;
+
 #[slim::model]
 struct Mlp;
 
@@ -23,15 +26,6 @@ fn mlp() -> (VarStore, Built<Mlp>, TrainOp) {
     let model = Mlp.build(&store, "mlp", &[1, 32]).unwrap();
     let train_op = create_train_op(&store, Momentum::new(0.9).unwrap(), 0.05).build().unwrap();
     (store, model, train_op)
-}
-
-/// Copies every variable of `from` into the variable of the same name in `to`.
-fn copy_variables(from: &VarStore, to: &VarStore) {
-    tch::no_grad(|| {
-        for variable in from.variables() {
-            to.variable(variable.name()).unwrap().tensor().shallow_clone().copy_(variable.tensor());
-        }
-    });
 }
 
 /// The total loss of one forward pass on a fixed batch labelled by a fixed rule.

@@ -1,4 +1,4 @@
-//! Helpers the integration tests share: random and zero inputs, and reading a store's variables.
+//! Helpers the integration tests share: random and zero inputs, and reading and copying a store's variables.
 #![allow(dead_code)] // each test crate uses some of them
 
 use slim::prelude::*;
@@ -16,6 +16,16 @@ pub fn zeros(shape: &[i64]) -> Tensor {
 /// Every variable's full name, in creation order.
 pub fn names(vs: &VarStore) -> Vec<String> {
     vs.variables().iter().map(|v| v.name().to_string()).collect()
+}
+
+/// Copies every variable of `from` into the variable of the same name in `to`.
+pub fn copy_variables(from: &VarStore, to: &VarStore) {
+    tch::no_grad(|| {
+        for variable in from.variables() {
+            let target = to.variable(variable.name()).unwrap_or_else(|| panic!("no variable {}", variable.name()));
+            target.tensor().shallow_clone().copy_(variable.tensor());
+        }
+    });
 }
 
 /// The shape of the variable `name`; panics (failing the test) when there is none.
