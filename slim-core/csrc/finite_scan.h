@@ -17,4 +17,12 @@ bool list_is_finite(const std::vector<at::Tensor>& tensors, const std::vector<in
 /// Whether elements `[begin, end)` (in memory order) of the dense float32 or float64 CPU `tensor` are finite.
 bool piece_is_finite(const at::Tensor& tensor, int64_t begin, int64_t end);
 
+/// The scan a fused update hands scan_then_update (tensor_list.h): each piece of `gradients` checked for NaNs
+/// and infinities, or every piece passed when `check` is off.
+inline auto gradient_scan(const std::vector<at::Tensor>& gradients, bool check) {
+    return [&gradients, check](size_t index, int64_t begin, int64_t end) {
+        return !check || piece_is_finite(gradients[index], begin, end);
+    };
+}
+
 }  // namespace slim

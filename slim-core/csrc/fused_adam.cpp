@@ -119,13 +119,11 @@ char* slim_fused_adam(const at::Tensor* const* variables, const at::Tensor* cons
         c10::NoGradGuard no_grad;
         const auto float_step = step_for<float>(beta1, beta2, alpha, epsilon, weight_decay);
         const auto double_step = step_for<double>(beta1, beta2, alpha, epsilon, weight_decay);
-        const auto scan = [&](size_t i, int64_t begin, int64_t end) {
-            return !check_finite || slim::piece_is_finite(grads[i], begin, end);
-        };
         const auto update = [&](size_t i, int64_t begin, int64_t end) {
             adam_piece(weights[i], grads[i], firsts[i], seconds[i], begin, end, float_step, double_step);
         };
-        *applied = slim::scan_then_update(slim::start_offsets(weights), scan, update);
+        *applied =
+            slim::scan_then_update(slim::start_offsets(weights), slim::gradient_scan(grads, check_finite), update);
         if (*applied) {
             // Written through data pointers: mark the three as modified, as an in-place ATen op would.
             for (int64_t i = 0; i < count; ++i) {

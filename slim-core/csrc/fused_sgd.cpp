@@ -14,7 +14,6 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
-#include <atomic>
 #include <exception>
 #include <vector>
 
@@ -107,15 +106,12 @@ char* slim_fused_sgd(const at::Tensor* const* variables, const at::Tensor* const
             if (!buffers.empty()) slim::check_alike(weights[i], buffers[i], i, "accumulation");
         }
         c10::NoGradGuard no_grad;
-        const auto starts = slim::start_offsets(weights);
-        const auto scan = [&](size_t i, int64_t begin, int64_t end) {
-            return !check_finite || slim::piece_is_finite(grads[i], begin, end);
-        };
         const auto update = [&](size_t i, int64_t begin, int64_t end) {
             update_piece(weights[i], grads[i], buffers.empty() ? nullptr : &buffers[i], begin, end, momentum,
                          learning_rate, nesterov);
         };
-        *applied = slim::scan_then_update(slim::start_offsets(weights), scan, update);
+        *applied =
+            slim::scan_then_update(slim::start_offsets(weights), slim::gradient_scan(grads, check_finite), update);
         if (*applied) {
             for (int64_t i = 0; i < count; ++i) {
                 // Written through data pointers: mark what changed as modified, as an in-place ATen op would.

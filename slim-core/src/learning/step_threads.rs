@@ -183,11 +183,6 @@ impl Drop for OneThreadScope {
     }
 }
 
-/// The calling thread's intra-op thread count.
-pub(crate) fn calling_thread_threads() -> i32 {
-    native::calling_thread_threads()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,8 @@ use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
 use super::ExponentialMovingAverage;
-use super::step_threads::{OneThreadScope, StepPlan, ThreadTrial, calling_thread_threads, tune_step_threads_enabled};
+use super::step_threads::{OneThreadScope, StepPlan, ThreadTrial, tune_step_threads_enabled};
+use crate::native;
 use crate::optimizers::{GradientAndVariable, LearningRate, Optimizer};
 use crate::variables::collections::TRAINABLE_VARIABLES;
 use crate::variables::{VarStore, Variable, get_or_create_global_step};
@@ -190,16 +191,13 @@ impl TrainOp {
 
     /// [`TrainOp::step`], with thread tuning only when `tune` (and the switch) allow it.
     pub(crate) fn step_tuned(&mut self, tune: bool, forward: impl FnOnce() -> Result<Tensor>) -> Result<f64> {
-        let (own, plan) = match self.plan_threads(tune) {
-            Some((own, plan)) => (own, Some(plan)),
-            None => (0, None),
-        };
+        let tuning = self.plan_threads(tune);
         let started = Instant::now();
         let result = {
-            let _one_thread = plan.filter(|plan| plan.one_thread).map(|_| OneThreadScope::enter(own));
+            let _one_thread = tuning.filter(|(_, plan)| plan.one_thread).map(|(own, _)| OneThreadScope::enter(own));
             forward().and_then(|total_loss| self.run(&total_loss))
         };
-        if let (Some(plan), Some((_, trial)), Ok(_)) = (plan, &mut self.thread_trial, &result) {
+        if let (Some((_, plan)), Some((_, trial)), Ok(_)) = (tuning, &mut self.thread_trial, &result) {
             trial.record(plan, started.elapsed());
         }
         result
@@ -211,7 +209,7 @@ impl TrainOp {
         if !tune || !tune_step_threads_enabled() || self.store.device() != Device::Cpu {
             return None;
         }
-        let own = calling_thread_threads();
+        let own = native::calling_thread_threads();
         if own <= 1 {
             return None;
         }
