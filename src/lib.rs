@@ -4,7 +4,7 @@
 
 pub use slim_core::{
     Error, Result, TorchContext, allocator, arg_scope, checkpoint, conv_bias, data, dense_product, evaluation,
-    initializers, layers, learning, losses, memory_format, metrics, mode, model, optimizers, regularizers, summary,
+    initializers, io, layers, learning, losses, memory_format, metrics, mode, model, optimizers, regularizers, summary,
     variables,
 };
 pub use slim_macros::{add_arg_scope, arg_scope, model, repeat, stack};

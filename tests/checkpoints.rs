@@ -4,8 +4,9 @@
 
 use prost::Message;
 use slim::checkpoint::{Saver, restore};
+use slim::io::read_records;
 use slim::prelude::*;
-use slim::summary::{Event, SummaryWriter, read_records};
+use slim::summary::{Event, SummaryWriter};
 
 fn temp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("slim-ckpt-{name}-{}", std::process::id()));

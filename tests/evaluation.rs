@@ -8,10 +8,11 @@ use std::time::Duration;
 use prost::Message;
 use slim::checkpoint::latest_checkpoint;
 use slim::evaluation::{evaluation, wait_for_new_checkpoint};
+use slim::io::read_records;
 use slim::learning::train;
 use slim::metrics::{Accuracy, MetricMap, RecallAtK, StreamingMetric, aggregate_metric_map};
 use slim::prelude::*;
-use slim::summary::{Event, read_records};
+use slim::summary::Event;
 
 #[slim::model]
 struct Classifier;

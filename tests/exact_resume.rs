@@ -1,6 +1,7 @@
-//! A run interrupted and resumed from its checkpoint ends with bitwise the same variables (weights, Adam's
-//! slots and beta powers, the global step) as a run never interrupted. Its own test binary: it seeds
-//! libtorch's process-wide generator, which tests running beside it would disturb.
+//! A run interrupted and resumed from its checkpoint ends with bitwise the same variables (weights, optimizer
+//! slots, Adam's beta powers, batch norm's moving statistics, the global step) as a run never interrupted, for a
+//! dense net and for a conv net with batch norm under the default CPU paths (channels-last, fused updates). Its
+//! own test binary: it seeds libtorch's process-wide generator, which tests running beside it would disturb.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::path::Path;
@@ -20,19 +21,44 @@ impl Net {
     }
 }
 
-/// A fresh program: builds the model, trains to `steps` in `logdir` (resuming what is there), returns the store.
-fn program(logdir: &Path, steps: i64) -> VarStore {
+/// A small conv net with batch norm and dropout: channels-last weights and slots on the CPU by default.
+#[slim::model]
+struct ConvNet;
+
+#[slim::model]
+impl ConvNet {
+    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
+        let net = conv2d(inputs, 4, [3, 3], normalizer_fn = Normalizer::batch_norm(), scope = "conv1");
+        let net = max_pool2d(net, [2, 2], scope = "pool1");
+        let net = flatten(net);
+        let net = dropout(net, 0.7, scope = "dropout1");
+        fully_connected(net, 1, activation_fn = None, scope = "fc2")
+    }
+}
+
+/// A fresh program: builds the model (`conv` picks the conv net), trains to `steps` in `logdir` with
+/// `optimizer` (resuming what is there), returns the store.
+fn program<O: Optimizer + 'static>(logdir: &Path, steps: i64, conv: bool, optimizer: O) -> VarStore {
     tch::manual_seed(1234); // the initial weights; a resumed run overwrites them from the checkpoint
     let vs = VarStore::new(Device::Cpu);
-    let model = Net.build(&vs, "net", &[1, 5]).unwrap();
-    let mut train_op = create_train_op(&vs, Adam::default(), 0.01).build().unwrap();
+    let input_shape: &[i64] = if conv { &[1, 2, 6, 6] } else { &[1, 5] };
+    let dense = (!conv).then(|| Net.build(&vs, "net", input_shape).unwrap());
+    let convolutional = conv.then(|| ConvNet.build(&vs, "net", input_shape).unwrap());
+    let mut train_op = create_train_op(&vs, optimizer, 0.01).build().unwrap();
     let _store = vs.as_default();
     train(&mut train_op, logdir, |_step| {
         // Random batches: the loop seeds the generator with seed + step, so batch and dropout depend on the
         // step alone.
-        let x = Tensor::randn([8, 5], (Kind::Float, Device::Cpu));
-        let y = x.sum_dim_intlist(1, true, Kind::Float).sin();
-        let _ = mean_squared_error(&model.forward_t(&x, Mode::Train)?.output, &y).call()?;
+        let mut shape = input_shape.to_vec();
+        shape[0] = 8;
+        let x = Tensor::randn(&shape, (Kind::Float, Device::Cpu));
+        let y = x.flatten(1, -1).sum_dim_intlist(1, true, Kind::Float).sin();
+        let output = match (&dense, &convolutional) {
+            (Some(net), _) => net.forward_t(&x, Mode::Train)?.output,
+            (_, Some(net)) => net.forward_t(&x, Mode::Train)?.output,
+            _ => unreachable!("one of the nets is built"),
+        };
+        let _ = mean_squared_error(&output, &y).call()?;
         get_total_loss(true)
     })
     .number_of_steps(steps)
@@ -44,21 +70,34 @@ fn program(logdir: &Path, steps: i64) -> VarStore {
     vs
 }
 
-#[test]
-fn a_resumed_run_ends_bitwise_where_an_uninterrupted_one_does() {
-    let base = std::env::temp_dir().join(format!("slim-exact-resume-{}", std::process::id()));
+/// Trains 12 steps straight, and 5 then 7 more in a fresh program, and compares every variable bitwise.
+fn assert_exact_resume<O: Optimizer + 'static>(case: &str, conv: bool, optimizer: impl Fn() -> O) -> Vec<String> {
+    let base = std::env::temp_dir().join(format!("slim-exact-resume-{case}-{}", std::process::id()));
     let (straight, interrupted) = (base.join("straight"), base.join("interrupted"));
     let _ = std::fs::remove_dir_all(&base);
-    let uninterrupted = program(&straight, 12);
-    program(&interrupted, 5);
-    let resumed = program(&interrupted, 12);
+    let uninterrupted = program(&straight, 12, conv, optimizer());
+    program(&interrupted, 5, conv, optimizer());
+    let resumed = program(&interrupted, 12, conv, optimizer());
     let names: Vec<String> = uninterrupted.variables().iter().map(|v| v.name().to_string()).collect();
-    assert!(names.contains(&"net/fc1/weights/Adam_1".to_string()) && names.contains(&"beta1_power".to_string()));
     for name in &names {
         let a = uninterrupted.variable(name).unwrap();
         let b = resumed.variable(name).unwrap_or_else(|| panic!("the resumed run lacks {name}"));
-        assert!(a.tensor().equal(b.tensor()), "{name} differs after resuming");
+        assert!(a.tensor().equal(b.tensor()), "{name} differs after resuming ({case})");
     }
     assert_eq!(resumed.variable("global_step").unwrap().tensor().int64_value(&[]), 12);
     std::fs::remove_dir_all(&base).unwrap();
+    names
+}
+
+/// One test: the cases share libtorch's process-wide generator, so they must not run side by side.
+#[test]
+fn a_resumed_run_ends_bitwise_where_an_uninterrupted_one_does() {
+    let names = assert_exact_resume("dense-adam", false, Adam::default);
+    assert!(names.contains(&"net/fc1/weights/Adam_1".to_string()) && names.contains(&"beta1_power".to_string()));
+    // A conv net with batch norm: channels-last weights and slots, fused updates.
+    let names = assert_exact_resume("conv-adam", true, Adam::default);
+    assert!(names.contains(&"net/conv1/weights/Adam".to_string()));
+    assert!(names.contains(&"net/conv1/BatchNorm/moving_mean".to_string()));
+    let names = assert_exact_resume("conv-momentum", true, || Momentum::new(0.9).unwrap());
+    assert!(names.contains(&"net/conv1/weights/Momentum".to_string()));
 }

@@ -105,3 +105,63 @@ fn damaged_files_are_errors_naming_the_file_and_tensor() {
         std::fs::remove_dir_all(prefix.parent().unwrap()).unwrap();
     }
 }
+
+/// The weights `assign_from_checkpoint` reads from the fixture, in slim's layouts, by name.
+fn assigned_weights() -> Vec<(String, Tensor)> {
+    let vs = VarStore::new(Device::Cpu);
+    Tiny.build(&vs, "tiny", &[1, 2, 5, 5]).unwrap();
+    let _store = vs.as_default();
+    let variables = get_model_variables(None, None).unwrap();
+    assign_from_checkpoint(PREFIX, variables.clone(), AssignOptions::default()).unwrap();
+    variables.iter().map(|v| (v.name().to_string(), v.tensor().copy())).collect()
+}
+
+#[test]
+fn restore_reads_a_tf_checkpoint_as_assign_does_and_creates_what_the_store_lacks() {
+    let vs = VarStore::new(Device::Cpu);
+    Tiny.build(&vs, "tiny", &[1, 2, 5, 5]).unwrap();
+    let report = slim::checkpoint::restore(&vs, Path::new(PREFIX), true).unwrap();
+    assert_eq!(
+        report.applied,
+        ["tiny/conv1/biases", "tiny/conv1/weights", "tiny/logits/biases", "tiny/logits/weights"]
+    );
+    assert_eq!(report.created, ["global_step", "tiny/counts", "tiny/scale"]);
+    assert!(report.missing.is_empty() && report.unused.is_empty(), "{report:?}");
+    for (name, expected) in assigned_weights() {
+        assert!(vs.variable(&name).unwrap().tensor().equal(&expected), "{name} differs from assign's");
+    }
+    assert_eq!(vs.variable("global_step").unwrap().tensor().int64_value(&[]), 42);
+}
+
+#[test]
+fn the_training_loop_resumes_from_a_tf_checkpoint_in_its_logdir() {
+    let logdir = std::env::temp_dir().join(format!("slim-tf-logdir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&logdir);
+    std::fs::create_dir_all(&logdir).unwrap();
+    for suffix in ["index", "data-00000-of-00001"] {
+        std::fs::copy(format!("{PREFIX}.{suffix}"), logdir.join(format!("model.ckpt-42.{suffix}"))).unwrap();
+    }
+    let state = "model_checkpoint_path: \"model.ckpt-42\"\nall_model_checkpoint_paths: \"model.ckpt-42\"\n";
+    std::fs::write(logdir.join("checkpoint"), state).unwrap();
+    let vs = VarStore::new(Device::Cpu);
+    let net = Tiny.build(&vs, "tiny", &[1, 2, 5, 5]).unwrap();
+    let mut train_op = create_train_op(&vs, GradientDescent, 0.1).build().unwrap();
+    let _store = vs.as_default();
+    let (mut seen, mut lines) = (None, Vec::new());
+    slim::learning::train(&mut train_op, &logdir, |_step| {
+        seen.get_or_insert_with(|| vs.variable("tiny/conv1/weights").unwrap().tensor().copy());
+        let logits = net.forward_t(&Tensor::ones([2, 2, 5, 5], (Kind::Float, Device::Cpu)), Mode::Train)?.output;
+        let _ = mean_squared_error(&logits, &Tensor::zeros([2, 4], (Kind::Float, Device::Cpu))).call()?;
+        get_total_loss(false)
+    })
+    .number_of_steps(43)
+    .log_to(|line| lines.push(line.to_string()))
+    .run()
+    .unwrap();
+    assert!(lines.iter().any(|line| line.contains("model.ckpt-42") && line.contains("global step 42")), "{lines:?}");
+    let expected = assigned_weights().into_iter().find(|(name, _)| name == "tiny/conv1/weights").unwrap().1;
+    assert!(seen.unwrap().equal(&expected), "the first step ran on TF's weights, in slim's layout");
+    assert_eq!(train_op.global_step(), 43, "one step after the restored 42");
+    assert!(logdir.join("model.ckpt-43.safetensors").is_file());
+    std::fs::remove_dir_all(&logdir).unwrap();
+}

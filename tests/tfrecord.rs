@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use prost::Message;
 use slim::data::{tfrecord_dataset, tfrecord_files};
+use slim::io::masked_crc32c;
 use slim::prelude::*;
-use slim::summary::masked_crc32c;
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct BytesList {

@@ -10,6 +10,7 @@ pub mod dense_product;
 mod error;
 pub mod evaluation;
 pub mod initializers;
+pub mod io;
 pub mod layers;
 pub mod learning;
 mod log_lines;

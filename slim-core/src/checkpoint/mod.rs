@@ -1,24 +1,34 @@
 //! Checkpoints: `logdir/model.ckpt-<step>.safetensors` files holding every global variable (model variables,
 //! other variables, optimizer slots, the global step), a TF-style `checkpoint` state file naming the latest and
-//! the kept ones, atomic writes (a crash never leaves a half-written file that looks complete), and restores
-//! that check shapes and report what they applied; for fine-tuning, restores of chosen variables under
-//! chosen names (`assign_from_checkpoint`), from slim's checkpoints or TensorFlow's (TF-Slim's) V2 checkpoints.
+//! the kept ones, and restores in one engine: any [`Format`] slim reads (safetensors, TensorFlow V2, `torch.save`)
+//! is opened by a [`CheckpointReader`], and one apply step (rename, convert the layout, reshape, create missing
+//! slots, check every shape before copying anything, report) serves [`restore`] (resuming a run),
+//! [`assign_from_checkpoint`] (fine-tuning), [`load_variable`], [`list_variables`] and [`export_checkpoint`].
 
+mod apply;
 mod assign;
-mod atomic;
-mod listing;
+mod entry;
+mod export;
+mod format;
+mod layout;
+mod logdir;
+mod reader;
+mod report;
 mod restore;
+mod safetensors_file;
 mod saver;
 mod state;
 mod tf_bundle;
 mod torch_file;
 
-pub use assign::{
-    AssignOptions, AssignReport, VariableMap, assign_from_checkpoint, assign_from_checkpoint_fn, assign_from_values,
-    export_checkpoint, load_variable,
-};
-pub use atomic::write_atomically;
-pub use listing::{CheckpointEntry, list_variables, resolve_checkpoint};
+pub use assign::{AssignOptions, VariableMap, assign_from_checkpoint, assign_from_checkpoint_fn, assign_from_values};
+pub use entry::CheckpointEntry;
+pub use export::export_checkpoint;
+pub use format::Format;
+pub use layout::Layout;
+pub use logdir::{checkpoint_step, checkpoints_newest_first, latest_checkpoint};
+pub use reader::{CheckpointReader, list_variables, load_variable, resolve_checkpoint};
+pub use report::AssignReport;
 pub use restore::{RestoreReport, restore};
-pub use saver::{Saver, checkpoint_step, checkpoints_newest_first, latest_checkpoint};
+pub use saver::Saver;
 pub use state::CheckpointState;

@@ -1,12 +1,13 @@
-//! Restoring a checkpoint into a store: shapes checked, and a report of what was applied.
+//! Restoring a whole checkpoint into a store, as a resumed run does: shapes checked, slots and the global step
+//! created, and a report of what was applied.
 
 use std::path::Path;
 
-use tch::Tensor;
-
+use super::apply::{Applied, ApplyOptions, apply};
+use super::reader::CheckpointReader;
+use crate::Result;
+use crate::variables::VarStore;
 use crate::variables::collections::GLOBAL_VARIABLES;
-use crate::variables::{VarStore, Variable};
-use crate::{Error, Result};
 
 /// What a restore did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,52 +22,32 @@ pub struct RestoreReport {
     pub unused: Vec<String>,
 }
 
-/// Reads the checkpoint at `path` into `vs`: every entry naming a variable of the store is copied into it (its
-/// shape must match); an entry the store lacks is created as a global, non-trainable variable when
-/// `create_missing` (how a resumed run gets its optimizer slots and global step back), else reported unused.
-/// An [`Error::Io`] when the file cannot be read as a checkpoint; an [`Error::InvalidArgument`] naming the file
-/// when a shape differs.
+/// Reads the checkpoint at `path` (any format slim reads; a directory's latest) into `vs`: every entry naming a
+/// variable of the store is copied into it, converted from the file's layout (its shape must then match); an
+/// entry the store lacks is created as a global, non-trainable variable when `create_missing` (how a resumed run
+/// gets its optimizer slots and global step back; a slot is laid out like its variable), else reported unused.
+/// An [`Error::Io`](crate::Error::Io) when the file cannot be read as a checkpoint; an
+/// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming the file and listing every variable whose
+/// shape differs, and then nothing is copied.
 pub fn restore(vs: &VarStore, path: &Path, create_missing: bool) -> Result<RestoreReport> {
-    let mut entries = Tensor::read_safetensors(path).map_err(|e| Error::Io {
-        path: path.display().to_string(),
-        message: format!("not a readable checkpoint: {e}"),
-    })?;
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut report = RestoreReport::default();
-    for (name, value) in &entries {
-        match vs.variable(name) {
-            Some(variable) => {
-                copy_into(path, &variable, value)?;
-                report.applied.push(name.clone());
-            }
-            None if create_missing => {
-                vs.insert(Variable::new(
-                    name.clone(),
-                    value.to_device(vs.device()),
-                    vec![GLOBAL_VARIABLES.to_string()],
-                ))?;
-                report.created.push(name.clone());
-            }
-            None => report.unused.push(name.clone()),
-        }
-    }
-    report.missing = vs
-        .collection(GLOBAL_VARIABLES)
-        .iter()
-        .map(|v| v.name().to_string())
-        .filter(|name| !entries.iter().any(|(entry, _)| entry == name))
-        .collect();
-    Ok(report)
-}
-
-fn copy_into(path: &Path, variable: &Variable, value: &Tensor) -> Result<()> {
-    let (expected, found) = (variable.shape(), value.size());
-    if expected != found {
-        return Err(Error::invalid(
-            path.display().to_string(),
-            format!("holds {} with shape {found:?}, but the variable has shape {expected:?}", variable.name()),
-        ));
-    }
-    let mut target = variable.tensor().shallow_clone();
-    tch::no_grad(|| target.f_copy_(value)).map_err(|e| Error::Torch { context: variable.name().to_string(), source: e })
+    let reader = CheckpointReader::open(path)?;
+    let entries = reader.read_all()?;
+    // Every global variable asks for its entry; any other variable of the store only when the file has one.
+    let others =
+        entries.iter().filter_map(|(name, _)| vs.variable(name)).filter(|v| !v.in_collection(GLOBAL_VARIABLES));
+    let others: Vec<_> = others.collect();
+    let requests =
+        vs.collection(GLOBAL_VARIABLES).into_iter().chain(others).map(|v| (v.name().to_string(), v)).collect();
+    let options =
+        ApplyOptions { ignore_missing: true, reshape: false, create_unrequested_in: create_missing.then_some(vs) };
+    let Applied { report, created } =
+        apply(&reader.path().display().to_string(), entries, reader.layout(), requests, options)?;
+    let mut applied: Vec<String> = report.applied.into_iter().map(|(variable, _)| variable).collect();
+    applied.sort();
+    Ok(RestoreReport {
+        applied,
+        created,
+        missing: report.missing.into_iter().map(|(variable, _)| variable).collect(),
+        unused: report.unused,
+    })
 }

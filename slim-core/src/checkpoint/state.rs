@@ -3,8 +3,8 @@
 use std::fs;
 use std::path::Path;
 
-use super::atomic::{io_error, write_atomically};
 use crate::Result;
+use crate::io::{io_error, write_atomically};
 
 /// The file's name inside a logdir.
 pub(crate) const STATE_FILE: &str = "checkpoint";

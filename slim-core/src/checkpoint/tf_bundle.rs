@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use prost::Message;
 use tch::{Kind, Tensor};
 
-use crate::summary::masked_crc32c;
+use super::entry::{CheckpointEntry, dtype_name};
+use crate::io::masked_crc32c;
 use crate::{Error, Result};
 
 const TABLE_MAGIC: u64 = 0xdb47_7524_8b80_fb57;
@@ -56,7 +57,7 @@ struct BundleEntry {
 
 /// The `.index` file of a TF checkpoint prefix given as the prefix, the `.index` file, or a data shard; `None`
 /// when `path` is not a TF checkpoint.
-pub(crate) fn tf_index_path(path: &Path) -> Option<PathBuf> {
+pub(crate) fn index_path(path: &Path) -> Option<PathBuf> {
     let text = path.to_string_lossy();
     if text.ends_with(".index") && path.is_file() {
         return Some(path.to_path_buf());
@@ -186,21 +187,21 @@ fn read_index(index: &Path) -> Result<(BundleHeader, Vec<(String, BundleEntry)>)
     Ok((header, tensors))
 }
 
-/// The names, shapes and dtypes (safetensors' names: `F32`, `I64`, …) of a TF checkpoint, from its index alone.
-pub(crate) fn list_tf_checkpoint(index: &Path) -> Result<Vec<(String, Vec<i64>, String)>> {
+/// The tensors of a TF checkpoint, from its index alone.
+pub(crate) fn list(index: &Path) -> Result<Vec<CheckpointEntry>> {
     let (_, tensors) = read_index(index)?;
     tensors
         .into_iter()
         .map(|(name, entry)| {
-            let dtype = super::listing::dtype_name(kind_of(index, &name, entry.dtype)?);
+            let dtype = dtype_name(kind_of(index, &name, entry.dtype)?);
             let shape = entry.shape.map(|s| s.dim.iter().map(|d| d.size).collect()).unwrap_or_default();
-            Ok((name, shape, dtype))
+            Ok(CheckpointEntry { name, shape, dtype })
         })
         .collect()
 }
 
 /// Every tensor of the TF checkpoint whose index file is `index`, in TF's layouts, sorted by name.
-pub(crate) fn read_tf_checkpoint(index: &Path) -> Result<Vec<(String, Tensor)>> {
+pub(crate) fn read(index: &Path) -> Result<Vec<(String, Tensor)>> {
     let (header, tensors) = read_index(index)?;
     let prefix = index.to_string_lossy().trim_end_matches(".index").to_string();
     let mut shards: Vec<Option<Vec<u8>>> = vec![None; header.num_shards.max(1) as usize];
@@ -235,26 +236,4 @@ pub(crate) fn read_tf_checkpoint(index: &Path) -> Result<Vec<(String, Tensor)>> 
     }
     read.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(read)
-}
-
-/// A tensor read from a TF checkpoint in the layout of the slim variable it fills: conv weights HWIO → OIHW,
-/// depthwise `[kh, kw, in, mult]` → `[in·mult, 1, kh, kw]`, fully connected `[in, out]` → `[out, in]`. Tensors
-/// whose shape already matches, and those of other ranks, are returned as they are.
-pub(crate) fn to_slim_layout(name: &str, value: &Tensor, target: &[i64]) -> Tensor {
-    let is_weights = name.ends_with("weights");
-    match (value.dim(), is_weights) {
-        (4, true) => {
-            let oihw = value.permute([3, 2, 0, 1]);
-            if oihw.size() == target {
-                return oihw.contiguous();
-            }
-            let depthwise = value.permute([2, 3, 0, 1]).contiguous();
-            match depthwise.numel() as i64 == target.iter().product::<i64>() && target.get(1) == Some(&1) {
-                true => depthwise.reshape(target),
-                false => value.shallow_clone(),
-            }
-        }
-        (2, true) => value.tr().contiguous(),
-        _ => value.shallow_clone(),
-    }
 }

@@ -12,7 +12,7 @@ use tch::{Kind, Tensor};
 use crate::{Error, Result};
 
 /// Whether `path` is a zip archive (as `torch.save` writes) rather than another format.
-pub(crate) fn is_torch_zip(path: &Path) -> bool {
+pub(crate) fn is_zip(path: &Path) -> bool {
     let mut magic = [0u8; 4];
     File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == *b"PK\x03\x04"
 }
@@ -44,7 +44,7 @@ fn fail(path: &Path, message: impl Into<String>) -> Error {
 }
 
 /// Reads every tensor of a `torch.save`d state dict (`.pt`, `.pth`, `.bin`), sorted by name.
-pub(crate) fn read_torch_file(path: &Path) -> Result<Vec<(String, Tensor)>> {
+pub(crate) fn read(path: &Path) -> Result<Vec<(String, Tensor)>> {
     let file = File::open(path).map_err(|e| fail(path, format!("cannot open: {e}")))?;
     let mut archive = zip::ZipArchive::new(file)
         .map_err(|e| fail(path, format!("not a torch.save zip archive (the pre-1.6 format is not supported): {e}")))?;

@@ -9,7 +9,7 @@ use prost::Message;
 use tch::{Kind, Tensor};
 
 use super::dataset::Dataset;
-use crate::summary::read_records;
+use crate::io::read_records;
 use crate::{Error, Result};
 
 /// `tf.train.BytesList`.

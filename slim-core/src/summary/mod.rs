@@ -3,9 +3,7 @@
 
 mod png;
 mod proto;
-mod record;
 mod writer;
 
 pub use proto::{Event, HistogramProto, Image, Summary, SummaryValue};
-pub use record::{masked_crc32c, read_records};
 pub use writer::SummaryWriter;

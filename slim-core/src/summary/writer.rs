@@ -12,8 +12,8 @@ use tch::{Kind, Tensor};
 
 use super::png::encode_png;
 use super::proto::{Event, HistogramProto, Image, Summary, SummaryValue};
-use super::record::frame;
-use crate::checkpoint::write_atomically;
+use crate::io::frame_record;
+use crate::io::write_atomically;
 use crate::{Error, Result};
 
 /// Writes TensorBoard event files.
@@ -42,7 +42,7 @@ impl SummaryWriter {
         fs::create_dir_all(logdir).map_err(|e| io(logdir, "cannot create the logdir", e))?;
         let path = logdir.join(format!("events.out.tfevents.{}.{}", now() as u64, hostname()));
         // The file appears complete (with its version record) or not at all.
-        let first = frame(
+        let first = frame_record(
             &Event { wall_time: now(), file_version: Some("brain.Event:2".into()), ..Event::default() }.encode_to_vec(),
         );
         write_atomically(&path, |tmp| fs::write(tmp, &first).map_err(|e| io(tmp, "cannot write", e)))?;
@@ -58,7 +58,7 @@ impl SummaryWriter {
     /// Appends one event holding `values` at `step`.
     pub fn add_summary(&mut self, values: Vec<SummaryValue>, step: i64) -> Result<()> {
         let event = Event { wall_time: now(), step, file_version: None, summary: Some(Summary { value: values }) };
-        self.file.write_all(&frame(&event.encode_to_vec())).map_err(|e| io(&self.path, "cannot write", e))
+        self.file.write_all(&frame_record(&event.encode_to_vec())).map_err(|e| io(&self.path, "cannot write", e))
     }
 
     /// Appends scalars `(tag, value)` at `step`.

@@ -23,5 +23,6 @@ pub use query::{
 };
 pub use scope::{Reuse, ScopeGuard, StoreGuard, VariableScope, current_scope_name, current_store, join_name};
 pub use store::VarStore;
+pub(crate) use store::is_valid_variable_name;
 pub use update_ops::UpdateOp;
 pub use variable::Variable;

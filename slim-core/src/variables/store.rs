@@ -131,7 +131,7 @@ impl VarStore {
         if state.index.contains_key(variable.name()) {
             return Err(Error::DuplicateVariable { name: variable.name().to_string() });
         }
-        if variable.name().contains('.') {
+        if !is_valid_variable_name(variable.name()) {
             return Err(Error::invalid(variable.name(), "variable names may not contain '.'"));
         }
         if variable.in_collection(GLOBAL_VARIABLES) {
@@ -236,4 +236,9 @@ impl VarStore {
         let nested = format!("{full_name}/");
         state.scope_counts.retain(|name, _| !name.starts_with(&nested));
     }
+}
+
+/// Whether a store accepts `name` for a variable: TF's names hold no '.', which keeps them apart from PyTorch's.
+pub(crate) fn is_valid_variable_name(name: &str) -> bool {
+    !name.contains('.')
 }

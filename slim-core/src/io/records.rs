@@ -1,15 +1,10 @@
 //! TFRecord framing: `u64` length, masked CRC-32C of the length, the data, masked CRC-32C of the data.
 
+use super::masked_crc32c;
 use crate::{Error, Result};
 
-/// TF's masked CRC-32C: the checksum rotated right by 15 bits plus a constant, so CRCs of CRCs stay strong.
-pub fn masked_crc32c(data: &[u8]) -> u32 {
-    let crc = crc32c::crc32c(data);
-    crc.rotate_right(15).wrapping_add(0xa282_ead8)
-}
-
-/// `data` framed as one record.
-pub(crate) fn frame(data: &[u8]) -> Vec<u8> {
+/// `data` framed as one record, ready to append to a TFRecord or event file.
+pub fn frame_record(data: &[u8]) -> Vec<u8> {
     let length = (data.len() as u64).to_le_bytes();
     let mut record = Vec::with_capacity(data.len() + 16);
     record.extend_from_slice(&length);
@@ -55,11 +50,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn crc32c_and_masking_match_tfs_known_values() {
-        // CRC-32C of "123456789" is 0xe3069283 (the standard check value).
-        assert_eq!(crc32c::crc32c(b"123456789"), 0xe306_9283);
-        assert_eq!(masked_crc32c(b"123456789"), 0xe306_9283u32.rotate_right(15).wrapping_add(0xa282_ead8));
-        let framed = frame(b"hello");
+    fn a_framed_record_reads_back_and_damage_is_caught() {
+        let framed = frame_record(b"hello");
         assert_eq!(read_records(&framed).unwrap(), [b"hello".to_vec()]);
         assert_eq!(read_records(&framed[..framed.len() - 1]).unwrap().len(), 0, "a truncated record is dropped");
         let mut flipped = framed.clone();

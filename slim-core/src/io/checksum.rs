@@ -1,0 +1,19 @@
+//! TF's masked CRC-32C, the checksum of TFRecord framing, event files and TF checkpoint tables.
+
+/// TF's masked CRC-32C: the checksum rotated right by 15 bits plus a constant, so CRCs of CRCs stay strong.
+pub fn masked_crc32c(data: &[u8]) -> u32 {
+    let crc = crc32c::crc32c(data);
+    crc.rotate_right(15).wrapping_add(0xa282_ead8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32c_and_masking_match_tfs_known_values() {
+        // CRC-32C of "123456789" is 0xe3069283 (the standard check value).
+        assert_eq!(crc32c::crc32c(b"123456789"), 0xe306_9283);
+        assert_eq!(masked_crc32c(b"123456789"), 0xe306_9283u32.rotate_right(15).wrapping_add(0xa282_ead8));
+    }
+}

@@ -1,0 +1,10 @@
+//! File I/O shared by checkpoints, summaries and data: atomic writes, TFRecord framing and TF's checksums.
+
+mod atomic;
+mod checksum;
+mod records;
+
+pub(crate) use atomic::io_error;
+pub use atomic::write_atomically;
+pub use checksum::masked_crc32c;
+pub use records::{frame_record, read_records};
