@@ -3,7 +3,7 @@
 //! macros (`slim-macros`); most programs only need `use slim::prelude::*;`.
 
 pub use slim_core::{
-    Error, Result, TorchContext, allocator, arg_scope, checkpoint, conv_bias, data, dense_product, evaluation,
+    Error, Result, TorchContext, allocator, arg_scope, backend, checkpoint, conv_bias, data, dense_product, evaluation,
     initializers, io, layers, learning, losses, memory_format, metrics, mode, model, optimizers, regularizers, summary,
     variables,
 };

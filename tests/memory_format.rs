@@ -1,24 +1,46 @@
 //! slim's CPU speed paths change layouts and kernels, not results: channels-last execution against plain NCHW
 //! (losses and trained variables equal to float rounding), whole-input convolutions computed as one matrix
 //! product against libtorch's convolution (values and gradients), fully connected products through oneDNN
-//! against `linear`, and checkpoints of channels-last weights. The switches are process-wide, so everything that
-//! flips them runs in one test of its own binary.
+//! against `linear`, and checkpoints of channels-last weights. Each path is switched for a scope on this thread
+//! (`backend::Config::scoped`); the cases still run in one test of their own binary because they seed
+//! libtorch's process-wide generator.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
 
+use slim::backend::Config;
 use slim::checkpoint::Saver;
-use slim::conv_bias::{set_summed_bias_gradient, summed_bias_gradient_enabled};
-use slim::dense_product::{onednn_dense_enabled, set_onednn_dense};
-use slim::memory_format::{channels_last_enabled, is_channels_last, set_channels_last};
+use slim::memory_format::is_channels_last;
 use slim::nets::{CifarResNet, Lenet, Vgg, VggDepth};
-use slim::optimizers::{fused_optimizer_enabled, set_fused_optimizer};
 use slim::prelude::*;
+
+/// Channels-last execution on or off.
+fn channels_last(on: bool) -> Config {
+    Config { channels_last: Some(on), ..Config::default() }
+}
+
+/// The oneDNN route of fully connected products on or off.
+fn onednn_dense(on: bool) -> Config {
+    Config { onednn_dense: Some(on), ..Config::default() }
+}
+
+/// slim's summed convolution bias gradient on or off.
+fn summed_bias_gradient(on: bool) -> Config {
+    Config { summed_bias_gradient: Some(on), ..Config::default() }
+}
+
+/// The fused optimizer updates on or off.
+fn fused_optimizer(on: bool) -> Config {
+    Config { fused_optimizer: Some(on), ..Config::default() }
+}
 
 /// Trains a small pre-activation ResNet (batch norm, strided SAME convs, projections, l2 decay) for three
 /// momentum steps from fixed weights; returns the losses and every variable afterwards.
-fn train_three_steps(channels_last: bool) -> (Vec<f64>, Vec<(String, Tensor)>) {
-    set_channels_last(channels_last);
+fn train_three_steps(nhwc: bool) -> (Vec<f64>, Vec<(String, Tensor)>) {
+    channels_last(nhwc).scoped(|| train_three_steps_in_scope(nhwc))
+}
+
+fn train_three_steps_in_scope(channels_last: bool) -> (Vec<f64>, Vec<(String, Tensor)>) {
     tch::manual_seed(7);
     let images = Tensor::randn([8, 3, 16, 16], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(10, [8], (Kind::Int64, Device::Cpu));
@@ -56,7 +78,6 @@ fn channels_last_trains_as_nchw_does() {
 /// VGG's fc6 (a 7×7 VALID conv over a 7×7 input) and fc7 (1×1 over 1×1) take the matrix-product path; its
 /// values and input gradients match libtorch's own convolution, in both layouts.
 fn whole_input_convolutions_match_libtorch(channels_last: bool) {
-    set_channels_last(channels_last);
     tch::manual_seed(3);
     let vs = VarStore::new(Device::Cpu);
     let _store = vs.as_default();
@@ -87,26 +108,27 @@ fn vgg_checkpoints_cross_layouts() {
     let dir = std::env::temp_dir().join(format!("slim-memory-format-{}", std::process::id()));
     let vgg = Vgg { depth: VggDepth::A, num_classes: Some(10), dropout_keep_prob: 0.5, spatial_squeeze: true };
     let image = Tensor::randn([1, 3, 224, 224], (Kind::Float, Device::Cpu));
-    set_channels_last(true);
-    let nhwc_vs = VarStore::new(Device::Cpu);
-    let nhwc = vgg.clone().build(&nhwc_vs, "vgg_a", &[1, 3, 224, 224]).unwrap();
-    let expected = nhwc.forward_t(&image, Mode::Eval).unwrap().output;
-    let path = Saver::new(&dir).unwrap().save(&nhwc_vs, 1).unwrap();
-    set_channels_last(false);
-    let nchw_vs = VarStore::new(Device::Cpu);
-    let nchw = vgg.build(&nchw_vs, "vgg_a", &[1, 3, 224, 224]).unwrap();
-    slim::checkpoint::restore(&nchw_vs, &path, false).unwrap();
-    let weights = nchw_vs.variable("vgg_a/conv3/conv3_1/weights").unwrap().tensor().shallow_clone();
-    assert!(!is_channels_last(&weights));
-    let got = nchw.forward_t(&image, Mode::Eval).unwrap().output;
-    assert!(got.allclose(&expected, 1e-4, 1e-5, false), "{got:?} against {expected:?}");
+    let (expected, path) = channels_last(true).scoped(|| {
+        let nhwc_vs = VarStore::new(Device::Cpu);
+        let nhwc = vgg.clone().build(&nhwc_vs, "vgg_a", &[1, 3, 224, 224]).unwrap();
+        let expected = nhwc.forward_t(&image, Mode::Eval).unwrap().output;
+        (expected, Saver::new(&dir).unwrap().save(&nhwc_vs, 1).unwrap())
+    });
+    channels_last(false).scoped(|| {
+        let nchw_vs = VarStore::new(Device::Cpu);
+        let nchw = vgg.build(&nchw_vs, "vgg_a", &[1, 3, 224, 224]).unwrap();
+        slim::checkpoint::restore(&nchw_vs, &path, false).unwrap();
+        let weights = nchw_vs.variable("vgg_a/conv3/conv3_1/weights").unwrap().tensor().shallow_clone();
+        assert!(!is_channels_last(&weights));
+        let got = nchw.forward_t(&image, Mode::Eval).unwrap().output;
+        assert!(got.allclose(&expected, 1e-4, 1e-5, false), "{got:?} against {expected:?}");
+    });
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A large fully connected layer (the convolution route when it is on) against libtorch's `linear`: values,
 /// input and weight gradients, for a 2-D and a 3-D input.
 fn dense_products_match_linear(onednn: bool) {
-    set_onednn_dense(onednn);
     tch::manual_seed(5);
     let vs = VarStore::new(Device::Cpu);
     let _store = vs.as_default();
@@ -153,11 +175,9 @@ fn lenet_losses() -> Vec<f64> {
 }
 
 /// LeNet trains to the same losses with a switch on and off.
-fn lenet_trains_the_same_either_way(what: &str, switch: fn(bool)) {
-    switch(true);
-    let on = lenet_losses();
-    switch(false);
-    let off = lenet_losses();
+fn lenet_trains_the_same_either_way(what: &str, switch: fn(bool) -> Config) {
+    let on = switch(true).scoped(lenet_losses);
+    let off = switch(false).scoped(lenet_losses);
     for (a, b) in on.iter().zip(&off) {
         assert!((a - b).abs() < 1e-4 * b.abs().max(1.0), "{what}: {on:?} against {off:?}");
     }
@@ -166,55 +186,55 @@ fn lenet_trains_the_same_either_way(what: &str, switch: fn(bool)) {
 /// A biased convolution's values and gradients (input, weights, biases) with the summed bias gradient on,
 /// against libtorch's conv2d, channels-last and NCHW.
 fn biased_convolutions_match_libtorch() {
-    set_summed_bias_gradient(true);
     tch::manual_seed(3);
     let vs = VarStore::new(Device::Cpu);
     let _store = vs.as_default();
+    for nhwc in [true, false] {
+        let config = Config { channels_last: Some(nhwc), summed_bias_gradient: Some(true), ..Config::default() };
+        config.scoped(|| biased_convolution_matches_libtorch(nhwc));
+    }
+}
+
+fn biased_convolution_matches_libtorch(channels_last: bool) {
     let biases = Initializer::RandomNormal { mean: 0.0, stddev: 1.0 };
-    for channels_last in [true, false] {
-        set_channels_last(channels_last);
-        let x = Tensor::randn([4, 3, 14, 14], (Kind::Float, Device::Cpu)).set_requires_grad(true);
-        let scope = format!("biased{channels_last}");
-        let (layer, y) = conv2d(&x, 6, [3, 3])
-            .stride(2)
-            .activation_fn(None)
-            .biases_initializer(Some(biases.clone()))
-            .scope(scope)
-            .build()
-            .unwrap();
-        let biases = layer.biases().unwrap();
-        let reference =
-            x.pad([0, 1, 0, 1], "constant", Some(0.0)).conv2d(layer.weights(), Some(biases), [2, 2], [0, 0], [1, 1], 1);
-        assert!(y.allclose(&reference, 1e-4, 1e-4, false), "values, channels-last {channels_last}");
-        let probe = Tensor::randn(reference.size().as_slice(), (Kind::Float, Device::Cpu));
-        let sources = [&x, layer.weights(), biases];
-        let ours = Tensor::run_backward(&[(&y * &probe).sum(Kind::Float)], &sources, false, false);
-        let theirs = Tensor::run_backward(&[(&reference * &probe).sum(Kind::Float)], &sources, false, false);
-        for (a, b) in ours.iter().zip(&theirs) {
-            assert!(a.allclose(b, 1e-4, 1e-3, false), "gradients, channels-last {channels_last}");
-        }
+    let x = Tensor::randn([4, 3, 14, 14], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+    let scope = format!("biased{channels_last}");
+    let (layer, y) = conv2d(&x, 6, [3, 3])
+        .stride(2)
+        .activation_fn(None)
+        .biases_initializer(Some(biases.clone()))
+        .scope(scope)
+        .build()
+        .unwrap();
+    let biases = layer.biases().unwrap();
+    let reference =
+        x.pad([0, 1, 0, 1], "constant", Some(0.0)).conv2d(layer.weights(), Some(biases), [2, 2], [0, 0], [1, 1], 1);
+    assert!(y.allclose(&reference, 1e-4, 1e-4, false), "values, channels-last {channels_last}");
+    let probe = Tensor::randn(reference.size().as_slice(), (Kind::Float, Device::Cpu));
+    let sources = [&x, layer.weights(), biases];
+    let ours = Tensor::run_backward(&[(&y * &probe).sum(Kind::Float)], &sources, false, false);
+    let theirs = Tensor::run_backward(&[(&reference * &probe).sum(Kind::Float)], &sources, false, false);
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert!(a.allclose(b, 1e-4, 1e-3, false), "gradients, channels-last {channels_last}");
     }
 }
 
 #[test]
 fn layouts_and_matrix_products_leave_results_unchanged() {
-    let default =
-        (channels_last_enabled(), onednn_dense_enabled(), summed_bias_gradient_enabled(), fused_optimizer_enabled());
+    let before = Config::effective();
     channels_last_trains_as_nchw_does();
-    whole_input_convolutions_match_libtorch(true);
-    whole_input_convolutions_match_libtorch(false);
+    for nhwc in [true, false] {
+        channels_last(nhwc).scoped(|| whole_input_convolutions_match_libtorch(nhwc));
+    }
     vgg_checkpoints_cross_layouts();
-    set_channels_last(default.0);
-    dense_products_match_linear(true);
-    dense_products_match_linear(false);
-    lenet_trains_the_same_either_way("oneDNN route", set_onednn_dense);
-    set_onednn_dense(default.1);
+    for onednn in [true, false] {
+        onednn_dense(onednn).scoped(|| dense_products_match_linear(onednn));
+    }
+    lenet_trains_the_same_either_way("oneDNN route", onednn_dense);
     biased_convolutions_match_libtorch();
-    set_channels_last(default.0);
-    lenet_trains_the_same_either_way("summed bias gradient", set_summed_bias_gradient);
-    lenet_trains_the_same_either_way("fused optimizer", set_fused_optimizer);
-    set_summed_bias_gradient(default.2);
-    set_fused_optimizer(default.3);
+    lenet_trains_the_same_either_way("summed bias gradient", summed_bias_gradient);
+    lenet_trains_the_same_either_way("fused optimizer", fused_optimizer);
+    assert_eq!(Config::effective(), before, "the scopes leave the settings as they were");
 }
 
 /// `flatten` of an NHWC-memory tensor: the values of the NCHW flatten (C, H, W order), and a gradient that

@@ -3,7 +3,8 @@
 //! training loop tunes only when it is not seeded.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use slim::learning::{TrainOp, set_tune_step_threads, train};
+use slim::backend::Config;
+use slim::learning::{TrainOp, train};
 use slim::prelude::*;
 
 mod common;
@@ -69,14 +70,15 @@ fn step_trains_as_run_does_and_tries_one_thread_only_inside_the_step() {
     assert_eq!(threads_in_loop(None)[7..11], [1; 4]);
     assert_eq!(threads_in_loop(Some(3)), [own; 12]);
 
-    set_tune_step_threads(false);
-    let (_store, model, mut untuned) = mlp();
-    let _default = _store.as_default();
-    for _ in 0..12 {
-        untuned.step(|| forward(&model).inspect(|_| assert_eq!(tch::get_num_threads(), own))).unwrap();
-    }
-    assert!(!untuned.one_thread_steps());
-    set_tune_step_threads(true);
+    let untuned = Config { tune_step_threads: Some(false), ..Config::default() };
+    untuned.scoped(|| {
+        let (_store, model, mut untuned) = mlp();
+        let _default = _store.as_default();
+        for _ in 0..12 {
+            untuned.step(|| forward(&model).inspect(|_| assert_eq!(tch::get_num_threads(), own))).unwrap();
+        }
+        assert!(!untuned.one_thread_steps());
+    });
 }
 
 /// The thread count each of 12 steps of `learning::train` saw in its forward pass.

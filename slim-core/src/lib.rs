@@ -3,6 +3,7 @@
 
 pub mod allocator;
 pub mod arg_scope;
+pub mod backend;
 pub mod checkpoint;
 pub mod conv_bias;
 pub mod data;

@@ -1,5 +1,7 @@
-//! A process-wide on/off setting of slim's CPU paths: set by a call, else by an environment variable (read once).
+//! An on/off setting of slim's CPU paths: overridden on one thread for a scope, else set process-wide by a call,
+//! else by an environment variable (read once).
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -26,8 +28,12 @@ impl Switch {
         self.state.store(if on { ON } else { OFF }, Ordering::Relaxed);
     }
 
-    /// The setting asked for: by a call, else by the environment; `None` when neither said.
+    /// The setting asked for: by a scope on this thread, else by a call, else by the environment; `None` when
+    /// none said.
     pub(crate) fn requested(&self) -> Option<bool> {
+        if let Some(on) = scoped_setting(self.variable) {
+            return Some(on);
+        }
         match self.state.load(Ordering::Relaxed) {
             ON => Some(true),
             OFF => Some(false),
@@ -42,6 +48,35 @@ impl Switch {
             self.declined.get_or_init(|| eprintln!("slim: {} is on, but {}", self.variable, reason()));
         }
     }
+}
+
+thread_local! {
+    /// Settings overridden on this thread, innermost scope last: the switch's variable and the setting.
+    static SCOPED: RefCell<Vec<(&'static str, bool)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The innermost scope's setting of the switch named `variable` on this thread, if a scope set it.
+fn scoped_setting(variable: &str) -> Option<bool> {
+    SCOPED.with(|scoped| scoped.borrow().iter().rev().find(|(name, _)| *name == variable).map(|(_, on)| *on))
+}
+
+/// Runs `f` with `settings` (a switch's variable, its setting) overriding every other source on this thread; the
+/// previous settings come back when `f` returns or unwinds.
+pub(crate) fn with_scoped_settings<R>(settings: &[(&'static str, bool)], f: impl FnOnce() -> R) -> R {
+    /// Pops this scope's settings, however the scope ends.
+    struct Restore(usize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SCOPED.with(|scoped| scoped.borrow_mut().truncate(self.0));
+        }
+    }
+    let _restore = Restore(SCOPED.with(|scoped| {
+        let mut scoped = scoped.borrow_mut();
+        let depth = scoped.len();
+        scoped.extend_from_slice(settings);
+        depth
+    }));
+    f()
 }
 
 /// `variable` read as a flag: `1`, `true` or `on` is true; `0`, `false` or `off` false; anything else, or
@@ -66,6 +101,27 @@ mod tests {
         assert_eq!(switch.requested(), Some(false));
         switch.set(true);
         assert_eq!(switch.requested(), Some(true));
+    }
+
+    #[test]
+    fn a_scope_overrides_a_call_on_its_thread_alone_until_it_ends() {
+        static SCOPED_SWITCH: Switch = Switch::new("SLIM_TEST_SCOPED_SWITCH_NEVER_SET");
+        SCOPED_SWITCH.set(true);
+        with_scoped_settings(&[("SLIM_TEST_SCOPED_SWITCH_NEVER_SET", false)], || {
+            assert_eq!(SCOPED_SWITCH.requested(), Some(false));
+            with_scoped_settings(&[("SLIM_TEST_SCOPED_SWITCH_NEVER_SET", true)], || {
+                assert_eq!(SCOPED_SWITCH.requested(), Some(true), "the inner scope wins");
+            });
+            assert_eq!(SCOPED_SWITCH.requested(), Some(false), "the outer scope is back");
+            let elsewhere = std::thread::spawn(|| SCOPED_SWITCH.requested()).join().unwrap();
+            assert_eq!(elsewhere, Some(true), "another thread sees the process-wide setting");
+        });
+        assert_eq!(SCOPED_SWITCH.requested(), Some(true));
+        let unwound = std::panic::catch_unwind(|| {
+            with_scoped_settings(&[("SLIM_TEST_SCOPED_SWITCH_NEVER_SET", false)], || panic!("a failing scope"))
+        });
+        assert!(unwound.is_err());
+        assert_eq!(SCOPED_SWITCH.requested(), Some(true), "an unwound scope is popped too");
     }
 
     #[test]

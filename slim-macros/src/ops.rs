@@ -1,5 +1,5 @@
 //! The ops slim's macros know: their positional parameters, keywords, and the runtime types they expand to.
-//! `tests/macro_ops.rs` checks this table against the runtime's `ScopeArgs::FIELDS`.
+//! `tests/model_macros.rs` checks this table against the runtime's `ScopeArgs::FIELDS`.
 
 /// How an op runs.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -206,15 +206,17 @@ mod tests {
             update(&weights, Tensor::zeros([4, 4], (Kind::Double, Device::Cpu))),
             update(&halves, halves.zeros_like()),
         ];
-        set_fused_optimizer(true);
-        assert_eq!(fusable_positions(&updates, &[]), vec![0]);
-        assert_eq!(fusable_positions(&updates[..1], &[&[weights.tr()]]), Vec::<usize>::new());
-        assert_eq!(fusable_positions(&updates[..1], &[&[weights.zeros_like()]]), vec![0]);
-        let (good, bad) = ([weights.zeros_like()], [weights.tr()]);
-        assert_eq!(fusable_positions(&updates[..1], &[&good, &bad]), Vec::<usize>::new(), "every slot counts");
-        let pointwise = Tensor::zeros([16, 8, 1, 1], options);
-        let channels_last = crate::memory_format::to_channels_last(&pointwise).unwrap();
-        assert_ne!(channels_last.stride(), pointwise.stride());
-        assert_eq!(fusable_positions(&[update(&channels_last, pointwise.zeros_like())], &[]), vec![0]);
+        let fused = crate::backend::Config { fused_optimizer: Some(true), ..Default::default() };
+        fused.scoped(|| {
+            assert_eq!(fusable_positions(&updates, &[]), vec![0]);
+            assert_eq!(fusable_positions(&updates[..1], &[&[weights.tr()]]), Vec::<usize>::new());
+            assert_eq!(fusable_positions(&updates[..1], &[&[weights.zeros_like()]]), vec![0]);
+            let (good, bad) = ([weights.zeros_like()], [weights.tr()]);
+            assert_eq!(fusable_positions(&updates[..1], &[&good, &bad]), Vec::<usize>::new(), "every slot counts");
+            let pointwise = Tensor::zeros([16, 8, 1, 1], options);
+            let channels_last = crate::memory_format::to_channels_last(&pointwise).unwrap();
+            assert_ne!(channels_last.stride(), pointwise.stride());
+            assert_eq!(fusable_positions(&[update(&channels_last, pointwise.zeros_like())], &[]), vec![0]);
+        });
     }
 }
