@@ -14,7 +14,7 @@ mod common;
 use std::time::Instant;
 
 use common::raw_nets::{RawLenet, RawResNet, raw_layout, raw_mlp, raw_vgg16};
-use slim::memory_format::set_channels_last;
+use slim::backend::memory_format::set_channels_last;
 use slim::nets::{Lenet, Vgg, VggDepth};
 use slim::prelude::*;
 use slim::tch::nn::{self, Module, OptimizerConfig};

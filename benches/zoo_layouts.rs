@@ -9,7 +9,7 @@ mod common;
 use std::time::Instant;
 
 use common::{median, steps_arg};
-use slim::memory_format::set_channels_last;
+use slim::backend::memory_format::set_channels_last;
 use slim::nets::get_network;
 use slim::prelude::*;
 

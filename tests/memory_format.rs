@@ -9,8 +9,8 @@
 mod common;
 
 use slim::backend::Config;
+use slim::backend::memory_format::is_channels_last;
 use slim::checkpoint::Saver;
-use slim::memory_format::is_channels_last;
 use slim::nets::{CifarResNet, Lenet, Vgg, VggDepth};
 use slim::prelude::*;
 
@@ -245,7 +245,7 @@ fn flatten_keeps_the_nchw_order_and_hands_back_an_nhwc_gradient() {
     // Values from no generator: the other test of this file seeds libtorch's process-wide one.
     let leaf = (Tensor::arange(360, (Kind::Float, Device::Cpu)) * 0.7).sin().view([3, 4, 5, 6]).set_requires_grad(true);
     let nchw = &leaf * 1.0;
-    let nhwc = slim::memory_format::to_channels_last(&nchw).unwrap();
+    let nhwc = slim::backend::memory_format::to_channels_last(&nchw).unwrap();
     assert!(is_channels_last(&nhwc));
     let (flat, expected) = (flatten(&nhwc).unwrap(), flatten(&nchw).unwrap());
     assert_eq!(flat.size(), [3, 120]);

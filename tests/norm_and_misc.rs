@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use slim::prelude::*;
+use slim::variables::UpdateOp;
 
 mod common;
 use common::rand;

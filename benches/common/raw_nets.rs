@@ -1,7 +1,7 @@
 //! The benchmarks' networks written in raw `tch::nn`, the baseline each slim variant is compared with.
 
 use slim::Result;
-use slim::memory_format::to_channels_last;
+use slim::backend::memory_format::to_channels_last;
 use slim::tch::nn::{self, Module, ModuleT};
 use slim::tch::{Kind, Tensor};
 

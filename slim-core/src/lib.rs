@@ -1,13 +1,12 @@
 //! slim-core: the runtime of slim — variables and collections, arg scopes, initializers, regularizers and
 //! layers with TF-Slim's names, defaults and numerics, on libtorch through `tch`.
 
-pub mod allocator;
+#[doc(hidden)]
+pub mod __private;
 pub mod arg_scope;
 pub mod backend;
 pub mod checkpoint;
-pub mod conv_bias;
 pub mod data;
-pub mod dense_product;
 mod error;
 pub mod evaluation;
 pub mod initializers;
@@ -16,7 +15,6 @@ pub mod layers;
 pub mod learning;
 mod log_lines;
 pub mod losses;
-pub mod memory_format;
 pub mod metrics;
 pub mod mode;
 pub mod model;

@@ -1,11 +1,11 @@
 //! [`Config`]: every on/off CPU path of slim in one value, read from the environment, set for the process, or
 //! overridden for a scope on one thread (so tests and libraries can change a path without touching others).
 
-use crate::conv_bias::{SUMMED_BIAS_GRADIENT_ENV, summed_bias_gradient_enabled};
-use crate::dense_product::{ONEDNN_DENSE_ENV, onednn_dense_enabled};
+use super::conv_bias::{SUMMED_BIAS_GRADIENT_ENV, summed_bias_gradient_enabled};
+use super::dense_product::{ONEDNN_DENSE_ENV, onednn_dense_enabled};
+use super::memory_format::{CHANNELS_LAST_ENV, channels_last_enabled};
 use crate::layers::{HASHED_DROPOUT_ENV, hashed_dropout_enabled};
 use crate::learning::{TUNE_STEP_THREADS_ENV, tune_step_threads_enabled};
-use crate::memory_format::{CHANNELS_LAST_ENV, channels_last_enabled};
 use crate::optimizers::{FUSED_OPTIMIZER_ENV, fused_optimizer_enabled};
 use crate::switch::{environment_flag, with_scoped_settings};
 
@@ -77,7 +77,8 @@ impl Config {
     /// Makes this configuration's settings (the `Some` fields) the process-wide ones, over the environment, as
     /// each path's own setter does.
     pub fn apply(&self) {
-        use crate::{conv_bias, dense_product, layers, learning, memory_format, optimizers};
+        use super::{conv_bias, dense_product, memory_format};
+        use crate::{layers, learning, optimizers};
         let setters: [(Option<bool>, Setter); 6] = [
             (self.channels_last, memory_format::set_channels_last),
             (self.fused_optimizer, optimizers::set_fused_optimizer),

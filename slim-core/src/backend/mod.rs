@@ -1,5 +1,10 @@
-//! How slim runs on this machine: one typed configuration of its CPU paths, overridable for a scope.
+//! How slim runs on this machine: its CPU paths (channels-last memory, convolution bias gradients, oneDNN
+//! dense products, malloc's reuse of freed memory) and one typed configuration of them, overridable for a scope.
 
+pub mod allocator;
 mod config;
+pub mod conv_bias;
+pub mod dense_product;
+pub mod memory_format;
 
 pub use config::Config;

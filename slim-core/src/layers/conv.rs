@@ -9,10 +9,10 @@ use super::params::weighted_layer_args;
 use super::repeat::layer_call;
 use super::tail::Tail;
 use super::types::{DataFormat, Padding, Pair};
-use crate::conv_bias::convolve;
-use crate::dense_product::dense;
+use crate::backend::conv_bias::convolve;
+use crate::backend::dense_product::dense;
+use crate::backend::memory_format;
 use crate::error::TorchContext;
-use crate::memory_format;
 use crate::native::ConvGeometry;
 use crate::{Error, Result};
 

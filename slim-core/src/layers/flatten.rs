@@ -2,8 +2,8 @@
 
 use tch::{Device, Kind, Tensor};
 
+use crate::backend::memory_format::is_channels_last;
 use crate::error::TorchContext;
-use crate::memory_format::is_channels_last;
 use crate::{Error, Result};
 
 /// TF-Slim's `flatten`: keeps the first axis and merges the rest; a `[5]` input becomes `[5, 1]`.

@@ -7,7 +7,7 @@ use super::params::layer_params;
 use super::params::weighted_layer_args;
 use super::repeat::layer_call;
 use super::tail::Tail;
-use crate::dense_product::dense;
+use crate::backend::dense_product::dense;
 use crate::{Error, Result};
 
 weighted_layer_args! {

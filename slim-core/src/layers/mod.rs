@@ -18,7 +18,7 @@ mod one_hot;
 mod padding;
 mod params;
 mod pool;
-mod repeat;
+pub(crate) mod repeat;
 mod separable_conv;
 mod softmax;
 mod tail;
@@ -49,7 +49,7 @@ pub use pool::{
     AvgPool2dArgs, AvgPool2dCall, AvgPool2dOptions, MaxPool2dArgs, MaxPool2dCall, MaxPool2dOptions, Pool2d, avg_pool2d,
     max_pool2d,
 };
-pub use repeat::{LayerCall, RepeatScope, repeat, stack};
+pub use repeat::{repeat, stack};
 pub use separable_conv::{
     SeparableConv2d, SeparableConv2dArgs, SeparableConv2dCall, SeparableConv2dOptions, separable_conv2d,
 };

@@ -1,4 +1,4 @@
-//! Every built layer can be replayed from a model's [`Tape`](crate::model::tape::Tape).
+//! Every built layer can be replayed from a model's tape.
 
 use tch::Tensor;
 

@@ -3,13 +3,11 @@
 
 mod built;
 mod end_points;
-mod forward_result;
-mod layer_input;
+pub(crate) mod forward_result;
+pub(crate) mod layer_input;
 mod summary;
-pub mod tape;
+pub(crate) mod tape;
 
 pub use built::{Built, Model, ModelOutput};
 pub use end_points::EndPoints;
-pub use forward_result::IntoForwardResult;
-pub use layer_input::LayerInput;
 pub use summary::ModelSummary;

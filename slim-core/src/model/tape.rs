@@ -57,11 +57,6 @@ impl Tape {
         self.layer_count
     }
 
-    /// Whether no layer was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The recorded layers' ops and full scope names, in call order.
     pub fn layers(&self) -> impl Iterator<Item = (&'static str, &str)> {
         self.layers.iter().filter_map(|recorded| match &recorded.entry {

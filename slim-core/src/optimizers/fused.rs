@@ -214,7 +214,7 @@ mod tests {
             let (good, bad) = ([weights.zeros_like()], [weights.tr()]);
             assert_eq!(fusable_positions(&updates[..1], &[&good, &bad]), Vec::<usize>::new(), "every slot counts");
             let pointwise = Tensor::zeros([16, 8, 1, 1], options);
-            let channels_last = crate::memory_format::to_channels_last(&pointwise).unwrap();
+            let channels_last = crate::backend::memory_format::to_channels_last(&pointwise).unwrap();
             assert_ne!(channels_last.stride(), pointwise.stride());
             assert_eq!(fusable_positions(&[update(&channels_last, pointwise.zeros_like())], &[]), vec![0]);
         });

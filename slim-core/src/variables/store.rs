@@ -51,10 +51,10 @@ impl std::fmt::Debug for VarStore {
 
 impl VarStore {
     /// An empty store whose variables live on `device`. The first CPU store tunes malloc to reuse freed
-    /// memory across steps ([`keep_freed_memory`](crate::allocator::keep_freed_memory)).
+    /// memory across steps ([`keep_freed_memory`](crate::backend::allocator::keep_freed_memory)).
     pub fn new(device: Device) -> Self {
         if device == Device::Cpu {
-            crate::allocator::keep_freed_memory();
+            crate::backend::allocator::keep_freed_memory();
         }
         VarStore { tch: Arc::new(nn::VarStore::new(device)), state: Arc::default() }
     }

@@ -147,11 +147,11 @@ fn generate(item: &ItemFn, params: &[Param]) -> TokenStream {
                 /// Resolves the keywords (call site, then arg scopes, then defaults) and runs the function.
                 pub fn call(self) -> ::slim::Result<::slim::tch::Tensor> {
                     let Call { inputs: #inputs_var, #(#pos_patterns,)* args: #args_var, scope: #scope_var } = self;
-                    let #args_var: Args = match ::slim::model::tape::replay_value::<Args>(#op)? {
+                    let #args_var: Args = match ::slim::__private::replay_value::<Args>(#op)? {
                         ::core::option::Option::Some(recorded) => recorded,
                         ::core::option::Option::None => {
                             let resolved = ::slim::arg_scope::ArgScope::resolve(#args_var);
-                            ::slim::model::tape::record_value(#op, ::core::clone::Clone::clone(&resolved));
+                            ::slim::__private::record_value(#op, ::core::clone::Clone::clone(&resolved));
                             resolved
                         }
                     };
@@ -163,17 +163,17 @@ fn generate(item: &ItemFn, params: &[Param]) -> TokenStream {
                     )*
                     let #input_ident: &::slim::tch::Tensor = &#inputs_var;
                     let #guard = match #scope_var {
-                        ::core::option::Option::Some(name) if !::slim::model::tape::is_replaying() => {
+                        ::core::option::Option::Some(name) if !::slim::__private::is_replaying() => {
                             ::core::option::Option::Some(::slim::variables::VariableScope::new(name).enter()?)
                         }
                         _ => ::core::option::Option::None,
                     };
                     let #output = #body;
-                    ::slim::model::IntoForwardResult::into_forward_result(#output)
+                    ::slim::__private::IntoForwardResult::into_forward_result(#output)
                 }
             }
 
-            impl ::slim::layers::LayerCall for Call {
+            impl ::slim::__private::LayerCall for Call {
                 const REPEAT_NAME: &'static str = #op;
 
                 fn with_scope(self, scope: ::std::string::String) -> Self {

@@ -53,7 +53,7 @@ pub(crate) fn expand_in(tokens: TokenStream, rewriter: &mut Rewriter<'_>) -> Tok
     }
     let guard = Ident::new("__slim_arg_scope", Span::mixed_site());
     quote!({
-        let #guard = if ::slim::model::tape::is_replaying() {
+        let #guard = if ::slim::__private::is_replaying() {
             ::core::option::Option::None
         } else {
             ::core::option::Option::Some(#enter)

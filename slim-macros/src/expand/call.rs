@@ -28,10 +28,10 @@ pub(crate) fn bind_input(input: &Expr) -> (TokenStream, TokenStream) {
         other => is_place(other),
     };
     if borrowed {
-        return (TokenStream::new(), quote!(::slim::model::LayerInput::layer_input(&(#input))));
+        return (TokenStream::new(), quote!(::slim::__private::LayerInput::layer_input(&(#input))));
     }
     let held = Ident::new("__slim_held", Span::mixed_site());
-    (quote!(let #held = #input;), quote!(::slim::model::LayerInput::layer_input(&#held)))
+    (quote!(let #held = #input;), quote!(::slim::__private::LayerInput::layer_input(&#held)))
 }
 
 /// The expansion of a whole op call `op(input, rest…, keywords…)` in a model body: a `Tensor`, errors
@@ -54,7 +54,7 @@ pub(crate) fn expand_call(op: &Op, op_span: Span, args: CallArgs) -> TokenStream
             quote!({
                 #hold
                 let #input_var: &::slim::tch::Tensor = #borrow_input;
-                match ::slim::model::tape::replay_layer(#name, #input_var)? {
+                match ::slim::__private::replay_layer(#name, #input_var)? {
                     ::core::option::Option::Some(#out_var) => #out_var,
                     ::core::option::Option::None => #build.call()?,
                 }

@@ -93,7 +93,7 @@ fn model_impl(item: &ItemImpl, forward: &ImplItemFn) -> TokenStream {
             #(#attrs)*
             fn forward(&self, #input) -> ::slim::Result<::slim::tch::Tensor> {
                 let #value = #body;
-                ::slim::model::IntoForwardResult::into_forward_result(#value)
+                ::slim::__private::IntoForwardResult::into_forward_result(#value)
             }
         }
     }

@@ -61,7 +61,7 @@ fn with_replay(
     let (name, x) = (op.name, Ident::new("__slim_x", Span::mixed_site()));
     quote!({
         #hold
-        match ::slim::model::tape::replay_layers(#name, #inputs, #count)? {
+        match ::slim::__private::replay_layers(#name, #inputs, #count)? {
             ::core::option::Option::Some(#x) => #x,
             ::core::option::Option::None => #run,
         }
@@ -122,7 +122,7 @@ pub(crate) fn expand_stack_in(tokens: TokenStream, errors: &mut Errors) -> Token
     let scope = scope_arg(&input.scope);
     let count = layers.len();
     let stack = quote!({
-        let #outer = ::slim::layers::RepeatScope::enter(#scope, "Stack")?;
+        let #outer = ::slim::__private::RepeatScope::enter(#scope, "Stack")?;
         let #x = ::slim::tch::Tensor::shallow_clone(#inputs);
         #(#layers)*
         #x

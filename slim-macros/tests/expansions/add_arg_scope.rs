@@ -75,13 +75,13 @@ mod block {
                 args: __slim_args,
                 scope: __slim_scope,
             } = self;
-            let __slim_args: Args = match ::slim::model::tape::replay_value::<
+            let __slim_args: Args = match ::slim::__private::replay_value::<
                 Args,
             >("block")? {
                 ::core::option::Option::Some(recorded) => recorded,
                 ::core::option::Option::None => {
                     let resolved = ::slim::arg_scope::ArgScope::resolve(__slim_args);
-                    ::slim::model::tape::record_value(
+                    ::slim::__private::record_value(
                         "block",
                         ::core::clone::Clone::clone(&resolved),
                     );
@@ -96,7 +96,7 @@ mod block {
             let __slim_scope_guard = match __slim_scope {
                 ::core::option::Option::Some(
                     name,
-                ) if !::slim::model::tape::is_replaying() => {
+                ) if !::slim::__private::is_replaying() => {
                     ::core::option::Option::Some(
                         ::slim::variables::VariableScope::new(name).enter()?,
                     )
@@ -105,10 +105,10 @@ mod block {
             };
             let __slim_output = {
                 {
-                    let __slim_input: &::slim::tch::Tensor = ::slim::model::LayerInput::layer_input(
+                    let __slim_input: &::slim::tch::Tensor = ::slim::__private::LayerInput::layer_input(
                         &(inputs),
                     );
-                    match ::slim::model::tape::replay_layer("conv2d", __slim_input)? {
+                    match ::slim::__private::replay_layer("conv2d", __slim_input)? {
                         ::core::option::Option::Some(__slim_out) => __slim_out,
                         ::core::option::Option::None => {
                             ::slim::layers::conv2d(__slim_input, filters, [3, 3])
@@ -119,10 +119,10 @@ mod block {
                     }
                 }
             };
-            ::slim::model::IntoForwardResult::into_forward_result(__slim_output)
+            ::slim::__private::IntoForwardResult::into_forward_result(__slim_output)
         }
     }
-    impl ::slim::layers::LayerCall for Call {
+    impl ::slim::__private::LayerCall for Call {
         const REPEAT_NAME: &'static str = "block";
         fn with_scope(self, scope: ::std::string::String) -> Self {
             self.scope(scope)

@@ -3,7 +3,7 @@ impl ::slim::model::Model for Vgg {
     fn forward(&self, inputs: &Tensor) -> ::slim::Result<::slim::tch::Tensor> {
         let __slim_output = {
             {
-                let __slim_arg_scope = if ::slim::model::tape::is_replaying() {
+                let __slim_arg_scope = if ::slim::__private::is_replaying() {
                     ::core::option::Option::None
                 } else {
                     ::core::option::Option::Some(
@@ -20,15 +20,15 @@ impl ::slim::model::Model for Vgg {
                     )
                 };
                 let net = {
-                    match ::slim::model::tape::replay_layers(
+                    match ::slim::__private::replay_layers(
                         "conv2d",
-                        ::slim::model::LayerInput::layer_input(&(inputs)),
+                        ::slim::__private::LayerInput::layer_input(&(inputs)),
                         2,
                     )? {
                         ::core::option::Option::Some(__slim_x) => __slim_x,
                         ::core::option::Option::None => {
                             ::slim::layers::repeat(
-                                ::slim::model::LayerInput::layer_input(&(inputs)),
+                                ::slim::__private::LayerInput::layer_input(&(inputs)),
                                 2,
                                 ::core::option::Option::Some(
                                     ::core::convert::AsRef::<str>::as_ref(&("conv1")),
@@ -43,13 +43,10 @@ impl ::slim::model::Model for Vgg {
                     }
                 };
                 let net = {
-                    let __slim_input: &::slim::tch::Tensor = ::slim::model::LayerInput::layer_input(
+                    let __slim_input: &::slim::tch::Tensor = ::slim::__private::LayerInput::layer_input(
                         &(net),
                     );
-                    match ::slim::model::tape::replay_layer(
-                        "max_pool2d",
-                        __slim_input,
-                    )? {
+                    match ::slim::__private::replay_layer("max_pool2d", __slim_input)? {
                         ::core::option::Option::Some(__slim_out) => __slim_out,
                         ::core::option::Option::None => {
                             ::slim::layers::max_pool2d(__slim_input, [2, 2])
@@ -60,14 +57,14 @@ impl ::slim::model::Model for Vgg {
                 };
                 let net = {
                     ::slim::layers::flatten(
-                        ::slim::model::LayerInput::layer_input(&(net)),
+                        ::slim::__private::LayerInput::layer_input(&(net)),
                     )?
                 };
                 {
-                    let __slim_input: &::slim::tch::Tensor = ::slim::model::LayerInput::layer_input(
+                    let __slim_input: &::slim::tch::Tensor = ::slim::__private::LayerInput::layer_input(
                         &(net),
                     );
-                    match ::slim::model::tape::replay_layer(
+                    match ::slim::__private::replay_layer(
                         "fully_connected",
                         __slim_input,
                     )? {
@@ -85,6 +82,6 @@ impl ::slim::model::Model for Vgg {
                 }
             }
         };
-        ::slim::model::IntoForwardResult::into_forward_result(__slim_output)
+        ::slim::__private::IntoForwardResult::into_forward_result(__slim_output)
     }
 }

@@ -1,6 +1,6 @@
 fn expansion() {
     let _ = {
-        let __slim_arg_scope = if ::slim::model::tape::is_replaying() {
+        let __slim_arg_scope = if ::slim::__private::is_replaying() {
             ::core::option::Option::None
         } else {
             ::core::option::Option::Some(
