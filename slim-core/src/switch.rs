@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 const UNSET: u8 = 0;
 const ON: u8 = 1;
@@ -55,8 +55,14 @@ thread_local! {
     static SCOPED: RefCell<Vec<(&'static str, bool)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// How many scopes are open on all threads: while none is, a switch reads no thread-local state.
+static OPEN_SCOPES: AtomicUsize = AtomicUsize::new(0);
+
 /// The innermost scope's setting of the switch named `variable` on this thread, if a scope set it.
 fn scoped_setting(variable: &str) -> Option<bool> {
+    if OPEN_SCOPES.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
     SCOPED.with(|scoped| scoped.borrow().iter().rev().find(|(name, _)| *name == variable).map(|(_, on)| *on))
 }
 
@@ -68,8 +74,10 @@ pub(crate) fn with_scoped_settings<R>(settings: &[(&'static str, bool)], f: impl
     impl Drop for Restore {
         fn drop(&mut self) {
             SCOPED.with(|scoped| scoped.borrow_mut().truncate(self.0));
+            OPEN_SCOPES.fetch_sub(1, Ordering::Relaxed);
         }
     }
+    OPEN_SCOPES.fetch_add(1, Ordering::Relaxed);
     let _restore = Restore(SCOPED.with(|scoped| {
         let mut scoped = scoped.borrow_mut();
         let depth = scoped.len();
