@@ -63,16 +63,16 @@ pub(crate) fn apply(
             report.mismatched.push((variable.name().to_string(), entry, shape, found));
         }
     }
+    entries.retain(|name, _| !asked.contains(name));
     if (!options.ignore_missing && !report.missing.is_empty()) || !report.mismatched.is_empty() {
+        report.unused = sorted_names(&entries);
         return Err(Error::invalid(checkpoint, format!("cannot restore: {}", report.problems())));
     }
-    entries.retain(|name, _| !asked.contains(name));
     let creations = match options.create_unrequested_in {
         Some(store) => unrequested_to_create(store, &mut entries, layout)?,
         None => Vec::new(),
     };
-    report.unused = entries.into_keys().collect();
-    report.unused.sort();
+    report.unused = sorted_names(&entries);
     for (variable, value) in copies {
         copy_into(&variable, &value)?;
     }
@@ -131,6 +131,12 @@ fn like_owner(owner: &Variable, layout: Layout, name: &str, value: &Tensor) -> R
 pub(crate) fn copy_into(variable: &Variable, value: &Tensor) -> Result<()> {
     let mut target = variable.tensor().shallow_clone();
     tch::no_grad(|| target.f_copy_(value)).context(variable.name()).map(|_| ())
+}
+
+fn sorted_names(entries: &HashMap<String, Tensor>) -> Vec<String> {
+    let mut names: Vec<String> = entries.keys().cloned().collect();
+    names.sort();
+    names
 }
 
 fn numel(shape: &[i64]) -> i64 {
