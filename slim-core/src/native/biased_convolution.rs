@@ -58,6 +58,7 @@ mod tests {
     use tch::{Device, Kind};
 
     use super::*;
+    use crate::native::assert_close_at_scale;
 
     /// Values and the gradients asked for, against libtorch's conv2d, for one geometry and set of
     /// requires-grad flags.
@@ -69,7 +70,7 @@ mod tests {
         let ours = biased_convolution(&input, &weights, &biases, geometry).unwrap();
         let ConvGeometry { stride, padding, dilation, groups } = geometry;
         let theirs = input.conv2d(&weights, Some(&biases), stride, padding, dilation, groups);
-        assert!(ours.allclose(&theirs, 1e-4, 1e-4, false), "values {geometry:?}");
+        assert_close_at_scale(&ours, &theirs, 1e-5, &format!("values {geometry:?}"));
         let sources: Vec<&Tensor> =
             [&input, &weights, &biases].into_iter().zip(needs).filter(|(_, n)| *n).map(|(t, _)| t).collect();
         if sources.is_empty() {
@@ -80,7 +81,7 @@ mod tests {
         let ours = Tensor::run_backward(&[(&ours * &probe).sum(Kind::Float)], &sources, false, false);
         let theirs = Tensor::run_backward(&[(&theirs * &probe).sum(Kind::Float)], &sources, false, false);
         for (a, b) in ours.iter().zip(&theirs) {
-            assert!(a.allclose(b, 1e-3, 1e-3, false), "gradients {geometry:?} {needs:?}");
+            assert_close_at_scale(a, b, 1e-5, &format!("gradients {geometry:?} {needs:?}"));
         }
     }
 
@@ -119,7 +120,7 @@ mod tests {
         let ours = penalty_gradients(biased_convolution(&input, &weights, &biases, plain).unwrap());
         let theirs = penalty_gradients(input.conv2d(&weights, Some(&biases), [1, 1], [1, 1], [1, 1], 1));
         for (a, b) in ours.iter().zip(&theirs) {
-            assert!(a.allclose(b, 1e-3, 1e-3, false));
+            assert_close_at_scale(a, b, 1e-5, "penalty gradients");
         }
     }
 }

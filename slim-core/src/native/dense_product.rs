@@ -31,6 +31,7 @@ mod tests {
     use tch::{Device, Kind, TchError};
 
     use super::*;
+    use crate::native::assert_close_at_scale;
 
     /// The product and whichever gradients are asked for against `matmul`'s.
     fn check_against_matmul(x_needs_grad: bool, weights_need_grad: bool) {
@@ -40,7 +41,7 @@ mod tests {
         let reference_x = x.detach().set_requires_grad(x_needs_grad);
         let reference_w = weights.detach().set_requires_grad(weights_need_grad);
         let reference = reference_x.matmul(&reference_w.tr());
-        assert!(product.allclose(&reference, 1e-4, 1e-4, false));
+        assert_close_at_scale(&product, &reference, 1e-5, "product");
         assert_eq!(product.requires_grad(), x_needs_grad || weights_need_grad);
         if !product.requires_grad() {
             return;
@@ -51,10 +52,10 @@ mod tests {
         assert_eq!(x.grad().defined(), x_needs_grad);
         assert_eq!(weights.grad().defined(), weights_need_grad);
         if x_needs_grad {
-            assert!(x.grad().allclose(&reference_x.grad(), 1e-4, 1e-4, false));
+            assert_close_at_scale(&x.grad(), &reference_x.grad(), 1e-5, "dx");
         }
         if weights_need_grad {
-            assert!(weights.grad().allclose(&reference_w.grad(), 1e-4, 1e-4, false));
+            assert_close_at_scale(&weights.grad(), &reference_w.grad(), 1e-5, "dW");
         }
     }
 
@@ -77,8 +78,8 @@ mod tests {
             false,
             false,
         );
-        assert!(grads[0].allclose(&upstream.matmul(&weights.detach()), 1e-4, 1e-4, false));
-        assert!(grads[1].allclose(&upstream.tr().matmul(&x.detach()), 1e-4, 1e-4, false));
+        assert_close_at_scale(&grads[0], &upstream.matmul(&weights.detach()), 1e-5, "dx");
+        assert_close_at_scale(&grads[1], &upstream.tr().matmul(&x.detach()), 1e-5, "dW");
     }
 
     #[test]
@@ -100,6 +101,6 @@ mod tests {
         };
         let ours = penalty_gradient(dense_product(&x, &weights).unwrap());
         let theirs = penalty_gradient(x.matmul(&weights.tr()));
-        assert!(ours.allclose(&theirs, 1e-3, 1e-3, false));
+        assert_close_at_scale(&ours, &theirs, 1e-5, "penalty gradient");
     }
 }
