@@ -10,6 +10,11 @@ mod fused_adam;
 mod fused_sgd;
 mod thread_count;
 
+#[cfg(test)]
+mod closeness;
+#[cfg(test)]
+pub(crate) use closeness::assert_close_at_scale;
+
 pub(crate) use all_finite::all_finite;
 pub(crate) use biased_convolution::{ConvGeometry, biased_convolution};
 pub(crate) use dense_product::dense_product;
@@ -40,22 +45,3 @@ unsafe fn take_error(message: *mut c_char) -> tch::Result<()> {
     unsafe { slim_free_error(message) };
     Err(TchError::Torch(text))
 }
-
-/// Float comparisons for the tests of the functions above, which check them against libtorch's own on random data.
-#[cfg(test)]
-mod closeness {
-    use tch::Tensor;
-
-    /// Panics unless every element of `ours` is within `tolerance` times the reference's scale (its largest
-    /// magnitude, at least 1) of `theirs`. Float32 sums of many random terms carry rounding errors relative to the
-    /// terms, not to each result, so an element-wise relative test fails by chance on the small elements of a
-    /// second-order gradient whose largest ones are in the ten thousands.
-    pub(crate) fn assert_close_at_scale(ours: &Tensor, theirs: &Tensor, tolerance: f64, what: &str) {
-        assert_eq!(ours.size(), theirs.size(), "{what}: shapes");
-        let scale = theirs.abs().max().double_value(&[]).max(1.0);
-        let worst = (ours - theirs).abs().max().double_value(&[]);
-        assert!(worst <= tolerance * scale, "{what}: off by {worst} at scale {scale} (tolerance {tolerance})");
-    }
-}
-#[cfg(test)]
-pub(crate) use closeness::assert_close_at_scale;
