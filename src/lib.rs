@@ -2,11 +2,11 @@
 //! names, collections, arg scopes and numerics. This facade re-exports the runtime (`slim-core`) and the
 //! macros (`slim-macros`); most programs only need `use slim::prelude::*;`.
 
+pub use macros::{add_arg_scope, arg_scope, model, repeat, stack};
 pub use slim_core::{
     Error, Result, TorchContext, arg_scope, backend, checkpoint, data, evaluation, initializers, io, layers, learning,
     losses, metrics, mode, model, optimizers, regularizers, summary, variables,
 };
-pub use slim_macros::{add_arg_scope, arg_scope, model, repeat, stack};
 pub use tch;
 
 /// What the macros' expansions name; not part of slim's API.
@@ -16,6 +16,7 @@ pub use slim_core::__private;
 // The macros' expansions name `::slim::…`; this lets them work inside this crate too (the model zoo).
 extern crate self as slim;
 
+mod macros;
 pub mod nets;
 
 /// What a model definition or training script usually needs, listed name by name: the layers and their
@@ -23,6 +24,7 @@ pub mod nets;
 /// and collections, models, and tch's `Tensor`, `Device` and `Kind`. Built-layer types, call builders and the
 /// CPU switches stay in their modules.
 pub mod prelude {
+    pub use crate::macros::{arg_scope, repeat, stack};
     pub use slim_core::arg_scope::{ArgScope, ScopeArgs};
     pub use slim_core::initializers::{
         FanMode, Initializer, constant_initializer, ones_initializer, orthogonal_initializer, random_normal,
@@ -62,6 +64,5 @@ pub mod prelude {
         global_variable, local_variable, model_variable, variable,
     };
     pub use slim_core::{Error, Result};
-    pub use slim_macros::{arg_scope, repeat, stack};
     pub use tch::{Device, Kind, Tensor};
 }
