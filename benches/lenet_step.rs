@@ -36,7 +36,7 @@ fn main() -> Result<()> {
     let raw_vs = nn::VarStore::new(Device::Cpu);
     let raw = RawLenet::new(&raw_vs.root());
     // Raw tch in slim's layout (channels-last on CPU unless SLIM_CHANNELS_LAST=0), as PyTorch users set it.
-    let raw_images = raw_layout(&raw_vs, slim::backend::memory_format::channels_last_enabled(), &images)?;
+    let raw_images = raw_layout(&raw_vs, slim::backend::Config::effective().channels_last == Some(true), &images)?;
     let mut raw_opt = sgd.build(&raw_vs, 0.01)?;
 
     let model_vs = VarStore::new(Device::Cpu);

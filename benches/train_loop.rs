@@ -11,15 +11,16 @@ mod common;
 use std::time::Instant;
 
 use common::{median, steps_arg};
+use slim::backend::Config;
 use slim::checkpoint::Saver;
-use slim::learning::{set_tune_step_threads, train};
+use slim::learning::train;
 use slim::nets::{Lenet, Vgg, VggDepth};
 use slim::prelude::*;
 
 fn loop_overhead(steps: i64) -> Result<()> {
     // The loop's own cost against a bare loop of `run`: without the thread trial `TrainOp::step` would add (the
     // workloads bench measures that).
-    set_tune_step_threads(false);
+    Config { tune_step_threads: Some(false), ..Config::default() }.apply();
     let images = Tensor::rand([64, 1, 28, 28], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(10, [64], (Kind::Int64, Device::Cpu));
     let vs = VarStore::new(Device::Cpu);

@@ -14,7 +14,7 @@ mod common;
 use std::time::Instant;
 
 use common::raw_nets::{RawLenet, RawResNet, raw_layout, raw_mlp, raw_vgg16};
-use slim::backend::memory_format::set_channels_last;
+use slim::backend::Config;
 use slim::nets::{Lenet, Vgg, VggDepth};
 use slim::prelude::*;
 use slim::tch::nn::{self, Module, OptimizerConfig};
@@ -356,4 +356,9 @@ fn json_line(workload: &str, batch: i64, threads: i32, variant: &Variant<'_>, sa
         number(samples.loss_last),
         env!("CARGO_PKG_VERSION"),
     )
+}
+
+/// Makes channels-last execution the process-wide setting (`on`) or not, from the next convolution on.
+fn set_channels_last(on: bool) {
+    Config { channels_last: Some(on), ..Config::default() }.apply();
 }

@@ -1,5 +1,5 @@
 //! Inference with the model zoo (`get_network`) in channels-last and plain NCHW memory, interleaved: the same
-//! net built twice, each pass run with its own setting of `memory_format::set_channels_last`. Prints medians
+//! net built twice, each pass run with its own setting of `Config::channels_last`. Prints medians
 //! and the ratio, one line per net.
 //!
 //! `cargo bench --bench zoo_layouts [-- PASSES]`
@@ -9,7 +9,7 @@ mod common;
 use std::time::Instant;
 
 use common::{median, steps_arg};
-use slim::backend::memory_format::set_channels_last;
+use slim::backend::Config;
 use slim::nets::get_network;
 use slim::prelude::*;
 
@@ -54,4 +54,9 @@ fn main() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Makes channels-last execution the process-wide setting (`on`) or not, from the next convolution on.
+fn set_channels_last(on: bool) {
+    Config { channels_last: Some(on), ..Config::default() }.apply();
 }

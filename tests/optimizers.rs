@@ -2,6 +2,7 @@
 //! adadelta, adamw) computed here in f64; slot names as TF gives them.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+use slim::backend::Config;
 use slim::prelude::*;
 
 mod common;
@@ -193,7 +194,11 @@ fn gradient_descent_and_bad_hyper_parameters() {
 /// beforehand in another layout (as a checkpoint restore may leave it), so that variable goes step by step
 /// beside the fused ones.
 fn three_steps(fused: bool, optimizer: impl Optimizer + 'static, restored_slot: bool) -> Vec<(String, Tensor)> {
-    slim::optimizers::set_fused_optimizer(fused);
+    Config { fused_optimizer: Some(fused), ..Config::default() }.scoped(|| steps_of(optimizer, restored_slot))
+}
+
+/// The three steps of [`three_steps`] under whichever update the calling thread's configuration picks.
+fn steps_of(optimizer: impl Optimizer + 'static, restored_slot: bool) -> Vec<(String, Tensor)> {
     tch::manual_seed(7);
     let images = Tensor::randn([8, 3, 12, 12], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(4, [8], (Kind::Int64, Device::Cpu));
@@ -221,7 +226,6 @@ type MakeOptimizer = fn() -> Box<dyn Optimizer>;
 
 #[test]
 fn fused_and_step_by_step_updates_agree() {
-    let default = slim::optimizers::fused_optimizer_enabled();
     let cases: [(&str, MakeOptimizer, bool); 6] = [
         ("momentum", || Box::new(Momentum::new(0.9).unwrap()), false),
         ("nesterov", || Box::new(Momentum::new(0.9).unwrap().nesterov(true)), false),
@@ -242,5 +246,4 @@ fn fused_and_step_by_step_updates_agree() {
             fused.iter().any(|(name, t)| name.ends_with("weights") && t.abs().sum(Kind::Float).double_value(&[]) > 0.0);
         assert!(moved, "{case}: nothing trained");
     }
-    slim::optimizers::set_fused_optimizer(default);
 }

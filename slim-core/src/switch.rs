@@ -23,6 +23,11 @@ impl Switch {
         Switch { state: AtomicU8::new(UNSET), variable, environment: OnceLock::new(), declined: OnceLock::new() }
     }
 
+    /// The environment variable the switch reads, which also names it in scoped settings and messages.
+    pub(crate) fn variable(&self) -> &'static str {
+        self.variable
+    }
+
     /// Sets the switch, overriding the environment from now on.
     pub(crate) fn set(&self, on: bool) {
         self.state.store(if on { ON } else { OFF }, Ordering::Relaxed);

@@ -1,20 +1,15 @@
 //! [`Config`]: every on/off CPU path of slim in one value, read from the environment, set for the process, or
 //! overridden for a scope on one thread (so tests and libraries can change a path without touching others).
 
-use super::conv_bias::{SUMMED_BIAS_GRADIENT_ENV, summed_bias_gradient_enabled};
-use super::dense_product::{ONEDNN_DENSE_ENV, onednn_dense_enabled};
-use super::memory_format::{CHANNELS_LAST_ENV, channels_last_enabled};
-use crate::layers::{HASHED_DROPOUT_ENV, hashed_dropout_enabled};
-use crate::learning::{TUNE_STEP_THREADS_ENV, tune_step_threads_enabled};
-use crate::optimizers::{FUSED_OPTIMIZER_ENV, fused_optimizer_enabled};
+use super::cpu_path::CpuPath;
+use super::dense_product::onednn_dense_enabled;
 use crate::switch::{environment_flag, with_scoped_settings};
 
 /// slim's CPU paths. Each is on (`Some(true)`), off (`Some(false)`) or left as it is (`None`). Every path gives
 /// the same results either way, to float rounding; they differ in speed.
 ///
 /// A setting comes from, first to last: the innermost [`Config::scoped`] on the calling thread, then a
-/// process-wide [`Config::apply`] (or the path's own setter), then its `SLIM_*` environment variable, then
-/// slim's default.
+/// process-wide [`Config::apply`], then its `SLIM_*` environment variable (read once), then slim's default.
 ///
 /// ```
 /// use slim_core::backend::Config;
@@ -38,73 +33,66 @@ pub struct Config {
     pub tune_step_threads: Option<bool>,
 }
 
-/// A path's process-wide setter (`memory_format::set_channels_last`, …).
-type Setter = fn(bool);
-
 impl Config {
     /// What the `SLIM_*` environment variables say (`1`, `true`, `on` / `0`, `false`, `off`); `None` for a
     /// variable that is unset or holds anything else.
     pub fn from_env() -> Config {
-        Config {
-            channels_last: environment_flag(CHANNELS_LAST_ENV),
-            fused_optimizer: environment_flag(FUSED_OPTIMIZER_ENV),
-            onednn_dense: environment_flag(ONEDNN_DENSE_ENV),
-            hashed_dropout: environment_flag(HASHED_DROPOUT_ENV),
-            summed_bias_gradient: environment_flag(SUMMED_BIAS_GRADIENT_ENV),
-            tune_step_threads: environment_flag(TUNE_STEP_THREADS_ENV),
-        }
+        Config::from_paths(|path| environment_flag(path.switch().variable()))
     }
 
-    /// The settings in force on the calling thread now, every field `Some`.
+    /// The settings in force on the calling thread now, every field `Some`: what each path will do (oneDNN's
+    /// dense products stay off where libtorch lacks oneDNN, whatever was asked).
     pub fn effective() -> Config {
-        Config {
-            channels_last: Some(channels_last_enabled()),
-            fused_optimizer: Some(fused_optimizer_enabled()),
-            onednn_dense: Some(onednn_dense_enabled()),
-            hashed_dropout: Some(hashed_dropout_enabled()),
-            summed_bias_gradient: Some(summed_bias_gradient_enabled()),
-            tune_step_threads: Some(tune_step_threads_enabled()),
-        }
+        Config::from_paths(|path| match path {
+            CpuPath::OnednnDense => Some(onednn_dense_enabled()),
+            _ => Some(path.enabled()),
+        })
     }
 
     /// Runs `f` with this configuration's settings (the `Some` fields) in force on the calling thread, over
     /// every other source; the thread's previous settings come back when `f` returns or panics. Other threads
     /// are not affected.
     pub fn scoped<R>(&self, f: impl FnOnce() -> R) -> R {
-        with_scoped_settings(&self.settings(), f)
+        let settings: Vec<(&'static str, bool)> =
+            self.settings().map(|(path, on)| (path.switch().variable(), on)).collect();
+        with_scoped_settings(&settings, f)
     }
 
-    /// Makes this configuration's settings (the `Some` fields) the process-wide ones, over the environment, as
-    /// each path's own setter does.
+    /// Makes this configuration's settings (the `Some` fields) the process-wide ones, over the environment, from
+    /// the next use of each path on.
     pub fn apply(&self) {
-        use super::{conv_bias, dense_product, memory_format};
-        use crate::{layers, learning, optimizers};
-        let setters: [(Option<bool>, Setter); 6] = [
-            (self.channels_last, memory_format::set_channels_last),
-            (self.fused_optimizer, optimizers::set_fused_optimizer),
-            (self.onednn_dense, dense_product::set_onednn_dense),
-            (self.hashed_dropout, layers::set_hashed_dropout),
-            (self.summed_bias_gradient, conv_bias::set_summed_bias_gradient),
-            (self.tune_step_threads, learning::set_tune_step_threads),
-        ];
-        for (setting, set) in setters {
-            if let Some(on) = setting {
-                set(on);
-            }
+        for (path, on) in self.settings() {
+            path.switch().set(on);
         }
     }
 
-    /// The `Some` fields as (switch variable, setting) pairs.
-    fn settings(&self) -> Vec<(&'static str, bool)> {
-        let all = [
-            (CHANNELS_LAST_ENV, self.channels_last),
-            (FUSED_OPTIMIZER_ENV, self.fused_optimizer),
-            (ONEDNN_DENSE_ENV, self.onednn_dense),
-            (HASHED_DROPOUT_ENV, self.hashed_dropout),
-            (SUMMED_BIAS_GRADIENT_ENV, self.summed_bias_gradient),
-            (TUNE_STEP_THREADS_ENV, self.tune_step_threads),
-        ];
-        all.into_iter().filter_map(|(variable, setting)| Some((variable, setting?))).collect()
+    /// A configuration with each path's field taken from `setting`.
+    fn from_paths(setting: impl Fn(CpuPath) -> Option<bool>) -> Config {
+        Config {
+            channels_last: setting(CpuPath::ChannelsLast),
+            fused_optimizer: setting(CpuPath::FusedOptimizer),
+            onednn_dense: setting(CpuPath::OnednnDense),
+            hashed_dropout: setting(CpuPath::HashedDropout),
+            summed_bias_gradient: setting(CpuPath::SummedBiasGradient),
+            tune_step_threads: setting(CpuPath::TuneStepThreads),
+        }
+    }
+
+    /// The field that holds `path`'s setting.
+    fn field(&self, path: CpuPath) -> Option<bool> {
+        match path {
+            CpuPath::ChannelsLast => self.channels_last,
+            CpuPath::FusedOptimizer => self.fused_optimizer,
+            CpuPath::OnednnDense => self.onednn_dense,
+            CpuPath::HashedDropout => self.hashed_dropout,
+            CpuPath::SummedBiasGradient => self.summed_bias_gradient,
+            CpuPath::TuneStepThreads => self.tune_step_threads,
+        }
+    }
+
+    /// The paths this configuration sets, with their settings.
+    fn settings(&self) -> impl Iterator<Item = (CpuPath, bool)> + '_ {
+        CpuPath::ALL.into_iter().filter_map(|path| Some((path, self.field(path)?)))
     }
 }
 

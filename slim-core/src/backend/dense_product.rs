@@ -9,46 +9,29 @@ use std::sync::OnceLock;
 
 use tch::{Device, Kind, Tensor};
 
+use super::CpuPath;
 use crate::Result;
 use crate::error::TorchContext;
 use crate::native;
-use crate::switch::Switch;
-
-/// The environment variable that decides the route: `0`, `false` or `off` keep every product on `linear`;
-/// `1`, `true` or `on` use the convolution for large products on any CPU.
-pub const ONEDNN_DENSE_ENV: &str = "SLIM_ONEDNN_DENSE";
-
-static SWITCH: Switch = Switch::new(ONEDNN_DENSE_ENV);
 
 /// Multiply-adds (`rows · in · out`) from which the convolution pays for its fixed cost. On the project's Zen 4
 /// cores a training step of 32×784→128 (3.2 M) took 1.16× as long through the convolution, 1×4096→4096 (16.8 M)
 /// 0.76×, and 64×3136→1024 (205 M) 0.64×.
 const MIN_MULTIPLY_ADDS: i64 = 8 << 20;
 
-/// Routes large float32 CPU products through oneDNN (`true`) or keeps them all on `linear` (`false`), from the
-/// next product on. Overrides `SLIM_ONEDNN_DENSE`. Results are the same either way, to float rounding.
-pub fn set_onednn_dense(enabled: bool) {
-    SWITCH.set(enabled);
-}
-
-/// Whether large float32 CPU products go through oneDNN: [`set_onednn_dense`] if called, else
-/// `SLIM_ONEDNN_DENSE` (read once), else on AMD CPUs (where MKL runs its generic code path); never without oneDNN.
-pub fn onednn_dense_enabled() -> bool {
+/// Whether large float32 CPU products go through oneDNN: as [`Config::onednn_dense`](super::Config::onednn_dense)
+/// asks (on AMD CPUs by default, where MKL runs its generic code path), and never without oneDNN (said once when
+/// it was asked for explicitly).
+pub(crate) fn onednn_dense_enabled() -> bool {
     static HAS_ONEDNN: OnceLock<bool> = OnceLock::new();
-    static AMD: OnceLock<bool> = OnceLock::new();
-    let wanted = SWITCH.requested().unwrap_or_else(|| *AMD.get_or_init(cpu_vendor_is_amd));
+    let wanted = CpuPath::OnednnDense.enabled();
     let has_onednn = *HAS_ONEDNN.get_or_init(tch::utils::has_mkldnn);
     if wanted && !has_onednn {
-        SWITCH
+        CpuPath::OnednnDense
+            .switch()
             .decline(|| "this libtorch has no oneDNN; fully connected products stay on `linear` (same results)".into());
     }
     wanted && has_onednn
-}
-
-/// Whether `/proc/cpuinfo` names AMD as the vendor (false where there is no such file).
-fn cpu_vendor_is_amd() -> bool {
-    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    info.lines().find(|line| line.starts_with("vendor_id")).is_some_and(|line| line.contains("AuthenticAMD"))
 }
 
 /// `x·Wᵀ + b` for `x` of shape `[…, in]` and `weights` `[out, in]`, as `linear` computes it; torch errors name
@@ -88,7 +71,7 @@ fn takes_convolution_route(x: &Tensor, weights: &Tensor) -> bool {
     let on_cpu_f32 = |t: &Tensor| t.device() == Device::Cpu && t.kind() == Kind::Float;
     let supported = on_cpu_f32(x) && on_cpu_f32(weights) && weights.is_contiguous();
     if !supported {
-        SWITCH.decline(|| {
+        CpuPath::OnednnDense.switch().decline(|| {
             "the oneDNN route covers contiguous float32 CPU weights and inputs only; others stay on `linear` (same \
              results)"
                 .into()

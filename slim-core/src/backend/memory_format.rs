@@ -3,25 +3,14 @@
 
 use tch::{Device, Kind, Tensor};
 
+use super::CpuPath;
 use crate::Result;
 use crate::error::TorchContext;
-use crate::switch::Switch;
 
-/// The environment variable that turns channels-last off when set to `0`, `false` or `off`.
-pub const CHANNELS_LAST_ENV: &str = "SLIM_CHANNELS_LAST";
-
-static SWITCH: Switch = Switch::new(CHANNELS_LAST_ENV);
-
-/// Turns channels-last execution on or off from the next convolution on (weights follow at their next use).
-/// Overrides `SLIM_CHANNELS_LAST`. Results are the same either way, to float rounding.
-pub fn set_channels_last(enabled: bool) {
-    SWITCH.set(enabled);
-}
-
-/// Whether channels-last execution is on: [`set_channels_last`] if called, else `SLIM_CHANNELS_LAST` (read once;
-/// `0`, `false` or `off` turn it off), else on.
-pub fn channels_last_enabled() -> bool {
-    SWITCH.requested().unwrap_or(true)
+/// Whether channels-last execution is on ([`Config::channels_last`](super::Config::channels_last), on by
+/// default); weights follow a change at their next use.
+pub(crate) fn channels_last_enabled() -> bool {
+    CpuPath::ChannelsLast.enabled()
 }
 
 /// Whether the 4-D `tensor` is laid out NHWC in memory (its strides are channels-last ones).
@@ -70,7 +59,7 @@ fn applies_to(tensor: &Tensor) -> bool {
     }
     let supported = tensor.device() == Device::Cpu && matches!(tensor.kind(), Kind::Float | Kind::BFloat16);
     if !supported {
-        SWITCH.decline(|| {
+        CpuPath::ChannelsLast.switch().decline(|| {
             format!(
                 "channels-last runs float32/bfloat16 CPU tensors only; {:?} {:?} tensors take the plain NCHW path \
                  (same results)",

@@ -4,7 +4,9 @@
 pub mod allocator;
 mod config;
 pub mod conv_bias;
+mod cpu_path;
 pub mod dense_product;
 pub mod memory_format;
 
 pub use config::Config;
+pub(crate) use cpu_path::CpuPath;

@@ -6,10 +6,10 @@ use super::layer_scope::{self, collect};
 use super::repeat::layer_call;
 use super::types::Collections;
 use crate::arg_scope::scope_args;
+use crate::backend::CpuPath;
 use crate::error::TorchContext;
 use crate::mode::Mode;
 use crate::native;
-use crate::switch::Switch;
 use crate::variables::VarStore;
 use crate::{Error, Result};
 
@@ -28,28 +28,12 @@ scope_args! {
     }
 }
 
-/// The environment variable that turns slim's hashed CPU dropout mask off (`0`, `false`, `off`; libtorch's
-/// `dropout` then draws the mask) or on (`1`, `true`, `on`).
-pub const HASHED_DROPOUT_ENV: &str = "SLIM_HASHED_DROPOUT";
-
-static SWITCH: Switch = Switch::new(HASHED_DROPOUT_ENV);
-
-/// Draws CPU dropout masks with slim's parallel hashed generator (`true`, the default) or with libtorch's serial
-/// `bernoulli_` (`false`), from the next call on. Overrides `SLIM_HASHED_DROPOUT`. Either keeps each element
-/// with probability `keep_prob` and follows `tch::manual_seed`; the masks themselves differ.
-pub fn set_hashed_dropout(enabled: bool) {
-    SWITCH.set(enabled);
-}
-
-/// Whether CPU dropout masks come from slim's hashed generator: [`set_hashed_dropout`] if called, else
-/// `SLIM_HASHED_DROPOUT` (read once), else on.
-pub fn hashed_dropout_enabled() -> bool {
-    SWITCH.requested().unwrap_or(true)
-}
-
-/// Whether slim's hashed mask serves `x`: on, and a float32 or float64 CPU tensor.
+/// Whether slim's parallel hashed generator draws the mask for `x`: on
+/// ([`Config::hashed_dropout`](crate::backend::Config::hashed_dropout), on by default), and a float32 or float64
+/// CPU tensor. Otherwise libtorch's serial `bernoulli_` does; either keeps each element with probability
+/// `keep_prob` and follows `tch::manual_seed`, but the masks differ.
 fn hashed_mask_covers(x: &Tensor) -> bool {
-    hashed_dropout_enabled() && x.device() == Device::Cpu && matches!(x.kind(), Kind::Float | Kind::Double)
+    CpuPath::HashedDropout.enabled() && x.device() == Device::Cpu && matches!(x.kind(), Kind::Float | Kind::Double)
 }
 
 /// A call of [`dropout`] being configured; finish it with [`DropoutCall::call`].

@@ -33,10 +33,7 @@ pub use conv::{Conv2d, Conv2dArgs, Conv2dCall, Conv2dOptions, conv2d};
 pub use conv_transpose::{
     Conv2dTranspose, Conv2dTransposeArgs, Conv2dTransposeCall, Conv2dTransposeOptions, conv2d_transpose,
 };
-pub use dropout::{
-    Dropout, DropoutArgs, DropoutCall, DropoutOptions, HASHED_DROPOUT_ENV, dropout, hashed_dropout_enabled,
-    set_hashed_dropout,
-};
+pub use dropout::{Dropout, DropoutArgs, DropoutCall, DropoutOptions, dropout};
 pub use flatten::flatten;
 pub use fully_connected::{
     FullyConnected, FullyConnectedArgs, FullyConnectedCall, FullyConnectedOptions, fully_connected,

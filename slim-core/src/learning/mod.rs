@@ -8,6 +8,5 @@ mod train;
 mod train_op;
 
 pub use moving_average::{ExponentialMovingAverage, MOVING_AVERAGE_SUFFIX, average_names};
-pub use step_threads::{TUNE_STEP_THREADS_ENV, set_tune_step_threads, tune_step_threads_enabled};
 pub use train::{Train, train};
 pub use train_op::{TrainOp, TrainOpBuilder, create_train_op};

@@ -5,25 +5,14 @@
 
 use std::time::Duration;
 
+use crate::backend::CpuPath;
 use crate::native;
-use crate::switch::Switch;
 
-/// The environment variable that turns step-thread tuning off (`0`, `false`, `off`) or on (`1`, `true`, `on`).
-pub const TUNE_STEP_THREADS_ENV: &str = "SLIM_TUNE_STEP_THREADS";
-
-static SWITCH: Switch = Switch::new(TUNE_STEP_THREADS_ENV);
-
-/// Lets [`TrainOp::step`](super::TrainOp::step) try one thread against the calling thread's count and keep the
-/// faster (`true`, the default on CPU), or always run with the calling thread's count (`false`), from the next
-/// step on. Overrides `SLIM_TUNE_STEP_THREADS`.
-pub fn set_tune_step_threads(enabled: bool) {
-    SWITCH.set(enabled);
-}
-
-/// Whether step-thread tuning is on: [`set_tune_step_threads`] if called, else `SLIM_TUNE_STEP_THREADS` (read
-/// once), else on.
-pub fn tune_step_threads_enabled() -> bool {
-    SWITCH.requested().unwrap_or(true)
+/// Whether [`TrainOp::step`](super::TrainOp::step) tries one thread against the calling thread's count and keeps
+/// the faster ([`Config::tune_step_threads`](crate::backend::Config::tune_step_threads), on by default), rather
+/// than always running with the calling thread's count.
+pub(crate) fn tune_step_threads_enabled() -> bool {
+    CpuPath::TuneStepThreads.enabled()
 }
 
 /// Steps run with the thread's own count before the first trial: the first steps allocate and warm caches.

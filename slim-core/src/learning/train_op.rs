@@ -180,7 +180,7 @@ impl TrainOp {
     /// runs the following steps, and the trial is repeated after 500, 1,000, … up to 8,000 steps. A trial that
     /// finds one thread more than 20% slower stops after four one-thread steps. Only the step itself runs on
     /// one thread: the calling thread has its own count back when `step` returns. Turn tuning off with
-    /// [`set_tune_step_threads`](super::set_tune_step_threads) or `SLIM_TUNE_STEP_THREADS=0`.
+    /// [`Config::tune_step_threads`](crate::backend::Config::tune_step_threads) or `SLIM_TUNE_STEP_THREADS=0`.
     ///
     /// The thread count can change the float rounding of reductions and matrix products, and the trial decides by
     /// timing, so tuned runs of the same program may differ in the last bits; the training loop does not tune

@@ -7,32 +7,15 @@
 use tch::{Device, Kind, TchError, Tensor};
 
 use super::{GradientAndVariable, gradients_are_finite};
+use crate::backend::CpuPath;
 use crate::native::{self, AdamStep};
-use crate::switch::Switch;
 use crate::{Error, Result};
-
-/// The environment variable that turns the fused update off (`0`, `false`, `off`) or on (`1`, `true`, `on`).
-pub const FUSED_OPTIMIZER_ENV: &str = "SLIM_FUSED_OPTIMIZER";
-
-static SWITCH: Switch = Switch::new(FUSED_OPTIMIZER_ENV);
-
-/// Updates momentum, gradient-descent and Adam steps with one fused call (`true`, the default) or variable by
-/// variable (`false`), from the next step on. Overrides `SLIM_FUSED_OPTIMIZER`.
-pub fn set_fused_optimizer(enabled: bool) {
-    SWITCH.set(enabled);
-}
-
-/// Whether momentum, gradient-descent and Adam steps use the fused update: [`set_fused_optimizer`] if called, else
-/// `SLIM_FUSED_OPTIMIZER` (read once), else on.
-pub fn fused_optimizer_enabled() -> bool {
-    SWITCH.requested().unwrap_or(true)
-}
 
 /// The positions in `updates` whose update a fused kernel can take: dense float32 or float64 CPU variables
 /// whose gradient and slots (`slots` holds one list per slot, each with one tensor per update) match them in
 /// dtype and memory layout. Empty when the fused update is off.
 pub(crate) fn fusable_positions(updates: &[GradientAndVariable], slots: &[&[Tensor]]) -> Vec<usize> {
-    if !fused_optimizer_enabled() {
+    if !CpuPath::FusedOptimizer.enabled() {
         return Vec::new();
     }
     let fusable: Vec<usize> = (0..updates.len())
@@ -43,7 +26,7 @@ pub(crate) fn fusable_positions(updates: &[GradientAndVariable], slots: &[&[Tens
         })
         .collect();
     if fusable.len() < updates.len() {
-        SWITCH.decline(|| {
+        CpuPath::FusedOptimizer.switch().decline(|| {
             "the fused update covers dense float32 and float64 CPU variables whose gradients and slots share their \
              memory layout; the others are updated step by step (same results)"
                 .into()

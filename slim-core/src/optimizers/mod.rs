@@ -15,7 +15,6 @@ mod slots;
 pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
-pub use fused::{FUSED_OPTIMIZER_ENV, fused_optimizer_enabled, set_fused_optimizer};
 pub use momentum::Momentum;
 pub use rmsprop::RmsProp;
 pub use schedule::LearningRate;

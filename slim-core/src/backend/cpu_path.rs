@@ -1,0 +1,87 @@
+//! The table of slim's switchable CPU paths: each one's environment variable, default and process-wide switch,
+//! in one place. [`Config`](super::Config) is the public face of this table.
+
+use crate::switch::Switch;
+
+/// One of slim's CPU paths that a [`Config`](super::Config) turns on or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CpuPath {
+    /// Convolutions and their weights in NHWC memory (`backend::memory_format`).
+    ChannelsLast,
+    /// Fused C++ optimizer updates (`optimizers::fused`).
+    FusedOptimizer,
+    /// Large fully connected products through oneDNN (`backend::dense_product`).
+    OnednnDense,
+    /// Dropout masks from slim's hashed generator (`layers::dropout`).
+    HashedDropout,
+    /// Convolution bias gradients summed by slim's kernel (`backend::conv_bias`).
+    SummedBiasGradient,
+    /// The one-thread trial of `TrainOp::step` (`learning::step_threads`).
+    TuneStepThreads,
+}
+
+/// One switch per path, in the order of [`CpuPath::ALL`].
+static SWITCHES: [Switch; 6] = [
+    Switch::new("SLIM_CHANNELS_LAST"),
+    Switch::new("SLIM_FUSED_OPTIMIZER"),
+    Switch::new("SLIM_ONEDNN_DENSE"),
+    Switch::new("SLIM_HASHED_DROPOUT"),
+    Switch::new("SLIM_SUMMED_BIAS_GRADIENT"),
+    Switch::new("SLIM_TUNE_STEP_THREADS"),
+];
+
+impl CpuPath {
+    /// Every path, in the order of the switches.
+    pub(crate) const ALL: [CpuPath; 6] = [
+        CpuPath::ChannelsLast,
+        CpuPath::FusedOptimizer,
+        CpuPath::OnednnDense,
+        CpuPath::HashedDropout,
+        CpuPath::SummedBiasGradient,
+        CpuPath::TuneStepThreads,
+    ];
+
+    /// The path's switch (which also names its environment variable).
+    pub(crate) fn switch(self) -> &'static Switch {
+        &SWITCHES[self as usize]
+    }
+
+    /// Whether the path is asked for: by a scope, a call or the environment, else by default (every path is on
+    /// by default, except oneDNN's dense products, which are on where MKL runs its generic code: AMD CPUs).
+    pub(crate) fn enabled(self) -> bool {
+        self.switch().requested().unwrap_or_else(|| match self {
+            CpuPath::OnednnDense => cpu_vendor_is_amd(),
+            _ => true,
+        })
+    }
+}
+
+/// Whether `/proc/cpuinfo` names AMD as the vendor (false where there is no such file); read once.
+fn cpu_vendor_is_amd() -> bool {
+    static AMD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AMD.get_or_init(|| {
+        let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        info.lines().find(|line| line.starts_with("vendor_id")).is_some_and(|line| line.contains("AuthenticAMD"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_path_has_its_own_switch_in_table_order() {
+        let variables: Vec<&str> = CpuPath::ALL.iter().map(|path| path.switch().variable()).collect();
+        assert_eq!(
+            variables,
+            [
+                "SLIM_CHANNELS_LAST",
+                "SLIM_FUSED_OPTIMIZER",
+                "SLIM_ONEDNN_DENSE",
+                "SLIM_HASHED_DROPOUT",
+                "SLIM_SUMMED_BIAS_GRADIENT",
+                "SLIM_TUNE_STEP_THREADS"
+            ]
+        );
+    }
+}
