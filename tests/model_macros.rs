@@ -183,3 +183,44 @@ fn builder_calls_and_plain_functions_mix_with_keyword_calls() {
     assert!(sums.allclose(&Tensor::ones([5], (Kind::Float, Device::Cpu)), 1e-6, 1e-6, false));
     assert_eq!(net.layer_names().collect::<Vec<_>>(), ["mixed/conv1", "mixed/logits"]);
 }
+
+/// Rows of four: fails on a tensor whose size is not a multiple of four, in its own code (not a layer's).
+#[slim::add_arg_scope]
+fn rows_of_four(inputs: &Tensor, #[default(1.0)] gain: f64) -> Result<Tensor> {
+    Ok(inputs.f_reshape([-1, 4])? * gain)
+}
+
+#[slim::model]
+struct Regrouper;
+
+#[slim::model]
+impl Regrouper {
+    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
+        let net = rows_of_four(inputs, scope = "regroup");
+        let net = fully_connected(net, 2, scope = "fc");
+        Ok(net.f_reshape([-1, 3])?)
+    }
+}
+
+/// The scope a libtorch error converted by `?` was labelled with.
+fn torch_error_scope(result: Result<impl std::fmt::Debug>) -> String {
+    match result {
+        Err(Error::Torch { context, .. }) => context,
+        other => panic!("expected a libtorch error, got {other:?}"),
+    }
+}
+
+#[test]
+fn libtorch_errors_name_the_same_scope_in_a_replay_as_in_the_build() {
+    let vs = VarStore::new(Device::Cpu);
+    let net = Regrouper.build(&vs, "net", &[3, 4]).unwrap();
+    let replayed = torch_error_scope(net.forward_t(&zeros(&[1, 6]), Mode::Train));
+    let built = torch_error_scope(Regrouper.build(&VarStore::new(Device::Cpu), "net", &[1, 6]));
+    assert_eq!((replayed.as_str(), built.as_str()), ("net/regroup", "net/regroup"));
+    // In the model's own body: its scope, both ways.
+    let replayed = torch_error_scope(net.forward_t(&zeros(&[2, 4]), Mode::Train));
+    let built = torch_error_scope(Regrouper.build(&VarStore::new(Device::Cpu), "net", &[2, 4]));
+    assert_eq!((replayed.as_str(), built.as_str()), ("net", "net"));
+    // Outside any model, a replay's name is gone.
+    assert_eq!(torch_error_scope(zeros(&[3]).f_reshape([2, -1]).map_err(Error::from)), "tensor op");
+}

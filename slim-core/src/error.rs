@@ -71,10 +71,16 @@ impl Error {
 }
 
 /// Lets `?` take libtorch's own errors in user code (a model's forward calling `Tensor::f_cat`, say), with the
-/// current variable scope as context; slim's own code names its scope with [`TorchContext::context`].
+/// current variable scope as context (in a built model's replay, the scope that part of the forward pass had when
+/// the model was built); slim's own code names its scope with [`TorchContext::context`].
 impl From<TchError> for Error {
     fn from(source: TchError) -> Self {
-        let scope = crate::variables::current_scope_name();
+        let entered = crate::variables::current_scope_name();
+        let scope = match crate::context::replay_scope() {
+            Some(replayed) if entered.is_empty() => replayed.to_string(),
+            Some(replayed) => crate::variables::join_name(&replayed, &entered),
+            None => entered,
+        };
         let context = if scope.is_empty() { "tensor op".to_string() } else { scope };
         Error::Torch { context, source }
     }

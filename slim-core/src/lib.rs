@@ -6,6 +6,7 @@ pub mod __private;
 pub mod arg_scope;
 pub mod backend;
 pub mod checkpoint;
+mod context;
 pub mod data;
 mod error;
 pub mod evaluation;

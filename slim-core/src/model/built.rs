@@ -8,8 +8,9 @@ use tch::{Kind, Tensor};
 use super::end_points::EndPoints;
 use super::summary::ModelSummary;
 use super::tape::{SharedTape, Tape};
+use crate::context::ReplayScope;
 use crate::mode::Mode;
-use crate::variables::{VarStore, Variable, VariableScope};
+use crate::variables::{VarStore, Variable, VariableScope, current_scope_name};
 use crate::{Error, Result};
 
 /// A network definition: hyper-parameters plus a forward pass written with slim layers. `#[slim::model]`
@@ -48,6 +49,8 @@ pub struct Built<M: Model> {
     scope: String,
     input_rank: usize,
     tape: SharedTape,
+    /// The full scope name the forward pass ran in while building, which replays run under.
+    scope_name: Arc<str>,
     names: Arc<[String]>,
     index: Arc<HashMap<String, usize>>,
 }
@@ -60,10 +63,11 @@ impl<M: Model> Built<M> {
         let _store = vs.as_default();
         let _mode = Mode::Eval.enter();
         let recording = Tape::record();
-        {
+        let scope_name: Arc<str> = {
             let _scope = if scope.is_empty() { None } else { Some(VariableScope::new(scope).enter()?) };
             let _output = model.forward(example)?;
-        }
+            current_scope_name().into()
+        };
         let tape = recording.finish();
         let names: Arc<[String]> = tape.layers().map(|(_, name)| name.to_string()).collect();
         let index = Arc::new(EndPoints::index_of(&names));
@@ -73,6 +77,7 @@ impl<M: Model> Built<M> {
             scope: scope.to_string(),
             input_rank: example.dim(),
             tape: Arc::new(std::sync::Mutex::new(tape)),
+            scope_name,
             names,
             index,
         })
@@ -88,6 +93,7 @@ impl<M: Model> Built<M> {
         }
         let _store = self.store.as_default();
         let _mode = mode.enter();
+        let _scope = ReplayScope::enter(self.scope_name.clone());
         let replay = Tape::replay(&self.tape);
         let output = self.model.forward(inputs)?;
         let outputs = replay.finish()?;

@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tch::Tensor;
 
+use crate::context::ReplayScope;
+use crate::variables::{ScopeGuard, VariableScope, current_scope_name};
 use crate::{Error, Result};
 
 /// A built layer that a model's tape can apply again.
@@ -38,15 +40,16 @@ enum Entry {
     /// A built layer, applied again on replay.
     Layer(Box<dyn TapeLayer>),
     /// Arguments a `#[slim::add_arg_scope]` function resolved against the arg scopes, handed back on replay
-    /// (arg scopes are not entered during a replay).
-    Value(Box<dyn Any + Send>),
+    /// (arg scopes are not entered during a replay), and the full scope name its body ran in, which the replay
+    /// runs the body under (see [`crate::context`]).
+    Value { value: Box<dyn Any + Send>, scope: Arc<str> },
 }
 
 impl std::fmt::Debug for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Entry::Layer(layer) => layer.fmt(f),
-            Entry::Value(_) => f.write_str("resolved arguments"),
+            Entry::Value { scope, .. } => write!(f, "resolved arguments (scope {scope})"),
         }
     }
 }
@@ -61,7 +64,7 @@ impl Tape {
     pub fn layers(&self) -> impl Iterator<Item = (&'static str, &str)> {
         self.layers.iter().filter_map(|recorded| match &recorded.entry {
             Entry::Layer(layer) => Some((recorded.op, layer.name())),
-            Entry::Value(_) => None,
+            Entry::Value { .. } => None,
         })
     }
 
@@ -136,16 +139,37 @@ pub fn replay_layers(op: &'static str, input: &Tensor, count: usize) -> Result<O
     Ok(Some(out.unwrap_or_else(|| input.shallow_clone())))
 }
 
-/// When a tape is replaying, a copy of the arguments `op` recorded at this step; otherwise `None`, and the
-/// caller resolves them (and records them with [`record_value`]).
-pub fn replay_value<T: Any + Clone + Send>(op: &'static str) -> Result<Option<T>> {
+/// When a tape is replaying, a copy of the arguments `op` recorded at this step, and the scope its body ran in
+/// when the model was built, entered as the replay's scope name until the [`FunctionScope`] drops; otherwise
+/// `None`, and the caller resolves the arguments, enters its scope ([`FunctionScope::enter`]) and records them
+/// ([`record_value`]).
+pub fn replay_value<T: Any + Clone + Send>(op: &'static str) -> Result<Option<(T, FunctionScope)>> {
     let Some((tape, index)) = next_step() else { return Ok(None) };
     let tape = lock(&tape);
     match tape.layers.get(index) {
-        Some(Recorded { entry: Entry::Value(value), op: recorded_op }) if *recorded_op == op => {
-            value.downcast_ref::<T>().cloned().map(Some).ok_or_else(|| diverged(&tape, index, op))
+        Some(Recorded { entry: Entry::Value { value, scope }, op: recorded_op }) if *recorded_op == op => {
+            let value = value.downcast_ref::<T>().cloned().ok_or_else(|| diverged(&tape, index, op))?;
+            Ok(Some((value, FunctionScope::Replayed(ReplayScope::enter(scope.clone())))))
         }
         _ => Err(diverged(&tape, index, op)),
+    }
+}
+
+/// The scope a `#[slim::add_arg_scope]` function's body runs in, left when dropped: the variable scope it was
+/// called with while building, or the scope name recorded then while replaying.
+#[derive(Debug)]
+pub enum FunctionScope {
+    /// Building: the variable scope entered, if the call named one.
+    Entered(Option<ScopeGuard>),
+    /// Replaying: the recorded name.
+    Replayed(ReplayScope),
+}
+
+impl FunctionScope {
+    /// Enters variable scope `name`, if given, for a function's body while building.
+    pub fn enter(name: Option<String>) -> Result<FunctionScope> {
+        let guard = name.map(|name| VariableScope::new(name).enter()).transpose()?;
+        Ok(FunctionScope::Entered(guard))
     }
 }
 
@@ -164,7 +188,7 @@ fn next_step() -> Option<(SharedTape, usize)> {
 fn diverged(tape: &Tape, index: usize, op: &str) -> Error {
     let expected = match tape.layers.get(index) {
         Some(Recorded { op, entry: Entry::Layer(layer) }) => format!("{op} (scope {})", layer.name()),
-        Some(Recorded { op, entry: Entry::Value(_) }) => format!("a call of {op}"),
+        Some(Recorded { op, entry: Entry::Value { scope, .. } }) => format!("a call of {op} (scope {scope})"),
         None => format!("nothing: the model was built with {} steps", tape.layers.len()),
     };
     Error::invalid(
@@ -181,9 +205,17 @@ pub fn record(op: &'static str, layer: impl TapeLayer + 'static) {
     push(op, Entry::Layer(Box::new(layer)));
 }
 
-/// Adds the arguments `op` just resolved to the tape being recorded on this thread, if any.
+/// Adds the arguments `op` just resolved to the tape being recorded on this thread, if any, with the current
+/// scope name (the one its body runs in).
 pub fn record_value<T: Any + Send>(op: &'static str, value: T) {
-    push(op, Entry::Value(Box::new(value)));
+    if is_recording() {
+        push(op, Entry::Value { value: Box::new(value), scope: current_scope_name().into() });
+    }
+}
+
+/// Whether layer calls on this thread are being recorded.
+fn is_recording() -> bool {
+    FRAMES.with(|frames| matches!(frames.borrow().last(), Some(Frame::Recording(_))))
 }
 
 fn push(op: &'static str, entry: Entry) {

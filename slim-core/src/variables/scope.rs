@@ -184,6 +184,7 @@ fn push_scope(name: String, reuse: EffectiveReuse) -> Result<ScopeGuard> {
 
 /// Leaves a variable scope when dropped.
 #[must_use = "the scope is left as soon as the guard is dropped"]
+#[derive(Debug)]
 pub struct ScopeGuard {
     store_depth: usize,
     scope_depth: usize,

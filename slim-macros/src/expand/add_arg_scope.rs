@@ -147,14 +147,16 @@ fn generate(item: &ItemFn, params: &[Param]) -> TokenStream {
                 /// Resolves the keywords (call site, then arg scopes, then defaults) and runs the function.
                 pub fn call(self) -> ::slim::Result<::slim::tch::Tensor> {
                     let Call { inputs: #inputs_var, #(#pos_patterns,)* args: #args_var, scope: #scope_var } = self;
-                    let #args_var: Args = match ::slim::__private::replay_value::<Args>(#op)? {
-                        ::core::option::Option::Some(recorded) => recorded,
-                        ::core::option::Option::None => {
-                            let resolved = ::slim::arg_scope::ArgScope::resolve(#args_var);
-                            ::slim::__private::record_value(#op, ::core::clone::Clone::clone(&resolved));
-                            resolved
-                        }
-                    };
+                    let (#args_var, #guard): (Args, ::slim::__private::FunctionScope) =
+                        match ::slim::__private::replay_value::<Args>(#op)? {
+                            ::core::option::Option::Some(replayed) => replayed,
+                            ::core::option::Option::None => {
+                                let resolved = ::slim::arg_scope::ArgScope::resolve(#args_var);
+                                let scope = ::slim::__private::FunctionScope::enter(#scope_var)?;
+                                ::slim::__private::record_value(#op, ::core::clone::Clone::clone(&resolved));
+                                (resolved, scope)
+                            }
+                        };
                     #(
                         let #kw_bindings #kw_idents: #kw_types = match #args_var.#kw_idents {
                             ::core::option::Option::Some(value) => value,
@@ -162,12 +164,6 @@ fn generate(item: &ItemFn, params: &[Param]) -> TokenStream {
                         };
                     )*
                     let #input_ident: &::slim::tch::Tensor = &#inputs_var;
-                    let #guard = match #scope_var {
-                        ::core::option::Option::Some(name) if !::slim::__private::is_replaying() => {
-                            ::core::option::Option::Some(::slim::variables::VariableScope::new(name).enter()?)
-                        }
-                        _ => ::core::option::Option::None,
-                    };
                     let #output = #body;
                     ::slim::__private::IntoForwardResult::into_forward_result(#output)
                 }

@@ -75,17 +75,21 @@ mod block {
                 args: __slim_args,
                 scope: __slim_scope,
             } = self;
-            let __slim_args: Args = match ::slim::__private::replay_value::<
+            let (
+                __slim_args,
+                __slim_scope_guard,
+            ): (Args, ::slim::__private::FunctionScope) = match ::slim::__private::replay_value::<
                 Args,
             >("block")? {
-                ::core::option::Option::Some(recorded) => recorded,
+                ::core::option::Option::Some(replayed) => replayed,
                 ::core::option::Option::None => {
                     let resolved = ::slim::arg_scope::ArgScope::resolve(__slim_args);
+                    let scope = ::slim::__private::FunctionScope::enter(__slim_scope)?;
                     ::slim::__private::record_value(
                         "block",
                         ::core::clone::Clone::clone(&resolved),
                     );
-                    resolved
+                    (resolved, scope)
                 }
             };
             let stride: i64 = match __slim_args.stride {
@@ -93,16 +97,6 @@ mod block {
                 ::core::option::Option::None => 1,
             };
             let inputs: &::slim::tch::Tensor = &__slim_inputs;
-            let __slim_scope_guard = match __slim_scope {
-                ::core::option::Option::Some(
-                    name,
-                ) if !::slim::__private::is_replaying() => {
-                    ::core::option::Option::Some(
-                        ::slim::variables::VariableScope::new(name).enter()?,
-                    )
-                }
-                _ => ::core::option::Option::None,
-            };
             let __slim_output = {
                 {
                     let __slim_input: &::slim::tch::Tensor = ::slim::__private::LayerInput::layer_input(
