@@ -9,7 +9,8 @@ mod common;
 use std::time::Instant;
 
 use common::steps_arg;
-use slim::data::{Provider, lenet_preprocessing, synthetic};
+use slim::data::{Provider, lenet_preprocessing};
+use slim::datasets::synthetic;
 use slim::prelude::*;
 
 fn rate(batches: impl Iterator<Item = slim::data::Batch>, count: usize) -> f64 {

@@ -7,7 +7,8 @@
 //! `cargo run --release --example finetune -- [LOGDIR]` (default `target/finetune`).
 
 use slim::checkpoint::{AssignOptions, assign_from_checkpoint};
-use slim::data::{Split, fashion_mnist, lenet_preprocessing};
+use slim::data::{Split, lenet_preprocessing};
+use slim::datasets::fashion_mnist;
 use slim::learning::train;
 use slim::prelude::*;
 

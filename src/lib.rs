@@ -16,6 +16,7 @@ pub use slim_core::__private;
 // The macros' expansions name `::slim::…`; this lets them work inside this crate too (the model zoo).
 extern crate self as slim;
 
+pub mod datasets;
 mod macros;
 pub mod nets;
 

@@ -5,9 +5,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use slim::data::{
-    Position, Provider, Split, cifar10, cifar100, fashion_mnist, get_dataset, lenet_preprocessing, read_idx, synthetic,
-};
+use slim::data::{Position, Provider, Split, lenet_preprocessing, read_idx};
+use slim::datasets::{cifar10, cifar100, fashion_mnist, get_dataset, synthetic};
 use slim::prelude::*;
 
 fn temp(name: &str) -> PathBuf {

@@ -152,7 +152,8 @@ fn damaged_records_and_bad_contents_are_errors_naming_the_file_and_record() {
 
 #[test]
 fn the_dataset_factory_reads_tf_slims_converted_sets_with_their_labels_file() {
-    use slim::data::{Split, get_dataset};
+    use slim::data::Split;
+    use slim::datasets::get_dataset;
     let dir = temp("factory");
     std::fs::write(dir.join("labels.txt"), "0:daisy\n1:dandelion\n2:roses\n").unwrap();
     write_records(&dir.join("flowers_train_00000-of-00001.tfrecord"), &[example(png(0), "png", 2, None)]);

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use slim::data::{Dataset, Provider, Split, get_dataset, get_preprocessing};
+use slim::data::{Dataset, Provider, Split, get_preprocessing};
+use slim::datasets::get_dataset;
 use slim::nets::{Network, get_network};
 use slim::prelude::*;
 

@@ -2,10 +2,12 @@
 
 use std::path::Path;
 
+use slim_core::data::{Dataset, Split, tfrecord_dataset, tfrecord_files};
+use slim_core::{Error, Result};
+
 use super::cifar::{cifar10, cifar100};
-use super::dataset::{Dataset, Split, fashion_mnist, mnist, synthetic};
-use super::tfrecord::{tfrecord_dataset, tfrecord_files};
-use crate::{Error, Result};
+use super::idx_sets::{fashion_mnist, mnist};
+use super::synthetic::synthetic;
 
 /// The names [`get_dataset`] knows.
 pub const DATASET_NAMES: [&str; 5] = ["fashion_mnist", "mnist", "cifar10", "cifar100", "synthetic"];

@@ -3,10 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use slim_core::data::{Dataset, Split};
+use slim_core::{Error, Result};
 use tch::{Kind, Tensor};
-
-use super::dataset::{Dataset, Split};
-use crate::{Error, Result};
 
 const PIXELS: usize = 3 * 32 * 32;
 
