@@ -224,3 +224,27 @@ fn libtorch_errors_name_the_same_scope_in_a_replay_as_in_the_build() {
     // Outside any model, a replay's name is gone.
     assert_eq!(torch_error_scope(zeros(&[3]).f_reshape([2, -1]).map_err(Error::from)), "tensor op");
 }
+
+#[slim::model]
+struct ScopedRegrouper;
+
+#[slim::model]
+impl ScopedRegrouper {
+    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
+        let _outer = VariableScope::new("outer").enter()?;
+        let net = rows_of_four(inputs, scope = "regroup");
+        let _inner = VariableScope::new("tail").enter()?;
+        Ok(net.f_reshape([-1, 3])?)
+    }
+}
+
+#[test]
+fn scopes_a_forward_pass_enters_itself_are_named_once_in_a_replay() {
+    let vs = VarStore::new(Device::Cpu);
+    let net = ScopedRegrouper.build(&vs, "net", &[3, 4]).unwrap();
+    for (shape, scope) in [([1, 6], "net/outer/regroup"), ([2, 4], "net/outer/tail")] {
+        let replayed = torch_error_scope(net.forward_t(&zeros(&shape), Mode::Train));
+        let built = torch_error_scope(ScopedRegrouper.build(&VarStore::new(Device::Cpu), "net", &shape));
+        assert_eq!((replayed.as_str(), built.as_str()), (scope, scope));
+    }
+}

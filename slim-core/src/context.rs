@@ -7,9 +7,14 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 thread_local! {
-    /// The recorded scope names entered by the replays on this thread, innermost last.
-    static REPLAY_SCOPES: RefCell<Vec<Arc<str>>> = const { RefCell::new(Vec::new()) };
+    /// The recorded scope names entered by the replays on this thread, innermost last, each with the mark of
+    /// the variable scopes where it was entered.
+    static REPLAY_SCOPES: RefCell<Vec<(Arc<str>, ScopeMark)>> = const { RefCell::new(Vec::new()) };
 }
+
+/// Where the thread's variable scopes stood (store depth, scope depth) when a replay scope was entered: scopes
+/// a replayed body enters later are named relative to its recorded name.
+pub(crate) type ScopeMark = (usize, usize);
 
 /// Runs a replay under a recorded scope name until dropped, on the thread that entered it.
 #[must_use = "the name is left as soon as the guard is dropped"]
@@ -20,11 +25,12 @@ pub struct ReplayScope {
 }
 
 impl ReplayScope {
-    /// Makes `name` (a full scope name recorded while building) the innermost replay scope of this thread.
-    pub(crate) fn enter(name: Arc<str>) -> ReplayScope {
+    /// Makes `name` (a full scope name recorded while building) the innermost replay scope of this thread; `mark`
+    /// says where the variable scopes stand now.
+    pub(crate) fn enter(name: Arc<str>, mark: ScopeMark) -> ReplayScope {
         REPLAY_SCOPES.with(|scopes| {
             let mut scopes = scopes.borrow_mut();
-            scopes.push(name);
+            scopes.push((name, mark));
             ReplayScope { depth: scopes.len() - 1, _not_send: PhantomData }
         })
     }
@@ -36,8 +42,8 @@ impl Drop for ReplayScope {
     }
 }
 
-/// The innermost replay scope's name on this thread; `None` when no replay has entered one.
-pub(crate) fn replay_scope() -> Option<Arc<str>> {
+/// The innermost replay scope's name and mark on this thread; `None` when no replay has entered one.
+pub(crate) fn replay_scope() -> Option<(Arc<str>, ScopeMark)> {
     REPLAY_SCOPES.with(|scopes| scopes.borrow().last().cloned())
 }
 
@@ -47,14 +53,15 @@ mod tests {
 
     #[test]
     fn names_nest_and_leave_with_their_guards() {
-        assert_eq!(replay_scope(), None);
-        let outer = ReplayScope::enter("net".into());
+        let name = || replay_scope().map(|(name, _)| name.to_string());
+        assert_eq!(name(), None);
+        let outer = ReplayScope::enter("net".into(), (1, 0));
         {
-            let _inner = ReplayScope::enter("net/block1".into());
-            assert_eq!(replay_scope().as_deref(), Some("net/block1"));
+            let _inner = ReplayScope::enter("net/block1".into(), (1, 2));
+            assert_eq!(replay_scope(), Some(("net/block1".into(), (1, 2))));
         }
-        assert_eq!(replay_scope().as_deref(), Some("net"));
+        assert_eq!(name().as_deref(), Some("net"));
         drop(outer);
-        assert_eq!(replay_scope(), None);
+        assert_eq!(name(), None);
     }
 }

@@ -75,11 +75,12 @@ impl Error {
 /// the model was built); slim's own code names its scope with [`TorchContext::context`].
 impl From<TchError> for Error {
     fn from(source: TchError) -> Self {
-        let entered = crate::variables::current_scope_name();
         let scope = match crate::context::replay_scope() {
-            Some(replayed) if entered.is_empty() => replayed.to_string(),
-            Some(replayed) => crate::variables::join_name(&replayed, &entered),
-            None => entered,
+            Some((replayed, mark)) => {
+                let entered = crate::variables::scope_name_since(mark);
+                if entered.is_empty() { replayed.to_string() } else { crate::variables::join_name(&replayed, &entered) }
+            }
+            None => crate::variables::current_scope_name(),
         };
         let context = if scope.is_empty() { "tensor op".to_string() } else { scope };
         Error::Torch { context, source }

@@ -10,7 +10,7 @@ use super::summary::ModelSummary;
 use super::tape::{SharedTape, Tape};
 use crate::context::ReplayScope;
 use crate::mode::Mode;
-use crate::variables::{VarStore, Variable, VariableScope, current_scope_name};
+use crate::variables::{VarStore, Variable, VariableScope, current_scope_name, scope_mark};
 use crate::{Error, Result};
 
 /// A network definition: hyper-parameters plus a forward pass written with slim layers. `#[slim::model]`
@@ -93,7 +93,7 @@ impl<M: Model> Built<M> {
         }
         let _store = self.store.as_default();
         let _mode = mode.enter();
-        let _scope = ReplayScope::enter(self.scope_name.clone());
+        let _scope = ReplayScope::enter(self.scope_name.clone(), scope_mark());
         let replay = Tape::replay(&self.tape);
         let output = self.model.forward(inputs)?;
         let outputs = replay.finish()?;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tch::Tensor;
 
 use crate::context::ReplayScope;
-use crate::variables::{ScopeGuard, VariableScope, current_scope_name};
+use crate::variables::{ScopeGuard, VariableScope, current_scope_name, scope_mark};
 use crate::{Error, Result};
 
 /// A built layer that a model's tape can apply again.
@@ -149,7 +149,7 @@ pub fn replay_value<T: Any + Clone + Send>(op: &'static str) -> Result<Option<(T
     match tape.layers.get(index) {
         Some(Recorded { entry: Entry::Value { value, scope }, op: recorded_op }) if *recorded_op == op => {
             let value = value.downcast_ref::<T>().cloned().ok_or_else(|| diverged(&tape, index, op))?;
-            Ok(Some((value, FunctionScope::Replayed(ReplayScope::enter(scope.clone())))))
+            Ok(Some((value, FunctionScope::Replayed(ReplayScope::enter(scope.clone(), scope_mark())))))
         }
         _ => Err(diverged(&tape, index, op)),
     }

@@ -22,6 +22,7 @@ pub use query::{
     get_variables, get_variables_by_name, get_variables_by_suffix,
 };
 pub use scope::{Reuse, ScopeGuard, StoreGuard, VariableScope, current_scope_name, current_store, join_name};
+pub(crate) use scope::{scope_mark, scope_name_since};
 pub use store::VarStore;
 pub(crate) use store::is_valid_variable_name;
 pub use update_ops::UpdateOp;

@@ -74,6 +74,35 @@ pub fn current_store() -> Result<VarStore> {
     })
 }
 
+/// Where this thread's variable scopes stand: how many stores are entered, and how many scopes in the innermost.
+/// [`scope_name_since`] names what was entered after it.
+pub(crate) fn scope_mark() -> (usize, usize) {
+    CONTEXT.with(|c| {
+        let frames = c.borrow();
+        (frames.len(), frames.last().map_or(0, |frame| frame.scopes.len()))
+    })
+}
+
+/// The name of the scopes entered since `mark` (from [`scope_mark`]) in the same store, relative to where the
+/// mark stood (`""` when none); the current full name when another store has been entered since.
+pub(crate) fn scope_name_since((store_depth, scope_depth): (usize, usize)) -> String {
+    CONTEXT.with(|c| {
+        let frames = c.borrow();
+        let Some(frame) = frames.last() else { return String::new() };
+        let current = frame.scopes.last().map(|s| s.name.as_str()).unwrap_or_default();
+        if frames.len() != store_depth {
+            return current.to_string();
+        }
+        if frame.scopes.len() <= scope_depth {
+            return String::new();
+        }
+        match scope_depth.checked_sub(1).and_then(|i| frame.scopes.get(i)) {
+            Some(base) => current.strip_prefix(&format!("{}/", base.name)).unwrap_or(current).to_string(),
+            None => current.to_string(),
+        }
+    })
+}
+
 /// The full name of the current variable scope (`""` at the root).
 pub fn current_scope_name() -> String {
     CONTEXT
