@@ -1,6 +1,17 @@
 //! The scope names a replaying model runs under. A built model's forward pass enters no variable scope (no name
 //! work per step), so the tape pushes here the full names it recorded when the model was built, and an error
 //! converted from libtorch (`?` on a `TchError`) is labelled the same in a replay as in the build.
+//!
+//! slim's per-thread state, and the order a model enters it (each guard leaves in reverse order when dropped):
+//!
+//! | state | module | build (`Built::new`) | replay (`Built::forward_t`) |
+//! |---|---|---|---|
+//! | CPU path settings | `switch` (`Config::scoped`) | around anything | around anything |
+//! | the default store and its variable scopes | `variables::scope` | 1. store, 4. the model's scope; layers and `#[slim::add_arg_scope]` calls enter theirs | 1. store only |
+//! | the mode | `mode` | 2. eval | 2. the mode asked for |
+//! | replay scope names | here | – | 3. the model's recorded name; each add_arg_scope call its own |
+//! | the tape | `model::tape` | 3. recording | 4. replaying |
+//! | arg scopes | `arg_scope` | entered by `arg_scope!` | not entered (the tape holds resolved arguments) |
 
 use std::cell::RefCell;
 use std::marker::PhantomData;

@@ -2,7 +2,7 @@
 //! other variables, optimizer slots, the global step), a TF-style `checkpoint` state file naming the latest and
 //! the kept ones, and restores in one engine: any [`Format`] slim reads (safetensors, TensorFlow V2, `torch.save`)
 //! is opened by a [`CheckpointReader`], and one apply step (rename, convert the layout, reshape, create missing
-//! slots, check every shape before copying anything, report) serves [`restore`] (resuming a run),
+//! slots, check every shape before copying anything, report) serves [`restore()`] (resuming a run),
 //! [`assign_from_checkpoint`] (fine-tuning), [`load_variable`], [`list_variables`] and [`export_checkpoint`].
 
 mod apply;
