@@ -18,11 +18,13 @@ run: libtorch
 		eval_image_classifier -- --dataset_name fashion_mnist --model_name lenet --checkpoint_path $(MAIN_DIR)/train --eval_dir $(MAIN_DIR)/eval
 	@echo "TensorBoard: tensorboard --logdir $(MAIN_DIR)"
 
-# Every check CI runs: formatting, lints (warnings denied, missing docs included), and all tests. The lints only
-# type-check, so they skip the C++ of libtorch's wrappers and slim's (doc-only), which the tests' build compiles.
+# Every check CI runs: formatting, lints (warnings denied, missing docs included), the API docs (broken links
+# denied), and all tests. Lints and docs only type-check, so they skip the C++ of libtorch's wrappers and slim's
+# (doc-only), which the tests' build compiles.
 test: libtorch
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --features slim-core/doc-only -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --features slim-core/doc-only
 	cargo test --workspace
 
 libtorch:
