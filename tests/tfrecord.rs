@@ -132,7 +132,10 @@ fn damaged_records_and_bad_contents_are_errors_naming_the_file_and_record() {
     bytes[last] ^= 1;
     std::fs::write(&file, &bytes).unwrap();
     let err = tfrecord_dataset("d", std::slice::from_ref(&file), 10).unwrap_err().to_string();
-    assert!(err.contains("data.tfrecord") && err.contains("record 1 has a bad data checksum"), "{err}");
+    assert!(err.contains("data.tfrecord: record 1 at offset") && err.contains("bad data checksum"), "{err}");
+    std::fs::write(&file, &bytes[..bytes.len() - 20]).unwrap();
+    let err = tfrecord_dataset("d", std::slice::from_ref(&file), 10).unwrap_err().to_string();
+    assert!(err.contains("data.tfrecord: record 1 at offset") && err.contains("truncated"), "{err}");
     write_records(&file, &[example(b"not a png".to_vec(), "png", 1, None)]);
     let err = tfrecord_dataset("d", std::slice::from_ref(&file), 10).unwrap_err().to_string();
     assert!(err.contains("data.tfrecord") && err.contains("record 0"), "{err}");

@@ -128,7 +128,11 @@ pub fn tfrecord_dataset(name: &str, files: &[PathBuf], num_classes: i64) -> Resu
     for path in files {
         let bad = |message: String| Error::Io { path: path.display().to_string(), message };
         let contents = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-        for (index, record) in read_records(&contents).map_err(|e| bad(e.to_string()))?.iter().enumerate() {
+        let records = read_records(&contents).map_err(|error| match error {
+            Error::Io { message, .. } => bad(message),
+            other => other,
+        })?;
+        for (index, record) in records.iter().enumerate() {
             let (image, label) = decode_example(record).map_err(|m| bad(format!("record {index}: {m}")))?;
             if !(0..num_classes).contains(&label) {
                 return Err(bad(format!("record {index}: label {label} is not in 0..{num_classes}")));

@@ -14,48 +14,78 @@ pub fn frame_record(data: &[u8]) -> Vec<u8> {
     record
 }
 
-/// The records of a file's bytes, each checked; a truncated last record (a writer that was killed) ends the
-/// list, a bad checksum is an error.
+/// The records of a file's bytes, each checked. A bad checksum, a length beyond the data, or bytes after the
+/// last whole record (a writer killed mid-record) is an error naming the record and its offset.
 pub fn read_records(bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
     let mut records = Vec::new();
-    let mut rest = bytes;
-    while rest.len() >= 12 {
-        let (header, after) = rest.split_at(12);
-        let length = u64::from_le_bytes(header[..8].try_into().unwrap_or_default());
-        let length_crc = u32::from_le_bytes(header[8..].try_into().unwrap_or_default());
-        if masked_crc32c(&header[..8]) != length_crc {
-            return Err(corrupt(records.len(), "length checksum"));
-        }
-        let length = usize::try_from(length).map_err(|_| corrupt(records.len(), "length"))?;
-        if after.len() < length + 4 {
-            break;
-        }
-        let (data, after) = after.split_at(length);
-        let data_crc = u32::from_le_bytes(after[..4].try_into().unwrap_or_default());
-        if masked_crc32c(data) != data_crc {
-            return Err(corrupt(records.len(), "data checksum"));
-        }
+    let mut offset = 0;
+    while offset < bytes.len() {
+        let (data, next) = read_record(bytes, offset, records.len())?;
         records.push(data.to_vec());
-        rest = &after[4..];
+        offset = next;
     }
     Ok(records)
 }
 
-fn corrupt(index: usize, what: &str) -> Error {
-    Error::Io { path: "TFRecord data".into(), message: format!("record {index} has a bad {what}") }
+/// The data of the record at `offset` (the `index`-th) and the offset after it.
+fn read_record(bytes: &[u8], offset: usize, index: usize) -> Result<(&[u8], usize)> {
+    let corrupt = |message: String| Error::Io {
+        path: "TFRecord data".into(),
+        message: format!("record {index} at offset {offset}: {message}"),
+    };
+    let header = bytes
+        .get(offset..offset + 12)
+        .ok_or_else(|| corrupt(format!("truncated: {} bytes where a 12-byte header starts", bytes.len() - offset)))?;
+    let (length_bytes, length_crc) = header.split_at(8);
+    if masked_crc32c(length_bytes) != u32::from_le_bytes(length_crc.try_into().unwrap_or_default()) {
+        return Err(corrupt("bad length checksum".into()));
+    }
+    let length = u64::from_le_bytes(length_bytes.try_into().unwrap_or_default());
+    let available = bytes.len() - offset - 12;
+    let end = usize::try_from(length)
+        .ok()
+        .and_then(|length| length.checked_add(4))
+        .filter(|&needed| needed <= available)
+        .ok_or_else(|| corrupt(format!("truncated: {length} data bytes and a checksum, {available} bytes left")))?;
+    let data = &bytes[offset + 12..offset + 12 + end - 4];
+    let data_crc = &bytes[offset + 12 + end - 4..offset + 12 + end];
+    if masked_crc32c(data) != u32::from_le_bytes(data_crc.try_into().unwrap_or_default()) {
+        return Err(corrupt("bad data checksum".into()));
+    }
+    Ok((data, offset + 12 + end))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn message(result: Result<Vec<Vec<u8>>>) -> String {
+        result.map(|records| format!("{} records", records.len())).unwrap_or_else(|error| error.to_string())
+    }
+
     #[test]
-    fn a_framed_record_reads_back_and_damage_is_caught() {
-        let framed = frame_record(b"hello");
-        assert_eq!(read_records(&framed).unwrap(), [b"hello".to_vec()]);
-        assert_eq!(read_records(&framed[..framed.len() - 1]).unwrap().len(), 0, "a truncated record is dropped");
+    fn framed_records_read_back_and_damage_is_an_error_naming_the_record() {
+        let framed = [frame_record(b"hello"), frame_record(b""), frame_record(b"world")].concat();
+        assert_eq!(read_records(&framed).unwrap(), [b"hello".to_vec(), Vec::new(), b"world".to_vec()]);
+        assert_eq!(read_records(&[]).unwrap().len(), 0);
+        let second = frame_record(b"hello").len();
+        let cut = message(read_records(&framed[..framed.len() - 1]));
+        assert!(cut.contains(&format!("record 2 at offset {}: truncated", second + 16)), "{cut}");
+        let cut = message(read_records(&framed[..second + 5]));
+        assert!(cut.contains(&format!("record 1 at offset {second}: truncated: 5 bytes")), "{cut}");
         let mut flipped = framed.clone();
         flipped[13] ^= 1;
-        assert!(read_records(&flipped).is_err());
+        assert!(message(read_records(&flipped)).contains("record 0 at offset 0: bad data checksum"));
+        flipped[13] ^= 1;
+        flipped[2] ^= 1;
+        assert!(message(read_records(&flipped)).contains("record 0 at offset 0: bad length checksum"));
+    }
+
+    #[test]
+    fn a_huge_length_with_a_valid_checksum_is_an_error_not_an_allocation() {
+        let length = u64::MAX.to_le_bytes();
+        let hostile = [&length[..], &masked_crc32c(&length).to_le_bytes()[..], b"data"].concat();
+        let error = message(read_records(&hostile));
+        assert!(error.contains(&format!("truncated: {} data bytes and a checksum, 4 bytes left", u64::MAX)), "{error}");
     }
 }
