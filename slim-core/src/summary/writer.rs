@@ -1,5 +1,6 @@
 //! `SummaryWriter`: appends events to `logdir/events.out.tfevents.<time>.<host>`. Each record carries its own
-//! checksums, so a killed writer leaves at most a truncated last record, which TensorBoard skips (`slim::io::read_records` reports it).
+//! checksums, so a killed writer leaves at most a truncated last record, which TensorBoard skips
+//! (`slim::io::read_records` reports it).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
