@@ -69,10 +69,35 @@ pub(crate) fn read(path: &Path) -> Result<Vec<(String, Tensor)>> {
     Ok(tensors)
 }
 
+/// Deflate's largest expansion: no deflated stream decompresses to more than this many bytes per input byte.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
+/// The bytes of archive entry `name`. Its sizes are checked against the file's before anything is allocated:
+/// a stored entry (as `torch.save` writes them) cannot hold more than its compressed bytes, nor a compressed one
+/// more than deflate can expand them to, and no entry more than the file holds; reading stops at the size the
+/// entry declares.
 fn read_entry(path: &Path, archive: &mut zip::ZipArchive<File>, name: &str) -> Result<Vec<u8>> {
-    let mut entry = archive.by_name(name).map_err(|e| fail(path, format!("the archive lacks {name}: {e}")))?;
-    let mut bytes = Vec::with_capacity(entry.size() as usize);
-    entry.read_to_end(&mut bytes).map_err(|e| fail(path, format!("cannot read {name}: {e}")))?;
+    let file_size = std::fs::metadata(path).map_err(|e| fail(path, format!("cannot read its size: {e}")))?.len();
+    let entry = archive.by_name(name).map_err(|e| fail(path, format!("the archive lacks {name}: {e}")))?;
+    let (declared, compressed) = (entry.size(), entry.compressed_size());
+    let most = match entry.compression() {
+        zip::CompressionMethod::Stored => compressed,
+        _ => compressed.saturating_mul(MAX_DEFLATE_RATIO),
+    };
+    if compressed > file_size || declared > most {
+        return Err(fail(
+            path,
+            format!(
+                "entry {name} declares {declared} bytes from {compressed} compressed ones in a file of \
+                 {file_size} bytes"
+            ),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(declared.min(file_size) as usize);
+    entry.take(declared).read_to_end(&mut bytes).map_err(|e| fail(path, format!("cannot read {name}: {e}")))?;
+    if bytes.len() as u64 != declared {
+        return Err(fail(path, format!("entry {name} holds {} of its {declared} bytes", bytes.len())));
+    }
     Ok(bytes)
 }
 
@@ -363,5 +388,37 @@ impl Machine<'_> {
             .f_as_strided(&size, &stride, Some(offset))
             .map_err(|e| Error::Torch { context: entry.clone(), source: e })?;
         Ok(Value::Tensor(tensor.contiguous()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// A zip holding `archive/data.pkl` (stored, ten bytes) whose headers then claim `claimed` uncompressed bytes.
+    fn archive_claiming(claimed: u32) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("slim-torch-claim-{claimed}-{}.pt", std::process::id()));
+        let mut writer = zip::ZipWriter::new(File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        writer.start_file("archive/data.pkl", options).unwrap();
+        writer.write_all(b"0123456789").unwrap();
+        writer.finish().unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        for (signature, size_at) in [(b"PK\x03\x04", 22), (b"PK\x01\x02", 24)] {
+            let start = bytes.windows(4).position(|window| window == signature).unwrap();
+            bytes[start + size_at..start + size_at + 4].copy_from_slice(&claimed.to_le_bytes());
+        }
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn an_entry_claiming_more_than_the_file_holds_is_an_error_before_any_allocation() {
+        let path = archive_claiming(0x7fff_fff0);
+        let error = read(&path).unwrap_err().to_string();
+        std::fs::remove_file(&path).unwrap();
+        assert!(error.contains("entry archive/data.pkl declares 2147483632 bytes from 10 compressed ones"), "{error}");
     }
 }
