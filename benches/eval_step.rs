@@ -12,6 +12,7 @@ use slim::prelude::*;
 
 fn main() -> Result<()> {
     tch::set_num_threads(2);
+    slim::backend::allocator::keep_freed_memory();
     tch::manual_seed(0);
     let images = Tensor::rand([100, 1, 28, 28], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(10, [100], (Kind::Int64, Device::Cpu));

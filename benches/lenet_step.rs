@@ -27,6 +27,7 @@ fn lenet_builder_calls(images: &Tensor) -> Result<Tensor> {
 
 fn main() -> Result<()> {
     tch::set_num_threads(2);
+    slim::backend::allocator::keep_freed_memory();
     tch::manual_seed(0);
     let batch = numeric_arg(1).unwrap_or(64) as i64;
     let images = Tensor::rand([batch, 1, 28, 28], (Kind::Float, Device::Cpu));

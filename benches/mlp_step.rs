@@ -27,6 +27,7 @@ impl Mlp {
 
 fn main() -> Result<()> {
     tch::set_num_threads(2);
+    slim::backend::allocator::keep_freed_memory();
     tch::manual_seed(0);
     let inputs = Tensor::rand([BATCH, 784], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(10, [BATCH], (Kind::Int64, Device::Cpu));

@@ -21,6 +21,7 @@ fn rate(batches: impl Iterator<Item = slim::data::Batch>, count: usize) -> f64 {
 
 fn main() -> Result<()> {
     tch::set_num_threads(2);
+    slim::backend::allocator::keep_freed_memory();
     let count = steps_arg(500);
     let dataset = synthetic(60_000, 10, 28, 0);
     let provider =

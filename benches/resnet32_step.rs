@@ -16,6 +16,7 @@ use slim::tch::nn::{self, OptimizerConfig};
 
 fn main() -> Result<()> {
     tch::set_num_threads(2);
+    slim::backend::allocator::keep_freed_memory();
     tch::manual_seed(0);
     let batch = numeric_arg(1).unwrap_or(128) as i64;
     let images = Tensor::rand([batch, 3, 32, 32], (Kind::Float, Device::Cpu));

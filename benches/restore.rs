@@ -35,6 +35,7 @@ fn measure(label: &str, path: &std::path::Path, vs: &VarStore, megabytes: f64) -
 
 fn main() -> Result<()> {
     tch::set_num_threads(2);
+    slim::backend::allocator::keep_freed_memory();
     let vs = VarStore::new(Device::Cpu);
     let vgg = Vgg { depth: VggDepth::D16, num_classes: Some(1000), dropout_keep_prob: 0.5, spatial_squeeze: true };
     vgg.build(&vs, "vgg_16", &[1, 3, 224, 224])?;

@@ -92,6 +92,7 @@ fn checkpoint_speed() -> Result<()> {
 
 fn main() -> Result<()> {
     tch::set_num_threads(2);
+    slim::backend::allocator::keep_freed_memory();
     tch::manual_seed(0);
     loop_overhead(steps_arg(200) as i64)?;
     checkpoint_speed()

@@ -123,6 +123,7 @@ fn main() -> Result<()> {
     let (workloads, settings) = parse_args();
     tch::set_num_interop_threads(1);
     tch::set_num_threads(settings.threads);
+    slim::backend::allocator::keep_freed_memory();
     for workload in workloads {
         tch::manual_seed(0);
         match workload.as_str() {

@@ -26,6 +26,7 @@ const NETS: [(&str, i64, i64); 7] = [
 
 fn main() -> Result<()> {
     tch::set_num_threads(2);
+    slim::backend::allocator::keep_freed_memory();
     let passes = steps_arg(6);
     println!("zoo inference, 2 threads, median of {passes} interleaved passes (after 2 warm-up passes):");
     for (name, side, batch) in NETS {

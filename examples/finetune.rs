@@ -111,6 +111,7 @@ fn fit(
 }
 
 fn main() -> Result<()> {
+    slim::backend::allocator::keep_freed_memory(); // a program owns its process: malloc may keep freed memory
     let root = std::env::args().nth(1).unwrap_or_else(|| "target/finetune".into());
     let (pretrain_dir, finetune_dir) = (format!("{root}/pretrain"), format!("{root}/finetune"));
     let images = Images::find();

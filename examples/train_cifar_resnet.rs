@@ -25,6 +25,7 @@ fn generated_batch(batch: i64) -> (Tensor, Tensor) {
 }
 
 fn main() -> Result<()> {
+    slim::backend::allocator::keep_freed_memory(); // a program owns its process: malloc may keep freed memory
     let mut args = std::env::args().skip(1);
     let steps: i64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(200);
     let logdir = args.next().unwrap_or_else(|| "target/train_cifar_resnet".into());

@@ -152,6 +152,7 @@ struct Flags {
 }
 
 fn main() -> ExitCode {
+    slim::backend::allocator::keep_freed_memory(); // a script owns its process: malloc may keep freed memory
     exit_status("train_image_classifier", || run(&Flags::parse()))
 }
 

@@ -50,12 +50,8 @@ impl std::fmt::Debug for VarStore {
 }
 
 impl VarStore {
-    /// An empty store whose variables live on `device`. The first CPU store tunes malloc to reuse freed
-    /// memory across steps ([`keep_freed_memory`](crate::backend::allocator::keep_freed_memory)).
+    /// An empty store whose variables live on `device`.
     pub fn new(device: Device) -> Self {
-        if device == Device::Cpu {
-            crate::backend::allocator::keep_freed_memory();
-        }
         VarStore { tch: Arc::new(nn::VarStore::new(device)), state: Arc::default() }
     }
 
