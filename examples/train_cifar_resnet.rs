@@ -53,6 +53,7 @@ fn main() -> Result<()> {
     .log_every_n_steps(20)
     .save_interval_steps(100)
     .save_summaries_steps(20)
+    .stop_when(slim::learning::ctrl_c_flag()?)
     .run()?;
     println!("final total loss {loss:.4}; checkpoints and summaries in {logdir}");
 

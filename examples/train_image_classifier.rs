@@ -15,7 +15,7 @@ use clap::Parser;
 use common::{DatasetFlags, DeviceFlag, ModelFlags, exit_status, provider};
 use slim::checkpoint::{AssignOptions, assign_from_checkpoint};
 use slim::data::{Dataset, Prefetch, Split};
-use slim::learning::{ExponentialMovingAverage, train};
+use slim::learning::{ExponentialMovingAverage, ctrl_c_flag, train};
 use slim::optimizers::{Adadelta, Adagrad, Adam, AdamW, Optimizer};
 use slim::prelude::*;
 
@@ -192,6 +192,7 @@ fn run(flags: &Flags) -> Result<()> {
     .save_summaries_secs(flags.save_summaries_secs)
     .save_interval_secs(flags.save_interval_secs)
     .seed(flags.seed as i64)
+    .stop_when(ctrl_c_flag()?)
     .init_fn(|_| warm_start(flags));
     if let Some(steps) = flags.max_number_of_steps {
         loop_ = loop_.number_of_steps(steps);

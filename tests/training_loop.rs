@@ -290,3 +290,33 @@ fn init_fn_warm_starts_from_another_logdir() {
     std::fs::remove_dir_all(&pretrained).unwrap();
     std::fs::remove_dir_all(&fresh).unwrap();
 }
+
+#[test]
+fn a_stop_flag_ends_the_run_after_its_step_with_a_checkpoint() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = logdir("stop");
+    let (vs, model, mut train_op) = setup();
+    let _store = vs.as_default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let lines = RefCell::new(Vec::new());
+    train(&mut train_op, &dir, |step| {
+        if step == 3 {
+            stop.store(true, Ordering::SeqCst); // as a Ctrl-C handler would, during the fourth step
+        }
+        let (x, y) = batch(step);
+        let _ = mean_squared_error(&model.forward_t(&x, Mode::Train)?.output, &y).call()?;
+        get_total_loss(false)
+    })
+    .number_of_steps(100)
+    .save_interval_secs(3600.0)
+    .stop_when(stop.clone())
+    .log_to(|line| lines.borrow_mut().push(line.to_string()))
+    .run()
+    .unwrap();
+    assert_eq!(train_op.global_step(), 4, "the step that saw the flag finishes, no other starts");
+    assert!(!stop.load(Ordering::SeqCst), "the loop clears the flag it acted on");
+    assert!(dir.join("model.ckpt-4.safetensors").is_file());
+    assert!(lines.borrow().iter().any(|line| line.starts_with("interrupted at global step 4")), "{:?}", lines.borrow());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

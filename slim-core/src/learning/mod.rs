@@ -2,11 +2,13 @@
 //! ops, the optimizer step, the global step and moving averages) and the `train` loop (restore or initialize, log, summarize,
 //! checkpoint), as TF-Slim's `learning` module defines them.
 
+mod interrupt;
 mod moving_average;
 mod step_threads;
 mod train;
 mod train_op;
 
+pub use interrupt::ctrl_c_flag;
 pub use moving_average::{ExponentialMovingAverage, MOVING_AVERAGE_SUFFIX, average_names};
 pub use train::{Train, train};
 pub use train_op::{TrainOp, TrainOpBuilder, create_train_op};

@@ -1,10 +1,11 @@
 //! `learning::train`: TF-Slim's training loop. It restores the latest checkpoint of the logdir (falling back
 //! past unreadable ones) or else runs `init_fn`; runs the train op until `number_of_steps`; logs, writes
-//! summaries and checkpoints on schedule; saves a final checkpoint; and stops cleanly on Ctrl-C.
+//! summaries and checkpoints on schedule; saves a final checkpoint; and stops cleanly when its stop flag is set
+//! (Ctrl-C, for programs that ask: `learning::ctrl_c_flag`).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -17,17 +18,6 @@ use crate::losses::get_losses;
 use crate::summary::SummaryWriter;
 use crate::variables::VarStore;
 use crate::{Error, Result};
-
-/// Set by Ctrl-C; the loop saves a checkpoint and returns at the end of the current step.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// Installs the Ctrl-C handler once per process (a handler the program set itself is left in place).
-fn watch_interrupts() {
-    static INSTALLED: OnceLock<()> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
-    });
-}
 
 /// A schedule by time and/or steps: due when either has passed since the last time.
 #[derive(Clone, Copy, Debug)]
@@ -61,6 +51,7 @@ pub struct Train<'a, F: FnMut(i64) -> Result<Tensor>> {
     validation: Option<(i64, Validation<'a>)>,
     log: LogLines<'a>,
     summarize_variables: bool,
+    stop: Option<Arc<AtomicBool>>,
 }
 
 /// TF-Slim's `learning.train`: `step_fn(global_step)` runs one forward pass and returns the total loss (see
@@ -84,6 +75,7 @@ pub fn train<'a, F: FnMut(i64) -> Result<Tensor>>(
         validation: None,
         log: LogLines::default(),
         summarize_variables: false,
+        stop: None,
     }
 }
 
@@ -128,6 +120,14 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
     /// saying so, when the logdir already holds a checkpoint.
     pub fn init_fn(mut self, init_fn: impl FnOnce(&VarStore) -> Result<()> + 'a) -> Self {
         self.init_fn = Some(Box::new(init_fn));
+        self
+    }
+
+    /// Stops, after saving a checkpoint, at the end of the step during which `flag` is set, and clears it.
+    /// [`ctrl_c_flag`](super::ctrl_c_flag) gives the flag Ctrl-C sets; without a flag the loop installs no signal
+    /// handler, and Ctrl-C ends the process as usual (the last checkpoint saved is kept).
+    pub fn stop_when(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.stop = Some(flag);
         self
     }
 
@@ -190,7 +190,6 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         let saver = Saver::new(&self.logdir)?.max_to_keep(self.max_to_keep);
         self.restore_or_initialize()?;
         let mut writer = SummaryWriter::new(&self.logdir)?;
-        watch_interrupts();
         let progress = self.progress_bar();
         let (mut last_save, mut last_save_step) = (Instant::now(), self.train_op.global_step());
         let (mut last_summary, mut last_summary_step) = (Instant::now(), last_save_step);
@@ -223,7 +222,7 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
                 saver.save(self.train_op.store(), step)?;
                 (last_save, last_save_step) = (Instant::now(), step);
             }
-            if INTERRUPTED.swap(false, Ordering::SeqCst) {
+            if self.stop.as_ref().is_some_and(|flag| flag.swap(false, Ordering::SeqCst)) {
                 self.say(&format!("interrupted at global step {step}: saving a checkpoint and stopping"));
                 break;
             }
