@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::{Error, Result};
 
-/// A flag that Ctrl-C (SIGINT, and SIGTERM) sets, for [`Train::stop_when`](super::Train::stop_when). The first
+/// A flag that Ctrl-C (SIGINT) sets, for [`Train::stop_when`](super::Train::stop_when). The first
 /// call installs a handler for the whole process, which stays; later calls return the same flag. An error when
 /// the program has installed a Ctrl-C handler of its own (then give the loop a flag that handler sets).
 pub fn ctrl_c_flag() -> Result<Arc<AtomicBool>> {
