@@ -59,6 +59,9 @@ fn run(flags: &Flags) -> Result<()> {
     if flags.batch_size < 1 {
         return Err(Error::invalid("--batch_size", format!("must be at least 1, got {}", flags.batch_size)));
     }
+    if flags.max_num_batches == Some(0) {
+        return Err(Error::invalid("--max_num_batches", "must be at least 1 (0 would score no image)"));
+    }
     let device = flags.device.device()?;
     let checkpoint = match flags.checkpoint_path.is_dir() {
         true => latest_checkpoint(&flags.checkpoint_path)?

@@ -225,8 +225,25 @@ fn check(flags: &Flags) -> Result<()> {
     if matches!(flags.learning_rate_decay_type, DecayType::Cosine) && flags.max_number_of_steps.is_none() {
         return bad("--learning_rate_decay_type cosine", "needs --max_number_of_steps".into());
     }
-    if flags.num_epochs_per_decay <= 0.0 {
-        return bad("--num_epochs_per_decay", format!("must be positive, got {}", flags.num_epochs_per_decay));
+    let positive = [
+        ("--num_epochs_per_decay", flags.num_epochs_per_decay),
+        ("--opt_epsilon", flags.opt_epsilon),
+        ("--save_summaries_secs", flags.save_summaries_secs),
+        ("--save_interval_secs", flags.save_interval_secs),
+        ("--learning_rate_decay_factor", flags.learning_rate_decay_factor),
+    ];
+    if let Some((flag, value)) = positive.into_iter().find(|(_, value)| !(*value > 0.0 && value.is_finite())) {
+        return bad(flag, format!("must be a positive number, got {value}"));
+    }
+    let non_negative = [("--end_learning_rate", flags.end_learning_rate), ("--weight_decay", flags.weight_decay)];
+    if let Some((flag, value)) = non_negative.into_iter().find(|(_, value)| !(*value >= 0.0 && value.is_finite())) {
+        return bad(flag, format!("must be zero or more, got {value}"));
+    }
+    if flags.log_every_n_steps < 1 {
+        return bad("--log_every_n_steps", format!("must be at least 1, got {}", flags.log_every_n_steps));
+    }
+    if let Some(steps) = flags.max_number_of_steps.filter(|steps| *steps < 1) {
+        return bad("--max_number_of_steps", format!("must be at least 1, got {steps}"));
     }
     Ok(())
 }

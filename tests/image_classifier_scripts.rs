@@ -123,14 +123,18 @@ fn warm_start_restores_all_but_the_excluded_scope_and_another_net_is_explained()
 #[test]
 fn bad_flags_and_names_end_in_one_clear_line_and_a_failure_status() {
     let dir = temp("bad");
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 11] = [
         (&["--model_name", "lenett"], "unknown network \"lenett\"; known: lenet"),
         (&["--dataset_name", "imagenet"], "unknown dataset \"imagenet\"; known: fashion_mnist"),
         (&["--dataset_name", "fashion_mnist", "--dataset_dir", "/nonexistent"], "/nonexistent holds neither"),
         (&["--checkpoint_exclude_scopes", "LeNet/fc4"], "need --checkpoint_path"),
         (&["--batch_size", "0"], "--batch_size"),
         (&["--labels_offset", "1"], "examples of synthetic have a label below 1"),
-        (&["--learning_rate_decay_type", "cosine", "--max_number_of_steps", "0"], "number_of_steps must be positive"),
+        (&["--learning_rate_decay_type", "cosine", "--max_number_of_steps", "0"], "--max_number_of_steps: must be at"),
+        (&["--save_interval_secs", "nan"], "--save_interval_secs: must be a positive number, got NaN"),
+        (&["--save_summaries_secs=-5"], "--save_summaries_secs: must be a positive number, got -5"),
+        (&["--opt_epsilon", "0"], "--opt_epsilon: must be a positive number, got 0"),
+        (&["--end_learning_rate=-1"], "--end_learning_rate: must be zero or more, got -1"),
     ];
     for (flags, expected) in cases {
         let (ok, stdout, stderr) = run(&mut train(&dir, 3, flags));
@@ -140,6 +144,8 @@ fn bad_flags_and_names_end_in_one_clear_line_and_a_failure_status() {
     }
     let (ok, _, stderr) = run(&mut eval(&dir.join("none"), &dir, &[]));
     assert!(!ok && stderr.starts_with("eval_image_classifier: error: no checkpoint at"), "{stderr}");
+    let (ok, _, stderr) = run(&mut eval(&dir.join("none"), &dir, &["--max_num_batches", "0"]));
+    assert!(!ok && stderr.contains("--max_num_batches: must be at least 1"), "{stderr}");
     let _ = std::fs::remove_dir_all(dir);
 }
 
