@@ -78,3 +78,18 @@ fn image_summaries_are_pngs_under_tfs_tags() {
     assert!(writer.add_images("bad", &Tensor::zeros([4, 6], (Kind::Float, Device::Cpu)), 1, 0).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_store_holding_nan_is_not_saved_and_the_newest_checkpoint_stays() {
+    let dir = temp("nan");
+    let vs = store_with(&[2, 3], 1.0);
+    let saver = Saver::new(&dir).unwrap();
+    saver.save(&vs, 1).unwrap();
+    let _ = tch::no_grad(|| vs.variable("net/w").unwrap().tensor().shallow_clone().fill_(f64::NAN));
+    let err = saver.save(&vs, 2).unwrap_err().to_string();
+    assert!(err.contains("net/w") && err.contains("model.ckpt-2.safetensors is not written"), "{err}");
+    assert!(!dir.join("model.ckpt-2.safetensors").exists());
+    let latest = slim::checkpoint::latest_checkpoint(&dir).unwrap().unwrap();
+    assert_eq!(latest.file_name().unwrap(), "model.ckpt-1.safetensors");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

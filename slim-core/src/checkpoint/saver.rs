@@ -8,6 +8,7 @@ use tch::Tensor;
 use super::format::Format;
 use super::logdir::checkpoint_file_name;
 use super::state::CheckpointState;
+use crate::error::TorchContext;
 use crate::io::{io_error, write_atomically};
 use crate::variables::VarStore;
 use crate::variables::collections::GLOBAL_VARIABLES;
@@ -46,7 +47,8 @@ impl Saver {
     }
 
     /// Writes `model.ckpt-<step>.safetensors` atomically, then the state file, then removes checkpoints beyond
-    /// `max_to_keep`. Returns the checkpoint's path.
+    /// `max_to_keep`. Returns the checkpoint's path. A variable holding NaN or an infinity is an error naming it,
+    /// and nothing is written: the newest checkpoint stays one a run can resume from.
     pub fn save(&self, vs: &VarStore, step: i64) -> Result<PathBuf> {
         let name = checkpoint_file_name(step);
         let path = self.logdir.join(&name);
@@ -55,6 +57,12 @@ impl Saver {
             .iter()
             .map(|v| (v.name().to_string(), v.tensor().detach().to_device(tch::Device::Cpu).contiguous()))
             .collect();
+        if let Some(variable) = first_non_finite(&tensors)? {
+            return Err(Error::invalid(
+                variable,
+                format!("holds NaN or infinite values, so {name} is not written and the newest checkpoint stays"),
+            ));
+        }
         write_atomically(&path, |tmp| Format::SafeTensors.write(tmp, &tensors))?;
         let mut state = CheckpointState::read(&self.logdir).unwrap_or_default();
         state.all.retain(|kept| kept != &name);
@@ -70,4 +78,17 @@ impl Saver {
         }
         Ok(path)
     }
+}
+
+/// The name of the first floating-point tensor holding a NaN or an infinity.
+fn first_non_finite(tensors: &[(String, Tensor)]) -> Result<Option<&str>> {
+    for (name, tensor) in tensors {
+        if tensor.is_floating_point() {
+            let finite = tensor.f_isfinite().and_then(|finite| finite.f_all()).context(name)?;
+            if finite.int64_value(&[]) == 0 {
+                return Ok(Some(name));
+            }
+        }
+    }
+    Ok(None)
 }
