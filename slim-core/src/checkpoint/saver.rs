@@ -10,6 +10,7 @@ use super::logdir::checkpoint_file_name;
 use super::state::CheckpointState;
 use crate::error::TorchContext;
 use crate::io::{io_error, write_atomically};
+use crate::native;
 use crate::variables::VarStore;
 use crate::variables::collections::GLOBAL_VARIABLES;
 use crate::{Error, Result};
@@ -80,15 +81,9 @@ impl Saver {
     }
 }
 
-/// The name of the first floating-point tensor holding a NaN or an infinity.
+/// The name of the first tensor holding a NaN or an infinity (`native::first_non_finite`: one scan of them all).
 fn first_non_finite(tensors: &[(String, Tensor)]) -> Result<Option<&str>> {
-    for (name, tensor) in tensors {
-        if tensor.is_floating_point() {
-            let finite = tensor.f_isfinite().and_then(|finite| finite.f_all()).context(name)?;
-            if finite.int64_value(&[]) == 0 {
-                return Ok(Some(name));
-            }
-        }
-    }
-    Ok(None)
+    let all: Vec<&Tensor> = tensors.iter().map(|(_, tensor)| tensor).collect();
+    let position = native::first_non_finite(&all).context("checkpoint values")?;
+    Ok(position.map(|position| tensors[position].0.as_str()))
 }

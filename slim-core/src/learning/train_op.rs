@@ -318,7 +318,8 @@ fn clip_by_norm(gradient: Tensor, max_norm: f64) -> Tensor {
 /// The error for a step the optimizer refused because a gradient is not finite: the gradients are searched for
 /// the first bad one (only now, on this rare path) to name its variable.
 fn non_finite_gradient(updates: &[GradientAndVariable], step: i64) -> Error {
-    let bad = updates.iter().find(|u| u.gradient.isfinite().all().int64_value(&[]) == 0);
+    let gradients: Vec<&Tensor> = updates.iter().map(|update| &update.gradient).collect();
+    let bad = native::first_non_finite(&gradients).ok().flatten().map(|position| &updates[position]);
     let name = bad.map_or("a gradient", |u| u.variable.name());
     Error::invalid(name, format!("its gradient is not finite (NaN or infinite) at global step {step}"))
 }

@@ -24,6 +24,20 @@ pub(crate) fn all_finite(tensors: &[&Tensor]) -> tch::Result<bool> {
     Ok(result)
 }
 
+/// The position of the first tensor holding a NaN or an infinity, if any: one scan of them all, and a search
+/// tensor by tensor only when that scan finds one (to name it).
+pub(crate) fn first_non_finite(tensors: &[&Tensor]) -> tch::Result<Option<usize>> {
+    if all_finite(tensors)? {
+        return Ok(None);
+    }
+    for (position, tensor) in tensors.iter().enumerate() {
+        if !all_finite(&[tensor])? {
+            return Ok(Some(position));
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use tch::{Device, Kind};
@@ -40,15 +54,19 @@ mod tests {
         assert!(all_finite(&all).unwrap());
         assert!(all_finite(&[]).unwrap());
         for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            for (tensor, index) in [(&big, 299_999i64), (&big, 3), (&small, 14), (&strided, 5), (&halves, 6)] {
+            for (tensor, index, position) in
+                [(&big, 299_999i64, 0), (&big, 3, 0), (&small, 14, 1), (&strided, 5, 2), (&halves, 6, 3)]
+            {
                 let flat = tensor.view(-1).copy();
                 let original = flat.double_value(&[index]);
                 let _ = tensor.view(-1).get(index).fill_(bad);
                 assert!(!all_finite(&all).unwrap(), "{bad} at {index} of {:?}", tensor.size());
+                assert_eq!(first_non_finite(&all).unwrap(), Some(position));
                 let _ = tensor.view(-1).get(index).fill_(original);
             }
         }
         assert!(all_finite(&all).unwrap());
+        assert_eq!(first_non_finite(&all).unwrap(), None);
         let largest = Tensor::full([4], f64::from(f32::MAX), (Kind::Float, Device::Cpu));
         assert!(all_finite(&[&largest, &largest]).unwrap(), "large finite values do not overflow anything");
     }

@@ -15,7 +15,7 @@ mod closeness;
 #[cfg(test)]
 pub(crate) use closeness::assert_close_at_scale;
 
-pub(crate) use all_finite::all_finite;
+pub(crate) use all_finite::{all_finite, first_non_finite};
 pub(crate) use biased_convolution::{ConvGeometry, biased_convolution};
 pub(crate) use dense_product::dense_product;
 pub(crate) use dropout::dropout;
