@@ -23,7 +23,7 @@ fn main() -> Result<()> {
     tch::set_num_threads(2);
     slim::backend::allocator::keep_freed_memory();
     let count = steps_arg(500);
-    let dataset = synthetic(60_000, 10, 28, 0);
+    let dataset = synthetic(60_000, 10, 28, 0)?;
     let provider =
         || -> Result<Provider> { Ok(Provider::new(&dataset, 64)?.shuffle(1).preprocess(lenet_preprocessing)) };
     println!("Provider, 60,000 images of 28×28, batch 64, lenet preprocessing, {count} batches:");

@@ -79,7 +79,7 @@ fn labels_of(provider: impl Iterator<Item = slim::data::Batch>) -> Vec<Vec<i64>>
 
 #[test]
 fn the_provider_batches_epochs_in_seeded_orders() {
-    let mut dataset = synthetic(10, 4, 8, 1);
+    let mut dataset = synthetic(10, 4, 8, 1).unwrap();
     dataset.labels = Tensor::arange(10, (Kind::Int64, Device::Cpu)); // labels = indices, to see the order
     let sequential = labels_of(Provider::new(&dataset, 4).unwrap().num_epochs(1));
     assert_eq!(sequential, [vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![8, 9]]);
@@ -101,7 +101,7 @@ fn the_provider_batches_epochs_in_seeded_orders() {
 
 #[test]
 fn a_saved_position_resumes_the_same_stream() {
-    let dataset = synthetic(9, 3, 6, 2);
+    let dataset = synthetic(9, 3, 6, 2).unwrap();
     let mut provider = Provider::new(&dataset, 2).unwrap().shuffle(3);
     let first: Vec<_> = provider.by_ref().take(6).map(|b| b.labels).collect();
     let position = provider.position();
@@ -115,8 +115,8 @@ fn a_saved_position_resumes_the_same_stream() {
 
 #[test]
 fn synthetic_data_and_preprocessing() {
-    let a = synthetic(16, 10, 12, 5);
-    let b = synthetic(16, 10, 12, 5);
+    let a = synthetic(16, 10, 12, 5).unwrap();
+    let b = synthetic(16, 10, 12, 5).unwrap();
     assert!(a.images.equal(&b.images) && a.labels.equal(&b.labels));
     assert_eq!((a.images.size(), a.images.kind(), a.num_classes), (vec![16, 1, 12, 12], Kind::Uint8, 10));
     let batch = Provider::new(&a, 4).unwrap().preprocess(lenet_preprocessing).next().unwrap();
@@ -124,11 +124,17 @@ fn synthetic_data_and_preprocessing() {
     assert!(batch.images.min().double_value(&[]) >= -1.0 && batch.images.max().double_value(&[]) <= 1.0);
     let default = Provider::new(&a, 4).unwrap().next().unwrap();
     assert!(default.images.max().double_value(&[]) <= 1.0 && default.images.min().double_value(&[]) >= 0.0);
+    for (count, classes, side) in [(-1, 10, 12), (16, 0, 12), (16, 10, 0)] {
+        let error = synthetic(count, classes, side, 5).unwrap_err().to_string();
+        assert!(error.contains(&format!("got {count}, {classes}, {side}")), "{error}");
+    }
+    let error = synthetic(i64::MAX, 10, 1 << 20, 5).unwrap_err().to_string();
+    assert!(error.contains("do not fit in memory"), "{error}");
 }
 
 #[test]
 fn reader_threads_keep_the_order_and_stop_when_dropped() {
-    let mut dataset = synthetic(23, 4, 6, 3);
+    let mut dataset = synthetic(23, 4, 6, 3).unwrap();
     dataset.labels = Tensor::arange(23, (Kind::Int64, Device::Cpu));
     let serial = labels_of(Provider::new(&dataset, 4).unwrap().shuffle(9).num_epochs(3));
     for threads in [1, 2, 3] {
@@ -190,7 +196,7 @@ fn the_factory_finds_datasets_by_name() {
 #[test]
 fn cifarnet_preprocessing_is_random_per_batch_but_reproducible() {
     use slim::data::CifarnetPreprocessing;
-    let dataset = synthetic(12, 4, 32, 4);
+    let dataset = synthetic(12, 4, 32, 4).unwrap();
     let training = CifarnetPreprocessing { size: 32, training: true, seed: 5 };
     let run = |threads: usize| -> Vec<Tensor> {
         let provider = Provider::new(&dataset, 4).unwrap().shuffle(1).num_epochs(2).preprocess(training);

@@ -26,8 +26,8 @@ pub fn get_dataset(name: &str, split: Split, dir: Option<&Path>) -> Result<Datas
         "cifar10" => cifar10(need_dir()?, split),
         "cifar100" => cifar100(need_dir()?, split, true),
         "synthetic" => Ok(match split {
-            Split::Train => synthetic(6000, 10, 28, 1),
-            Split::Test => synthetic(1000, 10, 28, 2),
+            Split::Train => synthetic(6000, 10, 28, 1)?,
+            Split::Test => synthetic(1000, 10, 28, 2)?,
         }),
         other => match dir {
             Some(dir) if dir.join(LABELS_FILE).is_file() => tfrecord_set(other, split, dir),

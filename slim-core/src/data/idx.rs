@@ -39,7 +39,7 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
     let mut reader: Box<dyn Read + '_> =
         if gzipped { Box::new(GzDecoder::new(raw.as_slice())) } else { Box::new(raw.as_slice()) };
     let read_failed = |e: std::io::Error| bad(path, format!("bad gzip data: {e}"));
-    let magic = read_up_to(&mut reader, 4).map_err(read_failed)?;
+    let magic = read_up_to(&mut reader, 4, 4).map_err(read_failed)?;
     if magic.len() < 4 || magic[0] != 0 || magic[1] != 0 {
         return Err(bad(path, "not an IDX file (wrong magic number)"));
     }
@@ -47,7 +47,7 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
         return Err(bad(path, format!("IDX element type 0x{:02x} is not unsigned bytes (0x08)", magic[2])));
     }
     let rank = usize::from(magic[3]);
-    let header = read_up_to(&mut reader, 4 * rank).map_err(read_failed)?;
+    let header = read_up_to(&mut reader, 4 * rank, 4 * rank).map_err(read_failed)?;
     if header.len() < 4 * rank {
         return Err(bad(path, "truncated header"));
     }
@@ -57,7 +57,7 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
         .try_fold(1usize, |product, &d| product.checked_mul(d))
         .filter(|&count| count <= most)
         .ok_or_else(|| bad(path, format!("dimensions {dims:?} need more bytes than the file can hold")))?;
-    let data = read_up_to(&mut reader, count).map_err(read_failed)?;
+    let data = read_up_to(&mut reader, count, raw.len()).map_err(read_failed)?;
     if data.len() < count {
         return Err(bad(
             path,
@@ -67,9 +67,10 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray> {
     Ok(IdxArray { dims, data })
 }
 
-/// Up to `count` bytes from `reader` (fewer at its end).
-fn read_up_to(reader: &mut impl Read, count: usize) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(count);
+/// Up to `count` bytes from `reader` (fewer at its end), reserving no more than `reserve` ahead of the data
+/// (the file's own size: a gzipped header may promise more than the stream holds).
+fn read_up_to(reader: &mut impl Read, count: usize, reserve: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(count.min(reserve));
     reader.take(count as u64).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
