@@ -45,16 +45,15 @@ fn fail(path: &Path, message: impl Into<String>) -> Error {
 
 /// Reads every tensor of a `torch.save`d state dict (`.pt`, `.pth`, `.bin`), sorted by name.
 pub(crate) fn read(path: &Path) -> Result<Vec<(String, Tensor)>> {
-    let file = File::open(path).map_err(|e| fail(path, format!("cannot open: {e}")))?;
-    let mut archive = zip::ZipArchive::new(file)
-        .map_err(|e| fail(path, format!("not a torch.save zip archive (the pre-1.6 format is not supported): {e}")))?;
+    let mut archive = Archive::open(path)?;
     let pickle_name = archive
+        .zip
         .file_names()
         .filter_map(|name| name.ok().map(|name| name.to_string()))
         .find(|name| name.ends_with("/data.pkl"))
         .ok_or_else(|| fail(path, "the archive has no data.pkl"))?;
     let root = pickle_name.trim_end_matches("data.pkl").to_string();
-    let pickle = read_entry(path, &mut archive, &pickle_name)?;
+    let pickle = archive.read_entry(&pickle_name)?;
     let state = Machine { path, archive: &mut archive, root, memo: HashMap::new(), stack: Vec::new() }.run(&pickle)?;
     let Value::Dict(items) = state else { return Err(fail(path, "the pickle is not a dict of tensors")) };
     let mut tensors = Vec::with_capacity(items.len());
@@ -72,33 +71,52 @@ pub(crate) fn read(path: &Path) -> Result<Vec<(String, Tensor)>> {
 /// Deflate's largest expansion: no deflated stream decompresses to more than this many bytes per input byte.
 const MAX_DEFLATE_RATIO: u64 = 1032;
 
-/// The bytes of archive entry `name`. Its sizes are checked against the file's before anything is allocated:
-/// a stored entry (as `torch.save` writes them) cannot hold more than its compressed bytes, nor a compressed one
-/// more than deflate can expand them to, and no entry more than the file holds; reading stops at the size the
-/// entry declares.
-fn read_entry(path: &Path, archive: &mut zip::ZipArchive<File>, name: &str) -> Result<Vec<u8>> {
-    let file_size = std::fs::metadata(path).map_err(|e| fail(path, format!("cannot read its size: {e}")))?.len();
-    let entry = archive.by_name(name).map_err(|e| fail(path, format!("the archive lacks {name}: {e}")))?;
-    let (declared, compressed) = (entry.size(), entry.compressed_size());
-    let most = match entry.compression() {
-        zip::CompressionMethod::Stored => compressed,
-        _ => compressed.saturating_mul(MAX_DEFLATE_RATIO),
-    };
-    if compressed > file_size || declared > most {
-        return Err(fail(
-            path,
-            format!(
-                "entry {name} declares {declared} bytes from {compressed} compressed ones in a file of \
-                 {file_size} bytes"
-            ),
-        ));
+/// A `torch.save` zip archive and its file's size, which bounds every entry read from it.
+struct Archive<'a> {
+    path: &'a Path,
+    zip: zip::ZipArchive<File>,
+    file_size: u64,
+}
+
+impl<'a> Archive<'a> {
+    /// Opens the archive at `path`, reading its size once.
+    fn open(path: &'a Path) -> Result<Self> {
+        let file = File::open(path).map_err(|e| fail(path, format!("cannot open: {e}")))?;
+        let file_size = file.metadata().map_err(|e| fail(path, format!("cannot read its size: {e}")))?.len();
+        let zip = zip::ZipArchive::new(file).map_err(|e| {
+            fail(path, format!("not a torch.save zip archive (the pre-1.6 format is not supported): {e}"))
+        })?;
+        Ok(Archive { path, zip, file_size })
     }
-    let mut bytes = Vec::with_capacity(declared.min(file_size) as usize);
-    entry.take(declared).read_to_end(&mut bytes).map_err(|e| fail(path, format!("cannot read {name}: {e}")))?;
-    if bytes.len() as u64 != declared {
-        return Err(fail(path, format!("entry {name} holds {} of its {declared} bytes", bytes.len())));
+
+    /// The bytes of entry `name`. Its sizes are checked against the file's before anything is allocated: a stored
+    /// entry (as `torch.save` writes them) cannot hold more than its compressed bytes, nor a compressed one more
+    /// than deflate can expand them to, and no entry more than the file holds; reading stops at the size the
+    /// entry declares.
+    fn read_entry(&mut self, name: &str) -> Result<Vec<u8>> {
+        let (path, file_size) = (self.path, self.file_size);
+        let entry = self.zip.by_name(name).map_err(|e| fail(path, format!("the archive lacks {name}: {e}")))?;
+        let (declared, compressed) = (entry.size(), entry.compressed_size());
+        let most = match entry.compression() {
+            zip::CompressionMethod::Stored => compressed,
+            _ => compressed.saturating_mul(MAX_DEFLATE_RATIO),
+        };
+        if compressed > file_size || declared > most {
+            return Err(fail(
+                path,
+                format!(
+                    "entry {name} declares {declared} bytes from {compressed} compressed ones in a file of \
+                     {file_size} bytes"
+                ),
+            ));
+        }
+        let mut bytes = Vec::with_capacity(declared.min(file_size) as usize);
+        entry.take(declared).read_to_end(&mut bytes).map_err(|e| fail(path, format!("cannot read {name}: {e}")))?;
+        if bytes.len() as u64 != declared {
+            return Err(fail(path, format!("entry {name} holds {} of its {declared} bytes", bytes.len())));
+        }
+        Ok(bytes)
     }
-    Ok(bytes)
 }
 
 fn storage_kind(name: &str) -> Option<Kind> {
@@ -120,7 +138,7 @@ fn storage_kind(name: &str) -> Option<Kind> {
 /// The pickle machine for one archive.
 struct Machine<'a> {
     path: &'a Path,
-    archive: &'a mut zip::ZipArchive<File>,
+    archive: &'a mut Archive<'a>,
     root: String,
     memo: HashMap<u32, usize>,
     stack: Vec<Value>,
@@ -377,7 +395,7 @@ impl Machine<'_> {
             return Err(self.bad("a tensor's size is not integers"));
         };
         let entry = format!("{}data/{key}", self.root);
-        let bytes = read_entry(self.path, self.archive, &entry)?;
+        let bytes = self.archive.read_entry(&entry)?;
         let numel = bytes.len() / kind.elt_size_in_bytes();
         let needed = offset + size.iter().zip(&stride).map(|(n, s)| (n - 1).max(0) * s).sum::<i64>() + 1;
         if size.iter().all(|n| *n > 0) && needed > numel as i64 {
