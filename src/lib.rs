@@ -20,8 +20,9 @@ pub mod datasets;
 mod macros;
 pub mod nets;
 
-/// What a model definition or training script usually needs, listed name by name: the layers and their
-/// arguments (for arg scopes), activations, initializers, regularizers, losses, optimizers, variables, scopes
+/// What a model definition or training script usually needs, listed name by name: the layers (each name
+/// brings the function and its module, whose `Args` arg scopes set), the [`Layer`](slim_core::layers::Layer)
+/// trait of built layers, activations, initializers, regularizers, losses, optimizers, variables, scopes
 /// and collections, models, and tch's `Tensor`, `Device` and `Kind`. Built-layer types, call builders and the
 /// CPU switches stay in their modules.
 pub mod prelude {
@@ -32,12 +33,10 @@ pub mod prelude {
         random_uniform, truncated_normal, variance_scaling_initializer, xavier_initializer, zeros_initializer,
     };
     pub use slim_core::layers::{
-        Activation, AvgPool2dArgs, BatchNormArgs, BatchNormParams, BiasAddArgs, Collections, Conv2dArgs,
-        Conv2dTransposeArgs, DataFormat, DataFormat::Nchw, DataFormat::Nhwc, DropoutArgs, FullyConnectedArgs,
-        LayerNormArgs, MaxPool2dArgs, Normalizer, Padding, Padding::Same, Padding::Valid, Pair, SeparableConv2dArgs,
-        avg_pool2d, batch_norm, bias_add, conv2d, conv2d_transpose, dropout, elu, flatten, fully_connected, layer_norm,
-        local_response_normalization, max_pool2d, one_hot_encoding, relu, relu6, repeat, separable_conv2d, sigmoid,
-        softmax, stack, tanh, unit_norm,
+        Activation, BatchNormParams, Collections, DataFormat, DataFormat::Nchw, DataFormat::Nhwc, Layer, Normalizer,
+        Padding, Padding::Same, Padding::Valid, Pair, avg_pool2d, batch_norm, bias_add, conv2d, conv2d_transpose,
+        dropout, elu, flatten, fully_connected, layer_norm, local_response_normalization, max_pool2d, one_hot_encoding,
+        relu, relu6, repeat, separable_conv2d, sigmoid, softmax, stack, tanh, unit_norm,
     };
     pub use slim_core::learning::create_train_op;
     pub use slim_core::losses::{

@@ -126,7 +126,7 @@ fn negative_regularizer_scale_is_an_error_naming_the_variable() {
 fn reuse_shares_variables_and_registers_no_new_losses() {
     let vs = VarStore::new(Device::Cpu);
     let _g = vs.as_default();
-    let _a = ArgScope::current().with(Conv2dArgs::default().weights_regularizer(l2_regularizer(0.01))).enter();
+    let _a = ArgScope::current().with(conv2d::Args::default().weights_regularizer(l2_regularizer(0.01))).enter();
     let x = rand(&[5, 3, 7, 9]);
     conv2d(&x, 32, 3).scope("conv1").call().unwrap();
     conv2d(&x, 32, 3).scope("conv1").reuse(true).call().unwrap();
@@ -161,8 +161,8 @@ fn reuse_of_a_missing_scope_is_an_error() {
 fn batch_norm_normalizer_nests_and_drops_biases() {
     let vs = VarStore::new(Device::Cpu);
     let _g = vs.as_default();
-    let bn = Normalizer::BatchNorm(BatchNormArgs::default().decay(0.9));
-    let _a = ArgScope::current().with(Conv2dArgs::default().normalizer_fn(bn)).enter();
+    let bn = Normalizer::BatchNorm(batch_norm::Args::default().decay(0.9));
+    let _a = ArgScope::current().with(conv2d::Args::default().normalizer_fn(bn)).enter();
     let x = rand(&[5, 32, 7, 9]);
     conv2d(&x, 32, 3).call().unwrap();
     conv2d(&x, 32, 3).call().unwrap();
@@ -206,7 +206,7 @@ fn fully_connected_acts_on_the_last_axis() {
 fn fully_connected_with_batch_norm() {
     let vs = VarStore::new(Device::Cpu);
     let _g = vs.as_default();
-    let _a = ArgScope::current().with(FullyConnectedArgs::default().normalizer_fn(Normalizer::batch_norm())).enter();
+    let _a = ArgScope::current().with(fully_connected::Args::default().normalizer_fn(Normalizer::batch_norm())).enter();
     fully_connected(&rand(&[5, 27]), 32).call().unwrap();
     fully_connected(&rand(&[5, 27]), 32).call().unwrap();
     assert_eq!(vs.variables().len(), 8);

@@ -1,6 +1,6 @@
 //! The macros' semantics: TF-Slim's arg-scope precedence through `arg_scope!`, saved scopes, defaults reaching
 //! helper functions, `#[slim::add_arg_scope]` layers (also under replay), an Inception-style block built with
-//! `stack!`, and the macro table checked against the runtime.
+//! `stack!`, and the macros' list of layers checked against the runtime.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use slim::arg_scope::ScopeArgs;
@@ -10,21 +10,25 @@ use slim::prelude::*;
 mod common;
 use common::zeros;
 
+/// The macros' list of layer names: each names a layer of the runtime (its `name::Args` exists, or the table
+/// would not compile) whose op is that name, and every layer of the runtime is listed.
 #[test]
-fn the_macro_table_matches_the_runtime_keywords() {
-    let runtime: &[(&str, &[&str])] = &[
-        (Conv2dArgs::OP_NAME, Conv2dArgs::FIELDS),
-        (Conv2dTransposeArgs::OP_NAME, Conv2dTransposeArgs::FIELDS),
-        (SeparableConv2dArgs::OP_NAME, SeparableConv2dArgs::FIELDS),
-        (FullyConnectedArgs::OP_NAME, FullyConnectedArgs::FIELDS),
-        (BatchNormArgs::OP_NAME, BatchNormArgs::FIELDS),
-        (LayerNormArgs::OP_NAME, LayerNormArgs::FIELDS),
-        (BiasAddArgs::OP_NAME, BiasAddArgs::FIELDS),
-        (MaxPool2dArgs::OP_NAME, MaxPool2dArgs::FIELDS),
-        (AvgPool2dArgs::OP_NAME, AvgPool2dArgs::FIELDS),
-        (DropoutArgs::OP_NAME, DropoutArgs::FIELDS),
+fn the_macros_list_every_runtime_layer_by_its_op_name() {
+    let table = slim_macros::__op_table!();
+    assert!(table.iter().all(|(name, op)| name == op), "{table:?}");
+    let runtime = [
+        conv2d::Args::OP_NAME,
+        conv2d_transpose::Args::OP_NAME,
+        separable_conv2d::Args::OP_NAME,
+        fully_connected::Args::OP_NAME,
+        batch_norm::Args::OP_NAME,
+        layer_norm::Args::OP_NAME,
+        bias_add::Args::OP_NAME,
+        max_pool2d::Args::OP_NAME,
+        avg_pool2d::Args::OP_NAME,
+        dropout::Args::OP_NAME,
     ];
-    assert_eq!(slim_macros::__op_table!(), runtime);
+    assert_eq!(table.iter().map(|(name, _)| *name).collect::<Vec<_>>(), runtime);
 }
 
 /// Shapes tell which defaults applied: VALID shrinks a 3×3 conv's output by 2, stride 2 halves it.

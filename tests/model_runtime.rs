@@ -14,7 +14,7 @@ impl Model for TinyNet {
     const NAME: &'static str = "TinyNet";
 
     fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
-        let _scope = ArgScope::current().with(Conv2dArgs::default().padding(Padding::Valid)).enter();
+        let _scope = ArgScope::current().with(conv2d::Args::default().padding(Padding::Valid)).enter();
         let net = conv2d(inputs, 4, 3).scope("conv1").call()?;
         let net = repeat(&net, 2, Some("conv2"), |x| conv2d(x, 4, 1))?;
         let net = max_pool2d(&net, 2).scope("pool1").call()?;

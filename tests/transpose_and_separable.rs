@@ -136,7 +136,7 @@ fn separable_conv2d_without_num_outputs_is_depthwise_only() {
     assert_eq!(names(&vs), ["SeparableConv2d/depthwise_weights", "SeparableConv2d/biases"]);
     assert_eq!(shape_of(&vs, "SeparableConv2d/biases"), [12]);
     let with_bn = separable_conv2d(&rand(&[5, 3, 6, 6]), None, 3)
-        .normalizer_fn(Normalizer::BatchNorm(BatchNormArgs::default()))
+        .normalizer_fn(Normalizer::BatchNorm(batch_norm::Args::default()))
         .scope("dw")
         .call()
         .unwrap();

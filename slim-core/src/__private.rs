@@ -5,4 +5,4 @@
 pub use crate::layers::repeat::{LayerCall, RepeatScope};
 pub use crate::model::forward_result::IntoForwardResult;
 pub use crate::model::layer_input::LayerInput;
-pub use crate::model::tape::{FunctionScope, is_replaying, record_value, replay_layer, replay_layers, replay_value};
+pub use crate::model::tape::{FunctionScope, is_replaying, record_value, replay_value};

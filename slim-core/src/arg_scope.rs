@@ -10,9 +10,9 @@
 //!
 //! ```
 //! use slim_core::arg_scope::ArgScope;
-//! use slim_core::layers::{Conv2dArgs, Padding};
+//! use slim_core::layers::{Padding, conv2d};
 //!
-//! let _scope = ArgScope::current().with(Conv2dArgs::default().padding(Padding::Valid)).enter();
+//! let _scope = ArgScope::current().with(conv2d::Args::default().padding(Padding::Valid)).enter();
 //! assert_eq!(ArgScope::current().ops(), ["conv2d"]);
 //! ```
 //!
@@ -28,18 +28,18 @@
 //!
 //! ```compile_fail
 //! use slim_core::arg_scope::ArgScope;
-//! use slim_core::layers::{Conv2dArgs, Padding};
+//! use slim_core::layers::{Padding, conv2d};
 //!
-//! let _scope = ArgScope::current().with(Conv2dArgs::default().paddding(Padding::Valid)).enter();
+//! let _scope = ArgScope::current().with(conv2d::Args::default().paddding(Padding::Valid)).enter();
 //! ```
 //!
 //! So is a value of the wrong type:
 //!
 //! ```compile_fail
 //! use slim_core::arg_scope::ArgScope;
-//! use slim_core::layers::Conv2dArgs;
+//! use slim_core::layers::conv2d;
 //!
-//! let _scope = ArgScope::current().with(Conv2dArgs::default().padding("VALID")).enter();
+//! let _scope = ArgScope::current().with(conv2d::Args::default().padding("VALID")).enter();
 //! ```
 
 use std::any::{Any, TypeId};

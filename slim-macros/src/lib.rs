@@ -1,8 +1,8 @@
 //! slim's procedural macros: `#[slim::model]`, `#[slim::add_arg_scope]`, `arg_scope!`, `repeat!` and `stack!`.
-//! Each runs three phases, one module each: `parse` (syntax into structs), `validate` (against the op table in
-//! `ops`, every mistake reported at its token, all at once) and `expand` (calls of the `slim` runtime);
-//! `rewrite` applies them to the op calls and nested macros inside bodies. Use them through the `slim` crate
-//! (`use slim::prelude::*`).
+//! Each runs three phases, one module each: `parse` (syntax into structs), `validate` (the shapes the runtime
+//! needs, every mistake reported at its token, all at once; a layer's keywords and arities are rustc's to check,
+//! against its Rust types) and `expand` (calls of the `slim` runtime); `rewrite` applies them to the op calls and
+//! nested macros inside bodies. Use them through the `slim` crate (`use slim::prelude::*`).
 
 mod errors;
 mod expand;
@@ -45,14 +45,14 @@ pub fn stack(tokens: TokenStream) -> TokenStream {
     expand::repeat::standalone(tokens.into(), expand::repeat::expand_stack_in).into()
 }
 
-/// The macros' table of slim's arg-scopable ops and their keywords, as `&[(op, &[keyword, …])]`, so a test
-/// can check it against the runtime's `ScopeArgs::FIELDS`. Not part of the API.
+/// The macros' list of slim's layers, as `&[(name, op name of ::slim::layers::name::Args)]`, so a test can
+/// check that each name is a layer of the runtime with that op name. Not part of the API.
 #[doc(hidden)]
 #[proc_macro]
 pub fn __op_table(_: TokenStream) -> TokenStream {
     let rows = ops::OPS.iter().filter(|op| op.is_layer()).map(|op| {
-        let (name, keywords) = (op.name, op.keywords);
-        quote::quote!((#name, &[#(#keywords),*] as &[&str]))
+        let (name, path) = (op.name, op.path(proc_macro2::Span::call_site()));
+        quote::quote!((#name, <#path::Args as ::slim::arg_scope::ScopeArgs>::OP_NAME))
     });
-    quote::quote!(&[#(#rows),*] as &[(&str, &[&str])]).into()
+    quote::quote!(&[#(#rows),*] as &[(&str, &str)]).into()
 }

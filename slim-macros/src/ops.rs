@@ -1,114 +1,45 @@
-//! The ops slim's macros know: their positional parameters, keywords, and the runtime types they expand to.
-//! `tests/model_macros.rs` checks this table against the runtime's `ScopeArgs::FIELDS`.
+//! The names slim's macros know, and how each is called. A built-in layer (`conv2d`) is a function of the
+//! `slim::layers` module returning a call builder, beside a module of its name holding `Args` and `Call`, the
+//! shape `#[slim::add_arg_scope]` gives a user's function; so the macros expand both alike, and a layer's
+//! keywords and arguments are checked by rustc against those Rust types, not against a table here. The list
+//! only says which bare names in a body are slim's (`conv2d(net, 64, 3)` without keywords is still a layer call)
+//! and which of them are plain functions of tensors (`flatten`). `tests/model_macros.rs` checks it against the
+//! runtime.
 
-/// How an op runs.
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+
+/// How one of slim's ops runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OpKind {
     /// A layer with a call builder (`conv2d(…).padding(…).call()`), arg-scopable, repeatable.
-    Layer {
-        /// Whether it takes `reuse = true`.
-        reuse: bool,
-    },
+    Layer,
     /// A plain function of tensors (`flatten`): positional arguments only.
     Function,
 }
 
-/// One op.
+/// One of slim's ops.
 pub(crate) struct Op {
     pub(crate) name: &'static str,
     pub(crate) kind: OpKind,
-    /// Positional parameters, the input first.
-    pub(crate) positional: &'static [&'static str],
-    /// Keywords that arg scopes can set (the fields of `args_type`).
-    pub(crate) keywords: &'static [&'static str],
-    /// `Conv2d` for `Conv2dArgs` / `Conv2dCall`.
-    pub(crate) type_stem: &'static str,
-}
-
-/// A layer's own keywords followed by those every layer with weights and biases takes (the runtime's
-/// `weighted_layer_args!`).
-macro_rules! weighted_layer_keywords {
-    ($($own:literal),* $(,)?) => {
-        &[
-            $($own,)*
-            "activation_fn",
-            "normalizer_fn",
-            "weights_initializer",
-            "weights_regularizer",
-            "biases_initializer",
-            "biases_regularizer",
-            "variables_collections",
-            "outputs_collections",
-            "trainable",
-        ]
-    };
-}
-
-const CONV: &[&str] = weighted_layer_keywords!["stride", "padding", "data_format", "rate"];
-const CONV_TRANSPOSE: &[&str] = weighted_layer_keywords!["stride", "padding", "data_format"];
-const SEPARABLE: &[&str] =
-    weighted_layer_keywords!["depth_multiplier", "stride", "padding", "data_format", "rate", "pointwise_initializer"];
-const DENSE: &[&str] = weighted_layer_keywords![];
-const BATCH_NORM: &[&str] = &[
-    "decay",
-    "center",
-    "scale",
-    "epsilon",
-    "activation_fn",
-    "param_initializers",
-    "param_regularizers",
-    "updates_collections",
-    "is_training",
-    "data_format",
-    "variables_collections",
-    "outputs_collections",
-    "trainable",
-];
-const LAYER_NORM: &[&str] = &[
-    "center",
-    "scale",
-    "activation_fn",
-    "begin_norm_axis",
-    "begin_params_axis",
-    "variables_collections",
-    "outputs_collections",
-    "trainable",
-];
-const BIAS_ADD: &[&str] =
-    &["activation_fn", "initializer", "regularizer", "variables_collections", "outputs_collections", "trainable"];
-const POOL: &[&str] = &["stride", "padding", "data_format", "outputs_collections"];
-const DROPOUT: &[&str] = &["keep_prob", "noise_shape", "is_training", "outputs_collections"];
-
-const fn layer(
-    name: &'static str,
-    positional: &'static [&'static str],
-    keywords: &'static [&'static str],
-    type_stem: &'static str,
-    reuse: bool,
-) -> Op {
-    Op { name, kind: OpKind::Layer { reuse }, positional, keywords, type_stem }
-}
-
-const fn function(name: &'static str, positional: &'static [&'static str]) -> Op {
-    Op { name, kind: OpKind::Function, positional, keywords: &[], type_stem: "" }
 }
 
 /// Every op, in the order error messages list them.
 pub(crate) const OPS: &[Op] = &[
-    layer("conv2d", &["inputs", "num_outputs", "kernel_size"], CONV, "Conv2d", true),
-    layer("conv2d_transpose", &["inputs", "num_outputs", "kernel_size"], CONV_TRANSPOSE, "Conv2dTranspose", true),
-    layer("separable_conv2d", &["inputs", "num_outputs", "kernel_size"], SEPARABLE, "SeparableConv2d", true),
-    layer("fully_connected", &["inputs", "num_outputs"], DENSE, "FullyConnected", true),
-    layer("batch_norm", &["inputs"], BATCH_NORM, "BatchNorm", true),
-    layer("layer_norm", &["inputs"], LAYER_NORM, "LayerNorm", true),
-    layer("bias_add", &["inputs"], BIAS_ADD, "BiasAdd", true),
-    layer("max_pool2d", &["inputs", "kernel_size"], POOL, "MaxPool2d", false),
-    layer("avg_pool2d", &["inputs", "kernel_size"], POOL, "AvgPool2d", false),
-    layer("dropout", &["inputs", "keep_prob"], DROPOUT, "Dropout", false),
-    function("flatten", &["inputs"]),
-    function("softmax", &["logits"]),
-    function("one_hot_encoding", &["labels", "num_classes", "on_value", "off_value"]),
-    function("unit_norm", &["inputs", "dim", "epsilon"]),
+    Op { name: "conv2d", kind: OpKind::Layer },
+    Op { name: "conv2d_transpose", kind: OpKind::Layer },
+    Op { name: "separable_conv2d", kind: OpKind::Layer },
+    Op { name: "fully_connected", kind: OpKind::Layer },
+    Op { name: "batch_norm", kind: OpKind::Layer },
+    Op { name: "layer_norm", kind: OpKind::Layer },
+    Op { name: "bias_add", kind: OpKind::Layer },
+    Op { name: "max_pool2d", kind: OpKind::Layer },
+    Op { name: "avg_pool2d", kind: OpKind::Layer },
+    Op { name: "dropout", kind: OpKind::Layer },
+    Op { name: "flatten", kind: OpKind::Function },
+    Op { name: "softmax", kind: OpKind::Function },
+    Op { name: "one_hot_encoding", kind: OpKind::Function },
+    Op { name: "unit_norm", kind: OpKind::Function },
 ];
 
 /// The op called `name`.
@@ -117,34 +48,16 @@ pub(crate) fn find(name: &str) -> Option<&'static Op> {
 }
 
 impl Op {
-    /// Whether arg scopes can list it.
+    /// Whether it has a call builder (so arg scopes can list it and `repeat!` repeat it).
     pub(crate) fn is_layer(&self) -> bool {
-        matches!(self.kind, OpKind::Layer { .. })
+        self.kind == OpKind::Layer
     }
 
-    /// Whether `keyword` is accepted at a call site (the arg-scope keywords plus `scope` and maybe `reuse`).
-    pub(crate) fn accepts_at_call(&self, keyword: &str) -> bool {
-        match self.kind {
-            OpKind::Layer { reuse } => {
-                self.keywords.contains(&keyword) || keyword == "scope" || (reuse && keyword == "reuse")
-            }
-            OpKind::Function => false,
-        }
-    }
-
-    /// The keywords accepted at a call site, for error messages.
-    pub(crate) fn call_keywords(&self) -> String {
-        match self.kind {
-            OpKind::Layer { reuse } => {
-                let mut all: Vec<&str> = self.keywords.to_vec();
-                all.push("scope");
-                if reuse {
-                    all.push("reuse");
-                }
-                all.join(", ")
-            }
-            OpKind::Function => String::new(),
-        }
+    /// Its path in the runtime, `::slim::layers::name`, located at the user's token `span` (so errors about
+    /// the call point there) while lints still see the prefix as generated.
+    pub(crate) fn path(&self, span: Span) -> TokenStream {
+        let name = syn::Ident::new(self.name, span);
+        quote_spanned!(Span::call_site().located_at(span)=> ::slim::layers::#name)
     }
 }
 
@@ -153,50 +66,38 @@ pub(crate) fn layer_names() -> String {
     OPS.iter().filter(|op| op.is_layer()).map(|op| op.name).collect::<Vec<_>>().join(", ")
 }
 
-/// What a call or list entry names: one of slim's ops, or a function made with `#[slim::add_arg_scope]`
-/// (whose keywords rustc checks against its generated `Args`).
-pub(crate) enum Callee {
-    /// One of slim's ops.
-    Builtin(&'static Op),
-    /// A user function, by the path it was named with.
-    User(syn::Path),
+/// What a call or list entry names: a function with a call builder and a module of its name holding `Args`
+/// and `Call` (one of slim's layers, or a function made with `#[slim::add_arg_scope]`), by its path.
+pub(crate) struct Callee {
+    path: TokenStream,
+    /// Where the call's parentheses are, which rustc's messages about its arguments point at and rewrite: the
+    /// user's parentheses, or the name when the macro supplies them (`stack!`).
+    parens: Span,
 }
 
-/// `" (did you mean `x`?)"` when one of `candidates` is within two edits of `name`, else nothing.
-pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    candidates
-        .into_iter()
-        .map(|candidate| (edit_distance(name, candidate), candidate))
-        .filter(|(distance, _)| *distance <= 2)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| format!(" (did you mean `{candidate}`?)"))
-        .unwrap_or_default()
-}
-
-/// Levenshtein distance between two short words.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
+impl Callee {
+    /// One of slim's layers, named at `span`.
+    pub(crate) fn builtin(op: &Op, span: Span) -> Callee {
+        Callee { path: op.path(span), parens: span }
     }
-    previous[b.len()]
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    /// A user function, by the path it was named with.
+    pub(crate) fn user(path: &syn::Path) -> Callee {
+        Callee { path: quote!(#path), parens: syn::spanned::Spanned::span(path) }
+    }
 
-    #[test]
-    fn suggestions_come_from_close_names_only() {
-        assert_eq!(did_you_mean("paddin", ["stride", "padding"]), " (did you mean `padding`?)");
-        assert_eq!(did_you_mean("strides", ["stride", "padding"]), " (did you mean `stride`?)");
-        assert_eq!(did_you_mean("keep_prob", ["stride", "padding"]), "");
-        assert_eq!(edit_distance("", "abc"), 3);
+    /// The function's path.
+    pub(crate) fn path(&self) -> &TokenStream {
+        &self.path
+    }
+
+    /// The same callee, called with the user's parentheses at `parens`.
+    pub(crate) fn called_with(self, parens: Span) -> Callee {
+        Callee { parens, ..self }
+    }
+
+    /// Where the call's parentheses are.
+    pub(crate) fn parens(&self) -> Span {
+        self.parens
     }
 }

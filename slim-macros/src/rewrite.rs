@@ -7,11 +7,11 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, ExprCall, Macro, Stmt};
 
 use crate::errors::Errors;
-use crate::expand::call::{expand_call, expand_user_call};
+use crate::expand::call::{expand_function_call, expand_layer_call};
 use crate::expand::{arg_scope, repeat};
-use crate::ops::{self, Op};
+use crate::ops::{self, Callee, Op, OpKind};
 use crate::parse::call::parse_args;
-use crate::validate::call::{check_arguments, check_keywords, check_positional, check_user_call};
+use crate::validate::call::{check_arguments, check_function_call, check_input};
 
 /// Rewrites the bodies it visits, collecting errors.
 pub(crate) struct Rewriter<'a> {
@@ -49,20 +49,26 @@ impl Rewriter<'_> {
         }
     }
 
+    /// A call of one of slim's ops by its bare name.
     fn rewrite_call(&mut self, op: &'static Op, call: &mut ExprCall) -> TokenStream {
         for arg in call.args.iter_mut() {
             self.visit_expr_mut(arg);
         }
-        let op_span = call.func.span();
+        let (op_span, span, parens) = (call.func.span(), call.span(), call.paren_token.span.join());
         let args = parse_args(std::mem::take(&mut call.args), self.errors);
         check_arguments(&args, self.errors);
-        check_positional(op, args.positional.len(), call.span(), self.errors);
-        check_keywords(op, &args.keywords, self.errors);
-        expand_call(op, op_span, args)
+        match op.kind {
+            OpKind::Function => {
+                check_function_call(op, &args, span, self.errors);
+                expand_function_call(op, op_span, args)
+            }
+            OpKind::Layer => {
+                check_input(&args, span, self.errors);
+                expand_layer_call(&Callee::builtin(op, op_span).called_with(parens), args)
+            }
+        }
     }
-}
 
-impl Rewriter<'_> {
     /// A call with keywords of something that is not one of slim's ops: a `#[slim::add_arg_scope]` function.
     fn rewrite_user_call(&mut self, call: &mut ExprCall) -> TokenStream {
         for arg in call.args.iter_mut() {
@@ -80,11 +86,11 @@ impl Rewriter<'_> {
             );
             return quote::quote!(::core::unreachable!());
         };
-        let function = function.path.clone();
+        let callee = Callee::user(&function.path).called_with(call.paren_token.span.join());
         let args = parse_args(std::mem::take(&mut call.args), self.errors);
         check_arguments(&args, self.errors);
-        check_user_call(&args, span, self.errors);
-        expand_user_call(&function, args)
+        check_input(&args, span, self.errors);
+        expand_layer_call(&callee, args)
     }
 }
 

@@ -4,14 +4,15 @@
 use tch::Tensor;
 
 use super::activation::{Activation, apply_activation};
-use super::layer_scope::{self, check_channels, collect};
+use super::layer_scope::{LayerScope, check_channels, collect};
 use super::params::{ParamSpec, model_param};
-use super::repeat::layer_call;
+use super::protocol::{BuildLayer, HasVariables};
 use super::types::{Collections, DataFormat};
 use crate::arg_scope::scope_args;
 use crate::error::TorchContext;
 use crate::initializers::Initializer;
 use crate::mode::Mode;
+use crate::model::tape::Layer;
 use crate::regularizers::Regularizer;
 use crate::variables::collections::UPDATE_OPS;
 use crate::variables::{UpdateOp, VarStore};
@@ -37,8 +38,8 @@ impl<T> Default for BatchNormParams<T> {
 }
 
 scope_args! {
-    /// The arguments of [`batch_norm`].
-    pub struct BatchNormArgs => BatchNormOptions for "batch_norm" [BatchNormCall] {
+    /// The arguments of [`batch_norm`](fn@batch_norm).
+    pub struct Args => Options for "batch_norm" [Call] {
         /// Moving-average decay (default 0.999): `moving -= (moving - batch) · (1 - decay)`.
         decay: f64 = 0.999,
         /// Add the learned offset `beta` (default true).
@@ -69,34 +70,25 @@ scope_args! {
     }
 }
 
-/// A call of [`batch_norm`] being configured; finish it with [`BatchNormCall::call`].
-#[derive(Debug)]
-pub struct BatchNormCall {
-    inputs: Tensor,
-    args: BatchNormArgs,
-    scope: Option<String>,
-    reuse: bool,
-}
-
-layer_call!(BatchNormCall, BatchNormArgs, default_scope: "BatchNorm", repeat_name: "batch_norm");
+/// A call of [`batch_norm`](fn@batch_norm) being configured; finish it with [`Call::call`](super::Call::call).
+pub type Call = super::Call<BatchNorm>;
 
 /// TF-Slim's `batch_norm(inputs, …)` over every axis but the channel axis; scope `BatchNorm` (made unique).
 /// Variables: `beta` (if center), `gamma` (if scale), `moving_mean`, `moving_variance` (non-trainable).
-pub fn batch_norm(inputs: &Tensor) -> BatchNormCall {
-    BatchNormCall::with_args(inputs, BatchNormArgs::default())
+pub fn batch_norm(inputs: &Tensor) -> Call {
+    Call::new(inputs, (), Args::default())
 }
 
-impl BatchNormCall {
-    pub(crate) fn with_args(inputs: &Tensor, args: BatchNormArgs) -> Self {
-        BatchNormCall { inputs: inputs.shallow_clone(), args, scope: None, reuse: false }
-    }
+impl BuildLayer for BatchNorm {
+    type Args = Args;
+    type Positional = ();
+    const DEFAULT_SCOPE: &'static str = "BatchNorm";
+    const REPEAT_NAME: &'static str = "batch_norm";
 
-    /// Creates (or reuses) the variables and applies the layer; returns the layer and the output.
-    pub fn build(self) -> Result<(BatchNorm, Tensor)> {
-        let o = self.args.resolve_in_scope();
-        let scope = layer_scope::open(self.scope.as_deref(), "BatchNorm", self.reuse)?;
+    fn build(scope: &LayerScope, inputs: &Tensor, (): (), args: Args) -> Result<(Self, Tensor)> {
+        let o = args.resolve();
         let name = scope.name.clone();
-        let channels = channels_of(&name, &self.inputs, o.data_format)?;
+        let channels = channels_of(&name, inputs, o.data_format)?;
         if !(0.0..=1.0).contains(&o.decay) || o.epsilon < 0.0 {
             return Err(Error::invalid(
                 &name,
@@ -141,10 +133,12 @@ impl BatchNormCall {
             outputs: o.outputs_collections,
             store: scope.store.clone(),
         };
-        let out = layer.forward(&self.inputs)?;
+        let out = layer.forward(inputs)?;
         Ok((layer, out))
     }
 }
+
+impl HasVariables for BatchNorm {}
 
 fn channels_of(scope: &str, x: &Tensor, format: DataFormat) -> Result<i64> {
     let shape = x.size();
@@ -176,10 +170,14 @@ pub struct BatchNorm {
     store: VarStore,
 }
 
-impl BatchNorm {
+impl Layer for BatchNorm {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Normalizes `x`: with batch statistics in train mode (recording or applying the moving-statistics
     /// updates), with the moving statistics in eval mode.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
         channels_of(&self.name, x, self.data_format)?;
         let x = if self.data_format == DataFormat::Nhwc { self.data_format.view_as_nchw(x) } else { x.shallow_clone() };
         check_channels(&self.name, &x, self.channels)?;
@@ -207,7 +205,9 @@ impl BatchNorm {
         collect(&self.store, self.outputs.names(), &self.name, &y);
         Ok(y)
     }
+}
 
+impl BatchNorm {
     /// libtorch's batch norm; in training it moves `mean`/`variance` toward the batch statistics in place,
     /// with the unbiased batch variance (TF's fused kernel).
     fn normalize(&self, x: &Tensor, mean: &Tensor, variance: &Tensor, training: bool) -> Result<Tensor> {
@@ -223,11 +223,6 @@ impl BatchNorm {
             false,
         )
         .context(&self.name)
-    }
-
-    /// The layer's full scope name.
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     /// The moving mean and moving variance.

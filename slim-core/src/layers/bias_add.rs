@@ -3,19 +3,20 @@
 use tch::Tensor;
 
 use super::activation::{Activation, apply_activation};
-use super::layer_scope::{self, check_channels, collect};
+use super::layer_scope::{LayerScope, check_channels, collect};
 use super::params::{ParamSpec, model_param};
-use super::repeat::layer_call;
+use super::protocol::{BuildLayer, HasVariables};
 use super::types::Collections;
 use crate::arg_scope::scope_args;
 use crate::initializers::Initializer;
+use crate::model::tape::Layer;
 use crate::regularizers::Regularizer;
 use crate::variables::VarStore;
 use crate::{Error, Result};
 
 scope_args! {
-    /// The arguments of [`bias_add`].
-    pub struct BiasAddArgs => BiasAddOptions for "bias_add" [BiasAddCall] {
+    /// The arguments of [`bias_add`](fn@bias_add).
+    pub struct Args => Options for "bias_add" [Call] {
         /// Activation (default none).
         activation_fn: Option<Activation> = None,
         /// Biases initializer (default zeros).
@@ -31,34 +32,29 @@ scope_args! {
     }
 }
 
-/// A call of [`bias_add`] being configured; finish it with [`BiasAddCall::call`].
-#[derive(Debug)]
-pub struct BiasAddCall {
-    inputs: Tensor,
-    args: BiasAddArgs,
-    scope: Option<String>,
-    reuse: bool,
-}
-
-layer_call!(BiasAddCall, BiasAddArgs, default_scope: "BiasAdd", repeat_name: "bias_add");
+/// A call of [`bias_add`](fn@bias_add) being configured; finish it with [`Call::call`](super::Call::call).
+pub type Call = super::Call<BiasAdd>;
 
 /// TF-Slim's `bias_add(inputs)`: adds `biases` of `[channels]` (axis 1); scope `BiasAdd` (made unique).
-pub fn bias_add(inputs: &Tensor) -> BiasAddCall {
-    BiasAddCall { inputs: inputs.shallow_clone(), args: BiasAddArgs::default(), scope: None, reuse: false }
+pub fn bias_add(inputs: &Tensor) -> Call {
+    Call::new(inputs, (), Args::default())
 }
 
-impl BiasAddCall {
-    /// Creates (or reuses) the biases and applies them; returns the layer and the output.
-    pub fn build(self) -> Result<(BiasAdd, Tensor)> {
-        let o = self.args.resolve_in_scope();
-        let scope = layer_scope::open(self.scope.as_deref(), "BiasAdd", self.reuse)?;
-        if self.inputs.dim() < 2 {
+impl BuildLayer for BiasAdd {
+    type Args = Args;
+    type Positional = ();
+    const DEFAULT_SCOPE: &'static str = "BiasAdd";
+    const REPEAT_NAME: &'static str = "bias_add";
+
+    fn build(scope: &LayerScope, inputs: &Tensor, (): (), args: Args) -> Result<(Self, Tensor)> {
+        let o = args.resolve();
+        if inputs.dim() < 2 {
             return Err(Error::invalid(
                 &scope.name,
-                format!("bias_add expects input of rank 2 or more, got shape {:?}", self.inputs.size()),
+                format!("bias_add expects input of rank 2 or more, got shape {:?}", inputs.size()),
             ));
         }
-        let channels = self.inputs.size()[1];
+        let channels = inputs.size()[1];
         let spec = ParamSpec {
             initializer: &o.initializer,
             regularizer: o.regularizer.as_ref(),
@@ -73,10 +69,12 @@ impl BiasAddCall {
             outputs: o.outputs_collections,
             store: scope.store.clone(),
         };
-        let out = layer.forward(&self.inputs)?;
+        let out = layer.forward(inputs)?;
         Ok((layer, out))
     }
 }
+
+impl HasVariables for BiasAdd {}
 
 /// A built `bias_add` layer.
 #[derive(Debug)]
@@ -88,9 +86,13 @@ pub struct BiasAdd {
     store: VarStore,
 }
 
-impl BiasAdd {
+impl Layer for BiasAdd {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Adds the biases along axis 1 of `x`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
         if x.dim() < 2 {
             return Err(Error::invalid(
                 &self.name,
@@ -103,10 +105,5 @@ impl BiasAdd {
         let y = apply_activation(&self.activation, x + self.biases.view(view.as_slice()));
         collect(&self.store, self.outputs.names(), &self.name, &y);
         Ok(y)
-    }
-
-    /// The layer's full scope name.
-    pub fn name(&self) -> &str {
-        &self.name
     }
 }

@@ -2,20 +2,21 @@
 
 use tch::{Device, Kind, Tensor};
 
-use super::layer_scope::{self, collect};
-use super::repeat::layer_call;
+use super::layer_scope::{LayerScope, collect};
+use super::protocol::BuildLayer;
 use super::types::Collections;
 use crate::arg_scope::scope_args;
 use crate::backend::CpuPath;
 use crate::error::TorchContext;
 use crate::mode::Mode;
+use crate::model::tape::Layer;
 use crate::native;
 use crate::variables::VarStore;
 use crate::{Error, Result};
 
 scope_args! {
-    /// The arguments of [`dropout`].
-    pub struct DropoutArgs => DropoutOptions for "dropout" [DropoutCall] {
+    /// The arguments of [`dropout`](fn@dropout).
+    pub struct Args => Options for "dropout" [Call] {
         /// Probability of keeping each element (default 0.5); kept elements are scaled by `1 / keep_prob`.
         keep_prob: f64 = 0.5,
         /// Shape of the keep/drop mask, broadcast over the input (each dimension 1 or the input's); `None` (the
@@ -36,26 +37,22 @@ fn hashed_mask_covers(x: &Tensor) -> bool {
     CpuPath::HashedDropout.enabled() && x.device() == Device::Cpu && matches!(x.kind(), Kind::Float | Kind::Double)
 }
 
-/// A call of [`dropout`] being configured; finish it with [`DropoutCall::call`].
-#[derive(Debug)]
-pub struct DropoutCall {
-    inputs: Tensor,
-    args: DropoutArgs,
-    scope: Option<String>,
-}
-
-layer_call!(DropoutCall, DropoutArgs, default_scope: "Dropout", repeat_name: "dropout", no_reuse);
+/// A call of [`dropout`](fn@dropout) being configured; finish it with [`Call::call`](super::Call::call).
+pub type Call = super::Call<Dropout>;
 
 /// TF-Slim's `dropout(inputs, keep_prob=0.5)`; scope `Dropout` (made unique).
-pub fn dropout(inputs: &Tensor, keep_prob: f64) -> DropoutCall {
-    DropoutCall { inputs: inputs.shallow_clone(), args: DropoutArgs::default().keep_prob(keep_prob), scope: None }
+pub fn dropout(inputs: &Tensor, keep_prob: f64) -> Call {
+    Call::new(inputs, (), Args::default().keep_prob(keep_prob))
 }
 
-impl DropoutCall {
-    /// Builds the layer and applies it; returns the layer and the output.
-    pub fn build(self) -> Result<(Dropout, Tensor)> {
-        let o = self.args.resolve_in_scope();
-        let scope = layer_scope::open(self.scope.as_deref(), "Dropout", false)?;
+impl BuildLayer for Dropout {
+    type Args = Args;
+    type Positional = ();
+    const DEFAULT_SCOPE: &'static str = "Dropout";
+    const REPEAT_NAME: &'static str = "dropout";
+
+    fn build(scope: &LayerScope, inputs: &Tensor, (): (), args: Args) -> Result<(Self, Tensor)> {
+        let o = args.resolve();
         if !(o.keep_prob > 0.0 && o.keep_prob <= 1.0) {
             return Err(Error::invalid(&scope.name, format!("keep_prob must be in (0, 1], got {}", o.keep_prob)));
         }
@@ -67,7 +64,7 @@ impl DropoutCall {
             outputs: o.outputs_collections,
             store: scope.store.clone(),
         };
-        let out = layer.forward(&self.inputs)?;
+        let out = layer.forward(inputs)?;
         Ok((layer, out))
     }
 }
@@ -83,9 +80,13 @@ pub struct Dropout {
     store: VarStore,
 }
 
-impl Dropout {
+impl Layer for Dropout {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Drops elements of `x` in train mode; returns `x` unchanged in eval mode.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let training = self.is_training.unwrap_or_else(|| Mode::current().is_training());
         let y = match (&self.noise_shape, training && self.keep_prob < 1.0) {
             (_, false) => x.shallow_clone(),
@@ -96,12 +97,9 @@ impl Dropout {
         collect(&self.store, self.outputs.names(), &self.name, &y);
         Ok(y)
     }
+}
 
-    /// The layer's full scope name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
+impl Dropout {
     /// `x · mask / keep_prob` with one Bernoulli(keep_prob) decision per element of `noise_shape`.
     fn drop_with_mask(&self, x: &Tensor, noise_shape: &[i64]) -> Result<Tensor> {
         let size = x.size();

@@ -3,13 +3,14 @@
 use tch::Tensor;
 
 use super::activation::{Activation, apply_activation};
-use super::layer_scope::{self, collect};
+use super::layer_scope::{LayerScope, collect};
 use super::params::{ParamSpec, model_param};
-use super::repeat::layer_call;
+use super::protocol::{BuildLayer, HasVariables};
 use super::types::Collections;
 use crate::arg_scope::scope_args;
 use crate::error::TorchContext;
 use crate::initializers::Initializer;
+use crate::model::tape::Layer;
 use crate::variables::VarStore;
 use crate::{Error, Result};
 
@@ -17,8 +18,8 @@ use crate::{Error, Result};
 const LAYER_NORM_EPSILON: f64 = 1e-12;
 
 scope_args! {
-    /// The arguments of [`layer_norm`].
-    pub struct LayerNormArgs => LayerNormOptions for "layer_norm" [LayerNormCall] {
+    /// The arguments of [`layer_norm`](fn@layer_norm).
+    pub struct Args => Options for "layer_norm" [Call] {
         /// Add the learned offset `beta` (default true).
         center: bool = true,
         /// Multiply by the learned `gamma` (default true).
@@ -38,33 +39,24 @@ scope_args! {
     }
 }
 
-/// A call of [`layer_norm`] being configured; finish it with [`LayerNormCall::call`].
-#[derive(Debug)]
-pub struct LayerNormCall {
-    inputs: Tensor,
-    args: LayerNormArgs,
-    scope: Option<String>,
-    reuse: bool,
-}
-
-layer_call!(LayerNormCall, LayerNormArgs, default_scope: "LayerNorm", repeat_name: "layer_norm");
+/// A call of [`layer_norm`](fn@layer_norm) being configured; finish it with [`Call::call`](super::Call::call).
+pub type Call = super::Call<LayerNorm>;
 
 /// TF-Slim's `layer_norm(inputs, …)`; scope `LayerNorm`, variables `beta` and `gamma` of shape
 /// `inputs.shape[begin_params_axis..]`.
-pub fn layer_norm(inputs: &Tensor) -> LayerNormCall {
-    LayerNormCall::with_args(inputs, LayerNormArgs::default())
+pub fn layer_norm(inputs: &Tensor) -> Call {
+    Call::new(inputs, (), Args::default())
 }
 
-impl LayerNormCall {
-    pub(crate) fn with_args(inputs: &Tensor, args: LayerNormArgs) -> Self {
-        LayerNormCall { inputs: inputs.shallow_clone(), args, scope: None, reuse: false }
-    }
+impl BuildLayer for LayerNorm {
+    type Args = Args;
+    type Positional = ();
+    const DEFAULT_SCOPE: &'static str = "LayerNorm";
+    const REPEAT_NAME: &'static str = "layer_norm";
 
-    /// Creates (or reuses) the variables and applies the layer; returns the layer and the output.
-    pub fn build(self) -> Result<(LayerNorm, Tensor)> {
-        let o = self.args.resolve_in_scope();
-        let scope = layer_scope::open(self.scope.as_deref(), "LayerNorm", self.reuse)?;
-        let shape = self.inputs.size();
+    fn build(scope: &LayerScope, inputs: &Tensor, (): (), args: Args) -> Result<(Self, Tensor)> {
+        let o = args.resolve();
+        let shape = inputs.size();
         let rank = shape.len() as i64;
         let axis = |a: i64| if a < 0 { a + rank } else { a };
         let (norm_axis, params_axis) = (axis(o.begin_norm_axis), axis(o.begin_params_axis));
@@ -99,10 +91,12 @@ impl LayerNormCall {
             outputs: o.outputs_collections,
             store: scope.store.clone(),
         };
-        let out = layer.forward(&self.inputs)?;
+        let out = layer.forward(inputs)?;
         Ok((layer, out))
     }
 }
+
+impl HasVariables for LayerNorm {}
 
 /// A built `layer_norm` layer.
 #[derive(Debug)]
@@ -117,9 +111,13 @@ pub struct LayerNorm {
     store: VarStore,
 }
 
-impl LayerNorm {
+impl Layer for LayerNorm {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Normalizes `x` over its trailing axes.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
         if x.dim() != self.rank {
             return Err(Error::invalid(
                 &self.name,
@@ -137,10 +135,5 @@ impl LayerNorm {
         let y = apply_activation(&self.activation, y);
         collect(&self.store, self.outputs.names(), &self.name, &y);
         Ok(y)
-    }
-
-    /// The layer's full scope name.
-    pub fn name(&self) -> &str {
-        &self.name
     }
 }

@@ -5,8 +5,9 @@ use tch::Tensor;
 use crate::variables::{Reuse, ScopeGuard, VarStore, VariableScope, current_store};
 use crate::{Error, Result};
 
-/// The layer's open scope: its full name (the alias of its output) and the store it lives in.
-pub(crate) struct LayerScope {
+/// A layer's variable scope while [`BuildLayer::build`](super::BuildLayer::build) runs: its full name (the
+/// alias of the layer's output) and the store its variables live in. Left when dropped.
+pub struct LayerScope {
     pub(crate) _guard: ScopeGuard,
     pub(crate) name: String,
     pub(crate) store: VarStore,
@@ -22,6 +23,13 @@ pub(crate) fn open(scope: Option<&str>, default_name: &str, reuse: bool) -> Resu
     let guard = VariableScope::named_or_default(scope, default_name).reuse(reuse).enter()?;
     let name = guard.name();
     Ok(LayerScope { _guard: guard, name, store })
+}
+
+impl LayerScope {
+    /// The scope's full name (`vgg_16/conv1/conv1_1`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 /// Errors unless `x` has one of the `ranks`.

@@ -1,16 +1,19 @@
 //! Layers with TF-Slim's names, defaults and numerics. Each is a builder (`conv2d(&x, 64, [3, 3]).stride(2)
 //! .scope("conv1").call()?`) whose unset arguments come from the active arg scope, then TF-Slim's defaults;
-//! `build()` also returns the layer, which can be applied again without any lookup.
+//! `build()` also returns the layer, which can be applied again without any lookup. Every layer `op` has a
+//! module of its name holding its arguments (`op::Args`, what arg scopes set), resolved options and call type,
+//! as functions made with `#[slim::add_arg_scope]` do; the protocol they share is [`BuildLayer`].
 
 pub mod activation;
-mod batch_norm;
-mod bias_add;
-mod conv;
-mod conv_transpose;
-mod dropout;
+pub mod batch_norm;
+pub mod bias_add;
+mod call;
+pub mod conv2d;
+pub mod conv2d_transpose;
+pub mod dropout;
 mod flatten;
-mod fully_connected;
-mod layer_norm;
+pub mod fully_connected;
+pub mod layer_norm;
 mod layer_scope;
 mod lrn;
 mod normalizer;
@@ -18,38 +21,36 @@ mod one_hot;
 mod padding;
 mod params;
 mod pool;
+mod protocol;
 pub(crate) mod repeat;
-mod separable_conv;
+pub mod separable_conv2d;
 mod softmax;
 mod tail;
-mod tape_layers;
 pub mod types;
 mod unit_norm;
 
 pub use activation::{Activation, elu, relu, relu6, sigmoid, tanh};
-pub use batch_norm::{BatchNorm, BatchNormArgs, BatchNormCall, BatchNormOptions, BatchNormParams, batch_norm};
-pub use bias_add::{BiasAdd, BiasAddArgs, BiasAddCall, BiasAddOptions, bias_add};
-pub use conv::{Conv2d, Conv2dArgs, Conv2dCall, Conv2dOptions, conv2d};
-pub use conv_transpose::{
-    Conv2dTranspose, Conv2dTransposeArgs, Conv2dTransposeCall, Conv2dTransposeOptions, conv2d_transpose,
-};
-pub use dropout::{Dropout, DropoutArgs, DropoutCall, DropoutOptions, dropout};
+pub use batch_norm::{BatchNorm, BatchNormParams, batch_norm};
+pub use bias_add::{BiasAdd, bias_add};
+pub use call::Call;
+pub use conv2d::{Conv2d, conv2d};
+pub use conv2d_transpose::{Conv2dTranspose, conv2d_transpose};
+pub use dropout::{Dropout, dropout};
 pub use flatten::flatten;
-pub use fully_connected::{
-    FullyConnected, FullyConnectedArgs, FullyConnectedCall, FullyConnectedOptions, fully_connected,
-};
-pub use layer_norm::{LayerNorm, LayerNormArgs, LayerNormCall, LayerNormOptions, layer_norm};
+pub use fully_connected::{FullyConnected, fully_connected};
+pub use layer_norm::{LayerNorm, layer_norm};
+pub use layer_scope::LayerScope;
 pub use lrn::local_response_normalization;
 pub use normalizer::{Normalizer, NormalizerLayer};
 pub use one_hot::one_hot_encoding;
-pub use pool::{
-    AvgPool2dArgs, AvgPool2dCall, AvgPool2dOptions, MaxPool2dArgs, MaxPool2dCall, MaxPool2dOptions, Pool2d, avg_pool2d,
-    max_pool2d,
-};
+pub use pool::avg_pool2d::{AvgPool2d, avg_pool2d};
+pub use pool::max_pool2d::{MaxPool2d, max_pool2d};
+pub use pool::{avg_pool2d, max_pool2d};
+pub use protocol::{BuildLayer, HasVariables};
 pub use repeat::{repeat, stack};
-pub use separable_conv::{
-    SeparableConv2d, SeparableConv2dArgs, SeparableConv2dCall, SeparableConv2dOptions, separable_conv2d,
-};
+pub use separable_conv2d::{SeparableConv2d, separable_conv2d};
 pub use softmax::softmax;
 pub use types::{Collections, DataFormat, Padding, Pair};
 pub use unit_norm::unit_norm;
+
+pub use crate::model::tape::Layer;

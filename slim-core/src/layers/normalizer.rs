@@ -2,9 +2,10 @@
 
 use tch::Tensor;
 
-use super::batch_norm::{BatchNorm, BatchNormArgs, BatchNormCall};
-use super::layer_norm::{LayerNorm, LayerNormArgs, LayerNormCall};
+use super::batch_norm::{self, BatchNorm};
+use super::layer_norm::{self, LayerNorm};
 use crate::Result;
+use crate::model::tape::Layer;
 
 /// A normalizer and its explicit parameters (TF-Slim's `normalizer_fn` with `normalizer_params`). The
 /// parameters count as call-site arguments: they beat an arg scope over `batch_norm` / `layer_norm`.
@@ -12,31 +13,31 @@ use crate::Result;
 #[allow(clippy::large_enum_variant)] // built once per layer, never on a per-step path
 pub enum Normalizer {
     /// `batch_norm` with these parameters.
-    BatchNorm(BatchNormArgs),
+    BatchNorm(batch_norm::Args),
     /// `layer_norm` with these parameters.
-    LayerNorm(LayerNormArgs),
+    LayerNorm(layer_norm::Args),
 }
 
 impl Normalizer {
     /// `batch_norm` with no explicit parameters.
     pub fn batch_norm() -> Self {
-        Normalizer::BatchNorm(BatchNormArgs::default())
+        Normalizer::BatchNorm(batch_norm::Args::default())
     }
 
     /// `layer_norm` with no explicit parameters.
     pub fn layer_norm() -> Self {
-        Normalizer::LayerNorm(LayerNormArgs::default())
+        Normalizer::LayerNorm(layer_norm::Args::default())
     }
 
     /// Builds the normalizer in the current (layer) scope on `x`, returning it and its output.
     pub(crate) fn build(&self, x: &Tensor) -> Result<(NormalizerLayer, Tensor)> {
         match self {
             Normalizer::BatchNorm(args) => {
-                let (layer, y) = BatchNormCall::with_args(x, args.clone()).build()?;
+                let (layer, y) = batch_norm::Call::new(x, (), args.clone()).build()?;
                 Ok((NormalizerLayer::BatchNorm(layer), y))
             }
             Normalizer::LayerNorm(args) => {
-                let (layer, y) = LayerNormCall::with_args(x, args.clone()).build()?;
+                let (layer, y) = layer_norm::Call::new(x, (), args.clone()).build()?;
                 Ok((NormalizerLayer::LayerNorm(layer), y))
             }
         }

@@ -1,44 +1,15 @@
 //! `max_pool2d` and `avg_pool2d`: stride 2 and VALID by default, TF SAME padding (padding never counts toward
-//! a max or an average).
+//! a max or an average). Each op has its own arguments (its own arg-scope key) and built layer around one
+//! shared [`Pool2d`].
 
 use tch::Tensor;
 
-use super::layer_scope::{self, check_rank, collect};
+use super::layer_scope::{LayerScope, check_rank, collect};
 use super::padding::pad_for_window;
-use super::repeat::layer_call;
 use super::types::{Collections, DataFormat, Padding, Pair};
 use crate::Result;
-use crate::arg_scope::scope_args;
 use crate::error::TorchContext;
 use crate::variables::VarStore;
-
-scope_args! {
-    /// The arguments of [`max_pool2d`] and [`avg_pool2d`] (each op has its own arg-scope key).
-    pub struct MaxPool2dArgs => MaxPool2dOptions for "max_pool2d" [MaxPool2dCall] {
-        /// Stride (default 2).
-        stride: Pair = Pair::square(2),
-        /// Padding (default VALID).
-        padding: Padding = Padding::Valid,
-        /// Layout of inputs and outputs (default NCHW).
-        data_format: DataFormat = DataFormat::Nchw,
-        /// Collections the output is added to, under the layer's scope name.
-        outputs_collections: Collections = Collections::default(),
-    }
-}
-
-scope_args! {
-    /// The arguments of [`avg_pool2d`].
-    pub struct AvgPool2dArgs => AvgPool2dOptions for "avg_pool2d" [AvgPool2dCall] {
-        /// Stride (default 2).
-        stride: Pair = Pair::square(2),
-        /// Padding (default VALID).
-        padding: Padding = Padding::Valid,
-        /// Layout of inputs and outputs (default NCHW).
-        data_format: DataFormat = DataFormat::Nchw,
-        /// Collections the output is added to, under the layer's scope name.
-        outputs_collections: Collections = Collections::default(),
-    }
-}
 
 /// Which reduction a pool takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,73 +18,94 @@ enum PoolKind {
     Avg,
 }
 
-macro_rules! pool_call {
-    ($call:ident, $args:ident, $fn_name:ident, $kind:expr, $default_scope:literal, $doc:literal) => {
-        /// A pooling call being configured; finish it with `call()`.
-        #[derive(Debug)]
-        pub struct $call {
-            inputs: Tensor,
-            kernel_size: Pair,
-            args: $args,
-            scope: Option<String>,
-        }
+/// Defines the module of one pooling op: its arguments, call, function and built layer.
+macro_rules! pool_op {
+    ($op:ident, $name:literal, $layer:ident, $kind:expr, $default_scope:literal, $doc:literal) => {
+        #[doc = concat!("`", $name, "`: its arguments, call and built layer.")]
+        pub mod $op {
+            use tch::Tensor;
 
-        #[doc = $doc]
-        pub fn $fn_name(inputs: &Tensor, kernel_size: impl Into<Pair>) -> $call {
-            $call {
-                inputs: inputs.shallow_clone(),
-                kernel_size: kernel_size.into(),
-                args: $args::default(),
-                scope: None,
+            use super::{Pool2d, PoolKind};
+            use crate::Result;
+            use crate::arg_scope::scope_args;
+            use crate::layers::layer_scope::LayerScope;
+            use crate::layers::protocol::BuildLayer;
+            use crate::layers::types::{Collections, DataFormat, Padding, Pair};
+            use crate::model::tape::Layer;
+
+            scope_args! {
+                #[doc = concat!("The arguments of [`", $name, "`](fn@", $name, ").")]
+                pub struct Args => Options for $name [Call] {
+                    /// Stride (default 2).
+                    stride: Pair = Pair::square(2),
+                    /// Padding (default VALID).
+                    padding: Padding = Padding::Valid,
+                    /// Layout of inputs and outputs (default NCHW).
+                    data_format: DataFormat = DataFormat::Nchw,
+                    /// Collections the output is added to, under the layer's scope name.
+                    outputs_collections: Collections = Collections::default(),
+                }
             }
-        }
 
-        layer_call!($call, $args, default_scope: $default_scope, repeat_name: stringify!($fn_name), no_reuse);
+            #[doc = concat!("A call of [`", $name, "`](fn@", $name, ") being configured; finish it with [`Call::call`](crate::layers::Call::call).")]
+            pub type Call = crate::layers::Call<$layer>;
 
-        impl $call {
-            /// Builds the pool and applies it; returns the layer and the output.
-            pub fn build(self) -> Result<(Pool2d, Tensor)> {
-                let o = self.args.resolve_in_scope();
-                let scope = layer_scope::open(self.scope.as_deref(), $default_scope, false)?;
-                let layer = Pool2d {
-                    kind: $kind,
-                    name: scope.name.clone(),
-                    kernel: self.kernel_size,
-                    stride: o.stride,
-                    padding: o.padding,
-                    data_format: o.data_format,
-                    outputs: o.outputs_collections,
-                    store: scope.store.clone(),
-                };
-                layer.kernel.check_positive(&layer.name, "kernel_size")?;
-                layer.stride.check_positive(&layer.name, "stride")?;
-                let out = layer.forward(&self.inputs)?;
-                Ok((layer, out))
+            #[doc = $doc]
+            pub fn $op(inputs: &Tensor, kernel_size: impl Into<Pair>) -> Call {
+                Call::new(inputs, kernel_size.into(), Args::default())
+            }
+
+            #[doc = concat!("A built `", $name, "` layer.")]
+            #[derive(Debug)]
+            pub struct $layer(Pool2d);
+
+            impl Layer for $layer {
+                fn name(&self) -> &str {
+                    &self.0.name
+                }
+
+                fn forward(&self, x: &Tensor) -> Result<Tensor> {
+                    self.0.forward(x)
+                }
+            }
+
+            impl BuildLayer for $layer {
+                type Args = Args;
+                type Positional = Pair;
+                const DEFAULT_SCOPE: &'static str = $default_scope;
+                const REPEAT_NAME: &'static str = $name;
+
+                fn build(scope: &LayerScope, inputs: &Tensor, kernel: Pair, args: Args) -> Result<(Self, Tensor)> {
+                    let o = args.resolve();
+                    let pool = Pool2d::new($kind, scope, kernel, o.stride, o.padding, o.data_format, o.outputs_collections)?;
+                    let out = pool.forward(inputs)?;
+                    Ok(($layer(pool), out))
+                }
             }
         }
     };
 }
 
-pool_call!(
-    MaxPool2dCall,
-    MaxPool2dArgs,
+pool_op!(
     max_pool2d,
+    "max_pool2d",
+    MaxPool2d,
     PoolKind::Max,
     "MaxPool2D",
     "TF-Slim's `max_pool2d(inputs, kernel_size, stride=2, padding=VALID)`."
 );
-pool_call!(
-    AvgPool2dCall,
-    AvgPool2dArgs,
+pool_op!(
     avg_pool2d,
+    "avg_pool2d",
+    AvgPool2d,
     PoolKind::Avg,
     "AvgPool2D",
     "TF-Slim's `avg_pool2d(inputs, kernel_size, stride=2, padding=VALID)`; SAME padding averages over the valid pixels only."
 );
 
-/// A built pooling layer.
+/// The pooling both ops build: window, stride, padding, layout, and where its output is published.
 #[derive(Debug)]
-pub struct Pool2d {
+struct Pool2d {
     kind: PoolKind,
     name: String,
     kernel: Pair,
@@ -125,8 +117,24 @@ pub struct Pool2d {
 }
 
 impl Pool2d {
+    /// The pool of `kind` in `scope`, its window and stride checked.
+    fn new(
+        kind: PoolKind,
+        scope: &LayerScope,
+        kernel: Pair,
+        stride: Pair,
+        padding: Padding,
+        data_format: DataFormat,
+        outputs: Collections,
+    ) -> Result<Pool2d> {
+        let name = scope.name.clone();
+        kernel.check_positive(&name, "kernel_size")?;
+        stride.check_positive(&name, "stride")?;
+        Ok(Pool2d { kind, name, kernel, stride, padding, data_format, outputs, store: scope.store.clone() })
+    }
+
     /// Pools `x`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
         check_rank(&self.name, "Pooling", x, &[4])?;
         let x = self.data_format.view_as_nchw(x);
         let (kernel, stride) = (self.kernel.to_array(), self.stride.to_array());
@@ -157,10 +165,5 @@ impl Pool2d {
         let sums = padded.f_avg_pool2d(kernel, stride, [0, 0], false, true, None::<i64>).context(&self.name)?;
         let counts = ones.f_avg_pool2d(kernel, stride, [0, 0], false, true, None::<i64>).context(&self.name)?;
         Ok(sums / counts)
-    }
-
-    /// The layer's full scope name.
-    pub fn name(&self) -> &str {
-        &self.name
     }
 }

@@ -9,62 +9,6 @@ use crate::Result;
 use crate::model::tape::is_replaying;
 use crate::variables::{ScopeGuard, VariableScope};
 
-/// The methods every layer call builder shares (`scope`, `reuse`, `args`, `call`) and its [`LayerCall`] impl.
-/// The call type needs fields `inputs: Tensor`, `scope: Option<String>`, `args` and (unless `no_reuse`)
-/// `reuse: bool`, and an inherent `build(self) -> Result<(Layer, Tensor)>` whose layer is a `TapeLayer`.
-macro_rules! layer_call {
-    ($call:ident, $args:ident, default_scope: $default:literal, repeat_name: $repeat:expr $(, $no_reuse:ident)?) => {
-        impl $call {
-            #[doc = concat!("The variable scope (default `", $default, "`, made unique).")]
-            pub fn scope(mut self, scope: impl Into<String>) -> Self {
-                self.scope = Some(scope.into());
-                self
-            }
-
-            $crate::layers::repeat::layer_call!(@reuse $($no_reuse)?);
-
-            /// Replaces all call-site arguments at once.
-            pub fn args(mut self, args: $args) -> Self {
-                self.args = args;
-                self
-            }
-
-            /// Runs the layer (creating or reusing its variables) and returns the output. Inside a built model's
-            /// forward pass, applies the layer the model recorded for this call instead.
-            pub fn call(self) -> $crate::Result<tch::Tensor> {
-                let op = <$args as $crate::arg_scope::ScopeArgs>::OP_NAME;
-                if let Some(out) = $crate::model::tape::replay_layer(op, &self.inputs)? {
-                    return Ok(out);
-                }
-                let (layer, out) = self.build()?;
-                $crate::model::tape::record(op, layer);
-                Ok(out)
-            }
-        }
-
-        impl $crate::layers::repeat::LayerCall for $call {
-            const REPEAT_NAME: &'static str = $repeat;
-
-            fn with_scope(self, scope: String) -> Self {
-                self.scope(scope)
-            }
-
-            fn call(self) -> $crate::Result<tch::Tensor> {
-                $call::call(self)
-            }
-        }
-    };
-    (@reuse) => {
-        /// Reuse the variables of the (explicitly named) scope.
-        pub fn reuse(mut self, reuse: bool) -> Self {
-            self.reuse = reuse;
-            self
-        }
-    };
-    (@reuse no_reuse) => {};
-}
-pub(crate) use layer_call;
-
 /// A configured layer call that `repeat` and `stack` can name and run.
 pub trait LayerCall: Sized {
     /// The base name of the inner scopes when no scope is given (`convolution2d` for conv2d, as in TF-Slim).

@@ -11,12 +11,13 @@ use crate::context::ReplayScope;
 use crate::variables::{ScopeGuard, VariableScope, current_scope_name, scope_mark};
 use crate::{Error, Result};
 
-/// A built layer that a model's tape can apply again.
-pub trait TapeLayer: Send + std::fmt::Debug {
+/// A built layer: what a layer call returns from `build()` and a model's tape applies again on every pass, with
+/// no scope, name or variable lookup.
+pub trait Layer: Send + std::fmt::Debug {
     /// The layer's full scope name, the key of its end point.
     fn name(&self) -> &str;
 
-    /// Applies the layer in the current mode.
+    /// Applies the layer to `x` in the current [`Mode`](crate::mode::Mode).
     fn forward(&self, x: &Tensor) -> Result<Tensor>;
 }
 
@@ -38,7 +39,7 @@ struct Recorded {
 /// What a step recorded.
 enum Entry {
     /// A built layer, applied again on replay.
-    Layer(Box<dyn TapeLayer>),
+    Layer(Box<dyn Layer>),
     /// Arguments a `#[slim::add_arg_scope]` function resolved against the arg scopes, handed back on replay
     /// (arg scopes are not entered during a replay), and the full scope name its body ran in, which the replay
     /// runs the body under (see [`crate::context`]).
@@ -125,20 +126,6 @@ pub fn replay_layer(op: &'static str, input: &Tensor) -> Result<Option<Tensor>> 
     Ok(Some(out))
 }
 
-/// When a tape is replaying, applies its next `count` layers (each built by `op`) one after another to `input`,
-/// as a replayed `repeat!` or `stack!` does; otherwise `None`.
-pub fn replay_layers(op: &'static str, input: &Tensor, count: usize) -> Result<Option<Tensor>> {
-    if !is_replaying() {
-        return Ok(None);
-    }
-    let mut out: Option<Tensor> = None;
-    for _ in 0..count {
-        let x = out.as_ref().unwrap_or(input);
-        out = replay_layer(op, x)?;
-    }
-    Ok(Some(out.unwrap_or_else(|| input.shallow_clone())))
-}
-
 /// When a tape is replaying, a copy of the arguments `op` recorded at this step, and the scope its body ran in
 /// when the model was built, entered as the replay's scope name until the [`FunctionScope`] drops; otherwise
 /// `None`, and the caller resolves the arguments, enters its scope ([`FunctionScope::enter`]) and records them
@@ -201,7 +188,7 @@ fn diverged(tape: &Tape, index: usize, op: &str) -> Error {
 }
 
 /// Adds a layer just built by `op` to the tape being recorded on this thread, if any.
-pub fn record(op: &'static str, layer: impl TapeLayer + 'static) {
+pub fn record(op: &'static str, layer: impl Layer + 'static) {
     push(op, Entry::Layer(Box::new(layer)));
 }
 

@@ -22,9 +22,14 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let params = params(&mut item, &mut errors);
     validate::check_reserved(&params, &mut errors);
     validate::check(&item, &params, &mut errors);
+    let signature_failed = !errors.is_empty();
+    // A mistake inside the body is reported at its token and expands to a value of the right type, so the body
+    // is kept: rustc then reports the mistakes only it can see (a layer's unknown keyword) beside it.
     Rewriter { errors: &mut errors }.visit_block_mut(&mut item.block);
-    if errors.is_empty() {
-        return generate(&item, &params);
+    if !signature_failed {
+        let compile_errors = errors.to_compile_errors();
+        let generated = generate(&item, &params);
+        return quote!(#compile_errors #generated);
     }
     // The function as written (defaults taken out) with a body that cannot run: its signature stays known.
     item.attrs.push(syn::parse_quote!(#[allow(unused_variables, dead_code)]));

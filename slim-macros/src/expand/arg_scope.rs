@@ -6,7 +6,6 @@ use quote::quote;
 use syn::Ident;
 use syn::visit_mut::VisitMut;
 
-use super::call::layer_type;
 use crate::errors::Errors;
 use crate::ops::Callee;
 use crate::parse::arg_scope::{ArgScopeInput, Target};
@@ -14,15 +13,12 @@ use crate::parse::call::Keyword;
 use crate::rewrite::Rewriter;
 use crate::validate::arg_scope as validate;
 
-/// `ArgScope::current().with(<Op>Args::default().key(value)…)….enter()`.
-fn enter_ops(found: &[(Callee, Span)], keywords: &[Keyword]) -> TokenStream {
-    let frames = found.iter().map(|(callee, span)| {
-        let args = match callee {
-            Callee::Builtin(op) => layer_type(op, "Args", *span),
-            Callee::User(path) => quote!(#path::Args),
-        };
+/// `ArgScope::current().with(op::Args::default().key(value)…)….enter()`.
+fn enter_ops(found: &[Callee], keywords: &[Keyword]) -> TokenStream {
+    let frames = found.iter().map(|callee| {
+        let args = callee.path();
         let setters = keywords.iter().map(|Keyword { name, value }| quote!(.#name(#value)));
-        quote!(.with(#args::default() #(#setters)*))
+        quote!(.with(#args::Args::default() #(#setters)*))
     });
     quote!(::slim::arg_scope::ArgScope::current() #(#frames)* .enter())
 }
@@ -40,7 +36,7 @@ pub(crate) fn expand_in(tokens: TokenStream, rewriter: &mut Rewriter<'_>) -> Tok
     let enter = match &input.target {
         Target::Ops { list_span, ops, keywords } => {
             let found = validate::check_ops(*list_span, ops, rewriter.errors);
-            validate::check_keywords(&found, keywords, rewriter.errors);
+            validate::check_keywords(keywords, rewriter.errors);
             enter_ops(&found, keywords)
         }
         Target::Saved(scope) => quote!(::slim::arg_scope::ArgScope::enter(&(#scope))),

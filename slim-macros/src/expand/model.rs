@@ -49,18 +49,17 @@ fn expand_impl(mut item: ItemImpl, errors: &mut Errors) -> TokenStream {
         ImplItem::Fn(forward) => Some(forward),
         _ => None,
     });
-    let errors_before = errors.len();
+    // A mistake inside a body is reported at its token and expands to a value of the right type, so the
+    // bodies are kept: rustc then reports the mistakes only it can see (a layer's unknown keyword) beside them.
     let mut rewriter = Rewriter { errors };
     for other in &mut item.items {
         if let ImplItem::Fn(method) = other {
             rewriter.visit_block_mut(&mut method.block);
         }
     }
-    let others_failed = errors.len() > errors_before;
-    let inherent = match (item.items.is_empty(), others_failed) {
-        (true, _) => TokenStream::new(),
-        (false, false) => item.to_token_stream(),
-        (false, true) => unrunnable(&item),
+    let inherent = match item.items.is_empty() {
+        true => TokenStream::new(),
+        false => item.to_token_stream(),
     };
     let Some(mut forward) = forward else {
         errors.add(item.self_ty.span(), format!("{USAGE}; this impl has no `fn forward`"));
@@ -69,8 +68,9 @@ fn expand_impl(mut item: ItemImpl, errors: &mut Errors) -> TokenStream {
     };
     let errors_before = errors.len();
     validate::check_signature(&forward, errors);
+    let signature_failed = errors.len() > errors_before;
     Rewriter { errors }.visit_block_mut(&mut forward.block);
-    let model_impl = match errors.len() > errors_before {
+    let model_impl = match signature_failed {
         true => dummy_model(&item, Some(&forward)),
         false => model_impl(&item, &forward),
     };
@@ -99,20 +99,7 @@ fn model_impl(item: &ItemImpl, forward: &ImplItemFn) -> TokenStream {
     }
 }
 
-/// After an error in one of the impl's other methods: the impl with bodies that cannot run, so that its
-/// callers add no errors of their own.
-fn unrunnable(item: &ItemImpl) -> TokenStream {
-    let mut inherent = item.clone();
-    for other in &mut inherent.items {
-        if let ImplItem::Fn(method) = other {
-            method.attrs.push(syn::parse_quote!(#[allow(unused_variables)]));
-            method.block = syn::parse_quote!({ ::core::unreachable!() });
-        }
-    }
-    inherent.into_token_stream()
-}
-
-/// After an error in `forward` (or without one): a `Model` impl that cannot run, so that uses of the model
+/// After an error in `forward`'s signature (or without one): a `Model` impl that cannot run, so that uses of the model
 /// add no errors of their own. It keeps the user's input parameter when there is one.
 fn dummy_model(item: &ItemImpl, forward: Option<&ImplItemFn>) -> TokenStream {
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();

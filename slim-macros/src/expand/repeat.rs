@@ -1,16 +1,15 @@
-//! `repeat!` and `stack!`: the runtime's `repeat` / `RepeatScope`, and inside a built model a direct replay of
-//! the recorded layers (no builders, scopes or names per step).
+//! `repeat!` and `stack!`: the runtime's `repeat` / `RepeatScope` around the layer's builder (inside a built
+//! model each call replays its recorded layer, and no scope is entered or name made).
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::{Expr, Ident, Token};
 
 use super::call::{bind_input, builder};
 use crate::errors::Errors;
 use crate::ops::Callee;
-use crate::parse::call::{Keyword, parse_args};
+use crate::parse::call::parse_args;
 use crate::parse::repeat::{RepeatInput, StackInput};
 use crate::validate::repeat as validate;
 
@@ -18,23 +17,13 @@ use crate::validate::repeat as validate;
 /// `input`.
 fn layer_builder(
     callee: &Callee,
-    callee_span: Span,
     args: Punctuated<Expr, Token![,]>,
-    span: Span,
     input: &TokenStream,
     errors: &mut Errors,
 ) -> TokenStream {
     let args = parse_args(args, errors);
-    validate::check_layer_args(callee, &args, span, errors);
-    match callee {
-        Callee::Builtin(op) => builder(op, callee_span, input, &args.positional, &args.keywords),
-        Callee::User(path) => {
-            let rest = &args.positional;
-            let setters =
-                args.keywords.iter().map(|Keyword { name, value }| quote_spanned!(value.span()=> .#name(#value)));
-            quote!(#path(#input #(, #rest)*) #(#setters)*)
-        }
-    }
+    validate::check_layer_args(&args, errors);
+    builder(callee, input, &args.positional, &args.keywords)
 }
 
 /// The value after a mistake: an empty tensor keeps the expression's type, so no errors follow from it.
@@ -49,25 +38,6 @@ fn scope_arg(scope: &Option<Expr>) -> TokenStream {
     }
 }
 
-/// For one of slim's layers, wraps the expansion so a replaying model applies its next `count` layers instead.
-fn with_replay(
-    callee: &Callee,
-    hold: TokenStream,
-    inputs: &TokenStream,
-    count: TokenStream,
-    run: TokenStream,
-) -> TokenStream {
-    let Callee::Builtin(op) = callee else { return quote!({ #hold #run }) };
-    let (name, x) = (op.name, Ident::new("__slim_x", Span::mixed_site()));
-    quote!({
-        #hold
-        match ::slim::__private::replay_layers(#name, #inputs, #count)? {
-            ::core::option::Option::Some(#x) => #x,
-            ::core::option::Option::None => #run,
-        }
-    })
-}
-
 /// Expands a `repeat!` (standalone or inside a body), reporting errors into `errors`.
 pub(crate) fn expand_repeat_in(tokens: TokenStream, errors: &mut Errors) -> TokenStream {
     let input: RepeatInput = match syn::parse2(tokens) {
@@ -79,13 +49,15 @@ pub(crate) fn expand_repeat_in(tokens: TokenStream, errors: &mut Errors) -> Toke
     };
     let Expr::Path(function) = &*input.layer.func else { return error_value() };
     let Some(callee) = validate::layer_callee(&function.path, "repeat", errors) else { return error_value() };
+    let callee = callee.called_with(input.layer.paren_token.span.join());
     let x = Ident::new("__slim_x", Span::mixed_site());
-    let span = input.layer.span();
-    let build = layer_builder(&callee, function.span(), input.layer.args, span, &quote!(#x), errors);
+    let build = layer_builder(&callee, input.layer.args, &quote!(#x), errors);
     let (hold, inputs) = bind_input(&input.inputs);
     let (repetitions, scope) = (&input.repetitions, scope_arg(&input.scope));
-    let repeat = quote!(::slim::layers::repeat(#inputs, #repetitions, #scope, |#x: &::slim::tch::Tensor| #build)?);
-    with_replay(&callee, hold, &inputs, quote!(#repetitions), repeat)
+    quote!({
+        #hold
+        ::slim::layers::repeat(#inputs, #repetitions, #scope, |#x: &::slim::tch::Tensor| #build)?
+    })
 }
 
 /// Expands a `stack!` (standalone or inside a body), reporting errors into `errors`: one layer call per
@@ -108,26 +80,24 @@ pub(crate) fn expand_stack_in(tokens: TokenStream, errors: &mut Errors) -> Token
         .elems
         .into_iter()
         .map(|element| {
-            let span = element.span();
             let args = match element {
                 Expr::Tuple(tuple) => tuple.elems,
                 Expr::Paren(paren) => std::iter::once(*paren.expr).collect(),
                 single => std::iter::once(single).collect(),
             };
-            let build = layer_builder(&callee, input.layer.span(), args, span, &quote!(&#x), errors);
+            let build = layer_builder(&callee, args, &quote!(&#x), errors);
             quote!(let #x = #outer.apply(#build)?;)
         })
         .collect();
     let (hold, inputs) = bind_input(&input.inputs);
     let scope = scope_arg(&input.scope);
-    let count = layers.len();
-    let stack = quote!({
+    quote!({
+        #hold
         let #outer = ::slim::__private::RepeatScope::enter(#scope, "Stack")?;
         let #x = ::slim::tch::Tensor::shallow_clone(#inputs);
         #(#layers)*
         #x
-    });
-    with_replay(&callee, hold, &inputs, quote!(#count), stack)
+    })
 }
 
 /// A standalone `repeat!` or `stack!`: the expansion, or the errors beside an empty tensor (which keeps the

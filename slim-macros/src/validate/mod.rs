@@ -1,4 +1,4 @@
-//! Validation: parsed inputs checked against the op table and the shapes the runtime needs. Every mistake is
+//! Validation: parsed inputs checked against the shapes the runtime needs. Every mistake is
 //! reported at its token, all of them together, before anything is expanded.
 
 pub(crate) mod add_arg_scope;

@@ -1,30 +1,29 @@
-//! `repeat!` and `stack!`: the repeated item is a layer; each layer's arguments fit it; names come from the
-//! outer scope, not from the layers.
+//! `repeat!` and `stack!`: the repeated item is a layer; each layer's arguments are well formed; names come
+//! from the outer scope, not from the layers.
 
-use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Expr, Path};
 
-use super::call::{check_arguments, check_keywords};
+use super::call::check_arguments;
 use crate::errors::Errors;
 use crate::ops::{self, Callee};
 use crate::parse::call::CallArgs;
 
 /// The repeatable layer a path names: one of slim's layers, or a `#[slim::add_arg_scope]` function.
 pub(crate) fn layer_callee(path: &Path, which: &str, errors: &mut Errors) -> Option<Callee> {
-    let Some(ident) = path.get_ident() else { return Some(Callee::User(path.clone())) };
+    let Some(ident) = path.get_ident() else { return Some(Callee::user(path)) };
     match ops::find(&ident.to_string()) {
-        Some(op) if op.is_layer() => Some(Callee::Builtin(op)),
+        Some(op) if op.is_layer() => Some(Callee::builtin(op, ident.span())),
         Some(op) => {
             errors.add(ident.span(), format!("{which}! needs a layer; `{}` is a plain function", op.name));
             None
         }
-        None => Some(Callee::User(path.clone())),
+        None => Some(Callee::user(path)),
     }
 }
 
 /// Checks one repeated or stacked layer's arguments (its input excluded).
-pub(crate) fn check_layer_args(callee: &Callee, args: &CallArgs, span: Span, errors: &mut Errors) {
+pub(crate) fn check_layer_args(args: &CallArgs, errors: &mut Errors) {
     check_arguments(args, errors);
     if let Some(keyword) = args.keywords.iter().find(|k| k.name == "scope" || k.name == "reuse") {
         errors.add(
@@ -32,20 +31,6 @@ pub(crate) fn check_layer_args(callee: &Callee, args: &CallArgs, span: Span, err
             format!("`{}` cannot be set per layer here: the layers are named `scope_1`, `scope_2`, …", keyword.name),
         );
     }
-    let Callee::Builtin(op) = callee else { return };
-    let (expected, count) = (op.positional.len() - 1, args.positional.len());
-    if count != expected {
-        errors.add(
-            span,
-            format!(
-                "`{}` here takes {expected} argument{} besides its input ({}), got {count}",
-                op.name,
-                if expected == 1 { "" } else { "s" },
-                op.positional[1..].join(", ")
-            ),
-        );
-    }
-    check_keywords(op, &args.keywords, errors);
 }
 
 /// `stack!`'s per-layer arguments must be a literal list.

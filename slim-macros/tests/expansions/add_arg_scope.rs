@@ -99,18 +99,14 @@ mod block {
             let inputs: &::slim::tch::Tensor = &__slim_inputs;
             let __slim_output = {
                 {
-                    let __slim_input: &::slim::tch::Tensor = ::slim::__private::LayerInput::layer_input(
-                        &(inputs),
-                    );
-                    match ::slim::__private::replay_layer("conv2d", __slim_input)? {
-                        ::core::option::Option::Some(__slim_out) => __slim_out,
-                        ::core::option::Option::None => {
-                            ::slim::layers::conv2d(__slim_input, filters, [3, 3])
-                                .stride(stride)
-                                .scope("conv")
-                                .call()?
-                        }
-                    }
+                    ::slim::layers::conv2d(
+                            ::slim::__private::LayerInput::layer_input(&(inputs)),
+                            filters,
+                            [3, 3],
+                        )
+                        .stride(stride)
+                        .scope("conv")
+                        .call()?
                 }
             };
             ::slim::__private::IntoForwardResult::into_forward_result(__slim_output)

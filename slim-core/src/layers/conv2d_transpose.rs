@@ -3,18 +3,19 @@
 
 use tch::Tensor;
 
-use super::layer_scope::{self, check_channels, check_rank};
+use super::layer_scope::{LayerScope, check_channels, check_rank};
 use super::params::layer_params;
 use super::params::weighted_layer_args;
-use super::repeat::layer_call;
+use super::protocol::{BuildLayer, HasVariables};
 use super::tail::Tail;
 use super::types::{DataFormat, Padding, Pair};
 use crate::error::TorchContext;
+use crate::model::tape::Layer;
 use crate::{Error, Result};
 
 weighted_layer_args! {
-    /// The arguments of [`conv2d_transpose`].
-    pub struct Conv2dTransposeArgs => Conv2dTransposeOptions for "conv2d_transpose" [Conv2dTransposeCall] {
+    /// The arguments of [`conv2d_transpose`](fn@conv2d_transpose).
+    pub struct Args => Options for "conv2d_transpose" [Call] {
         /// Stride (default 1): the factor by which the spatial size grows.
         stride: Pair = Pair::square(1),
         /// Padding (default SAME).
@@ -24,65 +25,52 @@ weighted_layer_args! {
     }
 }
 
-/// A call of [`conv2d_transpose`] being configured; finish it with [`Conv2dTransposeCall::call`].
-#[derive(Debug)]
-pub struct Conv2dTransposeCall {
-    inputs: Tensor,
-    num_outputs: i64,
-    kernel_size: Pair,
-    args: Conv2dTransposeArgs,
-    scope: Option<String>,
-    reuse: bool,
-}
-
-layer_call!(
-    Conv2dTransposeCall,
-    Conv2dTransposeArgs,
-    default_scope: "Conv2d_transpose",
-    repeat_name: "convolution2d_transpose"
-);
+/// A call of [`conv2d_transpose`](fn@conv2d_transpose) being configured; finish it with
+/// [`Call::call`](super::Call::call).
+pub type Call = super::Call<Conv2dTranspose>;
 
 /// TF-Slim's `conv2d_transpose(inputs, num_outputs, kernel_size, …)`. Weights are
 /// `[in_channels, num_outputs, kh, kw]` (TF's `[kh, kw, out, in]` in libtorch's layout, with the same fans),
 /// created from the first input in scope `Conv2d_transpose` (made unique) or the given scope.
-pub fn conv2d_transpose(inputs: &Tensor, num_outputs: i64, kernel_size: impl Into<Pair>) -> Conv2dTransposeCall {
-    Conv2dTransposeCall {
-        inputs: inputs.shallow_clone(),
-        num_outputs,
-        kernel_size: kernel_size.into(),
-        args: Conv2dTransposeArgs::default(),
-        scope: None,
-        reuse: false,
-    }
+pub fn conv2d_transpose(inputs: &Tensor, num_outputs: i64, kernel_size: impl Into<Pair>) -> Call {
+    Call::new(inputs, (num_outputs, kernel_size.into()), Args::default())
 }
 
-impl Conv2dTransposeCall {
-    /// Creates (or reuses) the variables and applies the layer; returns the layer, to apply again, and the output.
-    pub fn build(self) -> Result<(Conv2dTranspose, Tensor)> {
-        let options = self.args.resolve_in_scope();
-        let scope = layer_scope::open(self.scope.as_deref(), "Conv2d_transpose", self.reuse)?;
+impl BuildLayer for Conv2dTranspose {
+    type Args = Args;
+    type Positional = (i64, Pair);
+    const DEFAULT_SCOPE: &'static str = "Conv2d_transpose";
+    const REPEAT_NAME: &'static str = "convolution2d_transpose";
+
+    fn build(
+        scope: &LayerScope,
+        inputs: &Tensor,
+        (num_outputs, kernel): (i64, Pair),
+        args: Args,
+    ) -> Result<(Self, Tensor)> {
+        let options = args.resolve();
         let name = scope.name.as_str();
-        check_rank(name, "Transposed convolution", &self.inputs, &[4])?;
-        if self.num_outputs < 1 {
-            return Err(Error::invalid(name, format!("num_outputs must be positive, got {}", self.num_outputs)));
+        check_rank(name, "Transposed convolution", inputs, &[4])?;
+        if num_outputs < 1 {
+            return Err(Error::invalid(name, format!("num_outputs must be positive, got {num_outputs}")));
         }
-        self.kernel_size.check_positive(name, "kernel_size")?;
+        kernel.check_positive(name, "kernel_size")?;
         options.stride.check_positive(name, "stride")?;
-        let x = options.data_format.view_as_nchw(&self.inputs);
-        let Pair(kh, kw) = self.kernel_size;
-        let shape = [x.size()[1], self.num_outputs, kh, kw];
-        let (weights, biases) = layer_params!(options).create(&shape, self.num_outputs)?;
+        let x = options.data_format.view_as_nchw(inputs);
+        let Pair(kh, kw) = kernel;
+        let shape = [x.size()[1], num_outputs, kh, kw];
+        let (weights, biases) = layer_params!(options).create(&shape, num_outputs)?;
         let core = TransposeCore {
             scope: scope.name.clone(),
             weights,
             biases,
-            kernel: self.kernel_size,
+            kernel,
             stride: options.stride,
             padding: options.padding,
         };
         let y = core.forward(&x)?;
         let (tail, y) = Tail::build(
-            &scope,
+            scope,
             options.normalizer_fn.as_ref(),
             options.activation_fn.clone(),
             options.outputs_collections.clone(),
@@ -92,6 +80,8 @@ impl Conv2dTransposeCall {
         Ok((Conv2dTranspose { core, tail, data_format: options.data_format }, out))
     }
 }
+
+impl HasVariables for Conv2dTranspose {}
 
 /// How one spatial axis of the transposed convolution is computed: libtorch's symmetric `padding`, its
 /// `output_padding`, and the TF output size to keep.
@@ -151,7 +141,7 @@ impl TransposeCore {
     }
 }
 
-/// A built `conv2d_transpose` layer: apply it again with [`Conv2dTranspose::forward`].
+/// A built `conv2d_transpose` layer: apply it again with [`Layer::forward`].
 #[derive(Debug)]
 pub struct Conv2dTranspose {
     core: TransposeCore,
@@ -159,19 +149,19 @@ pub struct Conv2dTranspose {
     data_format: DataFormat,
 }
 
-impl Conv2dTranspose {
-    /// Applies the layer to `x` in the current [`Mode`](crate::mode::Mode).
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+impl Layer for Conv2dTranspose {
+    fn name(&self) -> &str {
+        self.tail.alias()
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
         check_rank(&self.core.scope, "Transposed convolution", x, &[4])?;
         let y = self.core.forward(&self.data_format.view_as_nchw(x))?;
         Ok(self.data_format.view_from_nchw(self.tail.forward(y)?))
     }
+}
 
-    /// The layer's full scope name.
-    pub fn name(&self) -> &str {
-        self.tail.alias()
-    }
-
+impl Conv2dTranspose {
     /// The weights, `[in, out, kh, kw]`.
     pub fn weights(&self) -> &Tensor {
         &self.core.weights

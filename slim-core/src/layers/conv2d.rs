@@ -2,23 +2,24 @@
 
 use tch::Tensor;
 
-use super::layer_scope::{self, check_channels, check_rank};
+use super::layer_scope::{LayerScope, check_channels, check_rank};
 use super::padding::{dilated, pad_for_window};
 use super::params::layer_params;
 use super::params::weighted_layer_args;
-use super::repeat::layer_call;
+use super::protocol::{BuildLayer, HasVariables};
 use super::tail::Tail;
 use super::types::{DataFormat, Padding, Pair};
 use crate::backend::conv_bias::convolve;
 use crate::backend::dense_product::dense;
 use crate::backend::memory_format;
 use crate::error::TorchContext;
+use crate::model::tape::Layer;
 use crate::native::ConvGeometry;
 use crate::{Error, Result};
 
 weighted_layer_args! {
-    /// The arguments of [`conv2d`].
-    pub struct Conv2dArgs => Conv2dOptions for "conv2d" [Conv2dCall] {
+    /// The arguments of [`conv2d`](fn@conv2d).
+    pub struct Args => Options for "conv2d" [Call] {
         /// Stride (default 1).
         stride: Pair = Pair::square(1),
         /// Padding (default SAME).
@@ -30,50 +31,41 @@ weighted_layer_args! {
     }
 }
 
-/// A call of [`conv2d`] being configured; finish it with [`Conv2dCall::call`].
-#[derive(Debug)]
-pub struct Conv2dCall {
-    inputs: Tensor,
-    num_outputs: i64,
-    kernel_size: Pair,
-    args: Conv2dArgs,
-    scope: Option<String>,
-    reuse: bool,
-}
-
-layer_call!(Conv2dCall, Conv2dArgs, default_scope: "Conv", repeat_name: "convolution2d");
+/// A call of [`conv2d`](fn@conv2d) being configured; finish it with [`Call::call`](super::Call::call).
+pub type Call = super::Call<Conv2d>;
 
 /// TF-Slim's `conv2d(inputs, num_outputs, kernel_size, …)`. Weights are `[num_outputs, in_channels, kh, kw]`,
 /// created from the first input in scope `Conv` (made unique) or the given scope.
-pub fn conv2d(inputs: &Tensor, num_outputs: i64, kernel_size: impl Into<Pair>) -> Conv2dCall {
-    Conv2dCall {
-        inputs: inputs.shallow_clone(),
-        num_outputs,
-        kernel_size: kernel_size.into(),
-        args: Conv2dArgs::default(),
-        scope: None,
-        reuse: false,
-    }
+pub fn conv2d(inputs: &Tensor, num_outputs: i64, kernel_size: impl Into<Pair>) -> Call {
+    Call::new(inputs, (num_outputs, kernel_size.into()), Args::default())
 }
 
-impl Conv2dCall {
-    /// Creates (or reuses) the variables and applies the layer; returns the layer, to apply again, and the output.
-    pub fn build(self) -> Result<(Conv2d, Tensor)> {
-        let options = self.args.resolve_in_scope();
-        let scope = layer_scope::open(self.scope.as_deref(), "Conv", self.reuse)?;
+impl BuildLayer for Conv2d {
+    type Args = Args;
+    type Positional = (i64, Pair);
+    const DEFAULT_SCOPE: &'static str = "Conv";
+    const REPEAT_NAME: &'static str = "convolution2d";
+
+    fn build(
+        scope: &LayerScope,
+        inputs: &Tensor,
+        (num_outputs, kernel): (i64, Pair),
+        args: Args,
+    ) -> Result<(Self, Tensor)> {
+        let options = args.resolve();
         let name = scope.name.as_str();
-        check_rank(name, "Convolution", &self.inputs, &[4])?;
-        let x = options.data_format.view_as_nchw(&self.inputs);
-        validate(name, self.num_outputs, self.kernel_size, &options)?;
+        check_rank(name, "Convolution", inputs, &[4])?;
+        let x = options.data_format.view_as_nchw(inputs);
+        validate(name, num_outputs, kernel, &options)?;
         let in_channels = x.size()[1];
-        let Pair(kh, kw) = self.kernel_size;
-        let shape = [self.num_outputs, in_channels, kh, kw];
-        let (weights, biases) = layer_params!(options).create(&shape, self.num_outputs)?;
+        let Pair(kh, kw) = kernel;
+        let shape = [num_outputs, in_channels, kh, kw];
+        let (weights, biases) = layer_params!(options).create(&shape, num_outputs)?;
         let core = ConvCore {
             scope: scope.name.clone(),
             weights,
             biases,
-            kernel: self.kernel_size,
+            kernel,
             stride: options.stride,
             rate: options.rate,
             padding: options.padding,
@@ -81,7 +73,7 @@ impl Conv2dCall {
         };
         let y = core.forward(&x)?;
         let (tail, y) = Tail::build(
-            &scope,
+            scope,
             options.normalizer_fn.as_ref(),
             options.activation_fn.clone(),
             options.outputs_collections.clone(),
@@ -92,7 +84,9 @@ impl Conv2dCall {
     }
 }
 
-fn validate(scope: &str, num_outputs: i64, kernel: Pair, options: &Conv2dOptions) -> Result<()> {
+impl HasVariables for Conv2d {}
+
+fn validate(scope: &str, num_outputs: i64, kernel: Pair, options: &Options) -> Result<()> {
     if num_outputs < 1 {
         return Err(Error::invalid(scope, format!("num_outputs must be positive, got {num_outputs}")));
     }
@@ -166,7 +160,7 @@ impl ConvCore {
     }
 }
 
-/// A built `conv2d` layer: apply it again with [`Conv2d::forward`] (no lookups, no allocation beyond the ops).
+/// A built `conv2d` layer: apply it again with [`Layer::forward`] (no lookups, no allocation beyond the ops).
 #[derive(Debug)]
 pub struct Conv2d {
     core: ConvCore,
@@ -174,19 +168,19 @@ pub struct Conv2d {
     data_format: DataFormat,
 }
 
-impl Conv2d {
-    /// Applies the layer to `x` in the current [`Mode`](crate::mode::Mode).
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+impl Layer for Conv2d {
+    fn name(&self) -> &str {
+        self.tail.alias()
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
         check_rank(&self.core.scope, "Convolution", x, &[4])?;
         let y = self.core.forward(&self.data_format.view_as_nchw(x))?;
         Ok(self.data_format.view_from_nchw(self.tail.forward(y)?))
     }
+}
 
-    /// The layer's full scope name.
-    pub fn name(&self) -> &str {
-        self.tail.alias()
-    }
-
+impl Conv2d {
     /// The weights, `[out, in, kh, kw]`.
     pub fn weights(&self) -> &Tensor {
         &self.core.weights

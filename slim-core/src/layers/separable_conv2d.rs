@@ -2,19 +2,20 @@
 
 use tch::Tensor;
 
-use super::conv::ConvCore;
-use super::layer_scope::{self, check_rank};
+use super::conv2d::ConvCore;
+use super::layer_scope::{LayerScope, check_rank};
 use super::params::weighted_layer_args;
 use super::params::{ParamSpec, layer_params, model_param};
-use super::repeat::layer_call;
+use super::protocol::{BuildLayer, HasVariables};
 use super::tail::Tail;
 use super::types::{DataFormat, Padding, Pair};
 use crate::initializers::{Fans, Initializer};
+use crate::model::tape::Layer;
 use crate::{Error, Result};
 
 weighted_layer_args! {
-    /// The arguments of [`separable_conv2d`].
-    pub struct SeparableConv2dArgs => SeparableConv2dOptions for "separable_conv2d" [SeparableConv2dCall] {
+    /// The arguments of [`separable_conv2d`](fn@separable_conv2d).
+    pub struct Args => Options for "separable_conv2d" [Call] {
         /// Depthwise filters per input channel (default 1).
         depth_multiplier: i64 = 1,
         /// Stride of the depthwise convolution (default 1).
@@ -30,55 +31,38 @@ weighted_layer_args! {
     }
 }
 
-/// A call of [`separable_conv2d`] being configured; finish it with [`SeparableConv2dCall::call`].
-#[derive(Debug)]
-pub struct SeparableConv2dCall {
-    inputs: Tensor,
-    num_outputs: Option<i64>,
-    kernel_size: Pair,
-    args: SeparableConv2dArgs,
-    scope: Option<String>,
-    reuse: bool,
-}
-
-layer_call!(
-    SeparableConv2dCall,
-    SeparableConv2dArgs,
-    default_scope: "SeparableConv2d",
-    repeat_name: "separable_convolution2d"
-);
+/// A call of [`separable_conv2d`](fn@separable_conv2d) being configured; finish it with
+/// [`Call::call`](super::Call::call).
+pub type Call = super::Call<SeparableConv2d>;
 
 /// TF-Slim's `separable_conv2d(inputs, num_outputs, kernel_size, depth_multiplier, …)` in scope
 /// `SeparableConv2d` (made unique) or the given scope. `depthwise_weights` are `[in·multiplier, 1, kh, kw]`
 /// (with TF's fans: in·k in, multiplier·k out); with `Some(num_outputs)`, `pointwise_weights` are
 /// `[num_outputs, in·multiplier, 1, 1]`. `None` makes a depthwise-only convolution, as MobileNet uses.
-pub fn separable_conv2d(
-    inputs: &Tensor,
-    num_outputs: impl Into<Option<i64>>,
-    kernel_size: impl Into<Pair>,
-) -> SeparableConv2dCall {
-    SeparableConv2dCall {
-        inputs: inputs.shallow_clone(),
-        num_outputs: num_outputs.into(),
-        kernel_size: kernel_size.into(),
-        args: SeparableConv2dArgs::default(),
-        scope: None,
-        reuse: false,
-    }
+pub fn separable_conv2d(inputs: &Tensor, num_outputs: impl Into<Option<i64>>, kernel_size: impl Into<Pair>) -> Call {
+    Call::new(inputs, (num_outputs.into(), kernel_size.into()), Args::default())
 }
 
-impl SeparableConv2dCall {
-    /// Creates (or reuses) the variables and applies the layer; returns the layer, to apply again, and the output.
-    pub fn build(self) -> Result<(SeparableConv2d, Tensor)> {
-        let options = self.args.resolve_in_scope();
-        let scope = layer_scope::open(self.scope.as_deref(), "SeparableConv2d", self.reuse)?;
+impl BuildLayer for SeparableConv2d {
+    type Args = Args;
+    type Positional = (Option<i64>, Pair);
+    const DEFAULT_SCOPE: &'static str = "SeparableConv2d";
+    const REPEAT_NAME: &'static str = "separable_convolution2d";
+
+    fn build(
+        scope: &LayerScope,
+        inputs: &Tensor,
+        (num_outputs, kernel): (Option<i64>, Pair),
+        args: Args,
+    ) -> Result<(Self, Tensor)> {
+        let options = args.resolve();
         let name = scope.name.as_str();
-        check_rank(name, "Separable convolution", &self.inputs, &[4])?;
-        validate(name, self.num_outputs, self.kernel_size, &options)?;
-        let x = options.data_format.view_as_nchw(&self.inputs);
+        check_rank(name, "Separable convolution", inputs, &[4])?;
+        validate(name, num_outputs, kernel, &options)?;
+        let x = options.data_format.view_as_nchw(inputs);
         let in_channels = x.size()[1];
-        let depthwise = depthwise_core(name, in_channels, self.kernel_size, &options)?;
-        let pointwise = match self.num_outputs {
+        let depthwise = depthwise_core(name, in_channels, kernel, &options)?;
+        let pointwise = match num_outputs {
             Some(num_outputs) => Some(pointwise_core(name, in_channels, num_outputs, &options)?),
             None => None,
         };
@@ -86,7 +70,7 @@ impl SeparableConv2dCall {
         let layer_core = SeparableCore { depthwise, pointwise };
         let y = layer_core.forward(&x)?;
         let (tail, y) = Tail::build(
-            &scope,
+            scope,
             options.normalizer_fn.as_ref(),
             options.activation_fn.clone(),
             options.outputs_collections.clone(),
@@ -97,7 +81,9 @@ impl SeparableConv2dCall {
     }
 }
 
-fn validate(scope: &str, num_outputs: Option<i64>, kernel: Pair, options: &SeparableConv2dOptions) -> Result<()> {
+impl HasVariables for SeparableConv2d {}
+
+fn validate(scope: &str, num_outputs: Option<i64>, kernel: Pair, options: &Options) -> Result<()> {
     if let Some(n) = num_outputs.filter(|n| *n < 1) {
         return Err(Error::invalid(scope, format!("num_outputs must be positive or None, got {n}")));
     }
@@ -117,7 +103,7 @@ fn validate(scope: &str, num_outputs: Option<i64>, kernel: Pair, options: &Separ
     Ok(())
 }
 
-fn depthwise_core(scope: &str, in_channels: i64, kernel: Pair, options: &SeparableConv2dOptions) -> Result<ConvCore> {
+fn depthwise_core(scope: &str, in_channels: i64, kernel: Pair, options: &Options) -> Result<ConvCore> {
     let multiplier = options.depth_multiplier;
     let spec = layer_params!(options).weights;
     let receptive = (kernel.0 * kernel.1) as f64;
@@ -136,12 +122,7 @@ fn depthwise_core(scope: &str, in_channels: i64, kernel: Pair, options: &Separab
     })
 }
 
-fn pointwise_core(
-    scope: &str,
-    in_channels: i64,
-    num_outputs: i64,
-    options: &SeparableConv2dOptions,
-) -> Result<ConvCore> {
+fn pointwise_core(scope: &str, in_channels: i64, num_outputs: i64, options: &Options) -> Result<ConvCore> {
     let initializer = options.pointwise_initializer.as_ref().unwrap_or(&options.weights_initializer);
     let spec = ParamSpec { initializer, ..layer_params!(options).weights };
     let shape = [num_outputs, in_channels * options.depth_multiplier, 1, 1];
@@ -162,7 +143,7 @@ fn pointwise_core(
 fn attach_biases(
     mut depthwise: ConvCore,
     mut pointwise: Option<ConvCore>,
-    options: &SeparableConv2dOptions,
+    options: &Options,
 ) -> Result<(ConvCore, Option<ConvCore>)> {
     let last = pointwise.as_mut().unwrap_or(&mut depthwise);
     last.biases = layer_params!(options).biases(last.weights.size()[0])?;
@@ -186,7 +167,7 @@ impl SeparableCore {
     }
 }
 
-/// A built `separable_conv2d` layer: apply it again with [`SeparableConv2d::forward`].
+/// A built `separable_conv2d` layer: apply it again with [`Layer::forward`].
 #[derive(Debug)]
 pub struct SeparableConv2d {
     core: SeparableCore,
@@ -194,19 +175,19 @@ pub struct SeparableConv2d {
     data_format: DataFormat,
 }
 
-impl SeparableConv2d {
-    /// Applies the layer to `x` in the current [`Mode`](crate::mode::Mode).
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+impl Layer for SeparableConv2d {
+    fn name(&self) -> &str {
+        self.tail.alias()
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
         check_rank(&self.core.depthwise.scope, "Separable convolution", x, &[4])?;
         let y = self.core.forward(&self.data_format.view_as_nchw(x))?;
         Ok(self.data_format.view_from_nchw(self.tail.forward(y)?))
     }
+}
 
-    /// The layer's full scope name.
-    pub fn name(&self) -> &str {
-        self.tail.alias()
-    }
-
+impl SeparableConv2d {
     /// The depthwise weights, `[in·multiplier, 1, kh, kw]`.
     pub fn depthwise_weights(&self) -> &Tensor {
         &self.core.depthwise.weights
