@@ -9,9 +9,10 @@ mod common;
 use std::time::Instant;
 
 use common::steps_arg;
-use slim::data::{Provider, lenet_preprocessing};
+use slim::data::Provider;
 use slim::datasets::synthetic;
 use slim::prelude::*;
+use slim::preprocessing::lenet_preprocessing;
 
 fn rate(batches: impl Iterator<Item = slim::data::Batch>, count: usize) -> f64 {
     let start = Instant::now();

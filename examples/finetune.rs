@@ -7,10 +7,11 @@
 //! `cargo run --release --example finetune -- [LOGDIR]` (default `target/finetune`).
 
 use slim::checkpoint::{AssignOptions, assign_from_checkpoint};
-use slim::data::{Split, lenet_preprocessing};
+use slim::data::Split;
 use slim::datasets::fashion_mnist;
 use slim::learning::train;
 use slim::prelude::*;
+use slim::preprocessing::lenet_preprocessing;
 
 #[slim::model]
 struct SmallNet {

@@ -19,6 +19,7 @@ extern crate self as slim;
 pub mod datasets;
 mod macros;
 pub mod nets;
+pub mod preprocessing;
 
 /// What a model definition or training script usually needs, listed name by name: the layers (each name
 /// brings the function and its module, whose `Args` arg scopes set), the [`Layer`](slim_core::layers::Layer)

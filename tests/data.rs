@@ -5,9 +5,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use slim::data::{Position, Provider, Split, lenet_preprocessing, read_idx};
+use slim::data::{Position, Provider, Split, read_idx};
 use slim::datasets::{cifar10, cifar100, fashion_mnist, get_dataset, synthetic};
 use slim::prelude::*;
+use slim::preprocessing::lenet_preprocessing;
 
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("slim-data-{name}-{}", std::process::id()));
@@ -195,7 +196,7 @@ fn the_factory_finds_datasets_by_name() {
 
 #[test]
 fn cifarnet_preprocessing_is_random_per_batch_but_reproducible() {
-    use slim::data::CifarnetPreprocessing;
+    use slim::preprocessing::CifarnetPreprocessing;
     let dataset = synthetic(12, 4, 32, 4).unwrap();
     let training = CifarnetPreprocessing { size: 32, training: true, seed: 5 };
     let run = |threads: usize| -> Vec<Tensor> {

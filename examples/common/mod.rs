@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use slim::data::{Dataset, Provider, Split, get_preprocessing};
+use slim::data::{Dataset, Provider, Split};
 use slim::datasets::get_dataset;
 use slim::nets::{Network, get_network};
 use slim::prelude::*;
+use slim::preprocessing::get_preprocessing;
 
 /// Where to run: `cpu`, `cuda`, or `auto` (CUDA when libtorch sees a GPU).
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]

@@ -150,7 +150,7 @@ impl Provider {
     }
 
     /// Replaces the default preprocessing (unsigned bytes to floats in [0, 1]): a closure of the `[B, C, H, W]`
-    /// bytes, or a [`Preprocessing`] such as [`CifarnetPreprocessing`](super::CifarnetPreprocessing).
+    /// bytes, or a [`Preprocessing`] such as the `slim` crate's `CifarnetPreprocessing`.
     pub fn preprocess(mut self, preprocess: impl Preprocessing + 'static) -> Self {
         self.plan.preprocess = Arc::new(preprocess);
         self
@@ -264,9 +264,4 @@ impl<F: Fn(&Tensor) -> Tensor + Send + Sync> Preprocessing for F {
     fn apply(&self, images: &Tensor, _batch: u64) -> Tensor {
         self(images)
     }
-}
-
-/// TF-Slim's `lenet` preprocessing: `(x − 128) / 128`, bytes to floats in [−1, 1).
-pub fn lenet_preprocessing(images: &Tensor) -> Tensor {
-    (images.to_kind(Kind::Float) - 128.0) / 128.0
 }

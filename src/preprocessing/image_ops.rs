@@ -4,11 +4,11 @@
 
 use tch::{Kind, Tensor};
 
-use super::rng::SplitMix64;
+use crate::data::SplitMix64;
 
 /// `one` applied to each image of a `[B, C, H, W]` batch (as floats), with the random draws of batch number
 /// `batch` from `seed`, stacked again.
-pub(crate) fn map_images(
+pub(super) fn map_images(
     images: &Tensor,
     seed: u64,
     batch: u64,
@@ -33,7 +33,7 @@ fn sampling(input: i64, out: i64) -> (Tensor, Tensor, Tensor) {
 
 /// TF 1's `resize_bilinear(align_corners=False)` (no half-pixel centres) of a `[C, H, W]` image to
 /// `height`×`width`.
-pub(crate) fn resize_bilinear(image: &Tensor, height: i64, width: i64) -> Tensor {
+pub(super) fn resize_bilinear(image: &Tensor, height: i64, width: i64) -> Tensor {
     let (h, w) = (image.size()[1], image.size()[2]);
     if (h, w) == (height, width) {
         return image.shallow_clone();
@@ -50,25 +50,25 @@ pub(crate) fn resize_bilinear(image: &Tensor, height: i64, width: i64) -> Tensor
 }
 
 /// TF-Slim's `_aspect_preserving_resize`: the smaller side becomes `smallest_side`.
-pub(crate) fn aspect_preserving_resize(image: &Tensor, smallest_side: i64) -> Tensor {
+pub(super) fn aspect_preserving_resize(image: &Tensor, smallest_side: i64) -> Tensor {
     let (h, w) = (image.size()[1] as f64, image.size()[2] as f64);
     let scale = smallest_side as f64 / h.min(w);
     resize_bilinear(image, (h * scale).round() as i64, (w * scale).round() as i64)
 }
 
 /// The `height`×`width` window at `top`, `left`.
-pub(crate) fn crop(image: &Tensor, top: i64, left: i64, height: i64, width: i64) -> Tensor {
+pub(super) fn crop(image: &Tensor, top: i64, left: i64, height: i64, width: i64) -> Tensor {
     image.narrow(1, top, height).narrow(2, left, width)
 }
 
 /// TF-Slim's `_central_crop`: the centred `height`×`width` window (the image must be at least that large).
-pub(crate) fn central_crop(image: &Tensor, height: i64, width: i64) -> Tensor {
+pub(super) fn central_crop(image: &Tensor, height: i64, width: i64) -> Tensor {
     let (h, w) = (image.size()[1], image.size()[2]);
     crop(image, (h - height) / 2, (w - width) / 2, height.min(h), width.min(w))
 }
 
 /// TF's `central_crop(image, fraction)`: the centred window holding `fraction` of each side.
-pub(crate) fn central_fraction(image: &Tensor, fraction: f64) -> Tensor {
+pub(super) fn central_fraction(image: &Tensor, fraction: f64) -> Tensor {
     let (h, w) = (image.size()[1], image.size()[2]);
     let top = ((h as f64 - h as f64 * fraction) / 2.0) as i64;
     let left = ((w as f64 - w as f64 * fraction) / 2.0) as i64;
@@ -78,7 +78,7 @@ pub(crate) fn central_fraction(image: &Tensor, fraction: f64) -> Tensor {
 /// TF's `adjust_saturation` of an RGB image in [0, 1] by `factor`: hue and value stay, saturation is scaled
 /// (and clipped to 1). With value `v = max` each channel is `v − (v − c)`, and scaling the saturation scales
 /// `v − c`, so no HSV round trip is needed. Images of another channel count are returned unchanged.
-pub(crate) fn adjust_saturation(image: &Tensor, factor: f64) -> Tensor {
+pub(super) fn adjust_saturation(image: &Tensor, factor: f64) -> Tensor {
     if image.size()[0] != 3 {
         return image.shallow_clone();
     }

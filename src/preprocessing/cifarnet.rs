@@ -4,8 +4,8 @@
 
 use tch::{Kind, Tensor};
 
-use super::provider::Preprocessing;
-use super::rng::SplitMix64;
+use crate::data::Preprocessing;
+use crate::data::SplitMix64;
 
 /// TF's `per_image_standardization`: each image minus its mean, over max(its standard deviation, 1/√n).
 fn standardize(images: &Tensor) -> Tensor {

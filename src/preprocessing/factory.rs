@@ -1,9 +1,10 @@
 //! `preprocessing_factory`: preprocessing functions by TF-Slim's names, or by the name of the net they feed.
 
-use super::inception_preprocessing::InceptionPreprocessing;
-use super::preprocessing::CifarnetPreprocessing;
-use super::provider::{Preprocessing, lenet_preprocessing};
-use super::vgg_preprocessing::VggPreprocessing;
+use super::cifarnet::CifarnetPreprocessing;
+use super::inception::InceptionPreprocessing;
+use super::lenet::lenet_preprocessing;
+use super::vgg::VggPreprocessing;
+use crate::data::Preprocessing;
 use crate::{Error, Result};
 
 /// The names [`get_preprocessing`] knows: its four preprocessings, and the zoo nets mapped to them as TF-Slim's

@@ -6,8 +6,8 @@
 use tch::Tensor;
 
 use super::image_ops::{aspect_preserving_resize, central_crop, crop, map_images};
-use super::provider::Preprocessing;
-use super::rng::SplitMix64;
+use crate::data::Preprocessing;
+use crate::data::SplitMix64;
 
 /// TF-Slim's `_R_MEAN`, `_G_MEAN`, `_B_MEAN` (ImageNet's channel means on the 0–255 scale).
 pub const VGG_RGB_MEANS: [f64; 3] = [123.68, 116.78, 103.94];

@@ -7,8 +7,8 @@
 use tch::Tensor;
 
 use super::image_ops::{adjust_saturation, central_fraction, crop, map_images, resize_bilinear};
-use super::provider::Preprocessing;
-use super::rng::SplitMix64;
+use crate::data::Preprocessing;
+use crate::data::SplitMix64;
 
 /// Attempts at a random box before taking the whole image (TF-Slim: `max_attempts=100`).
 const MAX_ATTEMPTS: usize = 100;

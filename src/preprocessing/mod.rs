@@ -1,0 +1,17 @@
+//! TF-Slim's preprocessings (its `preprocessing/` folder): `lenet`, `cifarnet`, `vgg` and `inception`, the
+//! image operations they share, and `get_preprocessing` to pick one by name or by the net it feeds. Each is a
+//! [`Preprocessing`](crate::data::Preprocessing) that a [`Provider`](crate::data::Provider) applies to every
+//! batch.
+
+mod cifarnet;
+mod factory;
+mod image_ops;
+mod inception;
+mod lenet;
+mod vgg;
+
+pub use cifarnet::CifarnetPreprocessing;
+pub use factory::{PREPROCESSING_NAMES, get_preprocessing};
+pub use inception::InceptionPreprocessing;
+pub use lenet::lenet_preprocessing;
+pub use vgg::{VGG_RGB_MEANS, VggPreprocessing};
