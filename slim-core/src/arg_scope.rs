@@ -45,8 +45,9 @@
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::marker::PhantomData;
 use std::sync::Arc;
+
+use crate::context::{self, StackGuard};
 
 /// The partial arguments of one arg-scopable op: every field optional, merged field by field.
 pub trait ScopeArgs: Any + Clone + Default + Send + Sync {
@@ -136,12 +137,7 @@ impl ArgScope {
     /// Makes this frame the active one until the guard is dropped. It replaces the active frame: defaults of
     /// enclosing scopes that this frame does not hold are hidden inside it.
     pub fn enter(&self) -> ArgScopeGuard {
-        let depth = STACK.with(|s| {
-            let mut stack = s.borrow_mut();
-            stack.push(self.clone());
-            stack.len() - 1
-        });
-        ArgScopeGuard { depth, _not_send: PhantomData }
+        ArgScopeGuard { _entry: context::enter(&STACK, [self.clone()]) }
     }
 
     /// Resolves the call-site arguments of op `A` against the active frame: fields set at the call site win,
@@ -157,14 +153,7 @@ impl ArgScope {
 /// Leaves an arg scope when dropped, even when the body returned early with an error.
 #[must_use = "the arg scope is left as soon as the guard is dropped"]
 pub struct ArgScopeGuard {
-    depth: usize,
-    _not_send: PhantomData<*const ()>,
-}
-
-impl Drop for ArgScopeGuard {
-    fn drop(&mut self) {
-        STACK.with(|s| s.borrow_mut().truncate(self.depth));
-    }
+    _entry: StackGuard<ArgScope>,
 }
 
 /// Defines an arg-scopable op's `…Args` struct (every field optional), its fully resolved `…Options` struct

@@ -5,6 +5,8 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
+use crate::context;
+
 const UNSET: u8 = 0;
 const ON: u8 = 1;
 const OFF: u8 = 2;
@@ -74,21 +76,16 @@ fn scoped_setting(variable: &str) -> Option<bool> {
 /// Runs `f` with `settings` (a switch's variable, its setting) overriding every other source on this thread; the
 /// previous settings come back when `f` returns or unwinds.
 pub(crate) fn with_scoped_settings<R>(settings: &[(&'static str, bool)], f: impl FnOnce() -> R) -> R {
-    /// Pops this scope's settings, however the scope ends.
-    struct Restore(usize);
-    impl Drop for Restore {
+    /// Counts this scope as open until it ends, however it ends (after its settings are popped).
+    struct Open;
+    impl Drop for Open {
         fn drop(&mut self) {
-            SCOPED.with(|scoped| scoped.borrow_mut().truncate(self.0));
             OPEN_SCOPES.fetch_sub(1, Ordering::Relaxed);
         }
     }
     OPEN_SCOPES.fetch_add(1, Ordering::Relaxed);
-    let _restore = Restore(SCOPED.with(|scoped| {
-        let mut scoped = scoped.borrow_mut();
-        let depth = scoped.len();
-        scoped.extend_from_slice(settings);
-        depth
-    }));
+    let _open = Open;
+    let _settings = context::enter(&SCOPED, settings.iter().copied());
     f()
 }
 

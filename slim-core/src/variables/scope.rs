@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 
 use super::store::VarStore;
+use crate::context::{self, StackGuard};
 use crate::{Error, Result};
 
 /// Whether a scope creates new variables or fetches existing ones.
@@ -45,26 +46,14 @@ impl VarStore {
     /// Makes this the store that layers and `variable` use on this thread, at its root scope, until the guard
     /// is dropped (TF's `graph.as_default()`).
     pub fn as_default(&self) -> StoreGuard {
-        let depth = CONTEXT.with(|c| {
-            let mut frames = c.borrow_mut();
-            frames.push(StoreFrame { store: self.clone(), scopes: Vec::new() });
-            frames.len() - 1
-        });
-        StoreGuard { depth, _not_send: PhantomData }
+        StoreGuard { _entry: context::enter(&CONTEXT, [StoreFrame { store: self.clone(), scopes: Vec::new() }]) }
     }
 }
 
 /// Leaves the store entered by [`VarStore::as_default`] when dropped.
 #[must_use = "the store stops being the default as soon as the guard is dropped"]
 pub struct StoreGuard {
-    depth: usize,
-    _not_send: PhantomData<*const ()>,
-}
-
-impl Drop for StoreGuard {
-    fn drop(&mut self) {
-        CONTEXT.with(|c| c.borrow_mut().truncate(self.depth));
-    }
+    _entry: StackGuard<StoreFrame>,
 }
 
 /// The store entered on this thread, or an error telling the caller to enter one.
