@@ -1,5 +1,5 @@
 //! Built models without macros: a hand-written `Model` impl, its variables from an example shape, replayed
-//! forward passes, end points, divergence errors, summaries.
+//! forward passes, end points, divergence errors, summaries, and a layer written on slim's layer protocol.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use slim::model::{Built, Model};
@@ -97,4 +97,91 @@ fn bad_inputs_and_diverging_passes_are_errors() {
 fn built_models_can_move_to_another_thread() {
     fn assert_send<T: Send>() {}
     assert_send::<Built<TinyNet>>();
+}
+
+/// A layer written outside slim on its protocol (`Layer`, `BuildLayer`, `ScopeArgs`): a learned scale whose
+/// initial value arg scopes set.
+mod scale {
+    use slim::arg_scope::ScopeArgs;
+    use slim::layers::{BuildLayer, Call, LayerScope};
+    use slim::prelude::*;
+    use slim::variables::{ModelVariableArgs, VariableArgs, model_variable};
+
+    #[derive(Clone, Debug, Default)]
+    pub struct Args {
+        pub initial: Option<f64>,
+    }
+
+    impl ScopeArgs for Args {
+        const OP_NAME: &'static str = "scale";
+        const FIELDS: &'static [&'static str] = &["initial"];
+
+        fn or(self, outer: &Self) -> Self {
+            Args { initial: self.initial.or(outer.initial) }
+        }
+
+        fn set_fields(&self) -> Vec<&'static str> {
+            self.initial.iter().map(|_| "initial").collect()
+        }
+    }
+
+    #[derive(Debug)]
+    pub struct Scale {
+        name: String,
+        factor: Tensor,
+    }
+
+    impl Layer for Scale {
+        fn name(&self) -> &str {
+            &self.name
+        }
+
+        fn forward(&self, x: &Tensor) -> Result<Tensor> {
+            Ok(x * &self.factor)
+        }
+    }
+
+    impl BuildLayer for Scale {
+        type Args = Args;
+        type Positional = ();
+        const DEFAULT_SCOPE: &'static str = "Scale";
+        const REPEAT_NAME: &'static str = "scale";
+
+        fn build(scope: &LayerScope, inputs: &Tensor, (): (), args: Args) -> Result<(Self, Tensor)> {
+            let initial = constant_initializer(args.initial.unwrap_or(1.0));
+            let factor =
+                model_variable("factor", &[1], ModelVariableArgs(VariableArgs::default().initializer(initial)))?;
+            let layer = Scale { name: scope.name().to_string(), factor: factor.tensor().shallow_clone() };
+            let out = layer.forward(inputs)?;
+            Ok((layer, out))
+        }
+    }
+
+    pub fn scale(inputs: &Tensor) -> Call<Scale> {
+        Call::new(inputs, (), Args::default())
+    }
+}
+
+struct Scaled;
+
+impl Model for Scaled {
+    const NAME: &'static str = "Scaled";
+
+    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
+        let _defaults = ArgScope::current().with(scale::Args { initial: Some(3.0) }).enter();
+        let net = scale::scale(inputs).call()?;
+        scale::scale(&net).args(scale::Args { initial: Some(0.5) }).scope("half").call()
+    }
+}
+
+#[test]
+fn a_layer_written_on_the_protocol_takes_arg_scopes_and_replays() -> Result<()> {
+    let vs = VarStore::new(Device::Cpu);
+    let built = Scaled.build(&vs, "scaled", &[1, 2])?;
+    let names: Vec<String> = vs.variables().iter().map(|v| v.name().to_string()).collect();
+    assert_eq!(names, ["scaled/Scale/factor", "scaled/half/factor"]);
+    let out = built.forward(&Tensor::from_slice(&[2.0f32, 4.0]).view([1, 2]))?;
+    assert_eq!(Vec::<f32>::try_from(out.view([-1])).unwrap(), [3.0, 6.0]);
+    assert_eq!(built.layer_names().collect::<Vec<_>>(), ["scaled/Scale", "scaled/half"]);
+    Ok(())
 }

@@ -14,6 +14,7 @@ use crate::model::tape::{record, replay_layer};
 /// A call of layer `L` being configured: its input and positional arguments, the keywords set so far (each
 /// layer's keyword setters, such as `conv2d`'s `.stride(2)`, are listed on its `Call` alias), and the scope.
 /// Finish it with [`Call::call`], or [`Call::build`] to keep the layer.
+#[must_use = "a layer call does nothing until `.call()` or `.build()` runs it"]
 pub struct Call<L: BuildLayer> {
     inputs: Tensor,
     positional: L::Positional,
@@ -23,8 +24,9 @@ pub struct Call<L: BuildLayer> {
 }
 
 impl<L: BuildLayer> Call<L> {
-    /// A call on `inputs` with its positional arguments and the keywords `args`.
-    pub(crate) fn new(inputs: &Tensor, positional: L::Positional, args: L::Args) -> Self {
+    /// A call on `inputs` with its positional arguments and the keywords `args` (what a layer's function, such
+    /// as [`conv2d`](fn@super::conv2d), returns).
+    pub fn new(inputs: &Tensor, positional: L::Positional, args: L::Args) -> Self {
         Call { inputs: inputs.shallow_clone(), positional, args, scope: None, reuse: false }
     }
 
