@@ -48,9 +48,13 @@ enum DecayType {
 #[derive(Debug, Parser)]
 #[command(rename_all = "snake_case")]
 struct Flags {
-    /// Where checkpoints and event files go; training resumes from its latest checkpoint.
+    /// Where checkpoints and event files go; training resumes from its latest checkpoint that restores.
     #[arg(long, default_value = "train_logs")]
     train_dir: PathBuf,
+    /// When train_dir holds checkpoints and none restores, set them aside (`<name>.unrestorable`) and start
+    /// again from step 0, instead of stopping with an error.
+    #[arg(long)]
+    fresh_start_if_unrestorable: bool,
     #[command(flatten)]
     dataset: DatasetFlags,
     #[command(flatten)]
@@ -193,6 +197,7 @@ fn run(flags: &Flags) -> Result<()> {
     .save_interval_secs(flags.save_interval_secs)
     .seed(flags.seed as i64)
     .stop_when(ctrl_c_flag()?)
+    .fresh_start_if_unrestorable(flags.fresh_start_if_unrestorable)
     .init_fn(|_| warm_start(flags));
     if let Some(steps) = flags.max_number_of_steps {
         loop_ = loop_.number_of_steps(steps);

@@ -1,4 +1,5 @@
 //! learning::train: resume across runs, init_fn only on a fresh logdir, falling back past a damaged checkpoint,
+//! a kill mid-save, pruning only its own files, refusing to train over a logdir where nothing restores,
 //! max_to_keep, log lines, bad logdirs, and event files checked record by record with an independent CRC-32C.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -42,9 +43,23 @@ fn batch(step: i64) -> (Tensor, Tensor) {
 }
 
 fn run(vs: &VarStore, model: &Built<Regression>, train_op: &mut TrainOp, dir: &Path, steps: i64) -> Vec<String> {
+    let (outcome, lines) = try_run(vs, model, train_op, dir, steps, false);
+    outcome.unwrap();
+    lines
+}
+
+/// [`run`]'s loop, its outcome and log lines; `fresh` asks for a fresh start past unrestorable checkpoints.
+fn try_run(
+    vs: &VarStore,
+    model: &Built<Regression>,
+    train_op: &mut TrainOp,
+    dir: &Path,
+    steps: i64,
+    fresh: bool,
+) -> (Result<f64>, Vec<String>) {
     let _store = vs.as_default();
     let lines = RefCell::new(Vec::new());
-    train(train_op, dir, |step| {
+    let outcome = train(train_op, dir, |step| {
         let (x, y) = batch(step);
         let predictions = model.forward_t(&x, Mode::Train)?.output;
         let _ = mean_squared_error(&predictions, &y).call()?;
@@ -54,10 +69,10 @@ fn run(vs: &VarStore, model: &Built<Regression>, train_op: &mut TrainOp, dir: &P
     .save_interval_steps(3)
     .save_summaries_steps(2)
     .log_every_n_steps(2)
+    .fresh_start_if_unrestorable(fresh)
     .log_to(|line| lines.borrow_mut().push(line.to_string()))
-    .run()
-    .unwrap();
-    lines.into_inner()
+    .run();
+    (outcome, lines.into_inner())
 }
 
 #[test]
@@ -123,6 +138,85 @@ fn a_damaged_latest_checkpoint_falls_back_to_the_previous_one() {
     assert!(lines[0].contains("model.ckpt-6") && lines[0].contains("trying the previous checkpoint"), "{lines:?}");
     assert!(lines[1].starts_with("restored") && lines[1].contains("global step 3"), "{lines:?}");
     assert_eq!(train_op.global_step(), 7);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// What a kill between writing a checkpoint and rewriting the state file leaves: the newest checkpoint unlisted,
+/// and the temporaries of unfinished writes.
+#[test]
+fn a_kill_mid_save_leaves_nothing_unlisted_or_behind() {
+    let dir = logdir("killed");
+    let (vs, model, mut train_op) = setup();
+    run(&vs, &model, &mut train_op, &dir, 6);
+    std::fs::write(dir.join("checkpoint"), "all_model_checkpoint_paths: \"model.ckpt-3.safetensors\"\n").unwrap();
+    for leftover in [".model.ckpt-9.safetensors.tmp-1", ".checkpoint.tmp-1", ".notes.txt.tmp-1"] {
+        std::fs::write(dir.join(leftover), "half").unwrap();
+    }
+    let (vs, model, mut train_op) = setup();
+    let lines = run(&vs, &model, &mut train_op, &dir, 7);
+    assert!(lines[0].starts_with("restored") && lines[0].contains("global step 6"), "{lines:?}");
+    let state = std::fs::read_to_string(dir.join("checkpoint")).unwrap();
+    assert!(state.starts_with("model_checkpoint_path: \"model.ckpt-7.safetensors\""), "{state}");
+    assert!(state.contains("\"model.ckpt-6.safetensors\""), "{state}");
+    assert!(!dir.join(".model.ckpt-9.safetensors.tmp-1").exists() && !dir.join(".checkpoint.tmp-1").exists());
+    assert!(dir.join(".notes.txt.tmp-1").exists(), "only the saver's own temporaries are swept");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Pruning removes only slim's checkpoints inside the logdir, whatever the state file lists.
+#[test]
+fn pruning_never_touches_files_the_state_file_names_elsewhere() {
+    let dir = logdir("outside");
+    std::fs::create_dir_all(&dir).unwrap();
+    let outside = std::env::temp_dir().join(format!("slim-outside-{}.safetensors", std::process::id()));
+    std::fs::write(&outside, "precious").unwrap();
+    let listed = [outside.display().to_string(), "../model.ckpt-1.safetensors".to_string()];
+    let state: String = listed.iter().map(|name| format!("all_model_checkpoint_paths: \"{name}\"\n")).collect();
+    std::fs::write(dir.join("checkpoint"), state).unwrap();
+    let (vs, model, mut train_op) = setup();
+    let _store = vs.as_default();
+    train(&mut train_op, &dir, |step| {
+        let (x, y) = batch(step);
+        let _ = mean_squared_error(&model.forward_t(&x, Mode::Train)?.output, &y).call()?;
+        get_total_loss(false)
+    })
+    .number_of_steps(3)
+    .save_interval_steps(1)
+    .max_to_keep(1)
+    .fresh_start_if_unrestorable(true)
+    .log_to(|_| {})
+    .run()
+    .unwrap();
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
+    assert!(!dir.join("model.ckpt-2.safetensors").exists() && dir.join("model.ckpt-3.safetensors").exists());
+    std::fs::remove_file(&outside).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// When no checkpoint restores, the loop refuses to train over them, unless asked to start afresh: then they
+/// are set aside, not deleted.
+#[test]
+fn a_logdir_where_nothing_restores_is_not_trained_over_unless_asked() {
+    let dir = logdir("unrestorable");
+    let (vs, model, mut train_op) = setup();
+    run(&vs, &model, &mut train_op, &dir, 6);
+    for step in [3, 6] {
+        std::fs::write(dir.join(format!("model.ckpt-{step}.safetensors")), "damaged").unwrap();
+    }
+    let (vs, model, mut train_op) = setup();
+    let (outcome, lines) = try_run(&vs, &model, &mut train_op, &dir, 7, false);
+    let message = outcome.unwrap_err().to_string();
+    assert!(message.contains("model.ckpt-6") && message.contains("model.ckpt-3"), "{message}");
+    assert!(message.contains("fresh_start_if_unrestorable"), "{message}");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(dir.join("model.ckpt-6.safetensors").exists() && dir.join("model.ckpt-3.safetensors").exists());
+    let (outcome, lines) = try_run(&vs, &model, &mut train_op, &dir, 2, true);
+    outcome.unwrap();
+    assert!(lines.iter().any(|line| line.contains("starting afresh")), "{lines:?}");
+    assert_eq!(train_op.global_step(), 2);
+    for step in [3, 6] {
+        assert_eq!(std::fs::read(dir.join(format!("model.ckpt-{step}.safetensors.unrestorable"))).unwrap(), b"damaged");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

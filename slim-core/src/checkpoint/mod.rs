@@ -26,6 +26,7 @@ pub use entry::CheckpointEntry;
 pub use export::export_checkpoint;
 pub use format::Format;
 pub use layout::Layout;
+pub(crate) use logdir::set_aside;
 pub use logdir::{checkpoint_step, checkpoints_newest_first, latest_checkpoint};
 pub use reader::{CheckpointReader, list_variables, load_variable, resolve_checkpoint};
 pub use report::AssignReport;

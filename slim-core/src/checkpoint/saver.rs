@@ -1,4 +1,6 @@
-//! Saving checkpoints into a logdir, keeping the newest few.
+//! Saving checkpoints into a logdir, keeping the newest few. The saver only ever removes its own files directly
+//! inside the logdir: checkpoints named `model.ckpt-<step>.safetensors` beyond `max_to_keep`, and the
+//! temporaries of writes a killed process left.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -6,10 +8,10 @@ use std::path::{Path, PathBuf};
 use tch::Tensor;
 
 use super::format::Format;
-use super::logdir::checkpoint_file_name;
-use super::state::CheckpointState;
+use super::logdir::{checkpoint_file_name, checkpoint_step, is_own_checkpoint_name, own_checkpoints};
+use super::state::{CheckpointState, STATE_FILE};
 use crate::error::TorchContext;
-use crate::io::{io_error, write_atomically};
+use crate::io::{abandoned_temporary_target, io_error, write_atomically};
 use crate::native;
 use crate::variables::VarStore;
 use crate::variables::collections::GLOBAL_VARIABLES;
@@ -23,7 +25,9 @@ pub struct Saver {
 }
 
 impl Saver {
-    /// A saver for `logdir`, created if needed; an error when it is a file or cannot be written.
+    /// A saver for `logdir`, created if needed; an error when it is a file or cannot be written. Removes the
+    /// temporaries of checkpoint and state-file writes another process began and never finished (one saver per
+    /// logdir at a time).
     pub fn new(logdir: impl AsRef<Path>) -> Result<Saver> {
         let logdir = logdir.as_ref().to_path_buf();
         if logdir.is_file() {
@@ -33,6 +37,7 @@ impl Saver {
         let probe = logdir.join(format!(".slim-write-probe-{}", std::process::id()));
         fs::write(&probe, b"").map_err(|e| io_error(&logdir, "the logdir is not writable", e))?;
         let _ = fs::remove_file(&probe);
+        sweep_abandoned_temporaries(&logdir)?;
         Ok(Saver { logdir, max_to_keep: 5 })
     }
 
@@ -48,8 +53,10 @@ impl Saver {
     }
 
     /// Writes `model.ckpt-<step>.safetensors` atomically, then the state file, then removes checkpoints beyond
-    /// `max_to_keep`. Returns the checkpoint's path. A variable holding NaN or an infinity is an error naming it,
-    /// and nothing is written: the newest checkpoint stays one a run can resume from.
+    /// `max_to_keep`. Returns the checkpoint's path. The state file lists slim's checkpoints of the logdir by
+    /// step, including any a kill left unlisted; only those are ever pruned (other names the file lists are
+    /// kept there and never removed). A variable holding NaN or an infinity is an error naming it, and nothing is
+    /// written: the newest checkpoint stays one a run can resume from.
     pub fn save(&self, vs: &VarStore, step: i64) -> Result<PathBuf> {
         let name = checkpoint_file_name(step);
         let path = self.logdir.join(&name);
@@ -65,20 +72,45 @@ impl Saver {
             ));
         }
         write_atomically(&path, |tmp| Format::SafeTensors.write(tmp, &tensors))?;
-        let mut state = CheckpointState::read(&self.logdir).unwrap_or_default();
-        state.all.retain(|kept| kept != &name);
-        state.all.push(name.clone());
-        state.latest = Some(name);
+        let previous = CheckpointState::read(&self.logdir).unwrap_or_default();
+        // The one just written counts as the newest, whatever older runs left with higher steps.
+        let mut own: Vec<String> = self.own_checkpoint_names()?.into_iter().filter(|kept| kept != &name).collect();
+        own.push(name.clone());
         let dropped = match self.max_to_keep {
             0 => Vec::new(),
-            keep => state.all.drain(..state.all.len().saturating_sub(keep)).collect(),
+            keep => own.drain(..own.len().saturating_sub(keep)).collect(),
         };
+        let others = previous.all.into_iter().filter(|listed| !is_own_checkpoint_name(listed));
+        let state = CheckpointState { latest: Some(name), all: others.chain(own).collect() };
         state.write(&self.logdir)?;
         for old in dropped {
             let _ = fs::remove_file(self.logdir.join(old));
         }
         Ok(path)
     }
+
+    /// slim's checkpoint files in the logdir, oldest step first.
+    fn own_checkpoint_names(&self) -> Result<Vec<String>> {
+        let mut own: Vec<(i64, String)> = own_checkpoints(&self.logdir)?
+            .iter()
+            .filter_map(|path| Some((checkpoint_step(path)?, path.file_name()?.to_str()?.to_string())))
+            .collect();
+        own.sort();
+        Ok(own.into_iter().map(|(_, name)| name).collect())
+    }
+}
+
+/// Removes the temporaries of checkpoint and state-file writes that another process left in `logdir`.
+fn sweep_abandoned_temporaries(logdir: &Path) -> Result<()> {
+    let entries = fs::read_dir(logdir).map_err(|e| io_error(logdir, "cannot list the logdir", e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(target) = name.to_str().and_then(abandoned_temporary_target) else { continue };
+        if target == STATE_FILE || is_own_checkpoint_name(target) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
 }
 
 /// The name of the first tensor holding a NaN or an infinity (`native::first_non_finite`: one scan of them all).

@@ -19,6 +19,14 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) ->
     sync_directory(path)
 }
 
+/// The file a temporary of [`write_atomically`] named `file_name` was to replace, when a process other than
+/// this one made it: a write that process never finished (it was killed, or it failed to clean up).
+pub(crate) fn abandoned_temporary_target(file_name: &str) -> Option<&str> {
+    let (target, pid) = file_name.strip_prefix('.')?.rsplit_once(".tmp-")?;
+    let pid: u32 = pid.parse().ok()?;
+    (pid != std::process::id() && !target.is_empty()).then_some(target)
+}
+
 fn temporary_path(path: &Path) -> Result<PathBuf> {
     let name = path.file_name().ok_or_else(|| Error::NotFound(format!("{} names no file", path.display())))?;
     Ok(path.with_file_name(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id())))
@@ -46,6 +54,16 @@ pub(crate) fn io_error(path: &Path, what: &str, error: std::io::Error) -> Error 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporaries_of_other_processes_name_their_target() {
+        assert_eq!(abandoned_temporary_target(".checkpoint.tmp-1"), Some("checkpoint"));
+        assert_eq!(abandoned_temporary_target(".model.ckpt-3.safetensors.tmp-77"), Some("model.ckpt-3.safetensors"));
+        let own = format!(".checkpoint.tmp-{}", std::process::id());
+        assert_eq!(abandoned_temporary_target(&own), None);
+        assert_eq!(abandoned_temporary_target("checkpoint.tmp-1"), None);
+        assert_eq!(abandoned_temporary_target(".checkpoint.tmp-x"), None);
+    }
 
     #[test]
     fn a_failed_write_leaves_the_old_file_and_no_temporary() {

@@ -4,7 +4,7 @@ mod atomic;
 mod checksum;
 mod records;
 
-pub(crate) use atomic::io_error;
 pub use atomic::write_atomically;
+pub(crate) use atomic::{abandoned_temporary_target, io_error};
 pub use checksum::masked_crc32c;
 pub use records::{frame_record, read_records};

@@ -1,5 +1,6 @@
-//! `learning::train`: TF-Slim's training loop. It restores the latest checkpoint of the logdir (falling back
-//! past unreadable ones) or else runs `init_fn`; runs the train op until `number_of_steps`; logs, writes
+//! `learning::train`: TF-Slim's training loop. It restores the latest checkpoint of the logdir that restores
+//! (falling back past the others, and refusing to start afresh over a logdir where none does) or else runs
+//! `init_fn`; runs the train op until `number_of_steps`; logs, writes
 //! summaries and checkpoints on schedule; saves a final checkpoint; and stops cleanly when its stop flag is set
 //! (Ctrl-C, for programs that ask: `learning::ctrl_c_flag`).
 
@@ -12,7 +13,7 @@ use std::time::Instant;
 use tch::Tensor;
 
 use super::TrainOp;
-use crate::checkpoint::{RestoreReport, Saver, checkpoints_newest_first, restore};
+use crate::checkpoint::{RestoreReport, Saver, checkpoints_newest_first, restore, set_aside};
 use crate::log_lines::LogLines;
 use crate::losses::get_losses;
 use crate::summary::SummaryWriter;
@@ -52,6 +53,7 @@ pub struct Train<'a, F: FnMut(i64) -> Result<Tensor>> {
     log: LogLines<'a>,
     summarize_variables: bool,
     stop: Option<Arc<AtomicBool>>,
+    fresh_start_if_unrestorable: bool,
 }
 
 /// TF-Slim's `learning.train`: `step_fn(global_step)` runs one forward pass and returns the total loss (see
@@ -76,6 +78,7 @@ pub fn train<'a, F: FnMut(i64) -> Result<Tensor>>(
         log: LogLines::default(),
         summarize_variables: false,
         stop: None,
+        fresh_start_if_unrestorable: false,
     }
 }
 
@@ -134,6 +137,14 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
     /// How many checkpoints to keep (default 5; 0 keeps all).
     pub fn max_to_keep(mut self, max_to_keep: usize) -> Self {
         self.max_to_keep = max_to_keep;
+        self
+    }
+
+    /// When the logdir holds checkpoints and none of them restores, start again from step 0 (running `init_fn`),
+    /// after setting slim's unrestorable checkpoint files aside as `<name>.unrestorable`. By default (false) the
+    /// run refuses with an error naming them, so a damaged logdir is never trained over unnoticed.
+    pub fn fresh_start_if_unrestorable(mut self, fresh: bool) -> Self {
+        self.fresh_start_if_unrestorable = fresh;
         self
     }
 
@@ -241,9 +252,12 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         Ok(loss)
     }
 
-    /// Restores the newest readable checkpoint of the logdir, or runs `init_fn` when there is none.
+    /// Restores the newest checkpoint of the logdir that restores, saying why each newer one did not, or runs
+    /// `init_fn` when the logdir has none. When it has checkpoints and none restores, refuses to start afresh
+    /// (which would save over them) unless `fresh_start_if_unrestorable` asked for it.
     fn restore_or_initialize(&mut self) -> Result<()> {
         let store = self.train_op.store().clone();
+        let mut refused = Vec::new();
         for path in checkpoints_newest_first(&self.logdir)? {
             match restore(&store, &path, true) {
                 Ok(report) => {
@@ -255,19 +269,46 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
                     }
                     return Ok(());
                 }
-                Err(Error::Io { message, .. }) => {
+                Err(error) => {
                     self.say(&format!(
-                        "{} cannot be restored ({message}); trying the previous checkpoint",
+                        "{} cannot be restored ({error}); trying the previous checkpoint",
                         path.display()
                     ));
+                    refused.push(path);
                 }
-                Err(other) => return Err(other),
             }
+        }
+        if !refused.is_empty() {
+            self.start_afresh_past(&refused)?;
         }
         match self.init_fn.take() {
             Some(init_fn) => init_fn(&store),
             None => Ok(()),
         }
+    }
+
+    /// After every checkpoint in `refused` failed to restore: an error naming them, or (when asked) slim's own
+    /// files among them set aside as `<name>.unrestorable`, so nothing prunes or resumes them, and a fresh start.
+    fn start_afresh_past(&mut self, refused: &[PathBuf]) -> Result<()> {
+        let names: Vec<String> = refused.iter().map(|path| path.display().to_string()).collect();
+        if !self.fresh_start_if_unrestorable {
+            return Err(Error::invalid(
+                self.logdir.display().to_string(),
+                format!(
+                    "none of its checkpoints can be restored ({}), so training does not start again from step 0 \
+                     over them; move them out of the logdir, or ask for a fresh start \
+                     (`fresh_start_if_unrestorable(true)`, the scripts' `--fresh_start_if_unrestorable`)",
+                    names.join(", ")
+                ),
+            ));
+        }
+        for path in refused {
+            if let Some(aside) = set_aside(&self.logdir, path)? {
+                self.say(&format!("{} set aside as {}", path.display(), aside.display()));
+            }
+        }
+        self.say(&format!("no checkpoint of {} restores: starting afresh", self.logdir.display()));
+        Ok(())
     }
 
     fn progress_bar(&self) -> Option<indicatif::ProgressBar> {
