@@ -1,5 +1,5 @@
-//! Checkpoints and summaries on their own: save/restore round trips with reports, shape mismatches and damaged
-//! files as errors that name the file, and image summaries as PNGs.
+//! Checkpoints and summaries on their own: save/restore round trips with reports, shape mismatches, damaged
+//! files and flipped bits as errors that name the file, and image summaries as PNGs.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use prost::Message;
@@ -55,7 +55,30 @@ fn shape_mismatches_and_damaged_files_are_errors_naming_the_file() {
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
     let err = restore(&store_with(&[2, 3], 0.0), &path, false).unwrap_err();
-    assert!(matches!(err, Error::Io { .. }) && err.to_string().contains("not a readable checkpoint"), "{err}");
+    assert!(matches!(err, Error::Io { .. }) && err.to_string().contains("truncated or damaged"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Each tensor's CRC-32C is written with it and checked on every read: a flipped bit is an error naming the
+/// tensor, not weights loaded silently. A file without checksums (as PyTorch's safetensors writes) still reads.
+#[test]
+fn flipped_bits_are_caught_by_the_checksums_written_with_each_tensor() {
+    let dir = temp("bitflip");
+    let saved = store_with(&[2, 3], 1.5);
+    let path = Saver::new(&dir).unwrap().save(&saved, 1).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1; // inside the data of the last tensor in the file, net/w
+    bytes[last] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    let message = restore(&store_with(&[2, 3], 0.0), &path, false).unwrap_err().to_string();
+    assert!(message.contains("model.ckpt-1.safetensors") && message.contains("damaged"), "{message}");
+    assert!(message.contains("net/w") && message.contains("checksum"), "{message}");
+    let plain = dir.join("plain.safetensors");
+    let tensors = [("net/w".to_string(), Tensor::full([2, 3], 2.5, (Kind::Float, Device::Cpu)))];
+    Tensor::write_safetensors(&tensors, &plain).unwrap();
+    let target = store_with(&[2, 3], 0.0);
+    assert_eq!(restore(&target, &plain, false).unwrap().applied, ["net/w"]);
+    assert!(target.variable("net/w").unwrap().tensor().equal(&tensors[0].1));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
