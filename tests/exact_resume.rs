@@ -1,11 +1,13 @@
 //! A run interrupted and resumed from its checkpoint ends with bitwise the same variables (weights, optimizer
 //! slots, Adam's beta powers, batch norm's moving statistics, the global step) as a run never interrupted, for a
-//! dense net and for a conv net with batch norm under the default CPU paths (channels-last, fused updates). Its
-//! own test binary: it seeds libtorch's process-wide generator, which tests running beside it would disturb.
+//! dense net and for a conv net with batch norm and dropout, with every optimizer, channels-last and the fused
+//! updates each on and off. Its own test binary: it seeds libtorch's process-wide generator, which tests
+//! running beside it would disturb.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::path::Path;
 
+use slim::backend::Config;
 use slim::learning::train;
 use slim::prelude::*;
 
@@ -89,6 +91,26 @@ fn assert_exact_resume<O: Optimizer + 'static>(case: &str, conv: bool, optimizer
     names
 }
 
+/// Every optimizer, on the dense and the conv net, with channels-last and the fused updates each on and off:
+/// the configurations whose restored state could be laid out unlike the state it replaces.
+fn assert_exact_resume_everywhere<O: Optimizer + 'static>(optimizer: &str, make: impl Fn() -> O + Copy) {
+    for conv in [false, true] {
+        for channels_last in [true, false] {
+            for fused in [true, false] {
+                let case = format!(
+                    "{optimizer}-{}-cl{}-fused{}",
+                    if conv { "conv" } else { "dense" },
+                    u8::from(channels_last),
+                    u8::from(fused)
+                );
+                let config =
+                    Config { channels_last: Some(channels_last), fused_optimizer: Some(fused), ..Config::default() };
+                config.scoped(|| assert_exact_resume(&case, conv, make));
+            }
+        }
+    }
+}
+
 /// One test: the cases share libtorch's process-wide generator, so they must not run side by side.
 #[test]
 fn a_resumed_run_ends_bitwise_where_an_uninterrupted_one_does() {
@@ -100,4 +122,11 @@ fn a_resumed_run_ends_bitwise_where_an_uninterrupted_one_does() {
     assert!(names.contains(&"net/conv1/BatchNorm/moving_mean".to_string()));
     let names = assert_exact_resume("conv-momentum", true, || Momentum::new(0.9).unwrap());
     assert!(names.contains(&"net/conv1/weights/Momentum".to_string()));
+    assert_exact_resume_everywhere("sgd", || GradientDescent);
+    assert_exact_resume_everywhere("momentum", || Momentum::new(0.9).unwrap());
+    assert_exact_resume_everywhere("adam", Adam::default);
+    assert_exact_resume_everywhere("adamw", || AdamW::new(0.01).unwrap());
+    assert_exact_resume_everywhere("adagrad", Adagrad::default);
+    assert_exact_resume_everywhere("adadelta", Adadelta::default);
+    assert_exact_resume_everywhere("rmsprop", RmsProp::default);
 }

@@ -1,6 +1,6 @@
 //! The train_image_classifier and eval_image_classifier examples as a user runs them: train on the synthetic
-//! dataset, resume, evaluate (plain and moving averages), and the bad inputs that must end in one clear line
-//! and a non-zero exit, never a panic. A plain `cargo test` builds the examples before it runs this; with a
+//! dataset, resume (also after SIGKILLs), evaluate (plain and moving averages), and the bad inputs that must end
+//! in one clear line and a non-zero exit, never a panic. A plain `cargo test` builds the examples before it runs this; with a
 //! target filter (`--test image_classifier_scripts`) run `cargo build --examples` first, or the binaries may be
 //! missing or stale.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
@@ -95,6 +95,58 @@ fn training_resumes_and_evaluation_scores_weights_and_their_moving_averages() {
     assert!(std::fs::read_dir(&eval_dir).unwrap().count() >= 1, "eval summaries are written");
     std::fs::remove_dir_all(&train_dir).unwrap();
     std::fs::remove_dir_all(&eval_dir).unwrap();
+}
+
+/// Every variable of the checkpoint at `path`, by name.
+fn checkpoint_values(path: &Path) -> Vec<(String, slim::tch::Tensor)> {
+    let mut values = slim::checkpoint::CheckpointReader::open(path).unwrap().read_all().unwrap();
+    values.sort_by(|a, b| a.0.cmp(&b.0));
+    values
+}
+
+/// The kill drill: a training process killed with SIGKILL at moments that vary from run to run (mid-step,
+/// mid-save, between a checkpoint and its state file), resumed each time, ends with bitwise the weights, slots
+/// and global step of a run never interrupted.
+#[test]
+fn a_run_killed_with_sigkill_and_resumed_ends_bitwise_where_an_uninterrupted_one_does() {
+    let (straight, killed) = (temp("straight"), temp("killed"));
+    let flags = ["--save_interval_secs", "0.01", "--log_every_n_steps", "100"];
+    let (ok, _, stderr) = run(&mut train(&straight, 30, &flags));
+    assert!(ok, "{stderr}");
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    for kill in 0..2u64 {
+        let mut child = train(&killed, 30, &flags)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while !killed.join("checkpoint").exists() && started.elapsed().as_secs() < 120 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(u64::from(nanos >> (kill * 8)) % 150));
+        child.kill().unwrap(); // SIGKILL on Unix
+        let _ = child.wait();
+    }
+    assert!(!killed.join("model.ckpt-30.safetensors").exists(), "the kills came after the run had ended");
+    let (ok, stdout, stderr) = run(&mut train(&killed, 30, &flags));
+    assert!(ok && stdout.contains("trained to global step 30"), "{stdout}\n{stderr}");
+    assert!(stderr.contains("restored"), "{stderr}");
+    let expected = checkpoint_values(&straight.join("model.ckpt-30.safetensors"));
+    let resumed = checkpoint_values(&killed.join("model.ckpt-30.safetensors"));
+    assert_eq!(resumed.len(), expected.len());
+    for ((name, a), (other, b)) in expected.iter().zip(&resumed) {
+        assert_eq!(name, other);
+        assert!(a.equal(b), "{name} differs after the kills");
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(&killed)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporaries left behind: {leftovers:?}");
+    std::fs::remove_dir_all(&straight).unwrap();
+    std::fs::remove_dir_all(&killed).unwrap();
 }
 
 #[test]
