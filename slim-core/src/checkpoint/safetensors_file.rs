@@ -61,10 +61,11 @@ fn read_header(path: &Path) -> Result<Header> {
         data_end = data_end.max(end);
         entries.push(CheckpointEntry { name: name.clone(), shape, dtype });
     }
-    if 8 + header_size + data_end != file_size {
+    let described = (8 + header_size).checked_add(data_end);
+    if described != Some(file_size) {
+        let described = described.map_or("more than 2^64".to_string(), |bytes| bytes.to_string());
         return Err(corrupt(format!(
-            "truncated or damaged: the header describes {} bytes, the file has {file_size}",
-            8 + header_size + data_end
+            "truncated or damaged: the header describes {described} bytes, the file has {file_size}"
         )));
     }
     let checksums = tensors.get("__metadata__").and_then(|metadata| metadata.get(CHECKSUMS_KEY));

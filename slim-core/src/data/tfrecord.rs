@@ -108,9 +108,12 @@ fn decode_example(data: &[u8]) -> std::result::Result<(Image, i64), String> {
         Some("png") | None => decode_png(encoded)?,
         Some("jpeg") | Some("jpg") => decode_jpeg(encoded)?,
         Some("raw") => {
-            let dims =
-                ["image/height", "image/width", "image/channels"].map(|k| int(&features, k).unwrap_or(1) as usize);
-            if dims.iter().product::<usize>() != encoded.len() {
+            let dim = |key: &str| {
+                let value = int(&features, key).unwrap_or(1);
+                usize::try_from(value).map_err(|_| format!("{key} is {value}, not a size"))
+            };
+            let dims = [dim("image/height")?, dim("image/width")?, dim("image/channels")?];
+            if dims.iter().try_fold(1usize, |size, &dim| size.checked_mul(dim)) != Some(encoded.len()) {
                 return Err(format!("raw image of {} bytes is not {}×{}×{}", encoded.len(), dims[0], dims[1], dims[2]));
             }
             Image { height: dims[0], width: dims[1], channels: dims[2], pixels: encoded.to_vec() }
