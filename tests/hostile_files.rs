@@ -2,7 +2,8 @@
 //! extreme values written over length and count fields, truncations, repeated and deleted runs; for framed and
 //! checksummed formats also mutations of the payload re-framed with valid checksums), each read through the
 //! public reader. Every outcome must be a value or an error naming the file: never a panic, an abort or a hang.
-//! The same seeds give the same inputs on every run, so a failure names a case that can be replayed.
+//! The same seeds give the same inputs on every run, so a failure names a case that can be replayed. Crafted
+//! pickles check the pickle machine's nesting and copy budgets.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::collections::HashMap;
@@ -156,6 +157,43 @@ fn digit_runs(text: &str) -> Vec<(usize, usize)> {
 fn torch_save_zips_and_their_pickles() {
     survive("torch-zip", &fixture("tests/fixtures/torch/tiny_torch.pt"), "model.pt", read_checkpoint);
     survive("torch-zip-2", &fixture("tests/fixtures/torch/tiny.pt"), "model.pt", read_checkpoint);
+}
+
+/// A `torch.save` archive holding `pickle` as its `data.pkl`.
+fn torch_zip(pickle: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("archive/data.pkl", stored).unwrap();
+    zip.write_all(pickle).unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
+/// Pickles that nest lists two hundred thousand deep (dropping them recursively would overflow the stack), and
+/// that memoize a pair of copies of a pair of copies … (2^40 values from a few hundred bytes): errors, at once.
+#[test]
+fn pickles_that_nest_too_deep_or_expand_are_refused() {
+    const DEPTH: usize = 200_000;
+    let mut nested = vec![0x80, 2];
+    nested.extend(std::iter::repeat_n(b']', DEPTH));
+    nested.extend(std::iter::repeat_n(b'a', DEPTH - 1));
+    nested.push(b'.');
+    let mut expanding = vec![0x80, 2, b'N', b'N', 0x86, 0x94];
+    for level in 0..40u8 {
+        expanding.extend([b'h', level, b'h', level, 0x86, 0x94]);
+    }
+    expanding.push(b'.');
+    let dir = std::env::temp_dir().join(format!("slim-hostile-pickles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, pickle, expected) in
+        [("nested.pt", nested, "nest deeper than 100 levels"), ("expanding.pt", expanding, "self-expanding")]
+    {
+        let path = dir.join(name);
+        std::fs::write(&path, torch_zip(&pickle)).unwrap();
+        let message = read_checkpoint(&path).unwrap_err().to_string();
+        assert!(message.contains(name) && message.contains(expected), "{message}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! pickle of the dict, naming each tensor's storage, whose bytes are the archive's `data/<key>` entries. A small
 //! pickle machine runs the opcodes such a pickle uses and rebuilds the tensors; anything else is an error.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
@@ -54,7 +55,9 @@ pub(crate) fn read(path: &Path) -> Result<Vec<(String, Tensor)>> {
         .ok_or_else(|| fail(path, "the archive has no data.pkl"))?;
     let root = pickle_name.trim_end_matches("data.pkl").to_string();
     let pickle = archive.read_entry(&pickle_name)?;
-    let state = Machine { path, archive: &mut archive, root, memo: HashMap::new(), stack: Vec::new() }.run(&pickle)?;
+    let copies_left = Cell::new(pickle.len().saturating_mul(COPIES_PER_BYTE).max(MIN_COPIES));
+    let machine = Machine { path, archive: &mut archive, root, memo: HashMap::new(), stack: Vec::new(), copies_left };
+    let state = machine.run(&pickle)?;
     let Value::Dict(items) = state else { return Err(fail(path, "the pickle is not a dict of tensors")) };
     let mut tensors = Vec::with_capacity(items.len());
     for (key, value) in items {
@@ -142,11 +145,37 @@ struct Machine<'a> {
     root: String,
     memo: HashMap<u32, usize>,
     stack: Vec<Value>,
+    /// How many more values memo reads may copy: a pickle that keeps copying what it copied grows exponentially.
+    copies_left: Cell<usize>,
 }
+
+/// How deep containers may nest. A state dict nests a few levels; a pickle nesting thousands would overflow the
+/// stack when its values are dropped.
+const MAX_NESTING: usize = 100;
+
+/// Values memo reads may copy, per byte of pickle (and at least [`MIN_COPIES`]).
+const COPIES_PER_BYTE: usize = 16;
+const MIN_COPIES: usize = 1 << 20;
 
 impl Machine<'_> {
     fn bad(&self, message: impl Into<String>) -> Error {
         fail(self.path, format!("data.pkl: {}", message.into()))
+    }
+
+    /// Errors when `items`, about to go into a container, nest deeper than [`MAX_NESTING`] there.
+    fn check_nesting<'v>(&self, items: impl IntoIterator<Item = &'v Value>) -> Result<()> {
+        let mut pending: Vec<(&Value, usize)> = items.into_iter().map(|item| (item, 1)).collect();
+        while let Some((value, depth)) = pending.pop() {
+            if depth > MAX_NESTING {
+                return Err(self.bad(format!("values nest deeper than {MAX_NESTING} levels")));
+            }
+            match value {
+                Value::Tuple(items) | Value::List(items) => pending.extend(items.iter().map(|item| (item, depth + 1))),
+                Value::Dict(pairs) => pending.extend(pairs.iter().flat_map(|(k, v)| [(k, depth + 1), (v, depth + 1)])),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn pop(&mut self) -> Result<Value> {
@@ -270,17 +299,20 @@ impl Machine<'_> {
                 }
                 b't' => {
                     let items = self.pop_mark()?;
+                    self.check_nesting(&items)?;
                     self.stack.push(Value::Tuple(items));
                 }
                 0x85..=0x87 => {
                     let n = usize::from(opcode - 0x84);
                     let at_ = self.stack.len().checked_sub(n).ok_or_else(|| self.bad("TUPLE on a short stack"))?;
                     let items = self.stack.split_off(at_);
+                    self.check_nesting(&items)?;
                     self.stack.push(Value::Tuple(items));
                 }
                 b's' => {
                     let value = self.pop()?;
                     let key = self.pop()?;
+                    self.check_nesting([&key, &value])?;
                     self.dict_push(vec![(key, value)])?;
                 }
                 b'u' => {
@@ -290,10 +322,12 @@ impl Machine<'_> {
                     while let (Some(k), Some(v)) = (items.next(), items.next()) {
                         pairs.push((k, v));
                     }
+                    self.check_nesting(pairs.iter().flat_map(|(k, v)| [k, v]))?;
                     self.dict_push(pairs)?;
                 }
                 b'a' | b'e' => {
                     let items = if opcode == b'a' { vec![self.pop()?] } else { self.pop_mark()? };
+                    self.check_nesting(&items)?;
                     match self.stack.last_mut() {
                         Some(Value::List(list)) => list.extend(items),
                         _ => return Err(self.bad("APPEND to a non-list")),
@@ -319,8 +353,13 @@ impl Machine<'_> {
         }
     }
 
-    /// A copy for the memo (tensors are shared handles; containers are rebuilt only when small values).
+    /// A copy for the memo (tensors are shared handles; containers are rebuilt only when small values), within
+    /// the pickle's copy budget.
     fn shallow_copy(&self, value: &Value) -> Result<Value> {
+        let left = self.copies_left.get().checked_sub(1).ok_or_else(|| {
+            self.bad("its memo copies more values than such a pickle can hold (a self-expanding pickle?)")
+        })?;
+        self.copies_left.set(left);
         Ok(match value {
             Value::None => Value::None,
             Value::Bool(b) => Value::Bool(*b),
