@@ -345,6 +345,17 @@ fn tfrecords_of_examples_and_their_images() {
         },
         read_tfrecords,
     );
+    // A JPEG whose header declares 16000×16000 pixels (768 MB decoded) over a few hundred bytes of data.
+    let mut huge = fixture("tests/fixtures/images/tiny.jpg");
+    let sof = huge.windows(2).position(|pair| pair == [0xff, 0xc0]).unwrap();
+    huge[sof + 5..sof + 9].copy_from_slice(&[0x3e, 0x80, 0x3e, 0x80]);
+    let dir = std::env::temp_dir().join(format!("slim-hostile-jpeg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("huge.tfrecord");
+    std::fs::write(&path, frame_record(&example(huge, "jpeg", 1, None))).unwrap();
+    let message = read_tfrecords(&path).unwrap_err().to_string();
+    assert!(message.contains("huge.tfrecord") && message.contains("16000×16000"), "{message}");
+    std::fs::remove_dir_all(&dir).unwrap();
     // Raw pixels whose declared height, width and channels disagree with the bytes or overflow.
     let dims = [0, -1, 1, 2, 3, 1 << 20, 1 << 31, i64::MAX];
     survive_made(

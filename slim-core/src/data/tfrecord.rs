@@ -81,8 +81,18 @@ fn decode_png(bytes: &[u8]) -> std::result::Result<Image, String> {
     })
 }
 
+/// The most bytes a decoded JPEG may take, as the PNG decoder's own limit (64 MiB): a header can declare any
+/// size, and the decoder allocates what it declares before reading the data.
+const MAX_DECODED_JPEG_BYTES: usize = 64 << 20;
+
 fn decode_jpeg(bytes: &[u8]) -> std::result::Result<Image, String> {
     let mut decoder = zune_jpeg::JpegDecoder::new(bytes);
+    decoder.decode_headers().map_err(|e| format!("{e:?}"))?;
+    let (width, height) = decoder.dimensions().ok_or("the JPEG has no dimensions")?;
+    let declared = width.checked_mul(height).and_then(|pixels| pixels.checked_mul(4));
+    if declared.is_none_or(|bytes| bytes > MAX_DECODED_JPEG_BYTES) {
+        return Err(format!("the JPEG declares {width}×{height} pixels, more than slim decodes (64 MiB)"));
+    }
     let pixels = decoder.decode().map_err(|e| format!("{e:?}"))?;
     let (width, height) = decoder.dimensions().ok_or("the JPEG has no dimensions")?;
     let channels = pixels.len() / (width * height).max(1);
