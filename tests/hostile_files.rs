@@ -6,14 +6,16 @@
 //! pickles check the pickle machine's nesting and copy budgets.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
-use prost::Message;
 use slim::checkpoint::CheckpointReader;
 use slim::data::{Split, SplitMix64, read_idx, tfrecord_dataset};
 use slim::io::frame_record;
+
+#[path = "common/tf_example.rs"]
+mod tf_example;
+use tf_example::{example, png};
 
 /// Mutations per format and kind; each format sees a few thousand inputs in all.
 const CASES: u64 = 1500;
@@ -255,66 +257,6 @@ fn cifar_batches() {
     });
 }
 
-#[derive(Clone, PartialEq, prost::Message)]
-struct BytesList {
-    #[prost(bytes = "vec", repeated, tag = "1")]
-    value: Vec<Vec<u8>>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Int64List {
-    #[prost(int64, repeated, tag = "1")]
-    value: Vec<i64>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Feature {
-    #[prost(message, optional, tag = "1")]
-    bytes_list: Option<BytesList>,
-    #[prost(message, optional, tag = "3")]
-    int64_list: Option<Int64List>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Features {
-    #[prost(map = "string, message", tag = "1")]
-    feature: HashMap<String, Feature>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Example {
-    #[prost(message, optional, tag = "1")]
-    features: Option<Features>,
-}
-
-/// A `tf.train.Example` of an encoded image as TF-Slim's converters write it (`raw_dims` for raw pixels).
-fn example(encoded: Vec<u8>, format: &str, label: i64, raw_dims: Option<[i64; 3]>) -> Vec<u8> {
-    let bytes = |v: Vec<u8>| Feature { bytes_list: Some(BytesList { value: vec![v] }), int64_list: None };
-    let int = |v: i64| Feature { bytes_list: None, int64_list: Some(Int64List { value: vec![v] }) };
-    let mut feature = HashMap::new();
-    feature.insert("image/encoded".to_string(), bytes(encoded));
-    feature.insert("image/format".to_string(), bytes(format.as_bytes().to_vec()));
-    feature.insert("image/class/label".to_string(), int(label));
-    if let Some([h, w, c]) = raw_dims {
-        feature.insert("image/height".to_string(), int(h));
-        feature.insert("image/width".to_string(), int(w));
-        feature.insert("image/channels".to_string(), int(c));
-    }
-    Example { features: Some(Features { feature }) }.encode_to_vec()
-}
-
-/// A 3×2 grey PNG.
-fn png() -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut bytes, 3, 2);
-    encoder.set_color(png::ColorType::Grayscale);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().unwrap();
-    writer.write_image_data(&[1, 2, 3, 4, 5, 6]).unwrap();
-    writer.finish().unwrap();
-    bytes
-}
-
 fn read_tfrecords(path: &Path) -> slim::Result<()> {
     tfrecord_dataset("hostile", &[path.to_path_buf()], 10).map(drop)
 }
@@ -322,7 +264,7 @@ fn read_tfrecords(path: &Path) -> slim::Result<()> {
 #[test]
 fn tfrecords_of_examples_and_their_images() {
     let examples = [
-        example(png(), "png", 1, None),
+        example(png(1), "png", 1, None),
         example(fixture("tests/fixtures/images/tiny.jpg"), "jpeg", 2, None),
         example(vec![7; 12], "raw", 3, Some([2, 2, 3])),
     ];
@@ -335,7 +277,7 @@ fn tfrecords_of_examples_and_their_images() {
         |rng| frame_record(&mutate(&examples[rng.below(3) as usize], rng)),
         read_tfrecords,
     );
-    let images = [(png(), "png"), (fixture("tests/fixtures/images/tiny.jpg"), "jpeg")];
+    let images = [(png(1), "png"), (fixture("tests/fixtures/images/tiny.jpg"), "jpeg")];
     survive_made(
         "tfrecord-image",
         "train.tfrecord",

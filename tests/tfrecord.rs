@@ -3,76 +3,19 @@
 //! mixed sizes and labels out of range as errors naming the file and the record.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use prost::Message;
 use slim::data::{tfrecord_dataset, tfrecord_files};
 use slim::io::masked_crc32c;
 use slim::prelude::*;
 
-#[derive(Clone, PartialEq, prost::Message)]
-struct BytesList {
-    #[prost(bytes = "vec", repeated, tag = "1")]
-    value: Vec<Vec<u8>>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Int64List {
-    #[prost(int64, repeated, tag = "1")]
-    value: Vec<i64>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Feature {
-    #[prost(message, optional, tag = "1")]
-    bytes_list: Option<BytesList>,
-    #[prost(message, optional, tag = "3")]
-    int64_list: Option<Int64List>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Features {
-    #[prost(map = "string, message", tag = "1")]
-    feature: HashMap<String, Feature>,
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct Example {
-    #[prost(message, optional, tag = "1")]
-    features: Option<Features>,
-}
-
-fn example(encoded: Vec<u8>, format: &str, label: i64, raw_dims: Option<[i64; 3]>) -> Vec<u8> {
-    let mut feature = HashMap::new();
-    let bytes = |v: Vec<u8>| Feature { bytes_list: Some(BytesList { value: vec![v] }), int64_list: None };
-    let int = |v: i64| Feature { bytes_list: None, int64_list: Some(Int64List { value: vec![v] }) };
-    feature.insert("image/encoded".to_string(), bytes(encoded));
-    feature.insert("image/format".to_string(), bytes(format.as_bytes().to_vec()));
-    feature.insert("image/class/label".to_string(), int(label));
-    if let Some([h, w, c]) = raw_dims {
-        feature.insert("image/height".to_string(), int(h));
-        feature.insert("image/width".to_string(), int(w));
-        feature.insert("image/channels".to_string(), int(c));
-    }
-    Example { features: Some(Features { feature }) }.encode_to_vec()
-}
+#[path = "common/tf_example.rs"]
+mod tf_example;
+use tf_example::{example, png};
 
 fn record(data: &[u8]) -> Vec<u8> {
     let length = (data.len() as u64).to_le_bytes();
     [&length[..], &masked_crc32c(&length).to_le_bytes(), data, &masked_crc32c(data).to_le_bytes()].concat()
-}
-
-/// A 2×3 grey PNG whose pixels are `first`, `first + 1`, ….
-fn png(first: u8) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut bytes, 3, 2);
-    encoder.set_color(png::ColorType::Grayscale);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().unwrap();
-    writer.write_image_data(&(first..first + 6).collect::<Vec<u8>>()).unwrap();
-    writer.finish().unwrap();
-    bytes
 }
 
 fn temp(name: &str) -> PathBuf {

@@ -141,6 +141,30 @@ fn a_damaged_latest_checkpoint_falls_back_to_the_previous_one() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Trains to `steps`, saving every step and keeping `keep` checkpoints, quietly, starting afresh past
+/// checkpoints that do not restore.
+fn train_saving_every_step(
+    vs: &VarStore,
+    model: &Built<Regression>,
+    train_op: &mut TrainOp,
+    dir: &Path,
+    steps: i64,
+    keep: usize,
+) -> Result<f64> {
+    let _store = vs.as_default();
+    train(train_op, dir, |step| {
+        let (x, y) = batch(step);
+        let _ = mean_squared_error(&model.forward_t(&x, Mode::Train)?.output, &y).call()?;
+        get_total_loss(false)
+    })
+    .number_of_steps(steps)
+    .save_interval_steps(1)
+    .max_to_keep(keep)
+    .fresh_start_if_unrestorable(true)
+    .log_to(|_| {})
+    .run()
+}
+
 /// What a kill between writing a checkpoint and rewriting the state file leaves: the newest checkpoint unlisted,
 /// and the temporaries of unfinished writes.
 #[test]
@@ -174,19 +198,7 @@ fn pruning_never_touches_files_the_state_file_names_elsewhere() {
     let state: String = listed.iter().map(|name| format!("all_model_checkpoint_paths: \"{name}\"\n")).collect();
     std::fs::write(dir.join("checkpoint"), state).unwrap();
     let (vs, model, mut train_op) = setup();
-    let _store = vs.as_default();
-    train(&mut train_op, &dir, |step| {
-        let (x, y) = batch(step);
-        let _ = mean_squared_error(&model.forward_t(&x, Mode::Train)?.output, &y).call()?;
-        get_total_loss(false)
-    })
-    .number_of_steps(3)
-    .save_interval_steps(1)
-    .max_to_keep(1)
-    .fresh_start_if_unrestorable(true)
-    .log_to(|_| {})
-    .run()
-    .unwrap();
+    train_saving_every_step(&vs, &model, &mut train_op, &dir, 3, 1).unwrap();
     assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
     assert!(!dir.join("model.ckpt-2.safetensors").exists() && dir.join("model.ckpt-3.safetensors").exists());
     std::fs::remove_file(&outside).unwrap();
@@ -224,18 +236,7 @@ fn a_logdir_where_nothing_restores_is_not_trained_over_unless_asked() {
 fn max_to_keep_and_bad_arguments() {
     let dir = logdir("keep");
     let (vs, model, mut train_op) = setup();
-    let _store = vs.as_default();
-    train(&mut train_op, &dir, |step| {
-        let (x, y) = batch(step);
-        let _ = mean_squared_error(&model.forward_t(&x, Mode::Train)?.output, &y).call()?;
-        get_total_loss(false)
-    })
-    .number_of_steps(6)
-    .save_interval_steps(1)
-    .max_to_keep(2)
-    .log_to(|_| {})
-    .run()
-    .unwrap();
+    train_saving_every_step(&vs, &model, &mut train_op, &dir, 6, 2).unwrap();
     let mut kept: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
