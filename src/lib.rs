@@ -1,6 +1,71 @@
 //! slim: TF-Slim reborn in Rust on libtorch. Define networks compactly without input sizes, with TF-Slim's
-//! names, collections, arg scopes and numerics. This facade re-exports the runtime (`slim-core`) and the
-//! macros (`slim-macros`); most programs only need `use slim::prelude::*;`.
+//! names, collections, arg scopes and numerics; train them with one call that checkpoints and logs; fine-tune
+//! from TF-Slim's and PyTorch's checkpoints; score them with streaming metrics. This facade re-exports the
+//! runtime (`slim-core`) and the macros (`slim-macros`), and holds TF-Slim's model zoo, data sets and
+//! preprocessings; most programs only need `use slim::prelude::*;`.
+//!
+//! # Quick start
+//!
+//! ```
+//! use slim::prelude::*;
+//!
+//! #[slim::model]
+//! struct Mlp {
+//!     num_classes: i64,
+//! }
+//!
+//! #[slim::model]
+//! impl Mlp {
+//!     fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
+//!         arg_scope!([fully_connected], weights_regularizer = l2_regularizer(1e-4) => {
+//!             let net = fully_connected(inputs, 32, scope = "fc1");
+//!             fully_connected(net, self.num_classes, activation_fn = None, scope = "logits")
+//!         })
+//!     }
+//! }
+//!
+//! # fn main() -> slim::Result<()> {
+//! let vs = VarStore::new(Device::Cpu);
+//! let model = Mlp { num_classes: 3 }.build(&vs, "mlp", &[1, 8])?; // variables from an example shape
+//! let mut train_op = create_train_op(&vs, Momentum::new(0.9)?, 0.1).build()?;
+//! let _store = vs.as_default();
+//! let images = Tensor::randn([16, 8], (Kind::Float, Device::Cpu));
+//! let labels = Tensor::from_slice(&[0i64, 1, 2, 1]).repeat([4]);
+//! let first = train_op.step(|| {
+//!     let logits = model.forward_t(&images, Mode::Train)?.output; // replays the recorded layers
+//!     let _ = sparse_softmax_cross_entropy(&logits, &labels).call()?;
+//!     get_total_loss(true) // the cross entropy plus the l2 regularization losses
+//! })?;
+//! assert!(first.is_finite() && train_op.global_step() == 1);
+//! assert_eq!(vs.variable("mlp/fc1/weights").map(|w| w.shape()), Some(vec![32, 8]));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Concepts
+//!
+//! - **Variables, scopes and collections** ([`variables`]): every variable has a TF-Slim name
+//!   (`vgg_16/conv1/conv1_1/weights`) from the [`VariableScope`](variables::VariableScope)s it was created in,
+//!   lives in a [`VarStore`](variables::VarStore), and belongs to collections (`GLOBAL_VARIABLES`,
+//!   `TRAINABLE_VARIABLES`, `MODEL_VARIABLES`, `LOSSES`, `UPDATE_OPS`, …).
+//! - **Layers** ([`layers`]): builders with TF-Slim's defaults (`conv2d(&x, 64, 3).stride(2).call()?`); each
+//!   layer's keyword arguments are its module's `Args` (`layers::conv2d::Args`), which [`arg_scope!`] sets for
+//!   every call inside it, as TF-Slim's `arg_scope` does. Your own blocks get keywords with [`add_arg_scope`].
+//! - **Models and the tape** ([`model`](mod@model)): [`macro@model`] turns an `impl` with `fn forward` into a
+//!   [`Model`](model::Model); `build` runs it once on an example shape, creating the variables and recording
+//!   the layers, and every later pass replays them with no name or variable lookups.
+//! - **Training** ([`learning`]): [`create_train_op`](learning::create_train_op) (optimizer, learning-rate
+//!   schedule, clipping, multipliers, update ops, the numeric check) and [`train`](learning::train), the loop
+//!   that restores, steps, logs, writes summaries and checkpoints.
+//! - **Checkpoints and fine-tuning** ([`checkpoint`]): slim's safetensors checkpoints, TF-Slim's V2
+//!   checkpoints and PyTorch's `torch.save` files, through one reader; [`restore`](checkpoint::restore)
+//!   resumes, [`assign_from_checkpoint`](checkpoint::assign_from_checkpoint) fine-tunes with renames and
+//!   exclusions.
+//! - **Evaluation** ([`metrics`], [`evaluation`]): streaming metrics and `evaluate_once` / `evaluation_loop`.
+//! - **Data** ([`data`], [`datasets`], [`preprocessing`]): data sets in memory, a seeded, resumable
+//!   [`Provider`](data::Provider) of batches, and TF-Slim's preprocessings.
+//! - **The zoo** ([`nets`]): TF-Slim's nets with TF-Slim's variable names.
+//! - **CPU paths** ([`backend`]): the switches of slim's CPU speed paths, scoped with `Config::scoped`.
 
 pub use macros::{add_arg_scope, arg_scope, model, repeat, stack};
 pub use slim_core::{

@@ -1,5 +1,8 @@
 //! slim-core: the runtime of slim — variables and collections, arg scopes, initializers, regularizers and
-//! layers with TF-Slim's names, defaults and numerics, on libtorch through `tch`.
+//! layers with TF-Slim's names, defaults and numerics, losses, optimizers, the train op and loop, checkpoints in
+//! three formats, metrics, evaluation, summaries and data, on libtorch through `tch`. Programs depend on the
+//! `tch-slim` facade (library `slim`), which re-exports every module here beside the macros, the model zoo, the
+//! data sets and the preprocessings; its front page is the guide.
 
 #[doc(hidden)]
 pub mod __private;
