@@ -174,9 +174,7 @@ impl Layer for Conv2d {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        check_rank(&self.core.scope, "Convolution", x, &[4])?;
-        let y = self.core.forward(&self.data_format.view_as_nchw(x))?;
-        Ok(self.data_format.view_from_nchw(self.tail.forward(y)?))
+        self.tail.forward_convolution("Convolution", self.data_format, x, |x| self.core.forward(x))
     }
 }
 

@@ -3,9 +3,9 @@
 use tch::Tensor;
 
 use super::activation::{Activation, apply_activation};
-use super::layer_scope::{LayerScope, collect};
+use super::layer_scope::{LayerScope, check_rank, collect};
 use super::normalizer::{Normalizer, NormalizerLayer};
-use super::types::Collections;
+use super::types::{Collections, DataFormat};
 use crate::Result;
 use crate::variables::VarStore;
 
@@ -50,6 +50,20 @@ impl Tail {
         let out = apply_activation(&self.activation, y);
         collect(&self.store, self.outputs.names(), &self.alias, &out);
         Ok(out)
+    }
+
+    /// A convolution's forward pass around this tail: `x` checked to be rank 4 (`op` names the layer in the
+    /// error), viewed as NCHW for `core`, then normalizer, activation and outputs, and the layout back.
+    pub(crate) fn forward_convolution(
+        &self,
+        op: &str,
+        data_format: DataFormat,
+        x: &Tensor,
+        core: impl FnOnce(&Tensor) -> Result<Tensor>,
+    ) -> Result<Tensor> {
+        check_rank(&self.alias, op, x, &[4])?;
+        let y = core(&data_format.view_as_nchw(x))?;
+        Ok(data_format.view_from_nchw(self.forward(y)?))
     }
 
     /// The layer's full scope name, the alias of its output.
