@@ -6,17 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use slim::data::{tfrecord_dataset, tfrecord_files};
-use slim::io::masked_crc32c;
+use slim::io::frame_record;
 use slim::prelude::*;
 
 #[path = "common/tf_example.rs"]
 mod tf_example;
 use tf_example::{example, png};
-
-fn record(data: &[u8]) -> Vec<u8> {
-    let length = (data.len() as u64).to_le_bytes();
-    [&length[..], &masked_crc32c(&length).to_le_bytes(), data, &masked_crc32c(data).to_le_bytes()].concat()
-}
 
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("slim-tfrecord-{name}-{}", std::process::id()));
@@ -26,7 +21,7 @@ fn temp(name: &str) -> PathBuf {
 }
 
 fn write_records(path: &Path, records: &[Vec<u8>]) {
-    std::fs::write(path, records.iter().map(|r| record(r)).collect::<Vec<_>>().concat()).unwrap();
+    std::fs::write(path, records.iter().map(|r| frame_record(r)).collect::<Vec<_>>().concat()).unwrap();
 }
 
 #[test]
@@ -70,7 +65,8 @@ fn jpeg_examples_decode_to_rgb_channels_first() {
 fn damaged_records_and_bad_contents_are_errors_naming_the_file_and_record() {
     let dir = temp("bad");
     let file = dir.join("data.tfrecord");
-    let mut bytes = [record(&example(png(0), "png", 1, None)), record(&example(png(5), "png", 2, None))].concat();
+    let mut bytes =
+        [frame_record(&example(png(0), "png", 1, None)), frame_record(&example(png(5), "png", 2, None))].concat();
     let last = bytes.len() - 6;
     bytes[last] ^= 1;
     std::fs::write(&file, &bytes).unwrap();
