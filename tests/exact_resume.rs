@@ -111,9 +111,22 @@ fn assert_exact_resume_everywhere<O: Optimizer + 'static>(optimizer: &str, make:
     }
 }
 
+/// Dropout's masks (slim's hashed kernel on the CPU) follow `tch::manual_seed`: what a resumed run relies on.
+fn assert_dropout_masks_follow_the_seed() {
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let x = Tensor::ones([64, 1024], (Kind::Float, Device::Cpu));
+    tch::manual_seed(3);
+    let first = dropout(&x, 0.5).call().unwrap();
+    tch::manual_seed(3);
+    let again = dropout(&x, 0.5).call().unwrap();
+    assert!(first.equal(&again) && !first.equal(&x), "a seeded mask is drawn again the same");
+}
+
 /// One test: the cases share libtorch's process-wide generator, so they must not run side by side.
 #[test]
 fn a_resumed_run_ends_bitwise_where_an_uninterrupted_one_does() {
+    assert_dropout_masks_follow_the_seed();
     let names = assert_exact_resume("dense-adam", false, Adam::default);
     assert!(names.contains(&"net/fc1/weights/Adam_1".to_string()) && names.contains(&"beta1_power".to_string()));
     // A conv net with batch norm: channels-last weights and slots, fused updates.

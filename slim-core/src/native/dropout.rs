@@ -45,14 +45,12 @@ mod tests {
         }
     }
 
+    /// That masks follow `tch::manual_seed` is checked in tests/exact_resume.rs, a binary of its own: here other
+    /// tests draw from libtorch's process-wide generator between a seed and its draw.
     #[test]
-    fn masks_follow_the_seed_and_differ_between_calls() {
+    fn masks_differ_between_calls_and_neighbours_are_independent() {
         let x = Tensor::ones([64, 1024], (Kind::Float, Device::Cpu));
-        tch::manual_seed(3);
         let (a, b) = (dropout(&x, 0.5).unwrap(), dropout(&x, 0.5).unwrap());
-        tch::manual_seed(3);
-        let again = dropout(&x, 0.5).unwrap();
-        assert!(a.equal(&again));
         let same = a.eq_tensor(&b).to_kind(Kind::Double).mean(Kind::Double).double_value(&[]);
         assert!((same - 0.5).abs() < 0.02, "consecutive masks agree on {same} of the elements");
         // Neighbouring elements are independent: about a quarter of adjacent pairs are both kept.
