@@ -1,4 +1,5 @@
-# The README's two commands. Both provision libtorch first (idempotently, from PyPI; a LIBTORCH you exported wins).
+# The README's two commands. Both provision libtorch first with slim-setup (idempotently, from PyPI, into
+# .libtorch/, which .cargo/config.toml names; a LIBTORCH you exported wins, checked for version 2.13.0).
 .PHONY: run test libtorch
 
 # The main job: provisions Fashion-MNIST (Debian's dataset-fashion-mnist, unpacked into data/ unless installed),
@@ -28,4 +29,4 @@ test: libtorch
 	cargo test --workspace
 
 libtorch:
-	@./scripts/provision-libtorch.sh >/dev/null
+	@cargo run --quiet -p tch-slim-setup -- libtorch --into .libtorch >/dev/null

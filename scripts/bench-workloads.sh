@@ -17,7 +17,7 @@ threads=${THREADS:-2}
 torch_python=${TORCH_PYTHON:-/tmp/venv-torch/bin/python}
 tf_python=${TF_PYTHON:-/tmp/venv-tf/bin/python}
 
-./scripts/provision-libtorch.sh >/dev/null
+make --quiet libtorch
 cargo bench --bench workloads --no-run -q
 mkdir -p "$(dirname "$results")"
 : >"$results"

@@ -1,8 +1,7 @@
-//! Build script of slim-core: compiles slim's C++ (autograd functions, ATen calls and scans that tch cannot
-//! express) against the libtorch torch-sys links, and records libtorch's library folder as an rpath.
-
-#[path = "../build-support/rpath.rs"]
-mod rpath;
+//! Build script of slim-core: checks the libtorch torch-sys links is the version tch expects, compiles slim's C++
+//! (autograd functions, ATen calls and scans that tch cannot express) against it, records libtorch's library
+//! folder as an rpath of slim-core's own tests, and reports that folder to dependents (`links = "slim_native"`:
+//! `DEP_SLIM_NATIVE_LIBTORCH_LIB`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -25,11 +24,17 @@ fn main() {
     if std::env::var_os("CARGO_FEATURE_DOC_ONLY").is_some() {
         return; // type-checking or documenting only: nothing will link the C++
     }
-    rpath::main();
     println!("cargo:rerun-if-changed=csrc");
     println!("cargo:rerun-if-env-changed=LIBTORCH_INCLUDE");
     println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
-    let include = libtorch_include_root();
+    let lib = libtorch_library_folder();
+    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+    println!("cargo:libtorch_lib={}", lib.display());
+    let include = libtorch_include_root(&lib);
+    if let Err(message) = check_version(&include) {
+        eprintln!("error: {message}");
+        std::process::exit(1);
+    }
     cc::Build::new()
         .cpp(true)
         .pic(true)
@@ -67,16 +72,57 @@ fn unity_source() -> PathBuf {
     path
 }
 
+/// The library folder of the libtorch torch-sys links, as torch-sys reports it.
+fn libtorch_library_folder() -> PathBuf {
+    let lib = std::env::var("DEP_TCH_LIBTORCH_LIB")
+        .expect("torch-sys reports no libtorch library folder (DEP_TCH_LIBTORCH_LIB); is LIBTORCH set?");
+    PathBuf::from(lib)
+}
+
 /// The folder holding libtorch's `include/`: `LIBTORCH_INCLUDE` as torch-sys reads it, else the parent of the
-/// library folder torch-sys reports (true of the libtorch archive and of a PyTorch installation alike).
-fn libtorch_include_root() -> PathBuf {
+/// library folder (true of the libtorch archive and of a PyTorch installation alike).
+fn libtorch_include_root(lib: &Path) -> PathBuf {
     if let Ok(include) = std::env::var("LIBTORCH_INCLUDE") {
         return PathBuf::from(include);
     }
-    let lib = std::env::var("DEP_TCH_LIBTORCH_LIB")
-        .expect("torch-sys reports no libtorch library folder (DEP_TCH_LIBTORCH_LIB); is LIBTORCH set?");
-    let lib = PathBuf::from(lib);
-    lib.parent().map(PathBuf::from).unwrap_or(lib)
+    lib.parent().map(PathBuf::from).unwrap_or_else(|| lib.to_path_buf())
+}
+
+/// The libtorch version tch 0.26 is generated for; slim's C++ calls the same ATen functions.
+const REQUIRED_VERSION: &str = "2.13.0";
+
+/// Checks the version libtorch's headers declare before anything compiles against them (torch-sys checks only
+/// libtorch archives that carry a `build-version` file), naming the version found and the one required.
+fn check_version(include_root: &Path) -> Result<(), String> {
+    println!("cargo:rerun-if-env-changed=LIBTORCH_BYPASS_VERSION_CHECK");
+    if std::env::var_os("LIBTORCH_BYPASS_VERSION_CHECK").is_some() {
+        return Ok(()); // torch-sys's switch for a libtorch the user vouches for
+    }
+    let headers = ["include/torch/headeronly/version.h", "include/torch/csrc/api/include/torch/version.h"];
+    let Some(text) = headers.iter().find_map(|header| std::fs::read_to_string(include_root.join(header)).ok()) else {
+        return Err(format!(
+            "{} has no libtorch version header ({}); slim needs libtorch {REQUIRED_VERSION}",
+            include_root.display(),
+            headers.join(" or ")
+        ));
+    };
+    let part = |name: &str| {
+        text.lines()
+            .find_map(|line| line.trim().strip_prefix("#define ")?.strip_prefix(name)?.trim().parse::<u32>().ok())
+    };
+    let found = match (part("TORCH_VERSION_MAJOR"), part("TORCH_VERSION_MINOR"), part("TORCH_VERSION_PATCH")) {
+        (Some(major), Some(minor), Some(patch)) => format!("{major}.{minor}.{patch}"),
+        _ => "of an unknown version".to_owned(),
+    };
+    if found == REQUIRED_VERSION {
+        Ok(())
+    } else {
+        Err(format!(
+            "the libtorch at {} is {found}, but slim (tch 0.26) requires libtorch {REQUIRED_VERSION}: point LIBTORCH at a \
+             libtorch {REQUIRED_VERSION} (slim-setup provisions one from PyPI)",
+            include_root.display()
+        ))
+    }
 }
 
 /// The C++ ABI flag torch-sys compiles with: `LIBTORCH_CXX11_ABI`, else 1, torch-sys's own default.

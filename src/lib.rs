@@ -4,6 +4,13 @@
 //! runtime (`slim-core`) and the macros (`slim-macros`), and holds TF-Slim's model zoo, data sets and
 //! preprocessings; most programs only need `use slim::prelude::*;`.
 //!
+//! # Setting up
+//!
+//! The package is `tch-slim` (`tch-slim = "0.1"` in Cargo.toml); the library is `slim`. libtorch 2.13.0 must be
+//! named by `LIBTORCH` before anything builds: `cargo install tch-slim-setup`, then `slim-setup configure` in
+//! your crate provisions it (from PyPI, into a shared cache, or your own exported `LIBTORCH`, e.g. a CUDA build)
+//! and writes `.cargo/config.toml` and a `build.rs` that records its rpath.
+//!
 //! # Quick start
 //!
 //! ```
