@@ -1,18 +1,21 @@
-//! Hostile files: for each format slim reads, thousands of deterministic mutations of a valid file (bit flips,
-//! extreme values written over length and count fields, truncations, repeated and deleted runs; for framed and
-//! checksummed formats also mutations of the payload re-framed with valid checksums), each read through the
-//! public reader. Every outcome must be a value or an error naming the file: never a panic, an abort or a hang.
-//! The same seeds give the same inputs on every run, so a failure names a case that can be replayed. Crafted
-//! pickles check the pickle machine's nesting and copy budgets.
+//! Hostile files: for each format slim reads, the committed corpus (`fuzz/corpus/<format>/`: crafted seeds and
+//! what cargo-fuzz found; see fuzz/README.md) replayed, then thousands of deterministic mutations of it (bit
+//! flips, extreme values written over length and count fields, truncations, repeated and deleted runs; for
+//! framed and checksummed formats also mutations of the payload re-framed with valid checksums), each read
+//! through the public reader (`common/readers.rs`, which the fuzz targets share). Every outcome must be a value
+//! or an error naming the file: never a panic, an abort or a hang. The same seeds give the same inputs on every
+//! run, so a failure names a case that can be replayed. Crafted pickles check the pickle machine's nesting and
+//! copy budgets.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use slim::checkpoint::CheckpointReader;
-use slim::data::{Split, SplitMix64, read_idx, tfrecord_dataset};
+use slim::data::SplitMix64;
 use slim::io::frame_record;
 
+#[path = "common/readers.rs"]
+mod readers;
 #[path = "common/tf_example.rs"]
 mod tf_example;
 use tf_example::{example, png};
@@ -68,72 +71,153 @@ fn mutate(seed: &[u8], rng: &mut SplitMix64) -> Vec<u8> {
     bytes
 }
 
-/// Writes `CASES` mutations of `seed` (one at a time, to `file` inside a fresh directory) and reads each with
-/// `read`; every read must return, and an error must name the file.
-fn survive(format: &str, seed: &[u8], file: &str, read: impl Fn(&Path) -> slim::Result<()>) {
-    survive_made(format, file, |rng| mutate(seed, rng), read);
+/// The committed corpus of `format`: every file in `fuzz/corpus/<format>/` (the crafted seeds of [`seeds`] and
+/// the inputs cargo-fuzz found worth keeping), by name.
+fn corpus(format: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(format);
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            (path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&path).unwrap())
+        })
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "{} is empty", dir.display());
+    files
 }
 
-/// Like [`survive`], with the inputs made by `make`.
-fn survive_made(
-    format: &str,
-    file: &str,
-    make: impl Fn(&mut SplitMix64) -> Vec<u8>,
-    read: impl Fn(&Path) -> slim::Result<()>,
-) {
-    let dir = std::env::temp_dir().join(format!("slim-hostile-{format}-{}", std::process::id()));
+/// A fresh scratch folder for `label`.
+fn scratch(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("slim-hostile-{label}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(file);
-    let mut rng = SplitMix64::new(0x5eed, format.len() as u64);
-    let (mut accepted, mut refused) = (0, 0);
-    for case in 0..CASES {
-        std::fs::write(&path, make(&mut rng)).unwrap();
-        match catch_unwind(AssertUnwindSafe(|| read(&path))) {
-            Ok(Ok(())) => accepted += 1,
-            Ok(Err(error)) => {
-                let message = error.to_string();
-                assert!(
-                    message.contains(file) || message.contains(&*dir.to_string_lossy()),
-                    "{format} case {case}: the error does not name the file: {message}"
-                );
-                refused += 1;
-            }
-            Err(_) => panic!("{format} case {case} panicked (input kept at {})", path.display()),
+    dir
+}
+
+/// Reads `bytes` as `format` in `dir`: it must return, and an error must name the file.
+fn survive_one(format: &str, dir: &Path, bytes: &[u8], case: &str) -> bool {
+    match catch_unwind(AssertUnwindSafe(|| readers::read(format, dir, bytes))) {
+        Ok((_, Ok(()))) => true,
+        Ok((path, Err(error))) => {
+            let message = error.to_string();
+            let file = path.file_name().unwrap().to_string_lossy();
+            assert!(
+                message.contains(&*file) || message.contains(&*dir.to_string_lossy()),
+                "{format} {case}: the error does not name the file: {message}"
+            );
+            false
         }
+        Err(_) => panic!("{format} {case} panicked (input kept at {})", dir.display()),
     }
-    eprintln!("{format}: {CASES} mutated inputs, {accepted} read, {refused} refused with an error");
+}
+
+/// Replays every corpus file of `format`, then `CASES` mutations of corpus files picked at random.
+fn survive_corpus(format: &str) {
+    let files = corpus(format);
+    let dir = scratch(format);
+    for (name, bytes) in &files {
+        survive_one(format, &dir, bytes, &format!("corpus file {name}"));
+    }
+    let mut rng = SplitMix64::new(0x5eed, format.len() as u64);
+    survive_made(format, &dir, |rng| mutate(&files[rng.below(files.len() as u64) as usize].1, rng), &mut rng);
+    eprintln!("{format}: {} corpus files replayed", files.len());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Reads `CASES` inputs made by `make` as `format` in `dir`.
+fn survive_made(format: &str, dir: &Path, make: impl Fn(&mut SplitMix64) -> Vec<u8>, rng: &mut SplitMix64) {
+    let mut accepted = 0;
+    for case in 0..CASES {
+        let input = make(rng);
+        accepted += usize::from(survive_one(format, dir, &input, &format!("case {case}")));
+    }
+    eprintln!("{format}: {CASES} mutated inputs, {accepted} read, {} refused with an error", CASES as usize - accepted);
+}
+
+/// Like [`survive_made`] in a scratch folder of its own, with a generator seeded by `label`.
+fn survive_structured(format: &str, label: &str, make: impl Fn(&mut SplitMix64) -> Vec<u8>) {
+    let dir = scratch(label);
+    let mut rng = SplitMix64::new(0x5eed, label.len() as u64);
+    survive_made(format, &dir, make, &mut rng);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn fixture(path: &str) -> Vec<u8> {
-    std::fs::read(path).unwrap()
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
 }
 
-fn read_checkpoint(path: &Path) -> slim::Result<()> {
-    CheckpointReader::open(path)?.read_all().map(drop)
+/// The crafted seeds of each format's corpus, by file name: valid files of each kind slim reads, and files
+/// crafted to break one rule each. `SLIM_BLESS=1 cargo test --test hostile_files` writes them into
+/// `fuzz/corpus/` (scripts/make-fuzz-corpus.sh); otherwise the test below checks the corpus holds them.
+fn seeds(format: &str) -> Vec<(&'static str, Vec<u8>)> {
+    match format {
+        "safetensors" => vec![("tiny.safetensors", fixture("tests/fixtures/torch/tiny.safetensors"))],
+        "torch_zip" => vec![
+            ("tiny_torch.pt", fixture("tests/fixtures/torch/tiny_torch.pt")),
+            ("tiny.pt", fixture("tests/fixtures/torch/tiny.pt")),
+            ("nested-150.pt", torch_zip(&nested_pickle(150))),
+            ("expanding-8.pt", torch_zip(&expanding_pickle(8))),
+        ],
+        "tf_index" => vec![("tiny.ckpt.index", fixture("tests/fixtures/tf/tiny.ckpt.index"))],
+        "tf_data" => vec![("tiny.ckpt.data", fixture("tests/fixtures/tf/tiny.ckpt.data-00000-of-00001"))],
+        "idx" => vec![("six-4x4.idx", idx(6)), ("empty.idx", idx(0)), ("huge-count.idx", idx_declaring(u32::MAX))],
+        "idx_gz" => vec![("six-4x4.idx.gz", gzip(&idx(6))), ("trailing-16mib-zeros.idx.gz", gzip(&zeros_bomb()))],
+        "cifar" => vec![("four-images.bin", cifar_batch(4)), ("short.bin", cifar_batch(1)[..100].to_vec())],
+        "tfrecord" => vec![
+            ("png-jpeg-raw.tfrecord", tfrecord_examples()),
+            ("jpeg-16000x16000.tfrecord", frame_record(&example(huge_jpeg(), "jpeg", 1, None))),
+            (
+                "raw-overflowing-dims.tfrecord",
+                frame_record(&example(vec![7; 12], "raw", 1, Some([1 << 31, 1 << 31, 3]))),
+            ),
+        ],
+        "tf_example" => {
+            let [png, jpeg, raw] = examples();
+            vec![
+                ("png.example", png),
+                ("jpeg.example", jpeg),
+                ("raw.example", raw),
+                ("jpeg-16000x16000.example", example(huge_jpeg(), "jpeg", 1, None)),
+                ("png-1000000x1000000.example", example(huge_png(), "png", 1, None)),
+            ]
+        }
+        other => panic!("no seeds for {other}"),
+    }
+}
+
+#[test]
+fn the_committed_corpus_holds_every_crafted_seed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let bless = std::env::var_os("SLIM_BLESS").is_some();
+    for format in readers::FORMATS {
+        for (name, bytes) in seeds(format) {
+            let path = root.join(format).join(name);
+            if bless {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, &bytes).unwrap();
+            }
+            let committed = std::fs::read(&path).unwrap_or_default();
+            assert!(committed == bytes, "{} is missing or stale: run scripts/make-fuzz-corpus.sh", path.display());
+        }
+    }
 }
 
 #[test]
 fn safetensors_checkpoints() {
-    survive("safetensors", &fixture("tests/fixtures/torch/tiny.safetensors"), "model.safetensors", read_checkpoint);
+    survive_corpus("safetensors");
     // The header's numbers (dtypes' sizes, shapes, offsets) replaced by extreme ones, its length kept right.
     let seed = fixture("tests/fixtures/torch/tiny.safetensors");
     let header_len = u64::from_le_bytes(seed[..8].try_into().unwrap()) as usize;
     let (header, data) = (String::from_utf8(seed[8..8 + header_len].to_vec()).unwrap(), &seed[8 + header_len..]);
     let numbers: Vec<(usize, usize)> = digit_runs(&header);
     let extremes = ["0", "-1", "18446744073709551615", "4294967296", "99999999999999999999999", "1e30", "2147483648"];
-    survive_made(
-        "safetensors-header",
-        "model.safetensors",
-        |rng| {
-            let (start, end) = numbers[rng.below(numbers.len() as u64) as usize];
-            let extreme = extremes[rng.below(extremes.len() as u64) as usize];
-            let header = format!("{}{extreme}{}", &header[..start], &header[end..]);
-            [&(header.len() as u64).to_le_bytes()[..], header.as_bytes(), data].concat()
-        },
-        read_checkpoint,
-    );
+    survive_structured("safetensors", "safetensors-header", |rng| {
+        let (start, end) = numbers[rng.below(numbers.len() as u64) as usize];
+        let extreme = extremes[rng.below(extremes.len() as u64) as usize];
+        let header = format!("{}{extreme}{}", &header[..start], &header[end..]);
+        [&(header.len() as u64).to_le_bytes()[..], header.as_bytes(), data].concat()
+    });
 }
 
 /// The byte ranges of the runs of ASCII digits in `text`.
@@ -157,8 +241,7 @@ fn digit_runs(text: &str) -> Vec<(usize, usize)> {
 
 #[test]
 fn torch_save_zips_and_their_pickles() {
-    survive("torch-zip", &fixture("tests/fixtures/torch/tiny_torch.pt"), "model.pt", read_checkpoint);
-    survive("torch-zip-2", &fixture("tests/fixtures/torch/tiny.pt"), "model.pt", read_checkpoint);
+    survive_corpus("torch_zip");
 }
 
 /// A `torch.save` archive holding `pickle` as its `data.pkl`.
@@ -171,55 +254,45 @@ fn torch_zip(pickle: &[u8]) -> Vec<u8> {
     zip.finish().unwrap().into_inner()
 }
 
+/// A pickle of lists nested `depth` deep.
+fn nested_pickle(depth: usize) -> Vec<u8> {
+    let mut pickle = vec![0x80, 2];
+    pickle.extend(std::iter::repeat_n(b']', depth));
+    pickle.extend(std::iter::repeat_n(b'a', depth - 1));
+    pickle.push(b'.');
+    pickle
+}
+
+/// A pickle that memoizes a pair of copies of a pair of copies …, `levels` deep (2^levels values).
+fn expanding_pickle(levels: u8) -> Vec<u8> {
+    let mut pickle = vec![0x80, 2, b'N', b'N', 0x86, 0x94];
+    for level in 0..levels {
+        pickle.extend([b'h', level, b'h', level, 0x86, 0x94]);
+    }
+    pickle.push(b'.');
+    pickle
+}
+
 /// Pickles that nest lists two hundred thousand deep (dropping them recursively would overflow the stack), and
-/// that memoize a pair of copies of a pair of copies … (2^40 values from a few hundred bytes): errors, at once.
+/// that memoize 2^40 values from a few hundred bytes: errors, at once, naming the file and the budget.
 #[test]
 fn pickles_that_nest_too_deep_or_expand_are_refused() {
-    const DEPTH: usize = 200_000;
-    let mut nested = vec![0x80, 2];
-    nested.extend(std::iter::repeat_n(b']', DEPTH));
-    nested.extend(std::iter::repeat_n(b'a', DEPTH - 1));
-    nested.push(b'.');
-    let mut expanding = vec![0x80, 2, b'N', b'N', 0x86, 0x94];
-    for level in 0..40u8 {
-        expanding.extend([b'h', level, b'h', level, 0x86, 0x94]);
-    }
-    expanding.push(b'.');
-    let dir = std::env::temp_dir().join(format!("slim-hostile-pickles-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    for (name, pickle, expected) in
-        [("nested.pt", nested, "nest deeper than 100 levels"), ("expanding.pt", expanding, "self-expanding")]
+    let dir = scratch("pickles");
+    for (pickle, expected) in
+        [(nested_pickle(200_000), "nest deeper than 100 levels"), (expanding_pickle(40), "self-expanding")]
     {
-        let path = dir.join(name);
-        std::fs::write(&path, torch_zip(&pickle)).unwrap();
-        let message = read_checkpoint(&path).unwrap_err().to_string();
-        assert!(message.contains(name) && message.contains(expected), "{message}");
+        let (path, outcome) = readers::read("torch_zip", &dir, &torch_zip(&pickle));
+        let message = outcome.unwrap_err().to_string();
+        assert!(message.contains(&*path.to_string_lossy()) && message.contains(expected), "{message}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn tensorflow_checkpoints() {
-    let index = fixture("tests/fixtures/tf/tiny.ckpt.index");
-    let data = fixture("tests/fixtures/tf/tiny.ckpt.data-00000-of-00001");
     // The index mutated beside an intact data shard, then the shard beside an intact index.
-    let read = |data: Vec<u8>| {
-        move |index_path: &Path| {
-            std::fs::write(index_path.with_file_name("tiny.ckpt.data-00000-of-00001"), &data).unwrap();
-            read_checkpoint(&index_path.with_file_name("tiny.ckpt"))
-        }
-    };
-    survive("tf-index", &index, "tiny.ckpt.index", read(data.clone()));
-    survive_made("tf-data", "tiny.ckpt.index", |_| index.clone(), {
-        let data = data.clone();
-        let counter = std::cell::Cell::new(0u64);
-        move |index_path: &Path| {
-            let mut rng = SplitMix64::new(0xda7a, counter.replace(counter.get() + 1));
-            std::fs::write(index_path.with_file_name("tiny.ckpt.data-00000-of-00001"), mutate(&data, &mut rng))
-                .unwrap();
-            read_checkpoint(&index_path.with_file_name("tiny.ckpt"))
-        }
-    });
+    survive_corpus("tf_index");
+    survive_corpus("tf_data");
 }
 
 /// An IDX file of `[count, 4, 4]` bytes, optionally gzipped.
@@ -239,75 +312,97 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
+/// An IDX header declaring `count` images of 4×4 over sixteen bytes of pixels.
+fn idx_declaring(count: u32) -> Vec<u8> {
+    let mut bytes = idx(1);
+    bytes[4..8].copy_from_slice(&count.to_be_bytes());
+    bytes
+}
+
+/// An IDX file of one 4×4 image followed by 16 MiB of zeros: a few kilobytes gzipped, which the reader must not
+/// inflate past what the header declares.
+fn zeros_bomb() -> Vec<u8> {
+    let mut bytes = idx(1);
+    bytes.resize(bytes.len() + (16 << 20), 0);
+    bytes
+}
+
 #[test]
 fn idx_files() {
-    survive("idx", &idx(6), "images-idx3-ubyte", |path| read_idx(path).map(drop));
-    survive("idx-gz", &gzip(&idx(6)), "images-idx3-ubyte.gz", |path| read_idx(path).map(drop));
+    survive_corpus("idx");
+    survive_corpus("idx_gz");
+}
+
+/// A CIFAR-10 batch file of `images` labelled images.
+fn cifar_batch(images: u8) -> Vec<u8> {
+    let mut batch = Vec::new();
+    for label in 0..images {
+        batch.push(label);
+        batch.extend((0..3072u32).map(|i| (i as u8).wrapping_add(label)));
+    }
+    batch
 }
 
 #[test]
 fn cifar_batches() {
-    let mut batch = Vec::new();
-    for label in 0..4u8 {
-        batch.push(label);
-        batch.extend((0..3072u32).map(|i| (i as u8).wrapping_add(label)));
-    }
-    survive("cifar", &batch, "test_batch.bin", |path| {
-        slim::datasets::cifar10(path.parent().unwrap(), Split::Test).map(drop)
-    });
+    survive_corpus("cifar");
 }
 
-fn read_tfrecords(path: &Path) -> slim::Result<()> {
-    tfrecord_dataset("hostile", &[path.to_path_buf()], 10).map(drop)
+/// The Examples of the TFRecord seed: a PNG, a JPEG and raw pixels.
+fn examples() -> [Vec<u8>; 3] {
+    [
+        example(png(1), "png", 1, None),
+        example(fixture("tests/fixtures/images/tiny.jpg"), "jpeg", 2, None),
+        example(vec![7; 12], "raw", 3, Some([2, 2, 3])),
+    ]
+}
+
+/// A TFRecord file of [`examples`].
+fn tfrecord_examples() -> Vec<u8> {
+    examples().iter().flat_map(|data| frame_record(data)).collect()
+}
+
+/// A JPEG whose header declares 16000×16000 pixels (768 MB decoded) over a few hundred bytes of data.
+fn huge_jpeg() -> Vec<u8> {
+    let mut huge = fixture("tests/fixtures/images/tiny.jpg");
+    let sof = huge.windows(2).position(|pair| pair == [0xff, 0xc0]).unwrap();
+    huge[sof + 5..sof + 9].copy_from_slice(&[0x3e, 0x80, 0x3e, 0x80]);
+    huge
+}
+
+/// A PNG whose header (its checksum right) declares 1000000×1000000 pixels (1 TB decoded) over 6 pixels of data.
+fn huge_png() -> Vec<u8> {
+    let mut huge = png(1);
+    // The IHDR chunk: length (4), type (4), width and height (8) at bytes 16..24, then its data and CRC-32.
+    huge[16..24].copy_from_slice(&[&1_000_000u32.to_be_bytes()[..], &1_000_000u32.to_be_bytes()[..]].concat());
+    let mut crc = flate2::Crc::new();
+    crc.update(&huge[12..29]);
+    huge[29..33].copy_from_slice(&crc.sum().to_be_bytes());
+    huge
 }
 
 #[test]
 fn tfrecords_of_examples_and_their_images() {
-    let examples = [
-        example(png(1), "png", 1, None),
-        example(fixture("tests/fixtures/images/tiny.jpg"), "jpeg", 2, None),
-        example(vec![7; 12], "raw", 3, Some([2, 2, 3])),
-    ];
-    let file: Vec<u8> = examples.iter().flat_map(|data| frame_record(data)).collect();
-    survive("tfrecord", &file, "train.tfrecord", read_tfrecords);
+    survive_corpus("tfrecord");
     // The framing intact and its checksums right: the Example, then the image inside it, mutated.
-    survive_made(
-        "tfrecord-example",
-        "train.tfrecord",
-        |rng| frame_record(&mutate(&examples[rng.below(3) as usize], rng)),
-        read_tfrecords,
-    );
+    survive_corpus("tf_example");
     let images = [(png(1), "png"), (fixture("tests/fixtures/images/tiny.jpg"), "jpeg")];
-    survive_made(
-        "tfrecord-image",
-        "train.tfrecord",
-        |rng| {
-            let (image, format) = &images[rng.below(2) as usize];
-            frame_record(&example(mutate(image, rng), format, 1, None))
-        },
-        read_tfrecords,
-    );
-    // A JPEG whose header declares 16000×16000 pixels (768 MB decoded) over a few hundred bytes of data.
-    let mut huge = fixture("tests/fixtures/images/tiny.jpg");
-    let sof = huge.windows(2).position(|pair| pair == [0xff, 0xc0]).unwrap();
-    huge[sof + 5..sof + 9].copy_from_slice(&[0x3e, 0x80, 0x3e, 0x80]);
-    let dir = std::env::temp_dir().join(format!("slim-hostile-jpeg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("huge.tfrecord");
-    std::fs::write(&path, frame_record(&example(huge, "jpeg", 1, None))).unwrap();
-    let message = read_tfrecords(&path).unwrap_err().to_string();
-    assert!(message.contains("huge.tfrecord") && message.contains("16000×16000"), "{message}");
+    survive_structured("tfrecord", "tfrecord-image", |rng| {
+        let (image, format) = &images[rng.below(2) as usize];
+        frame_record(&example(mutate(image, rng), format, 1, None))
+    });
+    let dir = scratch("huge-images");
+    for (image, format, declared) in [(huge_jpeg(), "jpeg", "16000×16000"), (huge_png(), "png", "1000000×1000000")] {
+        let (path, outcome) = readers::read("tf_example", &dir, &example(image, format, 1, None));
+        let message = outcome.unwrap_err().to_string();
+        assert!(message.contains(&*path.to_string_lossy()) && message.contains(declared), "{message}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
     // Raw pixels whose declared height, width and channels disagree with the bytes or overflow.
     let dims = [0, -1, 1, 2, 3, 1 << 20, 1 << 31, i64::MAX];
-    survive_made(
-        "tfrecord-raw-dims",
-        "train.tfrecord",
-        |rng| {
-            let mut pick = || dims[rng.below(dims.len() as u64) as usize];
-            let declared = [pick(), pick(), pick()];
-            frame_record(&example(vec![7; 12], "raw", 1, Some(declared)))
-        },
-        read_tfrecords,
-    );
+    survive_structured("tfrecord", "tfrecord-raw-dims", |rng| {
+        let mut pick = || dims[rng.below(dims.len() as u64) as usize];
+        let declared = [pick(), pick(), pick()];
+        frame_record(&example(vec![7; 12], "raw", 1, Some(declared)))
+    });
 }

@@ -2,7 +2,7 @@
 //! the TFRecord tests feed slim's reader. Included with `#[path]` by the tests that use it.
 #![allow(dead_code)] // each test crate uses some of it
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use prost::Message;
 
@@ -28,8 +28,8 @@ pub struct Feature {
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Features {
-    #[prost(map = "string, message", tag = "1")]
-    pub feature: HashMap<String, Feature>,
+    #[prost(btree_map = "string, message", tag = "1")]
+    pub feature: BTreeMap<String, Feature>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -41,7 +41,7 @@ pub struct Example {
 /// An Example of an encoded image (`format` png, jpeg or raw; `raw_dims` its height, width and channels) and
 /// its label.
 pub fn example(encoded: Vec<u8>, format: &str, label: i64, raw_dims: Option<[i64; 3]>) -> Vec<u8> {
-    let mut feature = HashMap::new();
+    let mut feature = BTreeMap::new();
     let bytes = |v: Vec<u8>| Feature { bytes_list: Some(BytesList { value: vec![v] }), int64_list: None };
     let int = |v: i64| Feature { bytes_list: None, int64_list: Some(Int64List { value: vec![v] }) };
     feature.insert("image/encoded".to_string(), bytes(encoded));

@@ -2,6 +2,8 @@
 //! table mapping tensor names to `BundleEntryProto`s (dtype, shape, shard, offset, size, CRC-32C); the tensors'
 //! bytes live in `.data-NNNNN-of-NNNNN` shards. Every checksum is verified. No TensorFlow is needed.
 
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -9,7 +11,7 @@ use prost::Message;
 use tch::{Kind, Tensor};
 
 use super::entry::{CheckpointEntry, dtype_name};
-use crate::io::masked_crc32c;
+use crate::io::masked_crc32c_matches;
 use crate::{Error, Result};
 
 const TABLE_MAGIC: u64 = 0xdb47_7524_8b80_fb57;
@@ -93,11 +95,11 @@ fn block<'a>(path: &Path, file: &'a [u8], handle: (u64, u64)) -> Result<&'a [u8]
     let (offset, size) = (handle.0 as usize, handle.1 as usize);
     let end = offset
         .checked_add(size)
-        .filter(|end| end + 5 <= file.len())
+        .filter(|end| end.checked_add(5).is_some_and(|trailer_end| trailer_end <= file.len()))
         .ok_or_else(|| corrupt(path, "a block lies outside the file"))?;
     let (contents, kind) = (&file[offset..end], file[end]);
     let stored = u32::from_le_bytes([file[end + 1], file[end + 2], file[end + 3], file[end + 4]]);
-    if masked_crc32c(&file[offset..=end]) != stored {
+    if !masked_crc32c_matches(&file[offset..=end], stored) {
         return Err(corrupt(path, format!("the block at offset {offset} fails its CRC-32C check")));
     }
     if kind != 0 {
@@ -117,11 +119,11 @@ fn entries(path: &Path, block: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let shared = varint(block, &mut at).ok_or_else(bad)? as usize;
         let unshared = varint(block, &mut at).ok_or_else(bad)? as usize;
         let value_length = varint(block, &mut at).ok_or_else(bad)? as usize;
-        let delta = block.get(at..at + unshared).ok_or_else(bad)?;
+        let delta = block.get(at..at.checked_add(unshared).ok_or_else(bad)?).ok_or_else(bad)?;
         key.truncate(shared);
         key.extend_from_slice(delta);
         at += unshared;
-        let value = block.get(at..at + value_length).ok_or_else(bad)?;
+        let value = block.get(at..at.checked_add(value_length).ok_or_else(bad)?).ok_or_else(bad)?;
         at += value_length;
         found.push((key.clone(), value.to_vec()));
     }
@@ -204,33 +206,39 @@ pub(crate) fn list(index: &Path) -> Result<Vec<CheckpointEntry>> {
 pub(crate) fn read(index: &Path) -> Result<Vec<(String, Tensor)>> {
     let (header, tensors) = read_index(index)?;
     let prefix = index.to_string_lossy().trim_end_matches(".index").to_string();
-    let mut shards: Vec<Option<Vec<u8>>> = vec![None; header.num_shards.max(1) as usize];
+    // Shards are read as tensors name them: the header's count only bounds their numbers (it is the file's word,
+    // not an allocation size).
+    let num_shards = header.num_shards.max(1);
+    let mut shards: BTreeMap<i32, Vec<u8>> = BTreeMap::new();
     let mut read = Vec::with_capacity(tensors.len());
     for (name, entry) in tensors {
-        let shard = entry.shard_id as usize;
-        let data_path = PathBuf::from(format!("{prefix}.data-{shard:05}-of-{:05}", shards.len()));
-        let data = match shards.get_mut(shard) {
-            Some(slot @ None) => {
+        let shard = entry.shard_id;
+        if !(0..num_shards).contains(&shard) {
+            return Err(corrupt(index, format!("{name} names shard {shard} of {}", header.num_shards)));
+        }
+        let data_path = PathBuf::from(format!("{prefix}.data-{shard:05}-of-{num_shards:05}"));
+        let data = match shards.entry(shard) {
+            Entry::Occupied(loaded) => loaded.into_mut(),
+            Entry::Vacant(slot) => {
                 slot.insert(fs::read(&data_path).map_err(|e| corrupt(&data_path, format!("cannot read: {e}")))?)
             }
-            Some(Some(data)) => data,
-            None => return Err(corrupt(index, format!("{name} names shard {shard} of {}", header.num_shards))),
         };
         let (start, size) = (entry.offset as usize, entry.size as usize);
-        let bytes = data
-            .get(start..start + size)
+        let bytes = start
+            .checked_add(size)
+            .and_then(|end| data.get(start..end))
             .ok_or_else(|| corrupt(&data_path, format!("{name} lies outside the shard (truncated?)")))?;
-        if masked_crc32c(bytes) != entry.crc32c {
+        if !masked_crc32c_matches(bytes, entry.crc32c) {
             return Err(corrupt(&data_path, format!("{name} fails its CRC-32C check")));
         }
         let kind = kind_of(index, &name, entry.dtype)?;
         let shape: Vec<i64> = entry.shape.map(|s| s.dim.iter().map(|d| d.size).collect()).unwrap_or_default();
-        let expected = shape.iter().product::<i64>() as usize * kind.elt_size_in_bytes();
-        if expected != size {
-            return Err(corrupt(
-                index,
-                format!("{name}: shape {shape:?} needs {expected} bytes, the entry holds {size}"),
-            ));
+        let expected = shape.iter().try_fold(kind.elt_size_in_bytes(), |bytes, &dim| {
+            usize::try_from(dim).ok().and_then(|dim| bytes.checked_mul(dim))
+        });
+        if expected != Some(size) {
+            let expected = expected.map_or("more bytes than can be addressed".to_string(), |n| format!("{n} bytes"));
+            return Err(corrupt(index, format!("{name}: shape {shape:?} needs {expected}, the entry holds {size}")));
         }
         read.push((name, Tensor::from_data_size(bytes, &shape, kind)));
     }

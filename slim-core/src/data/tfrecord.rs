@@ -66,11 +66,19 @@ struct Image {
     pixels: Vec<u8>,
 }
 
+/// The most bytes a decoded image may take (64 MiB): a header can declare any size (behind a valid checksum), and
+/// the decoders allocate what it declares before reading the data.
+const MAX_DECODED_IMAGE_BYTES: usize = 64 << 20;
+
 fn decode_png(bytes: &[u8]) -> std::result::Result<Image, String> {
     let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     decoder.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
-    let mut pixels = vec![0; reader.output_buffer_size().ok_or("the PNG is too large")?];
+    let (width, height) = (reader.info().width, reader.info().height);
+    let size = reader.output_buffer_size().filter(|&size| size <= MAX_DECODED_IMAGE_BYTES);
+    let size =
+        size.ok_or_else(|| format!("the PNG declares {width}×{height} pixels, more than slim decodes (64 MiB)"))?;
+    let mut pixels = vec![0; size];
     let frame = reader.next_frame(&mut pixels).map_err(|e| e.to_string())?;
     pixels.truncate(frame.buffer_size());
     Ok(Image {
@@ -81,16 +89,12 @@ fn decode_png(bytes: &[u8]) -> std::result::Result<Image, String> {
     })
 }
 
-/// The most bytes a decoded JPEG may take, as the PNG decoder's own limit (64 MiB): a header can declare any
-/// size, and the decoder allocates what it declares before reading the data.
-const MAX_DECODED_JPEG_BYTES: usize = 64 << 20;
-
 fn decode_jpeg(bytes: &[u8]) -> std::result::Result<Image, String> {
-    let mut decoder = zune_jpeg::JpegDecoder::new(bytes);
+    let mut decoder = zune_jpeg::JpegDecoder::new(std::io::Cursor::new(bytes));
     decoder.decode_headers().map_err(|e| format!("{e:?}"))?;
     let (width, height) = decoder.dimensions().ok_or("the JPEG has no dimensions")?;
     let declared = width.checked_mul(height).and_then(|pixels| pixels.checked_mul(4));
-    if declared.is_none_or(|bytes| bytes > MAX_DECODED_JPEG_BYTES) {
+    if declared.is_none_or(|bytes| bytes > MAX_DECODED_IMAGE_BYTES) {
         return Err(format!("the JPEG declares {width}×{height} pixels, more than slim decodes (64 MiB)"));
     }
     let pixels = decoder.decode().map_err(|e| format!("{e:?}"))?;
@@ -161,7 +165,10 @@ pub fn tfrecord_dataset(name: &str, files: &[PathBuf], num_classes: i64) -> Resu
             labels.push(label);
         }
     }
-    let (c, h, w) = shape.ok_or_else(|| Error::NotFound(format!("the TFRecord files of {name} hold no record")))?;
+    let (c, h, w) = shape.ok_or_else(|| {
+        let listed: Vec<String> = files.iter().map(|path| path.display().to_string()).collect();
+        Error::NotFound(format!("the TFRecord files of {name} hold no record ({})", listed.join(", ")))
+    })?;
     Ok(Dataset {
         name: name.to_string(),
         images: Tensor::from_slice(&pixels).view([labels.len() as i64, c as i64, h as i64, w as i64]),

@@ -7,4 +7,5 @@ mod records;
 pub use atomic::write_atomically;
 pub(crate) use atomic::{abandoned_temporary_target, io_error};
 pub use checksum::masked_crc32c;
+pub(crate) use checksum::masked_crc32c_matches;
 pub use records::{frame_record, read_records};

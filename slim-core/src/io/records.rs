@@ -1,6 +1,6 @@
 //! TFRecord framing: `u64` length, masked CRC-32C of the length, the data, masked CRC-32C of the data.
 
-use super::masked_crc32c;
+use super::{masked_crc32c, masked_crc32c_matches};
 use crate::{Error, Result};
 
 /// `data` framed as one record, ready to append to a TFRecord or event file.
@@ -37,7 +37,7 @@ fn read_record(bytes: &[u8], offset: usize, index: usize) -> Result<(&[u8], usiz
         .get(offset..offset + 12)
         .ok_or_else(|| corrupt(format!("truncated: {} bytes where a 12-byte header starts", bytes.len() - offset)))?;
     let (length_bytes, length_crc) = header.split_at(8);
-    if masked_crc32c(length_bytes) != u32::from_le_bytes(length_crc.try_into().unwrap_or_default()) {
+    if !masked_crc32c_matches(length_bytes, u32::from_le_bytes(length_crc.try_into().unwrap_or_default())) {
         return Err(corrupt("bad length checksum".into()));
     }
     let length = u64::from_le_bytes(length_bytes.try_into().unwrap_or_default());
@@ -49,7 +49,7 @@ fn read_record(bytes: &[u8], offset: usize, index: usize) -> Result<(&[u8], usiz
         .ok_or_else(|| corrupt(format!("truncated: {length} data bytes and a checksum, {available} bytes left")))?;
     let data = &bytes[offset + 12..offset + 12 + end - 4];
     let data_crc = &bytes[offset + 12 + end - 4..offset + 12 + end];
-    if masked_crc32c(data) != u32::from_le_bytes(data_crc.try_into().unwrap_or_default()) {
+    if !masked_crc32c_matches(data, u32::from_le_bytes(data_crc.try_into().unwrap_or_default())) {
         return Err(corrupt("bad data checksum".into()));
     }
     Ok((data, offset + 12 + end))
