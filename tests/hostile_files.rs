@@ -20,8 +20,8 @@ mod readers;
 mod tf_example;
 use tf_example::{example, png};
 
-/// Mutations per format and kind; each format sees a few thousand inputs in all.
-const CASES: u64 = 1500;
+/// Mutations per format and kind: each format sees a few thousand inputs beside its corpus.
+const CASES: u64 = 3000;
 
 /// Values that break length, count and offset fields when written over them.
 const EXTREME_U32: [u32; 7] = [0, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0xffff, 0x0100_0000];
