@@ -1,8 +1,26 @@
 //! slim's procedural macros: `#[slim::model]`, `#[slim::add_arg_scope]`, `arg_scope!`, `repeat!` and `stack!`.
-//! Each runs three phases, one module each: `parse` (syntax into structs), `validate` (the shapes the runtime
-//! needs, every mistake reported at its token, all at once; a layer's keywords and arities are rustc's to check,
-//! against its Rust types) and `expand` (calls of the `slim` runtime); `rewrite` applies them to the op calls and
-//! nested macros inside bodies. Use them through the `slim` crate (`use slim::prelude::*`).
+//! Use them through the `tch-slim` package (library `slim`): it re-exports them beside the runtime they expand
+//! to, and its documentation has each macro's examples (they need the runtime, so none can run here).
+//!
+//! ```text
+//! #[slim::model]                                  // a struct of hyperparameters, and an impl with fn forward:
+//! impl Vgg16 {                                    // build(&vs, "vgg_16", &[1, 3, 224, 224]) creates the
+//!     fn forward(&self, inputs: &Tensor) -> Result<Tensor> {  // variables once, then forward passes replay
+//!         arg_scope!([conv2d, fully_connected], activation_fn = relu,
+//!                    weights_regularizer = l2_regularizer(5e-4) => {  // defaults for every call inside
+//!             let net = repeat!(inputs, 2, conv2d, 64, [3, 3], scope = "conv1"); // conv1/conv1_1, conv1_2
+//!             let net = max_pool2d(net, [2, 2], scope = "pool1");  // keywords checked against the layer's Args
+//!             ...
+//!         })
+//!     }
+//! }
+//! ```
+//!
+//! Each macro runs three phases, one module each: `parse` (syntax into structs), `validate` (the shapes the
+//! runtime needs, every mistake reported at its token, all at once; a layer's keywords and arities are rustc's to
+//! check, against its Rust types) and `expand` (calls of the `slim` runtime); `rewrite` applies them to the op
+//! calls and nested macros inside bodies. `tests/ui/` in slim's repository holds a compile-fail case for each
+//! misuse, with the error a user sees.
 
 mod errors;
 mod expand;
