@@ -27,14 +27,13 @@ fn main() {
     println!("cargo:rerun-if-changed=csrc");
     println!("cargo:rerun-if-env-changed=LIBTORCH_INCLUDE");
     println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
-    let lib = libtorch_library_folder();
-    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
-    println!("cargo:libtorch_lib={}", lib.display());
-    let include = libtorch_include_root(&lib);
-    if let Err(message) = check_version(&include) {
-        eprintln!("error: {message}");
-        std::process::exit(1);
-    }
+    let include = match libtorch_library_folder().and_then(|lib| configure(&lib)) {
+        Ok(include) => include,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(1);
+        }
+    };
     cc::Build::new()
         .cpp(true)
         .pic(true)
@@ -73,10 +72,22 @@ fn unity_source() -> PathBuf {
 }
 
 /// The library folder of the libtorch torch-sys links, as torch-sys reports it.
-fn libtorch_library_folder() -> PathBuf {
-    let lib = std::env::var("DEP_TCH_LIBTORCH_LIB")
-        .expect("torch-sys reports no libtorch library folder (DEP_TCH_LIBTORCH_LIB); is LIBTORCH set?");
-    PathBuf::from(lib)
+fn libtorch_library_folder() -> Result<PathBuf, String> {
+    std::env::var_os("DEP_TCH_LIBTORCH_LIB").map(PathBuf::from).ok_or_else(|| {
+        "torch-sys reports no libtorch library folder (DEP_TCH_LIBTORCH_LIB); slim needs libtorch 2.13.0 named by \
+         LIBTORCH (slim-setup configure sets it up)"
+            .to_owned()
+    })
+}
+
+/// Records `lib` as the rpath and reports it to dependents, then checks the headers' version; returns the folder
+/// holding the headers.
+fn configure(lib: &Path) -> Result<PathBuf, String> {
+    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+    println!("cargo:libtorch_lib={}", lib.display());
+    let include = libtorch_include_root(lib);
+    check_version(&include)?;
+    Ok(include)
 }
 
 /// The folder holding libtorch's `include/`: `LIBTORCH_INCLUDE` as torch-sys reads it, else the parent of the
