@@ -14,10 +14,13 @@ use slim::datasets::synthetic;
 use slim::prelude::*;
 use slim::preprocessing::lenet_preprocessing;
 
-fn rate(batches: impl Iterator<Item = slim::data::Batch>, count: usize) -> f64 {
+fn rate(batches: impl Iterator<Item = Result<slim::data::Batch>>, count: usize) -> Result<f64> {
     let start = Instant::now();
-    let images: i64 = batches.take(count).map(|batch| batch.labels.size()[0]).sum();
-    images as f64 / start.elapsed().as_secs_f64()
+    let mut images = 0;
+    for batch in batches.take(count) {
+        images += batch?.len();
+    }
+    Ok(images as f64 / start.elapsed().as_secs_f64())
 }
 
 fn main() -> Result<()> {
@@ -28,9 +31,9 @@ fn main() -> Result<()> {
     let provider =
         || -> Result<Provider> { Ok(Provider::new(&dataset, 64)?.shuffle(1).preprocess(lenet_preprocessing)) };
     println!("Provider, 60,000 images of 28×28, batch 64, lenet preprocessing, {count} batches:");
-    println!("  calling thread      {:10.0} images/s", rate(provider()?, count));
+    println!("  calling thread      {:10.0} images/s", rate(provider()?, count)?);
     for threads in [1, 2] {
-        println!("  {threads} reader thread(s) {:10.0} images/s", rate(provider()?.prefetch(threads, 8), count));
+        println!("  {threads} reader thread(s) {:10.0} images/s", rate(provider()?.prefetch(threads, 8), count)?);
     }
     Ok(())
 }

@@ -91,7 +91,7 @@ fn run(flags: &Flags) -> Result<()> {
     let started = Instant::now();
     let mut examples = 0;
     let values = eval.evaluate_once(&checkpoint, |i, metrics| {
-        let batch = batches.next().ok_or_else(|| Error::invalid(&dataset.name, format!("batch {i} is missing")))?;
+        let batch = batches.next().ok_or_else(|| Error::invalid(&dataset.name, format!("batch {i} is missing")))??;
         examples += batch.labels.size()[0];
         let logits = net.forward_t(&batch.images.to_device(device), Mode::Eval)?;
         metrics.update(&logits, &batch.labels.to_device(device), None).map(drop)

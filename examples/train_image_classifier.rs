@@ -350,7 +350,7 @@ impl Batches {
             self.stream = Some(provider.starting_at_batch(step.max(0) as u64).prefetch(self.readers, 4));
         }
         let batch = self.stream.as_mut().and_then(Iterator::next);
-        let batch = batch.ok_or_else(|| Error::invalid("train_image_classifier", "the data ended"))?;
+        let batch = batch.ok_or_else(|| Error::invalid("train_image_classifier", "the data ended"))??;
         Ok((batch.images.to_device(device), batch.labels.to_device(device)))
     }
 }

@@ -74,8 +74,8 @@ fn damaged_files_and_bad_labels_are_errors_naming_the_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-fn labels_of(provider: impl Iterator<Item = slim::data::Batch>) -> Vec<Vec<i64>> {
-    provider.map(|batch| Vec::<i64>::try_from(&batch.labels).unwrap()).collect()
+fn labels_of(provider: impl Iterator<Item = Result<slim::data::Batch>>) -> Vec<Vec<i64>> {
+    provider.map(|batch| Vec::<i64>::try_from(&batch.unwrap().labels).unwrap()).collect()
 }
 
 #[test]
@@ -104,12 +104,17 @@ fn the_provider_batches_epochs_in_seeded_orders() {
 fn a_saved_position_resumes_the_same_stream() {
     let dataset = synthetic(9, 3, 6, 2).unwrap();
     let mut provider = Provider::new(&dataset, 2).unwrap().shuffle(3);
-    let first: Vec<_> = provider.by_ref().take(6).map(|b| b.labels).collect();
+    let first: Vec<_> = provider.by_ref().take(6).map(|b| b.unwrap().labels).collect();
     let position = provider.position();
     assert_eq!(position, Position { epoch: 1, index: 2 }, "five batches of 2, 2, 2, 2 and 1, then one of 2");
-    let rest: Vec<Tensor> = provider.take(4).map(|b| b.labels).collect();
-    let resumed: Vec<Tensor> =
-        Provider::new(&dataset, 2).unwrap().shuffle(3).starting_at(position).take(4).map(|b| b.labels).collect();
+    let rest: Vec<Tensor> = provider.take(4).map(|b| b.unwrap().labels).collect();
+    let resumed: Vec<Tensor> = Provider::new(&dataset, 2)
+        .unwrap()
+        .shuffle(3)
+        .starting_at(position)
+        .take(4)
+        .map(|b| b.unwrap().labels)
+        .collect();
     assert!(rest.iter().zip(&resumed).all(|(a, b)| a.equal(b)));
     assert_eq!(first.len(), 6);
 }
@@ -120,10 +125,10 @@ fn synthetic_data_and_preprocessing() {
     let b = synthetic(16, 10, 12, 5).unwrap();
     assert!(a.images.equal(&b.images) && a.labels.equal(&b.labels));
     assert_eq!((a.images.size(), a.images.kind(), a.num_classes), (vec![16, 1, 12, 12], Kind::Uint8, 10));
-    let batch = Provider::new(&a, 4).unwrap().preprocess(lenet_preprocessing).next().unwrap();
+    let batch = Provider::new(&a, 4).unwrap().preprocess(lenet_preprocessing).next().unwrap().unwrap();
     assert_eq!(batch.images.kind(), Kind::Float);
     assert!(batch.images.min().double_value(&[]) >= -1.0 && batch.images.max().double_value(&[]) <= 1.0);
-    let default = Provider::new(&a, 4).unwrap().next().unwrap();
+    let default = Provider::new(&a, 4).unwrap().next().unwrap().unwrap();
     assert!(default.images.max().double_value(&[]) <= 1.0 && default.images.min().double_value(&[]) >= 0.0);
     for (count, classes, side) in [(-1, 10, 12), (16, 0, 12), (16, 10, 0)] {
         let error = synthetic(count, classes, side, 5).unwrap_err().to_string();
@@ -201,7 +206,7 @@ fn cifarnet_preprocessing_is_random_per_batch_but_reproducible() {
     let training = CifarnetPreprocessing { size: 32, training: true, seed: 5 };
     let run = |threads: usize| -> Vec<Tensor> {
         let provider = Provider::new(&dataset, 4).unwrap().shuffle(1).num_epochs(2).preprocess(training);
-        provider.prefetch(threads, 2).map(|b| b.images).collect()
+        provider.prefetch(threads, 2).map(|b| b.unwrap().images).collect()
     };
     let (one, two) = (run(1), run(2));
     assert!(one.iter().zip(&two).all(|(a, b)| a.equal(b)), "the same batches on any number of threads");
@@ -210,9 +215,9 @@ fn cifarnet_preprocessing_is_random_per_batch_but_reproducible() {
     assert!(mean < 1e-4, "per-image standardization");
     let plain =
         Provider::new(&dataset, 4).unwrap().shuffle(1).num_epochs(2).preprocess(|x: &Tensor| x.to_kind(Kind::Float));
-    let raw: Vec<Tensor> = plain.map(|b| b.images).collect();
+    let raw: Vec<Tensor> = plain.map(|b| b.unwrap().images).collect();
     assert!(!one[0].equal(&((&raw[0] - raw[0].mean(Kind::Float)) / raw[0].std(true))), "crops and flips moved pixels");
     let evaluation = CifarnetPreprocessing { size: 24, training: false, seed: 0 };
-    let centre = Provider::new(&dataset, 4).unwrap().preprocess(evaluation).next().unwrap();
+    let centre = Provider::new(&dataset, 4).unwrap().preprocess(evaluation).next().unwrap().unwrap();
     assert_eq!(centre.images.size(), [4, 1, 24, 24]);
 }

@@ -6,6 +6,7 @@ use tch::{Kind, Tensor};
 
 use crate::data::Preprocessing;
 use crate::data::SplitMix64;
+use crate::{Error, Result};
 
 /// TF's `per_image_standardization`: each image minus its mean, over max(its standard deviation, 1/√n).
 fn standardize(images: &Tensor) -> Tensor {
@@ -59,6 +60,30 @@ impl Preprocessing for CifarnetPreprocessing {
             })
             .collect();
         standardize(&Tensor::stack(&crops, 0))
+    }
+
+    fn apply_one(&self, image: &Tensor, example: u64) -> Result<Tensor> {
+        let image = image.to_kind(Kind::Float).unsqueeze(0);
+        if !self.training {
+            return Ok(standardize(&crop_or_pad(&image, self.size)).squeeze_dim(0));
+        }
+        let padded = image.constant_pad_nd([4, 4, 4, 4]);
+        let (h, w) = (padded.size()[2], padded.size()[3]);
+        if h < self.size || w < self.size {
+            let message = format!(
+                "a {}×{} image padded by 4 is smaller than the {size}×{size} crop",
+                h - 8,
+                w - 8,
+                size = self.size
+            );
+            return Err(Error::invalid("cifarnet_preprocessing", message));
+        }
+        let mut random = SplitMix64::new(self.seed, example);
+        let top = random.below((h - self.size + 1) as u64) as i64;
+        let left = random.below((w - self.size + 1) as u64) as i64;
+        let crop = padded.narrow(2, top, self.size).narrow(3, left, self.size);
+        let flipped = if random.below(2) == 1 { crop.flip([3]) } else { crop };
+        Ok(standardize(&flipped).squeeze_dim(0))
     }
 }
 

@@ -4,9 +4,10 @@
 //! left-right at random, distort brightness (±32/255) and saturation (×0.5–1.5) in a random order, clip to
 //! [0, 1]. Evaluation: the central 87.5%, resized. Both end scaled to [−1, 1].
 
-use tch::Tensor;
+use tch::{Kind, Tensor};
 
 use super::image_ops::{adjust_saturation, central_fraction, crop, map_images, resize_bilinear};
+use crate::Result;
 use crate::data::Preprocessing;
 use crate::data::SplitMix64;
 
@@ -72,12 +73,14 @@ impl Preprocessing for InceptionPreprocessing {
     fn apply(&self, images: &Tensor, batch: u64) -> Tensor {
         map_images(images, self.seed, batch, |image, random| self.one(image, random))
     }
+
+    fn apply_one(&self, image: &Tensor, example: u64) -> Result<Tensor> {
+        Ok(self.one(&image.to_kind(Kind::Float), &mut SplitMix64::new(self.seed, example)))
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use tch::Kind;
-
     use super::*;
 
     #[test]

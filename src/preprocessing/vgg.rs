@@ -3,9 +3,10 @@
 //! random, subtract the RGB means. Evaluation: resize the smaller side to 256, take the central crop, subtract
 //! the means. Pixels stay on the 0–255 scale.
 
-use tch::Tensor;
+use tch::{Kind, Tensor};
 
 use super::image_ops::{aspect_preserving_resize, central_crop, crop, map_images};
+use crate::Result;
 use crate::data::Preprocessing;
 use crate::data::SplitMix64;
 
@@ -35,7 +36,7 @@ impl VggPreprocessing {
 
     fn one(&self, image: &Tensor, random: &mut SplitMix64) -> Tensor {
         if !self.training {
-            let resized = aspect_preserving_resize(image, self.resize_side_min);
+            let resized = aspect_preserving_resize(image, self.resize_side_min.max(self.size));
             return subtract_means(&central_crop(&resized, self.size, self.size));
         }
         let span = (self.resize_side_max - self.resize_side_min + 1).max(1) as u64;
@@ -63,12 +64,14 @@ impl Preprocessing for VggPreprocessing {
     fn apply(&self, images: &Tensor, batch: u64) -> Tensor {
         map_images(images, self.seed, batch, |image, random| self.one(image, random))
     }
+
+    fn apply_one(&self, image: &Tensor, example: u64) -> Result<Tensor> {
+        Ok(self.one(&image.to_kind(Kind::Float), &mut SplitMix64::new(self.seed, example)))
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use tch::Kind;
-
     use super::*;
 
     #[test]

@@ -66,3 +66,15 @@ pub fn png(first: u8) -> Vec<u8> {
     writer.finish().unwrap();
     bytes
 }
+
+/// A `width`×`height` PNG of `channels` channels (1 grey, 3 RGB) whose every byte is `value`.
+pub fn png_filled(width: u32, height: u32, channels: usize, value: u8) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(if channels == 1 { png::ColorType::Grayscale } else { png::ColorType::Rgb });
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    writer.write_image_data(&vec![value; width as usize * height as usize * channels]).unwrap();
+    writer.finish().unwrap();
+    bytes
+}

@@ -1,7 +1,9 @@
 //! The provider: batches of a dataset in a seeded, shuffled (or sequential) order over epochs, made on the
-//! calling thread or ahead of time by reader threads into a bounded queue. Batch `k` depends only on the seed,
-//! the batch size and `k`, so threads keep the order, and a [`Position`] saved with a checkpoint resumes the
-//! same stream.
+//! calling thread or ahead of time by reader threads into a bounded queue. The dataset is held in memory (a
+//! [`Dataset`], shuffled whole, preprocessed a batch at a time) or streamed ([`TfRecordSet`]: shards read in
+//! turns through a shuffle buffer, each example read, decoded and preprocessed on its own, so images may differ
+//! in size). Batch `k` depends only on the seed, the batch size and `k`, so threads keep the order, and a
+//! [`Position`] (or the global step) resumes the same stream.
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -10,6 +12,8 @@ use std::thread::JoinHandle;
 use tch::{Kind, Tensor};
 
 use super::dataset::Dataset;
+use super::record_order::{EpochOrder, Interleave};
+use super::record_set::{OpenFiles, TfRecordSet};
 use super::rng::SplitMix64;
 use crate::{Error, Result};
 
@@ -31,31 +35,80 @@ pub struct Batch {
     pub labels: Tensor,
 }
 
+impl Batch {
+    /// How many examples it holds (fewer than the batch size at an epoch's end, or when bad records were
+    /// skipped).
+    pub fn len(&self) -> i64 {
+        self.labels.size().first().copied().unwrap_or(0)
+    }
+
+    /// Whether it holds no example (every record of it was skipped).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// TF-Slim's `DatasetDataProvider` default `common_queue_min`: the records a streaming provider's shuffle buffer
+/// holds unless [`Provider::shuffle_buffer`] says otherwise.
+pub const DEFAULT_SHUFFLE_BUFFER: usize = 128;
+
+/// Where the examples come from.
+enum Source {
+    /// `[N, C, H, W]` bytes and `[N]` labels in memory.
+    Memory { images: Tensor, labels: Tensor },
+    /// TFRecord shards read as needed.
+    Records(Arc<TfRecordSet>),
+}
+
+impl Source {
+    fn for_thread(&self) -> Source {
+        match self {
+            Source::Memory { images, labels } => {
+                Source::Memory { images: images.shallow_clone(), labels: labels.shallow_clone() }
+            }
+            Source::Records(set) => Source::Records(set.clone()),
+        }
+    }
+
+    fn len(&self) -> i64 {
+        match self {
+            Source::Memory { labels, .. } => labels.size()[0],
+            Source::Records(set) => set.len(),
+        }
+    }
+}
+
+/// What a thread keeps from one batch to the next: the epoch's order and its open files.
+#[derive(Default)]
+struct Cursor {
+    /// An in-memory epoch's permutation.
+    permutation: Option<(u64, Tensor)>,
+    /// A streaming epoch's order, where the last batch left it.
+    records: Option<EpochOrder>,
+    files: OpenFiles,
+}
+
 type Preprocess = Arc<dyn Preprocessing>;
 
 /// Everything needed to make batch number `k`, on any thread.
 struct Plan {
-    images: Tensor,
-    labels: Tensor,
+    source: Source,
     batch_size: i64,
     seed: Option<u64>,
     num_epochs: Option<u64>,
     drop_remainder: bool,
     preprocess: Preprocess,
+    readers: usize,
+    buffer: usize,
 }
 
 impl Plan {
     fn for_thread(&self) -> Plan {
-        Plan {
-            images: self.images.shallow_clone(),
-            labels: self.labels.shallow_clone(),
-            preprocess: self.preprocess.clone(),
-            ..*self
-        }
+        Plan { source: self.source.for_thread(), preprocess: self.preprocess.clone(), ..*self }
     }
 
     fn examples(&self) -> i64 {
-        self.labels.size()[0]
+        self.source.len()
     }
 
     fn batches_per_epoch(&self) -> u64 {
@@ -84,54 +137,159 @@ impl Plan {
         Tensor::from_slice(&order)
     }
 
-    /// Batch `number`, or `None` past the last epoch. `cache` keeps the latest epoch's order.
-    fn batch(&self, number: u64, cache: &mut Option<(u64, Tensor)>) -> Option<Batch> {
+    /// Batch `number` (possibly empty, when every record of it was skipped), or `None` past the last epoch.
+    fn batch(&self, number: u64, cursor: &mut Cursor) -> Option<Result<Batch>> {
         let Position { epoch, index } = self.position_of(number);
         if self.batches_per_epoch() == 0 || self.num_epochs.is_some_and(|epochs| epoch >= epochs) {
             return None;
         }
-        if cache.as_ref().is_none_or(|(cached, _)| *cached != epoch) {
-            *cache = Some((epoch, self.order_of(epoch)));
-        }
-        let order = &cache.as_ref()?.1;
+        let count = self.batch_size.min(self.examples() - index);
+        Some(match &self.source {
+            Source::Memory { images, labels } => {
+                Ok(self.memory_batch((images, labels), number, (epoch, index), cursor))
+            }
+            Source::Records(set) => self.records_batch(set, number, (epoch, index), count, cursor),
+        })
+    }
+
+    /// An in-memory batch: the epoch's permutation (kept in `cursor`) from `index`, preprocessed together.
+    fn memory_batch(
+        &self,
+        (images, labels): (&Tensor, &Tensor),
+        number: u64,
+        at: (u64, i64),
+        cursor: &mut Cursor,
+    ) -> Batch {
+        let (epoch, index) = at;
+        let (_, order) = match &mut cursor.permutation {
+            Some(cached) if cached.0 == epoch => cached,
+            slot => slot.insert((epoch, self.order_of(epoch))),
+        };
         let indices = order.narrow(0, index, self.batch_size.min(self.examples() - index));
-        let images = self.preprocess.apply(&self.images.index_select(0, &indices), number);
-        Some(Batch { images, labels: self.labels.index_select(0, &indices) })
+        let images = self.preprocess.apply(&images.index_select(0, &indices), number);
+        Batch { images, labels: labels.index_select(0, &indices) }
+    }
+
+    /// A streaming batch: `count` records from the epoch's order at `index` (replayed to there when `cursor`
+    /// is elsewhere), each read, decoded and preprocessed; bad ones skipped when the set says so.
+    fn records_batch(
+        &self,
+        set: &TfRecordSet,
+        number: u64,
+        (epoch, index): (u64, i64),
+        count: i64,
+        cursor: &mut Cursor,
+    ) -> Result<Batch> {
+        let interleave = Interleave { readers: self.readers, buffer: self.buffer, seed: self.seed };
+        let stale = cursor.records.as_ref().is_none_or(|order| order.epoch() != epoch || order.taken() > index as u64);
+        if stale {
+            cursor.records = Some(EpochOrder::new(set.lengths(), interleave, epoch));
+        }
+        let Cursor { records: Some(order), files, .. } = cursor else {
+            return Err(Error::invalid(&set.name, "the epoch's order is missing"));
+        };
+        let behind = index as u64 - order.taken();
+        if behind > 0 {
+            order.nth(behind as usize - 1);
+        }
+        let first = epoch * self.examples() as u64 + index as u64;
+        let (mut images, mut labels) = (Vec::with_capacity(count as usize), Vec::with_capacity(count as usize));
+        for (example, at) in (first..).zip(order.take(count as usize)) {
+            let preprocessed = set.example(at, files).and_then(|(image, label)| {
+                Ok((self.preprocess.apply_one(&image.to_kind(Kind::Float), example)?, label))
+            });
+            match preprocessed {
+                Ok((image, label)) => (images.push(image), labels.push(label)),
+                Err(error) if set.skips_bad_records() => (set.skip(&error), ()),
+                Err(error) => return Err(error),
+            };
+        }
+        stack_batch(&set.name, number, &images, &labels)
     }
 }
 
-/// Batches of a dataset; an iterator that ends after `num_epochs` (never, by default).
+/// Stacks a streaming batch's images, which the preprocessing must have brought to one size.
+fn stack_batch(name: &str, number: u64, images: &[Tensor], labels: &[i64]) -> Result<Batch> {
+    if images.is_empty() {
+        return Ok(Batch {
+            images: Tensor::zeros([0], (Kind::Float, tch::Device::Cpu)),
+            labels: Tensor::from_slice(labels),
+        });
+    }
+    let images = Tensor::f_stack(images, 0).map_err(|_| {
+        let sizes: Vec<Vec<i64>> = images.iter().map(Tensor::size).collect();
+        Error::invalid(
+            name,
+            format!(
+                "batch {number}: the preprocessed images differ in size ({sizes:?}); give the provider a \
+                 preprocessing that brings every image to one size (slim::preprocessing::get_preprocessing)"
+            ),
+        )
+    })?;
+    Ok(Batch { images, labels: Tensor::from_slice(labels) })
+}
+
+/// Batches of a dataset; an iterator of `Result<Batch>` (an error when a record is bad and the set does not skip
+/// bad records) that ends after `num_epochs` (never, by default).
 pub struct Provider {
     plan: Plan,
     next: u64,
-    cache: Option<(u64, Tensor)>,
+    cursor: Cursor,
 }
 
 impl Provider {
-    /// A provider of `batch_size` examples per batch (1 to the dataset's size), in the dataset's order, images
-    /// scaled to [0, 1].
+    /// A provider of an in-memory dataset, `batch_size` examples per batch (1 to the dataset's size), in the
+    /// dataset's order, images scaled to [0, 1].
     pub fn new(dataset: &Dataset, batch_size: i64) -> Result<Self> {
-        if batch_size < 1 || batch_size > dataset.len().max(1) {
-            return Err(Error::invalid(
-                &dataset.name,
-                format!("batch_size must be in 1..={}, got {batch_size}", dataset.len()),
-            ));
+        let source = Source::Memory { images: dataset.images.shallow_clone(), labels: dataset.labels.shallow_clone() };
+        Self::of(source, &dataset.name, batch_size)
+    }
+
+    /// A provider streaming `set`, `batch_size` examples per batch, one reader, in the shards' order, images
+    /// scaled to [0, 1]. Its images may differ in size: give a [`Preprocessing`] that resizes them
+    /// ([`Provider::preprocess`]).
+    pub fn streaming(set: Arc<TfRecordSet>, batch_size: i64) -> Result<Self> {
+        let name = set.name.clone();
+        Self::of(Source::Records(set), &name, batch_size)
+    }
+
+    fn of(source: Source, name: &str, batch_size: i64) -> Result<Self> {
+        let examples = source.len();
+        if batch_size < 1 || batch_size > examples.max(1) {
+            return Err(Error::invalid(name, format!("batch_size must be in 1..={examples}, got {batch_size}")));
         }
         let plan = Plan {
-            images: dataset.images.shallow_clone(),
-            labels: dataset.labels.shallow_clone(),
+            source,
             batch_size,
             seed: None,
             num_epochs: None,
             drop_remainder: false,
             preprocess: Arc::new(|images: &Tensor| images.to_kind(Kind::Float) / 255.0),
+            readers: 1,
+            buffer: DEFAULT_SHUFFLE_BUFFER,
         };
-        Ok(Provider { plan, next: 0, cache: None })
+        Ok(Provider { plan, next: 0, cursor: Cursor::default() })
     }
 
-    /// Shuffles each epoch with an order drawn from `seed` and the epoch number.
+    /// Shuffles each epoch with an order drawn from `seed` and the epoch number: an in-memory dataset whole, a
+    /// streaming one by its shards' order and a shuffle buffer.
     pub fn shuffle(mut self, seed: u64) -> Self {
         self.plan.seed = Some(seed);
+        self
+    }
+
+    /// The records a streaming provider's shuffle buffer holds (TF-Slim's `common_queue_min`, tf.data's
+    /// `buffer_size`; [`DEFAULT_SHUFFLE_BUFFER`] unless given). A record is given out from among the next this
+    /// many; a larger buffer mixes more. In-memory datasets are shuffled whole.
+    pub fn shuffle_buffer(mut self, records: usize) -> Self {
+        self.plan.buffer = records.max(1);
+        self
+    }
+
+    /// How many shards a streaming provider reads at once, taking turns record by record (TF-Slim's
+    /// `num_readers`; 1 unless given). Shards are dealt to the readers in the epoch's shard order.
+    pub fn num_readers(mut self, readers: usize) -> Self {
+        self.plan.readers = readers.max(1);
         self
     }
 
@@ -150,7 +308,8 @@ impl Provider {
     }
 
     /// Replaces the default preprocessing (unsigned bytes to floats in [0, 1]): a closure of the `[B, C, H, W]`
-    /// bytes, or a [`Preprocessing`] such as the `slim` crate's `CifarnetPreprocessing`.
+    /// bytes, or a [`Preprocessing`] such as the `slim` crate's `InceptionPreprocessing`. A streaming provider
+    /// applies it to each image on its own ([`Preprocessing::apply_one`]).
     pub fn preprocess(mut self, preprocess: impl Preprocessing + 'static) -> Self {
         self.plan.preprocess = Arc::new(preprocess);
         self
@@ -163,7 +322,8 @@ impl Provider {
     }
 
     /// Continues from batch number `number` of the stream (counting from 0 across epochs): training resumed
-    /// at global step `n` continues with batch `n` when it takes one batch a step.
+    /// at global step `n` continues with batch `n` when it takes one batch a step. A streaming provider
+    /// replays its epoch's order to there without reading records.
     pub fn starting_at_batch(mut self, number: u64) -> Self {
         self.next = number;
         self
@@ -174,8 +334,14 @@ impl Provider {
         self.plan.position_of(self.next)
     }
 
-    /// Makes the batches ahead of time on `threads` reader threads, each keeping up to `capacity` ready batches;
-    /// the order stays the same. Dropping the result stops the threads.
+    /// The number of examples in an epoch.
+    pub fn examples_per_epoch(&self) -> i64 {
+        self.plan.examples()
+    }
+
+    /// Makes the batches ahead of time on `threads` reader threads (for a streaming set: reading, decoding and
+    /// preprocessing), each keeping up to `capacity` ready batches; the order stays the same. Dropping the
+    /// result stops the threads.
     pub fn prefetch(self, threads: usize, capacity: usize) -> Prefetch {
         let threads = threads.max(1);
         let (mut receivers, mut workers) = (Vec::with_capacity(threads), Vec::with_capacity(threads));
@@ -184,9 +350,9 @@ impl Provider {
             let plan = self.plan.for_thread();
             let first = self.next + worker;
             let handle = std::thread::spawn(move || {
-                let mut cache = None;
+                let mut cursor = Cursor::default();
                 let mut number = first;
-                while let Some(batch) = plan.batch(number, &mut cache) {
+                while let Some(batch) = plan.batch(number, &mut cursor) {
                     if sender.send(batch).is_err() {
                         return;
                     }
@@ -201,12 +367,17 @@ impl Provider {
 }
 
 impl Iterator for Provider {
-    type Item = Batch;
+    type Item = Result<Batch>;
 
-    fn next(&mut self) -> Option<Batch> {
-        let batch = self.plan.batch(self.next, &mut self.cache)?;
-        self.next += 1;
-        Some(batch)
+    /// The next batch that holds an example (batches whose every record was skipped are passed over).
+    fn next(&mut self) -> Option<Result<Batch>> {
+        loop {
+            let batch = self.plan.batch(self.next, &mut self.cursor)?;
+            self.next += 1;
+            if !batch.as_ref().is_ok_and(Batch::is_empty) {
+                return Some(batch);
+            }
+        }
     }
 }
 
@@ -215,7 +386,7 @@ pub struct Prefetch {
     plan: Plan,
     next: u64,
     start: u64,
-    receivers: Vec<Receiver<Batch>>,
+    receivers: Vec<Receiver<Result<Batch>>>,
     workers: Vec<JoinHandle<()>>,
 }
 
@@ -224,16 +395,35 @@ impl Prefetch {
     pub fn position(&self) -> Position {
         self.plan.position_of(self.next)
     }
+
+    /// Whether batch `number` lies past the last epoch.
+    fn is_past_the_end(&self, number: u64) -> bool {
+        let epoch = self.plan.position_of(number).epoch;
+        self.plan.batches_per_epoch() == 0 || self.plan.num_epochs.is_some_and(|epochs| epoch >= epochs)
+    }
 }
 
 impl Iterator for Prefetch {
-    type Item = Batch;
+    type Item = Result<Batch>;
 
-    fn next(&mut self) -> Option<Batch> {
-        let worker = ((self.next - self.start) % self.receivers.len() as u64) as usize;
-        let batch = self.receivers.get(worker)?.recv().ok()?;
-        self.next += 1;
-        Some(batch)
+    /// The next batch that holds an example; an error when its reader thread stopped (a panic in a
+    /// preprocessing closure) before the last epoch's end.
+    fn next(&mut self) -> Option<Result<Batch>> {
+        loop {
+            let worker = ((self.next - self.start) % self.receivers.len() as u64) as usize;
+            let batch = match self.receivers.get(worker)?.recv() {
+                Ok(batch) => batch,
+                Err(_) if self.is_past_the_end(self.next) => return None,
+                Err(_) => Err(Error::invalid(
+                    "Provider::prefetch",
+                    format!("reader thread {worker} stopped early (it panicked)"),
+                )),
+            };
+            self.next += 1;
+            if !batch.as_ref().is_ok_and(Batch::is_empty) {
+                return Some(batch);
+            }
+        }
     }
 }
 
@@ -246,17 +436,29 @@ impl Drop for Prefetch {
     }
 }
 
-/// What a provider applies to each batch of `[B, C, H, W]` bytes. `batch` is the batch's number in the stream:
-/// random preprocessing draws from it (and its own seed), so batches stay the same on any thread and after a
-/// resume.
+/// What a provider applies to its images: each batch of `[B, C, H, W]` bytes of an in-memory dataset, or each
+/// `[C, H, W]` image of a streaming one. `batch` (or `example`) is the batch's (the example's) number in the
+/// stream: random preprocessing draws from it (and its own seed), so batches stay the same on any thread and
+/// after a resume.
 pub trait Preprocessing: Send + Sync {
     /// The float images of batch number `batch`.
     fn apply(&self, images: &Tensor, batch: u64) -> Tensor;
+
+    /// One float `[C, H, W]` image (of any size) of example number `example`, preprocessed on its own. By
+    /// default [`Preprocessing::apply`] on a batch of one; TF-Slim's preprocessings draw per image.
+    fn apply_one(&self, image: &Tensor, example: u64) -> Result<Tensor> {
+        let one = self.apply(&image.unsqueeze(0), example);
+        one.f_squeeze_dim(0).map_err(|source| Error::Torch { context: "Preprocessing::apply_one".into(), source })
+    }
 }
 
 impl Preprocessing for Box<dyn Preprocessing> {
     fn apply(&self, images: &Tensor, batch: u64) -> Tensor {
         self.as_ref().apply(images, batch)
+    }
+
+    fn apply_one(&self, image: &Tensor, example: u64) -> Result<Tensor> {
+        self.as_ref().apply_one(image, example)
     }
 }
 

@@ -34,25 +34,39 @@ fn read_record(bytes: &[u8], offset: usize, index: usize) -> Result<(&[u8], usiz
         message: format!("record {index} at offset {offset}: {message}"),
     };
     let header = bytes
-        .get(offset..offset + 12)
+        .get(offset..offset + HEADER_BYTES)
         .ok_or_else(|| corrupt(format!("truncated: {} bytes where a 12-byte header starts", bytes.len() - offset)))?;
+    let available = (bytes.len() - offset - HEADER_BYTES) as u64;
+    let length = record_length(header, available).map_err(corrupt)?;
+    let start = offset + HEADER_BYTES;
+    let end = start + length as usize;
+    check_data(&bytes[start..end], &bytes[end..end + 4]).map_err(corrupt)?;
+    Ok((&bytes[start..end], end + 4))
+}
+
+/// The bytes of a record's header: the length and its checksum.
+pub(super) const HEADER_BYTES: usize = 12;
+
+/// The data length a record's 12-byte `header` declares, checked against its checksum and against the
+/// `available` bytes after the header (the data and its 4-byte checksum must fit).
+pub(super) fn record_length(header: &[u8], available: u64) -> std::result::Result<u64, String> {
     let (length_bytes, length_crc) = header.split_at(8);
     if !masked_crc32c_matches(length_bytes, u32::from_le_bytes(length_crc.try_into().unwrap_or_default())) {
-        return Err(corrupt("bad length checksum".into()));
+        return Err("bad length checksum".into());
     }
     let length = u64::from_le_bytes(length_bytes.try_into().unwrap_or_default());
-    let available = bytes.len() - offset - 12;
-    let end = usize::try_from(length)
-        .ok()
-        .and_then(|length| length.checked_add(4))
-        .filter(|&needed| needed <= available)
-        .ok_or_else(|| corrupt(format!("truncated: {length} data bytes and a checksum, {available} bytes left")))?;
-    let data = &bytes[offset + 12..offset + 12 + end - 4];
-    let data_crc = &bytes[offset + 12 + end - 4..offset + 12 + end];
-    if !masked_crc32c_matches(data, u32::from_le_bytes(data_crc.try_into().unwrap_or_default())) {
-        return Err(corrupt("bad data checksum".into()));
+    match length.checked_add(4) {
+        Some(needed) if needed <= available && usize::try_from(needed).is_ok() => Ok(length),
+        _ => Err(format!("truncated: {length} data bytes and a checksum, {available} bytes left")),
     }
-    Ok((data, offset + 12 + end))
+}
+
+/// Checks a record's `data` against its 4-byte stored `checksum`.
+pub(super) fn check_data(data: &[u8], checksum: &[u8]) -> std::result::Result<(), String> {
+    match masked_crc32c_matches(data, u32::from_le_bytes(checksum.try_into().unwrap_or_default())) {
+        true => Ok(()),
+        false => Err("bad data checksum".into()),
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,179 @@
+//! A streaming dataset: TFRecord shards of `tf.train.Example` images that stay on disk. Opening one scans the
+//! shards' record headers (16 bytes of memory a record); a provider then reads, checks and decodes each
+//! example when its batch is made, so images may differ in size and the set may be larger than memory.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tch::Tensor;
+
+use super::example::decode_example;
+use super::record_order::RecordRef;
+use crate::io::RecordFile;
+use crate::{Error, Result};
+
+/// How a [`TfRecordSet`] reads its records.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RecordSetOptions {
+    /// The channels every image is decoded to (TF-Slim's `Image(channels=…)`): gray repeated to RGB, RGB to
+    /// gray by luma, alpha dropped. The first record's when not given.
+    pub channels: Option<usize>,
+    /// Skip and count a damaged record, an image that does not decode or a label out of range, with a warning
+    /// (TF's `ignore_errors`), instead of stopping with an error. A shard whose framing breaks keeps the records
+    /// before the damage.
+    pub skip_bad_records: bool,
+}
+
+/// TFRecord shards of `tf.train.Example` images with labels, read as they are needed.
+#[derive(Debug)]
+pub struct TfRecordSet {
+    /// Its name (`flowers`).
+    pub name: String,
+    /// How many classes; labels must lie in `0..num_classes`.
+    pub num_classes: i64,
+    /// A name per class, when known.
+    pub labels_to_names: Vec<String>,
+    shards: Vec<RecordFile>,
+    lengths: Arc<[usize]>,
+    channels: usize,
+    skip_bad_records: bool,
+    skipped: AtomicU64,
+}
+
+/// An example: a `[C, H, W]` image of unsigned bytes and its label.
+pub(crate) type Example = (Tensor, i64);
+
+impl TfRecordSet {
+    /// Opens the shards `files` of a set of `num_classes` classes: scans their record headers and decodes the
+    /// first record (for the channel count). A damaged shard is an error naming the file, the record and its
+    /// offset, unless `options.skip_bad_records`.
+    pub fn open(name: &str, files: &[PathBuf], num_classes: i64, options: RecordSetOptions) -> Result<Self> {
+        let mut shards = Vec::with_capacity(files.len());
+        let mut skipped = 0;
+        for path in files {
+            let scan = RecordFile::scan(path)?;
+            if let Some(damage) = scan.damage {
+                if !options.skip_bad_records {
+                    return Err(damage);
+                }
+                log::warn!("{damage}; skipping the rest of the file");
+                skipped += 1;
+            }
+            shards.push(scan.file);
+        }
+        let lengths: Arc<[usize]> = shards.iter().map(RecordFile::len).collect();
+        let mut set = TfRecordSet {
+            name: name.to_string(),
+            num_classes,
+            labels_to_names: (0..num_classes).map(|c| c.to_string()).collect(),
+            shards,
+            lengths,
+            channels: options.channels.unwrap_or(0),
+            skip_bad_records: options.skip_bad_records,
+            skipped: AtomicU64::new(skipped),
+        };
+        if set.is_empty() {
+            let listed: Vec<String> = files.iter().map(|path| path.display().to_string()).collect();
+            return Err(Error::NotFound(format!(
+                "the TFRecord files of {name} hold no record ({})",
+                listed.join(", ")
+            )));
+        }
+        if set.channels == 0 {
+            set.channels = set.first_channels()?;
+        }
+        Ok(set)
+    }
+
+    /// The channels of the first record's image.
+    fn first_channels(&self) -> Result<usize> {
+        let first = self.lengths.iter().position(|&length| length > 0).unwrap_or_default();
+        let shard = &self.shards[first];
+        let data = shard.read(&mut shard.open()?, 0)?;
+        let (image, _) = decode_example(&data).map_err(|message| self.bad_record(first, 0, message))?;
+        Ok(image.channels)
+    }
+
+    /// The number of examples (records) in an epoch.
+    pub fn len(&self) -> i64 {
+        self.lengths.iter().sum::<usize>() as i64
+    }
+
+    /// Whether it holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The channels every image is decoded to.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// How many bad records were skipped so far (damaged shards' tails count once each).
+    pub fn skipped_records(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+
+    /// The records in each shard.
+    pub(crate) fn lengths(&self) -> Arc<[usize]> {
+        self.lengths.clone()
+    }
+
+    /// Whether bad records are skipped rather than errors.
+    pub(crate) fn skips_bad_records(&self) -> bool {
+        self.skip_bad_records
+    }
+
+    /// Counts a skipped record and warns about it.
+    pub(crate) fn skip(&self, error: &Error) {
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+        log::warn!("skipping a bad record: {error}");
+    }
+
+    /// An error about record `record` of shard `shard`.
+    fn bad_record(&self, shard: usize, record: usize, message: String) -> Error {
+        let file = &self.shards[shard];
+        Error::Io {
+            path: file.path().display().to_string(),
+            message: format!("record {record} at offset {}: {message}", file.offset(record).unwrap_or_default()),
+        }
+    }
+
+    /// The example `at` refers to, read with `files`' handles, checked: its image with the set's channels, and
+    /// its label in `0..num_classes`.
+    pub(crate) fn example(&self, at: RecordRef, files: &mut OpenFiles) -> Result<Example> {
+        let shard = &self.shards[at.shard];
+        let data = shard.read(files.get(at.shard, shard)?, at.record)?;
+        let bad = |message: String| self.bad_record(at.shard, at.record, message);
+        let (image, label) = decode_example(&data).map_err(bad)?;
+        if !(0..self.num_classes).contains(&label) {
+            return Err(bad(format!("label {label} is not in 0..{}", self.num_classes)));
+        }
+        let image = image.with_channels(self.channels).and_then(|image| image.to_tensor()).map_err(bad)?;
+        Ok((image, label))
+    }
+}
+
+/// A thread's open shard files (at most [`OpenFiles::MAX`] at once).
+#[derive(Default)]
+pub(crate) struct OpenFiles {
+    files: HashMap<usize, File>,
+}
+
+impl OpenFiles {
+    /// The most files a thread keeps open: readers interleave a few shards at a time.
+    const MAX: usize = 32;
+
+    fn get(&mut self, shard: usize, file: &RecordFile) -> Result<&mut File> {
+        if !self.files.contains_key(&shard) {
+            if self.files.len() >= Self::MAX {
+                self.files.clear();
+            }
+            self.files.insert(shard, file.open()?);
+        }
+        self.files.get_mut(&shard).ok_or_else(|| Error::NotFound(format!("{}: not open", file.path().display())))
+    }
+}
