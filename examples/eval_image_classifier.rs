@@ -71,7 +71,7 @@ fn run(flags: &Flags) -> Result<()> {
     };
     let dataset = flags.dataset.load(Split::Test)?;
     let vs = VarStore::new(device);
-    let size = common::image_size(&dataset, flags.eval_image_size)?;
+    let size = common::image_size(&dataset, &flags.model.model_name, flags.eval_image_size)?;
     let net = common::network(&flags.model.model_name, &vs, &dataset, 0.0, size)?;
     let preprocessing = flags.model.preprocessing();
     // Batches are made as the evaluation asks for them: preprocessed images (224×224 for the ImageNet nets) of a
@@ -82,7 +82,7 @@ fn run(flags: &Flags) -> Result<()> {
     let mut batches = provider(&dataset, batch_size, preprocessing, (false, size, 0))?.num_epochs(1);
     let mut metrics = aggregate_metric_map(vec![
         ("Accuracy", Box::new(Accuracy::default()) as Box<dyn StreamingMetric>),
-        ("Recall_5", Box::new(RecallAtK::new(5.min(dataset.num_classes))?)),
+        ("Recall_5", Box::new(RecallAtK::new(5.min(dataset.num_classes()))?)),
     ])?;
     let mut eval = evaluation(&vs, &mut metrics, &flags.eval_dir).num_evals(num_batches);
     if flags.moving_average_decay.is_some() {
@@ -91,13 +91,16 @@ fn run(flags: &Flags) -> Result<()> {
     let started = Instant::now();
     let mut examples = 0;
     let values = eval.evaluate_once(&checkpoint, |i, metrics| {
-        let batch = batches.next().ok_or_else(|| Error::invalid(&dataset.name, format!("batch {i} is missing")))??;
+        let batch = batches.next().ok_or_else(|| Error::invalid(dataset.name(), format!("batch {i} is missing")))??;
         examples += batch.labels.size()[0];
         let logits = net.forward_t(&batch.images.to_device(device), Mode::Eval)?;
         metrics.update(&logits, &batch.labels.to_device(device), None).map(drop)
     })?;
     let seconds = started.elapsed().as_secs_f64();
-    println!("evaluated {} on {examples} {} images in {seconds:.1} s:", checkpoint.display(), dataset.name);
+    println!("evaluated {} on {examples} {} images in {seconds:.1} s:", checkpoint.display(), dataset.name());
+    if dataset.skipped_records() > 0 {
+        println!("  skipped {} bad records", dataset.skipped_records());
+    }
     for (name, value) in &values {
         println!("  eval/{name:<10} {value:.4}");
     }

@@ -14,7 +14,7 @@ use std::time::Instant;
 use clap::Parser;
 use common::{DatasetFlags, DeviceFlag, ModelFlags, exit_status, provider};
 use slim::checkpoint::{AssignOptions, assign_from_checkpoint};
-use slim::data::{Dataset, Prefetch, Split};
+use slim::data::{DataSource, Prefetch, Split};
 use slim::learning::{ExponentialMovingAverage, ctrl_c_flag, train};
 use slim::optimizers::{Adadelta, Adagrad, Adam, AdamW, Optimizer};
 use slim::prelude::*;
@@ -132,9 +132,12 @@ struct Flags {
     /// Seconds between checkpoints.
     #[arg(long, default_value_t = 600.0)]
     save_interval_secs: f64,
-    /// Reader threads that make batches ahead of the training step.
-    #[arg(long, default_value_t = 1)]
+    /// TFRecord shards read at once, taking turns (streamed sets).
+    #[arg(long, default_value_t = 4)]
     num_readers: usize,
+    /// Threads that make batches ahead of the training step (reading, decoding and preprocessing images).
+    #[arg(long, default_value_t = 1)]
+    num_preprocessing_threads: usize,
     /// A checkpoint (file or folder) to start from when `train_dir` has none.
     #[arg(long)]
     checkpoint_path: Option<PathBuf>,
@@ -166,7 +169,7 @@ fn run(flags: &Flags) -> Result<()> {
     tch::manual_seed(flags.seed as i64);
     let dataset = flags.dataset.load(Split::Train)?;
     let vs = VarStore::new(device);
-    let size = common::image_size(&dataset, flags.train_image_size)?;
+    let size = common::image_size(&dataset, &flags.model.model_name, flags.train_image_size)?;
     let net = common::network(&flags.model.model_name, &vs, &dataset, flags.weight_decay, size)?;
     let mut train_op = create_train_op(&vs, optimizer(flags)?, learning_rate(flags, dataset.len()))
         .variables_to_train(variables_to_train(&vs, &flags.trainable_scopes)?);
@@ -178,17 +181,18 @@ fn run(flags: &Flags) -> Result<()> {
     println!(
         "training {} on {} ({} images, {} classes) on {device:?}; checkpoints and TensorBoard events in {}",
         flags.model.model_name,
-        dataset.name,
+        dataset.name(),
         dataset.len(),
-        dataset.num_classes,
+        dataset.num_classes(),
         flags.train_dir.display()
     );
     let started = Instant::now();
+    let num_classes = dataset.num_classes();
     let _store = vs.as_default();
     let mut loop_ = train(&mut train_op, &flags.train_dir, |step| {
         let (images, labels) = batches.at(step, device)?;
         let logits = net.forward_t(&images, Mode::Train)?;
-        let onehot = labels.one_hot(dataset.num_classes).to_kind(Kind::Float);
+        let onehot = labels.one_hot(num_classes).to_kind(Kind::Float);
         let _ = softmax_cross_entropy(&logits, &onehot).label_smoothing(flags.label_smoothing).call()?;
         get_total_loss(true)
     })
@@ -203,6 +207,9 @@ fn run(flags: &Flags) -> Result<()> {
         loop_ = loop_.number_of_steps(steps);
     }
     let loss = loop_.run()?;
+    if dataset.skipped_records() > 0 {
+        println!("skipped {} bad records", dataset.skipped_records());
+    }
     println!(
         "trained to global step {} in {:.1} s; last loss {loss:.4}; checkpoints and events in {}",
         train_op.global_step(),
@@ -329,25 +336,32 @@ fn warm_start(flags: &Flags) -> Result<()> {
     Ok(())
 }
 
-/// The training batches: made ahead on reader threads, starting at the global step training resumes from.
+/// The training batches: made ahead on preprocessing threads, starting at the global step training resumes
+/// from. A streamed set goes through a shuffle buffer of 10 batches (TF-Slim's `common_queue_min`).
 struct Batches {
     pending: Option<slim::data::Provider>,
-    readers: usize,
+    threads: usize,
     stream: Option<Prefetch>,
 }
 
 impl Batches {
-    fn new(flags: &Flags, dataset: &Dataset, size: i64) -> Result<Self> {
+    fn new(flags: &Flags, dataset: &DataSource, size: i64) -> Result<Self> {
         let preprocessing = flags.model.preprocessing();
-        let provider =
-            provider(dataset, flags.batch_size, preprocessing, (true, size, flags.seed))?.shuffle(flags.seed);
-        Ok(Batches { pending: Some(provider.drop_remainder(true)), readers: flags.num_readers, stream: None })
+        let provider = provider(dataset, flags.batch_size, preprocessing, (true, size, flags.seed))?
+            .shuffle(flags.seed)
+            .shuffle_buffer(10 * flags.batch_size as usize)
+            .num_readers(flags.num_readers);
+        Ok(Batches {
+            pending: Some(provider.drop_remainder(true)),
+            threads: flags.num_preprocessing_threads,
+            stream: None,
+        })
     }
 
     /// The batch of global step `step`, on `device`.
     fn at(&mut self, step: i64, device: Device) -> Result<(Tensor, Tensor)> {
         if let Some(provider) = self.pending.take() {
-            self.stream = Some(provider.starting_at_batch(step.max(0) as u64).prefetch(self.readers, 4));
+            self.stream = Some(provider.starting_at_batch(step.max(0) as u64).prefetch(self.threads, 4));
         }
         let batch = self.stream.as_mut().and_then(Iterator::next);
         let batch = batch.ok_or_else(|| Error::invalid("train_image_classifier", "the data ended"))??;

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use slim::data::{Batch, Provider, RecordSetOptions, TfRecordSet};
+use slim::data::{Batch, Provider, StreamOptions, TfRecordSet};
 use slim::io::frame_record;
 use slim::prelude::*;
 use slim::preprocessing::InceptionPreprocessing;
@@ -43,7 +43,7 @@ fn shards(dir: &Path, lengths: &[usize]) -> Vec<PathBuf> {
     files
 }
 
-fn open(files: &[PathBuf], classes: i64, options: RecordSetOptions) -> Result<Arc<TfRecordSet>> {
+fn open(files: &[PathBuf], classes: i64, options: StreamOptions) -> Result<Arc<TfRecordSet>> {
     Ok(Arc::new(TfRecordSet::open("set", files, classes, options)?))
 }
 
@@ -57,7 +57,7 @@ const TRAINING: InceptionPreprocessing = InceptionPreprocessing { size: 8, train
 #[test]
 fn every_record_once_an_epoch_in_a_seeded_order_each_image_brought_to_the_net_size() -> Result<()> {
     let dir = temp("epochs");
-    let set = open(&shards(&dir, &[7, 3, 9, 5]), 24, RecordSetOptions::default())?;
+    let set = open(&shards(&dir, &[7, 3, 9, 5]), 24, StreamOptions::default())?;
     assert_eq!((set.len(), set.channels()), (24, 3));
     let stream = |seed| -> Result<Vec<Batch>> {
         let provider = Provider::streaming(set.clone(), 5)?.shuffle(seed).shuffle_buffer(6).num_readers(2);
@@ -93,7 +93,7 @@ fn every_record_once_an_epoch_in_a_seeded_order_each_image_brought_to_the_net_si
 #[test]
 fn threads_and_resumes_see_the_same_batches() -> Result<()> {
     let dir = temp("resume");
-    let set = open(&shards(&dir, &[6, 6, 6, 5]), 23, RecordSetOptions::default())?;
+    let set = open(&shards(&dir, &[6, 6, 6, 5]), 23, StreamOptions::default())?;
     let provider = || -> Result<Provider> {
         let provider = Provider::streaming(set.clone(), 4)?.shuffle(9).shuffle_buffer(5).num_readers(3);
         Ok(provider.num_epochs(3).drop_remainder(true).preprocess(TRAINING))
@@ -131,8 +131,8 @@ fn bad_records_are_errors_naming_the_file_record_and_offset_or_are_skipped_and_c
     let path = dir.join("bad.tfrecord");
     let good: Vec<Vec<u8>> = (0..4).map(|k| frame_record(&numbered(k))).collect();
     let offset = |record: usize| good[..record].iter().map(Vec::len).sum::<usize>();
-    let skip = RecordSetOptions { skip_bad_records: true, ..RecordSetOptions::default() };
-    let read_all = |options: RecordSetOptions| -> Result<Vec<Batch>> {
+    let skip = StreamOptions { skip_bad_records: true, ..StreamOptions::default() };
+    let read_all = |options: StreamOptions| -> Result<Vec<Batch>> {
         let set = open(std::slice::from_ref(&path), 4, options)?;
         Provider::streaming(set, 2)?.num_epochs(1).preprocess(EVALUATION).collect()
     };
@@ -141,7 +141,7 @@ fn bad_records_are_errors_naming_the_file_record_and_offset_or_are_skipped_and_c
     let mut flipped = good.concat();
     flipped[offset(1) + 40] ^= 0x55;
     std::fs::write(&path, &flipped).unwrap();
-    let error = error_of(read_all(RecordSetOptions::default()));
+    let error = error_of(read_all(StreamOptions::default()));
     assert!(error.contains(&format!("bad.tfrecord: record 1 at offset {}: bad data checksum", offset(1))), "{error}");
     let set = open(std::slice::from_ref(&path), 4, skip)?;
     let kept: Vec<Batch> =
@@ -156,7 +156,7 @@ fn bad_records_are_errors_naming_the_file_record_and_offset_or_are_skipped_and_c
         frame_record(&example(b"not a png".to_vec(), "png", 1, None)),
     ];
     std::fs::write(&path, wrong.concat()).unwrap();
-    let error = error_of(read_all(RecordSetOptions::default()));
+    let error = error_of(read_all(StreamOptions::default()));
     assert!(error.contains(&format!("record 1 at offset {}: label 9 is not in 0..4", wrong[0].len())), "{error}");
     let set = open(std::slice::from_ref(&path), 4, skip)?;
     let kept: Vec<Batch> =
@@ -165,7 +165,7 @@ fn bad_records_are_errors_naming_the_file_record_and_offset_or_are_skipped_and_c
 
     // A shard cut short: opening it names the record that is cut, unless the records before it are kept.
     std::fs::write(&path, &good.concat()[..offset(3) + 20]).unwrap();
-    let error = error_of(read_all(RecordSetOptions::default()));
+    let error = error_of(read_all(StreamOptions::default()));
     assert!(error.contains(&format!("bad.tfrecord: record 3 at offset {}: truncated", offset(3))), "{error}");
     assert_eq!(read_all(skip)?.iter().flat_map(labels).collect::<Vec<_>>(), [0, 1, 2]);
     std::fs::write(&path, b"").unwrap();
@@ -177,17 +177,17 @@ fn bad_records_are_errors_naming_the_file_record_and_offset_or_are_skipped_and_c
 #[test]
 fn images_of_many_sizes_need_a_preprocessing_that_resizes_and_channels_are_converted() -> Result<()> {
     let dir = temp("sizes");
-    let set = open(&shards(&dir, &[4]), 4, RecordSetOptions::default())?;
+    let set = open(&shards(&dir, &[4]), 4, StreamOptions::default())?;
     let error = error_of(Provider::streaming(set, 4)?.collect());
     assert!(error.contains("set: batch 0: the preprocessed images differ in size"), "{error}");
     let path = dir.join("gray.tfrecord");
     let records = [example(png_filled(5, 4, 1, 200), "png", 0, None), example(png_filled(5, 4, 3, 50), "png", 1, None)];
     std::fs::write(&path, records.iter().map(|r| frame_record(r)).collect::<Vec<_>>().concat()).unwrap();
-    let rgb = RecordSetOptions { channels: Some(3), ..RecordSetOptions::default() };
+    let rgb = StreamOptions { channels: Some(3), ..StreamOptions::default() };
     let batch = Provider::streaming(open(std::slice::from_ref(&path), 2, rgb)?, 2)?.next().unwrap()?;
     assert_eq!(batch.images.size(), [2, 3, 4, 5], "gray repeated to three channels");
     assert!((batch.images.get(0).mean(Kind::Float).double_value(&[]) - 200.0 / 255.0).abs() < 1e-6);
-    let gray = open(std::slice::from_ref(&path), 2, RecordSetOptions::default())?;
+    let gray = open(std::slice::from_ref(&path), 2, StreamOptions::default())?;
     assert_eq!(gray.channels(), 1, "the first record's channels");
     let batch = Provider::streaming(gray, 2)?.next().unwrap()?;
     assert_eq!(batch.images.size(), [2, 1, 4, 5], "RGB to gray by luma");

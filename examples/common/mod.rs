@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use slim::data::{Dataset, Provider, Split};
-use slim::datasets::get_dataset;
-use slim::nets::{Network, get_network};
+use slim::data::{DataSource, Provider, Split, StreamOptions};
+use slim::datasets::get_data_source;
+use slim::nets::{Network, default_image_size, get_network};
 use slim::prelude::*;
 use slim::preprocessing::get_preprocessing;
 
@@ -60,8 +60,10 @@ impl ModelFlags {
 #[derive(Clone, Debug, clap::Args)]
 #[command(rename_all = "snake_case")]
 pub struct DatasetFlags {
-    /// fashion_mnist, mnist, cifar10, cifar100, synthetic, or the name of a TFRecord set in --dataset_dir
-    /// (`<name>_train*.tfrecord` files and `labels.txt`, as TF-Slim's download_and_convert wrote them).
+    /// fashion_mnist, mnist, cifar10, cifar100, synthetic (read into memory), or the name of a TFRecord set in
+    /// --dataset_dir (`<name>_train*.tfrecord` shards and `labels.txt`, as TF-Slim's converters write them), or
+    /// any name for a --dataset_dir of class folders of images (with `train/` and `validation/` in it, or not);
+    /// both streamed from disk.
     #[arg(long, default_value = "fashion_mnist")]
     pub dataset_name: String,
     /// train or test.
@@ -73,11 +75,15 @@ pub struct DatasetFlags {
     /// Subtracted from every label (1 for datasets whose class 0 is a background class).
     #[arg(long, default_value_t = 0)]
     pub labels_offset: i64,
+    /// Skip and count records that are damaged, images that do not decode and labels out of range, with a
+    /// warning, instead of stopping with an error (streamed sets).
+    #[arg(long)]
+    pub skip_bad_records: bool,
 }
 
 impl DatasetFlags {
     /// The dataset's split (`default_split` unless `--dataset_split_name` says otherwise), labels offset.
-    pub fn load(&self, default_split: Split) -> Result<Dataset> {
+    pub fn load(&self, default_split: Split) -> Result<DataSource> {
         let split = match self.dataset_split_name.as_deref() {
             None => default_split,
             Some("train") => Split::Train,
@@ -86,61 +92,44 @@ impl DatasetFlags {
                 return Err(Error::invalid("--dataset_split_name", format!("{other:?} is none of train, test")));
             }
         };
-        let mut dataset = get_dataset(&self.dataset_name, split, self.dataset_dir.as_deref())?;
-        if self.labels_offset != 0 {
-            if self.labels_offset < 0 || self.labels_offset >= dataset.num_classes {
-                return Err(Error::invalid(
-                    "--labels_offset",
-                    format!("must be in 0..{} for {}, got {}", dataset.num_classes, dataset.name, self.labels_offset),
-                ));
-            }
-            let below = dataset.labels.lt(self.labels_offset).sum(Kind::Int64).int64_value(&[]);
-            if below > 0 {
-                return Err(Error::invalid(
-                    "--labels_offset",
-                    format!("{below} examples of {} have a label below {}", dataset.name, self.labels_offset),
-                ));
-            }
-            dataset.labels = &dataset.labels - self.labels_offset;
-            dataset.num_classes -= self.labels_offset;
-        }
-        Ok(dataset)
+        let options = StreamOptions { channels: None, skip_bad_records: self.skip_bad_records };
+        let mut source = get_data_source(&self.dataset_name, split, self.dataset_dir.as_deref(), options)?;
+        source.offset_labels(self.labels_offset)?;
+        Ok(source)
     }
 }
 
-/// The side the net sees: `image_size` when given, else the dataset's (square) images' side.
-pub fn image_size(dataset: &Dataset, image_size: Option<i64>) -> Result<i64> {
-    let [_, _, height, width] = dataset.images.size()[..] else {
-        return Err(Error::invalid(&dataset.name, "images must be [N, C, H, W]"));
-    };
-    match image_size {
-        Some(size) if size < 1 => Err(Error::invalid("image size", format!("must be positive, got {size}"))),
-        Some(size) => Ok(size),
-        None if height == width => Ok(height),
-        None => Err(Error::invalid(
-            &dataset.name,
+/// The side the net sees: `image_size` when given, else an in-memory dataset's (square) images' side, else
+/// the net's own (TF-Slim's `default_image_size`).
+pub fn image_size(source: &DataSource, model_name: &str, image_size: Option<i64>) -> Result<i64> {
+    match (image_size, source.image_size()) {
+        (Some(size), _) if size < 1 => Err(Error::invalid("image size", format!("must be positive, got {size}"))),
+        (Some(size), _) => Ok(size),
+        (None, Some((height, width))) if height == width => Ok(height),
+        (None, Some((height, width))) => Err(Error::invalid(
+            source.name(),
             format!("the images are {height}×{width}; give a square size with --train_image_size / --eval_image_size"),
         )),
+        (None, None) => Ok(default_image_size(model_name)),
     }
 }
 
-/// The zoo net `model_name` for `dataset`'s images preprocessed to `size`×`size`, built in `vs` inside its arg
+/// The zoo net `model_name` for `source`'s images preprocessed to `size`×`size`, built in `vs` inside its arg
 /// scope.
-pub fn network(model_name: &str, vs: &VarStore, dataset: &Dataset, weight_decay: f64, size: i64) -> Result<Network> {
-    let channels = dataset.images.size().get(1).copied().unwrap_or(1);
-    get_network(model_name, vs, dataset.num_classes, weight_decay, channels, Some(size))
+pub fn network(model_name: &str, vs: &VarStore, source: &DataSource, weight_decay: f64, size: i64) -> Result<Network> {
+    get_network(model_name, vs, source.num_classes(), weight_decay, source.channels(), Some(size))
 }
 
-/// A provider of `dataset` in batches of `batch_size`, preprocessed by `preprocessing_name` (a preprocessing's
+/// A provider of `source` in batches of `batch_size`, preprocessed by `preprocessing_name` (a preprocessing's
 /// or a zoo net's name) to `size`×`size`.
 pub fn provider(
-    dataset: &Dataset,
+    source: &DataSource,
     batch_size: i64,
     preprocessing_name: &str,
     (training, size, seed): (bool, i64, u64),
 ) -> Result<Provider> {
     let preprocessing = get_preprocessing(preprocessing_name, training, size, seed)?;
-    Ok(Provider::new(dataset, batch_size)?.preprocess(preprocessing))
+    Ok(Provider::from_source(source, batch_size)?.preprocess(preprocessing))
 }
 
 /// Runs `main`, printing an error as one line prefixed with the program's name and exiting with status 1.

@@ -1,8 +1,11 @@
 //! `dataset_factory`: datasets by name, as TF-Slim's `datasets/dataset_factory.get_dataset`.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use slim_core::data::{Dataset, Split, tfrecord_dataset, tfrecord_files};
+use slim_core::data::{
+    DataSource, Dataset, ImageFolder, Split, StreamOptions, TfRecordSet, tfrecord_dataset, tfrecord_files,
+};
 use slim_core::{Error, Result};
 
 use super::cifar::{cifar10, cifar100};
@@ -48,6 +51,14 @@ const LABELS_FILE: &str = "labels.txt";
 
 /// A TFRecord set `name` in `dir`, with the class names of its `labels.txt`.
 fn tfrecord_set(name: &str, split: Split, dir: &Path) -> Result<Dataset> {
+    let (files, names) = tfrecord_split(name, split, dir)?;
+    let mut dataset = tfrecord_dataset(name, &files, names.len() as i64)?;
+    dataset.labels_to_names = names;
+    Ok(dataset)
+}
+
+/// The shards of a TFRecord set's `split` in `dir` and the class names of its `labels.txt`.
+fn tfrecord_split(name: &str, split: Split, dir: &Path) -> Result<(Vec<std::path::PathBuf>, Vec<String>)> {
     let names = read_labels_file(&dir.join(LABELS_FILE))?;
     let prefixes: &[&str] = match split {
         Split::Train => &["train"],
@@ -62,9 +73,33 @@ fn tfrecord_set(name: &str, split: Split, dir: &Path) -> Result<Dataset> {
         let patterns: Vec<String> = prefixes.iter().map(|split| format!("{name}_{split}*.tfrecord")).collect();
         return Err(Error::NotFound(format!("{} holds no {} files", dir.display(), patterns.join(" or "))));
     }
-    let mut dataset = tfrecord_dataset(name, &files, names.len() as i64)?;
-    dataset.labels_to_names = names;
-    Ok(dataset)
+    Ok((files, names))
+}
+
+/// The dataset called `name` as a provider's source: the built-in sets of [`get_dataset`] in memory; a TFRecord
+/// set in `dir` (`labels.txt` and `<name>_<split>*` shards) streamed; a folder of class folders of images
+/// streamed (`dir/train` and `dir/validation` or `dir/test` when it has them, else `dir` itself for either
+/// split). `options` say how streamed images are decoded and whether bad records are skipped.
+pub fn get_data_source(name: &str, split: Split, dir: Option<&Path>, options: StreamOptions) -> Result<DataSource> {
+    let Some(dir) = dir.filter(|_| !DATASET_NAMES.contains(&name)) else {
+        return get_dataset(name, split, dir).map(DataSource::InMemory);
+    };
+    if dir.join(LABELS_FILE).is_file() {
+        let (files, names) = tfrecord_split(name, split, dir)?;
+        let mut set = TfRecordSet::open(name, &files, names.len() as i64, options)?;
+        set.labels_to_names = names;
+        return Ok(DataSource::Records(Arc::new(set)));
+    }
+    let split_dirs: &[&str] = match split {
+        Split::Train => &["train"],
+        Split::Test => &["validation", "test"],
+    };
+    let folder = split_dirs.iter().map(|split| dir.join(split)).find(|path| path.is_dir());
+    match ImageFolder::open(folder.as_deref().unwrap_or(dir), options) {
+        Ok(folder) => Ok(DataSource::Folder(Arc::new(folder))),
+        Err(Error::NotFound(_)) => get_dataset(name, split, Some(dir)).map(DataSource::InMemory),
+        Err(error) => Err(error),
+    }
 }
 
 /// TF-Slim's `labels.txt`: one `index:name` line per class, indices 0, 1, 2, … in order.

@@ -8,6 +8,6 @@ mod idx_sets;
 mod synthetic;
 
 pub use cifar::{cifar10, cifar100};
-pub use factory::{DATASET_NAMES, get_dataset};
+pub use factory::{DATASET_NAMES, get_data_source, get_dataset};
 pub use idx_sets::{DEBIAN_FASHION_MNIST, fashion_mnist, mnist};
 pub use synthetic::synthetic;

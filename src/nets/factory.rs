@@ -90,6 +90,18 @@ fn resnet_named(name: &str, num_classes: i64) -> Option<ResNet> {
     Some(ResNet::classifier(version, depth, Some(num_classes)))
 }
 
+/// TF-Slim's `network_fn.default_image_size`: the side the zoo net called `name` was made for (28 for lenet, 32
+/// for cifarnet and the CIFAR ResNets, 299 for inception_v3, 224 for the ImageNet nets).
+pub fn default_image_size(name: &str) -> i64 {
+    match name {
+        "lenet" => 28,
+        "cifarnet" => 32,
+        "inception_v3" => 299,
+        _ if name.starts_with("resnet_cifar_") => 32,
+        _ => 224,
+    }
+}
+
 /// TF-Slim's `nets_factory.get_network_fn(name, num_classes, weight_decay)`: the net built in `vs` under its
 /// TF-Slim scope and arg scope, from images of `[1, channels, size, size]` (its default size when `size` is
 /// `None`). An unknown name is an error listing the known ones.
@@ -101,34 +113,32 @@ pub fn get_network(
     channels: i64,
     size: Option<i64>,
 ) -> Result<Network> {
-    let shape = |default: i64| [1, channels, size.unwrap_or(default), size.unwrap_or(default)];
+    let side = size.unwrap_or_else(|| default_image_size(name));
+    let shape = [1, channels, side, side];
     let vgg = |depth: VggDepth| -> Result<Network> {
         let net = Vgg { depth, num_classes: Some(num_classes), dropout_keep_prob: 0.5, spatial_squeeze: true };
-        let built = crate::arg_scope!(vgg_arg_scope(weight_decay) => { net.build(vs, depth.scope(), &shape(224)) })?;
+        let built = crate::arg_scope!(vgg_arg_scope(weight_decay) => { net.build(vs, depth.scope(), &shape) })?;
         Ok(Network::Vgg(built))
     };
     let mobilenet = |depth_multiplier: f64| -> Result<Network> {
         let net = MobilenetV1::classifier(Some(num_classes), depth_multiplier);
         let scope = mobilenet_v1_arg_scope(weight_decay, 0.09);
-        Ok(Network::MobilenetV1(crate::arg_scope!(scope => { net.build(vs, "MobilenetV1", &shape(224)) })?))
+        Ok(Network::MobilenetV1(crate::arg_scope!(scope => { net.build(vs, "MobilenetV1", &shape) })?))
     };
     match name {
         "lenet" => {
             let net = Lenet { num_classes: Some(num_classes), dropout_keep_prob: 0.5 };
-            Ok(Network::Lenet(
-                crate::arg_scope!(lenet_arg_scope(weight_decay) => { net.build(vs, "LeNet", &shape(28)) })?,
-            ))
+            Ok(Network::Lenet(crate::arg_scope!(lenet_arg_scope(weight_decay) => { net.build(vs, "LeNet", &shape) })?))
         }
         "cifarnet" => {
             let net = CifarNet { num_classes: Some(num_classes), dropout_keep_prob: 0.5 };
-            let built =
-                crate::arg_scope!(cifarnet_arg_scope(weight_decay) => { net.build(vs, "CifarNet", &shape(32)) })?;
+            let built = crate::arg_scope!(cifarnet_arg_scope(weight_decay) => { net.build(vs, "CifarNet", &shape) })?;
             Ok(Network::CifarNet(built))
         }
         "alexnet_v2" => {
             let net = AlexnetV2 { num_classes: Some(num_classes), dropout_keep_prob: 0.5, spatial_squeeze: true };
             let scope = alexnet_v2_arg_scope(weight_decay);
-            Ok(Network::AlexnetV2(crate::arg_scope!(scope => { net.build(vs, "alexnet_v2", &shape(224)) })?))
+            Ok(Network::AlexnetV2(crate::arg_scope!(scope => { net.build(vs, "alexnet_v2", &shape) })?))
         }
         "vgg_a" => vgg(VggDepth::A),
         "vgg_16" => vgg(VggDepth::D16),
@@ -140,22 +150,22 @@ pub fn get_network(
         "inception_v3" => {
             let net = InceptionV3::classifier(Some(num_classes));
             let scope = inception_v3_arg_scope(weight_decay);
-            Ok(Network::InceptionV3(crate::arg_scope!(scope => { net.build(vs, "InceptionV3", &shape(299)) })?))
+            Ok(Network::InceptionV3(crate::arg_scope!(scope => { net.build(vs, "InceptionV3", &shape) })?))
         }
         "inception_v1" => {
             let net = InceptionV1::classifier(Some(num_classes));
             let scope = inception_v1_arg_scope(weight_decay);
-            Ok(Network::InceptionV1(crate::arg_scope!(scope => { net.build(vs, "InceptionV1", &shape(224)) })?))
+            Ok(Network::InceptionV1(crate::arg_scope!(scope => { net.build(vs, "InceptionV1", &shape) })?))
         }
         other => match (resnet_named(other, num_classes), cifar_resnet_depth(other)) {
             (Some(net), _) => {
                 let scope = net.default_scope();
                 let arg_scope = resnet_arg_scope(weight_decay);
-                Ok(Network::ResNet(crate::arg_scope!(arg_scope => { net.build(vs, &scope, &shape(224)) })?))
+                Ok(Network::ResNet(crate::arg_scope!(arg_scope => { net.build(vs, &scope, &shape) })?))
             }
             (None, Some(depth)) => {
                 let net = CifarResNet { n: (depth - 2) / 6, filters: 16, version: 2, num_classes, weight_decay };
-                Ok(Network::CifarResNet(net.build(vs, &format!("resnet_cifar_{depth}"), &shape(32))?))
+                Ok(Network::CifarResNet(net.build(vs, &format!("resnet_cifar_{depth}"), &shape)?))
             }
             _ => Err(Error::invalid(
                 "nets_factory",

@@ -16,7 +16,7 @@ mod vgg;
 pub use alexnet::{AlexnetV2, alexnet_v2_arg_scope};
 pub use cifar_resnet::{CifarResNet, resnet_block};
 pub use cifarnet::{CifarNet, cifarnet_arg_scope};
-pub use factory::{NETWORK_NAMES, Network, get_network};
+pub use factory::{NETWORK_NAMES, Network, default_image_size, get_network};
 pub use inception_v1::{InceptionV1, inception_v1_arg_scope};
 pub use inception_v3::{InceptionV3, inception_v3_arg_scope};
 pub use lenet::{Lenet, lenet_arg_scope};

@@ -37,4 +37,15 @@ impl Dataset {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// A copy sharing the image and label tensors.
+    pub fn shallow_clone(&self) -> Dataset {
+        Dataset {
+            name: self.name.clone(),
+            images: self.images.shallow_clone(),
+            labels: self.labels.shallow_clone(),
+            num_classes: self.num_classes,
+            labels_to_names: self.labels_to_names.clone(),
+        }
+    }
 }

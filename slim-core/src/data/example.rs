@@ -2,10 +2,12 @@
 //! buffer messages, and PNG, JPEG and raw images (`image/encoded`, `image/format`, `image/height`,
 //! `image/width`, `image/channels`, `image/class/label`), each decoder's output size bounded.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use prost::Message;
-use tch::Tensor;
+
+use super::image::{Image, decode_image, decode_jpeg, decode_png, image_format};
+use crate::{Error, Result};
 
 /// `tf.train.BytesList`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -42,8 +44,8 @@ struct Feature {
 /// `tf.train.Features`.
 #[derive(Clone, PartialEq, prost::Message)]
 struct Features {
-    #[prost(map = "string, message", tag = "1")]
-    feature: HashMap<String, Feature>,
+    #[prost(btree_map = "string, message", tag = "1")]
+    feature: BTreeMap<String, Feature>,
 }
 
 /// `tf.train.Example`.
@@ -51,91 +53,6 @@ struct Features {
 struct Example {
     #[prost(message, optional, tag = "1")]
     features: Option<Features>,
-}
-
-/// A decoded image: height, width, channels, and the bytes row-major with channels last.
-pub(super) struct Image {
-    pub(super) height: usize,
-    pub(super) width: usize,
-    pub(super) channels: usize,
-    pub(super) pixels: Vec<u8>,
-}
-
-impl Image {
-    /// The image with `channels` channels, as TF's `decode_image(channels=…)` gives it: gray becomes RGB by
-    /// repeating it, RGB becomes gray by ITU-R 601 luma, an alpha channel is dropped (or made
-    /// opaque). 1 to 4 channels either way.
-    pub(super) fn with_channels(self, channels: usize) -> std::result::Result<Image, String> {
-        if channels == self.channels {
-            return Ok(self);
-        }
-        let (from, to) = (self.channels, channels);
-        if !(1..=4).contains(&from) || !(1..=4).contains(&to) {
-            return Err(format!("cannot turn a {from}-channel image into {to} channels"));
-        }
-        let luma = |p: &[u8]| ((p[0] as u32 * 299 + p[1] as u32 * 587 + p[2] as u32 * 114 + 500) / 1000) as u8;
-        let mut pixels = Vec::with_capacity(self.height * self.width * to);
-        for p in self.pixels.chunks_exact(from) {
-            let (color, alpha) = match from {
-                1 | 2 => ([p[0]; 3], p.get(1).copied()),
-                _ => ([p[0], p[1], p[2]], p.get(3).copied()),
-            };
-            match to {
-                1 => pixels.push(if from >= 3 { luma(p) } else { color[0] }),
-                2 => pixels.extend_from_slice(&[if from >= 3 { luma(p) } else { color[0] }, alpha.unwrap_or(255)]),
-                3 => pixels.extend_from_slice(&color),
-                _ => pixels.extend_from_slice(&[color[0], color[1], color[2], alpha.unwrap_or(255)]),
-            }
-        }
-        Ok(Image { pixels, channels, ..self })
-    }
-
-    /// The image as a `[C, H, W]` tensor of unsigned bytes.
-    pub(super) fn to_tensor(&self) -> std::result::Result<Tensor, String> {
-        let (h, w, c) = (self.height, self.width, self.channels);
-        if h.checked_mul(w).and_then(|pixels| pixels.checked_mul(c)) != Some(self.pixels.len()) || h * w == 0 {
-            return Err(format!("{} decoded bytes are not a {h}×{w}×{c} image", self.pixels.len()));
-        }
-        let hwc = Tensor::from_slice(&self.pixels).view([h as i64, w as i64, c as i64]);
-        Ok(hwc.permute([2, 0, 1]).contiguous())
-    }
-}
-
-/// The most bytes a decoded image may take (64 MiB): a header can declare any size (behind a valid checksum), and
-/// the decoders allocate what it declares before reading the data.
-const MAX_DECODED_IMAGE_BYTES: usize = 64 << 20;
-
-fn decode_png(bytes: &[u8]) -> std::result::Result<Image, String> {
-    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-    decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
-    let (width, height) = (reader.info().width, reader.info().height);
-    let size = reader.output_buffer_size().filter(|&size| size <= MAX_DECODED_IMAGE_BYTES);
-    let size =
-        size.ok_or_else(|| format!("the PNG declares {width}×{height} pixels, more than slim decodes (64 MiB)"))?;
-    let mut pixels = vec![0; size];
-    let frame = reader.next_frame(&mut pixels).map_err(|e| e.to_string())?;
-    pixels.truncate(frame.buffer_size());
-    Ok(Image {
-        height: frame.height as usize,
-        width: frame.width as usize,
-        channels: frame.color_type.samples(),
-        pixels,
-    })
-}
-
-fn decode_jpeg(bytes: &[u8]) -> std::result::Result<Image, String> {
-    let mut decoder = zune_jpeg::JpegDecoder::new(std::io::Cursor::new(bytes));
-    decoder.decode_headers().map_err(|e| format!("{e:?}"))?;
-    let (width, height) = decoder.dimensions().ok_or("the JPEG has no dimensions")?;
-    let declared = width.checked_mul(height).and_then(|pixels| pixels.checked_mul(4));
-    if declared.is_none_or(|bytes| bytes > MAX_DECODED_IMAGE_BYTES) {
-        return Err(format!("the JPEG declares {width}×{height} pixels, more than slim decodes (64 MiB)"));
-    }
-    let pixels = decoder.decode().map_err(|e| format!("{e:?}"))?;
-    let (width, height) = decoder.dimensions().ok_or("the JPEG has no dimensions")?;
-    let channels = pixels.len() / (width * height).max(1);
-    Ok(Image { height, width, channels, pixels })
 }
 
 fn int(features: &Features, key: &str) -> Option<i64> {
@@ -170,4 +87,28 @@ pub(super) fn decode_example(data: &[u8]) -> std::result::Result<(Image, i64), S
         Some(other) => return Err(format!("image/format {other:?} is not png, jpeg or raw")),
     };
     Ok((image, label))
+}
+
+/// TF-Slim's `dataset_utils.image_to_tfexample`: a serialized `tf.train.Example` of an encoded PNG or JPEG
+/// (kept as it is) with its format (`png`, or `jpg` as TF-Slim's converters write it), height, width and
+/// `label`. The image is decoded once to check it and to read its size; `source` names it in an error.
+pub fn image_to_tfexample(encoded: &[u8], label: i64, source: &str) -> Result<Vec<u8>> {
+    let bad = |message: String| Error::Io { path: source.to_string(), message };
+    let format = match image_format(encoded) {
+        Some("png") => "png",
+        Some(_) => "jpg",
+        None => return Err(bad("neither a PNG nor a JPEG (by its first bytes)".into())),
+    };
+    let image = decode_image(encoded).map_err(|message| bad(format!("does not decode: {message}")))?;
+    let bytes =
+        |value: &[u8]| Feature { bytes_list: Some(BytesList { value: vec![value.to_vec()] }), ..Default::default() };
+    let int = |value: i64| Feature { int64_list: Some(Int64List { value: vec![value] }), ..Default::default() };
+    let feature = BTreeMap::from([
+        ("image/encoded".to_string(), bytes(encoded)),
+        ("image/format".to_string(), bytes(format.as_bytes())),
+        ("image/class/label".to_string(), int(label)),
+        ("image/height".to_string(), int(image.height as i64)),
+        ("image/width".to_string(), int(image.width as i64)),
+    ]);
+    Ok(Example { features: Some(Features { feature }) }.encode_to_vec())
 }

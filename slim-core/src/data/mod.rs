@@ -8,15 +8,21 @@
 mod dataset;
 mod example;
 mod idx;
+mod image;
+mod image_folder;
 mod provider;
 mod record_order;
 mod record_set;
 mod rng;
+mod source;
 mod tfrecord;
 
 pub use dataset::{Dataset, Split};
+pub use example::image_to_tfexample;
 pub use idx::{IdxArray, read_idx};
+pub use image_folder::{IMAGE_EXTENSIONS, ImageFolder};
 pub use provider::{Batch, DEFAULT_SHUFFLE_BUFFER, Position, Prefetch, Preprocessing, Provider};
-pub use record_set::{RecordSetOptions, TfRecordSet};
+pub use record_set::{StreamOptions, TfRecordSet};
 pub use rng::SplitMix64;
+pub use source::DataSource;
 pub use tfrecord::{tfrecord_dataset, tfrecord_files};

@@ -1,8 +1,8 @@
 //! The provider: batches of a dataset in a seeded, shuffled (or sequential) order over epochs, made on the
 //! calling thread or ahead of time by reader threads into a bounded queue. The dataset is held in memory (a
-//! [`Dataset`], shuffled whole, preprocessed a batch at a time) or streamed ([`TfRecordSet`]: shards read in
-//! turns through a shuffle buffer, each example read, decoded and preprocessed on its own, so images may differ
-//! in size). Batch `k` depends only on the seed, the batch size and `k`, so threads keep the order, and a
+//! [`Dataset`], shuffled whole, preprocessed a batch at a time) or streamed (a [`TfRecordSet`]: shards read in
+//! turns through a shuffle buffer; an [`ImageFolder`]: files shuffled whole), each streamed example read,
+//! decoded and preprocessed on its own, so images may differ in size. Batch `k` depends only on the seed, the batch size and `k`, so threads keep the order, and a
 //! [`Position`] (or the global step) resumes the same stream.
 
 use std::sync::Arc;
@@ -12,9 +12,11 @@ use std::thread::JoinHandle;
 use tch::{Kind, Tensor};
 
 use super::dataset::Dataset;
+use super::image_folder::ImageFolder;
 use super::record_order::{EpochOrder, Interleave};
-use super::record_set::{OpenFiles, TfRecordSet};
+use super::record_set::{Example, OpenFiles, TfRecordSet};
 use super::rng::SplitMix64;
+use super::source::DataSource;
 use crate::{Error, Result};
 
 /// Where a provider is: the epoch and the first example of its next batch.
@@ -52,36 +54,10 @@ impl Batch {
 /// holds unless [`Provider::shuffle_buffer`] says otherwise.
 pub const DEFAULT_SHUFFLE_BUFFER: usize = 128;
 
-/// Where the examples come from.
-enum Source {
-    /// `[N, C, H, W]` bytes and `[N]` labels in memory.
-    Memory { images: Tensor, labels: Tensor },
-    /// TFRecord shards read as needed.
-    Records(Arc<TfRecordSet>),
-}
-
-impl Source {
-    fn for_thread(&self) -> Source {
-        match self {
-            Source::Memory { images, labels } => {
-                Source::Memory { images: images.shallow_clone(), labels: labels.shallow_clone() }
-            }
-            Source::Records(set) => Source::Records(set.clone()),
-        }
-    }
-
-    fn len(&self) -> i64 {
-        match self {
-            Source::Memory { labels, .. } => labels.size()[0],
-            Source::Records(set) => set.len(),
-        }
-    }
-}
-
 /// What a thread keeps from one batch to the next: the epoch's order and its open files.
 #[derive(Default)]
 struct Cursor {
-    /// An in-memory epoch's permutation.
+    /// An in-memory (or image folder's) epoch's permutation.
     permutation: Option<(u64, Tensor)>,
     /// A streaming epoch's order, where the last batch left it.
     records: Option<EpochOrder>,
@@ -92,7 +68,7 @@ type Preprocess = Arc<dyn Preprocessing>;
 
 /// Everything needed to make batch number `k`, on any thread.
 struct Plan {
-    source: Source,
+    source: DataSource,
     batch_size: i64,
     seed: Option<u64>,
     num_epochs: Option<u64>,
@@ -104,7 +80,7 @@ struct Plan {
 
 impl Plan {
     fn for_thread(&self) -> Plan {
-        Plan { source: self.source.for_thread(), preprocess: self.preprocess.clone(), ..*self }
+        Plan { source: self.source.shallow_clone(), preprocess: self.preprocess.clone(), ..*self }
     }
 
     fn examples(&self) -> i64 {
@@ -144,67 +120,73 @@ impl Plan {
             return None;
         }
         let count = self.batch_size.min(self.examples() - index);
+        let first = epoch * self.examples() as u64 + index as u64;
         Some(match &self.source {
-            Source::Memory { images, labels } => {
-                Ok(self.memory_batch((images, labels), number, (epoch, index), cursor))
+            DataSource::InMemory(dataset) => Ok(self.memory_batch(dataset, number, (epoch, index), cursor)),
+            DataSource::Records(set) => self.record_refs(set, (epoch, index), count, cursor).and_then(|refs| {
+                let files = &mut cursor.files;
+                self.image_batch(number, first, refs.into_iter().map(|at| set.example(at, files)))
+            }),
+            DataSource::Folder(folder) => {
+                let indices = self.permutation(epoch, cursor).narrow(0, index, count);
+                let indices = Vec::<i64>::try_from(&indices).unwrap_or_default();
+                self.image_batch(number, first, indices.into_iter().map(|i| folder.example(i as usize)))
             }
-            Source::Records(set) => self.records_batch(set, number, (epoch, index), count, cursor),
         })
     }
 
-    /// An in-memory batch: the epoch's permutation (kept in `cursor`) from `index`, preprocessed together.
-    fn memory_batch(
-        &self,
-        (images, labels): (&Tensor, &Tensor),
-        number: u64,
-        at: (u64, i64),
-        cursor: &mut Cursor,
-    ) -> Batch {
-        let (epoch, index) = at;
-        let (_, order) = match &mut cursor.permutation {
-            Some(cached) if cached.0 == epoch => cached,
-            slot => slot.insert((epoch, self.order_of(epoch))),
-        };
-        let indices = order.narrow(0, index, self.batch_size.min(self.examples() - index));
-        let images = self.preprocess.apply(&images.index_select(0, &indices), number);
-        Batch { images, labels: labels.index_select(0, &indices) }
+    /// Epoch `epoch`'s permutation of the examples, kept in `cursor`.
+    fn permutation<'c>(&self, epoch: u64, cursor: &'c mut Cursor) -> &'c Tensor {
+        if cursor.permutation.as_ref().is_none_or(|(cached, _)| *cached != epoch) {
+            cursor.permutation = Some((epoch, self.order_of(epoch)));
+        }
+        let (_, order) = cursor.permutation.get_or_insert_with(|| (epoch, self.order_of(epoch)));
+        order
     }
 
-    /// A streaming batch: `count` records from the epoch's order at `index` (replayed to there when `cursor`
-    /// is elsewhere), each read, decoded and preprocessed; bad ones skipped when the set says so.
-    fn records_batch(
+    /// An in-memory batch: the epoch's permutation from `index`, preprocessed together.
+    fn memory_batch(&self, dataset: &Dataset, number: u64, (epoch, index): (u64, i64), cursor: &mut Cursor) -> Batch {
+        let indices = self.permutation(epoch, cursor).narrow(0, index, self.batch_size.min(self.examples() - index));
+        let images = self.preprocess.apply(&dataset.images.index_select(0, &indices), number);
+        Batch { images, labels: dataset.labels.index_select(0, &indices) }
+    }
+
+    /// The `count` records of a streaming batch: the epoch's order at `index` (replayed to there when `cursor`
+    /// is elsewhere).
+    fn record_refs(
         &self,
         set: &TfRecordSet,
-        number: u64,
         (epoch, index): (u64, i64),
         count: i64,
         cursor: &mut Cursor,
-    ) -> Result<Batch> {
+    ) -> Result<Vec<super::record_order::RecordRef>> {
         let interleave = Interleave { readers: self.readers, buffer: self.buffer, seed: self.seed };
         let stale = cursor.records.as_ref().is_none_or(|order| order.epoch() != epoch || order.taken() > index as u64);
         if stale {
             cursor.records = Some(EpochOrder::new(set.lengths(), interleave, epoch));
         }
-        let Cursor { records: Some(order), files, .. } = cursor else {
-            return Err(Error::invalid(&set.name, "the epoch's order is missing"));
-        };
+        let order = cursor.records.as_mut().ok_or_else(|| Error::invalid(&set.name, "the epoch's order is missing"))?;
         let behind = index as u64 - order.taken();
         if behind > 0 {
             order.nth(behind as usize - 1);
         }
-        let first = epoch * self.examples() as u64 + index as u64;
-        let (mut images, mut labels) = (Vec::with_capacity(count as usize), Vec::with_capacity(count as usize));
-        for (example, at) in (first..).zip(order.take(count as usize)) {
-            let preprocessed = set.example(at, files).and_then(|(image, label)| {
+        Ok(order.take(count as usize).collect())
+    }
+
+    /// A streamed batch: each of `examples` (numbered from `first` in the stream) preprocessed on its own, bad
+    /// ones skipped when the source says so, then stacked.
+    fn image_batch(&self, number: u64, first: u64, examples: impl Iterator<Item = Result<Example>>) -> Result<Batch> {
+        let (mut images, mut labels) = (Vec::new(), Vec::new());
+        for (example, read) in (first..).zip(examples) {
+            let preprocessed = read.and_then(|(image, label)| {
                 Ok((self.preprocess.apply_one(&image.to_kind(Kind::Float), example)?, label))
             });
             match preprocessed {
                 Ok((image, label)) => (images.push(image), labels.push(label)),
-                Err(error) if set.skips_bad_records() => (set.skip(&error), ()),
-                Err(error) => return Err(error),
+                Err(error) => (self.source.skip_or_fail(error)?, ()),
             };
         }
-        stack_batch(&set.name, number, &images, &labels)
+        stack_batch(self.source.name(), number, &images, &labels)
     }
 }
 
@@ -241,23 +223,30 @@ impl Provider {
     /// A provider of an in-memory dataset, `batch_size` examples per batch (1 to the dataset's size), in the
     /// dataset's order, images scaled to [0, 1].
     pub fn new(dataset: &Dataset, batch_size: i64) -> Result<Self> {
-        let source = Source::Memory { images: dataset.images.shallow_clone(), labels: dataset.labels.shallow_clone() };
-        Self::of(source, &dataset.name, batch_size)
+        Self::from_source(&DataSource::InMemory(dataset.shallow_clone()), batch_size)
     }
 
     /// A provider streaming `set`, `batch_size` examples per batch, one reader, in the shards' order, images
     /// scaled to [0, 1]. Its images may differ in size: give a [`Preprocessing`] that resizes them
     /// ([`Provider::preprocess`]).
     pub fn streaming(set: Arc<TfRecordSet>, batch_size: i64) -> Result<Self> {
-        let name = set.name.clone();
-        Self::of(Source::Records(set), &name, batch_size)
+        Self::from_source(&DataSource::Records(set), batch_size)
     }
 
-    fn of(source: Source, name: &str, batch_size: i64) -> Result<Self> {
+    /// A provider streaming the image files of `folder`, `batch_size` examples per batch, in the folder's order
+    /// (by class, then by name), images scaled to [0, 1]; see [`Provider::streaming`].
+    pub fn image_folder(folder: Arc<ImageFolder>, batch_size: i64) -> Result<Self> {
+        Self::from_source(&DataSource::Folder(folder), batch_size)
+    }
+
+    /// A provider of any [`DataSource`] (its tensors and files shared, not copied).
+    pub fn from_source(source: &DataSource, batch_size: i64) -> Result<Self> {
         let examples = source.len();
         if batch_size < 1 || batch_size > examples.max(1) {
-            return Err(Error::invalid(name, format!("batch_size must be in 1..={examples}, got {batch_size}")));
+            let message = format!("batch_size must be in 1..={examples}, got {batch_size}");
+            return Err(Error::invalid(source.name(), message));
         }
+        let source = source.shallow_clone();
         let plan = Plan {
             source,
             batch_size,
@@ -271,8 +260,8 @@ impl Provider {
         Ok(Provider { plan, next: 0, cursor: Cursor::default() })
     }
 
-    /// Shuffles each epoch with an order drawn from `seed` and the epoch number: an in-memory dataset whole, a
-    /// streaming one by its shards' order and a shuffle buffer.
+    /// Shuffles each epoch with an order drawn from `seed` and the epoch number: an in-memory dataset or an
+    /// image folder whole, TFRecord shards by their order and a shuffle buffer.
     pub fn shuffle(mut self, seed: u64) -> Self {
         self.plan.seed = Some(seed);
         self
@@ -280,7 +269,7 @@ impl Provider {
 
     /// The records a streaming provider's shuffle buffer holds (TF-Slim's `common_queue_min`, tf.data's
     /// `buffer_size`; [`DEFAULT_SHUFFLE_BUFFER`] unless given). A record is given out from among the next this
-    /// many; a larger buffer mixes more. In-memory datasets are shuffled whole.
+    /// many; a larger buffer mixes more. In-memory datasets and image folders are shuffled whole.
     pub fn shuffle_buffer(mut self, records: usize) -> Self {
         self.plan.buffer = records.max(1);
         self

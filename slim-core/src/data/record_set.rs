@@ -17,7 +17,7 @@ use crate::{Error, Result};
 
 /// How a [`TfRecordSet`] reads its records.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct RecordSetOptions {
+pub struct StreamOptions {
     /// The channels every image is decoded to (TF-Slim's `Image(channels=…)`): gray repeated to RGB, RGB to
     /// gray by luma, alpha dropped. The first record's when not given.
     pub channels: Option<usize>,
@@ -50,7 +50,7 @@ impl TfRecordSet {
     /// Opens the shards `files` of a set of `num_classes` classes: scans their record headers and decodes the
     /// first record (for the channel count). A damaged shard is an error naming the file, the record and its
     /// offset, unless `options.skip_bad_records`.
-    pub fn open(name: &str, files: &[PathBuf], num_classes: i64, options: RecordSetOptions) -> Result<Self> {
+    pub fn open(name: &str, files: &[PathBuf], num_classes: i64, options: StreamOptions) -> Result<Self> {
         let mut shards = Vec::with_capacity(files.len());
         let mut skipped = 0;
         for path in files {
