@@ -134,10 +134,11 @@ impl DataSource {
     /// Counts and warns about a bad record when the source skips them; otherwise the error itself.
     pub(crate) fn skip_or_fail(&self, error: Error) -> Result<()> {
         match self {
-            DataSource::Records(set) if set.skips_bad_records() => Ok(set.skip(&error)),
-            DataSource::Folder(folder) if folder.skips_bad_records() => Ok(folder.skip(&error)),
-            _ => Err(error),
+            DataSource::Records(set) if set.skips_bad_records() => set.skip(&error),
+            DataSource::Folder(folder) if folder.skips_bad_records() => folder.skip(&error),
+            _ => return Err(error),
         }
+        Ok(())
     }
 }
 
