@@ -106,20 +106,26 @@ impl ImageFolder {
         log::warn!("skipping a bad image: {error}");
     }
 
-    /// Image `index` (its file read and decoded to the folder's channels) and its label.
-    pub(crate) fn example(&self, index: usize) -> Result<Example> {
+    /// The bytes of image file `index` as they are on disk (PNG or JPEG), and its label.
+    pub fn encoded(&self, index: usize) -> Result<(Vec<u8>, i64)> {
         let (path, label) =
             self.files.get(index).ok_or_else(|| Error::invalid(&self.name, format!("no image {index}")))?;
-        let bytes = read_bounded(path)?;
+        Ok((read_bounded(path)?, *label))
+    }
+
+    /// Image `index` (its file read and decoded to the folder's channels) and its label.
+    pub(crate) fn example(&self, index: usize) -> Result<Example> {
+        let (bytes, label) = self.encoded(index)?;
+        let path = &self.files[index].0;
         let bad = |message: String| Error::Io { path: path.display().to_string(), message };
         let image = decode_image(&bytes).map_err(|message| bad(format!("does not decode: {message}")))?;
         let image = image.with_channels(self.channels).and_then(|image| image.to_tensor()).map_err(bad)?;
-        Ok((image, *label))
+        Ok((image, label))
     }
 }
 
 /// A file's bytes, when it is no larger than [`MAX_FILE_BYTES`].
-pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+fn read_bounded(path: &Path) -> Result<Vec<u8>> {
     let size = std::fs::metadata(path).map_err(|e| io_error(path, "cannot stat", e))?.len();
     if size > MAX_FILE_BYTES {
         return Err(Error::Io {
