@@ -48,7 +48,7 @@ fn photo(colour: [u8; 3], width: u16, height: u16, random: &mut SplitMix64) -> V
     let mut pixels = Vec::with_capacity(width as usize * height as usize * 3);
     for y in 0..height as usize {
         for x in 0..width as usize {
-            let stripe = if (x + y) / period % 2 == 0 { 1.0 } else { 0.75 };
+            let stripe = if ((x + y) / period).is_multiple_of(2) { 1.0 } else { 0.75 };
             for channel in colour {
                 let value = channel as f64 * brightness * stripe + random.uniform(-20.0, 20.0);
                 pixels.push(value.clamp(0.0, 255.0) as u8);
