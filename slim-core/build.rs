@@ -16,6 +16,7 @@ const SOURCES: &[&str] = &[
     "csrc/finite_scan.cpp",
     "csrc/fused_adam.cpp",
     "csrc/fused_sgd.cpp",
+    "csrc/stack_images.cpp",
     "csrc/thread_count.cpp",
     "csrc/update_checks.cpp",
 ];

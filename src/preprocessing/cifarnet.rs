@@ -5,7 +5,7 @@
 use tch::{Kind, Tensor};
 
 use crate::data::Preprocessing;
-use crate::data::SplitMix64;
+use crate::data::{DecodedImage, FloatImage, SplitMix64};
 use crate::{Error, Result};
 
 /// TF's `per_image_standardization`: each image minus its mean, over max(its standard deviation, 1/√n).
@@ -41,15 +41,32 @@ pub struct CifarnetPreprocessing {
     pub seed: u64,
 }
 
+impl CifarnetPreprocessing {
+    /// Checks that images padded to `h`×`w` hold the training crop.
+    fn check_crop(&self, h: i64, w: i64) -> Result<()> {
+        if self.size < 1 || h < self.size || w < self.size {
+            let message = format!(
+                "a {}×{} image padded by 4 is smaller than the {size}×{size} crop",
+                h - 8,
+                w - 8,
+                size = self.size
+            );
+            return Err(Error::invalid("cifarnet_preprocessing", message));
+        }
+        Ok(())
+    }
+}
+
 impl Preprocessing for CifarnetPreprocessing {
-    fn apply(&self, images: &Tensor, batch: u64) -> Tensor {
+    fn apply(&self, images: &Tensor, batch: u64) -> Result<Tensor> {
         let images = images.to_kind(Kind::Float);
         if !self.training {
-            return standardize(&crop_or_pad(&images, self.size));
+            return Ok(standardize(&crop_or_pad(&images, self.size)));
         }
         let padding = 4;
         let padded = images.constant_pad_nd([padding, padding, padding, padding]);
         let (h, w) = (padded.size()[2], padded.size()[3]);
+        self.check_crop(h, w)?;
         let mut random = SplitMix64::new(self.seed, batch);
         let crops: Vec<Tensor> = (0..images.size()[0])
             .map(|i| {
@@ -59,31 +76,23 @@ impl Preprocessing for CifarnetPreprocessing {
                 if random.below(2) == 1 { crop.flip([2]) } else { crop }
             })
             .collect();
-        standardize(&Tensor::stack(&crops, 0))
+        Ok(standardize(&Tensor::stack(&crops, 0)))
     }
 
-    fn apply_one(&self, image: &Tensor, example: u64) -> Result<Tensor> {
-        let image = image.to_kind(Kind::Float).unsqueeze(0);
+    fn apply_decoded(&self, image: &DecodedImage, example: u64) -> Result<FloatImage> {
+        let image = image.to_tensor()?.to_kind(Kind::Float).unsqueeze(0);
         if !self.training {
-            return Ok(standardize(&crop_or_pad(&image, self.size)).squeeze_dim(0));
+            return FloatImage::from_tensor(&standardize(&crop_or_pad(&image, self.size)).squeeze_dim(0));
         }
         let padded = image.constant_pad_nd([4, 4, 4, 4]);
         let (h, w) = (padded.size()[2], padded.size()[3]);
-        if h < self.size || w < self.size {
-            let message = format!(
-                "a {}×{} image padded by 4 is smaller than the {size}×{size} crop",
-                h - 8,
-                w - 8,
-                size = self.size
-            );
-            return Err(Error::invalid("cifarnet_preprocessing", message));
-        }
+        self.check_crop(h, w)?;
         let mut random = SplitMix64::new(self.seed, example);
         let top = random.below((h - self.size + 1) as u64) as i64;
         let left = random.below((w - self.size + 1) as u64) as i64;
         let crop = padded.narrow(2, top, self.size).narrow(3, left, self.size);
         let flipped = if random.below(2) == 1 { crop.flip([3]) } else { crop };
-        Ok(standardize(&flipped).squeeze_dim(0))
+        FloatImage::from_tensor(&standardize(&flipped).squeeze_dim(0))
     }
 }
 

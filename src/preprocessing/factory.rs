@@ -52,13 +52,14 @@ mod tests {
     #[test]
     fn names_give_their_preprocessing_and_unknown_names_list_the_known_ones() {
         let bytes = Tensor::full([2, 1, 28, 28], 255, (Kind::Uint8, tch::Device::Cpu));
-        let lenet = get_preprocessing("lenet", true, 28, 0).map(|p| p.apply(&bytes, 0));
+        let lenet = get_preprocessing("lenet", true, 28, 0).and_then(|p| p.apply(&bytes, 0));
         assert_eq!(lenet.map(|x| x.max().double_value(&[])).ok(), Some(127.0 / 128.0));
-        let resnet = get_preprocessing("resnet_cifar_20", false, 24, 0).map(|p| p.apply(&bytes, 0).size());
+        let resnet =
+            get_preprocessing("resnet_cifar_20", false, 24, 0).and_then(|p| p.apply(&bytes, 0)).map(|x| x.size());
         assert_eq!(resnet.ok(), Some(vec![2, 1, 24, 24]));
-        let vgg = get_preprocessing("resnet_v1_50", false, 16, 0).map(|p| p.apply(&bytes, 0));
+        let vgg = get_preprocessing("resnet_v1_50", false, 16, 0).and_then(|p| p.apply(&bytes, 0));
         assert_eq!(vgg.map(|x| x.size()).ok(), Some(vec![2, 1, 16, 16]));
-        let inception = get_preprocessing("mobilenet_v1", false, 16, 0).map(|p| p.apply(&bytes, 0));
+        let inception = get_preprocessing("mobilenet_v1", false, 16, 0).and_then(|p| p.apply(&bytes, 0));
         assert_eq!(inception.map(|x| x.max().double_value(&[])).ok(), Some(1.0));
         let message = get_preprocessing("inceptoin", true, 28, 0).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(message.contains("\"inceptoin\"") && message.contains("lenet, cifarnet, vgg, inception"), "{message}");

@@ -4,12 +4,11 @@
 //! left-right at random, distort brightness (±32/255) and saturation (×0.5–1.5) in a random order, clip to
 //! [0, 1]. Evaluation: the central 87.5%, resized. Both end scaled to [−1, 1].
 
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
-use super::image_ops::{adjust_saturation, central_fraction, crop, map_images, resize_bilinear};
-use crate::Result;
-use crate::data::Preprocessing;
-use crate::data::SplitMix64;
+use super::image_ops::{ImageOps, Source, Window, map_images, resize};
+use crate::data::{DecodedImage, FloatImage, Preprocessing, SplitMix64};
+use crate::{Error, Result};
 
 /// Attempts at a random box before taking the whole image (TF-Slim: `max_attempts=100`).
 const MAX_ATTEMPTS: usize = 100;
@@ -44,49 +43,63 @@ impl InceptionPreprocessing {
     }
 
     /// TF-Slim's `distort_color` in fast mode: brightness and saturation in one of the two orders, clipped.
-    fn distort_color(image: &Tensor, random: &mut SplitMix64) -> Tensor {
-        let delta = random.uniform(-32.0 / 255.0, 32.0 / 255.0);
-        let factor = random.uniform(0.5, 1.5);
-        let distorted = match random.below(2) {
-            0 => adjust_saturation(&(image + delta), factor),
-            _ => adjust_saturation(image, factor) + delta,
-        };
-        distorted.clamp(0.0, 1.0)
+    fn distort_color(image: &mut FloatImage, random: &mut SplitMix64) {
+        let delta = random.uniform(-32.0 / 255.0, 32.0 / 255.0) as f32;
+        let factor = random.uniform(0.5, 1.5) as f32;
+        if random.below(2) == 0 {
+            image.map(|value| value + delta);
+            image.adjust_saturation(factor);
+        } else {
+            image.adjust_saturation(factor);
+            image.map(|value| value + delta);
+        }
+        image.map(|value| value.clamp(0.0, 1.0));
     }
 
-    fn one(&self, image: &Tensor, random: &mut SplitMix64) -> Tensor {
-        let image = image / 255.0;
-        let out = match self.training {
-            false => resize_bilinear(&central_fraction(&image, 0.875), self.size, self.size),
+    fn one(&self, image: &Source, random: &mut SplitMix64) -> Result<FloatImage> {
+        let size = usize::try_from(self.size).ok().filter(|&size| size > 0);
+        let size = size.ok_or_else(|| Error::invalid("inception_preprocessing", format!("size {}", self.size)))?;
+        let (h, w) = (image.height, image.width);
+        let whole = Window::whole(size, size);
+        let mut out = match self.training {
+            false => resize(image, Window::central_fraction(h, w, 0.875), (size, size), whole, 255.0),
             true => {
-                let (top, left, height, width) = Self::random_box(image.size()[1], image.size()[2], random);
-                let resized = resize_bilinear(&crop(&image, top, left, height, width), self.size, self.size);
-                let flipped = if random.below(2) == 1 { resized.flip([2]) } else { resized };
-                Self::distort_color(&flipped, random)
+                let (top, left, height, width) = Self::random_box(h as i64, w as i64, random);
+                let window =
+                    Window { top: top as usize, left: left as usize, height: height as usize, width: width as usize };
+                let mut out = resize(image, window, (size, size), whole, 255.0);
+                if random.below(2) == 1 {
+                    out.flip_left_right();
+                }
+                Self::distort_color(&mut out, random);
+                out
             }
         };
-        (out - 0.5) * 2.0
+        out.map(|value| (value - 0.5) * 2.0);
+        Ok(out)
     }
 }
 
 impl Preprocessing for InceptionPreprocessing {
-    fn apply(&self, images: &Tensor, batch: u64) -> Tensor {
+    fn apply(&self, images: &Tensor, batch: u64) -> Result<Tensor> {
         map_images(images, self.seed, batch, |image, random| self.one(image, random))
     }
 
-    fn apply_one(&self, image: &Tensor, example: u64) -> Result<Tensor> {
-        Ok(self.one(&image.to_kind(Kind::Float), &mut SplitMix64::new(self.seed, example)))
+    fn apply_decoded(&self, image: &DecodedImage, example: u64) -> Result<FloatImage> {
+        self.one(&Source::of_decoded(image)?, &mut SplitMix64::new(self.seed, example))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tch::Kind;
+
     use super::*;
 
     #[test]
     fn evaluation_crops_the_central_part_and_scales_to_plus_minus_one() {
         let images = Tensor::full([1, 3, 40, 40], 255, (Kind::Uint8, tch::Device::Cpu));
-        let out = InceptionPreprocessing { size: 20, training: false, seed: 0 }.apply(&images, 0);
+        let out = InceptionPreprocessing { size: 20, training: false, seed: 0 }.apply(&images, 0).unwrap();
         assert_eq!(out.size(), [1, 3, 20, 20]);
         assert!((out.mean(Kind::Float).double_value(&[]) - 1.0).abs() < 1e-6);
     }
@@ -100,9 +113,9 @@ mod tests {
         }
         let images = Tensor::randint(256, [3, 3, 30, 50], (Kind::Uint8, tch::Device::Cpu));
         let train = InceptionPreprocessing { size: 16, training: true, seed: 5 };
-        let out = train.apply(&images, 2);
+        let out = train.apply(&images, 2).unwrap();
         assert_eq!(out.size(), [3, 3, 16, 16]);
         assert!(out.min().double_value(&[]) >= -1.0 && out.max().double_value(&[]) <= 1.0);
-        assert!(out.equal(&train.apply(&images, 2)) && !out.equal(&train.apply(&images, 3)));
+        assert!(out.equal(&train.apply(&images, 2).unwrap()) && !out.equal(&train.apply(&images, 3).unwrap()));
     }
 }

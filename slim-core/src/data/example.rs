@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use prost::Message;
 
-use super::image::{Image, decode_image, decode_jpeg, decode_png, image_format};
+use super::image::{DecodedImage, decode_image, decode_jpeg, decode_png, image_format};
 use crate::{Error, Result};
 
 /// `tf.train.BytesList`.
@@ -64,7 +64,7 @@ fn bytes<'a>(features: &'a Features, key: &str) -> Option<&'a [u8]> {
 }
 
 /// One record's image and label.
-pub(super) fn decode_example(data: &[u8]) -> std::result::Result<(Image, i64), String> {
+pub(super) fn decode_example(data: &[u8]) -> std::result::Result<(DecodedImage, i64), String> {
     let example = Example::decode(data).map_err(|e| format!("not a tf.train.Example: {e}"))?;
     let features = example.features.ok_or("the Example has no features")?;
     let label = int(&features, "image/class/label").ok_or("no image/class/label")?;
@@ -82,7 +82,7 @@ pub(super) fn decode_example(data: &[u8]) -> std::result::Result<(Image, i64), S
             if dims.iter().try_fold(1usize, |size, &dim| size.checked_mul(dim)) != Some(encoded.len()) {
                 return Err(format!("raw image of {} bytes is not {}×{}×{}", encoded.len(), dims[0], dims[1], dims[2]));
             }
-            Image { height: dims[0], width: dims[1], channels: dims[2], pixels: encoded.to_vec() }
+            DecodedImage { height: dims[0], width: dims[1], channels: dims[2], pixels: encoded.to_vec() }
         }
         Some(other) => return Err(format!("image/format {other:?} is not png, jpeg or raw")),
     };

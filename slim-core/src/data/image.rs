@@ -1,21 +1,63 @@
-//! Decoded images: PNG and JPEG decoding with the decoded size bounded, the format told by the bytes, channel
-//! conversion as TF's `decode_image(channels=…)`, and the `[C, H, W]` tensor.
+//! Images in memory: decoded ones (PNG and JPEG decoding with the decoded size bounded, the format told by the
+//! bytes, channel conversion as TF's `decode_image(channels=…)`) and preprocessed ones, each with its tensor.
 
 use tch::Tensor;
 
-/// A decoded image: height, width, channels, and the bytes row-major with channels last.
-pub(super) struct Image {
-    pub(super) height: usize,
-    pub(super) width: usize,
-    pub(super) channels: usize,
-    pub(super) pixels: Vec<u8>,
+use crate::{Error, Result};
+
+/// A decoded image: its bytes row-major with channels last (`[H, W, C]`, as decoders give them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodedImage {
+    /// Rows.
+    pub height: usize,
+    /// Columns.
+    pub width: usize,
+    /// Channels (1 gray, 2 gray and alpha, 3 RGB, 4 RGBA).
+    pub channels: usize,
+    /// `height · width · channels` bytes.
+    pub pixels: Vec<u8>,
 }
 
-impl Image {
+/// A preprocessed image: floats channels first (`[C, H, W]`), as a batch holds them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloatImage {
+    /// Channels.
+    pub channels: usize,
+    /// Rows.
+    pub height: usize,
+    /// Columns.
+    pub width: usize,
+    /// `channels · height · width` values, `data[(c · height + y) · width + x]`.
+    pub data: Vec<f32>,
+}
+
+impl FloatImage {
+    /// The image of a `[C, H, W]` tensor (of any kind, as floats).
+    pub fn from_tensor(image: &Tensor) -> Result<FloatImage> {
+        let &[channels, height, width] = &image.size()[..] else {
+            return Err(Error::invalid("FloatImage", format!("expected a [C, H, W] image, got {:?}", image.size())));
+        };
+        let data = Vec::<f32>::try_from(&image.flatten(0, -1).to_kind(tch::Kind::Float))
+            .map_err(|source| Error::Torch { context: "FloatImage".into(), source })?;
+        Ok(FloatImage { channels: channels as usize, height: height as usize, width: width as usize, data })
+    }
+
+    /// The `[C, H, W]` float tensor.
+    pub fn into_tensor(self) -> Tensor {
+        Tensor::from_slice(&self.data).view([self.channels as i64, self.height as i64, self.width as i64])
+    }
+
+    /// Its shape, `[C, H, W]`.
+    pub fn shape(&self) -> [i64; 3] {
+        [self.channels as i64, self.height as i64, self.width as i64]
+    }
+}
+
+impl DecodedImage {
     /// The image with `channels` channels, as TF's `decode_image(channels=…)` gives it: gray becomes RGB by
     /// repeating it, RGB becomes gray by ITU-R 601 luma, an alpha channel is dropped (or made
     /// opaque). 1 to 4 channels either way.
-    pub(super) fn with_channels(self, channels: usize) -> std::result::Result<Image, String> {
+    pub(crate) fn with_channels(self, channels: usize) -> std::result::Result<DecodedImage, String> {
         if channels == self.channels {
             return Ok(self);
         }
@@ -37,17 +79,24 @@ impl Image {
                 _ => pixels.extend_from_slice(&[color[0], color[1], color[2], alpha.unwrap_or(255)]),
             }
         }
-        Ok(Image { pixels, channels, ..self })
+        Ok(DecodedImage { pixels, channels, ..self })
     }
 
-    /// The image as a `[C, H, W]` tensor of unsigned bytes.
-    pub(super) fn to_tensor(&self) -> std::result::Result<Tensor, String> {
+    /// Checks that the pixels are `height · width · channels` bytes of a non-empty image.
+    pub(crate) fn check(&self) -> std::result::Result<(), String> {
         let (h, w, c) = (self.height, self.width, self.channels);
-        if h.checked_mul(w).and_then(|pixels| pixels.checked_mul(c)) != Some(self.pixels.len()) || h * w == 0 {
+        if h.checked_mul(w).and_then(|pixels| pixels.checked_mul(c)) != Some(self.pixels.len()) || h * w * c == 0 {
             return Err(format!("{} decoded bytes are not a {h}×{w}×{c} image", self.pixels.len()));
         }
+        Ok(())
+    }
+
+    /// The image as a `[C, H, W]` tensor of unsigned bytes (a view of the `[H, W, C]` pixels' copy).
+    pub fn to_tensor(&self) -> Result<Tensor> {
+        self.check().map_err(|message| Error::invalid("DecodedImage", message))?;
+        let (h, w, c) = (self.height, self.width, self.channels);
         let hwc = Tensor::from_slice(&self.pixels).view([h as i64, w as i64, c as i64]);
-        Ok(hwc.permute([2, 0, 1]).contiguous())
+        Ok(hwc.permute([2, 0, 1]))
     }
 }
 
@@ -55,7 +104,7 @@ impl Image {
 /// the decoders allocate what it declares before reading the data.
 const MAX_DECODED_IMAGE_BYTES: usize = 64 << 20;
 
-pub(super) fn decode_png(bytes: &[u8]) -> std::result::Result<Image, String> {
+pub(super) fn decode_png(bytes: &[u8]) -> std::result::Result<DecodedImage, String> {
     let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     decoder.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
@@ -66,7 +115,7 @@ pub(super) fn decode_png(bytes: &[u8]) -> std::result::Result<Image, String> {
     let mut pixels = vec![0; size];
     let frame = reader.next_frame(&mut pixels).map_err(|e| e.to_string())?;
     pixels.truncate(frame.buffer_size());
-    Ok(Image {
+    Ok(DecodedImage {
         height: frame.height as usize,
         width: frame.width as usize,
         channels: frame.color_type.samples(),
@@ -74,7 +123,7 @@ pub(super) fn decode_png(bytes: &[u8]) -> std::result::Result<Image, String> {
     })
 }
 
-pub(super) fn decode_jpeg(bytes: &[u8]) -> std::result::Result<Image, String> {
+pub(super) fn decode_jpeg(bytes: &[u8]) -> std::result::Result<DecodedImage, String> {
     let mut decoder = zune_jpeg::JpegDecoder::new(std::io::Cursor::new(bytes));
     decoder.decode_headers().map_err(|e| format!("{e:?}"))?;
     let (width, height) = decoder.dimensions().ok_or("the JPEG has no dimensions")?;
@@ -85,11 +134,11 @@ pub(super) fn decode_jpeg(bytes: &[u8]) -> std::result::Result<Image, String> {
     let pixels = decoder.decode().map_err(|e| format!("{e:?}"))?;
     let (width, height) = decoder.dimensions().ok_or("the JPEG has no dimensions")?;
     let channels = pixels.len() / (width * height).max(1);
-    Ok(Image { height, width, channels, pixels })
+    Ok(DecodedImage { height, width, channels, pixels })
 }
 
 /// Decodes a PNG or a JPEG, told apart by their first bytes.
-pub(super) fn decode_image(bytes: &[u8]) -> std::result::Result<Image, String> {
+pub(super) fn decode_image(bytes: &[u8]) -> std::result::Result<DecodedImage, String> {
     match image_format(bytes) {
         Some("png") => decode_png(bytes),
         Some(_) => decode_jpeg(bytes),

@@ -119,7 +119,7 @@ impl ImageFolder {
         let path = &self.files[index].0;
         let bad = |message: String| Error::Io { path: path.display().to_string(), message };
         let image = decode_image(&bytes).map_err(|message| bad(format!("does not decode: {message}")))?;
-        let image = image.with_channels(self.channels).and_then(|image| image.to_tensor()).map_err(bad)?;
+        let image = image.with_channels(self.channels).and_then(|image| image.check().map(|()| image)).map_err(bad)?;
         Ok((image, label))
     }
 }

@@ -20,6 +20,7 @@ mod tfrecord;
 pub use dataset::{Dataset, Split};
 pub use example::image_to_tfexample;
 pub use idx::{IdxArray, read_idx};
+pub use image::{DecodedImage, FloatImage};
 pub use image_folder::{IMAGE_EXTENSIONS, ImageFolder};
 pub use provider::{Batch, DEFAULT_SHUFFLE_BUFFER, Position, Prefetch, Preprocessing, Provider};
 pub use record_set::{StreamOptions, TfRecordSet};

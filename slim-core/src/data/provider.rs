@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 use tch::{Kind, Tensor};
 
 use super::dataset::Dataset;
+use super::image::{DecodedImage, FloatImage};
 use super::image_folder::ImageFolder;
 use super::record_order::{EpochOrder, Interleave};
 use super::record_set::{Example, OpenFiles, TfRecordSet};
@@ -114,7 +115,7 @@ impl Plan {
     }
 
     /// Batch `number` (possibly empty, when every record of it was skipped), or `None` past the last epoch.
-    fn batch(&self, number: u64, cursor: &mut Cursor) -> Option<Result<Batch>> {
+    fn batch(&self, number: u64, cursor: &mut Cursor) -> Option<Result<Made>> {
         let Position { epoch, index } = self.position_of(number);
         if self.batches_per_epoch() == 0 || self.num_epochs.is_some_and(|epochs| epoch >= epochs) {
             return None;
@@ -122,15 +123,20 @@ impl Plan {
         let count = self.batch_size.min(self.examples() - index);
         let first = epoch * self.examples() as u64 + index as u64;
         Some(match &self.source {
-            DataSource::InMemory(dataset) => Ok(self.memory_batch(dataset, number, (epoch, index), cursor)),
+            DataSource::InMemory(dataset) => {
+                self.memory_batch(dataset, number, (epoch, index), cursor).map(Made::Ready)
+            }
             DataSource::Records(set) => self.record_refs(set, (epoch, index), count, cursor).and_then(|refs| {
                 let files = &mut cursor.files;
                 self.image_batch(number, first, refs.into_iter().map(|at| set.example(at, files)))
             }),
             DataSource::Folder(folder) => {
                 let indices = self.permutation(epoch, cursor).narrow(0, index, count);
-                let indices = Vec::<i64>::try_from(&indices).unwrap_or_default();
-                self.image_batch(number, first, indices.into_iter().map(|i| folder.example(i as usize)))
+                let indices = Vec::<i64>::try_from(&indices)
+                    .map_err(|source| Error::Torch { context: folder.name.clone(), source });
+                indices.and_then(|indices| {
+                    self.image_batch(number, first, indices.into_iter().map(|i| folder.example(i as usize)))
+                })
             }
         })
     }
@@ -145,10 +151,16 @@ impl Plan {
     }
 
     /// An in-memory batch: the epoch's permutation from `index`, preprocessed together.
-    fn memory_batch(&self, dataset: &Dataset, number: u64, (epoch, index): (u64, i64), cursor: &mut Cursor) -> Batch {
+    fn memory_batch(
+        &self,
+        dataset: &Dataset,
+        number: u64,
+        (epoch, index): (u64, i64),
+        cursor: &mut Cursor,
+    ) -> Result<Batch> {
         let indices = self.permutation(epoch, cursor).narrow(0, index, self.batch_size.min(self.examples() - index));
-        let images = self.preprocess.apply(&dataset.images.index_select(0, &indices), number);
-        Batch { images, labels: dataset.labels.index_select(0, &indices) }
+        let images = self.preprocess.apply(&dataset.images.index_select(0, &indices), number)?;
+        Ok(Batch { images, labels: dataset.labels.index_select(0, &indices) })
     }
 
     /// The `count` records of a streaming batch: the epoch's order at `index` (replayed to there when `cursor`
@@ -174,41 +186,57 @@ impl Plan {
     }
 
     /// A streamed batch: each of `examples` (numbered from `first` in the stream) preprocessed on its own, bad
-    /// ones skipped when the source says so, then stacked.
-    fn image_batch(&self, number: u64, first: u64, examples: impl Iterator<Item = Result<Example>>) -> Result<Batch> {
+    /// ones skipped when the source says so.
+    fn image_batch(&self, number: u64, first: u64, examples: impl Iterator<Item = Result<Example>>) -> Result<Made> {
         let (mut images, mut labels) = (Vec::new(), Vec::new());
         for (example, read) in (first..).zip(examples) {
-            let preprocessed = read.and_then(|(image, label)| {
-                Ok((self.preprocess.apply_one(&image.to_kind(Kind::Float), example)?, label))
-            });
+            let preprocessed =
+                read.and_then(|(image, label)| Ok((self.preprocess.apply_decoded(&image, example)?, label)));
             match preprocessed {
                 Ok((image, label)) => (images.push(image), labels.push(label)),
                 Err(error) => (self.source.skip_or_fail(error)?, ()),
             };
         }
-        stack_batch(self.source.name(), number, &images, &labels)
+        Ok(Made::Images { name: self.source.name().to_string(), number, images, labels })
     }
 }
 
-/// Stacks a streaming batch's images, which the preprocessing must have brought to one size.
-fn stack_batch(name: &str, number: u64, images: &[Tensor], labels: &[i64]) -> Result<Batch> {
-    if images.is_empty() {
-        return Ok(Batch {
-            images: Tensor::zeros([0], (Kind::Float, tch::Device::Cpu)),
-            labels: Tensor::from_slice(labels),
-        });
+/// A batch as a reader thread makes it: ready, or (streamed) the preprocessed images, which become one tensor on
+/// the thread that takes the batch. A reader thread calls no libtorch operation on a streamed batch: libtorch
+/// would start its own threads for a large one, and they spin against the other readers.
+enum Made {
+    Ready(Batch),
+    Images { name: String, number: u64, images: Vec<FloatImage>, labels: Vec<i64> },
+}
+
+impl Made {
+    fn is_empty(&self) -> bool {
+        match self {
+            Made::Ready(batch) => batch.is_empty(),
+            Made::Images { labels, .. } => labels.is_empty(),
+        }
     }
-    let images = Tensor::f_stack(images, 0).map_err(|_| {
-        let sizes: Vec<Vec<i64>> = images.iter().map(Tensor::size).collect();
-        Error::invalid(
-            name,
-            format!(
+
+    /// The batch: streamed images stacked (the preprocessing must have brought them to one size).
+    fn into_batch(self) -> Result<Batch> {
+        let (name, number, images, labels) = match self {
+            Made::Ready(batch) => return Ok(batch),
+            Made::Images { name, number, images, labels } => (name, number, images, labels),
+        };
+        let shape = images.first().map(FloatImage::shape).unwrap_or([0, 0, 0]);
+        if images.iter().any(|image| image.shape() != shape) {
+            let sizes: Vec<[i64; 3]> = images.iter().map(FloatImage::shape).collect();
+            let message = format!(
                 "batch {number}: the preprocessed images differ in size ({sizes:?}); give the provider a \
                  preprocessing that brings every image to one size (slim::preprocessing::get_preprocessing)"
-            ),
-        )
-    })?;
-    Ok(Batch { images, labels: Tensor::from_slice(labels) })
+            );
+            return Err(Error::invalid(name, message));
+        }
+        let data: Vec<&[f32]> = images.iter().map(|image| image.data.as_slice()).collect();
+        let stacked = crate::native::stack_floats(&data, &shape);
+        let images = stacked.map_err(|source| Error::Torch { context: format!("{name}: batch {number}"), source })?;
+        Ok(Batch { images, labels: Tensor::from_slice(&labels) })
+    }
 }
 
 /// Batches of a dataset; an iterator of `Result<Batch>` (an error when a record is bad and the set does not skip
@@ -298,7 +326,7 @@ impl Provider {
 
     /// Replaces the default preprocessing (unsigned bytes to floats in [0, 1]): a closure of the `[B, C, H, W]`
     /// bytes, or a [`Preprocessing`] such as the `slim` crate's `InceptionPreprocessing`. A streaming provider
-    /// applies it to each image on its own ([`Preprocessing::apply_one`]).
+    /// applies it to each image on its own ([`Preprocessing::apply_decoded`]).
     pub fn preprocess(mut self, preprocess: impl Preprocessing + 'static) -> Self {
         self.plan.preprocess = Arc::new(preprocess);
         self
@@ -339,6 +367,9 @@ impl Provider {
             let plan = self.plan.for_thread();
             let first = self.next + worker;
             let handle = std::thread::spawn(move || {
+                // Reader threads run side by side: a libtorch operation here (a preprocessing closure's) keeps to
+                // its thread rather than starting intra-op threads that would spin against the other readers.
+                crate::native::set_calling_thread_threads(1, false);
                 let mut cursor = Cursor::default();
                 let mut number = first;
                 while let Some(batch) = plan.batch(number, &mut cursor) {
@@ -361,10 +392,10 @@ impl Iterator for Provider {
     /// The next batch that holds an example (batches whose every record was skipped are passed over).
     fn next(&mut self) -> Option<Result<Batch>> {
         loop {
-            let batch = self.plan.batch(self.next, &mut self.cursor)?;
+            let made = self.plan.batch(self.next, &mut self.cursor)?;
             self.next += 1;
-            if !batch.as_ref().is_ok_and(Batch::is_empty) {
-                return Some(batch);
+            if !made.as_ref().is_ok_and(Made::is_empty) {
+                return Some(made.and_then(Made::into_batch));
             }
         }
     }
@@ -375,7 +406,7 @@ pub struct Prefetch {
     plan: Plan,
     next: u64,
     start: u64,
-    receivers: Vec<Receiver<Result<Batch>>>,
+    receivers: Vec<Receiver<Result<Made>>>,
     workers: Vec<JoinHandle<()>>,
 }
 
@@ -400,8 +431,8 @@ impl Iterator for Prefetch {
     fn next(&mut self) -> Option<Result<Batch>> {
         loop {
             let worker = ((self.next - self.start) % self.receivers.len() as u64) as usize;
-            let batch = match self.receivers.get(worker)?.recv() {
-                Ok(batch) => batch,
+            let made = match self.receivers.get(worker)?.recv() {
+                Ok(made) => made,
                 Err(_) if self.is_past_the_end(self.next) => return None,
                 Err(_) => Err(Error::invalid(
                     "Provider::prefetch",
@@ -409,8 +440,8 @@ impl Iterator for Prefetch {
                 )),
             };
             self.next += 1;
-            if !batch.as_ref().is_ok_and(Batch::is_empty) {
-                return Some(batch);
+            if !made.as_ref().is_ok_and(Made::is_empty) {
+                return Some(made.and_then(Made::into_batch));
             }
         }
     }
@@ -430,29 +461,33 @@ impl Drop for Prefetch {
 /// stream: random preprocessing draws from it (and its own seed), so batches stay the same on any thread and
 /// after a resume.
 pub trait Preprocessing: Send + Sync {
-    /// The float images of batch number `batch`.
-    fn apply(&self, images: &Tensor, batch: u64) -> Tensor;
+    /// The float images of batch number `batch`, from `[B, C, H, W]` bytes.
+    fn apply(&self, images: &Tensor, batch: u64) -> Result<Tensor>;
 
-    /// One float `[C, H, W]` image (of any size) of example number `example`, preprocessed on its own. By
-    /// default [`Preprocessing::apply`] on a batch of one; TF-Slim's preprocessings draw per image.
-    fn apply_one(&self, image: &Tensor, example: u64) -> Result<Tensor> {
-        let one = self.apply(&image.unsqueeze(0), example);
-        one.f_squeeze_dim(0).map_err(|source| Error::Torch { context: "Preprocessing::apply_one".into(), source })
+    /// One decoded image (of any height and width) of example number `example` preprocessed on its own, for a
+    /// streamed dataset. By default [`Preprocessing::apply`] on a batch of one; TF-Slim's preprocessings work in
+    /// plain loops instead, so that reader threads call no libtorch operation (whose own threads would spin
+    /// against them).
+    fn apply_decoded(&self, image: &DecodedImage, example: u64) -> Result<FloatImage> {
+        let one = self.apply(&image.to_tensor()?.unsqueeze(0), example)?;
+        FloatImage::from_tensor(
+            &one.f_squeeze_dim(0).map_err(|source| Error::Torch { context: "Preprocessing".into(), source })?,
+        )
     }
 }
 
 impl Preprocessing for Box<dyn Preprocessing> {
-    fn apply(&self, images: &Tensor, batch: u64) -> Tensor {
+    fn apply(&self, images: &Tensor, batch: u64) -> Result<Tensor> {
         self.as_ref().apply(images, batch)
     }
 
-    fn apply_one(&self, image: &Tensor, example: u64) -> Result<Tensor> {
-        self.as_ref().apply_one(image, example)
+    fn apply_decoded(&self, image: &DecodedImage, example: u64) -> Result<FloatImage> {
+        self.as_ref().apply_decoded(image, example)
     }
 }
 
 impl<F: Fn(&Tensor) -> Tensor + Send + Sync> Preprocessing for F {
-    fn apply(&self, images: &Tensor, _batch: u64) -> Tensor {
-        self(images)
+    fn apply(&self, images: &Tensor, _batch: u64) -> Result<Tensor> {
+        Ok(self(images))
     }
 }

@@ -8,9 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tch::Tensor;
-
 use super::example::decode_example;
+use super::image::DecodedImage;
 use super::record_order::RecordRef;
 use crate::io::RecordFile;
 use crate::{Error, Result};
@@ -43,8 +42,8 @@ pub struct TfRecordSet {
     skipped: AtomicU64,
 }
 
-/// An example: a `[C, H, W]` image of unsigned bytes and its label.
-pub(crate) type Example = (Tensor, i64);
+/// An example: a decoded image and its label.
+pub(crate) type Example = (DecodedImage, i64);
 
 impl TfRecordSet {
     /// Opens the shards `files` of a set of `num_classes` classes: scans their record headers and decodes the
@@ -152,7 +151,7 @@ impl TfRecordSet {
         if !(0..self.num_classes).contains(&label) {
             return Err(bad(format!("label {label} is not in 0..{}", self.num_classes)));
         }
-        let image = image.with_channels(self.channels).and_then(|image| image.to_tensor()).map_err(bad)?;
+        let image = image.with_channels(self.channels).and_then(|image| image.check().map(|()| image)).map_err(bad)?;
         Ok((image, label))
     }
 }

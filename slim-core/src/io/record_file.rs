@@ -96,20 +96,21 @@ impl RecordFile {
             path: self.path.display().to_string(),
             message: format!("record {index} at offset {start}: {message}"),
         };
-        let mut framed = vec![0u8; (end - start) as usize];
-        file.seek(SeekFrom::Start(start)).and_then(|_| file.read_exact(&mut framed)).map_err(|e| {
-            corrupt(format!("cannot read {} bytes (did the file change since it was scanned?): {e}", framed.len()))
+        let mut header = [0u8; HEADER_BYTES];
+        let framed = (end - start) as usize;
+        let mut data = vec![0u8; framed - HEADER_BYTES];
+        let read = file.seek(SeekFrom::Start(start)).and_then(|_| file.read_exact(&mut header));
+        read.and_then(|()| file.read_exact(&mut data)).map_err(|e| {
+            corrupt(format!("cannot read {framed} bytes (did the file change since it was scanned?): {e}"))
         })?;
-        let (header, rest) = framed.split_at(HEADER_BYTES);
-        let length = record_length(header, rest.len() as u64).map_err(corrupt)? as usize;
-        if length + 4 != rest.len() {
+        let length = record_length(&header, data.len() as u64).map_err(corrupt)? as usize;
+        if length + 4 != data.len() {
             return Err(corrupt(format!("the header now says {length} bytes; the file changed since it was scanned")));
         }
-        let (data, checksum) = rest.split_at(length);
-        check_data(data, checksum).map_err(corrupt)?;
-        framed.drain(..HEADER_BYTES);
-        framed.truncate(length);
-        Ok(framed)
+        let checksum: [u8; 4] = data[length..].try_into().unwrap_or_default();
+        data.truncate(length);
+        check_data(&data, &checksum).map_err(corrupt)?;
+        Ok(data)
     }
 
     /// Opens the file for [`RecordFile::read`].

@@ -8,6 +8,7 @@ mod dense_product;
 mod dropout;
 mod fused_adam;
 mod fused_sgd;
+mod stack_images;
 mod thread_count;
 
 #[cfg(test)]
@@ -21,6 +22,7 @@ pub(crate) use dense_product::dense_product;
 pub(crate) use dropout::dropout;
 pub(crate) use fused_adam::{AdamStep, fused_adam};
 pub(crate) use fused_sgd::fused_sgd;
+pub(crate) use stack_images::stack_floats;
 pub(crate) use thread_count::{calling_thread_threads, set_calling_thread_threads};
 
 use std::ffi::{CStr, c_char};
