@@ -8,7 +8,7 @@
 MAIN_DIR ?= logs/fashion_mnist_lenet
 MAIN_RECIPE = --model_name lenet --batch_size 32 --optimizer adam --learning_rate 0.001 --opt_epsilon 1e-8 \
 	--learning_rate_decay_type cosine --end_learning_rate 0.00001 --weight_decay 0 --max_number_of_steps 12000 \
-	--log_every_n_steps 1000 --save_summaries_secs 30 --num_readers 1 --seed 0
+	--log_every_n_steps 1000 --save_summaries_secs 30 --num_preprocessing_threads 1 --seed 0
 
 run: libtorch
 	cargo build --release --example train_image_classifier --example eval_image_classifier

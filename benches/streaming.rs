@@ -1,12 +1,14 @@
 //! The streaming input pipeline: TFRecord shards of JPEGs of many sizes read through 4 readers and a shuffle
 //! buffer, each image decoded and given inception's training preprocessing to 224×224, batches of 32; images/s
-//! on 1 and 2 threads, the peak resident memory, and how long a mobilenet_v1 training step waits for its batch.
+//! on 1 and 2 threads, the resident memory while streaming, and how long a mobilenet_v1 training step waits for its batch.
 //! `benches/peers/tf_input_pipeline.py` times TF's `tf.data` on the same files (`SLIM_BENCH_TF=python` runs it
 //! here, one process at a time, interleaved).
 //!
 //! `cargo bench --bench streaming -- [IMAGES [DIR]]` (default 2,000 images of 300–799 pixels a side in
 //! `target/bench/streaming-IMAGES`, made once; 14,000 make about 2 GB).
 
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -48,7 +50,8 @@ fn main() -> Result<()> {
             }
         }
     }
-    println!("peak resident memory of this process: {:.0} MB", peak_resident_mb());
+    let largest = STREAMING_RSS_MB.load(std::sync::atomic::Ordering::Relaxed);
+    println!("largest resident memory while streaming (sampled each batch): {largest} MB");
     stall(&set)
 }
 
@@ -64,9 +67,13 @@ fn pipeline_rate(set: &Arc<TfRecordSet>, threads: usize, batches: usize) -> Resu
     let mut count = 0;
     for batch in stream.by_ref().take(batches) {
         count += batch?.len();
+        STREAMING_RSS_MB.fetch_max(resident_mb() as u64, std::sync::atomic::Ordering::Relaxed);
     }
     Ok(count as f64 / start.elapsed().as_secs_f64())
 }
+
+/// The largest resident memory seen while streaming, in MB.
+static STREAMING_RSS_MB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Trains mobilenet_v1 (224×224, batch 32) for a few steps from a one-thread pipeline and reports the time a
 /// step waits for its batch.
@@ -104,10 +111,10 @@ fn stall(set: &Arc<TfRecordSet>) -> Result<()> {
     Ok(())
 }
 
-/// The process's peak resident memory (VmHWM), in MB; 0 where /proc is missing.
-fn peak_resident_mb() -> f64 {
+/// The process's resident memory now (VmRSS), in MB; 0 where /proc is missing.
+fn resident_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let line = status.lines().find(|line| line.starts_with("VmHWM:")).unwrap_or_default();
+    let line = status.lines().find(|line| line.starts_with("VmRSS:")).unwrap_or_default();
     line.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()).unwrap_or(0.0) / 1e3
 }
 
@@ -134,17 +141,17 @@ fn make_set(dir: &Path, images: usize) -> Result<Vec<PathBuf>> {
 
 /// Shard `shard`: every `SHARDS`-th image, each a JPEG of a random size with a label in 0..5.
 fn write_shard(file: &Path, shard: usize, images: usize) -> Result<()> {
-    let mut records = Vec::new();
-    for image in (shard..images).step_by(SHARDS) {
-        let mut random = SplitMix64::new(11, image as u64);
-        let (width, height) = (300 + random.below(500) as u16, 300 + random.below(500) as u16);
-        let label = random.below(5) as i64;
-        let jpeg = photo(width, height, &mut random)?;
-        records.extend(frame_record(&image_to_tfexample(&jpeg, label, "generated")?));
-    }
     write_atomically(file, |temporary| {
-        std::fs::write(temporary, &records)
-            .map_err(|e| Error::Io { path: file.display().to_string(), message: e.to_string() })
+        let io = |e: std::io::Error| Error::Io { path: temporary.display().to_string(), message: e.to_string() };
+        let mut out = BufWriter::new(File::create(temporary).map_err(io)?);
+        for image in (shard..images).step_by(SHARDS) {
+            let mut random = SplitMix64::new(11, image as u64);
+            let (width, height) = (300 + random.below(500) as u16, 300 + random.below(500) as u16);
+            let label = random.below(5) as i64;
+            let jpeg = photo(width, height, &mut random)?;
+            out.write_all(&frame_record(&image_to_tfexample(&jpeg, label, "generated")?)).map_err(io)?;
+        }
+        out.flush().map_err(io)
     })
 }
 

@@ -3,9 +3,11 @@
 //! and the cargo-fuzz targets in `fuzz/` (one per format, same names). Included with `#[path]`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use slim::checkpoint::CheckpointReader;
-use slim::data::{Split, read_idx, tfrecord_dataset};
+use slim::data::{Provider, Split, StreamOptions, TfRecordSet, read_idx, tfrecord_dataset};
+use slim::preprocessing::InceptionPreprocessing;
 
 /// The formats, named as their corpus folders and fuzz targets.
 pub const FORMATS: [&str; 9] =
@@ -59,9 +61,18 @@ pub fn read(format: &str, dir: &Path, bytes: &[u8]) -> (PathBuf, slim::Result<()
         "tf_index" | "tf_data" => read_checkpoint(&dir.join("tiny.ckpt")),
         "idx" | "idx_gz" => read_idx(&path).map(drop),
         "cifar" => slim::datasets::cifar10(dir, Split::Test).map(drop),
-        _ => tfrecord_dataset("fuzzed", std::slice::from_ref(&path), 10).map(drop),
+        _ => tfrecord_dataset("fuzzed", std::slice::from_ref(&path), 10).map(drop).and(stream_records(&path)),
     };
     (path, outcome)
+}
+
+/// Streams every record of the TFRecord file at `path` as a training run would: each image decoded and given
+/// inception's training preprocessing on its own.
+pub fn stream_records(path: &Path) -> slim::Result<()> {
+    let set = TfRecordSet::open("fuzzed", std::slice::from_ref(&path.to_path_buf()), 10, StreamOptions::default())?;
+    let preprocessing = InceptionPreprocessing { size: 8, training: true, seed: 0 };
+    let mut provider = Provider::streaming(Arc::new(set), 1)?.num_epochs(1).preprocess(preprocessing);
+    provider.try_for_each(|batch| batch.map(drop))
 }
 
 /// Opens a checkpoint and reads every tensor in it.

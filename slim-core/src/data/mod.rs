@@ -5,11 +5,14 @@
 //! CIFAR, …), TF-Slim's preprocessings and their factories are application code, in the `slim` crate's
 //! `datasets` and `preprocessing`.
 
+mod batch;
 mod dataset;
 mod example;
 mod idx;
 mod image;
 mod image_folder;
+mod plan;
+mod preprocessing;
 mod provider;
 mod record_order;
 mod record_set;
@@ -17,12 +20,15 @@ mod rng;
 mod source;
 mod tfrecord;
 
+pub use batch::Batch;
 pub use dataset::{Dataset, Split};
 pub use example::image_to_tfexample;
 pub use idx::{IdxArray, read_idx};
 pub use image::{DecodedImage, FloatImage};
 pub use image_folder::{IMAGE_EXTENSIONS, ImageFolder};
-pub use provider::{Batch, DEFAULT_SHUFFLE_BUFFER, Position, Prefetch, Preprocessing, Provider};
+pub use plan::Position;
+pub use preprocessing::Preprocessing;
+pub use provider::{DEFAULT_SHUFFLE_BUFFER, Prefetch, Provider};
 pub use record_set::{StreamOptions, TfRecordSet};
 pub use rng::SplitMix64;
 pub use source::DataSource;

@@ -2,8 +2,9 @@
 //! calling thread or ahead of time by reader threads into a bounded queue. The dataset is held in memory (a
 //! [`Dataset`], shuffled whole, preprocessed a batch at a time) or streamed (a [`TfRecordSet`]: shards read in
 //! turns through a shuffle buffer; an [`ImageFolder`]: files shuffled whole), each streamed example read,
-//! decoded and preprocessed on its own, so images may differ in size. Batch `k` depends only on the seed, the batch size and `k`, so threads keep the order, and a
-//! [`Position`] (or the global step) resumes the same stream.
+//! decoded and preprocessed on its own, so images may differ in size. Batch `k` depends only on the seed, the
+//! batch size and `k` ([`Plan`](super::plan)), so threads keep the order, and a [`Position`] (or the global
+//! step) resumes the same stream.
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -11,233 +12,18 @@ use std::thread::JoinHandle;
 
 use tch::{Kind, Tensor};
 
+use super::batch::{Batch, Made};
 use super::dataset::Dataset;
-use super::image::{DecodedImage, FloatImage};
 use super::image_folder::ImageFolder;
-use super::record_order::{EpochOrder, Interleave};
-use super::record_set::{Example, OpenFiles, TfRecordSet};
-use super::rng::SplitMix64;
+use super::plan::{Cursor, Plan, Position};
+use super::preprocessing::Preprocessing;
+use super::record_set::TfRecordSet;
 use super::source::DataSource;
 use crate::{Error, Result};
-
-/// Where a provider is: the epoch and the first example of its next batch.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Position {
-    /// Epochs completed.
-    pub epoch: u64,
-    /// The next example's place in this epoch's order.
-    pub index: i64,
-}
-
-/// One batch: float images `[B, C, H, W]` (preprocessed) and int64 labels `[B]`.
-#[derive(Debug)]
-pub struct Batch {
-    /// The images.
-    pub images: Tensor,
-    /// The labels.
-    pub labels: Tensor,
-}
-
-impl Batch {
-    /// How many examples it holds (fewer than the batch size at an epoch's end, or when bad records were
-    /// skipped).
-    pub fn len(&self) -> i64 {
-        self.labels.size().first().copied().unwrap_or(0)
-    }
-
-    /// Whether it holds no example (every record of it was skipped).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
 
 /// TF-Slim's `DatasetDataProvider` default `common_queue_min`: the records a streaming provider's shuffle buffer
 /// holds unless [`Provider::shuffle_buffer`] says otherwise.
 pub const DEFAULT_SHUFFLE_BUFFER: usize = 128;
-
-/// What a thread keeps from one batch to the next: the epoch's order and its open files.
-#[derive(Default)]
-struct Cursor {
-    /// An in-memory (or image folder's) epoch's permutation.
-    permutation: Option<(u64, Tensor)>,
-    /// A streaming epoch's order, where the last batch left it.
-    records: Option<EpochOrder>,
-    files: OpenFiles,
-}
-
-type Preprocess = Arc<dyn Preprocessing>;
-
-/// Everything needed to make batch number `k`, on any thread.
-struct Plan {
-    source: DataSource,
-    batch_size: i64,
-    seed: Option<u64>,
-    num_epochs: Option<u64>,
-    drop_remainder: bool,
-    preprocess: Preprocess,
-    readers: usize,
-    buffer: usize,
-}
-
-impl Plan {
-    fn for_thread(&self) -> Plan {
-        Plan { source: self.source.shallow_clone(), preprocess: self.preprocess.clone(), ..*self }
-    }
-
-    fn examples(&self) -> i64 {
-        self.source.len()
-    }
-
-    fn batches_per_epoch(&self) -> u64 {
-        let (n, b) = (self.examples(), self.batch_size);
-        (if self.drop_remainder { n / b } else { (n + b - 1) / b }) as u64
-    }
-
-    fn position_of(&self, number: u64) -> Position {
-        let per_epoch = self.batches_per_epoch().max(1);
-        Position { epoch: number / per_epoch, index: (number % per_epoch) as i64 * self.batch_size }
-    }
-
-    fn number_of(&self, position: Position) -> u64 {
-        position.epoch * self.batches_per_epoch() + (position.index / self.batch_size) as u64
-    }
-
-    /// The order of `epoch`: the identity, or a Fisher–Yates shuffle driven by SplitMix64 from the seed and epoch.
-    fn order_of(&self, epoch: u64) -> Tensor {
-        let mut order: Vec<i64> = (0..self.examples()).collect();
-        if let Some(seed) = self.seed {
-            let mut random = SplitMix64::new(seed, epoch);
-            for i in (1..order.len()).rev() {
-                order.swap(i, random.below(i as u64 + 1) as usize);
-            }
-        }
-        Tensor::from_slice(&order)
-    }
-
-    /// Batch `number` (possibly empty, when every record of it was skipped), or `None` past the last epoch.
-    fn batch(&self, number: u64, cursor: &mut Cursor) -> Option<Result<Made>> {
-        let Position { epoch, index } = self.position_of(number);
-        if self.batches_per_epoch() == 0 || self.num_epochs.is_some_and(|epochs| epoch >= epochs) {
-            return None;
-        }
-        let count = self.batch_size.min(self.examples() - index);
-        let first = epoch * self.examples() as u64 + index as u64;
-        Some(match &self.source {
-            DataSource::InMemory(dataset) => {
-                self.memory_batch(dataset, number, (epoch, index), cursor).map(Made::Ready)
-            }
-            DataSource::Records(set) => self.record_refs(set, (epoch, index), count, cursor).and_then(|refs| {
-                let files = &mut cursor.files;
-                self.image_batch(number, first, refs.into_iter().map(|at| set.example(at, files)))
-            }),
-            DataSource::Folder(folder) => {
-                let indices = self.permutation(epoch, cursor).narrow(0, index, count);
-                let indices = Vec::<i64>::try_from(&indices)
-                    .map_err(|source| Error::Torch { context: folder.name.clone(), source });
-                indices.and_then(|indices| {
-                    self.image_batch(number, first, indices.into_iter().map(|i| folder.example(i as usize)))
-                })
-            }
-        })
-    }
-
-    /// Epoch `epoch`'s permutation of the examples, kept in `cursor`.
-    fn permutation<'c>(&self, epoch: u64, cursor: &'c mut Cursor) -> &'c Tensor {
-        if cursor.permutation.as_ref().is_none_or(|(cached, _)| *cached != epoch) {
-            cursor.permutation = Some((epoch, self.order_of(epoch)));
-        }
-        let (_, order) = cursor.permutation.get_or_insert_with(|| (epoch, self.order_of(epoch)));
-        order
-    }
-
-    /// An in-memory batch: the epoch's permutation from `index`, preprocessed together.
-    fn memory_batch(
-        &self,
-        dataset: &Dataset,
-        number: u64,
-        (epoch, index): (u64, i64),
-        cursor: &mut Cursor,
-    ) -> Result<Batch> {
-        let indices = self.permutation(epoch, cursor).narrow(0, index, self.batch_size.min(self.examples() - index));
-        let images = self.preprocess.apply(&dataset.images.index_select(0, &indices), number)?;
-        Ok(Batch { images, labels: dataset.labels.index_select(0, &indices) })
-    }
-
-    /// The `count` records of a streaming batch: the epoch's order at `index` (replayed to there when `cursor`
-    /// is elsewhere).
-    fn record_refs(
-        &self,
-        set: &TfRecordSet,
-        (epoch, index): (u64, i64),
-        count: i64,
-        cursor: &mut Cursor,
-    ) -> Result<Vec<super::record_order::RecordRef>> {
-        let interleave = Interleave { readers: self.readers, buffer: self.buffer, seed: self.seed };
-        let stale = cursor.records.as_ref().is_none_or(|order| order.epoch() != epoch || order.taken() > index as u64);
-        if stale {
-            cursor.records = Some(EpochOrder::new(set.lengths(), interleave, epoch));
-        }
-        let order = cursor.records.as_mut().ok_or_else(|| Error::invalid(&set.name, "the epoch's order is missing"))?;
-        let behind = index as u64 - order.taken();
-        if behind > 0 {
-            order.nth(behind as usize - 1);
-        }
-        Ok(order.take(count as usize).collect())
-    }
-
-    /// A streamed batch: each of `examples` (numbered from `first` in the stream) preprocessed on its own, bad
-    /// ones skipped when the source says so.
-    fn image_batch(&self, number: u64, first: u64, examples: impl Iterator<Item = Result<Example>>) -> Result<Made> {
-        let (mut images, mut labels) = (Vec::new(), Vec::new());
-        for (example, read) in (first..).zip(examples) {
-            let preprocessed =
-                read.and_then(|(image, label)| Ok((self.preprocess.apply_decoded(&image, example)?, label)));
-            match preprocessed {
-                Ok((image, label)) => (images.push(image), labels.push(label)),
-                Err(error) => (self.source.skip_or_fail(error)?, ()),
-            };
-        }
-        Ok(Made::Images { name: self.source.name().to_string(), number, images, labels })
-    }
-}
-
-/// A batch as a reader thread makes it: ready, or (streamed) the preprocessed images, which become one tensor on
-/// the thread that takes the batch. A reader thread calls no libtorch operation on a streamed batch: libtorch
-/// would start its own threads for a large one, and they spin against the other readers.
-enum Made {
-    Ready(Batch),
-    Images { name: String, number: u64, images: Vec<FloatImage>, labels: Vec<i64> },
-}
-
-impl Made {
-    fn is_empty(&self) -> bool {
-        match self {
-            Made::Ready(batch) => batch.is_empty(),
-            Made::Images { labels, .. } => labels.is_empty(),
-        }
-    }
-
-    /// The batch: streamed images stacked (the preprocessing must have brought them to one size).
-    fn into_batch(self) -> Result<Batch> {
-        let (name, number, images, labels) = match self {
-            Made::Ready(batch) => return Ok(batch),
-            Made::Images { name, number, images, labels } => (name, number, images, labels),
-        };
-        let shape = images.first().map(FloatImage::shape).unwrap_or([0, 0, 0]);
-        if images.iter().any(|image| image.shape() != shape) {
-            let sizes: Vec<[i64; 3]> = images.iter().map(FloatImage::shape).collect();
-            let message = format!(
-                "batch {number}: the preprocessed images differ in size ({sizes:?}); give the provider a \
-                 preprocessing that brings every image to one size (slim::preprocessing::get_preprocessing)"
-            );
-            return Err(Error::invalid(name, message));
-        }
-        let data: Vec<&[f32]> = images.iter().map(|image| image.data.as_slice()).collect();
-        let stacked = crate::native::stack_floats(&data, &shape);
-        let images = stacked.map_err(|source| Error::Torch { context: format!("{name}: batch {number}"), source })?;
-        Ok(Batch { images, labels: Tensor::from_slice(&labels) })
-    }
-}
 
 /// Batches of a dataset; an iterator of `Result<Batch>` (an error when a record is bad and the set does not skip
 /// bad records) that ends after `num_epochs` (never, by default).
@@ -453,41 +239,5 @@ impl Drop for Prefetch {
         for worker in self.workers.drain(..) {
             let _ = worker.join();
         }
-    }
-}
-
-/// What a provider applies to its images: each batch of `[B, C, H, W]` bytes of an in-memory dataset, or each
-/// `[C, H, W]` image of a streaming one. `batch` (or `example`) is the batch's (the example's) number in the
-/// stream: random preprocessing draws from it (and its own seed), so batches stay the same on any thread and
-/// after a resume.
-pub trait Preprocessing: Send + Sync {
-    /// The float images of batch number `batch`, from `[B, C, H, W]` bytes.
-    fn apply(&self, images: &Tensor, batch: u64) -> Result<Tensor>;
-
-    /// One decoded image (of any height and width) of example number `example` preprocessed on its own, for a
-    /// streamed dataset. By default [`Preprocessing::apply`] on a batch of one; TF-Slim's preprocessings work in
-    /// plain loops instead, so that reader threads call no libtorch operation (whose own threads would spin
-    /// against them).
-    fn apply_decoded(&self, image: &DecodedImage, example: u64) -> Result<FloatImage> {
-        let one = self.apply(&image.to_tensor()?.unsqueeze(0), example)?;
-        FloatImage::from_tensor(
-            &one.f_squeeze_dim(0).map_err(|source| Error::Torch { context: "Preprocessing".into(), source })?,
-        )
-    }
-}
-
-impl Preprocessing for Box<dyn Preprocessing> {
-    fn apply(&self, images: &Tensor, batch: u64) -> Result<Tensor> {
-        self.as_ref().apply(images, batch)
-    }
-
-    fn apply_decoded(&self, image: &DecodedImage, example: u64) -> Result<FloatImage> {
-        self.as_ref().apply_decoded(image, example)
-    }
-}
-
-impl<F: Fn(&Tensor) -> Tensor + Send + Sync> Preprocessing for F {
-    fn apply(&self, images: &Tensor, _batch: u64) -> Result<Tensor> {
-        Ok(self(images))
     }
 }
