@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use slim::data::{Batch, Provider, StreamOptions, TfRecordSet};
+use slim::data::{Batch, DataSource, Provider, StreamOptions, TfRecordSet};
 use slim::io::frame_record;
 use slim::prelude::*;
 use slim::preprocessing::InceptionPreprocessing;
@@ -192,6 +192,23 @@ fn images_of_many_sizes_need_a_preprocessing_that_resizes_and_channels_are_conve
     let batch = Provider::streaming(gray, 2)?.next().unwrap()?;
     assert_eq!(batch.images.size(), [2, 1, 4, 5], "RGB to gray by luma");
     assert!((batch.images.get(1).mean(Kind::Float).double_value(&[]) - 50.0 / 255.0).abs() < 1e-6);
+    std::fs::remove_dir_all(&dir).unwrap();
+    Ok(())
+}
+
+#[test]
+fn a_labels_offset_shifts_streamed_labels_and_a_label_below_it_is_an_error() -> Result<()> {
+    let dir = temp("offset");
+    let files = shards(&dir, &[4]); // labels 0, 1, 2, 3
+    let mut source = DataSource::from(TfRecordSet::open("set", &files, 4, StreamOptions::default())?);
+    source.offset_labels(1)?;
+    assert_eq!(source.num_classes(), 3);
+    let batches: Vec<Result<Batch>> = Provider::from_source(&source, 1)?.num_epochs(1).preprocess(EVALUATION).collect();
+    let error = batches[0].as_ref().err().map(ToString::to_string).unwrap_or_default();
+    assert!(error.contains("record 0 at offset 0: label 0 is not in 1..4"), "{error}");
+    let shifted: Vec<i64> = batches[1..].iter().flat_map(|batch| labels(batch.as_ref().unwrap())).collect();
+    assert_eq!(shifted, [0, 1, 2]);
+    assert!(source.offset_labels(3).is_err(), "3 is not below the 3 classes left");
     std::fs::remove_dir_all(&dir).unwrap();
     Ok(())
 }

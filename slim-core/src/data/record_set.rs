@@ -38,6 +38,7 @@ pub struct TfRecordSet {
     shards: Vec<RecordFile>,
     lengths: Arc<[usize]>,
     channels: usize,
+    label_offset: i64,
     skip_bad_records: bool,
     skipped: AtomicU64,
 }
@@ -71,6 +72,7 @@ impl TfRecordSet {
             shards,
             lengths,
             channels: options.channels.unwrap_or(0),
+            label_offset: 0,
             skip_bad_records: options.skip_bad_records,
             skipped: AtomicU64::new(skipped),
         };
@@ -116,6 +118,13 @@ impl TfRecordSet {
         self.skipped.load(Ordering::Relaxed)
     }
 
+    /// Subtracts `offset` from every label as it is read (`offset` in `0..num_classes`, checked by the caller);
+    /// the class count drops by it.
+    pub(crate) fn offset_labels(&mut self, offset: i64) {
+        self.label_offset += offset;
+        self.num_classes -= offset;
+    }
+
     /// The records in each shard.
     pub(crate) fn lengths(&self) -> Arc<[usize]> {
         self.lengths.clone()
@@ -147,9 +156,12 @@ impl TfRecordSet {
         let shard = &self.shards[at.shard];
         let data = shard.read(files.get(at.shard, shard)?, at.record)?;
         let bad = |message: String| self.bad_record(at.shard, at.record, message);
-        let (image, label) = decode_example(&data).map_err(bad)?;
+        let (image, stored) = decode_example(&data).map_err(bad)?;
+        let label = stored - self.label_offset;
         if !(0..self.num_classes).contains(&label) {
-            return Err(bad(format!("label {label} is not in 0..{}", self.num_classes)));
+            let offset = self.label_offset;
+            let range = format!("{offset}..{}", self.num_classes + offset);
+            return Err(bad(format!("label {stored} is not in {range}")));
         }
         let image = image.with_channels(self.channels).and_then(|image| image.check().map(|()| image)).map_err(bad)?;
         Ok((image, label))

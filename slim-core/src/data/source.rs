@@ -93,32 +93,39 @@ impl DataSource {
     }
 
     /// Subtracts `offset` from every label (TF-Slim's `labels_offset`, for sets whose class 0 is a background
-    /// class) of an in-memory set; streamed sets take no offset yet.
+    /// class, as ImageNet's 1,001): the class count drops by `offset`, and a label below it is an error (at once
+    /// in memory, when its record is read when streamed). An image folder's labels start at 0 and take none.
     pub fn offset_labels(&mut self, offset: i64) -> Result<()> {
         if offset == 0 {
             return Ok(());
         }
-        let DataSource::InMemory(dataset) = self else {
-            return Err(Error::invalid(
-                "labels_offset",
-                format!("{} is streamed; an offset needs an in-memory set", self.name()),
-            ));
-        };
-        if offset < 0 || offset >= dataset.num_classes {
-            return Err(Error::invalid(
-                "labels_offset",
-                format!("must be in 0..{} for {}, got {offset}", dataset.num_classes, dataset.name),
-            ));
+        let (name, classes) = (self.name().to_string(), self.num_classes());
+        if offset < 0 || offset >= classes {
+            return Err(Error::invalid("labels_offset", format!("must be in 0..{classes} for {name}, got {offset}")));
         }
-        let below = dataset.labels.lt(offset).sum(tch::Kind::Int64).int64_value(&[]);
-        if below > 0 {
-            return Err(Error::invalid(
-                "labels_offset",
-                format!("{below} examples of {} have a label below {offset}", dataset.name),
-            ));
+        match self {
+            DataSource::InMemory(dataset) => {
+                let below = dataset.labels.lt(offset).sum(tch::Kind::Int64).int64_value(&[]);
+                if below > 0 {
+                    let message = format!("{below} examples of {name} have a label below {offset}");
+                    return Err(Error::invalid("labels_offset", message));
+                }
+                dataset.labels = &dataset.labels - offset;
+                dataset.num_classes -= offset;
+            }
+            DataSource::Records(set) => {
+                let set = Arc::get_mut(set).ok_or_else(|| {
+                    Error::invalid("labels_offset", format!("{name} is shared already; offset its labels first"))
+                })?;
+                set.offset_labels(offset);
+            }
+            DataSource::Folder(_) => {
+                return Err(Error::invalid(
+                    "labels_offset",
+                    format!("{name} is an image folder; its labels start at 0"),
+                ));
+            }
         }
-        dataset.labels = &dataset.labels - offset;
-        dataset.num_classes -= offset;
         Ok(())
     }
 
