@@ -7,9 +7,9 @@ use super::image::{DecodedImage, FloatImage};
 use crate::{Error, Result};
 
 /// What a provider applies to its images: each batch of `[B, C, H, W]` bytes of an in-memory dataset, or each
-/// `[C, H, W]` image of a streaming one. `batch` (or `example`) is the batch's (the example's) number in the
-/// stream: random preprocessing draws from it (and its own seed), so batches stay the same on any thread and
-/// after a resume.
+/// decoded image (of any size) of a streamed one. `batch` (or `example`) is the batch's (the example's) number
+/// in the stream: random preprocessing draws from it (and its own seed), so batches stay the same on any thread
+/// and after a resume.
 pub trait Preprocessing: Send + Sync {
     /// The float images of batch number `batch`, from `[B, C, H, W]` bytes.
     fn apply(&self, images: &Tensor, batch: u64) -> Result<Tensor>;
