@@ -61,6 +61,12 @@ pub fn read(format: &str, dir: &Path, bytes: &[u8]) -> (PathBuf, slim::Result<()
         "tf_index" | "tf_data" => read_checkpoint(&dir.join("tiny.ckpt")),
         "idx" | "idx_gz" => read_idx(&path).map(drop),
         "cifar" => slim::datasets::cifar10(dir, Split::Test).map(drop),
+        "tf_example" => {
+            tfrecord_dataset("fuzzed", std::slice::from_ref(&path), 10).map(drop).and(stream_records(&path)).and(
+                decode_items(bytes)
+                    .map_err(|error| slim::Error::Io { path: path.display().to_string(), message: error.to_string() }),
+            )
+        }
         _ => tfrecord_dataset("fuzzed", std::slice::from_ref(&path), 10).map(drop).and(stream_records(&path)),
     };
     (path, outcome)
@@ -73,6 +79,31 @@ pub fn stream_records(path: &Path) -> slim::Result<()> {
     let preprocessing = InceptionPreprocessing { size: 8, training: true, seed: 0 };
     let mut provider = Provider::streaming(Arc::new(set), 1)?.num_epochs(1).preprocess(preprocessing);
     provider.try_for_each(|batch| batch.map(drop))
+}
+
+/// Decodes one Example's items as an ImageNet set declares them (TF-Slim's `imagenet.py`): the image, the label,
+/// the class text and the object boxes.
+pub fn decode_items(record: &[u8]) -> slim::Result<()> {
+    use slim::data::{FeatureKind, FeatureSpec, FeatureValues, ItemHandler, TfExampleDecoder};
+    let fixed = |kind, default: Option<FeatureValues>| FeatureSpec::Fixed { kind, shape: Vec::new(), default };
+    let jpeg = FeatureValues::Bytes(vec![b"jpeg".to_vec()]);
+    let mut features = vec![
+        ("image/encoded".to_string(), fixed(FeatureKind::Bytes, Some(FeatureValues::Bytes(vec![Vec::new()])))),
+        ("image/format".to_string(), fixed(FeatureKind::Bytes, Some(jpeg))),
+        ("image/class/label".to_string(), fixed(FeatureKind::Int64, Some(FeatureValues::Ints(vec![-1])))),
+        ("image/class/text".to_string(), fixed(FeatureKind::Bytes, Some(FeatureValues::Bytes(vec![Vec::new()])))),
+    ];
+    for side in ["ymin", "xmin", "ymax", "xmax"] {
+        features.push((format!("image/object/bbox/{side}"), FeatureSpec::VarLen { kind: FeatureKind::Float }));
+    }
+    let items = [
+        ("image", ItemHandler::image()),
+        ("label", ItemHandler::tensor("image/class/label")),
+        ("label_text", ItemHandler::tensor("image/class/text")),
+        ("object/bbox", ItemHandler::bounding_box("image/object/bbox/")),
+    ];
+    let items = items.into_iter().map(|(name, handler)| (name.to_string(), handler)).collect();
+    TfExampleDecoder::new(features.into_iter().collect(), items)?.decode(record, None).map(drop)
 }
 
 /// Opens a checkpoint and reads every tensor in it.

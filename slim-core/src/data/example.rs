@@ -1,6 +1,7 @@
-//! `tf.train.Example` records as TF-Slim's converters write them, decoded to an image and a label: the protocol
-//! buffer messages, and PNG, JPEG and raw images (`image/encoded`, `image/format`, `image/height`,
-//! `image/width`, `image/channels`, `image/class/label`), each decoder's output size bounded.
+//! `tf.train.Example` records: the protocol buffer messages; any Example's features by name, read or built
+//! ([`ExampleFeatures`]); and the image and label of one as TF-Slim's converters write them (`image/encoded` PNG,
+//! JPEG or raw with `image/height`, `image/width`, `image/channels`; `image/format`; `image/class/label`),
+//! each decoder's output size bounded.
 
 use std::collections::BTreeMap;
 
@@ -55,6 +56,99 @@ struct Example {
     features: Option<Features>,
 }
 
+/// The values of one feature of a `tf.train.Example`: one of its three lists.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FeatureValues {
+    /// `bytes_list`: strings, encoded images.
+    Bytes(Vec<Vec<u8>>),
+    /// `float_list`.
+    Floats(Vec<f32>),
+    /// `int64_list`.
+    Ints(Vec<i64>),
+}
+
+impl FeatureValues {
+    /// How many values it holds.
+    pub fn len(&self) -> usize {
+        match self {
+            FeatureValues::Bytes(values) => values.len(),
+            FeatureValues::Floats(values) => values.len(),
+            FeatureValues::Ints(values) => values.len(),
+        }
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The list's name in TF (`bytes`, `float`, `int64`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FeatureValues::Bytes(_) => "bytes",
+            FeatureValues::Floats(_) => "float",
+            FeatureValues::Ints(_) => "int64",
+        }
+    }
+}
+
+/// A `tf.train.Example`'s features by name: parsed from a record, or built and encoded (TF's
+/// `tf.train.Example(features=tf.train.Features(feature={...}))`). A feature that sets none of the three lists
+/// is left out, as TF reads it as missing.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExampleFeatures {
+    /// The features, by name.
+    pub features: BTreeMap<String, FeatureValues>,
+}
+
+impl ExampleFeatures {
+    /// The features of a serialized `tf.train.Example`; bytes that are not one are an error saying so.
+    pub fn parse(record: &[u8]) -> Result<Self> {
+        let example = Example::decode(record)
+            .map_err(|e| Error::invalid("tf.train.Example", format!("not a tf.train.Example: {e}")))?;
+        let features = example.features.map(|features| features.feature).unwrap_or_default();
+        let features = features
+            .into_iter()
+            .filter_map(|(key, feature)| {
+                let values = match feature {
+                    Feature { bytes_list: Some(list), .. } => FeatureValues::Bytes(list.value),
+                    Feature { float_list: Some(list), .. } => FeatureValues::Floats(list.value),
+                    Feature { int64_list: Some(list), .. } => FeatureValues::Ints(list.value),
+                    _ => return None,
+                };
+                Some((key, values))
+            })
+            .collect();
+        Ok(ExampleFeatures { features })
+    }
+
+    /// These features with `key` set to `values`.
+    pub fn with(mut self, key: impl Into<String>, values: FeatureValues) -> Self {
+        self.features.insert(key.into(), values);
+        self
+    }
+
+    /// The values of feature `key`.
+    pub fn get(&self, key: &str) -> Option<&FeatureValues> {
+        self.features.get(key)
+    }
+
+    /// The serialized `tf.train.Example` (features in name order, so equal features encode equally).
+    pub fn encode(&self) -> Vec<u8> {
+        let feature = self.features.iter().map(|(key, values)| (key.clone(), to_feature(values.clone()))).collect();
+        Example { features: Some(Features { feature }) }.encode_to_vec()
+    }
+}
+
+/// The protocol buffer message of a feature's values.
+fn to_feature(values: FeatureValues) -> Feature {
+    match values {
+        FeatureValues::Bytes(value) => Feature { bytes_list: Some(BytesList { value }), ..Default::default() },
+        FeatureValues::Floats(value) => Feature { float_list: Some(FloatList { value }), ..Default::default() },
+        FeatureValues::Ints(value) => Feature { int64_list: Some(Int64List { value }), ..Default::default() },
+    }
+}
+
 fn int(features: &Features, key: &str) -> Option<i64> {
     features.feature.get(key)?.int64_list.as_ref()?.value.first().copied()
 }
@@ -100,15 +194,11 @@ pub fn image_to_tfexample(encoded: &[u8], label: i64, source: &str) -> Result<Ve
         None => return Err(bad("neither a PNG nor a JPEG (by its first bytes)".into())),
     };
     let image = decode_image(encoded).map_err(|message| bad(format!("does not decode: {message}")))?;
-    let bytes =
-        |value: &[u8]| Feature { bytes_list: Some(BytesList { value: vec![value.to_vec()] }), ..Default::default() };
-    let int = |value: i64| Feature { int64_list: Some(Int64List { value: vec![value] }), ..Default::default() };
-    let feature = BTreeMap::from([
-        ("image/encoded".to_string(), bytes(encoded)),
-        ("image/format".to_string(), bytes(format.as_bytes())),
-        ("image/class/label".to_string(), int(label)),
-        ("image/height".to_string(), int(image.height as i64)),
-        ("image/width".to_string(), int(image.width as i64)),
-    ]);
-    Ok(Example { features: Some(Features { feature }) }.encode_to_vec())
+    let features = ExampleFeatures::default()
+        .with("image/encoded", FeatureValues::Bytes(vec![encoded.to_vec()]))
+        .with("image/format", FeatureValues::Bytes(vec![format.as_bytes().to_vec()]))
+        .with("image/class/label", FeatureValues::Ints(vec![label]))
+        .with("image/height", FeatureValues::Ints(vec![image.height as i64]))
+        .with("image/width", FeatureValues::Ints(vec![image.width as i64]));
+    Ok(features.encode())
 }
