@@ -15,10 +15,17 @@ use std::process::Command;
 /// The crates of the workspace, as packaged.
 const PACKAGES: [&str; 4] = ["slim-core", "slim-macros", "tch-slim", "tch-slim-setup"];
 
-/// The workspace's dev profile (dependencies without debug info, workspace crates with line tables), for the
-/// builds of packages outside it, so they reuse what the workspace compiled.
-const PROFILE: [&str; 4] =
-    ["--config", "profile.dev.debug=\"line-tables-only\"", "--config", "profile.dev.package.\"*\".debug=false"];
+/// The workspace's dev profile (dependencies without debug info, workspace crates with line tables, the
+/// compression slim-setup shares with the data pipeline optimized), for the builds of packages outside it, so
+/// they reuse what the workspace compiled.
+const PROFILE: [&str; 6] = [
+    "--config",
+    "profile.dev.debug=\"line-tables-only\"",
+    "--config",
+    "profile.dev.package.\"*\".debug=false",
+    "--config",
+    "profile.dev.package.miniz_oxide.opt-level=3",
+];
 
 /// This checkout (the workspace root).
 fn repo() -> PathBuf {
