@@ -14,11 +14,11 @@ use super::record_order::RecordRef;
 use crate::io::RecordFile;
 use crate::{Error, Result};
 
-/// How a [`TfRecordSet`] reads its records.
+/// How a streamed dataset ([`TfRecordSet`], [`ImageFolder`](super::ImageFolder)) reads its records.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct StreamOptions {
     /// The channels every image is decoded to (TF-Slim's `Image(channels=…)`): gray repeated to RGB, RGB to
-    /// gray by luma, alpha dropped. The first record's when not given.
+    /// gray by luma, alpha dropped. When not given: a TFRecord set's first record's, an image folder's 3.
     pub channels: Option<usize>,
     /// Skip and count a damaged record, an image that does not decode or a label out of range, with a warning
     /// (TF's `ignore_errors`), instead of stopping with an error. A shard whose framing breaks keeps the records
