@@ -63,9 +63,7 @@ fn run(flags: &Flags) -> Result<()> {
     let folder = ImageFolder::open(&flags.dataset_dir, StreamOptions::default())?;
     let mut order: Vec<usize> = (0..folder.files().len()).collect();
     let mut random = SplitMix64::new(flags.seed, 0);
-    for i in (1..order.len()).rev() {
-        order.swap(i, random.below(i as u64 + 1) as usize);
-    }
+    random.shuffle(&mut order);
     let num_validation = flags.num_validation.unwrap_or(order.len() / 10);
     if num_validation >= order.len() {
         let message = format!("{num_validation} of {} images would leave none to train on", order.len());

@@ -33,7 +33,7 @@ impl Batch {
 /// would start its own threads for a large one, and they spin against the other readers.
 pub(super) enum Made {
     Ready(Batch),
-    Images { name: String, number: u64, images: Vec<FloatImage>, labels: Vec<i64> },
+    Images { number: u64, images: Vec<FloatImage>, labels: Vec<i64> },
 }
 
 impl Made {
@@ -45,10 +45,10 @@ impl Made {
     }
 
     /// The batch: streamed images stacked (the preprocessing must have brought them to one size).
-    pub(super) fn into_batch(self) -> Result<Batch> {
-        let (name, number, images, labels) = match self {
+    pub(super) fn into_batch(self, name: &str) -> Result<Batch> {
+        let (number, images, labels) = match self {
             Made::Ready(batch) => return Ok(batch),
-            Made::Images { name, number, images, labels } => (name, number, images, labels),
+            Made::Images { number, images, labels } => (number, images, labels),
         };
         let shape = images.first().map(FloatImage::shape).unwrap_or([0, 0, 0]);
         if images.iter().any(|image| image.shape() != shape) {

@@ -42,9 +42,12 @@ impl FloatImage {
         Ok(FloatImage { channels: channels as usize, height: height as usize, width: width as usize, data })
     }
 
-    /// The `[C, H, W]` float tensor.
-    pub fn into_tensor(self) -> Tensor {
-        Tensor::from_slice(&self.data).view([self.channels as i64, self.height as i64, self.width as i64])
+    /// The `[C, H, W]` float tensor; an error when `data` does not hold `channels · height · width` values.
+    pub fn into_tensor(self) -> Result<Tensor> {
+        let shape = self.shape();
+        Tensor::from_slice(&self.data)
+            .f_view(shape)
+            .map_err(|source| Error::Torch { context: "FloatImage".into(), source })
     }
 
     /// Its shape, `[C, H, W]`.

@@ -77,9 +77,7 @@ impl Plan {
         let mut order: Vec<i64> = (0..self.examples()).collect();
         if let Some(seed) = self.seed {
             let mut random = SplitMix64::new(seed, epoch);
-            for i in (1..order.len()).rev() {
-                order.swap(i, random.below(i as u64 + 1) as usize);
-            }
+            random.shuffle(&mut order);
         }
         Tensor::from_slice(&order)
     }
@@ -114,7 +112,7 @@ impl Plan {
     /// Epoch `epoch`'s permutation of the examples, kept in `cursor`.
     fn permutation<'c>(&self, epoch: u64, cursor: &'c mut Cursor) -> &'c Tensor {
         if cursor.permutation.as_ref().is_none_or(|(cached, _)| *cached != epoch) {
-            cursor.permutation = Some((epoch, self.order_of(epoch)));
+            cursor.permutation = None;
         }
         let (_, order) = cursor.permutation.get_or_insert_with(|| (epoch, self.order_of(epoch)));
         order
@@ -167,6 +165,6 @@ impl Plan {
                 Err(error) => (self.source.skip_or_fail(error)?, ()),
             };
         }
-        Ok(Made::Images { name: self.source.name().to_string(), number, images, labels })
+        Ok(Made::Images { number, images, labels })
     }
 }

@@ -181,7 +181,7 @@ impl Iterator for Provider {
             let made = self.plan.batch(self.next, &mut self.cursor)?;
             self.next += 1;
             if !made.as_ref().is_ok_and(Made::is_empty) {
-                return Some(made.and_then(Made::into_batch));
+                return Some(made.and_then(|made| made.into_batch(self.plan.source.name())));
             }
         }
     }
@@ -227,7 +227,7 @@ impl Iterator for Prefetch {
             };
             self.next += 1;
             if !made.as_ref().is_ok_and(Made::is_empty) {
-                return Some(made.and_then(Made::into_batch));
+                return Some(made.and_then(|made| made.into_batch(self.plan.source.name())));
             }
         }
     }

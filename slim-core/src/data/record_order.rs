@@ -66,9 +66,7 @@ impl EpochOrder {
         let mut shards: Vec<usize> = (0..lengths.len()).collect();
         let mut random = interleave.seed.map(|seed| SplitMix64::new(seed, epoch));
         if let Some(random) = random.as_mut() {
-            for i in (1..shards.len()).rev() {
-                shards.swap(i, random.below(i as u64 + 1) as usize);
-            }
+            random.shuffle(&mut shards);
         }
         let count = interleave.readers.clamp(1, shards.len().max(1));
         let readers = (0..count)

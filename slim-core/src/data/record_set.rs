@@ -1,6 +1,6 @@
 //! A streaming dataset: TFRecord shards of `tf.train.Example` images that stay on disk. Opening one scans the
-//! shards' record headers (16 bytes of memory a record); a provider then reads, checks and decodes each
-//! example when its batch is made, so images may differ in size and the set may be larger than memory.
+//! shards' record headers (8 bytes of memory a record, its offset); a provider then reads, checks and decodes
+//! each example when its batch is made, so images may differ in size and the set may be larger than memory.
 
 use std::collections::HashMap;
 use std::fs::File;

@@ -24,6 +24,13 @@ impl SplitMix64 {
         self.next_u64() % n.max(1)
     }
 
+    /// Shuffles `items` in place (Fisher–Yates, from the last item down).
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i as u64 + 1) as usize);
+        }
+    }
+
     /// A number in `[low, high)`.
     pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
         let unit = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;

@@ -3,6 +3,7 @@
 //! features, missing values filled with a default), `Image` (PNG, JPEG or raw by the format feature) and
 //! `BoundingBox` (four coordinate lists to `[N, 4]`), as TF-Slim's datasets declare them.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use tch::Tensor;
@@ -167,7 +168,7 @@ pub struct TfExampleDecoder {
 
 /// A parsed feature: its values and shape.
 struct Parsed<'a> {
-    values: &'a FeatureValues,
+    values: Cow<'a, FeatureValues>,
     shape: Vec<i64>,
 }
 
@@ -232,41 +233,42 @@ impl TfExampleDecoder {
         if kind_of(values) != kind {
             return Err(format!("feature {key:?} holds {} values, declared {kind:?}", values.kind()));
         }
-        let shape = match spec {
-            FeatureSpec::VarLen { .. } => vec![values.len() as i64],
-            FeatureSpec::Fixed { shape, .. } => {
-                let count =
-                    checked_count(shape).ok_or_else(|| format!("feature {key:?}: shape {shape:?} is not a size"))?;
-                // A default of one value stands for every element of the shape.
-                if values.len() != count && !(found.is_none() && values.len() == 1) {
-                    return Err(format!("feature {key:?} holds {} values, its shape {shape:?} {count}", values.len()));
-                }
-                shape.clone()
-            }
+        let FeatureSpec::Fixed { shape, .. } = spec else {
+            return Ok(Parsed { values: Cow::Borrowed(values), shape: vec![values.len() as i64] });
         };
-        Ok(Parsed { values, shape })
+        let count = checked_count(shape).ok_or_else(|| format!("feature {key:?}: shape {shape:?} is not a size"))?;
+        if values.len() == count {
+            return Ok(Parsed { values: Cow::Borrowed(values), shape: shape.clone() });
+        }
+        // A default of one value stands for every element of the (declared, not read) shape.
+        if found.is_none() && values.len() == 1 {
+            return Ok(Parsed { values: Cow::Owned(repeated(values, count)), shape: shape.clone() });
+        }
+        Err(format!("feature {key:?} holds {} values, its shape {shape:?} {count}", values.len()))
     }
 
     fn item(&self, example: &ExampleFeatures, handler: &ItemHandler) -> std::result::Result<Item, String> {
         match handler {
             ItemHandler::Tensor { key, shape_keys, shape, default_value } => {
                 let parsed = self.parse(example, key)?;
-                let shape = match shape_keys.is_empty() {
-                    true => shape.clone(),
-                    false => Some(self.shape_from(example, shape_keys)?),
-                };
+                // Only a shape the handler declares may pad a variable-length feature: a shape read from the
+                // record must hold its values exactly (its size is the file's word, not an allocation size).
                 let variable = matches!(self.features.get(key), Some(FeatureSpec::VarLen { .. }));
-                tensor_item(&parsed, shape.as_deref(), variable, *default_value).map_err(|m| format!("{key:?}: {m}"))
+                let (shape, may_pad) = match shape_keys.is_empty() {
+                    true => (shape.clone(), variable),
+                    false => (Some(self.shape_from(example, shape_keys)?), false),
+                };
+                tensor_item(&parsed, shape.as_deref(), may_pad, *default_value).map_err(|m| format!("{key:?}: {m}"))
             }
             ItemHandler::Image { image_key, format_key, shape, channels } => {
-                let image = single_bytes(&self.parse(example, image_key)?, image_key)?;
-                let format = single_bytes(&self.parse(example, format_key)?, format_key)?;
+                let (image, format) = (self.parse(example, image_key)?, self.parse(example, format_key)?);
+                let (image, format) = (single_bytes(&image, image_key)?, single_bytes(&format, format_key)?);
                 image_item(image, format, *shape, *channels).map(Item::Image)
             }
             ItemHandler::BoundingBox { keys, prefix } => {
                 let sides = keys
                     .iter()
-                    .map(|key| match self.parse(example, &format!("{prefix}{key}"))?.values {
+                    .map(|key| match self.parse(example, &format!("{prefix}{key}"))?.values.as_ref() {
                         FeatureValues::Floats(values) => Ok(values.clone()),
                         other => Err(format!("{prefix}{key} holds {} values, not float", other.kind())),
                     })
@@ -286,7 +288,7 @@ impl TfExampleDecoder {
     fn shape_from(&self, example: &ExampleFeatures, keys: &[String]) -> std::result::Result<Vec<i64>, String> {
         let mut shape = Vec::new();
         for key in keys {
-            match self.parse(example, key)?.values {
+            match self.parse(example, key)?.values.as_ref() {
                 FeatureValues::Ints(values) => shape.extend(values),
                 other => return Err(format!("shape feature {key:?} holds {} values, not int64", other.kind())),
             }
@@ -320,8 +322,8 @@ fn empty(kind: FeatureKind) -> &'static FeatureValues {
 }
 
 /// The one string of a scalar bytes feature.
-fn single_bytes<'a>(parsed: &Parsed<'a>, key: &str) -> std::result::Result<&'a [u8], String> {
-    match parsed.values {
+fn single_bytes<'p>(parsed: &'p Parsed, key: &str) -> std::result::Result<&'p [u8], String> {
+    match parsed.values.as_ref() {
         FeatureValues::Bytes(values) if values.len() == 1 => Ok(&values[0]),
         FeatureValues::Bytes(values) => Err(format!("feature {key:?} holds {} strings, not one", values.len())),
         other => Err(format!("feature {key:?} holds {} values, not bytes", other.kind())),
@@ -333,33 +335,37 @@ fn single_bytes<'a>(parsed: &Parsed<'a>, key: &str) -> std::result::Result<&'a [
 fn tensor_item(
     parsed: &Parsed,
     shape: Option<&[i64]>,
-    variable: bool,
+    may_pad: bool,
     default_value: f64,
 ) -> std::result::Result<Item, String> {
     let shape = shape.map(<[i64]>::to_vec).unwrap_or_else(|| parsed.shape.clone());
     let count = checked_count(&shape).ok_or_else(|| format!("shape {shape:?} is not a size"))?;
     let values = parsed.values.len();
-    // A single default value fills a fixed feature's whole shape.
-    let fill = values == 1 && !variable && count != 1;
-    if !(values == count || fill || (variable && values < count)) {
+    if !(values == count || (may_pad && values < count)) {
         return Err(format!("{values} values do not fill the shape {shape:?} ({count})"));
     }
-    let take = |i: usize| if fill { 0 } else { i };
-    Ok(match parsed.values {
+    Ok(match parsed.values.as_ref() {
         FeatureValues::Bytes(strings) => {
-            Item::Bytes((0..count).map(|i| strings.get(take(i)).cloned().unwrap_or_default()).collect())
+            Item::Bytes((0..count).map(|i| strings.get(i).cloned().unwrap_or_default()).collect())
         }
         FeatureValues::Floats(floats) => {
-            let padded: Vec<f32> =
-                (0..count).map(|i| floats.get(take(i)).copied().unwrap_or(default_value as f32)).collect();
+            let padded: Vec<f32> = (0..count).map(|i| floats.get(i).copied().unwrap_or(default_value as f32)).collect();
             Item::Tensor(Tensor::from_slice(&padded).view(shape.as_slice()))
         }
         FeatureValues::Ints(ints) => {
-            let padded: Vec<i64> =
-                (0..count).map(|i| ints.get(take(i)).copied().unwrap_or(default_value as i64)).collect();
+            let padded: Vec<i64> = (0..count).map(|i| ints.get(i).copied().unwrap_or(default_value as i64)).collect();
             Item::Tensor(Tensor::from_slice(&padded).view(shape.as_slice()))
         }
     })
+}
+
+/// `values`' one value `count` times.
+fn repeated(values: &FeatureValues, count: usize) -> FeatureValues {
+    match values {
+        FeatureValues::Bytes(strings) => FeatureValues::Bytes(vec![strings[0].clone(); count]),
+        FeatureValues::Floats(floats) => FeatureValues::Floats(vec![floats[0]; count]),
+        FeatureValues::Ints(ints) => FeatureValues::Ints(vec![ints[0]; count]),
+    }
 }
 
 /// An image item: raw bytes reshaped to `shape`, or a PNG or JPEG decoded to `channels`.
@@ -515,6 +521,26 @@ mod tests {
         let no_format = ExampleFeatures::default().with("image/encoded", FeatureValues::Bytes(vec![raw])).encode();
         let undecodable = decoder_error(image_features(), ItemHandler::image(), &no_format);
         assert!(undecodable.contains("neither a PNG nor a JPEG"), "{undecodable}");
+    }
+
+    #[test]
+    fn a_shape_read_from_the_record_must_hold_its_values_exactly() {
+        // Hostile shape features: 2^31 × 2^31 elements would be a 4-exabyte allocation if they could pad.
+        let record = ExampleFeatures::default()
+            .with("values", FeatureValues::Floats(vec![1.0, 2.0]))
+            .with("height", FeatureValues::Ints(vec![1 << 31]))
+            .with("width", FeatureValues::Ints(vec![1 << 31]))
+            .encode();
+        let decoder = decoder(
+            vec![
+                ("values", FeatureSpec::VarLen { kind: FeatureKind::Float }),
+                ("height", fixed(FeatureKind::Int64, &[1], None)),
+                ("width", fixed(FeatureKind::Int64, &[1], None)),
+            ],
+            vec![("square", ItemHandler::tensor("values").shaped_by(&["height", "width"]))],
+        );
+        let error = decoder.decode(&record, None).unwrap_err().to_string();
+        assert!(error.contains("2 values do not fill the shape [2147483648, 2147483648]"), "{error}");
     }
 
     fn decoder_error(features: Vec<(&str, FeatureSpec)>, handler: ItemHandler, record: &[u8]) -> String {

@@ -1,5 +1,5 @@
 //! A TFRecord file on disk, read without loading it: a scan of its record headers gives each record's offset
-//! (16 bytes of memory a record, nothing of its data), and any record is then read by its number, checked.
+//! (8 bytes of memory a record; nothing of its data), and any record is then read by its number, checked.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
