@@ -12,7 +12,7 @@ use common::steps_arg;
 use slim::data::Provider;
 use slim::datasets::synthetic;
 use slim::prelude::*;
-use slim::preprocessing::lenet_preprocessing;
+use slim::preprocessing::LenetPreprocessing;
 
 fn rate(batches: impl Iterator<Item = Result<slim::data::Batch>>, count: usize) -> Result<f64> {
     let start = Instant::now();
@@ -28,8 +28,8 @@ fn main() -> Result<()> {
     slim::backend::allocator::keep_freed_memory();
     let count = steps_arg(500);
     let dataset = synthetic(60_000, 10, 28, 0)?;
-    let provider =
-        || -> Result<Provider> { Ok(Provider::new(&dataset, 64)?.shuffle(1).preprocess(lenet_preprocessing)) };
+    let lenet = LenetPreprocessing { size: 28 };
+    let provider = || -> Result<Provider> { Ok(Provider::new(&dataset, 64)?.shuffle(1).preprocess(lenet)) };
     println!("Provider, 60,000 images of 28×28, batch 64, lenet preprocessing, {count} batches:");
     println!("  calling thread      {:10.0} images/s", rate(provider()?, count)?);
     for threads in [1, 2] {

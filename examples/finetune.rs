@@ -7,11 +7,11 @@
 //! `cargo run --release --example finetune -- [LOGDIR]` (default `target/finetune`).
 
 use slim::checkpoint::{AssignOptions, assign_from_checkpoint};
-use slim::data::Split;
+use slim::data::{Preprocessing, Split};
 use slim::datasets::fashion_mnist;
 use slim::learning::train;
 use slim::prelude::*;
-use slim::preprocessing::lenet_preprocessing;
+use slim::preprocessing::LenetPreprocessing;
 
 #[slim::model]
 struct SmallNet {
@@ -43,7 +43,10 @@ enum Images {
 impl Images {
     /// Fashion-MNIST when it can be read, else generated images.
     fn find() -> Images {
-        let split = |split| fashion_mnist(None, split).map(|d| (lenet_preprocessing(&d.images), d.labels));
+        let split = |split| -> Result<(Tensor, Tensor)> {
+            let dataset = fashion_mnist(None, split)?;
+            Ok((LenetPreprocessing { size: 28 }.apply(&dataset.images, 0)?, dataset.labels))
+        };
         match (split(Split::Train), split(Split::Test)) {
             (Ok(train), Ok(test)) => Images::FashionMnist { train, test },
             _ => Images::Generated,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use slim::data::{Position, Provider, Split, read_idx};
 use slim::datasets::{cifar10, cifar100, fashion_mnist, get_dataset, synthetic};
 use slim::prelude::*;
-use slim::preprocessing::lenet_preprocessing;
+use slim::preprocessing::LenetPreprocessing;
 
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("slim-data-{name}-{}", std::process::id()));
@@ -125,7 +125,7 @@ fn synthetic_data_and_preprocessing() {
     let b = synthetic(16, 10, 12, 5).unwrap();
     assert!(a.images.equal(&b.images) && a.labels.equal(&b.labels));
     assert_eq!((a.images.size(), a.images.kind(), a.num_classes), (vec![16, 1, 12, 12], Kind::Uint8, 10));
-    let batch = Provider::new(&a, 4).unwrap().preprocess(lenet_preprocessing).next().unwrap().unwrap();
+    let batch = Provider::new(&a, 4).unwrap().preprocess(LenetPreprocessing { size: 12 }).next().unwrap().unwrap();
     assert_eq!(batch.images.kind(), Kind::Float);
     assert!(batch.images.min().double_value(&[]) >= -1.0 && batch.images.max().double_value(&[]) <= 1.0);
     let default = Provider::new(&a, 4).unwrap().next().unwrap().unwrap();

@@ -8,6 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "common/tf_example.rs"]
+mod tf_example;
+
 /// The debug build of example `name`, beside this test's executable.
 fn example(name: &str) -> Command {
     let exe = std::env::current_exe().unwrap();
@@ -106,12 +109,42 @@ fn checkpoint_values(path: &Path) -> Vec<(String, slim::tch::Tensor)> {
 
 /// The kill drill: a training process killed with SIGKILL at moments that vary from run to run (mid-step,
 /// mid-save, between a checkpoint and its state file), resumed each time, ends with bitwise the weights, slots
-/// and global step of a run never interrupted. LeNet with Adam (dropout's masks), and a CIFAR ResNet with
-/// momentum (batch norm's moving statistics).
+/// and global step of a run never interrupted. LeNet with Adam (dropout's masks), a CIFAR ResNet with
+/// momentum (batch norm's moving statistics), and LeNet streaming TFRecord shards of images of many sizes through
+/// two readers, a shuffle buffer and two preprocessing threads (the resumed stream replays its order).
 #[test]
 fn a_run_killed_with_sigkill_and_resumed_ends_bitwise_where_an_uninterrupted_one_does() {
     kill_drill("lenet", &[]);
     kill_drill("resnet", &["--model_name", "resnet_cifar_8", "--optimizer", "momentum", "--learning_rate", "0.01"]);
+    let shards = converted_shards("kill-drill");
+    let streamed = ["--dataset_name", "shapes", "--batch_size", "16", "--num_readers", "2"];
+    let dir = shards.to_str().unwrap();
+    kill_drill("streamed", &[&streamed[..], &["--num_preprocessing_threads", "2", "--dataset_dir", dir]].concat());
+    std::fs::remove_dir_all(&shards).unwrap();
+}
+
+/// Class folders of 30 gray PNGs of 20 to 39 pixels a side each (a class's pixels brighter than the last's),
+/// converted by `convert_image_folder` into 2 training shards of `shapes` and labels.txt in the folder returned.
+fn converted_shards(name: &str) -> PathBuf {
+    let (photos, shards) = (temp(&format!("{name}-photos")), temp(&format!("{name}-shards")));
+    for (class, name) in ["circles", "squares", "stars"].iter().enumerate() {
+        let folder = photos.join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        for i in 0..30u32 {
+            let (width, height) = (20 + (i * 7) % 20, 20 + (i * 3) % 20);
+            let image = tf_example::png_filled(width, height, 1, (class as u32 * 80 + i) as u8);
+            std::fs::write(folder.join(format!("{i}.png")), image).unwrap();
+        }
+    }
+    let (ok, stdout, stderr) = run(example("convert_image_folder")
+        .arg("--dataset_dir")
+        .arg(&photos)
+        .arg("--output_dir")
+        .arg(&shards)
+        .args(["--dataset_name", "shapes", "--num_shards", "2"]));
+    assert!(ok && stdout.contains("wrote 81 training"), "{stdout}\n{stderr}");
+    std::fs::remove_dir_all(&photos).unwrap();
+    shards
 }
 
 /// Trains 30 steps with `extra` flags straight, and again killed twice and resumed; compares the two.

@@ -4,6 +4,7 @@
 
 use tch::{Kind, Tensor};
 
+use super::crop_or_pad::crop_or_pad;
 use crate::data::Preprocessing;
 use crate::data::{DecodedImage, FloatImage, SplitMix64};
 use crate::{Error, Result};
@@ -15,19 +16,6 @@ fn standardize(images: &Tensor) -> Tensor {
     let mean = per_image.mean_dim(1, true, Kind::Float);
     let std = per_image.std_dim(1, false, true).clamp_min(1.0 / n.sqrt());
     ((per_image - mean) / std).view_as(images)
-}
-
-/// TF's `resize_with_crop_or_pad` to `size`×`size`, centred.
-fn crop_or_pad(images: &Tensor, size: i64) -> Tensor {
-    let (h, w) = (images.size()[2], images.size()[3]);
-    let padded = images.constant_pad_nd([
-        ((size - w).max(0)) / 2,
-        (size - w).max(0) - (size - w).max(0) / 2,
-        ((size - h).max(0)) / 2,
-        (size - h).max(0) - (size - h).max(0) / 2,
-    ]);
-    let (h, w) = (padded.size()[2], padded.size()[3]);
-    padded.narrow(2, (h - size) / 2, size).narrow(3, (w - size) / 2, size)
 }
 
 /// TF-Slim's `cifarnet_preprocessing` for images of side `size` (32 for CIFAR).

@@ -2,7 +2,7 @@
 
 use super::cifarnet::CifarnetPreprocessing;
 use super::inception::InceptionPreprocessing;
-use super::lenet::lenet_preprocessing;
+use super::lenet::LenetPreprocessing;
 use super::vgg::VggPreprocessing;
 use crate::data::Preprocessing;
 use crate::{Error, Result};
@@ -28,7 +28,7 @@ fn preprocessing_of_net(name: &str) -> Option<&'static str> {
 /// `seed`. An unknown name is an error listing the known ones.
 pub fn get_preprocessing(name: &str, training: bool, size: i64, seed: u64) -> Result<Box<dyn Preprocessing>> {
     match preprocessing_of_net(name) {
-        Some("lenet") => Ok(Box::new(lenet_preprocessing)),
+        Some("lenet") => Ok(Box::new(LenetPreprocessing { size })),
         Some("cifarnet") => Ok(Box::new(CifarnetPreprocessing { size, training, seed })),
         Some("vgg") => Ok(Box::new(VggPreprocessing::new(size, training, seed))),
         Some(_) => Ok(Box::new(InceptionPreprocessing { size, training, seed })),

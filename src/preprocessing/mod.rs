@@ -4,6 +4,7 @@
 //! batch.
 
 mod cifarnet;
+mod crop_or_pad;
 mod factory;
 mod image_ops;
 mod inception;
@@ -13,5 +14,5 @@ mod vgg;
 pub use cifarnet::CifarnetPreprocessing;
 pub use factory::{PREPROCESSING_NAMES, get_preprocessing};
 pub use inception::InceptionPreprocessing;
-pub use lenet::lenet_preprocessing;
+pub use lenet::LenetPreprocessing;
 pub use vgg::{VGG_RGB_MEANS, VggPreprocessing};
