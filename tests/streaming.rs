@@ -7,7 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use slim::data::{Batch, DataSource, Provider, StreamOptions, TfRecordSet};
+use slim::data::{
+    Batch, BatchItem, DataSource, ExampleFeatures, FeatureValues, Provider, Split, StreamOptions, TfRecordSet,
+};
+use slim::datasets::{get_data_source, imagenet};
 use slim::io::frame_record;
 use slim::prelude::*;
 use slim::preprocessing::InceptionPreprocessing;
@@ -209,6 +212,108 @@ fn a_labels_offset_shifts_streamed_labels_and_a_label_below_it_is_an_error() -> 
     let shifted: Vec<i64> = batches[1..].iter().flat_map(|batch| labels(batch.as_ref().unwrap())).collect();
     assert_eq!(shifted, [0, 1, 2]);
     assert!(source.offset_labels(3).is_err(), "3 is not below the 3 classes left");
+    std::fs::remove_dir_all(&dir).unwrap();
+    Ok(())
+}
+
+/// ImageNet's example `k` as `build_imagenet_data.py` writes one (a PNG in place of the JPEG): label `k + 1`
+/// (0 is the background class), its text, and `k mod 3` bounding boxes, box `b` at (0.1b, 0.2b, 0.5, 0.6).
+fn imagenet_example(k: usize) -> Vec<u8> {
+    let boxes = k % 3;
+    let side = |offset: f32| FeatureValues::Floats((0..boxes).map(|b| offset * b as f32).collect());
+    let fixed = |value: f32| FeatureValues::Floats(vec![value; boxes]);
+    let bytes = |value: Vec<u8>| FeatureValues::Bytes(vec![value]);
+    ExampleFeatures::default()
+        .with("image/encoded", bytes(png_filled(8 + (k % 5) as u32, 6 + (k % 4) as u32, 3, k as u8)))
+        .with("image/format", bytes(b"PNG".to_vec()))
+        .with("image/class/label", FeatureValues::Ints(vec![k as i64 + 1]))
+        .with("image/class/text", bytes(format!("class {}", k + 1).into_bytes()))
+        .with("image/object/bbox/ymin", side(0.1))
+        .with("image/object/bbox/xmin", side(0.2))
+        .with("image/object/bbox/ymax", fixed(0.5))
+        .with("image/object/bbox/xmax", fixed(0.6))
+        .with("image/object/class/label", FeatureValues::Ints(vec![k as i64 + 1; boxes]))
+        .encode()
+}
+
+/// `count` ImageNet examples from `first` in the shard `path`.
+fn imagenet_shard(path: &Path, first: usize, count: usize) {
+    let records: Vec<Vec<u8>> = (first..first + count).map(|k| frame_record(&imagenet_example(k))).collect();
+    std::fs::write(path, records.concat()).unwrap();
+}
+
+#[test]
+fn a_decoders_extra_items_ride_along_in_each_batch_padded_to_the_largest() -> Result<()> {
+    let dir = temp("imagenet");
+    imagenet_shard(&dir.join("train-00000-of-00002"), 0, 5);
+    imagenet_shard(&dir.join("train-00001-of-00002"), 5, 6);
+    imagenet_shard(&dir.join("validation-00000-of-00001"), 20, 3);
+    let set = imagenet(Split::Train, &dir, StreamOptions::default(), &["object/bbox", "label_text"])?;
+    assert_eq!((set.len(), set.num_classes, set.channels()), (11, 1001, 3));
+    let provider = Provider::streaming(Arc::new(set), 4)?.num_epochs(1).preprocess(EVALUATION).prefetch(2, 2);
+    let mut seen = 0;
+    for batch in provider {
+        let batch = batch?;
+        let labels = labels(&batch);
+        let Some(BatchItem::Tensor { values, sizes }) = batch.items.get("object/bbox") else { panic!("{batch:?}") };
+        let most = labels.iter().map(|&label| (label as usize - 1) % 3).max().unwrap() as i64;
+        assert_eq!(values.size(), [labels.len() as i64, most, 4], "padded to the batch's most boxes");
+        for (b, &label) in labels.iter().enumerate() {
+            let boxes = (label as usize - 1) % 3;
+            assert_eq!(Vec::<i64>::try_from(sizes.get(b as i64)).unwrap(), [boxes as i64, 4]);
+            let row = |i: i64| Vec::<f32>::try_from(values.get(b as i64).get(i)).unwrap();
+            for i in 0..most {
+                let expected =
+                    if (i as usize) < boxes { vec![0.1 * i as f32, 0.2 * i as f32, 0.5, 0.6] } else { vec![0.0; 4] };
+                assert_eq!(row(i), expected, "example labelled {label}, box {i}");
+            }
+        }
+        let Some(BatchItem::Bytes(texts)) = batch.items.get("label_text") else { panic!("{batch:?}") };
+        let expected: Vec<Vec<Vec<u8>>> = labels.iter().map(|l| vec![format!("class {l}").into_bytes()]).collect();
+        assert_eq!(texts, &expected);
+        seen += labels.len();
+    }
+    assert_eq!(seen, 11);
+
+    // The scripts' way in: `--dataset_name imagenet --labels_offset 1` for a net of 1,000 classes.
+    let mut source = get_data_source("imagenet", Split::Test, Some(&dir), StreamOptions::default())?;
+    assert_eq!((source.len(), source.num_classes()), (3, 1001));
+    source.offset_labels(1)?;
+    let batch = Provider::from_source(&source, 3)?.preprocess(EVALUATION).next().unwrap()?;
+    assert_eq!(labels(&batch), [20, 21, 22]);
+    assert!(batch.items.is_empty(), "no extra item unless asked for");
+
+    let unknown = imagenet(Split::Train, &dir, StreamOptions::default(), &["object/mask"]).err();
+    let message = unknown.map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("no item \"object/mask\"") && message.contains("object/bbox"), "{message}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    Ok(())
+}
+
+#[test]
+fn a_decoders_defaults_and_declared_types_are_checked_record_by_record() -> Result<()> {
+    let dir = temp("imagenet-bad");
+    let unlabelled =
+        ExampleFeatures::parse(&imagenet_example(1))?.with("image/class/label", FeatureValues::Ints(vec![]));
+    let mut features = ExampleFeatures::parse(&imagenet_example(2))?;
+    features.features.remove("image/class/label");
+    let text_as_number = ExampleFeatures::parse(&imagenet_example(3))?
+        .with("image/object/bbox/ymin", FeatureValues::Ints(vec![1, 2, 3]));
+    let records = [imagenet_example(0), unlabelled.encode(), features.encode(), text_as_number.encode()];
+    let framed: Vec<Vec<u8>> = records.iter().map(|record| frame_record(record)).collect();
+    std::fs::write(dir.join("train-00000-of-00001"), framed.concat()).unwrap();
+    let set = Arc::new(imagenet(Split::Train, &dir, StreamOptions::default(), &["object/bbox"])?);
+    let batches: Vec<Result<Batch>> = Provider::streaming(set, 1)?.num_epochs(1).preprocess(EVALUATION).collect();
+    let errors: Vec<String> =
+        batches.iter().map(|b| b.as_ref().err().map(ToString::to_string).unwrap_or_default()).collect();
+    assert!(errors[0].is_empty(), "{}", errors[0]);
+    assert!(errors[1].contains("record 1 at offset") && errors[1].contains("image/class/label"), "{}", errors[1]);
+    assert!(
+        errors[2].contains("record 2 at offset") && errors[2].contains("label -1 is not in 0..1001"),
+        "{}",
+        errors[2]
+    );
+    assert!(errors[3].contains("record 3 at offset") && errors[3].contains("image/object/bbox/ymin"), "{}", errors[3]);
     std::fs::remove_dir_all(&dir).unwrap();
     Ok(())
 }

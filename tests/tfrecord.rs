@@ -116,3 +116,26 @@ fn the_dataset_factory_reads_tf_slims_converted_sets_with_their_labels_file() {
     assert!(err.contains("unknown dataset \"flowers\"") && err.contains("labels.txt"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// TF-Slim's `download_and_convert_mnist` and `_cifar10` write `<name>_train.tfrecord`, `<name>_test.tfrecord` and
+/// labels.txt: `--dataset_name mnist` (or `cifar10`) with such a directory reads them, not the original files.
+#[test]
+fn built_in_names_read_their_tf_slim_converted_files() {
+    use slim::data::Split;
+    use slim::datasets::get_dataset;
+    let dir = temp("converted");
+    std::fs::write(dir.join("labels.txt"), (0..10).map(|c| format!("{c}:{c}\n")).collect::<String>()).unwrap();
+    write_records(
+        &dir.join("mnist_train.tfrecord"),
+        &[example(png(0), "png", 7, None), example(png(5), "png", 2, None)],
+    );
+    write_records(&dir.join("mnist_test.tfrecord"), &[example(png(9), "png", 4, None)]);
+    let train = get_dataset("mnist", Split::Train, Some(&dir)).unwrap();
+    assert_eq!((train.len(), train.num_classes, train.images.size()), (2, 10, vec![2, 1, 2, 3]));
+    assert_eq!(Vec::<i64>::try_from(&train.labels).unwrap(), [7, 2]);
+    let test = get_dataset("mnist", Split::Test, Some(&dir)).unwrap();
+    assert_eq!(Vec::<i64>::try_from(&test.labels).unwrap(), [4]);
+    let err = get_dataset("cifar10", Split::Train, Some(&dir)).unwrap_err().to_string();
+    assert!(err.contains("data_batch_1.bin"), "without its converted files cifar10 reads the binary batches: {err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

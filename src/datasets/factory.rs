@@ -10,18 +10,25 @@ use slim_core::{Error, Result};
 
 use super::cifar::{cifar10, cifar100};
 use super::idx_sets::{fashion_mnist, mnist};
+use super::imagenet::imagenet;
+use super::labels_file::{LABELS_FILE, read_labels_file};
 use super::synthetic::synthetic;
 
 /// The names [`get_dataset`] knows.
 pub const DATASET_NAMES: [&str; 5] = ["fashion_mnist", "mnist", "cifar10", "cifar100", "synthetic"];
 
-/// The dataset called `name`, its `split`, from `dir`: `fashion_mnist` (`dir`, else `$SLIM_FASHION_MNIST`, else
-/// Debian's path), `mnist`, `cifar10` and `cifar100` (fine labels) need a directory; `synthetic` makes 28×28
-/// images of 10 classes (6,000 for training, 1,000 for test) and reads nothing. Any other name is a TFRecord set
-/// as TF-Slim's `download_and_convert` scripts wrote it: `dir` holds `<name>_train*.tfrecord` and
-/// `<name>_test*` (or `<name>_validation*`) files and TF-Slim's `labels.txt` (`0:daisy` lines), which gives the
-/// class count and names. An unknown name without such files is an error listing the known names.
+/// The dataset called `name`, its `split`, from `dir`, in memory: `fashion_mnist` (`dir`, else
+/// `$SLIM_FASHION_MNIST`, else Debian's path), `mnist` (IDX files), `cifar10` and `cifar100` (fine labels; the
+/// binary batches) need a directory; `synthetic` makes 28×28 images of 10 classes (6,000 for training, 1,000
+/// for test) and reads nothing. A TFRecord set as TF-Slim's `download_and_convert` scripts wrote it, whatever
+/// its name (`mnist` and `cifar10` too, when `dir` holds their converted files): `dir` holds
+/// `<name>_train*.tfrecord` and `<name>_test*` (or `<name>_validation*`) files and TF-Slim's `labels.txt`
+/// (`0:daisy` lines), which gives the class count and names. An unknown name without such files is an error
+/// listing the known names.
 pub fn get_dataset(name: &str, split: Split, dir: Option<&Path>) -> Result<Dataset> {
+    if let Some(dir) = dir.filter(|dir| name != "synthetic" && holds_converted_set(name, dir)) {
+        return tfrecord_set(name, split, dir);
+    }
     let need_dir = || dir.ok_or_else(|| Error::invalid(name, "needs the directory that holds its files"));
     match name {
         "fashion_mnist" => fashion_mnist(dir, split),
@@ -38,7 +45,8 @@ pub fn get_dataset(name: &str, split: Split, dir: Option<&Path>) -> Result<Datas
                 "dataset_factory",
                 format!(
                     "unknown dataset {other:?}; known: {}, or a TFRecord set: a --dataset_dir with \
-                     {other}_train*.tfrecord files and {LABELS_FILE}",
+                     {other}_train*.tfrecord files and {LABELS_FILE} (imagenet and image folders are streamed: \
+                     get_data_source)",
                     DATASET_NAMES.join(", ")
                 ),
             )),
@@ -46,8 +54,11 @@ pub fn get_dataset(name: &str, split: Split, dir: Option<&Path>) -> Result<Datas
     }
 }
 
-/// TF-Slim's `dataset_utils.LABELS_FILENAME`.
-const LABELS_FILE: &str = "labels.txt";
+/// Whether `dir` holds the set `name` as TF-Slim's converters write it: `labels.txt` and `<name>_*` TFRecord
+/// files.
+fn holds_converted_set(name: &str, dir: &Path) -> bool {
+    dir.join(LABELS_FILE).is_file() && tfrecord_files(dir, &format!("{name}_")).is_ok_and(|files| !files.is_empty())
+}
 
 /// A TFRecord set `name` in `dir`, with the class names of its `labels.txt`.
 fn tfrecord_set(name: &str, split: Split, dir: &Path) -> Result<Dataset> {
@@ -76,14 +87,18 @@ fn tfrecord_split(name: &str, split: Split, dir: &Path) -> Result<(Vec<std::path
     Ok((files, names))
 }
 
-/// The dataset called `name` as a provider's source: the built-in sets of [`get_dataset`] in memory; a TFRecord
-/// set in `dir` (`labels.txt` and `<name>_<split>*` shards) streamed; a folder of class folders of images
-/// streamed (`dir/train` and `dir/validation` or `dir/test` when it has them, else `dir` itself for either
-/// split). `options` say how streamed images are decoded and whether bad records are skipped.
+/// The dataset called `name` as a provider's source: the built-in sets of [`get_dataset`] in memory; `imagenet`
+/// streamed from `build_imagenet_data.py`'s shards in `dir` ([`imagenet`]); a TFRecord set in `dir`
+/// (`labels.txt` and `<name>_<split>*` shards) streamed; a folder of class folders of images streamed
+/// (`dir/train` and `dir/validation` or `dir/test` when it has them, else `dir` itself for either split).
+/// `options` say how streamed images are decoded and whether bad records are skipped.
 pub fn get_data_source(name: &str, split: Split, dir: Option<&Path>, options: StreamOptions) -> Result<DataSource> {
     let Some(dir) = dir.filter(|_| !DATASET_NAMES.contains(&name)) else {
         return get_dataset(name, split, dir).map(DataSource::InMemory);
     };
+    if name == "imagenet" {
+        return Ok(DataSource::Records(Arc::new(imagenet(split, dir, options, &[])?)));
+    }
     if dir.join(LABELS_FILE).is_file() {
         let (files, names) = tfrecord_split(name, split, dir)?;
         let mut set = TfRecordSet::open(name, &files, names.len() as i64, options)?;
@@ -100,23 +115,4 @@ pub fn get_data_source(name: &str, split: Split, dir: Option<&Path>, options: St
         Err(Error::NotFound(_)) => get_dataset(name, split, Some(dir)).map(DataSource::InMemory),
         Err(error) => Err(error),
     }
-}
-
-/// TF-Slim's `labels.txt`: one `index:name` line per class, indices 0, 1, 2, … in order.
-fn read_labels_file(path: &Path) -> Result<Vec<String>> {
-    let bad = |message: String| Error::Io { path: path.display().to_string(), message };
-    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-    let mut names = Vec::new();
-    for (number, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
-        let (index, name) =
-            line.split_once(':').ok_or_else(|| bad(format!("line {}: no ':' in {line:?}", number + 1)))?;
-        if index.trim().parse::<usize>().ok() != Some(names.len()) {
-            return Err(bad(format!("line {}: expected index {}, got {index:?}", number + 1, names.len())));
-        }
-        names.push(name.to_string());
-    }
-    if names.is_empty() {
-        return Err(bad("names no class".into()));
-    }
-    Ok(names)
 }

@@ -5,9 +5,12 @@
 mod cifar;
 mod factory;
 mod idx_sets;
+mod imagenet;
+mod labels_file;
 mod synthetic;
 
 pub use cifar::{cifar10, cifar100};
 pub use factory::{DATASET_NAMES, get_data_source, get_dataset};
 pub use idx_sets::{DEBIAN_FASHION_MNIST, fashion_mnist, mnist};
+pub use imagenet::{IMAGENET_NUM_CLASSES, imagenet, imagenet_decoder};
 pub use synthetic::synthetic;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use slim::checkpoint::CheckpointReader;
 use slim::data::{Provider, Split, StreamOptions, TfRecordSet, read_idx, tfrecord_dataset};
+use slim::datasets::imagenet_decoder;
 use slim::preprocessing::InceptionPreprocessing;
 
 /// The formats, named as their corpus folders and fuzz targets.
@@ -61,12 +62,10 @@ pub fn read(format: &str, dir: &Path, bytes: &[u8]) -> (PathBuf, slim::Result<()
         "tf_index" | "tf_data" => read_checkpoint(&dir.join("tiny.ckpt")),
         "idx" | "idx_gz" => read_idx(&path).map(drop),
         "cifar" => slim::datasets::cifar10(dir, Split::Test).map(drop),
-        "tf_example" => {
-            tfrecord_dataset("fuzzed", std::slice::from_ref(&path), 10).map(drop).and(stream_records(&path)).and(
-                decode_items(bytes)
-                    .map_err(|error| slim::Error::Io { path: path.display().to_string(), message: error.to_string() }),
-            )
-        }
+        "tf_example" => tfrecord_dataset("fuzzed", std::slice::from_ref(&path), 10)
+            .map(drop)
+            .and(stream_records(&path))
+            .and(decode_items(&path, bytes)),
         _ => tfrecord_dataset("fuzzed", std::slice::from_ref(&path), 10).map(drop).and(stream_records(&path)),
     };
     (path, outcome)
@@ -81,29 +80,20 @@ pub fn stream_records(path: &Path) -> slim::Result<()> {
     provider.try_for_each(|batch| batch.map(drop))
 }
 
-/// Decodes one Example's items as an ImageNet set declares them (TF-Slim's `imagenet.py`): the image, the label,
-/// the class text and the object boxes.
-pub fn decode_items(record: &[u8]) -> slim::Result<()> {
-    use slim::data::{FeatureKind, FeatureSpec, FeatureValues, ItemHandler, TfExampleDecoder};
-    let fixed = |kind, default: Option<FeatureValues>| FeatureSpec::Fixed { kind, shape: Vec::new(), default };
-    let jpeg = FeatureValues::Bytes(vec![b"jpeg".to_vec()]);
-    let mut features = vec![
-        ("image/encoded".to_string(), fixed(FeatureKind::Bytes, Some(FeatureValues::Bytes(vec![Vec::new()])))),
-        ("image/format".to_string(), fixed(FeatureKind::Bytes, Some(jpeg))),
-        ("image/class/label".to_string(), fixed(FeatureKind::Int64, Some(FeatureValues::Ints(vec![-1])))),
-        ("image/class/text".to_string(), fixed(FeatureKind::Bytes, Some(FeatureValues::Bytes(vec![Vec::new()])))),
-    ];
-    for side in ["ymin", "xmin", "ymax", "xmax"] {
-        features.push((format!("image/object/bbox/{side}"), FeatureSpec::VarLen { kind: FeatureKind::Float }));
-    }
-    let items = [
-        ("image", ItemHandler::image()),
-        ("label", ItemHandler::tensor("image/class/label")),
-        ("label_text", ItemHandler::tensor("image/class/text")),
-        ("object/bbox", ItemHandler::bounding_box("image/object/bbox/")),
-    ];
-    let items = items.into_iter().map(|(name, handler)| (name.to_string(), handler)).collect();
-    TfExampleDecoder::new(features.into_iter().collect(), items)?.decode(record, None).map(drop)
+/// Decodes one Example's items as TF-Slim's ImageNet set declares them (the image, the label, the class text,
+/// the object boxes and labels), and streams the file at `path` through that decoder into batches carrying every
+/// item.
+pub fn decode_items(path: &Path, record: &[u8]) -> slim::Result<()> {
+    let decoded = imagenet_decoder()?
+        .decode(record, None)
+        .map_err(|error| slim::Error::Io { path: path.display().to_string(), message: error.to_string() });
+    let files = [path.to_path_buf()];
+    let items = ["label_text", "object/bbox", "object/label"];
+    let options = StreamOptions::default();
+    let set = TfRecordSet::open_with_decoder("fuzzed", &files, 1001, options, imagenet_decoder()?, &items)?;
+    let preprocessing = InceptionPreprocessing { size: 8, training: false, seed: 0 };
+    let mut provider = Provider::streaming(Arc::new(set), 1)?.num_epochs(1).preprocess(preprocessing);
+    decoded.and(provider.try_for_each(|batch| batch.map(drop)))
 }
 
 /// Opens a checkpoint and reads every tensor in it.

@@ -1,18 +1,25 @@
 //! Batches: what a provider yields, and what a reader thread makes (a streamed batch's images are stacked on the
 //! thread that takes it).
 
+use std::collections::BTreeMap;
+
 use tch::Tensor;
 
+use super::batch_item::{BatchItem, collate};
 use super::image::FloatImage;
+use super::tfexample_decoder::Item;
 use crate::{Error, Result};
 
-/// One batch: float images `[B, C, H, W]` (preprocessed) and int64 labels `[B]`.
+/// One batch: float images `[B, C, H, W]` (preprocessed), int64 labels `[B]`, and the extra items a streamed
+/// set was asked for ([`TfRecordSet::open_with_decoder`](super::TfRecordSet::open_with_decoder)), by name.
 #[derive(Debug)]
 pub struct Batch {
     /// The images.
     pub images: Tensor,
     /// The labels.
     pub labels: Tensor,
+    /// The extra items (`object/bbox`, …); empty unless the set was asked for some.
+    pub items: BTreeMap<String, BatchItem>,
 }
 
 impl Batch {
@@ -33,7 +40,7 @@ impl Batch {
 /// would start its own threads for a large one, and they spin against the other readers.
 pub(super) enum Made {
     Ready(Batch),
-    Images { number: u64, images: Vec<FloatImage>, labels: Vec<i64> },
+    Images { number: u64, images: Vec<FloatImage>, labels: Vec<i64>, items: Vec<Vec<(String, Item)>> },
 }
 
 impl Made {
@@ -46,9 +53,9 @@ impl Made {
 
     /// The batch: streamed images stacked (the preprocessing must have brought them to one size).
     pub(super) fn into_batch(self, name: &str) -> Result<Batch> {
-        let (number, images, labels) = match self {
+        let (number, images, labels, items) = match self {
             Made::Ready(batch) => return Ok(batch),
-            Made::Images { number, images, labels } => (number, images, labels),
+            Made::Images { number, images, labels, items } => (number, images, labels, items),
         };
         let shape = images.first().map(FloatImage::shape).unwrap_or([0, 0, 0]);
         if images.iter().any(|image| image.shape() != shape) {
@@ -62,6 +69,7 @@ impl Made {
         let data: Vec<&[f32]> = images.iter().map(|image| image.data.as_slice()).collect();
         let stacked = crate::native::stack_floats(&data, &shape);
         let images = stacked.map_err(|source| Error::Torch { context: format!("{name}: batch {number}"), source })?;
-        Ok(Batch { images, labels: Tensor::from_slice(&labels) })
+        let items = collate(items, name, number)?;
+        Ok(Batch { images, labels: Tensor::from_slice(&labels), items })
     }
 }

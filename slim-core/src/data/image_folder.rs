@@ -120,7 +120,7 @@ impl ImageFolder {
         let bad = |message: String| Error::Io { path: path.display().to_string(), message };
         let image = decode_image(&bytes).map_err(|message| bad(format!("does not decode: {message}")))?;
         let image = image.with_channels(self.channels).and_then(|image| image.check().map(|()| image)).map_err(bad)?;
-        Ok((image, label))
+        Ok(Example { image, label, items: Vec::new() })
     }
 }
 

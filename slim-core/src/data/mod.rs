@@ -6,6 +6,7 @@
 //! `datasets` and `preprocessing`.
 
 mod batch;
+mod batch_item;
 mod dataset;
 mod example;
 mod idx;
@@ -22,6 +23,7 @@ mod tfexample_decoder;
 mod tfrecord;
 
 pub use batch::Batch;
+pub use batch_item::BatchItem;
 pub use dataset::{Dataset, Split};
 pub use example::{ExampleFeatures, FeatureValues, image_to_tfexample};
 pub use idx::{IdxArray, read_idx};

@@ -128,7 +128,7 @@ impl Plan {
     ) -> Result<Batch> {
         let indices = self.permutation(epoch, cursor).narrow(0, index, self.batch_size.min(self.examples() - index));
         let images = self.preprocess.apply(&dataset.images.index_select(0, &indices), number)?;
-        Ok(Batch { images, labels: dataset.labels.index_select(0, &indices) })
+        Ok(Batch { images, labels: dataset.labels.index_select(0, &indices), items: Default::default() })
     }
 
     /// The `count` records of a streaming batch: the epoch's order at `index` (replayed to there when `cursor`
@@ -156,15 +156,19 @@ impl Plan {
     /// A streamed batch: each of `examples` (numbered from `first` in the stream) preprocessed on its own, bad
     /// ones skipped when the source says so.
     fn image_batch(&self, number: u64, first: u64, examples: impl Iterator<Item = Result<Example>>) -> Result<Made> {
-        let (mut images, mut labels) = (Vec::new(), Vec::new());
-        for (example, read) in (first..).zip(examples) {
+        let (mut images, mut labels, mut items) = (Vec::new(), Vec::new(), Vec::new());
+        for (in_stream, read) in (first..).zip(examples) {
             let preprocessed =
-                read.and_then(|(image, label)| Ok((self.preprocess.apply_decoded(&image, example)?, label)));
+                read.and_then(|example| Ok((self.preprocess.apply_decoded(&example.image, in_stream)?, example)));
             match preprocessed {
-                Ok((image, label)) => (images.push(image), labels.push(label)),
-                Err(error) => (self.source.skip_or_fail(error)?, ()),
+                Ok((image, example)) => {
+                    images.push(image);
+                    labels.push(example.label);
+                    items.push(example.items);
+                }
+                Err(error) => self.source.skip_or_fail(error)?,
             };
         }
-        Ok(Made::Images { number, images, labels })
+        Ok(Made::Images { number, images, labels, items })
     }
 }

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::example::decode_example;
 use super::image::DecodedImage;
 use super::record_order::RecordRef;
+use super::tfexample_decoder::{Item, TfExampleDecoder};
 use crate::io::RecordFile;
 use crate::{Error, Result};
 
@@ -38,19 +39,96 @@ pub struct TfRecordSet {
     shards: Vec<RecordFile>,
     lengths: Arc<[usize]>,
     channels: usize,
+    decoder: Option<ItemDecoder>,
     label_offset: i64,
     skip_bad_records: bool,
     skipped: AtomicU64,
 }
 
-/// An example: a decoded image and its label.
-pub(crate) type Example = (DecodedImage, i64);
+/// An example: a decoded image, its label, and the extra items asked of the set.
+pub(crate) struct Example {
+    pub(crate) image: DecodedImage,
+    pub(crate) label: i64,
+    pub(crate) items: Vec<(String, Item)>,
+}
+
+/// A set's own decoder: its `image` and `label` items and the extra ones a batch carries.
+#[derive(Debug)]
+struct ItemDecoder {
+    decoder: TfExampleDecoder,
+    /// `image`, `label`, then the extra items.
+    items: Vec<String>,
+}
+
+impl ItemDecoder {
+    /// `decoder` giving `image`, `label` and `items`; an item it lacks is an error naming the set `name`.
+    fn new(decoder: TfExampleDecoder, items: &[&str], name: &str) -> Result<Self> {
+        let known = decoder.list_items();
+        let mut wanted: Vec<String> = Vec::new();
+        for item in ["image", "label"].iter().chain(items) {
+            if !known.contains(item) {
+                let message = format!("its decoder has no item {item:?}; items: {}", known.join(", "));
+                return Err(Error::invalid(name, message));
+            }
+            if !wanted.iter().any(|w| w == item) {
+                wanted.push(item.to_string());
+            }
+        }
+        Ok(ItemDecoder { decoder, items: wanted })
+    }
+
+    /// The example a record holds.
+    fn decode(&self, record: &[u8]) -> std::result::Result<Example, String> {
+        let names: Vec<&str> = self.items.iter().map(String::as_str).collect();
+        let mut items = self.decoder.decode(record, Some(&names)).map_err(|error| error.to_string())?;
+        let image = match items.remove("image") {
+            Some(Item::Image(image)) => image,
+            other => return Err(format!("item \"image\" is {other:?}, not an image")),
+        };
+        let label = match items.remove("label") {
+            Some(Item::Tensor(label)) if label.numel() == 1 && label.kind() == tch::Kind::Int64 => {
+                label.int64_value(&[])
+            }
+            other => return Err(format!("item \"label\" is {other:?}, not one int64")),
+        };
+        Ok(Example { image, label, items: items.into_iter().collect() })
+    }
+}
 
 impl TfRecordSet {
     /// Opens the shards `files` of a set of `num_classes` classes: scans their record headers and decodes the
-    /// first record (for the channel count). A damaged shard is an error naming the file, the record and its
-    /// offset, unless `options.skip_bad_records`.
+    /// first record (for the channel count). Each record is read as TF-Slim's converters write it:
+    /// `image/encoded`, `image/format` (PNG when missing; `raw` with `image/height`, `image/width`,
+    /// `image/channels`) and `image/class/label`. A damaged shard is an error naming the file, the record and
+    /// its offset, unless `options.skip_bad_records`.
     pub fn open(name: &str, files: &[PathBuf], num_classes: i64, options: StreamOptions) -> Result<Self> {
+        Self::open_reading(name, files, num_classes, options, None)
+    }
+
+    /// [`TfRecordSet::open`] with TF-Slim's `decoder` (a data set's `TFExampleDecoder`), whose items must
+    /// include `image` (an [`ItemHandler::Image`](super::ItemHandler::Image)) and `label` (one int64); each
+    /// batch carries `items` as well ([`Batch::items`](super::Batch::items): ImageNet's `object/bbox`, a file
+    /// name, …). An item the decoder lacks is an error naming it. Unless [`StreamOptions::channels`] is given,
+    /// the images have the channels of the decoder's image handler.
+    pub fn open_with_decoder(
+        name: &str,
+        files: &[PathBuf],
+        num_classes: i64,
+        options: StreamOptions,
+        decoder: TfExampleDecoder,
+        items: &[&str],
+    ) -> Result<Self> {
+        let decoder = ItemDecoder::new(decoder, items, name)?;
+        Self::open_reading(name, files, num_classes, options, Some(decoder))
+    }
+
+    fn open_reading(
+        name: &str,
+        files: &[PathBuf],
+        num_classes: i64,
+        options: StreamOptions,
+        decoder: Option<ItemDecoder>,
+    ) -> Result<Self> {
         let mut shards = Vec::with_capacity(files.len());
         let mut skipped = 0;
         for path in files {
@@ -72,6 +150,7 @@ impl TfRecordSet {
             shards,
             lengths,
             channels: options.channels.unwrap_or(0),
+            decoder,
             label_offset: 0,
             skip_bad_records: options.skip_bad_records,
             skipped: AtomicU64::new(skipped),
@@ -94,8 +173,16 @@ impl TfRecordSet {
         let first = self.lengths.iter().position(|&length| length > 0).unwrap_or_default();
         let shard = &self.shards[first];
         let data = shard.read(&mut shard.open()?, 0)?;
-        let (image, _) = decode_example(&data).map_err(|message| self.bad_record(first, 0, message))?;
-        Ok(image.channels)
+        let example = self.decode(&data).map_err(|message| self.bad_record(first, 0, message))?;
+        Ok(example.image.channels)
+    }
+
+    /// The example a record holds, by the set's decoder or by the three features TF-Slim's converters write.
+    fn decode(&self, record: &[u8]) -> std::result::Result<Example, String> {
+        match &self.decoder {
+            Some(decoder) => decoder.decode(record),
+            None => decode_example(record).map(|(image, label)| Example { image, label, items: Vec::new() }),
+        }
     }
 
     /// The number of examples (records) in an epoch.
@@ -156,7 +243,7 @@ impl TfRecordSet {
         let shard = &self.shards[at.shard];
         let data = shard.read(files.get(at.shard, shard)?, at.record)?;
         let bad = |message: String| self.bad_record(at.shard, at.record, message);
-        let (image, stored) = decode_example(&data).map_err(bad)?;
+        let Example { image, label: stored, items } = self.decode(&data).map_err(bad)?;
         let label = stored - self.label_offset;
         if !(0..self.num_classes).contains(&label) {
             let offset = self.label_offset;
@@ -164,7 +251,7 @@ impl TfRecordSet {
             return Err(bad(format!("label {stored} is not in {range}")));
         }
         let image = image.with_channels(self.channels).and_then(|image| image.check().map(|()| image)).map_err(bad)?;
-        Ok((image, label))
+        Ok(Example { image, label, items })
     }
 }
 
