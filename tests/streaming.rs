@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use slim::data::{
-    Batch, BatchItem, DataSource, ExampleFeatures, FeatureValues, Provider, Split, StreamOptions, TfRecordSet,
+    Batch, BatchItem, DataSource, ExampleFeatures, FeatureKind, FeatureSpec, FeatureValues, ItemHandler, Provider,
+    Split, StreamOptions, TfExampleDecoder, TfRecordSet,
 };
 use slim::datasets::{get_data_source, imagenet};
 use slim::io::frame_record;
@@ -314,6 +315,17 @@ fn a_decoders_defaults_and_declared_types_are_checked_record_by_record() -> Resu
         errors[2]
     );
     assert!(errors[3].contains("record 3 at offset") && errors[3].contains("image/object/bbox/ymin"), "{}", errors[3]);
+
+    // A decoder whose `label` is the class text: an error saying what the item is.
+    let text =
+        |key: &str| (key.to_string(), FeatureSpec::Fixed { kind: FeatureKind::Bytes, shape: vec![], default: None });
+    let features = ["image/encoded", "image/format", "image/class/text"].map(text).into_iter().collect();
+    let items = [("image", ItemHandler::image()), ("label", ItemHandler::tensor("image/class/text"))];
+    let decoder = TfExampleDecoder::new(features, items.map(|(name, h)| (name.to_string(), h)).into_iter().collect())?;
+    let files = [dir.join("train-00000-of-00001")];
+    let error = TfRecordSet::open_with_decoder("texts", &files, 2, StreamOptions::default(), decoder, &[]).err();
+    let message = error.map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("record 0 at offset 0: item \"label\" is 1 strings, not one int64"), "{message}");
     std::fs::remove_dir_all(&dir).unwrap();
     Ok(())
 }

@@ -83,15 +83,25 @@ impl ItemDecoder {
         let mut items = self.decoder.decode(record, Some(&names)).map_err(|error| error.to_string())?;
         let image = match items.remove("image") {
             Some(Item::Image(image)) => image,
-            other => return Err(format!("item \"image\" is {other:?}, not an image")),
+            other => return Err(format!("item \"image\" is {}, not an image", describe(other.as_ref()))),
         };
         let label = match items.remove("label") {
             Some(Item::Tensor(label)) if label.numel() == 1 && label.kind() == tch::Kind::Int64 => {
                 label.int64_value(&[])
             }
-            other => return Err(format!("item \"label\" is {other:?}, not one int64")),
+            other => return Err(format!("item \"label\" is {}, not one int64", describe(other.as_ref()))),
         };
         Ok(Example { image, label, items: items.into_iter().collect() })
+    }
+}
+
+/// What an item is, in a few words (an image's pixels or a tensor's values are not for an error message).
+fn describe(item: Option<&Item>) -> String {
+    match item {
+        None => "missing".into(),
+        Some(Item::Image(image)) => format!("a {}×{}×{} image", image.height, image.width, image.channels),
+        Some(Item::Tensor(tensor)) => format!("a {:?} tensor of shape {:?}", tensor.kind(), tensor.size()),
+        Some(Item::Bytes(strings)) => format!("{} strings", strings.len()),
     }
 }
 
