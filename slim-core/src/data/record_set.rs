@@ -178,13 +178,24 @@ impl TfRecordSet {
         Ok(set)
     }
 
-    /// The channels of the first record's image.
+    /// The channels of the first record's image; when bad records are skipped, of the first good record's (an
+    /// error when none is good).
     fn first_channels(&self) -> Result<usize> {
-        let first = self.lengths.iter().position(|&length| length > 0).unwrap_or_default();
-        let shard = &self.shards[first];
-        let data = shard.read(&mut shard.open()?, 0)?;
-        let example = self.decode(&data).map_err(|message| self.bad_record(first, 0, message))?;
-        Ok(example.image.channels)
+        let mut first_error = None;
+        for (shard_index, shard) in self.shards.iter().enumerate() {
+            let mut file = shard.open()?;
+            for record in 0..shard.len() {
+                let example = shard.read(&mut file, record).and_then(|data| {
+                    self.decode(&data).map_err(|message| self.bad_record(shard_index, record, message))
+                });
+                match example {
+                    Ok(example) => return Ok(example.image.channels),
+                    Err(error) if !self.skip_bad_records => return Err(error),
+                    Err(error) => _ = first_error.get_or_insert(error),
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| Error::NotFound(format!("{} holds no record", self.name))))
     }
 
     /// The example a record holds, by the set's decoder or by the three features TF-Slim's converters write.
