@@ -14,7 +14,7 @@ use std::time::Instant;
 use clap::Parser;
 use common::{DatasetFlags, DeviceFlag, ModelFlags, exit_status, provider};
 use slim::checkpoint::{AssignOptions, assign_from_checkpoint};
-use slim::data::{DataSource, Prefetch, Split};
+use slim::data::{DataPosition, DataSource, Prefetch, Split};
 use slim::learning::{ExponentialMovingAverage, ctrl_c_flag, train};
 use slim::optimizers::{Adadelta, Adagrad, Adam, AdamW, Optimizer};
 use slim::prelude::*;
@@ -178,6 +178,7 @@ fn run(flags: &Flags) -> Result<()> {
     }
     let mut train_op = train_op.build()?;
     let mut batches = Batches::new(flags, &dataset, size)?;
+    let position = batches.position.clone();
     println!(
         "training {} on {} ({} images, {} classes) on {device:?}; checkpoints and TensorBoard events in {}",
         flags.model.model_name,
@@ -202,6 +203,7 @@ fn run(flags: &Flags) -> Result<()> {
     .seed(flags.seed as i64)
     .stop_when(ctrl_c_flag()?)
     .fresh_start_if_unrestorable(flags.fresh_start_if_unrestorable)
+    .data_position(position)
     .init_fn(|_| warm_start(flags));
     if let Some(steps) = flags.max_number_of_steps {
         loop_ = loop_.number_of_steps(steps);
@@ -336,12 +338,15 @@ fn warm_start(flags: &Flags) -> Result<()> {
     Ok(())
 }
 
-/// The training batches: made ahead on preprocessing threads, starting at the global step training resumes
-/// from. A streamed set goes through a shuffle buffer of 10 batches (TF-Slim's `common_queue_min`).
+/// The training batches: made ahead on preprocessing threads, starting where the checkpoint training resumes
+/// from left the data (its saved position, or else its global step). A streamed set goes through a shuffle
+/// buffer of 10 batches (TF-Slim's `common_queue_min`).
 struct Batches {
     pending: Option<slim::data::Provider>,
     threads: usize,
     stream: Option<Prefetch>,
+    /// Where the next batch starts, kept with each checkpoint.
+    position: DataPosition,
 }
 
 impl Batches {
@@ -355,16 +360,22 @@ impl Batches {
             pending: Some(provider.drop_remainder(true)),
             threads: flags.num_preprocessing_threads,
             stream: None,
+            position: DataPosition::new(),
         })
     }
 
     /// The batch of global step `step`, on `device`.
     fn at(&mut self, step: i64, device: Device) -> Result<(Tensor, Tensor)> {
         if let Some(provider) = self.pending.take() {
-            self.stream = Some(provider.starting_at_batch(step.max(0) as u64).prefetch(self.threads, 4));
+            let provider = match self.position.get() {
+                Some(saved) => provider.starting_at(saved),
+                None => provider.starting_at_batch(step.max(0) as u64),
+            };
+            self.stream = Some(provider.prefetch(self.threads, 4));
         }
-        let batch = self.stream.as_mut().and_then(Iterator::next);
-        let batch = batch.ok_or_else(|| Error::invalid("train_image_classifier", "the data ended"))??;
+        let stream = self.stream.as_mut().ok_or_else(|| Error::invalid("train_image_classifier", "no stream"))?;
+        let batch = stream.next().ok_or_else(|| Error::invalid("train_image_classifier", "the data ended"))??;
+        self.position.set(Prefetch::position(stream));
         Ok((batch.images.to_device(device), batch.labels.to_device(device)))
     }
 }

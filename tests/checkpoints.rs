@@ -82,6 +82,37 @@ fn flipped_bits_are_caught_by_the_checksums_written_with_each_tensor() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A saver's metadata rides in the safetensors header beside slim's checksums and reads back as it was; slim's
+/// checksum key is not the caller's to set, and metadata that is not a string (as another writer may leave) is
+/// an error naming the key.
+#[test]
+fn metadata_saved_beside_the_tensors_reads_back_and_bad_metadata_is_an_error() {
+    use slim::checkpoint::checkpoint_metadata;
+    let dir = temp("metadata");
+    let saved = store_with(&[2], 1.0);
+    let metadata = [("slim.data_position".to_string(), r#"{"epoch":1,"index":8}"#.to_string())].into();
+    let path = Saver::new(&dir).unwrap().save_with_metadata(&saved, 3, &metadata).unwrap();
+    assert_eq!(checkpoint_metadata(&path).unwrap(), metadata);
+    assert_eq!(checkpoint_metadata(&dir).unwrap(), metadata, "a logdir stands for its latest checkpoint");
+    assert!(restore(&store_with(&[2], 0.0), &path, false).is_ok());
+    let reserved = [("slim.crc32c".to_string(), "{}".to_string())].into();
+    assert!(Saver::new(&dir).unwrap().save_with_metadata(&saved, 4, &reserved).is_err());
+
+    let plain = dir.join("plain.safetensors");
+    let tensors = [("w".to_string(), Tensor::zeros([1], (Kind::Float, Device::Cpu)))];
+    Tensor::write_safetensors(&tensors, &plain).unwrap();
+    assert!(checkpoint_metadata(&plain).unwrap().is_empty(), "a file without metadata has none");
+    let bytes = std::fs::read(&plain).unwrap();
+    let header_length = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = String::from_utf8(bytes[8..8 + header_length].to_vec()).unwrap();
+    let header = header.replacen('{', r#"{"__metadata__":{"step":7},"#, 1);
+    let rewritten = [&(header.len() as u64).to_le_bytes()[..], header.as_bytes(), &bytes[8 + header_length..]].concat();
+    std::fs::write(&plain, rewritten).unwrap();
+    let message = checkpoint_metadata(&plain).unwrap_err().to_string();
+    assert!(message.contains("plain.safetensors") && message.contains("\"step\" is not a string"), "{message}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn image_summaries_are_pngs_under_tfs_tags() {
     let dir = temp("images");

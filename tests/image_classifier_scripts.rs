@@ -189,6 +189,49 @@ fn kill_drill(label: &str, extra: &[&str]) {
     std::fs::remove_dir_all(&killed).unwrap();
 }
 
+/// A streamed set whose every third record holds an image that does not decode, trained a record a batch with
+/// `--skip_bad_records`: the provider passes over the empty batches, so the global step no longer says where
+/// the data is. Each checkpoint keeps the provider's position, and a resumed run continues from it, ending
+/// bitwise where a run never interrupted ends.
+#[test]
+fn a_resumed_run_continues_the_data_from_the_position_its_checkpoint_kept() {
+    let shards = temp("positions-shards");
+    std::fs::create_dir_all(&shards).unwrap();
+    std::fs::write(shards.join("labels.txt"), "0:dark\n1:light\n").unwrap();
+    let records: Vec<Vec<u8>> = (0..30u32)
+        .map(|i| {
+            let label = i64::from(i % 2);
+            let image = match i % 3 {
+                0 => b"not an image".to_vec(),
+                _ => tf_example::png_filled(20 + i % 9, 24 + i % 7, 1, (label * 150 + i as i64) as u8),
+            };
+            slim::io::frame_record(&tf_example::example(image, "png", label, None))
+        })
+        .collect();
+    std::fs::write(shards.join("shapes_train-00000-of-00001.tfrecord"), records.concat()).unwrap();
+    let dir = shards.to_str().unwrap();
+    let flags = ["--dataset_name", "shapes", "--dataset_dir", dir, "--batch_size", "1", "--skip_bad_records"];
+    let (straight, resumed) = (temp("positions-straight"), temp("positions-resumed"));
+    let (ok, _, stderr) = run(&mut train(&straight, 12, &flags));
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = run(&mut train(&resumed, 6, &flags));
+    assert!(ok, "{stderr}");
+    let metadata = slim::checkpoint::checkpoint_metadata(resumed.join("model.ckpt-6.safetensors")).unwrap();
+    let saved = slim::data::Position::from_metadata(&metadata[slim::data::Position::CHECKPOINT_KEY]).unwrap();
+    assert!(saved.epoch == 0 && saved.index > 6, "six steps took more than six records: {saved:?}");
+    let (ok, _, stderr) = run(&mut train(&resumed, 12, &flags));
+    assert!(ok, "{stderr}");
+    let expected = format!("the data at epoch 0, example {}", saved.index);
+    assert!(stderr.contains(&expected), "{stderr}");
+    let (a, b) = (straight.join("model.ckpt-12.safetensors"), resumed.join("model.ckpt-12.safetensors"));
+    for ((name, x), (_, y)) in checkpoint_values(&a).iter().zip(&checkpoint_values(&b)) {
+        assert!(x.equal(y), "{name} differs after the resume");
+    }
+    for dir in [shards, straight, resumed] {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
 #[test]
 fn warm_start_restores_all_but_the_excluded_scope_and_another_net_is_explained() {
     let (source, target, other) = (temp("source"), temp("target"), temp("other"));

@@ -415,3 +415,54 @@ fn a_stop_flag_ends_the_run_after_its_step_with_a_checkpoint() {
     assert!(lines.borrow().iter().any(|line| line.starts_with("interrupted at global step 4")), "{:?}", lines.borrow());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Runs to `steps` in `dir` keeping `position` with the checkpoints: each step takes "a batch" by moving the
+/// position on by 4 examples (3 once, as if a record had been skipped). Returns the log lines.
+fn run_keeping_position(dir: &Path, steps: i64, position: &slim::data::DataPosition) -> Vec<String> {
+    use slim::data::Position;
+    let (vs, model, mut train_op) = setup();
+    let _store = vs.as_default();
+    let lines = RefCell::new(Vec::new());
+    train(&mut train_op, dir, |step| {
+        let at = position.get().unwrap_or_default();
+        position.set(Position { epoch: 0, index: at.index + if step == 1 { 3 } else { 4 } });
+        let (x, y) = batch(step);
+        let _ = mean_squared_error(&model.forward_t(&x, Mode::Train)?.output, &y).call()?;
+        get_total_loss(false)
+    })
+    .number_of_steps(steps)
+    .save_interval_steps(2)
+    .data_position(position.clone())
+    .log_to(|line| lines.borrow_mut().push(line.to_string()))
+    .run()
+    .unwrap();
+    lines.into_inner()
+}
+
+#[test]
+fn each_checkpoint_keeps_the_data_position_and_a_resume_hands_it_back() {
+    use slim::checkpoint::{Saver, checkpoint_metadata};
+    use slim::data::{DataPosition, Position};
+    let dir = logdir("position");
+    let _ = run_keeping_position(&dir, 4, &DataPosition::new());
+    let kept = |step: i64| checkpoint_metadata(dir.join(format!("model.ckpt-{step}.safetensors"))).unwrap();
+    assert_eq!(kept(2)[Position::CHECKPOINT_KEY], r#"{"epoch":0,"index":7}"#);
+    assert_eq!(kept(4)[Position::CHECKPOINT_KEY], r#"{"epoch":0,"index":15}"#);
+    assert!(!kept(4).contains_key("slim.crc32c"), "slim's checksums are not the caller's metadata");
+
+    // A new program: the position comes back before the first step, which moves it on.
+    let resumed = DataPosition::new();
+    let lines = run_keeping_position(&dir, 5, &resumed);
+    assert!(lines[0].contains("global step 4; the data at epoch 0, example 15"), "{lines:?}");
+    assert_eq!(resumed.get(), Some(Position { epoch: 0, index: 19 }));
+
+    // A checkpoint whose position does not parse does not restore: the loop falls back to the one before.
+    let (vs, _, _) = setup();
+    let garbage = [(Position::CHECKPOINT_KEY.to_string(), "garbage".to_string())].into_iter().collect();
+    Saver::new(&dir).unwrap().save_with_metadata(&vs, 9, &garbage).unwrap();
+    let fallen_back = DataPosition::new();
+    let lines = run_keeping_position(&dir, 6, &fallen_back);
+    assert!(lines.iter().any(|l| l.contains("model.ckpt-9") && l.contains("slim.data_position")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("global step 5; the data at epoch 0, example 19")), "{lines:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

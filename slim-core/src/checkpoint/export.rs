@@ -21,6 +21,6 @@ pub fn export_checkpoint(
     let entries = CheckpointReader::open(checkpoint)?.read_all()?;
     let renamed: Vec<(String, Tensor)> =
         entries.into_iter().filter_map(|(name, tensor)| rename(&name).map(|new| (new, tensor))).collect();
-    write_atomically(output.as_ref(), |tmp| Format::SafeTensors.write(tmp, &renamed))?;
+    write_atomically(output.as_ref(), |tmp| Format::SafeTensors.write(tmp, &renamed, &Default::default()))?;
     Ok(renamed.len())
 }

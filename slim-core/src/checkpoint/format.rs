@@ -1,5 +1,6 @@
 //! The checkpoint formats slim reads, told apart by their contents, each with its list, read and write.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -66,11 +67,16 @@ impl Format {
         }
     }
 
-    /// Writes `tensors` in this format to `path` (not atomically: callers write a temporary file). slim writes
-    /// safetensors; the other formats are read-only, which the error says.
-    pub(crate) fn write(self, path: &Path, tensors: &[(String, Tensor)]) -> Result<()> {
+    /// Writes `tensors` and string `metadata` in this format to `path` (not atomically: callers write a
+    /// temporary file). slim writes safetensors; the other formats are read-only, which the error says.
+    pub(crate) fn write(
+        self,
+        path: &Path,
+        tensors: &[(String, Tensor)],
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<()> {
         match self {
-            Format::SafeTensors => safetensors_file::write(path, tensors),
+            Format::SafeTensors => safetensors_file::write(path, tensors, metadata),
             Format::TfBundle | Format::TorchZip => Err(Error::invalid(
                 path.display().to_string(),
                 format!("slim reads {self} checkpoints but cannot write them"),

@@ -28,7 +28,7 @@ pub use format::Format;
 pub use layout::Layout;
 pub(crate) use logdir::set_aside;
 pub use logdir::{checkpoint_step, checkpoints_newest_first, latest_checkpoint};
-pub use reader::{CheckpointReader, list_variables, load_variable, resolve_checkpoint};
+pub use reader::{CheckpointReader, checkpoint_metadata, list_variables, load_variable, resolve_checkpoint};
 pub use report::AssignReport;
 pub use restore::{RestoreReport, restore};
 pub use saver::Saver;

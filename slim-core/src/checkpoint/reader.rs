@@ -1,5 +1,6 @@
 //! An opened checkpoint of any format: a file, a TF checkpoint prefix, or a directory's latest.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use tch::Tensor;
@@ -8,6 +9,7 @@ use super::entry::CheckpointEntry;
 use super::format::Format;
 use super::layout::Layout;
 use super::logdir::latest_checkpoint;
+use super::safetensors_file;
 use crate::{Error, Result};
 
 /// A checkpoint located and its format detected (TF's `CheckpointReader`); reading happens on demand.
@@ -82,6 +84,18 @@ pub fn resolve_checkpoint(path: impl AsRef<Path>) -> Result<PathBuf> {
 /// file's size is an error: the file is truncated.
 pub fn list_variables(path: impl AsRef<Path>) -> Result<Vec<CheckpointEntry>> {
     CheckpointReader::open(path)?.list()
+}
+
+/// The string metadata a slim checkpoint (a file, or a directory's latest) was saved with
+/// ([`Saver::save_with_metadata`](super::Saver::save_with_metadata)): a provider's position under
+/// [`Position::CHECKPOINT_KEY`](crate::data::Position::CHECKPOINT_KEY), say. TensorFlow and PyTorch checkpoints
+/// have none (an empty map); slim's own checksums are not listed.
+pub fn checkpoint_metadata(path: impl AsRef<Path>) -> Result<BTreeMap<String, String>> {
+    let path = resolve_checkpoint(path)?;
+    match Format::detect(&path) {
+        (Format::SafeTensors, source) => safetensors_file::metadata(&source),
+        _ => Ok(BTreeMap::new()),
+    }
 }
 
 /// TF's `load_variable`: one tensor of a checkpoint in any format slim reads, in the file's own layout.

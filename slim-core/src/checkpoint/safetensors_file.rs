@@ -4,7 +4,7 @@
 //! naming the tensor rather than weights loaded silently; files without checksums (PyTorch's) are read as they
 //! are.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -23,10 +23,12 @@ const MAX_HEADER_BYTES: u64 = 100_000_000;
 /// The metadata key under which slim records the checksums: a JSON object of tensor name → CRC-32C.
 const CHECKSUMS_KEY: &str = "slim.crc32c";
 
-/// What a file's header says: its tensors, in the header's order, and the checksums slim recorded, if any.
+/// What a file's header says: its tensors, in the header's order, the checksums slim recorded, if any, and the
+/// rest of its string metadata.
 struct Header {
     entries: Vec<CheckpointEntry>,
     checksums: Option<HashMap<String, u32>>,
+    metadata: BTreeMap<String, String>,
 }
 
 /// The tensors a safetensors file lists, from its header alone, in the header's order. A header that does not
@@ -72,7 +74,20 @@ fn read_header(path: &Path) -> Result<Header> {
     let checksums = checksums
         .map(|text| parse_checksums(text).ok_or_else(|| corrupt(format!("its {CHECKSUMS_KEY} metadata is malformed"))))
         .transpose()?;
-    Ok(Header { entries, checksums })
+    let mut metadata = BTreeMap::new();
+    if let Some(entries) = tensors.get("__metadata__").and_then(|metadata| metadata.as_object()) {
+        for (key, value) in entries.iter().filter(|(key, _)| key.as_str() != CHECKSUMS_KEY) {
+            let value = value.as_str().ok_or_else(|| corrupt(format!("its metadata {key:?} is not a string")))?;
+            metadata.insert(key.clone(), value.to_string());
+        }
+    }
+    Ok(Header { entries, checksums, metadata })
+}
+
+/// The string metadata of a safetensors file's header (slim's checksums left out): what a saver recorded
+/// beside the tensors, such as a provider's position.
+pub(crate) fn metadata(path: &Path) -> Result<BTreeMap<String, String>> {
+    Ok(read_header(path)?.metadata)
 }
 
 /// The checksums recorded as a JSON string holding an object of name → number.
@@ -108,9 +123,15 @@ pub(crate) fn read(path: &Path) -> Result<Vec<(String, Tensor)>> {
     Ok(tensors)
 }
 
-/// Writes `tensors` as a safetensors file at `path` with each one's CRC-32C in the header (not atomically:
-/// callers write a temporary file).
-pub(crate) fn write(path: &Path, tensors: &[(String, Tensor)]) -> Result<()> {
+/// Writes `tensors` as a safetensors file at `path` with each one's CRC-32C and `metadata` in the header (not
+/// atomically: callers write a temporary file). A metadata key that is slim's checksums' is an error.
+pub(crate) fn write(path: &Path, tensors: &[(String, Tensor)], metadata: &BTreeMap<String, String>) -> Result<()> {
+    if metadata.contains_key(CHECKSUMS_KEY) {
+        return Err(Error::invalid(
+            path.display().to_string(),
+            format!("the metadata key {CHECKSUMS_KEY} is slim's own"),
+        ));
+    }
     let context = path.display().to_string();
     let mut laid_out = Vec::with_capacity(tensors.len());
     let mut checksums = serde_json::Map::new();
@@ -132,8 +153,9 @@ pub(crate) fn write(path: &Path, tensors: &[(String, Tensor)]) -> Result<()> {
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    let metadata = HashMap::from([(CHECKSUMS_KEY.to_string(), serde_json::Value::Object(checksums).to_string())]);
-    safetensors::tensor::serialize_to_file(views, &Some(metadata), path)
+    let mut header: HashMap<String, String> = metadata.clone().into_iter().collect();
+    header.insert(CHECKSUMS_KEY.to_string(), serde_json::Value::Object(checksums).to_string());
+    safetensors::tensor::serialize_to_file(views, &Some(header), path)
         .map_err(|e| Error::Io { path: context, message: format!("cannot write the checkpoint: {e}") })
 }
 

@@ -2,6 +2,7 @@
 //! inside the logdir: checkpoints named `model.ckpt-<step>.safetensors` beyond `max_to_keep`, and the
 //! temporaries of writes a killed process left.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -58,6 +59,13 @@ impl Saver {
     /// kept there and never removed). A variable holding NaN or an infinity is an error naming it, and nothing is
     /// written: the newest checkpoint stays one a run can resume from.
     pub fn save(&self, vs: &VarStore, step: i64) -> Result<PathBuf> {
+        self.save_with_metadata(vs, step, &BTreeMap::new())
+    }
+
+    /// [`Saver::save`] with string `metadata` in the file's header beside the tensors (what the training loop
+    /// records for [`Train::data_position`](crate::learning::Train::data_position): a provider's
+    /// position); [`checkpoint_metadata`](super::checkpoint_metadata) reads it back.
+    pub fn save_with_metadata(&self, vs: &VarStore, step: i64, metadata: &BTreeMap<String, String>) -> Result<PathBuf> {
         let name = checkpoint_file_name(step);
         let path = self.logdir.join(&name);
         let tensors: Vec<(String, Tensor)> = vs
@@ -71,7 +79,7 @@ impl Saver {
                 format!("holds NaN or infinite values, so {name} is not written and the newest checkpoint stays"),
             ));
         }
-        write_atomically(&path, |tmp| Format::SafeTensors.write(tmp, &tensors))?;
+        write_atomically(&path, |tmp| Format::SafeTensors.write(tmp, &tensors, metadata))?;
         let previous = CheckpointState::read(&self.logdir).unwrap_or_default();
         // The one just written counts as the newest, whatever older runs left with higher steps.
         let mut own: Vec<String> = self.own_checkpoint_names()?.into_iter().filter(|kept| kept != &name).collect();

@@ -7,6 +7,7 @@
 
 mod batch;
 mod batch_item;
+mod data_position;
 mod dataset;
 mod example;
 mod idx;
@@ -24,6 +25,7 @@ mod tfrecord;
 
 pub use batch::Batch;
 pub use batch_item::BatchItem;
+pub use data_position::DataPosition;
 pub use dataset::{Dataset, Split};
 pub use example::{ExampleFeatures, FeatureValues, image_to_tfexample};
 pub use idx::{IdxArray, read_idx};

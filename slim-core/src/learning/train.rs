@@ -4,6 +4,7 @@
 //! summaries and checkpoints on schedule; saves a final checkpoint; and stops cleanly when its stop flag is set
 //! (Ctrl-C, for programs that ask: `learning::ctrl_c_flag`).
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,7 +14,8 @@ use std::time::Instant;
 use tch::Tensor;
 
 use super::TrainOp;
-use crate::checkpoint::{RestoreReport, Saver, checkpoints_newest_first, restore, set_aside};
+use crate::checkpoint::{RestoreReport, Saver, checkpoint_metadata, checkpoints_newest_first, restore, set_aside};
+use crate::data::{DataPosition, Position};
 use crate::log_lines::LogLines;
 use crate::losses::get_losses;
 use crate::summary::SummaryWriter;
@@ -54,6 +56,7 @@ pub struct Train<'a, F: FnMut(i64) -> Result<Tensor>> {
     summarize_variables: bool,
     stop: Option<Arc<AtomicBool>>,
     fresh_start_if_unrestorable: bool,
+    data_position: Option<DataPosition>,
 }
 
 /// TF-Slim's `learning.train`: `step_fn(global_step)` runs one forward pass and returns the total loss (see
@@ -79,6 +82,7 @@ pub fn train<'a, F: FnMut(i64) -> Result<Tensor>>(
         summarize_variables: false,
         stop: None,
         fresh_start_if_unrestorable: false,
+        data_position: None,
     }
 }
 
@@ -174,6 +178,15 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         self
     }
 
+    /// Keeps `position` (a provider's, which the step sets after each batch it takes) with every checkpoint, and
+    /// sets it back from the checkpoint a resumed run restores, before the first step; a checkpoint saved
+    /// without one leaves it unset (the step then starts its stream from the global step). A position that does
+    /// not parse makes its checkpoint one that does not restore.
+    pub fn data_position(mut self, position: DataPosition) -> Self {
+        self.data_position = Some(position);
+        self
+    }
+
     /// Also writes a histogram of each trainable variable with the summaries (default false).
     pub fn summarize_variables(mut self, summarize: bool) -> Self {
         self.summarize_variables = summarize;
@@ -230,7 +243,7 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
             }
             self.validate(&mut writer, step)?;
             if self.save.due(last_save, last_save_step, step) {
-                saver.save(self.train_op.store(), step)?;
+                saver.save_with_metadata(self.train_op.store(), step, &self.checkpoint_metadata())?;
                 (last_save, last_save_step) = (Instant::now(), step);
             }
             if self.stop.as_ref().is_some_and(|flag| flag.swap(false, Ordering::SeqCst)) {
@@ -246,7 +259,7 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         }
         let step = self.train_op.global_step();
         if last_save_step != step {
-            saver.save(self.train_op.store(), step)?;
+            saver.save_with_metadata(self.train_op.store(), step, &self.checkpoint_metadata())?;
         }
         writer.flush()?;
         Ok(loss)
@@ -259,11 +272,18 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         let store = self.train_op.store().clone();
         let mut refused = Vec::new();
         for path in checkpoints_newest_first(&self.logdir)? {
-            match restore(&store, &path, true) {
-                Ok(report) => {
+            match restore(&store, &path, true).and_then(|report| Ok((report, self.saved_position(&path)?))) {
+                Ok((report, position)) => {
                     check_complete(&path, &report)?;
                     let step = self.train_op.global_step();
-                    self.say(&format!("restored {} (global step {step})", path.display()));
+                    let at = match (&self.data_position, position) {
+                        (Some(shared), Some(position)) => {
+                            shared.set(position);
+                            format!("; the data at epoch {}, example {}", position.epoch, position.index)
+                        }
+                        _ => String::new(),
+                    };
+                    self.say(&format!("restored {} (global step {step}{at})", path.display()));
                     if self.init_fn.take().is_some() {
                         self.say(&format!("init_fn skipped: {} already holds a checkpoint", self.logdir.display()));
                     }
@@ -285,6 +305,22 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
             Some(init_fn) => init_fn(&store),
             None => Ok(()),
         }
+    }
+
+    /// What each checkpoint keeps beside the variables: the data position, when the loop was given one.
+    fn checkpoint_metadata(&self) -> BTreeMap<String, String> {
+        let position = self.data_position.as_ref().and_then(DataPosition::get);
+        position.map(|position| (Position::CHECKPOINT_KEY.to_string(), position.to_metadata())).into_iter().collect()
+    }
+
+    /// The data position the checkpoint at `path` was saved with, when the loop keeps one and the checkpoint has
+    /// it.
+    fn saved_position(&self, path: &Path) -> Result<Option<Position>> {
+        if self.data_position.is_none() {
+            return Ok(None);
+        }
+        let metadata = checkpoint_metadata(path)?;
+        metadata.get(Position::CHECKPOINT_KEY).map(|text| Position::from_metadata(text)).transpose()
     }
 
     /// After every checkpoint in `refused` failed to restore: an error naming them, or (when asked) slim's own
