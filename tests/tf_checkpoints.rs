@@ -165,3 +165,96 @@ fn the_training_loop_resumes_from_a_tf_checkpoint_in_its_logdir() {
     assert!(logdir.join("model.ckpt-43.safetensors").is_file());
     std::fs::remove_dir_all(&logdir).unwrap();
 }
+
+/// TF-Slim's inception_v1 of 10 classes built in slim, for 224×224 images.
+fn inception_v1(vs: &VarStore) -> Built<slim::nets::InceptionV1> {
+    use slim::nets::{InceptionV1, inception_v1_arg_scope};
+    let net = slim::arg_scope!(inception_v1_arg_scope(0.0) => {
+        InceptionV1::classifier(Some(10)).build(vs, "InceptionV1", &[1, 3, 224, 224])
+    });
+    net.unwrap()
+}
+
+/// An inception_v1 (convolutions, batch norms with moving statistics drawn at random, the logits' biases) with
+/// a global step of 7, its checkpoint, an input and its logits: what the TF export is checked against.
+fn inception_and_checkpoint(dir: &Path) -> (PathBuf, Tensor, Tensor) {
+    tch::manual_seed(3);
+    let vs = VarStore::new(Device::Cpu);
+    let net = inception_v1(&vs);
+    {
+        let _store = vs.as_default();
+        let step = slim::variables::get_or_create_global_step().unwrap();
+        let _ = tch::no_grad(|| step.tensor().shallow_clone().fill_(7));
+    }
+    tch::no_grad(|| {
+        for variable in vs.collection(slim::variables::collections::GLOBAL_VARIABLES) {
+            let tensor = variable.tensor();
+            if variable.name().ends_with("moving_mean") {
+                tensor.shallow_clone().copy_(&(Tensor::rand_like(tensor) - 0.5));
+            } else if variable.name().ends_with("moving_variance") || variable.name().ends_with("biases") {
+                tensor.shallow_clone().copy_(&(Tensor::rand_like(tensor) + 0.5));
+            }
+        }
+    });
+    let input = (Tensor::arange(3 * 224 * 224, (Kind::Float, Device::Cpu)) * 0.01).sin().view([1, 3, 224, 224]);
+    let logits = net.forward_t(&input, Mode::Eval).unwrap().output;
+    let checkpoint = slim::checkpoint::Saver::new(dir).unwrap().save(&vs, 7).unwrap();
+    (checkpoint, input, logits)
+}
+
+/// slim's checkpoint exported as a TF V2 checkpoint (weights in TF's layouts) reads back through slim's TF
+/// reader to the same values and logits; an existing output is refused. With `SLIM_TF_PYTHON` naming the
+/// Python of `../shared/bench/setup-peers.sh tf`, TF-Slim itself restores it into its own inception_v1 and must
+/// give slim's logits (`benches/peers/tf_slim_reads_slim_checkpoint.py`).
+#[test]
+fn a_slim_checkpoint_exported_for_tensorflow_reads_back_with_the_same_values() {
+    use slim::checkpoint::{CheckpointReader, Format, export_checkpoint};
+    let dir = std::env::temp_dir().join(format!("slim-tf-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (checkpoint, input, logits) = inception_and_checkpoint(&dir);
+    let prefix = dir.join("exported").join("model.ckpt-7");
+    std::fs::create_dir_all(prefix.parent().unwrap()).unwrap();
+    let count = export_checkpoint(&checkpoint, &prefix, Format::TfBundle, |name| Some(name.to_string())).unwrap();
+    let listed = list_variables(&prefix).unwrap();
+    assert_eq!(listed.len(), count);
+    let shape_of = |name: &str| listed.iter().find(|e| e.name == name).map(|e| e.shape.clone()).unwrap();
+    assert_eq!(shape_of("InceptionV1/Conv2d_1a_7x7/weights"), [7, 7, 3, 64], "HWIO");
+    assert_eq!(shape_of("InceptionV1/Logits/Conv2d_0c_1x1/weights"), [1, 1, 1024, 10]);
+    assert_eq!(shape_of("global_step"), Vec::<i64>::new());
+    assert_eq!(load_variable(&prefix, "global_step").unwrap().int64_value(&[]), 7);
+
+    // Back into a fresh slim net from the TF files: the same logits, bit for bit.
+    let vs = VarStore::new(Device::Cpu);
+    let net = inception_v1(&vs);
+    let report = slim::checkpoint::restore(&vs, &prefix, false).unwrap();
+    assert!(report.missing.is_empty(), "{:?}", report.missing);
+    assert_eq!(report.unused, ["global_step"], "the fresh store has no global step");
+    assert!(net.forward_t(&input, Mode::Eval).unwrap().output.equal(&logits));
+    let (original, exported) = (CheckpointReader::open(&checkpoint).unwrap(), CheckpointReader::open(&prefix).unwrap());
+    assert_eq!((original.format(), exported.format()), (Format::SafeTensors, Format::TfBundle));
+
+    let again = export_checkpoint(&checkpoint, &prefix, Format::TfBundle, |name| Some(name.to_string()));
+    let message = again.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("model.ckpt-7.index") && message.contains("exists already"), "{message}");
+    if let Ok(python) = std::env::var("SLIM_TF_PYTHON") {
+        tf_slim_reads(&python, &prefix, &input, &logits);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Runs TF-Slim's inception_v1 from `prefix` on `input` with `python`, and compares its logits with `logits`.
+fn tf_slim_reads(python: &str, prefix: &Path, input: &Tensor, logits: &Tensor) {
+    let values = |tensor: &Tensor| Vec::<f32>::try_from(tensor.flatten(0, -1)).unwrap();
+    let case = serde_json::json!({ "input_nchw": values(input), "logits": values(logits) });
+    let case_path = prefix.with_extension("json");
+    std::fs::write(&case_path, case.to_string()).unwrap();
+    let output = std::process::Command::new(python)
+        .arg("benches/peers/tf_slim_reads_slim_checkpoint.py")
+        .arg(prefix)
+        .arg(&case_path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    println!("{stdout}");
+}

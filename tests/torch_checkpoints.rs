@@ -91,7 +91,11 @@ fn export_maps_names_back_so_weights_travel_both_ways() {
         _ => None,
     };
     let exported = dir.join("exported.safetensors");
-    assert_eq!(slim::checkpoint::export_checkpoint(&checkpoint, &exported, back).unwrap(), 4);
+    assert_eq!(
+        slim::checkpoint::export_checkpoint(&checkpoint, &exported, slim::checkpoint::Format::SafeTensors, back)
+            .unwrap(),
+        4
+    );
     let names: Vec<String> = list_variables(&exported).unwrap().into_iter().map(|e| e.name).collect();
     assert_eq!(names, ["classifier.bias", "classifier.weight", "features.0.bias", "features.0.weight"]);
     // Into a fresh net through the PyTorch names again: the same outputs.

@@ -67,8 +67,10 @@ impl Format {
         }
     }
 
-    /// Writes `tensors` and string `metadata` in this format to `path` (not atomically: callers write a
-    /// temporary file). slim writes safetensors; the other formats are read-only, which the error says.
+    /// Writes `tensors` (in this format's layout) and string `metadata` in this format to `path`: safetensors
+    /// not atomically (callers write a temporary file); a TF checkpoint with `path` as its prefix, each of its
+    /// two files atomically, without the metadata, which TF's format has no place for. `torch.save` archives are
+    /// read-only, which the error says.
     pub(crate) fn write(
         self,
         path: &Path,
@@ -77,7 +79,8 @@ impl Format {
     ) -> Result<()> {
         match self {
             Format::SafeTensors => safetensors_file::write(path, tensors, metadata),
-            Format::TfBundle | Format::TorchZip => Err(Error::invalid(
+            Format::TfBundle => tf_bundle::write(path, tensors),
+            Format::TorchZip => Err(Error::invalid(
                 path.display().to_string(),
                 format!("slim reads {self} checkpoints but cannot write them"),
             )),

@@ -22,6 +22,26 @@ impl Layout {
             Layout::Tf => tf_to_torch(name, value, target),
         }
     }
+
+    /// The entry `name`'s `value`, in this layout, in layout `to`, by its name alone (no variable to fill):
+    /// weights (`…weights`) of rank 4 are convolutions, or depthwise ones when named `…depthwise_weights`
+    /// (written to TF with a depth multiplier of 1, the only one their torch shape `[in·mult, 1, kh, kw]` does
+    /// not hide), and of rank 2 fully connected; everything else is kept as it is.
+    pub(crate) fn convert(self, to: Layout, name: &str, value: &Tensor) -> Tensor {
+        let (rank, is_weights, depthwise) =
+            (value.dim(), name.ends_with("weights"), name.ends_with("depthwise_weights"));
+        match (self, to, rank, is_weights) {
+            (Layout::Tf, Layout::Torch, 4, true) if depthwise => {
+                let [height, width, channels, multiplier] = value.size()[..] else { return value.shallow_clone() };
+                value.permute([2, 3, 0, 1]).reshape([channels * multiplier, 1, height, width])
+            }
+            (Layout::Tf, Layout::Torch, 4, true) => value.permute([3, 2, 0, 1]).contiguous(),
+            (Layout::Torch, Layout::Tf, 4, true) if depthwise => value.permute([2, 3, 0, 1]).contiguous(),
+            (Layout::Torch, Layout::Tf, 4, true) => value.permute([2, 3, 1, 0]).contiguous(),
+            (Layout::Tf, Layout::Torch, 2, true) | (Layout::Torch, Layout::Tf, 2, true) => value.tr().contiguous(),
+            _ => value.shallow_clone(),
+        }
+    }
 }
 
 fn tf_to_torch(name: &str, value: &Tensor, target: &[i64]) -> Tensor {
@@ -65,5 +85,27 @@ mod tests {
         let biases = counting(&[3]);
         assert!(Layout::Tf.to_torch("net/fc/biases", &biases, &[3]).equal(&biases));
         assert!(Layout::Torch.to_torch("net/fc/weights", &dense, &[5, 3]).equal(&dense));
+    }
+
+    #[test]
+    fn conversions_by_name_go_both_ways_and_round_trip() {
+        let cases = [
+            ("net/conv/weights", counting(&[4, 2, 3, 3]), vec![3, 3, 2, 4]),
+            ("net/dw/depthwise_weights", counting(&[6, 1, 3, 3]), vec![3, 3, 6, 1]),
+            ("net/fc/weights", counting(&[5, 3]), vec![3, 5]),
+            ("net/fc/biases", counting(&[5]), vec![5]),
+            ("global_step", counting(&[]), vec![]),
+        ];
+        for (name, torch, tf_shape) in cases {
+            let tf = Layout::Torch.convert(Layout::Tf, name, &torch);
+            assert_eq!(tf.size(), tf_shape, "{name}");
+            let target = torch.size();
+            assert!(Layout::Tf.to_torch(name, &tf, &target).equal(&torch), "{name}: the reader takes it back");
+            assert!(Layout::Tf.convert(Layout::Torch, name, &tf).equal(&torch), "{name}: and so does convert");
+            assert!(Layout::Torch.convert(Layout::Torch, name, &torch).equal(&torch));
+        }
+        let multiplied = counting(&[3, 3, 2, 2]); // in 2, multiplier 2
+        let torch = Layout::Tf.convert(Layout::Torch, "dw/depthwise_weights", &multiplied);
+        assert!(torch.equal(&Layout::Tf.to_torch("dw/depthwise_weights", &multiplied, &[4, 1, 3, 3])));
     }
 }

@@ -160,7 +160,7 @@ pub(crate) fn write(path: &Path, tensors: &[(String, Tensor)], metadata: &BTreeM
 }
 
 /// A tensor's elements as the file holds them: contiguous, little-endian (as in memory on the hosts slim runs on).
-fn tensor_bytes(name: &str, tensor: &Tensor) -> Result<Vec<u8>> {
+pub(super) fn tensor_bytes(name: &str, tensor: &Tensor) -> Result<Vec<u8>> {
     let tensor = tensor.f_contiguous().context(name)?;
     let numel = tensor.numel();
     let mut bytes = vec![0u8; numel * tensor.kind().elt_size_in_bytes()];
