@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use common::{DatasetFlags, DeviceFlag, ModelFlags, exit_status, provider};
-use slim::checkpoint::{AssignOptions, assign_from_checkpoint};
+use slim::checkpoint::{AssignOptions, Format, assign_from_checkpoint};
 use slim::data::{DataPosition, DataSource, Prefetch, Split};
 use slim::learning::{ExponentialMovingAverage, ctrl_c_flag, train};
 use slim::optimizers::{Adadelta, Adagrad, Adam, AdamW, Optimizer};
@@ -42,6 +42,13 @@ enum DecayType {
     Polynomial,
     /// A half cosine from `learning_rate` to `end_learning_rate` over `max_number_of_steps`.
     Cosine,
+}
+
+/// The formats `--checkpoint_format` names.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum CheckpointFormat {
+    Safetensors,
+    Tf,
 }
 
 /// Trains a zoo net as TF-Slim's train_image_classifier.py does.
@@ -132,6 +139,10 @@ struct Flags {
     /// Seconds between checkpoints.
     #[arg(long, default_value_t = 600.0)]
     save_interval_secs: f64,
+    /// The checkpoints' format: safetensors (slim's; keeps the data position), or tf (TF V2 checkpoints that
+    /// TensorFlow and TF-Slim read; a resume starts the data from the global step).
+    #[arg(long, value_enum, default_value_t = CheckpointFormat::Safetensors)]
+    checkpoint_format: CheckpointFormat,
     /// TFRecord shards read at once, taking turns (streamed sets).
     #[arg(long, default_value_t = 4)]
     num_readers: usize,
@@ -203,6 +214,10 @@ fn run(flags: &Flags) -> Result<()> {
     .seed(flags.seed as i64)
     .stop_when(ctrl_c_flag()?)
     .fresh_start_if_unrestorable(flags.fresh_start_if_unrestorable)
+    .checkpoint_format(match flags.checkpoint_format {
+        CheckpointFormat::Safetensors => Format::SafeTensors,
+        CheckpointFormat::Tf => Format::TfBundle,
+    })
     .data_position(position)
     .init_fn(|_| warm_start(flags));
     if let Some(steps) = flags.max_number_of_steps {

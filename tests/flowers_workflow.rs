@@ -1,6 +1,7 @@
 //! TF-Slim's flowers workflow on a generated folder: a few hundred JPEGs of many sizes in 5 class folders are
 //! converted into TFRecord shards and labels.txt (`convert_image_folder`), a mobilenet_v1 is trained on them
-//! into a TF-Slim-layout checkpoint, fine-tuned from it with the logits excluded and only the logits trained,
+//! and exported as a TF V2 checkpoint (TF's layouts, as TF-Slim's model zoo ships them), fine-tuned from it
+//! with the logits excluded and only the logits trained,
 //! and evaluated on the validation shards; the image folder also trains directly. The examples run as a user
 //! runs them (a plain `cargo test` builds them first; with a filter run `cargo build --examples` first).
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
@@ -8,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use slim::checkpoint::{Format, export_checkpoint};
 use slim::data::{Provider, Split, SplitMix64, StreamOptions};
 use slim::datasets::get_data_source;
 use slim::learning::train;
@@ -147,11 +149,17 @@ fn a_folder_of_photos_is_converted_fine_tuned_from_a_checkpoint_and_scored() {
     let pretrained = root.join("pretrained");
     let loss = pretrain(&records, &pretrained).unwrap();
     assert!(loss.is_finite(), "{loss}");
+    // As TF-Slim's model zoo ships it: a TF V2 checkpoint, weights in TF's layouts, no optimizer slots.
+    let tf_checkpoint = root.join("mobilenet_v1_025").join("mobilenet_v1_025.ckpt");
+    std::fs::create_dir_all(tf_checkpoint.parent().unwrap()).unwrap();
+    let keep_model = |name: &str| (!name.ends_with("/Adam") && !name.ends_with("/Adam_1")).then(|| name.to_string());
+    let exported = export_checkpoint(&pretrained, &tf_checkpoint, Format::TfBundle, keep_model).unwrap();
+    assert!(exported > 0);
     // Fine-tuning: everything but the logits restored, only the logits trained.
     let fine_tuned = root.join("fine_tuned");
     let warm = ["--checkpoint_exclude_scopes", "MobilenetV1/Logits", "--trainable_scopes", "MobilenetV1/Logits"];
     let mut command = train_script(&records, &fine_tuned, "60", &warm);
-    let trained = run(command.arg("--checkpoint_path").arg(&pretrained));
+    let trained = run(command.arg("--checkpoint_path").arg(&tf_checkpoint));
     assert!(trained.contains("MobilenetV1/Logits"), "the warm-start report names the excluded scope: {trained}");
 
     let evaluated = run(example("eval_image_classifier")

@@ -466,3 +466,66 @@ fn each_checkpoint_keeps_the_data_position_and_a_resume_hands_it_back() {
     assert!(lines.iter().any(|l| l.contains("global step 5; the data at epoch 0, example 19")), "{lines:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Runs to `steps` in `dir` saving TF V2 checkpoints every 2 steps, keeping 2; returns the log lines.
+fn run_saving_tf_checkpoints(
+    vs: &VarStore,
+    model: &Built<Regression>,
+    op: &mut TrainOp,
+    dir: &Path,
+    steps: i64,
+) -> Vec<String> {
+    let _store = vs.as_default();
+    let lines = RefCell::new(Vec::new());
+    train(op, dir, |step| {
+        let (x, y) = batch(step);
+        let _ = mean_squared_error(&model.forward_t(&x, Mode::Train)?.output, &y).call()?;
+        get_total_loss(false)
+    })
+    .number_of_steps(steps)
+    .save_interval_steps(2)
+    .max_to_keep(2)
+    .checkpoint_format(slim::checkpoint::Format::TfBundle)
+    .log_to(|line| lines.borrow_mut().push(line.to_string()))
+    .run()
+    .unwrap();
+    lines.into_inner()
+}
+
+/// A loop saving TF checkpoints writes TF's files and names (the state file lists the prefixes, as TF's
+/// `latest_checkpoint` expects), prunes both files of a checkpoint past `max_to_keep`, sweeps what a kill left
+/// of a TF checkpoint's write, and resumes from its own TF checkpoints as a new program would.
+#[test]
+fn a_loop_saving_tf_checkpoints_writes_prunes_and_resumes_them() {
+    let dir = logdir("tf-format");
+    let (vs, model, mut train_op) = setup();
+    let _ = run_saving_tf_checkpoints(&vs, &model, &mut train_op, &dir, 5);
+    let mut files: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    files.retain(|name| name.starts_with("model.ckpt"));
+    files.sort();
+    let expected = ["model.ckpt-4.data-00000-of-00001", "model.ckpt-4.index"];
+    assert_eq!(files, [&expected[..], &["model.ckpt-5.data-00000-of-00001", "model.ckpt-5.index"]].concat());
+    let state = CheckpointState::read(&dir).unwrap();
+    assert_eq!(
+        (state.latest.as_deref(), state.all),
+        (Some("model.ckpt-5"), vec!["model.ckpt-4".into(), "model.ckpt-5".into()])
+    );
+    let entries = slim::checkpoint::list_variables(dir.join("model.ckpt-5")).unwrap();
+    assert!(
+        entries.iter().any(|e| e.name == "regression/fc/weights" && e.shape == [3, 1]),
+        "TF's [in, out]: {entries:?}"
+    );
+
+    // What a kill mid-write leaves of another process's TF checkpoint is swept; a new program resumes.
+    std::fs::write(dir.join(".model.ckpt-6.index.tmp-999999"), b"partial").unwrap();
+    let (vs, model, mut train_op) = setup();
+    let lines = run_saving_tf_checkpoints(&vs, &model, &mut train_op, &dir, 8);
+    assert!(lines[0].starts_with("restored") && lines[0].contains("model.ckpt-5 (global step 5)"), "{lines:?}");
+    assert_eq!(train_op.global_step(), 8);
+    assert!(vs.variable("regression/fc/weights/Momentum").is_some(), "slots come back from the TF checkpoint");
+    assert!(!dir.join(".model.ckpt-6.index.tmp-999999").exists());
+    assert!(!dir.join("model.ckpt-5.index").exists() && !dir.join("model.ckpt-5.data-00000-of-00001").exists());
+    assert_eq!(CheckpointState::read(&dir).unwrap().latest.as_deref(), Some("model.ckpt-8"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,6 +1,6 @@
 //! Saving checkpoints into a logdir, keeping the newest few. The saver only ever removes its own files directly
-//! inside the logdir: checkpoints named `model.ckpt-<step>.safetensors` beyond `max_to_keep`, and the
-//! temporaries of writes a killed process left.
+//! inside the logdir: checkpoints named `model.ckpt-<step>.safetensors` (or, saving TF checkpoints, the files of
+//! the prefixes `model.ckpt-<step>`) beyond `max_to_keep`, and the temporaries of writes a killed process left.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use tch::Tensor;
 
 use super::format::Format;
-use super::logdir::{checkpoint_file_name, checkpoint_step, is_own_checkpoint_name, own_checkpoints};
+use super::layout::Layout;
+use super::logdir::{
+    TF_FILE_SUFFIXES, checkpoint_name, checkpoint_of_file, checkpoint_step, is_own_checkpoint_name, own_checkpoints,
+};
 use super::state::{CheckpointState, STATE_FILE};
 use crate::error::TorchContext;
 use crate::io::{abandoned_temporary_target, io_error, write_atomically};
@@ -23,6 +26,7 @@ use crate::{Error, Result};
 pub struct Saver {
     logdir: PathBuf,
     max_to_keep: usize,
+    format: Format,
 }
 
 impl Saver {
@@ -39,7 +43,19 @@ impl Saver {
         fs::write(&probe, b"").map_err(|e| io_error(&logdir, "the logdir is not writable", e))?;
         let _ = fs::remove_file(&probe);
         sweep_abandoned_temporaries(&logdir)?;
-        Ok(Saver { logdir, max_to_keep: 5 })
+        Ok(Saver { logdir, max_to_keep: 5, format: Format::SafeTensors })
+    }
+
+    /// The format of the checkpoints it writes: safetensors (the default; it keeps metadata such as the data
+    /// position), or TF V2 checkpoints (`model.ckpt-<step>.index` and `.data-00000-of-00001`, weights in TF's
+    /// layouts, no metadata) that TensorFlow and TF-Slim read and whose names the state file gives TF's
+    /// `latest_checkpoint`. `torch.save` archives are an error: slim does not write them.
+    pub fn format(mut self, format: Format) -> Result<Self> {
+        if format == Format::TorchZip {
+            return Err(Error::invalid("Saver", "slim writes safetensors or TF checkpoints, not torch.save archives"));
+        }
+        self.format = format;
+        Ok(self)
     }
 
     /// How many checkpoints to keep (default 5; 0 keeps all).
@@ -66,12 +82,16 @@ impl Saver {
     /// records for [`Train::data_position`](crate::learning::Train::data_position): a provider's
     /// position); [`checkpoint_metadata`](super::checkpoint_metadata) reads it back.
     pub fn save_with_metadata(&self, vs: &VarStore, step: i64, metadata: &BTreeMap<String, String>) -> Result<PathBuf> {
-        let name = checkpoint_file_name(step);
+        let name = checkpoint_name(step, self.format);
         let path = self.logdir.join(&name);
+        let layout = self.format.layout();
         let tensors: Vec<(String, Tensor)> = vs
             .collection(GLOBAL_VARIABLES)
             .iter()
-            .map(|v| (v.name().to_string(), v.tensor().detach().to_device(tch::Device::Cpu).contiguous()))
+            .map(|v| {
+                let value = v.tensor().detach().to_device(tch::Device::Cpu).contiguous();
+                (v.name().to_string(), Layout::Torch.convert(layout, v.name(), &value))
+            })
             .collect();
         if let Some(variable) = first_non_finite(&tensors)? {
             return Err(Error::invalid(
@@ -79,7 +99,10 @@ impl Saver {
                 format!("holds NaN or infinite values, so {name} is not written and the newest checkpoint stays"),
             ));
         }
-        write_atomically(&path, |tmp| Format::SafeTensors.write(tmp, &tensors, metadata))?;
+        match self.format {
+            Format::TfBundle => self.format.write(&path, &tensors, metadata)?,
+            _ => write_atomically(&path, |tmp| self.format.write(tmp, &tensors, metadata))?,
+        }
         let previous = CheckpointState::read(&self.logdir).unwrap_or_default();
         // The one just written counts as the newest, whatever older runs left with higher steps.
         let mut own: Vec<String> = self.own_checkpoint_names()?.into_iter().filter(|kept| kept != &name).collect();
@@ -88,18 +111,31 @@ impl Saver {
             0 => Vec::new(),
             keep => own.drain(..own.len().saturating_sub(keep)).collect(),
         };
-        let others = previous.all.into_iter().filter(|listed| !is_own_checkpoint_name(listed));
+        let others = previous.all.into_iter().filter(|listed| !is_own_checkpoint_name(listed, self.format));
         let state = CheckpointState { latest: Some(name), all: others.chain(own).collect() };
         state.write(&self.logdir)?;
         for old in dropped {
-            let _ = fs::remove_file(self.logdir.join(old));
+            self.remove(&old);
         }
         Ok(path)
     }
 
+    /// Removes the files of its own checkpoint `name` (a TF checkpoint's index first, so a half-removed one is
+    /// not taken for a checkpoint).
+    fn remove(&self, name: &str) {
+        match self.format {
+            Format::TfBundle => {
+                for suffix in TF_FILE_SUFFIXES {
+                    let _ = fs::remove_file(self.logdir.join(format!("{name}{suffix}")));
+                }
+            }
+            _ => _ = fs::remove_file(self.logdir.join(name)),
+        }
+    }
+
     /// slim's checkpoint files in the logdir, oldest step first.
     fn own_checkpoint_names(&self) -> Result<Vec<String>> {
-        let mut own: Vec<(i64, String)> = own_checkpoints(&self.logdir)?
+        let mut own: Vec<(i64, String)> = own_checkpoints(&self.logdir, self.format)?
             .iter()
             .filter_map(|path| Some((checkpoint_step(path)?, path.file_name()?.to_str()?.to_string())))
             .collect();
@@ -114,7 +150,7 @@ fn sweep_abandoned_temporaries(logdir: &Path) -> Result<()> {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(target) = name.to_str().and_then(abandoned_temporary_target) else { continue };
-        if target == STATE_FILE || is_own_checkpoint_name(target) {
+        if target == STATE_FILE || checkpoint_of_file(target).is_some() {
             let _ = fs::remove_file(entry.path());
         }
     }

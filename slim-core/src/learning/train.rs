@@ -14,7 +14,9 @@ use std::time::Instant;
 use tch::Tensor;
 
 use super::TrainOp;
-use crate::checkpoint::{RestoreReport, Saver, checkpoint_metadata, checkpoints_newest_first, restore, set_aside};
+use crate::checkpoint::{
+    Format, RestoreReport, Saver, checkpoint_metadata, checkpoints_newest_first, restore, set_aside,
+};
 use crate::data::{DataPosition, Position};
 use crate::log_lines::LogLines;
 use crate::losses::get_losses;
@@ -57,6 +59,7 @@ pub struct Train<'a, F: FnMut(i64) -> Result<Tensor>> {
     stop: Option<Arc<AtomicBool>>,
     fresh_start_if_unrestorable: bool,
     data_position: Option<DataPosition>,
+    checkpoint_format: Format,
 }
 
 /// TF-Slim's `learning.train`: `step_fn(global_step)` runs one forward pass and returns the total loss (see
@@ -83,6 +86,7 @@ pub fn train<'a, F: FnMut(i64) -> Result<Tensor>>(
         stop: None,
         fresh_start_if_unrestorable: false,
         data_position: None,
+        checkpoint_format: Format::SafeTensors,
     }
 }
 
@@ -178,6 +182,14 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         self
     }
 
+    /// The format of the checkpoints it saves (default safetensors; see [`Saver::format`]): TF V2 checkpoints
+    /// are for TensorFlow and TF-Slim to read the run's checkpoints and logdir, but keep no data position (a run
+    /// resumed from one starts its stream from the global step). A run resumes from either.
+    pub fn checkpoint_format(mut self, format: Format) -> Self {
+        self.checkpoint_format = format;
+        self
+    }
+
     /// Keeps `position` (a provider's, which the step sets after each batch it takes) with every checkpoint, and
     /// sets it back from the checkpoint a resumed run restores, before the first step; a checkpoint saved
     /// without one leaves it unset (the step then starts its stream from the global step). A position that does
@@ -211,7 +223,7 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         if self.log_every_n_steps <= 0 {
             return Err(Error::invalid("train", "log_every_n_steps must be positive"));
         }
-        let saver = Saver::new(&self.logdir)?.max_to_keep(self.max_to_keep);
+        let saver = Saver::new(&self.logdir)?.max_to_keep(self.max_to_keep).format(self.checkpoint_format)?;
         self.restore_or_initialize()?;
         let mut writer = SummaryWriter::new(&self.logdir)?;
         let progress = self.progress_bar();
