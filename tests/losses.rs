@@ -36,6 +36,8 @@ fn softmax_cross_entropy_values_and_weights() {
     assert_near(value(softmax_cross_entropy(&logits, &wrong).weights(&per_example).call().unwrap()), 34.0);
     let none = t(&[0., 0., 0.], &[3]);
     assert_eq!(value(softmax_cross_entropy(&logits, &wrong).weights(&none).call().unwrap()), 0.0);
+    let column = t(&[1.2, 3.4, 5.6], &[3, 1]);
+    assert_near(value(softmax_cross_entropy(&logits, &wrong).weights(&column).call().unwrap()), 34.0);
     let err = softmax_cross_entropy(&logits, &wrong).weights(t(&[1.; 9], &[3, 3])).call().unwrap_err();
     assert!(err.to_string().contains("one per example"), "{err}");
 }
@@ -106,6 +108,13 @@ fn regression_losses_average_over_present_elements() {
     let elementwise = t(&[3., 6., 5., 0., 4., 2.], &[2, 3]);
     let weighted = absolute_difference(&predictions, &labels).weights(&elementwise).call().unwrap();
     assert_near(value(weighted), (9. + 6. + 50. + 12. + 6.) / 5.0);
+    // Any shape that broadcasts, as tf.losses' SUM_BY_NONZERO_WEIGHTS counts it: [batch, 1] as [batch], and a
+    // weight per column, [1, 3], counted over every row it covers.
+    let per_row = absolute_difference(&predictions, &labels).weights(t(&[1.2, 0.0], &[2, 1])).call().unwrap();
+    assert_near(value(per_row), 5.6);
+    let per_column = t(&[1., 0., 2.], &[1, 3]);
+    let weighted = absolute_difference(&predictions, &labels).weights(&per_column).call().unwrap();
+    assert_near(value(weighted), (3. + 2. * 10. + 13. + 2. * 3.) / 4.0);
     let err = mean_squared_error(&predictions, &labels).weights(t(&[1., 2., 3.], &[3])).call().unwrap_err();
     assert!(err.to_string().contains("mean_squared_error") && err.to_string().contains("[3]"), "{err}");
 }

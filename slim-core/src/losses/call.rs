@@ -60,7 +60,8 @@ impl LossCall {
         }
     }
 
-    /// Weights (default 1.0): a scalar, one per example (`[batch]`), or one per loss element.
+    /// Weights (default 1.0): a scalar, one per example (`[batch]` or `[batch, 1]`), or a shape that broadcasts
+    /// to the losses' (see [`compute_weighted_loss`](super::compute_weighted_loss)).
     pub fn weights(mut self, weights: impl Into<Weights>) -> Self {
         self.weights = weights.into();
         self
@@ -137,9 +138,12 @@ impl LossCall {
             return Err(Error::invalid(scope, format!("label_smoothing must be in [0, 1], got {smoothing}")));
         }
         if matches!(self.kind, LossKind::SoftmaxCrossEntropy { .. } | LossKind::SparseSoftmaxCrossEntropy { .. })
-            && matches!(&self.weights, Weights::Tensor(w) if w.dim() > 1)
+            && matches!(&self.weights, Weights::Tensor(w) if w.size().iter().skip(1).any(|&d| d != 1))
         {
-            return Err(Error::invalid(scope, "softmax cross entropy takes a scalar weight or one per example"));
+            return Err(Error::invalid(
+                scope,
+                "softmax cross entropy takes a scalar weight or one per example ([batch] or [batch, 1])",
+            ));
         }
         Ok(())
     }
@@ -241,7 +245,7 @@ fn sparse_labels(scope: &str, logits: &Tensor, labels: &Tensor) -> Result<Tensor
 }
 
 /// TF-Slim's `softmax_cross_entropy(logits, onehot_labels)`: logits `[batch, classes]`, one-hot labels of the same
-/// shape; weights are a scalar or one per example.
+/// shape; weights are a scalar or one per example (`[batch]` or `[batch, 1]`).
 pub fn softmax_cross_entropy(logits: &Tensor, onehot_labels: &Tensor) -> LossCall {
     let (logits, onehot_labels) = (logits.shallow_clone(), onehot_labels.shallow_clone());
     LossCall::new(LossKind::SoftmaxCrossEntropy { logits, onehot_labels })

@@ -5,12 +5,13 @@ use tch::{Kind, Tensor};
 use crate::error::TorchContext;
 use crate::{Error, Result};
 
-/// Loss weights: one for all elements, one per example (`[batch]`), or one per loss element.
+/// Loss weights: one for all elements, one per example (`[batch]` or `[batch, 1]`), or any shape that
+/// broadcasts to the losses' (`[1, k]` per column, the losses' own shape per element).
 #[derive(Debug)]
 pub enum Weights {
     /// The same weight for every element.
     Scalar(f64),
-    /// A tensor of shape `[]`, `[batch]` or the losses' shape.
+    /// A tensor that broadcasts to the losses' shape as [`compute_weighted_loss`] describes.
     Tensor(Tensor),
 }
 
@@ -33,7 +34,10 @@ impl From<&Tensor> for Weights {
 }
 
 impl Weights {
-    /// The weights broadcast to `losses`' shape: a `[batch]` vector is viewed as `[batch, 1, …]`.
+    /// The weights broadcast to `losses`' shape, as TF-Slim's `compute_weighted_loss` lines them up: trailing
+    /// dimensions of size 1 beyond the losses' rank are dropped (`[batch, 1]` weights of `[batch]` losses),
+    /// weights of a lower rank stand for the losses' leading dimensions (`[batch]` is viewed as
+    /// `[batch, 1, …]`), and then every dimension is the losses' or 1. Any other shape is an error naming both.
     fn broadcast(&self, scope: &str, losses: &Tensor) -> Result<Tensor> {
         let shape = losses.size();
         let weights = match self {
@@ -41,22 +45,25 @@ impl Weights {
             Weights::Tensor(weights) => weights.to_kind(losses.kind()),
         };
         let given = weights.size();
-        let viewed = match given.as_slice() {
-            [] => weights,
-            [batch] if shape.first() == Some(batch) => {
-                let mut view = vec![1; shape.len()];
-                view[0] = *batch;
-                weights.view(view.as_slice())
-            }
-            _ if given == shape => weights,
-            _ => {
-                return Err(Error::invalid(
-                    scope,
-                    format!("weights of shape {given:?} must be a scalar, [batch] or the losses' shape {shape:?}"),
-                ));
-            }
-        };
-        viewed.f_expand(&shape, false).context(scope)
+        let mut aligned = given.clone();
+        while aligned.len() > shape.len() && aligned.last() == Some(&1) {
+            aligned.pop();
+        }
+        if !aligned.is_empty() && aligned.len() < shape.len() {
+            aligned.resize(shape.len(), 1);
+        }
+        let fits = aligned.is_empty()
+            || (aligned.len() == shape.len() && aligned.iter().zip(&shape).all(|(w, l)| w == l || *w == 1));
+        if !fits {
+            return Err(Error::invalid(
+                scope,
+                format!(
+                    "weights of shape {given:?} do not broadcast to the losses' shape {shape:?} (a scalar, \
+                     [batch], [batch, 1], or each dimension the losses' or 1)"
+                ),
+            ));
+        }
+        weights.f_view(aligned.as_slice()).context(scope)?.f_expand(&shape, false).context(scope)
     }
 }
 
@@ -84,7 +91,11 @@ fn scalar_weighted_mean(losses: &Tensor, weight: f64) -> Tensor {
 }
 
 /// TF-Slim's `compute_weighted_loss(losses, weights)`: the weighted mean over the elements with a non-zero
-/// weight (0 when there are none), added to the `LOSSES` collection as `weighted_loss/value`.
+/// weight (0 when there are none), added to the `LOSSES` collection as `weighted_loss/value`. Weights are a
+/// scalar, or a tensor lined up with the losses as TF-Slim does it (a trailing 1 beyond the losses' rank
+/// dropped, a lower rank standing for the leading dimensions) that broadcasts to their shape; the elements
+/// counted are those of the broadcast weights that are not zero (`tf.losses`' `SUM_BY_NONZERO_WEIGHTS`, which
+/// TF-Slim's scripts use; `tf_slim.losses` counts a `[1, k]` weight's k only once).
 pub fn compute_weighted_loss(losses: &Tensor, weights: impl Into<Weights>) -> Result<Tensor> {
     let loss = weighted_mean("weighted_loss", losses, &weights.into())?;
     super::collection::add_named_loss(crate::variables::collections::LOSSES, "weighted_loss/value", &loss)?;
