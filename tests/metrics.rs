@@ -141,6 +141,23 @@ fn accuracy_reduces_scores_to_their_argmax() {
     assert_eq!((matrix.get(0, 0), matrix.get(0, 1), matrix.get(1, 1)), (1.0, 1.0, 1.0));
 }
 
+/// TF's `remove_squeezable_dimensions`: float `[batch, 1]` predictions are classes compared with `[batch]`
+/// labels (not one column of scores, whose argmax is always 0), and `[batch, 1]` labels meet `[batch]`
+/// predictions the same way.
+#[test]
+fn accuracy_squeezes_a_trailing_dimension_of_one_as_tf_does() {
+    let column = t(&[1.0, 0.0, 1.0]).view([3, 1]);
+    let labels = Tensor::from_slice(&[1i64, 1, 1]);
+    near(Accuracy::default().update(&column, &labels, None).unwrap(), 2.0 / 3.0);
+    let flat = Tensor::from_slice(&[1i64, 0, 1]);
+    near(Accuracy::default().update(&flat, &labels.view([3, 1]), None).unwrap(), 2.0 / 3.0);
+    let weighted = Accuracy::default().update(&column, &labels, Some(&t(&[1.0, 3.0, 0.0]))).unwrap();
+    near(weighted, 0.25);
+    let mut matrix = ConfusionMatrix::new(2).unwrap();
+    matrix.update(&column.to_kind(Kind::Int64), &labels, None).unwrap();
+    assert_eq!((matrix.get(1, 1), matrix.get(1, 0)), (2.0, 1.0));
+}
+
 #[test]
 fn sparse_top_k_precision_and_recall() {
     // Example 0: top-2 classes {3, 1}; example 1: top-2 {3, 2}.

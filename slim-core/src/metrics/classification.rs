@@ -6,9 +6,11 @@ use super::weights::{broadcast_weights, check_same_shape, classes, sum};
 use super::{StreamingMetric, safe_div};
 use crate::{Error, Result};
 
-/// TF-Slim's `streaming_accuracy`: the weighted fraction of predictions equal to their labels. Scores with one
-/// more dimension than the labels (`[batch, classes]` logits against `[batch]` labels) are reduced to their
-/// argmax first, so a [`MetricMap`](super::MetricMap) can feed logits to it and to [`RecallAtK`] alike.
+/// TF-Slim's `streaming_accuracy`: the weighted fraction of predictions equal to their labels. A trailing
+/// dimension of 1 on either side is squeezed, as TF does (`[batch, 1]` predictions against `[batch]` labels).
+/// Scores with one more dimension than the labels (`[batch, classes]` logits against `[batch]` labels, more
+/// than one class) are reduced to their argmax first, so a [`MetricMap`](super::MetricMap) can feed logits to
+/// it and to [`RecallAtK`] alike.
 #[derive(Clone, Debug, Default)]
 pub struct Accuracy {
     correct: f64,
@@ -17,7 +19,7 @@ pub struct Accuracy {
 
 impl StreamingMetric for Accuracy {
     fn update(&mut self, predictions: &Tensor, labels: &Tensor, weights: Option<&Tensor>) -> Result<f64> {
-        let predictions = &classes(predictions, labels);
+        let (predictions, labels) = &classes(predictions, labels);
         check_same_shape("accuracy", predictions, labels)?;
         let weights = broadcast_weights("accuracy", predictions, weights)?;
         let equal = predictions.flatten(0, -1).eq_tensor(&labels.flatten(0, -1).to_kind(predictions.kind()));

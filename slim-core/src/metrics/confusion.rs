@@ -28,7 +28,7 @@ impl ConfusionMatrix {
     ///
     /// [`Accuracy`]: super::Accuracy
     pub fn update(&mut self, predictions: &Tensor, labels: &Tensor, weights: Option<&Tensor>) -> Result<()> {
-        let predictions = &classes(predictions, labels);
+        let (predictions, labels) = &classes(predictions, labels);
         check_same_shape("confusion_matrix", predictions, labels)?;
         let weights = broadcast_weights("confusion_matrix", predictions, weights)?;
         let (p, l) = (predictions.flatten(0, -1).to_kind(Kind::Int64), labels.flatten(0, -1).to_kind(Kind::Int64));

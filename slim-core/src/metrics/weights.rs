@@ -52,9 +52,20 @@ pub(crate) fn sum(t: &Tensor) -> f64 {
     t.sum(Kind::Double).double_value(&[])
 }
 
-/// Class predictions from `predictions`: scores of one more dimension than the labels (`[batch, classes]`
-/// against `[batch]`, floating point) are reduced to their argmax; anything else is taken as classes already.
-pub(crate) fn classes(predictions: &Tensor, labels: &Tensor) -> Tensor {
+/// Class predictions and labels lined up: when their ranks differ by one and the longer one's last dimension
+/// is 1, it is squeezed (TF's `remove_squeezable_dimensions`: `[batch, 1]` predictions are `[batch]` classes,
+/// never one column of scores); floating-point scores of one more dimension than the labels
+/// (`[batch, classes]` against `[batch]`) are reduced to their argmax; anything else is taken as classes.
+pub(crate) fn classes(predictions: &Tensor, labels: &Tensor) -> (Tensor, Tensor) {
+    let squeezable =
+        |longer: &Tensor, shorter: &Tensor| longer.dim() == shorter.dim() + 1 && longer.size().last() == Some(&1);
+    if squeezable(predictions, labels) {
+        return (predictions.squeeze_dim(-1), labels.shallow_clone());
+    }
+    if squeezable(labels, predictions) {
+        return (predictions.shallow_clone(), labels.squeeze_dim(-1));
+    }
     let scores = predictions.dim() == labels.dim() + 1 && predictions.is_floating_point();
-    if scores { predictions.argmax(-1, false) } else { predictions.shallow_clone() }
+    let predictions = if scores { predictions.argmax(-1, false) } else { predictions.shallow_clone() };
+    (predictions, labels.shallow_clone())
 }
