@@ -342,11 +342,12 @@ fn variables_to_train(vs: &VarStore, scopes: &[String]) -> Result<Vec<Variable>>
     Ok(variables)
 }
 
-/// TF-Slim's `_get_init_fn`: restores `--checkpoint_path` minus the excluded scopes and prints the report.
+/// TF-Slim's `_get_init_fn`: restores the model variables from `--checkpoint_path` minus the excluded scopes
+/// (the global step and this run's optimizer slots are not in another model's checkpoint) and prints the report.
 fn warm_start(flags: &Flags) -> Result<()> {
     let Some(path) = &flags.checkpoint_path else { return Ok(()) };
     let exclude: Vec<VariablePattern> = flags.checkpoint_exclude_scopes.iter().map(|s| s.trim().into()).collect();
-    let variables = get_variables_to_restore(&[], &exclude)?;
+    let variables = filter_variables(get_model_variables(None, None)?, &[], &exclude);
     let options = AssignOptions { ignore_missing_vars: flags.ignore_missing_vars, reshape_variables: false };
     let report = assign_from_checkpoint(path, variables, options)?;
     print!("warm start from {}:\n{report}", path.display());

@@ -65,6 +65,26 @@ fn excluding_fc8_leaves_out_vgg_16_fc8_and_restores_the_rest() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// TF-Slim's `get_variables_to_restore` considers every global variable: a plain `variable()` and the global
+/// step as well as the model variables; local variables never. The model variables alone are what a warm start
+/// from another model takes (`filter_variables(get_model_variables(…))`, as train_image_classifier does).
+#[test]
+fn every_global_variable_is_a_candidate_to_restore() {
+    let target = VarStore::new(Device::Cpu);
+    SmallVgg { classes: 3 }.build(&target, "vgg_16", &[1, 1, 6, 6]).unwrap();
+    let _store = target.as_default();
+    let _ = variable("vgg_16/counter", &[1], VariableArgs::default()).unwrap();
+    let _ = get_or_create_global_step().unwrap();
+    let _ = local_variable("metric/total", &Tensor::zeros([1], (Kind::Float, Device::Cpu))).unwrap();
+    let chosen = get_variables_to_restore(&[], &["fc7".into(), "fc8".into()]).unwrap();
+    assert_eq!(
+        names(&chosen),
+        ["vgg_16/conv1/conv1_1/weights", "vgg_16/conv1/conv1_1/biases", "vgg_16/counter", "global_step"]
+    );
+    let model = filter_variables(get_model_variables(None, None).unwrap(), &[], &["fc7".into(), "fc8".into()]);
+    assert_eq!(names(&model), ["vgg_16/conv1/conv1_1/weights", "vgg_16/conv1/conv1_1/biases"]);
+}
+
 #[test]
 fn mismatches_and_missing_entries_are_listed_together_and_nothing_is_copied() {
     let dir = temp("mismatch");

@@ -48,6 +48,17 @@ fn arg_scope_over_variable_sets_collections_and_trainable() {
     }
     assert_eq!(names(&vs.collection("A")), ["a"]);
     assert_eq!(names(&vs.collection("B")), ["b"]);
+    // As TF-Slim's `variable`: given collections replace the global variables (a trainable one stays
+    // trainable); a model variable's join the global and model variables.
+    assert!(get_global_variables(None, None).unwrap().is_empty(), "a and b are not global variables");
+    assert_eq!(names(&get_trainable_variables(None, None).unwrap()), ["a", "b"]);
+    let listed = VariableArgs::default().collections(vec!["A".to_string(), GLOBAL_VARIABLES.to_string()]);
+    let _ = variable("listed", &[], listed).unwrap();
+    assert_eq!(names(&get_global_variables(None, None).unwrap()), ["listed"]);
+    let model = ModelVariableArgs(VariableArgs::default().collections(vec!["C".to_string()]));
+    let _ = model_variable("m", &[], model).unwrap();
+    assert_eq!(names(&vs.collection("C")), ["m"]);
+    assert_eq!(names(&get_model_variables(None, None).unwrap()), ["m"]);
     let _u = ArgScope::current().with(VariableArgs::default().trainable(false)).enter();
     let c = variable("c", &[], VariableArgs::default()).unwrap();
     assert!(!c.is_trainable());
@@ -118,4 +129,26 @@ fn global_step_is_an_int64_scalar() {
     assert_eq!((step.name(), step.tensor().kind(), step.shape()), ("global_step", Kind::Int64, vec![]));
     assert!(create_global_step().is_err());
     assert!(!step.is_trainable());
+}
+
+/// TF's `get_global_step`: a variable named `global_step` outside the collection is found by its name (and the
+/// train op counts it); one that is not an integer scalar is an error, as TF's `assert_global_step` makes it.
+#[test]
+fn a_users_own_global_step_is_found_by_name_and_checked() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let own = slim::variables::global_variable("global_step", &Tensor::from(5i64)).unwrap();
+    assert_eq!(get_global_step().unwrap().map(|v| v.name().to_string()).as_deref(), Some("global_step"));
+    assert!(create_global_step().is_err(), "it exists already");
+    let _ = variable("w", &[1], VariableArgs::default()).unwrap();
+    let mut train_op = create_train_op(&vs, GradientDescent, 0.1).build().unwrap();
+    let _ = train_op.step(|| Ok(get_trainable_variables(None, None).unwrap()[0].tensor().sum(Kind::Float))).unwrap();
+    assert_eq!(own.tensor().int64_value(&[]), 6, "the train op counts the user's step");
+
+    let other = VarStore::new(Device::Cpu);
+    let _g = other.as_default();
+    let _ = slim::variables::global_variable("global_step", &Tensor::from(0.5f32)).unwrap();
+    let message = get_global_step().err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("must be an integer scalar") && message.contains("Float"), "{message}");
+    assert!(get_or_create_global_step().is_err());
 }

@@ -22,7 +22,9 @@ scope_args! {
         regularizer: Option<Regularizer> = None,
         /// Whether optimizers update it (default true).
         trainable: bool = true,
-        /// Extra collections to join, besides the global (and trainable) variables.
+        /// The collections to join (TF-Slim's `collections`): for [`variable`] they replace the global variables
+        /// (none given: the global variables), for [`model_variable`] they join the global and model variables;
+        /// a trainable variable joins the trainable variables either way.
         collections: Vec<String> = Vec::new(),
     }
 }
@@ -128,17 +130,17 @@ fn create(
     Ok(variable)
 }
 
+/// The collections a new variable joins, as TF-Slim's `variable` and `model_variable` choose them.
 fn membership(options: &VariableOptions, model: bool) -> Vec<String> {
-    let mut collections = vec![GLOBAL_VARIABLES.to_string()];
-    if model {
-        collections.push(MODEL_VARIABLES.to_string());
-    }
-    if options.trainable {
-        collections.push(TRAINABLE_VARIABLES.to_string());
-    }
-    for extra in &options.collections {
-        if !collections.contains(extra) {
-            collections.push(extra.clone());
+    let mut collections = match (model, options.collections.is_empty()) {
+        (true, _) => vec![GLOBAL_VARIABLES.to_string(), MODEL_VARIABLES.to_string()],
+        (false, true) => vec![GLOBAL_VARIABLES.to_string()],
+        (false, false) => Vec::new(),
+    };
+    let trainable = options.trainable.then(|| TRAINABLE_VARIABLES.to_string());
+    for collection in options.collections.iter().cloned().chain(trainable) {
+        if !collections.contains(&collection) {
+            collections.push(collection);
         }
     }
     collections

@@ -4,7 +4,7 @@
 
 use regex::Regex;
 
-use super::collections::MODEL_VARIABLES;
+use super::collections::GLOBAL_VARIABLES;
 use super::scope::current_store;
 use super::variable::Variable;
 use crate::{Error, Result};
@@ -64,11 +64,14 @@ pub fn filter_variables(
     variables.into_iter().filter(|v| included(v) && !excluded(v)).collect()
 }
 
-/// TF-Slim's `get_variables_to_restore(include, exclude)` over the current store's model variables (weights,
-/// biases, batch-norm statistics: what a fine-tuning run takes from a checkpoint, without the global step or
-/// optimizer slots). `get_variables_to_restore(&[], &["fc8".into()])` leaves out `vgg_16/fc8/*`.
+/// TF-Slim's `get_variables_to_restore(include, exclude)`: the current store's global variables (every one a
+/// checkpoint holds: model variables, plain `variable()`s, the global step and optimizer slots once a train op
+/// exists) that match `include` (all when empty) and not `exclude`. `get_variables_to_restore(&[],
+/// &["fc8".into()])` leaves out `vgg_16/fc8/*`. To warm-start from another model's checkpoint, which has no
+/// slots of this run, filter the model variables instead, as TF-Slim's train_image_classifier does:
+/// `filter_variables(get_model_variables(None, None)?, &[], &exclude)`.
 pub fn get_variables_to_restore(include: &[VariablePattern], exclude: &[VariablePattern]) -> Result<Vec<Variable>> {
-    Ok(filter_variables(current_store()?.collection(MODEL_VARIABLES), include, exclude))
+    Ok(filter_variables(current_store()?.collection(GLOBAL_VARIABLES), include, exclude))
 }
 
 #[cfg(test)]
