@@ -288,7 +288,7 @@ fn read_events(path: &Path) -> Vec<Event> {
 fn summaries_are_tensorboard_event_records() {
     let dir = logdir("summaries");
     let (vs, model, mut train_op) = setup();
-    run(&vs, &model, &mut train_op, &dir, 4);
+    run(&vs, &model, &mut train_op, &dir, 5);
     let file = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -297,7 +297,7 @@ fn summaries_are_tensorboard_event_records() {
     let events = read_events(&file);
     assert_eq!(events[0].file_version.as_deref(), Some("brain.Event:2"));
     let steps: Vec<i64> = events[1..].iter().map(|e| e.step).collect();
-    assert_eq!(steps, [2, 4]);
+    assert_eq!(steps, [2, 4, 5], "every 2 steps, and at the last");
     let tags: Vec<&str> = events[1].summary.as_ref().unwrap().value.iter().map(|v| v.tag.as_str()).collect();
     assert_eq!(tags, ["total_loss", "learning_rate", "global_step/sec", "losses/mean_squared_error/value"]);
     let learning_rate = events[1].summary.as_ref().unwrap().value[1].simple_value.unwrap();

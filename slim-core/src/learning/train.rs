@@ -236,7 +236,9 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
                 tch::manual_seed(seed.wrapping_add(step));
             }
             let started = Instant::now();
-            let summaries_due = self.summaries.due(last_summary, last_summary_step, step + 1);
+            // The last step always writes them, so that a run shorter than the interval writes some.
+            let last = self.number_of_steps.is_some_and(|target| step + 1 >= target);
+            let summaries_due = last || self.summaries.due(last_summary, last_summary_step, step + 1);
             let (step_fn, mut losses) = (&mut self.step_fn, None);
             // A seeded run is meant to repeat bitwise, so its thread count must not depend on timing.
             loss = self.train_op.step_tuned(self.seed.is_none(), || {
