@@ -390,7 +390,7 @@ impl Batches {
             self.stream = Some(provider.prefetch(self.threads, 4));
         }
         let stream = self.stream.as_mut().ok_or_else(|| Error::invalid("train_image_classifier", "no stream"))?;
-        let batch = stream.next().ok_or_else(|| Error::invalid("train_image_classifier", "the data ended"))??;
+        let batch = stream.next_batch()?;
         self.position.set(Prefetch::position(stream));
         Ok((batch.images.to_device(device), batch.labels.to_device(device)))
     }

@@ -529,3 +529,41 @@ fn a_loop_saving_tf_checkpoints_writes_prunes_and_resumes_them() {
     assert_eq!(CheckpointState::read(&dir).unwrap().latest.as_deref(), Some("model.ckpt-8"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A provider of 2 epochs ends a loop asked for 100 steps where TF-Slim's ends at `OutOfRangeError`: after the
+/// 6 batches it has (10 examples in batches of 4, the remainder kept), with a checkpoint at step 6.
+#[test]
+fn the_loop_ends_cleanly_when_the_input_runs_out() {
+    let dir = logdir("out-of-range");
+    let (vs, model, mut train_op) = setup();
+    let images = Tensor::arange(30, (Kind::Float, Device::Cpu)).view([10, 3]).sin();
+    let dataset = slim::data::Dataset {
+        name: "ten".into(),
+        images,
+        labels: Tensor::zeros([10], (Kind::Int64, Device::Cpu)),
+        num_classes: 1,
+        labels_to_names: vec!["zero".into()],
+    };
+    let mut batches = slim::data::Provider::new(&dataset, 4).unwrap().num_epochs(2);
+    let _store = vs.as_default();
+    let lines = RefCell::new(Vec::new());
+    let loss = train(&mut train_op, &dir, |_| {
+        let x = batches.next_batch()?.images;
+        let y = x.sum_dim_intlist(1, true, Kind::Float);
+        let _ = mean_squared_error(&model.forward_t(&x, Mode::Train)?.output, &y).call()?;
+        get_total_loss(false)
+    })
+    .number_of_steps(100)
+    .log_to(|line| lines.borrow_mut().push(line.to_string()))
+    .run()
+    .unwrap();
+    assert!(loss.is_finite());
+    assert_eq!(train_op.global_step(), 6);
+    let lines = lines.into_inner();
+    assert!(
+        lines.iter().any(|l| l.contains("the input ran out at global step 6") && l.contains("ten: 2 epochs")),
+        "{lines:?}"
+    );
+    assert_eq!(CheckpointState::read(&dir).unwrap().latest.as_deref(), Some("model.ckpt-6.safetensors"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -49,6 +49,10 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// An input is exhausted (a provider past its last epoch; TF's `OutOfRangeError`): the training loop ends
+    /// there cleanly, saving a checkpoint, as TF-Slim's does.
+    #[error("out of range: {0}")]
+    OutOfRange(String),
     /// libtorch rejected an operation; `context` says which scope ran it.
     #[error("{context}: {source}")]
     Torch {

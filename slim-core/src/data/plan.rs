@@ -63,6 +63,12 @@ impl Plan {
         (if self.drop_remainder { n / b } else { (n + b - 1) / b }) as u64
     }
 
+    /// The error past the last epoch.
+    pub(super) fn out_of_range(&self) -> Error {
+        let epochs = self.num_epochs.map_or("every".to_string(), |epochs| epochs.to_string());
+        Error::OutOfRange(format!("{}: {epochs} epochs read", self.source.name()))
+    }
+
     pub(super) fn position_of(&self, number: u64) -> Position {
         let per_epoch = self.batches_per_epoch().max(1);
         Position { epoch: number / per_epoch, index: (number % per_epoch) as i64 * self.batch_size }

@@ -137,6 +137,12 @@ impl Provider {
         self.plan.position_of(self.next)
     }
 
+    /// The next batch; past the last epoch an [`Error::OutOfRange`], which ends a training loop cleanly (TF's
+    /// `OutOfRangeError`).
+    pub fn next_batch(&mut self) -> Result<Batch> {
+        self.next().unwrap_or_else(|| Err(self.plan.out_of_range()))
+    }
+
     /// The number of examples in an epoch.
     pub fn examples_per_epoch(&self) -> i64 {
         self.plan.examples()
@@ -200,6 +206,12 @@ impl Prefetch {
     /// Where the next batch starts.
     pub fn position(&self) -> Position {
         self.plan.position_of(self.next)
+    }
+
+    /// The next batch; past the last epoch an [`Error::OutOfRange`], which ends a training loop cleanly (TF's
+    /// `OutOfRangeError`).
+    pub fn next_batch(&mut self) -> Result<Batch> {
+        self.next().unwrap_or_else(|| Err(self.plan.out_of_range()))
     }
 
     /// Whether batch `number` lies past the last epoch.

@@ -215,7 +215,8 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         self.log.say(line);
     }
 
-    /// Runs the loop; returns the last step's loss.
+    /// Runs the loop; returns the last step's loss (NaN when the input ran out before the first step: a step
+    /// function returning [`Error::OutOfRange`] ends the loop cleanly, after a final checkpoint).
     pub fn run(mut self) -> Result<f64> {
         if let Some(steps) = self.number_of_steps.filter(|steps| *steps <= 0) {
             return Err(Error::invalid("train", format!("number_of_steps must be positive, got {steps}")));
@@ -229,7 +230,7 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         let progress = self.progress_bar();
         let (mut last_save, mut last_save_step) = (Instant::now(), self.train_op.global_step());
         let (mut last_summary, mut last_summary_step) = (Instant::now(), last_save_step);
-        let mut loss;
+        let mut loss = f64::NAN;
         loop {
             let step = self.train_op.global_step();
             if let Some(seed) = self.seed {
@@ -241,13 +242,20 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
             let summaries_due = last || self.summaries.due(last_summary, last_summary_step, step + 1);
             let (step_fn, mut losses) = (&mut self.step_fn, None);
             // A seeded run is meant to repeat bitwise, so its thread count must not depend on timing.
-            loss = self.train_op.step_tuned(self.seed.is_none(), || {
+            let stepped = self.train_op.step_tuned(self.seed.is_none(), || {
                 let total_loss = step_fn(step)?;
                 if summaries_due {
                     losses = Some(named_loss_values()?);
                 }
                 Ok(total_loss)
-            })?;
+            });
+            loss = match stepped {
+                Err(Error::OutOfRange(what)) => {
+                    self.say(&format!("the input ran out at global step {step} ({what}): saving and stopping"));
+                    break;
+                }
+                other => other?,
+            };
             let step = self.train_op.global_step();
             let seconds = started.elapsed().as_secs_f64();
             self.report(&progress, step, loss, seconds);
