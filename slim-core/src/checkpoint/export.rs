@@ -7,7 +7,7 @@ use tch::Tensor;
 
 use super::format::Format;
 use super::reader::CheckpointReader;
-use crate::io::write_atomically;
+use super::tf_bundle;
 use crate::{Error, Result};
 
 /// Writes the tensors of the checkpoint at `checkpoint` (any format slim reads; a directory's latest) as a new
@@ -27,7 +27,7 @@ pub fn export_checkpoint(
 ) -> Result<usize> {
     let output = output.as_ref();
     let taken = match format {
-        Format::TfBundle => [".index", ".data-00000-of-00001"]
+        Format::TfBundle => tf_bundle::FILE_SUFFIXES
             .iter()
             .map(|suffix| Path::new(&format!("{}{suffix}", output.display())).to_path_buf())
             .find(|path| path.exists()),
@@ -49,9 +49,6 @@ pub fn export_checkpoint(
             Some((new, from.convert(format.layout(), &name, &tensor)))
         })
         .collect();
-    match format {
-        Format::TfBundle => format.write(output, &renamed, &Default::default())?,
-        _ => write_atomically(output, |tmp| format.write(tmp, &renamed, &Default::default()))?,
-    }
+    format.write(output, &renamed, &Default::default())?;
     Ok(renamed.len())
 }

@@ -9,6 +9,7 @@ use tch::Tensor;
 use super::entry::CheckpointEntry;
 use super::layout::Layout;
 use super::{safetensors_file, tf_bundle, torch_file};
+use crate::io::write_atomically;
 use crate::{Error, Result};
 
 /// A checkpoint file format.
@@ -67,10 +68,10 @@ impl Format {
         }
     }
 
-    /// Writes `tensors` (in this format's layout) and string `metadata` in this format to `path`: safetensors
-    /// not atomically (callers write a temporary file); a TF checkpoint with `path` as its prefix, each of its
-    /// two files atomically, without the metadata, which TF's format has no place for. `torch.save` archives are
-    /// read-only, which the error says.
+    /// Writes `tensors` (in this format's layout) and string `metadata` in this format to `path`, atomically: a
+    /// safetensors file, or a TF checkpoint with `path` as its prefix (each of its two files atomically, the
+    /// data before the index; without the metadata, which TF's format has no place for). `torch.save` archives
+    /// are read-only, which the error says.
     pub(crate) fn write(
         self,
         path: &Path,
@@ -78,7 +79,7 @@ impl Format {
         metadata: &BTreeMap<String, String>,
     ) -> Result<()> {
         match self {
-            Format::SafeTensors => safetensors_file::write(path, tensors, metadata),
+            Format::SafeTensors => write_atomically(path, |tmp| safetensors_file::write(tmp, tensors, metadata)),
             Format::TfBundle => tf_bundle::write(path, tensors),
             Format::TorchZip => Err(Error::invalid(
                 path.display().to_string(),

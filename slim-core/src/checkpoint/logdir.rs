@@ -12,8 +12,6 @@ use crate::io::io_error;
 
 const PREFIX: &str = "model.ckpt-";
 const SUFFIX: &str = ".safetensors";
-/// The files of a TF checkpoint slim writes, after its prefix.
-pub(crate) const TF_FILE_SUFFIXES: [&str; 2] = [".index", ".data-00000-of-00001"];
 
 /// The name of slim's checkpoint at `step` in `format`: `model.ckpt-<step>.safetensors`, or the prefix
 /// `model.ckpt-<step>` of a TF checkpoint (its `.index` and `.data-00000-of-00001` files).
@@ -49,7 +47,7 @@ pub(crate) fn is_own_checkpoint_name(name: &str, format: Format) -> bool {
 /// The checkpoint (by its name) that a file of the logdir belongs to, when it is one of slim's: a safetensors
 /// checkpoint itself, or a TF checkpoint's index or data file.
 pub(crate) fn checkpoint_of_file(file: &str) -> Option<(String, Format)> {
-    let checkpoint = TF_FILE_SUFFIXES.iter().find_map(|suffix| file.strip_suffix(suffix)).unwrap_or(file);
+    let checkpoint = tf_bundle::FILE_SUFFIXES.iter().find_map(|suffix| file.strip_suffix(suffix)).unwrap_or(file);
     let format = format_of_name(checkpoint)?;
     let whole = checkpoint.len() == file.len();
     (whole == (format == Format::SafeTensors)).then(|| (checkpoint.to_string(), format))
@@ -72,7 +70,7 @@ pub(crate) fn own_checkpoints(logdir: &Path, format: Format) -> Result<Vec<PathB
     let names = entries.flatten().filter_map(|entry| entry.file_name().to_str().map(str::to_string));
     let checkpoint = |file: String| -> Option<String> {
         let name = match format {
-            Format::TfBundle => file.strip_suffix(TF_FILE_SUFFIXES[0])?.to_string(),
+            Format::TfBundle => file.strip_suffix(tf_bundle::FILE_SUFFIXES[0])?.to_string(),
             _ => file,
         };
         (format_of_name(&name) == Some(format)).then_some(name)
@@ -105,7 +103,7 @@ pub(crate) fn set_aside(logdir: &Path, path: &Path) -> Result<Option<PathBuf>> {
     let Some(name) = path.file_name().and_then(|name| name.to_str()) else { return Ok(None) };
     let Some(format) = format_of_name(name).filter(|_| path.parent() == Some(logdir)) else { return Ok(None) };
     let files: Vec<String> = match format {
-        Format::TfBundle => TF_FILE_SUFFIXES.iter().map(|suffix| format!("{name}{suffix}")).collect(),
+        Format::TfBundle => tf_bundle::FILE_SUFFIXES.iter().map(|suffix| format!("{name}{suffix}")).collect(),
         _ => vec![name.to_string()],
     };
     for file in &files {

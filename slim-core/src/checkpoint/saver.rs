@@ -10,12 +10,11 @@ use tch::Tensor;
 
 use super::format::Format;
 use super::layout::Layout;
-use super::logdir::{
-    TF_FILE_SUFFIXES, checkpoint_name, checkpoint_of_file, checkpoint_step, is_own_checkpoint_name, own_checkpoints,
-};
+use super::logdir::{checkpoint_name, checkpoint_of_file, checkpoint_step, is_own_checkpoint_name, own_checkpoints};
 use super::state::{CheckpointState, STATE_FILE};
+use super::tf_bundle;
 use crate::error::TorchContext;
-use crate::io::{abandoned_temporary_target, io_error, write_atomically};
+use crate::io::{abandoned_temporary_target, io_error};
 use crate::native;
 use crate::variables::VarStore;
 use crate::variables::collections::GLOBAL_VARIABLES;
@@ -99,10 +98,7 @@ impl Saver {
                 format!("holds NaN or infinite values, so {name} is not written and the newest checkpoint stays"),
             ));
         }
-        match self.format {
-            Format::TfBundle => self.format.write(&path, &tensors, metadata)?,
-            _ => write_atomically(&path, |tmp| self.format.write(tmp, &tensors, metadata))?,
-        }
+        self.format.write(&path, &tensors, metadata)?;
         let previous = CheckpointState::read(&self.logdir).unwrap_or_default();
         // The one just written counts as the newest, whatever older runs left with higher steps.
         let mut own: Vec<String> = self.own_checkpoint_names()?.into_iter().filter(|kept| kept != &name).collect();
@@ -125,7 +121,7 @@ impl Saver {
     fn remove(&self, name: &str) {
         match self.format {
             Format::TfBundle => {
-                for suffix in TF_FILE_SUFFIXES {
+                for suffix in tf_bundle::FILE_SUFFIXES {
                     let _ = fs::remove_file(self.logdir.join(format!("{name}{suffix}")));
                 }
             }

@@ -14,7 +14,8 @@ use crate::{Error, Result};
 pub enum BatchItem {
     /// Numbers: each example's tensor (an image item's `[C, H, W]` bytes) in `values[b]`, padded with zeros
     /// at the end of every dimension to the largest in the batch (TF's `dynamic_pad`); `sizes[b]` is example
-    /// `b`'s own shape (int64 `[B, rank]`), so that the padding can be told from the values.
+    /// `b`'s own shape (int64 `[B, rank]`), so that the padding can be told from the values. Examples that would
+    /// pad to more than 16 times the largest one's elements each (long in different dimensions) are an error.
     Tensor {
         /// `[B, …]`: the examples' tensors, padded.
         values: Tensor,
@@ -46,6 +47,10 @@ pub(super) fn collate(
     }
     Ok(collated)
 }
+
+/// How many times the largest example's elements each example may take once padded: examples long in
+/// different dimensions pad to the product of their longest sides.
+const PADDING_BUDGET: usize = 16;
 
 /// One item of every example as one [`BatchItem`].
 fn gather(values: Vec<Item>) -> std::result::Result<BatchItem, String> {
@@ -82,6 +87,16 @@ fn pad_and_stack(tensors: &[Tensor]) -> std::result::Result<BatchItem, String> {
     let sizes: Vec<Vec<i64>> = tensors.iter().map(Tensor::size).collect();
     let largest: Vec<i64> = (0..rank).map(|d| sizes.iter().map(|size| size[d]).max().unwrap_or(0)).collect();
     let shape: Vec<i64> = [tensors.len() as i64].into_iter().chain(largest).collect();
+    // Examples that are each long in another dimension (a record's word) must not pad into a huge batch.
+    let biggest = tensors.iter().map(Tensor::numel).max().unwrap_or(0);
+    let budget = PADDING_BUDGET.saturating_mul(tensors.len()).saturating_mul(biggest.max(1));
+    let padded = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(usize::try_from(d).ok()?));
+    if padded.is_none_or(|padded| padded > budget) {
+        return Err(format!(
+            "examples of shapes {sizes:?} pad to {shape:?}, more than {PADDING_BUDGET} times the batch's largest \
+             example for each example"
+        ));
+    }
     let values = Tensor::zeros(shape.as_slice(), (kind, tch::Device::Cpu));
     for (b, (tensor, size)) in tensors.iter().zip(&sizes).enumerate() {
         let mut slot = values.get(b as i64);
@@ -125,5 +140,11 @@ mod tests {
             message.contains("batch 7") && message.contains("\"object/bbox\"") && message.contains("rank"),
             "{message}"
         );
+        let long = |rows: i64, columns: i64| {
+            vec![("mask".to_string(), Item::Tensor(Tensor::zeros([rows, columns], (Kind::Uint8, tch::Device::Cpu))))]
+        };
+        let message = collate(vec![long(5000, 1), long(1, 5000)], "set", 8).err().map(|e| e.to_string());
+        assert!(message.unwrap_or_default().contains("pad to [2, 5000, 5000]"), "a 25-million-byte batch of 10 kB");
+        assert!(collate(vec![long(40, 30), long(30, 40)], "set", 9).is_ok(), "a little padding is fine");
     }
 }

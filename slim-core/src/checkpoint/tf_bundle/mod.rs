@@ -13,6 +13,9 @@ use tch::Kind;
 pub(crate) use read::{list, read};
 pub(crate) use write::write;
 
+/// The files of a TF checkpoint slim writes, after its prefix: the index, then its one data shard.
+pub(crate) const FILE_SUFFIXES: [&str; 2] = [".index", ".data-00000-of-00001"];
+
 /// `tensorflow.VersionDef` (the producer version a bundle header carries).
 #[derive(Clone, PartialEq, prost::Message)]
 struct Version {

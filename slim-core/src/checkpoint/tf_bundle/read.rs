@@ -82,7 +82,9 @@ pub(crate) fn read(index: &Path) -> Result<Vec<(String, Tensor)>> {
                 slot.insert(fs::read(&data_path).map_err(|e| corrupt(&data_path, format!("cannot read: {e}")))?)
             }
         };
-        let (start, size) = (entry.offset as usize, entry.size as usize);
+        let outside = || corrupt(&data_path, format!("{name} lies outside the shard (truncated?)"));
+        let (start, size) = (usize::try_from(entry.offset), usize::try_from(entry.size));
+        let (start, size) = (start.map_err(|_| outside())?, size.map_err(|_| outside())?);
         let bytes = start
             .checked_add(size)
             .and_then(|end| data.get(start..end))

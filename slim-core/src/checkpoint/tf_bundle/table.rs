@@ -83,6 +83,9 @@ fn entries(path: &Path, block: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let unshared = varint(block, &mut at).ok_or_else(bad)? as usize;
         let value_length = varint(block, &mut at).ok_or_else(bad)? as usize;
         let delta = block.get(at..at.checked_add(unshared).ok_or_else(bad)?).ok_or_else(bad)?;
+        if shared > key.len() {
+            return Err(bad()); // more of the previous key shared than it has
+        }
         key.truncate(shared);
         key.extend_from_slice(delta);
         at += unshared;
@@ -201,6 +204,22 @@ mod tests {
         damaged[100] ^= 1;
         let message = read_table(Path::new("t.index"), &damaged).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(message.contains("t.index") && message.contains("CRC-32C"), "{message}");
+        // An entry claiming to share more of the previous key than it has (checksums made to match).
+        let mut block = BlockBuilder::default();
+        block.add(b"a", b"1");
+        let mut contents = block.finish();
+        contents[0] = 5; // shared 5 of an empty previous key
+        let mut file = Vec::new();
+        let data = append_block(&mut file, &contents);
+        let mut index = BlockBuilder::default();
+        index.add(b"a", &data);
+        let index = append_block(&mut file, &index.finish());
+        let mut footer = [data.clone(), index].concat();
+        footer.resize(FOOTER_SIZE - 8, 0);
+        file.extend_from_slice(&footer);
+        file.extend_from_slice(&TABLE_MAGIC.to_le_bytes());
+        let message = read_table(Path::new("t.index"), &file).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("malformed"), "{message}");
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use prost::Message;
 use tch::Tensor;
 
 use super::table::build_table;
-use super::{BundleEntry, BundleHeader, DTYPES, Dim, Shape, Version};
+use super::{BundleEntry, BundleHeader, DTYPES, Dim, FILE_SUFFIXES, Shape, Version};
 use crate::checkpoint::safetensors_file::tensor_bytes;
 use crate::io::{io_error, masked_crc32c, write_atomically};
 use crate::{Error, Result};
@@ -52,6 +52,7 @@ pub(crate) fn write(prefix: &Path, tensors: &[(String, Tensor)]) -> Result<()> {
     let write_file = |path: &Path, bytes: &[u8]| {
         write_atomically(path, |tmp| fs::write(tmp, bytes).map_err(|e| io_error(path, "cannot write", e)))
     };
-    write_file(&with_suffix(".data-00000-of-00001"), &data)?;
-    write_file(&with_suffix(".index"), &build_table(&entries))
+    let [index, data_shard] = FILE_SUFFIXES;
+    write_file(&with_suffix(data_shard), &data)?;
+    write_file(&with_suffix(index), &build_table(&entries))
 }
