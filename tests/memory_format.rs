@@ -237,11 +237,11 @@ fn layouts_and_matrix_products_leave_results_unchanged() {
     assert_eq!(Config::effective(), before, "the scopes leave the settings as they were");
 }
 
-/// `flatten` of an NHWC-memory tensor: the values of the NCHW flatten (C, H, W order), and a gradient that
-/// comes back in NHWC memory with the NCHW gradient's values (asked of a non-leaf tensor, whose gradient is
+/// `flatten` of an NHWC-memory tensor: the values of the NCHW-memory flatten (both in TF's H, W, C order), a view
+/// of its memory, and a gradient that comes back in NHWC memory with the NCHW gradient's values (asked of a non-leaf tensor, whose gradient is
 /// handed back as the layer before would get it, not re-laid out as a leaf's `.grad` is).
 #[test]
-fn flatten_keeps_the_nchw_order_and_hands_back_an_nhwc_gradient() {
+fn flatten_is_the_same_in_either_memory_format_and_hands_back_an_nhwc_gradient() {
     // Values from no generator: the other test of this file seeds libtorch's process-wide one.
     let leaf = (Tensor::arange(360, (Kind::Float, Device::Cpu)) * 0.7).sin().view([3, 4, 5, 6]).set_requires_grad(true);
     let nchw = &leaf * 1.0;
@@ -249,7 +249,8 @@ fn flatten_keeps_the_nchw_order_and_hands_back_an_nhwc_gradient() {
     assert!(is_channels_last(&nhwc));
     let (flat, expected) = (flatten(&nhwc).unwrap(), flatten(&nchw).unwrap());
     assert_eq!(flat.size(), [3, 120]);
-    assert!(flat.equal(&expected), "the values in C, H, W order");
+    assert!(flat.equal(&expected), "the same values in either memory format");
+    assert_eq!(flat.data_ptr(), nhwc.data_ptr(), "a view of the NHWC memory");
     let weights = (Tensor::arange(360, (Kind::Float, Device::Cpu)) * 0.3).cos().view([3, 120]);
     let gradient_of = |flat: &Tensor, input: &Tensor| {
         let loss = (flat * &weights).sum(Kind::Float);

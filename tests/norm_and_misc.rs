@@ -186,6 +186,13 @@ fn same_pools_ignore_padding() {
 fn flatten_one_hot_softmax_unit_norm() {
     assert_eq!(flatten(&rand(&[5])).unwrap().size(), [5, 1]);
     assert_eq!(flatten(&rand(&[4, 3, 3, 3])).unwrap().size(), [4, 27]);
+    assert_eq!(flatten(&rand(&[2, 3, 4])).unwrap().size(), [2, 12]);
+    // A [1, c=3, h=2, w=2] feature map: rows in TF's H, W, C order (the NHWC tensor's memory order).
+    let map = Tensor::arange(12, (Kind::Int64, Device::Cpu)).view([1, 3, 2, 2]);
+    let rows: Vec<i64> = flatten(&map).unwrap().view([-1]).try_into().unwrap();
+    assert_eq!(rows, [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]);
+    let rank3: Vec<i64> = flatten(&map.view([1, 3, 4])).unwrap().view([-1]).try_into().unwrap();
+    assert_eq!(rank3, (0..12).collect::<Vec<_>>(), "other ranks keep their order");
     let hot = one_hot_encoding(&Tensor::from_slice(&[0i64, 1, 2]), 3, 1.0, 0.0).unwrap();
     assert!(hot.equal(&Tensor::eye(3, (Kind::Float, Device::Cpu))));
     assert!(one_hot_encoding(&Tensor::from_slice(&[3i64]), 3, 1.0, 0.0).is_err());

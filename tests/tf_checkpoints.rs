@@ -62,6 +62,42 @@ fn a_tf_slim_checkpoint_loads_into_the_slim_net_and_gives_tfs_output() {
     assert!(output.allclose(&want, 1e-5, 1e-5, false), "{output:?} vs {want:?}");
 }
 
+/// flat.ckpt's net, as scripts/make-tf-fixtures.py builds it with tf_slim's layers: a 3×3 conv to 3 channels, a
+/// 2×2 max pool, `flatten`, 4 logits — a dense layer after a feature map's flatten, as LeNet's and CifarNet's fc3.
+struct Flat;
+
+#[slim::model]
+impl Flat {
+    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
+        let net = conv2d(inputs, 3, [3, 3], scope = "conv1");
+        let net = max_pool2d(net, [2, 2], scope = "pool1");
+        fully_connected(flatten(net), 4, activation_fn = None, scope = "logits")
+    }
+}
+
+/// TF-Slim's `flatten` of an NHWC feature map gives rows in H, W, C order; slim's gives the same order from NCHW,
+/// so the dense weights after it load as TF wrote them and the logits are TF's (C, H, W rows were 0.4 away).
+#[test]
+fn a_dense_layer_after_flatten_loads_from_tf_slim_and_gives_its_logits() {
+    let vs = VarStore::new(Device::Cpu);
+    let net = Flat.build(&vs, "flat", &[1, 2, 6, 6]).unwrap();
+    let report = {
+        let _store = vs.as_default();
+        let prefix = "tests/fixtures/tf/flat.ckpt";
+        assign_from_checkpoint(prefix, get_model_variables(None, None).unwrap(), AssignOptions::default()).unwrap()
+    };
+    assert_eq!(report.applied.len(), 4);
+    assert_eq!(vs.variable("flat/logits/weights").unwrap().shape(), [4, 27]);
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/tf/flat.json").unwrap()).unwrap();
+    let nhwc = Tensor::from_slice(&floats(&expected["input_nhwc"])).view([1, 6, 6, 2]);
+    let want = Tensor::from_slice(&floats(&expected["logits"])).view([1, 4]);
+    for input in [nhwc.permute([0, 3, 1, 2]), nhwc.permute([0, 3, 1, 2]).contiguous()] {
+        let output = net.forward_t(&input, Mode::Eval).unwrap().output;
+        assert!(output.allclose(&want, 1e-5, 1e-5, false), "{output:?} vs {want:?}");
+    }
+}
+
 /// A copy of the fixture in a temp dir, with one byte changed in `file` (index or data) at `offset`.
 fn damaged(name: &str, file: &str, offset: usize) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("slim-tf-{name}-{}", std::process::id()));
@@ -237,15 +273,49 @@ fn a_slim_checkpoint_exported_for_tensorflow_reads_back_with_the_same_values() {
     let message = again.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("model.ckpt-7.index") && message.contains("exists already"), "{message}");
     if let Ok(python) = std::env::var("SLIM_TF_PYTHON") {
-        tf_slim_reads(&python, &prefix, &input, &logits);
+        tf_slim_reads(&python, "inception_v1", &prefix, &input, &logits);
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Runs TF-Slim's inception_v1 from `prefix` on `input` with `python`, and compares its logits with `logits`.
-fn tf_slim_reads(python: &str, prefix: &Path, input: &Tensor, logits: &Tensor) {
+/// slim's LeNet (a dense layer after `flatten`) exported for TensorFlow reads back to the same logits; with
+/// `SLIM_TF_PYTHON`, TF-Slim's LeNet restored from it gives slim's logits (the flatten orders agree).
+#[test]
+fn a_lenet_exported_for_tensorflow_gives_the_same_logits() {
+    use slim::checkpoint::{Format, export_checkpoint};
+    use slim::nets::{Lenet, lenet_arg_scope};
+    let dir = std::env::temp_dir().join(format!("slim-tf-lenet-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let build = |vs: &VarStore| {
+        let net = Lenet { num_classes: Some(10), dropout_keep_prob: 0.5 };
+        slim::arg_scope!(lenet_arg_scope(0.0) => { net.build(vs, "LeNet", &[1, 1, 28, 28]) }).unwrap()
+    };
+    tch::manual_seed(5);
+    let vs = VarStore::new(Device::Cpu);
+    let net = build(&vs);
+    let input = (Tensor::arange(28 * 28, (Kind::Float, Device::Cpu)) * 0.37).sin().view([1, 1, 28, 28]);
+    let logits = net.forward_t(&input, Mode::Eval).unwrap().output;
+    let checkpoint = slim::checkpoint::Saver::new(&dir).unwrap().save(&vs, 1).unwrap();
+    let prefix = dir.join("tf").join("model.ckpt-1");
+    std::fs::create_dir_all(prefix.parent().unwrap()).unwrap();
+    export_checkpoint(&checkpoint, &prefix, Format::TfBundle, |name| Some(name.to_string())).unwrap();
+    let fc3 = list_variables(&prefix).unwrap().into_iter().find(|e| e.name == "LeNet/fc3/weights").unwrap();
+    assert_eq!(fc3.shape, [7 * 7 * 64, 1024], "[in, out]");
+
+    let fresh = VarStore::new(Device::Cpu);
+    let reloaded = build(&fresh);
+    assert!(slim::checkpoint::restore(&fresh, &prefix, false).unwrap().missing.is_empty());
+    assert!(reloaded.forward_t(&input, Mode::Eval).unwrap().output.equal(&logits));
+    if let Ok(python) = std::env::var("SLIM_TF_PYTHON") {
+        tf_slim_reads(&python, "lenet", &prefix, &input, &logits);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Runs TF-Slim's `net` from `prefix` on `input` with `python`, and compares its logits with `logits`.
+fn tf_slim_reads(python: &str, net: &str, prefix: &Path, input: &Tensor, logits: &Tensor) {
     let values = |tensor: &Tensor| Vec::<f32>::try_from(tensor.flatten(0, -1)).unwrap();
-    let case = serde_json::json!({ "input_nchw": values(input), "logits": values(logits) });
+    let case = serde_json::json!({ "net": net, "input_nchw": values(input), "logits": values(logits) });
     let case_path = prefix.with_extension("json");
     std::fs::write(&case_path, case.to_string()).unwrap();
     let output = std::process::Command::new(python)

@@ -2,10 +2,11 @@
 SLIM_TF_PYTHON names the Python of ../shared/bench/setup-peers.sh tf).
 
 Usage: python tf_slim_reads_slim_checkpoint.py PREFIX CASE.json
-CASE.json holds "input_nchw" (a 1x3x224x224 image, flattened) and "logits" (slim's 10 logits for it). Builds
-TF-Slim's inception_v1 with 10 classes, restores every variable from PREFIX with
-tf.compat.v1.train.Saver (which fails on any missing name or wrong shape), runs the image, and exits non-zero
-unless its logits match slim's within 1e-4.
+CASE.json holds "net" ("inception_v1" or "lenet"), "input_nchw" (one image, flattened: 3x224x224 or 1x28x28)
+and "logits" (slim's 10 logits for it). Builds TF-Slim's net with 10 classes (inception_v1 from tf_slim.nets;
+LeNet as TF-Slim's nets/lenet.py declares it, which tf_slim does not ship), restores every variable from PREFIX
+with tf.compat.v1.train.Saver (which fails on any missing name or wrong shape), runs the image, and exits
+non-zero unless its logits match slim's within 1e-4.
 """
 import importlib
 import json
@@ -24,13 +25,34 @@ from tf_slim.nets import inception_v1  # noqa: E402
 tf.compat.v1.disable_eager_execution()
 
 
+def lenet(images):
+    """TF-Slim's nets/lenet.py in evaluation: conv1, pool1, conv2, pool2, flatten, fc3, dropout3, fc4."""
+    with tf.compat.v1.variable_scope("LeNet"):
+        net = slim.conv2d(images, 32, [5, 5], scope="conv1")
+        net = slim.max_pool2d(net, [2, 2], 2, scope="pool1")
+        net = slim.conv2d(net, 64, [5, 5], scope="conv2")
+        net = slim.max_pool2d(net, [2, 2], 2, scope="pool2")
+        net = slim.fully_connected(slim.flatten(net), 1024, scope="fc3")
+        net = slim.dropout(net, 0.5, is_training=False, scope="dropout3")
+        return slim.fully_connected(net, 10, activation_fn=None, scope="fc4")
+
+
+def inception(images):
+    """tf_slim.nets' inception_v1 in evaluation, in its own arg scope."""
+    with slim.arg_scope(inception_v1.inception_v1_arg_scope()):
+        return inception_v1.inception_v1(images, num_classes=10, is_training=False)[0]
+
+
+NETS = {"inception_v1": ([224, 224, 3], inception), "lenet": ([28, 28, 1], lenet)}
+
+
 def main(prefix, case_path):
     case = json.load(open(case_path))
-    image = np.asarray(case["input_nchw"], np.float32).reshape(1, 3, 224, 224).transpose(0, 2, 3, 1)
+    (height, width, channels), build = NETS[case["net"]]
+    image = np.asarray(case["input_nchw"], np.float32).reshape(1, channels, height, width).transpose(0, 2, 3, 1)
     expected = np.asarray(case["logits"], np.float32)
-    inputs = tf.compat.v1.placeholder(tf.float32, [1, 224, 224, 3])
-    with slim.arg_scope(inception_v1.inception_v1_arg_scope()):
-        logits, _ = inception_v1.inception_v1(inputs, num_classes=10, is_training=False)
+    inputs = tf.compat.v1.placeholder(tf.float32, [1, height, width, channels])
+    logits = build(inputs)
     saver = tf.compat.v1.train.Saver(tf.compat.v1.global_variables())
     with tf.compat.v1.Session() as session:
         saver.restore(session, prefix)
