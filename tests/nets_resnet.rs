@@ -235,19 +235,17 @@ fn torchvision_resnet50_state() -> Vec<(String, Tensor)> {
 
 #[test]
 fn torchvision_resnet50_weights_restore_into_resnet_v1_50() {
-    use slim::checkpoint::{AssignOptions, VariableMap, assign_from_checkpoint};
-    use slim::nets::torchvision_resnet_names;
+    use slim::checkpoint::{AssignOptions, assign_from_checkpoint};
+    use slim::nets::torchvision_resnet_map;
     let path = std::env::temp_dir().join(format!("slim-torchvision-resnet50-{}.safetensors", std::process::id()));
     let state = torchvision_resnet50_state();
     Tensor::write_safetensors(&state, &path).unwrap();
     let vs = VarStore::new(Device::Cpu);
     build(ResNet::classifier(ResNetVersion::V1, ResNetDepth::R50, Some(1000)), &vs, &[1, 3, 64, 64]).unwrap();
-    let pairs = torchvision_resnet_names(ResNetDepth::R50, "resnet_v1_50")
-        .into_iter()
-        .map(|(torch, slim)| (torch, vs.variable(&slim).unwrap_or_else(|| panic!("{slim}"))))
-        .collect();
+    let map = torchvision_resnet_map(ResNetDepth::R50, "resnet_v1_50");
+    assert_eq!(map.counters().len(), 53, "a num_batches_tracked per batch norm");
     let options = AssignOptions { ignore_missing_vars: false, reshape_variables: true };
-    let report = assign_from_checkpoint(&path, VariableMap::from_pairs(pairs), options).unwrap();
+    let report = assign_from_checkpoint(&path, map.variable_map(&vs).unwrap(), options).unwrap();
     let text = report.to_string();
     assert!(text.contains(": 267 applied, 0 missing, 53 unused, 0 mismatched"), "{text}");
     assert!(
@@ -263,4 +261,51 @@ fn torchvision_resnet50_weights_restore_into_resnet_v1_50() {
     );
     assert_eq!(value("resnet_v1_50/logits/weights"), index("fc.weight"));
     std::fs::remove_file(&path).unwrap();
+}
+
+/// torchvision's resnet50 state dict → slim's resnet_v1_50 → a slim checkpoint, and a TF checkpoint exported
+/// from it → `export_state_dict` from either: torchvision's keys and shapes exactly (every `num_batches_tracked`
+/// an int64 0), each tensor as it came in. With `SLIM_TORCH_PYTHON`, torchvision's own resnet50 loads it strictly
+/// (`benches/peers/torchvision_loads_slim_state_dict.py`).
+#[test]
+fn resnet_v1_50_exports_as_torchvisions_state_dict_from_any_checkpoint() {
+    use slim::checkpoint::{
+        AssignOptions, Format, Saver, assign_from_checkpoint, export_checkpoint, export_state_dict,
+    };
+    use slim::nets::torchvision_resnet_map;
+    let dir = std::env::temp_dir().join(format!("slim-resnet-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = torchvision_resnet50_state();
+    let torchvision = dir.join("torchvision.safetensors");
+    Tensor::write_safetensors(&state, &torchvision).unwrap();
+    let vs = VarStore::new(Device::Cpu);
+    build(ResNet::classifier(ResNetVersion::V1, ResNetDepth::R50, Some(1000)), &vs, &[1, 3, 64, 64]).unwrap();
+    let map = torchvision_resnet_map(ResNetDepth::R50, "resnet_v1_50");
+    let options = AssignOptions { ignore_missing_vars: false, reshape_variables: true };
+    assign_from_checkpoint(&torchvision, map.variable_map(&vs).unwrap(), options).unwrap();
+    let checkpoint = Saver::new(dir.join("train")).unwrap().save(&vs, 5).unwrap();
+    let tf_prefix = dir.join("tf").join("model.ckpt-5");
+    std::fs::create_dir_all(tf_prefix.parent().unwrap()).unwrap();
+    export_checkpoint(&checkpoint, &tf_prefix, Format::TfBundle, |name| Some(name.to_string())).unwrap();
+
+    for (source, output) in [(&checkpoint, "from_slim.safetensors"), (&tf_prefix, "from_tf.safetensors")] {
+        let output = dir.join(output);
+        assert_eq!(export_state_dict(source, &output, &map).unwrap(), state.len());
+        let exported = Tensor::read_safetensors(&output).unwrap();
+        assert_eq!(exported.len(), state.len());
+        for (name, value) in &state {
+            let (_, got) = exported.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no {name}"));
+            assert_eq!(got.size(), value.size(), "{name}");
+            match name.ends_with("num_batches_tracked") {
+                true => assert_eq!((got.kind(), got.int64_value(&[])), (Kind::Int64, 0), "{name}"),
+                false => assert!(got.equal(value), "{name}"),
+            }
+        }
+        if let Ok(python) = std::env::var("SLIM_TORCH_PYTHON") {
+            let case = serde_json::json!({ "net": "resnet50", "num_classes": 1000, "state": output });
+            common::torchvision_loads(&python, &dir, &case);
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -21,6 +21,6 @@ pub use inception_v1::{InceptionV1, inception_v1_arg_scope};
 pub use inception_v3::{InceptionV3, inception_v3_arg_scope};
 pub use lenet::{Lenet, lenet_arg_scope};
 pub use mobilenet_v1::{MobilenetV1, mobilenet_v1_arg_scope};
-pub use resnet::{ResNet, ResNetDepth, ResNetVersion, bottleneck_v1, bottleneck_v2, torchvision_resnet_names};
+pub use resnet::{ResNet, ResNetDepth, ResNetVersion, bottleneck_v1, bottleneck_v2, torchvision_resnet_map};
 pub use resnet_utils::{conv2d_same, resnet_arg_scope, subsample};
-pub use vgg::{Vgg, VggDepth, torchvision_vgg_names, vgg_arg_scope};
+pub use vgg::{Vgg, VggDepth, torchvision_vgg_map, vgg_arg_scope};

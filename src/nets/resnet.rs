@@ -5,6 +5,7 @@
 
 use super::logits::squeeze_logits;
 use super::resnet_utils::{conv2d_same, subsample};
+use crate::checkpoint::StateDictMap;
 use crate::prelude::*;
 
 /// v1's bottleneck unit (post-activation): 1×1 conv, 3×3 conv carrying the stride (atrous at `rate`), 1×1 conv
@@ -219,37 +220,38 @@ impl ResNet {
     }
 }
 
-/// `(torchvision name, slim name)` for every tensor of torchvision's `resnet50` / `resnet101` / `resnet152`
-/// state dict (the depth's; torchvision has no 200) and slim's `resnet_v1` built in `scope`: convs, batch norms
-/// (`weight`/`bias`/`running_mean`/`running_var` → `gamma`/`beta`/`moving_mean`/`moving_variance`), projection
-/// shortcuts (`downsample`), and `fc` → `logits` (restore with `reshape_variables`: `[1000, 2048]` fills
-/// `[1000, 2048, 1, 1]`). `num_batches_tracked` has no counterpart and shows as unused.
+/// The map between torchvision's `resnet50` / `resnet101` / `resnet152` state dict (the depth's; torchvision has
+/// no 200) and slim's `resnet_v1` built in `scope`, both ways: convs, batch norms (`weight`/`bias`/
+/// `running_mean`/`running_var` ↔ `gamma`/`beta`/`moving_mean`/`moving_variance`; `num_batches_tracked` is a
+/// counter: ignored on import, written as 0 on export), projection shortcuts (`downsample`), and `fc` ↔ `logits`
+/// (a matrix: `[1000, 2048]` ↔ `[1000, 2048, 1, 1]`, so restore with `reshape_variables`). Export with
+/// `export_state_dict`: torchvision's model loads the result strictly.
 ///
 /// The shapes match one to one, but the nets differ: torchvision strides in each stage's *first* unit, TF-Slim's
 /// resnet_v1 in each block's *last* (block 4 not at all). torchvision's weights are then a starting point for
-/// fine-tuning, not torchvision's predictions.
-pub fn torchvision_resnet_names(depth: ResNetDepth, scope: &str) -> Vec<(String, String)> {
-    let norm = |torch: &str, slim: &str| {
+/// fine-tuning, not torchvision's predictions, and the same holds the other way.
+pub fn torchvision_resnet_map(depth: ResNetDepth, scope: &str) -> StateDictMap {
+    let norm = |map: StateDictMap, torch: &str, slim: &str| {
         [("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"), ("running_var", "moving_variance")]
-            .map(|(t, s)| (format!("{torch}.{t}"), format!("{slim}/BatchNorm/{s}")))
+            .into_iter()
+            .fold(map, |map, (t, s)| map.tensor(format!("{torch}.{t}"), format!("{slim}/BatchNorm/{s}")))
+            .counter(format!("{torch}.num_batches_tracked"))
     };
-    let mut names = vec![("conv1.weight".to_string(), format!("{scope}/conv1/weights"))];
-    names.extend(norm("bn1", &format!("{scope}/conv1")));
+    let map = StateDictMap::new().tensor("conv1.weight", format!("{scope}/conv1/weights"));
+    let mut map = norm(map, "bn1", &format!("{scope}/conv1"));
     for (block, units) in depth.units().into_iter().enumerate() {
         for unit in 0..units {
             let torch = format!("layer{}.{unit}", block + 1);
             let slim = format!("{scope}/block{}/unit_{}/bottleneck_v1", block + 1, unit + 1);
             for conv in 1..=3 {
-                names.push((format!("{torch}.conv{conv}.weight"), format!("{slim}/conv{conv}/weights")));
-                names.extend(norm(&format!("{torch}.bn{conv}"), &format!("{slim}/conv{conv}")));
+                map = map.tensor(format!("{torch}.conv{conv}.weight"), format!("{slim}/conv{conv}/weights"));
+                map = norm(map, &format!("{torch}.bn{conv}"), &format!("{slim}/conv{conv}"));
             }
             if unit == 0 {
-                names.push((format!("{torch}.downsample.0.weight"), format!("{slim}/shortcut/weights")));
-                names.extend(norm(&format!("{torch}.downsample.1"), &format!("{slim}/shortcut")));
+                map = map.tensor(format!("{torch}.downsample.0.weight"), format!("{slim}/shortcut/weights"));
+                map = norm(map, &format!("{torch}.downsample.1"), &format!("{slim}/shortcut"));
             }
         }
     }
-    names.push(("fc.weight".into(), format!("{scope}/logits/weights")));
-    names.push(("fc.bias".into(), format!("{scope}/logits/biases")));
-    names
+    map.matrix("fc.weight", format!("{scope}/logits/weights")).tensor("fc.bias", format!("{scope}/logits/biases"))
 }

@@ -2,6 +2,7 @@
 //! the fully connected layers as convolutions (`fc6` a 7×7 VALID conv, `fc7` and `fc8` 1×1), so the variables
 //! and their shapes are those of TF-Slim's checkpoints. Also the map from torchvision's names.
 
+use crate::checkpoint::StateDictMap;
 use crate::prelude::*;
 
 /// Which VGG: the number of convs in each of the five blocks.
@@ -84,24 +85,28 @@ pub fn vgg_arg_scope(weight_decay: f64) -> ArgScope {
     })
 }
 
-/// `(torchvision name, slim name)` for every variable of torchvision's `vgg11` / `vgg16` / `vgg19` (without
-/// batch norm) and the slim net built in `scope`. torchvision's classifier layers are `Linear`s: restore with
-/// `reshape_variables` so `[4096, 25088]` fills `fc6`'s `[4096, 512, 7, 7]` (the same element order).
-pub fn torchvision_vgg_names(depth: VggDepth, scope: &str) -> Vec<(String, String)> {
-    let mut names = Vec::new();
+/// The map between torchvision's `vgg11` / `vgg16` / `vgg19` state dict (without batch norm) and the slim net
+/// built in `scope`, both ways: restore torchvision's weights with `map.variable_map(&vs)` and
+/// `reshape_variables` (its classifier's `Linear`s fill the fully connected convolutions: `[4096, 25088]` is
+/// `fc6`'s `[4096, 512, 7, 7]` in the same element order), or write slim's as a state dict torchvision's model
+/// loads strictly with `export_state_dict`. The nets compute the same function, so the logits agree.
+pub fn torchvision_vgg_map(depth: VggDepth, scope: &str) -> StateDictMap {
+    let mut map = StateDictMap::new();
     let mut index = 0;
     for (block, convs) in depth.blocks().into_iter().enumerate() {
         for conv in 1..=convs {
             let slim = format!("{scope}/conv{0}/conv{0}_{conv}", block + 1);
-            names.push((format!("features.{index}.weight"), format!("{slim}/weights")));
-            names.push((format!("features.{index}.bias"), format!("{slim}/biases")));
+            map = map
+                .tensor(format!("features.{index}.weight"), format!("{slim}/weights"))
+                .tensor(format!("features.{index}.bias"), format!("{slim}/biases"));
             index += 2; // the conv and its ReLU
         }
         index += 1; // the max pool
     }
     for (layer, fc) in [(0, "fc6"), (3, "fc7"), (6, "fc8")] {
-        names.push((format!("classifier.{layer}.weight"), format!("{scope}/{fc}/weights")));
-        names.push((format!("classifier.{layer}.bias"), format!("{scope}/{fc}/biases")));
+        map = map
+            .matrix(format!("classifier.{layer}.weight"), format!("{scope}/{fc}/weights"))
+            .tensor(format!("classifier.{layer}.bias"), format!("{scope}/{fc}/biases"));
     }
-    names
+    map
 }

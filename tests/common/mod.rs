@@ -58,3 +58,18 @@ pub fn assert_end_points(out: &ModelOutput, expected: &[(&str, [i64; 4])]) {
         assert_eq!(out.end_points.get(name).map(Tensor::size), Some(shape.to_vec()), "{name}");
     }
 }
+
+/// Runs `benches/peers/torchvision_loads_slim_state_dict.py` with `python` on `case` (written into `dir`):
+/// torchvision loads slim's exported state dict strictly (and gives slim's logits when the case has them).
+pub fn torchvision_loads(python: &str, dir: &std::path::Path, case: &serde_json::Value) {
+    let case_path = dir.join("torchvision-case.json");
+    std::fs::write(&case_path, case.to_string()).unwrap();
+    let output = std::process::Command::new(python)
+        .arg("benches/peers/torchvision_loads_slim_state_dict.py")
+        .arg(&case_path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    println!("{stdout}");
+}
