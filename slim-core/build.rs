@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const SOURCES: &[&str] = &[
     "csrc/all_finite.cpp",
     "csrc/biased_convolution.cpp",
+    "csrc/channels_last.cpp",
     "csrc/dense_product.cpp",
     "csrc/dropout.cpp",
     "csrc/error_message.cpp",

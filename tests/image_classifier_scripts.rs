@@ -302,3 +302,59 @@ fn imagenet_nets_train_on_small_images_resized_by_their_own_preprocessing() {
     let _ = std::fs::remove_dir_all(train_dir);
     let _ = std::fs::remove_dir_all(eval_dir);
 }
+
+/// export_inference_graph on a trained LeNet: a TorchScript module of the checkpoint's weights (or, with
+/// `--moving_average_decay`, their averages) whose logits are slim's for the same restored weights; a fixed
+/// `--batch_size` exports too; an existing output and a batch size of 0 are refused.
+#[test]
+fn export_inference_graph_writes_the_checkpoints_weights_or_their_averages() {
+    use slim::checkpoint::{AssignOptions, VariableMap, assign_from_checkpoint};
+    use slim::prelude::*;
+    let (train_dir, out) = (temp("export-train"), temp("export-out"));
+    let (ok, stdout, stderr) = run(&mut train(&train_dir, 10, &["--moving_average_decay", "0.9"]));
+    assert!(ok, "{stdout}\n{stderr}");
+    std::fs::create_dir_all(&out).unwrap();
+    let export = |file: &str, extra: &[&str]| {
+        let mut command = example("export_inference_graph");
+        command.args(["--dataset_name", "synthetic", "--model_name", "lenet", "--checkpoint_path"]).arg(&train_dir);
+        run(command.arg("--output_file").arg(out.join(file)).args(extra))
+    };
+    let (ok, stdout, stderr) = export("plain.pt", &[]);
+    assert!(ok && stdout.contains("input float [any, 1, 28, 28]"), "{stdout}\n{stderr}");
+    let (ok, stdout, stderr) = export("averaged.pt", &["--moving_average_decay", "0.9"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    let (ok, _, stderr) = export("plain.pt", &[]);
+    assert!(!ok && stderr.contains("exists already"), "{stderr}");
+
+    let images = (Tensor::arange(4 * 28 * 28, (Kind::Float, Device::Cpu)) * 0.11).sin().view([4, 1, 28, 28]);
+    let slim_logits = |averages: bool| {
+        let vs = VarStore::new(Device::Cpu);
+        let net = slim::nets::get_network("lenet", &vs, 10, 0.0, 1, Some(28)).unwrap();
+        let variables = vs.collection(MODEL_VARIABLES);
+        let map = match averages {
+            true => slim::learning::average_names(variables),
+            false => VariableMap::renamed(variables, str::to_string),
+        };
+        assign_from_checkpoint(&train_dir, map, AssignOptions::default()).unwrap();
+        net.forward_t(&images, Mode::Eval).unwrap()
+    };
+    for (file, averages) in [("plain.pt", false), ("averaged.pt", true)] {
+        let module = slim::tch::CModule::load(out.join(file)).unwrap();
+        let traced = module.forward_ts(&[&images]).unwrap();
+        let expected = slim_logits(averages);
+        let scale = expected.abs().max().double_value(&[]).max(1.0);
+        let difference = (&traced - &expected).abs().max().double_value(&[]) / scale;
+        assert!(difference <= 1e-5, "{file}: {difference}");
+    }
+    assert!(!slim_logits(true).allclose(&slim_logits(false), 1e-4, 1e-4, false), "the averages are other weights");
+
+    let (ok, _, stderr) = export("fixed.pt", &["--batch_size", "3"]);
+    assert!(ok, "{stderr}");
+    let module = slim::tch::CModule::load(out.join("fixed.pt")).unwrap();
+    assert!(module.forward_ts(&[&images.narrow(0, 0, 3)]).is_ok());
+    let (ok, _, stderr) = export("none.pt", &["--batch_size", "0"]);
+    assert!(!ok && stderr.contains("--batch_size: must be at least 1"), "{stderr}");
+    for dir in [train_dir, out] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

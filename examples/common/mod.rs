@@ -1,5 +1,6 @@
-//! What `train_image_classifier` and `eval_image_classifier` share: the device flag, datasets with a label
-//! offset, zoo nets and their preprocessing by name, and an exit status instead of a panic.
+//! What `train_image_classifier`, `eval_image_classifier` and `export_inference_graph` share: the device flag,
+//! datasets with a label offset, zoo nets and their preprocessing by name, and an exit status instead of a panic.
+#![allow(dead_code)] // each script uses some of them
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,6 +1,8 @@
 //! `nets_factory`: the zoo's nets by TF-Slim's names, each built with its arg scope.
 
-use crate::model::Built;
+use std::path::Path;
+
+use crate::model::{Built, TorchScriptOptions};
 use crate::nets::{
     AlexnetV2, CifarNet, CifarResNet, InceptionV1, InceptionV3, Lenet, MobilenetV1, ResNet, ResNetDepth, ResNetVersion,
     Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, inception_v1_arg_scope, inception_v3_arg_scope,
@@ -30,20 +32,33 @@ pub enum Network {
     MobilenetV1(Built<MobilenetV1>),
 }
 
+/// `$body` with `$net` bound to the built net inside whichever variant `$network` is.
+macro_rules! with_built_net {
+    ($network:expr, $net:ident => $body:expr) => {
+        match $network {
+            Network::Lenet($net) => $body,
+            Network::CifarNet($net) => $body,
+            Network::AlexnetV2($net) => $body,
+            Network::Vgg($net) => $body,
+            Network::CifarResNet($net) => $body,
+            Network::ResNet($net) => $body,
+            Network::InceptionV1($net) => $body,
+            Network::InceptionV3($net) => $body,
+            Network::MobilenetV1($net) => $body,
+        }
+    };
+}
+
 impl Network {
     /// Applies the net in `mode`; returns the logits.
     pub fn forward_t(&self, images: &Tensor, mode: Mode) -> Result<Tensor> {
-        Ok(match self {
-            Network::Lenet(net) => net.forward_t(images, mode)?.output,
-            Network::CifarNet(net) => net.forward_t(images, mode)?.output,
-            Network::AlexnetV2(net) => net.forward_t(images, mode)?.output,
-            Network::Vgg(net) => net.forward_t(images, mode)?.output,
-            Network::CifarResNet(net) => net.forward_t(images, mode)?.output,
-            Network::ResNet(net) => net.forward_t(images, mode)?.output,
-            Network::InceptionV1(net) => net.forward_t(images, mode)?.output,
-            Network::InceptionV3(net) => net.forward_t(images, mode)?.output,
-            Network::MobilenetV1(net) => net.forward_t(images, mode)?.output,
-        })
+        with_built_net!(self, net => net.forward_t(images, mode).map(|out| out.output))
+    }
+
+    /// Traces the net's eval-mode logits into a TorchScript file at `path`
+    /// ([`Built::export_torchscript_with`](crate::model::Built::export_torchscript_with)).
+    pub fn export_torchscript_with(&self, path: &Path, example: &Tensor, options: TorchScriptOptions) -> Result<()> {
+        with_built_net!(self, net => net.export_torchscript_with(path, example, options))
     }
 }
 

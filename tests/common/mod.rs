@@ -73,3 +73,22 @@ pub fn torchvision_loads(python: &str, dir: &std::path::Path, case: &serde_json:
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     println!("{stdout}");
 }
+
+/// Runs `benches/peers/torch_jit_runs_slim_export.py` with `python`: PyTorch's `torch.jit.load` runs the module
+/// at `module` on `input` and must give `output` (1e-5).
+pub fn torch_jit_runs(python: &str, dir: &std::path::Path, module: &std::path::Path, input: &Tensor, output: &Tensor) {
+    let values = |tensor: &Tensor| Vec::<f32>::try_from(tensor.flatten(0, -1)).unwrap();
+    let case = serde_json::json!({
+        "module": module, "input": values(input), "input_shape": input.size(), "output": values(output),
+    });
+    let case_path = dir.join("torch-jit-case.json");
+    std::fs::write(&case_path, case.to_string()).unwrap();
+    let result = std::process::Command::new(python)
+        .arg("benches/peers/torch_jit_runs_slim_export.py")
+        .arg(&case_path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(result.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&result.stderr));
+    println!("{stdout}");
+}

@@ -35,13 +35,10 @@ pub fn to_channels_last(tensor: &Tensor) -> Result<Tensor> {
     copy_to_nhwc("to_channels_last", tensor)
 }
 
-/// A copy of the 4-D `tensor` in NHWC memory (differentiable); torch errors name `context`.
+/// A copy of the 4-D `tensor` in NHWC memory (differentiable; a TorchScript trace keeps it free of the
+/// example's sizes); torch errors name `context`.
 fn copy_to_nhwc(context: &str, tensor: &Tensor) -> Result<Tensor> {
-    let size = tensor.size();
-    let mut nhwc = Tensor::f_empty_strided(&size, channels_last_strides(&size), (tensor.kind(), tensor.device()))
-        .context(context)?;
-    nhwc.f_copy_(tensor).context(context)?;
-    Ok(nhwc)
+    crate::native::channels_last(tensor).context(context)
 }
 
 /// The strides of an NHWC-in-memory tensor of NCHW `size`.

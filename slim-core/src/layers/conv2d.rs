@@ -147,15 +147,16 @@ impl ConvCore {
     /// would reorder the weights on every call, which for VGG's 7×7×512×4096 `fc6` costs more than the product.
     /// The flattening order follows the weights' memory layout, so neither side is copied.
     fn as_matrix_product(&self, x: &Tensor) -> Result<Tensor> {
-        let (batch, outputs) = (x.size()[0], self.weights.size()[0]);
-        let flatten = |t: &Tensor, rows: i64| match memory_format::is_channels_last(&self.weights) {
-            true => t.f_permute([0, 2, 3, 1]).and_then(|t| t.f_reshape([rows, -1])),
-            false => t.f_reshape([rows, -1]),
+        // `flatten` and `unsqueeze`, not reshapes to sizes read here, so a TorchScript trace keeps the batch free.
+        let flatten = |t: &Tensor| match memory_format::is_channels_last(&self.weights) {
+            true => t.f_permute([0, 2, 3, 1]).and_then(|t| t.f_flatten(1, -1)),
+            false => t.f_flatten(1, -1),
         };
-        let rows = flatten(x, batch).context(&self.scope)?;
-        let weights = flatten(&self.weights, outputs).context(&self.scope)?;
+        let rows = flatten(x).context(&self.scope)?;
+        let weights = flatten(&self.weights).context(&self.scope)?;
         dense(&self.scope, &rows, &weights, self.biases.as_ref())?
-            .f_reshape([batch, outputs, 1, 1])
+            .f_unsqueeze(-1)
+            .and_then(|y| y.f_unsqueeze(-1))
             .context(&self.scope)
     }
 }

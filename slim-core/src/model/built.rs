@@ -155,7 +155,7 @@ impl<M: Model> Built<M> {
         ModelSummary::new(M::NAME, &self.variables())
     }
 
-    fn scope_label(&self) -> &str {
+    pub(super) fn scope_label(&self) -> &str {
         if self.scope.is_empty() { M::NAME } else { &self.scope }
     }
 }

@@ -7,7 +7,9 @@ pub(crate) mod forward_result;
 pub(crate) mod layer_input;
 mod summary;
 pub(crate) mod tape;
+mod torchscript;
 
 pub use built::{Built, Model, ModelOutput};
 pub use end_points::EndPoints;
 pub use summary::ModelSummary;
+pub use torchscript::TorchScriptOptions;

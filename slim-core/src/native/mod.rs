@@ -4,6 +4,7 @@
 
 mod all_finite;
 mod biased_convolution;
+mod channels_last;
 mod dense_product;
 mod dropout;
 mod fused_adam;
@@ -18,6 +19,7 @@ pub(crate) use closeness::assert_close_at_scale;
 
 pub(crate) use all_finite::{all_finite, first_non_finite};
 pub(crate) use biased_convolution::{ConvGeometry, biased_convolution};
+pub(crate) use channels_last::channels_last;
 pub(crate) use dense_product::dense_product;
 pub(crate) use dropout::dropout;
 pub(crate) use fused_adam::{AdamStep, fused_adam};
