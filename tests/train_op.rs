@@ -40,6 +40,45 @@ fn multipliers_apply_before_each_gradient_is_clipped_by_its_own_norm() {
     assert!(err.to_string().contains("nope"), "{err}");
 }
 
+/// Multipliers evaluated at each step: a schedule over the global step (2 up to step 1, then 0.5) for `w`, a
+/// shared value the program changes between steps for `u`. Gradients are [3, 4]; plain SGD at rate 1.
+#[test]
+fn multipliers_are_evaluated_at_run_time() {
+    use slim::learning::{GradientMultiplier, SharedValue, TrainOp};
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let (w, u) = (vector("w", [0.0, 0.0], true), vector("u", [0.0, 0.0], true));
+    let direction = Tensor::from_slice(&[3.0f32, 4.0]);
+    let shared = SharedValue::new(1.0);
+    let schedule = LearningRate::piecewise_constant(vec![1], vec![2.0, 0.5]).unwrap();
+    let multipliers = [("w", GradientMultiplier::from(schedule)), ("u", GradientMultiplier::from(&shared))];
+    let mut train_op = create_train_op(&vs, GradientDescent, 1.0).gradient_multipliers(multipliers).build().unwrap();
+    let step = |train_op: &mut TrainOp| {
+        let loss = (w.tensor() * &direction).sum(Kind::Float) + (u.tensor() * &direction).sum(Kind::Float);
+        train_op.run(&loss).unwrap();
+    };
+    step(&mut train_op); // global step 0: w × 2, u × 1
+    assert_close(&values(&w), &[-6.0, -8.0]);
+    assert_close(&values(&u), &[-3.0, -4.0]);
+    shared.set(-1.0);
+    step(&mut train_op); // global step 1: w × 2 (up to and including the boundary), u × −1
+    assert_close(&values(&w), &[-12.0, -16.0]);
+    assert_close(&values(&u), &[0.0, 0.0]);
+    shared.set(0.0);
+    step(&mut train_op); // global step 2: w × 0.5, u × 0
+    assert_close(&values(&w), &[-13.5, -18.0]);
+    assert_close(&values(&u), &[0.0, 0.0]);
+
+    let broken = LearningRate::piecewise_constant(vec![1], vec![2.0, 0.5]).map(|mut schedule| {
+        if let LearningRate::PiecewiseConstant { values, .. } = &mut schedule {
+            values.push(1.0);
+        }
+        schedule
+    });
+    let error = create_train_op(&vs, GradientDescent, 1.0).gradient_multipliers([("w", broken.unwrap())]).build();
+    assert!(error.err().map(|e| e.to_string()).unwrap_or_default().contains("w"), "a bad schedule names its variable");
+}
+
 #[test]
 fn global_step_counts_runs_unless_told_not_to() {
     let vs = VarStore::new(Device::Cpu);

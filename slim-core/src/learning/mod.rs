@@ -2,12 +2,14 @@
 //! ops, the optimizer step, the global step and moving averages) and the `train` loop (restore or initialize, log, summarize,
 //! checkpoint), as TF-Slim's `learning` module defines them.
 
+mod gradient_multiplier;
 mod interrupt;
 mod moving_average;
 mod step_threads;
 mod train;
 mod train_op;
 
+pub use gradient_multiplier::{GradientMultiplier, SharedValue};
 pub use interrupt::ctrl_c_flag;
 pub use moving_average::{ExponentialMovingAverage, MOVING_AVERAGE_SUFFIX, average_names};
 pub use train::{Train, train};

@@ -7,6 +7,7 @@ use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
 use super::ExponentialMovingAverage;
+use super::gradient_multiplier::GradientMultiplier;
 use super::step_threads::{OneThreadScope, StepPlan, ThreadTrial, tune_step_threads_enabled};
 use crate::native;
 use crate::optimizers::{GradientAndVariable, LearningRate, Optimizer};
@@ -20,7 +21,7 @@ pub struct TrainOpBuilder {
     optimizer: Box<dyn Optimizer>,
     learning_rate: LearningRate,
     variables_to_train: Option<Vec<Variable>>,
-    gradient_multipliers: Vec<(String, f64)>,
+    gradient_multipliers: Vec<(String, GradientMultiplier)>,
     clip_gradient_norm: f64,
     check_numerics: bool,
     run_update_ops: bool,
@@ -58,9 +59,15 @@ impl TrainOpBuilder {
         self
     }
 
-    /// Scales the gradient of the variable with each full name (`vgg_16/fc8/weights`) before clipping.
-    pub fn gradient_multipliers<S: Into<String>>(mut self, multipliers: impl IntoIterator<Item = (S, f64)>) -> Self {
-        self.gradient_multipliers = multipliers.into_iter().map(|(name, factor)| (name.into(), factor)).collect();
+    /// Scales the gradient of the variable with each full name (`vgg_16/fc8/weights`) before clipping, by a
+    /// factor evaluated at every step ([`GradientMultiplier`]): a constant (`2.0`), a schedule over the global
+    /// step (a [`LearningRate`]), or a [`SharedValue`](super::SharedValue) the program sets between steps.
+    pub fn gradient_multipliers<S: Into<String>, M: Into<GradientMultiplier>>(
+        mut self,
+        multipliers: impl IntoIterator<Item = (S, M)>,
+    ) -> Self {
+        self.gradient_multipliers =
+            multipliers.into_iter().map(|(name, factor)| (name.into(), factor.into())).collect();
         self
     }
 
@@ -118,7 +125,7 @@ impl TrainOpBuilder {
         if let Some(frozen) = variables.iter().find(|v| !v.tensor().requires_grad()) {
             return Err(Error::invalid(frozen.name(), "is not trainable, so it cannot be a variable to train"));
         }
-        let multipliers = multipliers_by_position(&variables, &self.gradient_multipliers)?;
+        let multipliers = multipliers_by_position(&variables, self.gradient_multipliers)?;
         let global_step = {
             let _store = self.store.as_default();
             get_or_create_global_step()?
@@ -142,13 +149,25 @@ impl TrainOpBuilder {
     }
 }
 
-/// Each variable's multiplier (1 when none is given); an error for a name that is no variable to train.
-fn multipliers_by_position(variables: &[Variable], given: &[(String, f64)]) -> Result<Vec<f64>> {
+/// Each variable's multiplier, `None` for none; an error for a name that is no variable to train, or a
+/// schedule that is not one.
+fn multipliers_by_position(
+    variables: &[Variable],
+    mut given: Vec<(String, GradientMultiplier)>,
+) -> Result<Vec<Option<GradientMultiplier>>> {
     if let Some((name, _)) = given.iter().find(|(name, _)| !variables.iter().any(|v| v.name() == name)) {
         return Err(Error::invalid(name, "has a gradient multiplier but is not one of the variables to train"));
     }
-    let factor = |variable: &Variable| given.iter().find(|(name, _)| name == variable.name()).map(|(_, f)| *f);
-    Ok(variables.iter().map(|variable| factor(variable).unwrap_or(1.0)).collect())
+    for (name, multiplier) in &given {
+        if let GradientMultiplier::Schedule(schedule) = multiplier {
+            schedule.validate().map_err(|e| Error::invalid(name, format!("gradient multiplier: {e}")))?;
+        }
+    }
+    let mut take = |variable: &Variable| {
+        let position = given.iter().position(|(name, _)| name == variable.name())?;
+        Some(given.swap_remove(position).1)
+    };
+    Ok(variables.iter().map(&mut take).collect())
 }
 
 /// One training step, run with each step's loss; see [`create_train_op`].
@@ -157,7 +176,7 @@ pub struct TrainOp {
     optimizer: Box<dyn Optimizer>,
     learning_rate: LearningRate,
     variables: Vec<Variable>,
-    multipliers: Vec<f64>,
+    multipliers: Vec<Option<GradientMultiplier>>,
     clip_gradient_norm: f64,
     check_numerics: bool,
     run_update_ops: bool,
@@ -241,7 +260,7 @@ impl TrainOp {
         if self.run_update_ops {
             self.store.run_update_ops();
         }
-        let updates = self.gradients(total_loss)?;
+        let updates = self.gradients(total_loss, step)?;
         let learning_rate = self.learning_rate.at(step);
         let applied = tch::no_grad(|| match self.check_numerics {
             true => self.optimizer.apply_if_finite(&self.store, &updates, learning_rate),
@@ -264,8 +283,8 @@ impl TrainOp {
         Ok(loss)
     }
 
-    /// The gradients of the variables to train, multiplied and clipped.
-    fn gradients(&self, total_loss: &Tensor) -> Result<Vec<GradientAndVariable>> {
+    /// The gradients of the variables to train, multiplied (by the factors at global step `step`) and clipped.
+    fn gradients(&self, total_loss: &Tensor, step: i64) -> Result<Vec<GradientAndVariable>> {
         let tensors: Vec<&Tensor> = self.variables.iter().map(Variable::tensor).collect();
         let gradients = Tensor::f_run_backward(&[total_loss], &tensors, false, false).context("train_op")?;
         let mut updates = Vec::with_capacity(gradients.len());
@@ -273,7 +292,10 @@ impl TrainOp {
             if !gradient.defined() {
                 continue;
             }
-            let gradient = if *multiplier == 1.0 { gradient } else { gradient * *multiplier };
+            let gradient = match multiplier.as_ref().map(|multiplier| multiplier.at(step)) {
+                Some(factor) if factor != 1.0 => gradient * factor,
+                _ => gradient,
+            };
             let gradient = clip_by_norm(gradient, self.clip_gradient_norm);
             updates.push(GradientAndVariable { gradient, variable: variable.clone() });
         }
