@@ -154,3 +154,88 @@ fn the_evaluation_loop_scores_new_checkpoints_and_times_out_cleanly() {
     std::fs::remove_dir_all(&train_dir).unwrap();
     std::fs::remove_dir_all(&eval_dir).unwrap();
 }
+
+/// Records what an evaluation tells its hooks, and stops it after `stop_after` batches when given.
+struct Recorder {
+    calls: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
+    stop_after: Option<usize>,
+}
+
+impl slim::evaluation::EvaluationHook for Recorder {
+    fn begin(&mut self, checkpoint: &Path, global_step: i64) -> Result<()> {
+        let name = checkpoint.file_name().unwrap().to_string_lossy().into_owned();
+        self.calls.borrow_mut().push(format!("begin {name} {global_step}"));
+        Ok(())
+    }
+
+    fn after_batch(&mut self, index: usize, metrics: &MetricMap) -> Result<std::ops::ControlFlow<()>> {
+        self.calls.borrow_mut().push(format!("batch {index} accuracy {:.4}", metrics.values()[0].1));
+        Ok(match self.stop_after {
+            Some(stop) if index + 1 >= stop => std::ops::ControlFlow::Break(()),
+            _ => std::ops::ControlFlow::Continue(()),
+        })
+    }
+
+    fn end(&mut self, values: &[(String, f64)]) -> Result<()> {
+        self.calls.borrow_mut().push(format!("end {:.4}", values[0].1));
+        Ok(())
+    }
+}
+
+/// Hooks see the restored checkpoint's step, each batch and the final values, and can stop early; an input that
+/// runs out (`Error::OutOfRange`) ends the batches with the values so far; `timeout_fn` keeps the loop waiting.
+#[test]
+fn hooks_the_end_of_the_input_and_timeout_fn_shape_an_evaluation() {
+    let (train_dir, eval_dir) = (temp("hooks-train"), temp("hooks-eval"));
+    let vs = VarStore::new(Device::Cpu);
+    let model = Classifier.build(&vs, "classifier", &[1, 4]).unwrap();
+    let checkpoint = slim::checkpoint::Saver::new(&train_dir).unwrap().save(&vs, 7).unwrap();
+    let mut metrics = metrics();
+    let three = evaluation(&vs, &mut metrics, &eval_dir)
+        .num_evals(3)
+        .log_to(|_| {})
+        .evaluate_once(&checkpoint, eval_step(&model))
+        .unwrap();
+
+    let calls = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let recorder = |stop_after| Recorder { calls: calls.clone(), stop_after };
+    let evaluate = |evaluation: slim::evaluation::Evaluation<'_>| {
+        let mut model_step = eval_step(&model);
+        let mut step = move |i: usize, metrics: &mut MetricMap| match i {
+            3.. => Err(Error::OutOfRange("the eval input holds 3 batches".into())),
+            _ => model_step(i, metrics),
+        };
+        evaluation.log_to(|_| {}).evaluate_once(&checkpoint, &mut step).unwrap()
+    };
+    let until_end = evaluate(evaluation(&vs, &mut metrics, &eval_dir).until_out_of_range().hook(recorder(None)));
+    assert_eq!(until_end, three, "the batches before the end of the input");
+    let log = calls.borrow().clone();
+    assert_eq!(log.len(), 5, "{log:?}");
+    assert_eq!(log[0], "begin model.ckpt-7.safetensors 7");
+    assert!(log[1].starts_with("batch 0 accuracy") && log[3].starts_with("batch 2 accuracy"), "{log:?}");
+    assert_eq!(log[4], format!("end {:.4}", three[0].1));
+    assert_eq!(log[3], format!("batch 2 accuracy {:.4}", three[0].1), "the metrics so far, after each batch");
+
+    calls.borrow_mut().clear();
+    let stopped = evaluate(evaluation(&vs, &mut metrics, &eval_dir).num_evals(100).hook(recorder(Some(2))));
+    let log = calls.borrow().clone();
+    assert_eq!(log.len(), 4, "begin, two batches, end: {log:?}");
+    assert_eq!(log[2], format!("batch 1 accuracy {:.4}", stopped[0].1));
+
+    let waits = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counted = waits.clone();
+    let empty = train_dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let nothing = evaluation(&vs, &mut metrics, &eval_dir)
+        .log_to(|_| {})
+        .timeout_fn(move || {
+            counted.set(counted.get() + 1);
+            counted.get() >= 3
+        })
+        .evaluation_loop(&empty, Duration::ZERO, Some(Duration::from_millis(50)), None, eval_step(&model))
+        .unwrap();
+    assert!(nothing.is_none());
+    assert_eq!(waits.get(), 3, "waited through two timeouts, stopped at the third");
+    std::fs::remove_dir_all(&train_dir).unwrap();
+    let _ = std::fs::remove_dir_all(&eval_dir);
+}
