@@ -75,9 +75,26 @@ fn package_and_unpack(into: &Path) {
     // --allow-dirty: what is checked is the packages' contents, also mid-change; CI's checkout is clean.
     succeed(&mut cargo(&repo(), &["package", "--workspace", "--no-verify", "--allow-dirty", "--quiet"]));
     std::fs::create_dir_all(into).unwrap();
-    for package in PACKAGES {
+    for (package, source) in PACKAGES.into_iter().zip(["slim-core", "slim-macros", ".", "slim-setup"]) {
         let archive = target_dir().join(format!("package/{package}-0.1.0.crate"));
         succeed(Command::new("tar").arg("-xzf").arg(&archive).arg("-C").arg(into));
+        stamp_like_sources(&into.join(format!("{package}-0.1.0")), &repo().join(source));
+    }
+}
+
+/// Gives each unpacked file the modification time of the workspace file it was packaged from. `cargo package`
+/// writes one fixed time into every archive, so without this a build in the shared target directory would
+/// take an unpacked crate whose sources changed for fresh and reuse a stale build of it (a proc-macro crate
+/// most of all, which nothing else forces to rebuild).
+fn stamp_like_sources(unpacked: &Path, source: &Path) {
+    for entry in std::fs::read_dir(unpacked).unwrap() {
+        let path = entry.unwrap().path();
+        let original = source.join(path.file_name().unwrap());
+        if path.is_dir() {
+            stamp_like_sources(&path, &original);
+        } else if let Ok(modified) = std::fs::metadata(&original).and_then(|meta| meta.modified()) {
+            std::fs::File::options().write(true).open(&path).unwrap().set_modified(modified).unwrap();
+        }
     }
 }
 
