@@ -185,3 +185,36 @@ fn a_layer_written_on_the_protocol_takes_arg_scopes_and_replays() -> Result<()> 
     assert_eq!(built.layer_names().collect::<Vec<_>>(), ["scaled/Scale", "scaled/half"]);
     Ok(())
 }
+
+/// A net naming a tensor no layer returns (`end_point`): the end point is that tensor on every pass, under the
+/// full scope name and relative to the model's scope; outside a model `end_point` hands its input back; an
+/// empty name is an error.
+struct Named;
+
+impl Model for Named {
+    const NAME: &'static str = "Named";
+
+    fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
+        let net = fully_connected(inputs, 3).scope("fc").call()?;
+        let doubled = end_point(&(&net * 2.0), "Doubled")?;
+        Ok(doubled + 1.0)
+    }
+}
+
+#[test]
+fn end_point_names_a_computed_tensor_on_every_pass() {
+    let vs = VarStore::new(Device::Cpu);
+    let net = Named.build(&vs, "named", &[1, 2]).unwrap();
+    for values in [[1.0f32, 2.0], [-3.0, 0.5]] {
+        let out = net.forward_t(&Tensor::from_slice(&values).view([1, 2]), Mode::Eval).unwrap();
+        let names: Vec<&str> = out.end_points.names().collect();
+        assert_eq!(names, ["named/fc", "named/Doubled"]);
+        let doubled = out.end_points.get("Doubled").unwrap();
+        assert!(doubled.equal(out.end_points.get("named/Doubled").unwrap()));
+        assert!(doubled.allclose(&(out.end_points.get("fc").unwrap() * 2.0), 1e-6, 1e-6, false));
+        assert!((doubled + 1.0).equal(&out.output));
+    }
+    let x = Tensor::ones([2], (Kind::Float, Device::Cpu));
+    assert!(end_point(&x, "free").unwrap().equal(&x), "outside a model: the input itself");
+    assert!(end_point(&x, "").is_err());
+}

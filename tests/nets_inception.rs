@@ -52,6 +52,32 @@ fn names_end_points_and_logits_follow_tf_slim() {
             ("InceptionV1/Logits/AvgPool_0a_7x7", [2, 1024, 1, 1]),
         ],
     );
+    // TF-Slim's inception_v1_test `testBuildEndPoints` (NHWC there), under its keys relative to the net's scope.
+    let base: [(&str, [i64; 3]); 16] = [
+        ("Conv2d_1a_7x7", [64, 112, 112]),
+        ("MaxPool_2a_3x3", [64, 56, 56]),
+        ("Conv2d_2b_1x1", [64, 56, 56]),
+        ("Conv2d_2c_3x3", [192, 56, 56]),
+        ("MaxPool_3a_3x3", [192, 28, 28]),
+        ("Mixed_3b", [256, 28, 28]),
+        ("Mixed_3c", [480, 28, 28]),
+        ("MaxPool_4a_3x3", [480, 14, 14]),
+        ("Mixed_4b", [512, 14, 14]),
+        ("Mixed_4c", [512, 14, 14]),
+        ("Mixed_4d", [512, 14, 14]),
+        ("Mixed_4e", [528, 14, 14]),
+        ("Mixed_4f", [832, 14, 14]),
+        ("MaxPool_5a_2x2", [832, 7, 7]),
+        ("Mixed_5b", [832, 7, 7]),
+        ("Mixed_5c", [1024, 7, 7]),
+    ];
+    for (key, [c, h, w]) in base {
+        assert_eq!(out.end_points.get(key).map(Tensor::size), Some(vec![2, c, h, w]), "{key}");
+    }
+    assert!(out.end_points.get("Logits").unwrap().equal(&out.output));
+    assert!(!out.end_points.contains("PreLogits"), "inception_v1 has none in TF-Slim");
+    let predictions = out.end_points.get("Predictions").unwrap();
+    assert!(predictions.allclose(&out.output.softmax(-1, Kind::Float), 1e-6, 1e-7, false));
 }
 
 #[test]

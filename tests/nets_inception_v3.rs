@@ -61,6 +61,38 @@ fn names_end_points_and_auxiliary_logits_follow_tf_slim() {
             ("InceptionV3/Logits/AvgPool_1a_8x8", [1, 2048, 1, 1]),
         ],
     );
+    // TF-Slim's inception_v3_test `testBuildEndPoints` (NHWC there), under its keys relative to the net's scope.
+    let base: [(&str, [i64; 3]); 18] = [
+        ("Conv2d_1a_3x3", [32, 149, 149]),
+        ("Conv2d_2a_3x3", [32, 147, 147]),
+        ("Conv2d_2b_3x3", [64, 147, 147]),
+        ("MaxPool_3a_3x3", [64, 73, 73]),
+        ("Conv2d_3b_1x1", [80, 73, 73]),
+        ("Conv2d_4a_3x3", [192, 71, 71]),
+        ("MaxPool_5a_3x3", [192, 35, 35]),
+        ("Mixed_5b", [256, 35, 35]),
+        ("Mixed_5c", [288, 35, 35]),
+        ("Mixed_5d", [288, 35, 35]),
+        ("Mixed_6a", [768, 17, 17]),
+        ("Mixed_6b", [768, 17, 17]),
+        ("Mixed_6c", [768, 17, 17]),
+        ("Mixed_6d", [768, 17, 17]),
+        ("Mixed_6e", [768, 17, 17]),
+        ("Mixed_7a", [1280, 8, 8]),
+        ("Mixed_7b", [2048, 8, 8]),
+        ("Mixed_7c", [2048, 8, 8]),
+    ];
+    for (key, [c, h, w]) in base {
+        assert_eq!(out.end_points.get(key).map(Tensor::size), Some(vec![1, c, h, w]), "{key}");
+    }
+    assert!(out.end_points.get("Mixed_7c").unwrap().equal(out.end_points.get("InceptionV3/Mixed_7c").unwrap()));
+    let head = [("AuxLogits", vec![1, 1001]), ("PreLogits", vec![1, 2048, 1, 1]), ("Logits", vec![1, 1001])];
+    for (key, shape) in head {
+        assert_eq!(out.end_points.get(key).map(Tensor::size), Some(shape), "{key}");
+    }
+    assert!(out.end_points.get("Logits").unwrap().equal(&out.output));
+    let predictions = out.end_points.get("Predictions").unwrap();
+    assert!(predictions.allclose(&out.output.softmax(-1, Kind::Float), 1e-6, 1e-7, false));
 }
 
 #[test]

@@ -92,3 +92,40 @@ fn without_num_classes_the_nets_return_their_pre_logit_features() {
     assert_eq!(vgg.forward_t(&rand(&[1, 3, 224, 224]), Mode::Eval).unwrap().output.size(), [1, 4096, 1, 1]);
     assert!(vs.variable("vgg_a/fc8/weights").is_none() && vs.variable("vgg_a/fc7/weights").is_some());
 }
+
+/// TF-Slim's classification end points: `Logits` and `Predictions` (the softmax over the classes) for lenet,
+/// cifarnet and mobilenet_v1; resnet's lowercase `predictions` (vgg and alexnet_v2 have neither in TF-Slim).
+#[test]
+fn classifiers_name_their_logits_and_predictions_as_tf_slim_does() {
+    let cases = [
+        ("lenet", 1, 28, Some("Logits"), "Predictions"),
+        ("cifarnet", 3, 32, Some("Logits"), "Predictions"),
+        ("mobilenet_v1_025", 3, 64, Some("Logits"), "Predictions"),
+        ("resnet_v1_50", 3, 64, None, "predictions"),
+        ("resnet_v2_50", 3, 64, None, "predictions"),
+    ];
+    for (name, channels, side, logits_key, predictions_key) in cases {
+        let vs = VarStore::new(Device::Cpu);
+        let images = (Tensor::arange(2 * channels * side * side, (Kind::Float, Device::Cpu)) * 0.1).sin();
+        let images = images.view([2, channels, side, side]);
+        let out = match get_network(name, &vs, 7, 0.0, channels, Some(side)).unwrap() {
+            Network::Lenet(net) => net.forward_t(&images, Mode::Eval).unwrap(),
+            Network::CifarNet(net) => net.forward_t(&images, Mode::Eval).unwrap(),
+            Network::MobilenetV1(net) => net.forward_t(&images, Mode::Eval).unwrap(),
+            Network::ResNet(net) => net.forward_t(&images, Mode::Eval).unwrap(),
+            _ => unreachable!("{name}"),
+        };
+        let classes = match out.output.dim() {
+            2 => out.output.shallow_clone(),
+            _ => out.output.flatten(1, -1),
+        };
+        if let Some(key) = logits_key {
+            assert!(out.end_points.get(key).unwrap().equal(&out.output), "{name}");
+        }
+        let predictions = out.end_points.get(predictions_key).unwrap_or_else(|| panic!("{name}: {predictions_key}"));
+        let expected = classes.softmax(-1, Kind::Float).view(&out.output.size()[..]);
+        assert!(predictions.allclose(&expected, 1e-6, 1e-7, false), "{name}");
+        let sums = predictions.flatten(1, -1).sum_dim_intlist(&[1i64][..], false, Kind::Float);
+        assert!(sums.allclose(&Tensor::ones([2], (Kind::Float, Device::Cpu)), 1e-5, 1e-6, false), "{name}");
+    }
+}

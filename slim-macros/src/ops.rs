@@ -40,6 +40,7 @@ pub(crate) const OPS: &[Op] = &[
     Op { name: "softmax", kind: OpKind::Function },
     Op { name: "one_hot_encoding", kind: OpKind::Function },
     Op { name: "unit_norm", kind: OpKind::Function },
+    Op { name: "end_point", kind: OpKind::Function },
 ];
 
 /// The op called `name`.

@@ -1,6 +1,7 @@
 //! TF-Slim's `cifarnet` (`nets/cifarnet.py`): two 5×5 convs with pools and local response normalization, two
 //! fully connected layers, dropout, the logits; for 32×32 images.
 
+use super::logits::predictions_end_point;
 use crate::prelude::*;
 
 /// CifarNet; build it in scope `CifarNet` for TF-Slim's names.
@@ -27,7 +28,7 @@ impl CifarNet {
         let net = dropout(net, self.dropout_keep_prob, scope = "dropout3");
         let net = fully_connected(net, 192, scope = "fc4");
         let Some(num_classes) = self.num_classes else { return Ok(net) };
-        fully_connected(
+        let logits = fully_connected(
             net,
             num_classes,
             biases_initializer = zeros_initializer(),
@@ -35,7 +36,10 @@ impl CifarNet {
             weights_regularizer = None,
             activation_fn = None,
             scope = "logits",
-        )
+        );
+        let logits = end_point(logits, "Logits");
+        predictions_end_point(&logits, "Predictions")?;
+        logits
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::model::{Built, TorchScriptOptions};
+use crate::model::{Built, ModelOutput, TorchScriptOptions};
 use crate::nets::{
     AlexnetV2, CifarNet, CifarResNet, InceptionV1, InceptionV3, Lenet, MobilenetV1, ResNet, ResNetDepth, ResNetVersion,
     Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, inception_v1_arg_scope, inception_v3_arg_scope,
@@ -52,7 +52,12 @@ macro_rules! with_built_net {
 impl Network {
     /// Applies the net in `mode`; returns the logits.
     pub fn forward_t(&self, images: &Tensor, mode: Mode) -> Result<Tensor> {
-        with_built_net!(self, net => net.forward_t(images, mode).map(|out| out.output))
+        self.forward_with_end_points(images, mode).map(|out| out.output)
+    }
+
+    /// Applies the net in `mode`; returns the logits and every end point.
+    pub fn forward_with_end_points(&self, images: &Tensor, mode: Mode) -> Result<ModelOutput> {
+        with_built_net!(self, net => net.forward_t(images, mode))
     }
 
     /// Traces the net's eval-mode logits into a TorchScript file at `path`

@@ -54,7 +54,8 @@ impl InceptionV1 {
         };
         let Some(num_classes) = self.num_classes else { return Ok(net) };
         let scopes = ["Dropout_0b", "Conv2d_0c_1x1"];
-        dropout_and_logits(&net, num_classes, self.dropout_keep_prob, scopes, self.spatial_squeeze, "InceptionV1")
+        let head = (self.spatial_squeeze, false);
+        dropout_and_logits(&net, num_classes, self.dropout_keep_prob, scopes, head, "InceptionV1")
     }
 }
 
@@ -64,7 +65,8 @@ impl InceptionV1 {
         InceptionV1 { num_classes, dropout_keep_prob: 0.8, global_pool: false, spatial_squeeze: true }
     }
 
-    /// TF-Slim's `inception_v1_base`: the stem and the nine modules, up to `Mixed_5c`.
+    /// TF-Slim's `inception_v1_base`: the stem and the nine modules, up to `Mixed_5c`; each module's output is
+    /// an end point under its name (`InceptionV1/Mixed_3b`).
     fn base(&self, images: &Tensor) -> Result<Tensor> {
         let net = conv2d(images, 64, [7, 7]).stride(2).scope("Conv2d_1a_7x7").call()?;
         let net = max_pool2d(&net, [3, 3]).stride(2).scope("MaxPool_2a_3x3").call()?;
@@ -89,7 +91,7 @@ impl InceptionV1 {
                 "Mixed_5b" => max_pool2d(&net, [2, 2]).stride(2).scope("MaxPool_5a_2x2").call()?,
                 _ => net,
             };
-            net = inception_module(&net, name, depths)?;
+            net = end_point(&inception_module(&net, name, depths)?, name)?;
         }
         Ok(net)
     }

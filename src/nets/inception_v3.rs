@@ -4,7 +4,7 @@
 //! including the irregular ones its checkpoints carry (`Mixed_5c/Branch_1/Conv_1_0c_5x5`, `Mixed_6a`'s
 //! `Conv2d_1a_1x1` for a 3×3 kernel).
 
-use super::logits::dropout_and_logits;
+use super::logits::{dropout_and_logits, squeeze_logits};
 use crate::prelude::*;
 
 /// Builds the convs and pools of one module under its scope, with the net's depth multiplier.
@@ -69,10 +69,12 @@ impl InceptionV3 {
     fn forward(&self, images: &Tensor) -> Result<Tensor> {
         let (net, mixed_6e) = self.base(images)?;
         if self.create_aux_logits && self.num_classes.is_some() {
-            // Reached through the end points (`InceptionV3/AuxLogits/Conv2d_2b_1x1`), as TF-Slim's `AuxLogits`.
-            let _aux_logits = arg_scope!([conv2d, max_pool2d, avg_pool2d], stride = 1, padding = Same => {
+            // Reached through the end point `AuxLogits` (squeezed as the logits are), as in TF-Slim.
+            let aux_logits = arg_scope!([conv2d, max_pool2d, avg_pool2d], stride = 1, padding = Same => {
                 self.aux_logits(&mixed_6e)
             })?;
+            let _aux_logits =
+                end_point(squeeze_logits(aux_logits, self.spatial_squeeze, "InceptionV3/AuxLogits")?, "AuxLogits");
         }
         let net = match self.global_pool {
             true => net.f_mean_dim(&[2i64, 3][..], true, Kind::Float)?,
@@ -84,7 +86,8 @@ impl InceptionV3 {
         };
         let Some(num_classes) = self.num_classes else { return Ok(net) };
         let scopes = ["Dropout_1b", "Conv2d_1c_1x1"];
-        dropout_and_logits(&net, num_classes, self.dropout_keep_prob, scopes, self.spatial_squeeze, "InceptionV3")
+        let head = (self.spatial_squeeze, true);
+        dropout_and_logits(&net, num_classes, self.dropout_keep_prob, scopes, head, "InceptionV3")
     }
 }
 
@@ -117,7 +120,8 @@ impl InceptionV3 {
         Module { net: self, scope }
     }
 
-    /// TF-Slim's `inception_v3_base` up to `Mixed_7c`; also returns `Mixed_6e` for the auxiliary logits.
+    /// TF-Slim's `inception_v3_base` up to `Mixed_7c`, each module's output an end point under its name
+    /// (`InceptionV3/Mixed_5b`); also returns `Mixed_6e` for the auxiliary logits.
     fn base(&self, images: &Tensor) -> Result<(Tensor, Tensor)> {
         if self.depth_multiplier.is_nan() || self.depth_multiplier <= 0.0 {
             return Err(Error::invalid(
@@ -137,18 +141,19 @@ impl InceptionV3 {
         let net = conv(&net, 80, 1, 1, Valid, "Conv2d_3b_1x1")?;
         let net = conv(&net, 192, 3, 1, Valid, "Conv2d_4a_3x3")?;
         let net = pool(&net, "MaxPool_5a_3x3")?;
+        let named = |net: Result<Tensor>, name: &str| net.and_then(|net| end_point(&net, name));
         arg_scope!([conv2d, max_pool2d, avg_pool2d], stride = 1, padding = Same => {
-            let net = self.mixed_35x35(&net, "Mixed_5b", 32)?;
-            let net = self.mixed_35x35(&net, "Mixed_5c", 64)?;
-            let net = self.mixed_35x35(&net, "Mixed_5d", 64)?;
-            let net = self.mixed_6a(&net)?;
-            let net = self.mixed_17x17(&net, "Mixed_6b", 128)?;
-            let net = self.mixed_17x17(&net, "Mixed_6c", 160)?;
-            let net = self.mixed_17x17(&net, "Mixed_6d", 160)?;
-            let mixed_6e = self.mixed_17x17(&net, "Mixed_6e", 192)?;
-            let net = self.mixed_7a(&mixed_6e)?;
-            let net = self.mixed_8x8(&net, "Mixed_7b")?;
-            Ok((self.mixed_8x8(&net, "Mixed_7c")?, mixed_6e))
+            let net = named(self.mixed_35x35(&net, "Mixed_5b", 32), "Mixed_5b")?;
+            let net = named(self.mixed_35x35(&net, "Mixed_5c", 64), "Mixed_5c")?;
+            let net = named(self.mixed_35x35(&net, "Mixed_5d", 64), "Mixed_5d")?;
+            let net = named(self.mixed_6a(&net), "Mixed_6a")?;
+            let net = named(self.mixed_17x17(&net, "Mixed_6b", 128), "Mixed_6b")?;
+            let net = named(self.mixed_17x17(&net, "Mixed_6c", 160), "Mixed_6c")?;
+            let net = named(self.mixed_17x17(&net, "Mixed_6d", 160), "Mixed_6d")?;
+            let mixed_6e = named(self.mixed_17x17(&net, "Mixed_6e", 192), "Mixed_6e")?;
+            let net = named(self.mixed_7a(&mixed_6e), "Mixed_7a")?;
+            let net = named(self.mixed_8x8(&net, "Mixed_7b"), "Mixed_7b")?;
+            Ok((named(self.mixed_8x8(&net, "Mixed_7c"), "Mixed_7c")?, mixed_6e))
         })
     }
 

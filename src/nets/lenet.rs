@@ -1,6 +1,7 @@
 //! TF-Slim's `lenet` (`nets/lenet.py`): two 5×5 convs with 2×2 pools, a 1024-unit layer, dropout, the logits
 //! (`fc4`); for 28×28 images.
 
+use super::logits::predictions_end_point;
 use crate::prelude::*;
 
 /// LeNet; build it in scope `LeNet` for TF-Slim's names.
@@ -23,7 +24,10 @@ impl Lenet {
         let net = fully_connected(flatten(net), 1024, scope = "fc3");
         let Some(num_classes) = self.num_classes else { return Ok(net) };
         let net = dropout(net, self.dropout_keep_prob, scope = "dropout3");
-        fully_connected(net, num_classes, activation_fn = None, scope = "fc4")
+        let logits = fully_connected(net, num_classes, activation_fn = None, scope = "fc4");
+        let logits = end_point(logits, "Logits");
+        predictions_end_point(&logits, "Predictions")?;
+        logits
     }
 }
 

@@ -16,21 +16,33 @@ pub(crate) fn squeeze_logits(logits: Tensor, squeeze: bool, net: &str) -> Result
     }
 }
 
-/// Dropout at `keep_prob` in scope `Logits/<dropout>`, then `num_classes` 1×1-conv logits in scope
-/// `Logits/<conv>`, squeezed when `squeeze`.
+/// Dropout at `keep_prob` in scope `Logits/<dropout>` (end point `PreLogits` when `pre_logits`), then
+/// `num_classes` 1×1-conv logits in scope `Logits/<conv>`, squeezed when `squeeze`, with TF-Slim's end points
+/// `Logits` and `Predictions`.
 pub(crate) fn dropout_and_logits(
     net: &Tensor,
     num_classes: i64,
     keep_prob: f64,
     [dropout_scope, conv_scope]: [&str; 2],
-    squeeze: bool,
+    (squeeze, pre_logits): (bool, bool),
     name: &str,
 ) -> Result<Tensor> {
     let net = dropout(net, keep_prob).scope(format!("Logits/{dropout_scope}")).call()?;
+    if pre_logits {
+        let _pre_logits = end_point(&net, "PreLogits")?;
+    }
     let logits = conv2d(&net, num_classes, [1, 1])
         .activation_fn(None)
         .normalizer_fn(None)
         .scope(format!("Logits/{conv_scope}"))
         .call()?;
-    squeeze_logits(logits, squeeze, name)
+    let logits = end_point(&squeeze_logits(logits, squeeze, name)?, "Logits")?;
+    predictions_end_point(&logits, "Predictions")?;
+    Ok(logits)
+}
+
+/// Records TF-Slim's predictions end point `name` (`Predictions`; resnet's `predictions`): the softmax of
+/// `logits` over their classes axis (`[N, classes]`, or `[N, classes, H, W]` unsqueezed).
+pub(crate) fn predictions_end_point(logits: &Tensor, name: &str) -> Result<()> {
+    end_point(&logits.f_softmax(1, logits.kind())?, name).map(drop)
 }

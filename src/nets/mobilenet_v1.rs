@@ -65,7 +65,8 @@ impl MobilenetV1 {
         };
         let Some(num_classes) = self.num_classes else { return Ok(net) };
         let scopes = ["Dropout_1b", "Conv2d_1c_1x1"];
-        dropout_and_logits(&net, num_classes, self.dropout_keep_prob, scopes, self.spatial_squeeze, "MobilenetV1")
+        let head = (self.spatial_squeeze, false);
+        dropout_and_logits(&net, num_classes, self.dropout_keep_prob, scopes, head, "MobilenetV1")
     }
 }
 

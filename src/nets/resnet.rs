@@ -3,7 +3,7 @@
 //! logits. `output_stride` trades strides for atrous rates (dense features for segmentation); `num_classes =
 //! None` returns the pooled features.
 
-use super::logits::squeeze_logits;
+use super::logits::{predictions_end_point, squeeze_logits};
 use super::resnet_utils::{conv2d_same, subsample};
 use crate::checkpoint::StateDictMap;
 use crate::prelude::*;
@@ -216,7 +216,9 @@ impl ResNet {
         }
         let Some(num_classes) = self.num_classes else { return Ok(net) };
         let logits = conv2d(net, num_classes, [1, 1], activation_fn = None, normalizer_fn = None, scope = "logits");
-        squeeze_logits(logits, self.spatial_squeeze, &self.default_scope())
+        let logits = squeeze_logits(logits, self.spatial_squeeze, &self.default_scope())?;
+        predictions_end_point(&logits, "predictions")?;
+        logits
     }
 }
 

@@ -97,7 +97,10 @@ impl<M: Model> Built<M> {
         let replay = Tape::replay(&self.tape);
         let output = self.model.forward(inputs)?;
         let outputs = replay.finish()?;
-        Ok(ModelOutput { output, end_points: EndPoints::new(self.names.clone(), self.index.clone(), outputs) })
+        Ok(ModelOutput {
+            output,
+            end_points: EndPoints::new(self.names.clone(), self.index.clone(), outputs, self.scope_name.clone()),
+        })
     }
 
     /// Applies the model to `inputs` in the current [`Mode`]; returns the output only.

@@ -6,19 +6,27 @@ use std::sync::Arc;
 
 use tch::Tensor;
 
-/// The layers' outputs of one forward pass, keyed by full scope name (`vgg_16/conv1/conv1_1`), in call order.
+/// The layers' outputs of one forward pass (and the tensors the net named with
+/// [`end_point`](crate::layers::end_point)), keyed by full scope name (`vgg_16/conv1/conv1_1`), in call order.
 /// A layer applied twice (a reused scope) keeps its last output, as TF-Slim's dictionaries do.
 #[derive(Debug)]
 pub struct EndPoints {
     names: Arc<[String]>,
     index: Arc<HashMap<String, usize>>,
     outputs: Vec<Tensor>,
+    /// The full scope name the model ran in, which [`EndPoints::get`] puts before a relative name.
+    scope: Arc<str>,
 }
 
 impl EndPoints {
-    /// The end points of `outputs`, one per name.
-    pub(crate) fn new(names: Arc<[String]>, index: Arc<HashMap<String, usize>>, outputs: Vec<Tensor>) -> Self {
-        EndPoints { names, index, outputs }
+    /// The end points of `outputs`, one per name, of a model that ran in scope `scope`.
+    pub(crate) fn new(
+        names: Arc<[String]>,
+        index: Arc<HashMap<String, usize>>,
+        outputs: Vec<Tensor>,
+        scope: Arc<str>,
+    ) -> Self {
+        EndPoints { names, index, outputs, scope }
     }
 
     /// The name → position index of `names` (the last position of a repeated name).
@@ -26,14 +34,23 @@ impl EndPoints {
         names.iter().enumerate().map(|(position, name)| (name.clone(), position)).collect()
     }
 
-    /// The output of the layer with this full scope name.
+    /// The output of the layer with this full scope name (`InceptionV3/Mixed_5b`), or with this name relative
+    /// to the model's scope (`Mixed_5b`, TF-Slim's key in its nets' `end_points`).
     pub fn get(&self, name: &str) -> Option<&Tensor> {
-        self.index.get(name).and_then(|&position| self.outputs.get(position))
+        self.position(name).and_then(|position| self.outputs.get(position))
     }
 
-    /// Whether a layer of this name ran.
+    /// Whether a layer of this name (full, or relative to the model's scope) ran.
     pub fn contains(&self, name: &str) -> bool {
-        self.index.contains_key(name)
+        self.position(name).is_some()
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        let relative = || match self.scope.is_empty() {
+            true => None,
+            false => self.index.get(&format!("{}/{name}", self.scope)),
+        };
+        self.index.get(name).or_else(relative).copied()
     }
 
     /// Every (name, output) pair in call order.
