@@ -15,7 +15,8 @@ use clap::Parser;
 use common::{DatasetFlags, DeviceFlag, ModelFlags, exit_status, provider};
 use slim::checkpoint::{AssignOptions, Format, assign_from_checkpoint};
 use slim::data::{DataPosition, DataSource, Prefetch, Split};
-use slim::learning::{ExponentialMovingAverage, ctrl_c_flag, train};
+use slim::learning::{ExponentialMovingAverage, StepSummaries, ctrl_c_flag, train};
+use slim::model::EndPoints;
 use slim::optimizers::{Adadelta, Adagrad, Adam, AdamW, Optimizer};
 use slim::prelude::*;
 
@@ -201,9 +202,12 @@ fn run(flags: &Flags) -> Result<()> {
     let started = Instant::now();
     let num_classes = dataset.num_classes();
     let _store = vs.as_default();
+    let summaries = StepSummaries::new();
     let mut loop_ = train(&mut train_op, &flags.train_dir, |step| {
         let (images, labels) = batches.at(step, device)?;
-        let logits = net.forward_t(&images, Mode::Train)?;
+        let out = net.forward_with_end_points(&images, Mode::Train)?;
+        summarize(&summaries, &out.end_points, &vs)?;
+        let logits = out.output;
         let onehot = labels.one_hot(num_classes).to_kind(Kind::Float);
         let _ = softmax_cross_entropy(&logits, &onehot).label_smoothing(flags.label_smoothing).call()?;
         get_total_loss(true)
@@ -219,6 +223,7 @@ fn run(flags: &Flags) -> Result<()> {
         CheckpointFormat::Tf => Format::TfBundle,
     })
     .data_position(position)
+    .step_summaries(summaries.clone())
     .init_fn(|_| warm_start(flags));
     if let Some(steps) = flags.max_number_of_steps {
         loop_ = loop_.number_of_steps(steps);
@@ -233,6 +238,21 @@ fn run(flags: &Flags) -> Result<()> {
         started.elapsed().as_secs_f64(),
         flags.train_dir.display()
     );
+    Ok(())
+}
+
+/// TF-Slim's script summaries, on the steps whose summaries are due: each end point's histogram
+/// (`activations/<name>`) and fraction of zeros (`sparsity/<name>`), and each model variable's histogram.
+fn summarize(summaries: &StepSummaries, end_points: &EndPoints, vs: &VarStore) -> Result<()> {
+    if !summaries.due() {
+        return Ok(());
+    }
+    for (name, activation) in end_points.iter() {
+        summaries.activation(name, activation)?;
+    }
+    for variable in vs.collection(MODEL_VARIABLES) {
+        summaries.histogram(variable.name(), variable.tensor())?;
+    }
     Ok(())
 }
 

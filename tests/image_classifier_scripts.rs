@@ -86,6 +86,13 @@ fn training_resumes_and_evaluation_scores_weights_and_their_moving_averages() {
     assert!(stderr.contains("restored") && stdout.contains("trained to global step 60"), "{stdout}\n{stderr}");
     let names = slim::checkpoint::list_variables(train_dir.join("model.ckpt-60.safetensors")).unwrap();
     assert!(names.iter().any(|v| v.name == "LeNet/fc4/weights/ExponentialMovingAverage"), "{names:?}");
+    // TF-Slim's script summaries: each end point's histogram and zero fraction, each model variable's histogram.
+    let tags = summary_tags(&train_dir);
+    for tag in ["activations/LeNet/conv1", "sparsity/LeNet/conv1", "activations/LeNet/Predictions", "LeNet/fc3/weights"]
+    {
+        assert!(tags.iter().any(|t| t == tag), "{tag} missing from {tags:?}");
+    }
+    assert!(tags.iter().any(|t| t == "total_loss") && tags.iter().any(|t| t == "learning_rate"));
 
     let (ok, stdout, stderr) = run(&mut eval(&train_dir, &eval_dir, &[]));
     assert!(ok, "{stderr}");
@@ -98,6 +105,22 @@ fn training_resumes_and_evaluation_scores_weights_and_their_moving_averages() {
     assert!(std::fs::read_dir(&eval_dir).unwrap().count() >= 1, "eval summaries are written");
     std::fs::remove_dir_all(&train_dir).unwrap();
     std::fs::remove_dir_all(&eval_dir).unwrap();
+}
+
+/// The tags of every summary in the event files of `dir`.
+fn summary_tags(dir: &Path) -> Vec<String> {
+    use prost::Message;
+    let mut tags = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with("events.out.tfevents.") {
+            for record in slim::io::read_records(&std::fs::read(&path).unwrap()).unwrap() {
+                let event = slim::summary::Event::decode(record.as_slice()).unwrap();
+                tags.extend(event.summary.into_iter().flat_map(|s| s.value).map(|value| value.tag));
+            }
+        }
+    }
+    tags
 }
 
 /// Every variable of the checkpoint at `path`, by name.

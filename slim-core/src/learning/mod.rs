@@ -5,6 +5,7 @@
 mod gradient_multiplier;
 mod interrupt;
 mod moving_average;
+mod step_summaries;
 mod step_threads;
 mod train;
 mod train_op;
@@ -12,5 +13,6 @@ mod train_op;
 pub use gradient_multiplier::{GradientMultiplier, SharedValue};
 pub use interrupt::ctrl_c_flag;
 pub use moving_average::{ExponentialMovingAverage, MOVING_AVERAGE_SUFFIX, average_names};
+pub use step_summaries::StepSummaries;
 pub use train::{Train, train};
 pub use train_op::{TrainOp, TrainOpBuilder, create_train_op};

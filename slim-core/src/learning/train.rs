@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use tch::Tensor;
 
-use super::TrainOp;
+use super::{StepSummaries, TrainOp};
 use crate::checkpoint::{
     Format, RestoreReport, Saver, checkpoint_metadata, checkpoints_newest_first, restore, set_aside,
 };
@@ -60,6 +60,7 @@ pub struct Train<'a, F: FnMut(i64) -> Result<Tensor>> {
     fresh_start_if_unrestorable: bool,
     data_position: Option<DataPosition>,
     checkpoint_format: Format,
+    step_summaries: Option<StepSummaries>,
 }
 
 /// TF-Slim's `learning.train`: `step_fn(global_step)` runs one forward pass and returns the total loss (see
@@ -87,6 +88,7 @@ pub fn train<'a, F: FnMut(i64) -> Result<Tensor>>(
         fresh_start_if_unrestorable: false,
         data_position: None,
         checkpoint_format: Format::SafeTensors,
+        step_summaries: None,
     }
 }
 
@@ -199,6 +201,14 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         self
     }
 
+    /// Shares `summaries` with the step function: before each step the loop marks whether its summaries are due,
+    /// and writes what the step function added ([`StepSummaries::activation`], `histogram`, `scalar`) with the
+    /// loop's own summaries of that step.
+    pub fn step_summaries(mut self, summaries: StepSummaries) -> Self {
+        self.step_summaries = Some(summaries);
+        self
+    }
+
     /// Also writes a histogram of each trainable variable with the summaries (default false).
     pub fn summarize_variables(mut self, summarize: bool) -> Self {
         self.summarize_variables = summarize;
@@ -240,6 +250,9 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
             // The last step always writes them, so that a run shorter than the interval writes some.
             let last = self.number_of_steps.is_some_and(|target| step + 1 >= target);
             let summaries_due = last || self.summaries.due(last_summary, last_summary_step, step + 1);
+            if let Some(summaries) = &self.step_summaries {
+                summaries.start_step(summaries_due);
+            }
             let (step_fn, mut losses) = (&mut self.step_fn, None);
             // A seeded run is meant to repeat bitwise, so its thread count must not depend on timing.
             let stepped = self.train_op.step_tuned(self.seed.is_none(), || {
@@ -420,6 +433,14 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
             for variable in self.train_op.variables_to_train() {
                 writer.add_histogram(variable.name(), variable.tensor(), step)?;
             }
+        }
+        if let Some(summaries) = &self.step_summaries {
+            let taken = summaries.take();
+            for (tag, values) in &taken.histograms {
+                writer.add_histogram(tag, values, step)?;
+            }
+            let scalars: Vec<(&str, f64)> = taken.scalars.iter().map(|(tag, value)| (tag.as_str(), *value)).collect();
+            writer.add_scalars(&scalars, step)?;
         }
         writer.flush()
     }
