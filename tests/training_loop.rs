@@ -567,3 +567,47 @@ fn the_loop_ends_cleanly_when_the_input_runs_out() {
     assert_eq!(CheckpointState::read(&dir).unwrap().latest.as_deref(), Some("model.ckpt-6.safetensors"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// TF-Slim's `trace_every_n_steps`: the steps starting at a global step divisible by n each leave a Chrome trace
+/// named by the global step after them, holding the step's libtorch operations; n ≤ 0 is refused.
+#[test]
+fn traces_every_n_steps_are_chrome_traces_of_the_steps_operations() {
+    let dir = logdir("trace");
+    let (vs, model, mut train_op) = setup();
+    let _store = vs.as_default();
+    let mut lines = Vec::new();
+    train(&mut train_op, &dir, |step| {
+        let (x, y) = batch(step);
+        let predictions = model.forward_t(&x, Mode::Train)?.output;
+        let _ = mean_squared_error(&predictions, &y).call()?;
+        get_total_loss(true)
+    })
+    .number_of_steps(5)
+    .trace_every_n_steps(2)
+    .log_to(|line| lines.push(line.to_string()))
+    .run()
+    .unwrap();
+    let mut traces: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("tf_trace-"))
+        .collect();
+    traces.sort();
+    assert_eq!(traces, ["tf_trace-1.json", "tf_trace-3.json", "tf_trace-5.json"], "{lines:?}");
+    let trace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("tf_trace-3.json")).unwrap()).unwrap();
+    let names: Vec<&str> =
+        trace["traceEvents"].as_array().unwrap().iter().filter_map(|event| event["name"].as_str()).collect();
+    assert!(names.iter().any(|name| name.starts_with("aten::")), "libtorch operations in the trace: {names:?}");
+    assert!(lines.iter().any(|line| line.starts_with("wrote a trace of global step 3")), "{lines:?}");
+
+    let (vs, model, mut train_op) = setup();
+    let _store = vs.as_default();
+    let refused = train(&mut train_op, logdir("trace-bad"), |_| {
+        model.forward_t(&batch(0).0, Mode::Train)?.output.f_sum(Kind::Float).map_err(Into::into)
+    })
+    .trace_every_n_steps(0)
+    .run();
+    assert!(refused.err().map(|e| e.to_string()).unwrap_or_default().contains("trace_every_n_steps"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

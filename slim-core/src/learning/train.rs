@@ -18,11 +18,13 @@ use crate::checkpoint::{
     Format, RestoreReport, Saver, checkpoint_metadata, checkpoints_newest_first, restore, set_aside,
 };
 use crate::data::{DataPosition, Position};
+use crate::io::write_atomically;
 use crate::log_lines::LogLines;
 use crate::losses::get_losses;
+use crate::native::StepTrace;
 use crate::summary::SummaryWriter;
 use crate::variables::VarStore;
-use crate::{Error, Result};
+use crate::{Error, Result, TorchContext};
 
 /// A schedule by time and/or steps: due when either has passed since the last time.
 #[derive(Clone, Copy, Debug)]
@@ -61,6 +63,7 @@ pub struct Train<'a, F: FnMut(i64) -> Result<Tensor>> {
     data_position: Option<DataPosition>,
     checkpoint_format: Format,
     step_summaries: Option<StepSummaries>,
+    trace_every_n_steps: Option<i64>,
 }
 
 /// TF-Slim's `learning.train`: `step_fn(global_step)` runs one forward pass and returns the total loss (see
@@ -89,6 +92,7 @@ pub fn train<'a, F: FnMut(i64) -> Result<Tensor>>(
         data_position: None,
         checkpoint_format: Format::SafeTensors,
         step_summaries: None,
+        trace_every_n_steps: None,
     }
 }
 
@@ -209,6 +213,15 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         self
     }
 
+    /// Writes a Chrome trace (`chrome://tracing`, Perfetto) of every step that starts at a global step divisible
+    /// by `n`, as `tf_trace-<global step after it>.json` in the logdir: libtorch's profiler, the calling
+    /// thread's operations with their input shapes (TF-Slim's `trace_every_n_steps`; default none). The
+    /// profiler (Kineto) logs a few lines of its own to standard error around each trace.
+    pub fn trace_every_n_steps(mut self, n: i64) -> Self {
+        self.trace_every_n_steps = Some(n);
+        self
+    }
+
     /// Also writes a histogram of each trainable variable with the summaries (default false).
     pub fn summarize_variables(mut self, summarize: bool) -> Self {
         self.summarize_variables = summarize;
@@ -234,6 +247,9 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         if self.log_every_n_steps <= 0 {
             return Err(Error::invalid("train", "log_every_n_steps must be positive"));
         }
+        if let Some(n) = self.trace_every_n_steps.filter(|n| *n <= 0) {
+            return Err(Error::invalid("train", format!("trace_every_n_steps must be positive, got {n}")));
+        }
         let saver = Saver::new(&self.logdir)?.max_to_keep(self.max_to_keep).format(self.checkpoint_format)?;
         self.restore_or_initialize()?;
         let mut writer = SummaryWriter::new(&self.logdir)?;
@@ -253,6 +269,10 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
             if let Some(summaries) = &self.step_summaries {
                 summaries.start_step(summaries_due);
             }
+            let trace = match self.trace_every_n_steps.is_some_and(|n| step % n == 0) {
+                true => Some(StepTrace::start().context("trace_every_n_steps")?),
+                false => None,
+            };
             let (step_fn, mut losses) = (&mut self.step_fn, None);
             // A seeded run is meant to repeat bitwise, so its thread count must not depend on timing.
             let stepped = self.train_op.step_tuned(self.seed.is_none(), || {
@@ -271,6 +291,9 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
             };
             let step = self.train_op.global_step();
             let seconds = started.elapsed().as_secs_f64();
+            if let Some(trace) = trace {
+                self.save_trace(trace, step)?;
+            }
             self.report(&progress, step, loss, seconds);
             if let Some(losses) = losses {
                 self.write_summaries(&mut writer, step, loss, &losses, seconds)?;
@@ -443,6 +466,14 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
             writer.add_scalars(&scalars, step)?;
         }
         writer.flush()
+    }
+
+    /// Writes `trace` as `tf_trace-<step>.json` in the logdir, atomically.
+    fn save_trace(&mut self, trace: StepTrace, step: i64) -> Result<()> {
+        let path = self.logdir.join(format!("tf_trace-{step}.json"));
+        write_atomically(&path, |staging| trace.save(staging).context(&path.display().to_string()))?;
+        self.say(&format!("wrote a trace of global step {step} to {}", path.display()));
+        Ok(())
     }
 
     fn validate(&mut self, writer: &mut SummaryWriter, step: i64) -> Result<()> {

@@ -10,6 +10,7 @@ mod dropout;
 mod fused_adam;
 mod fused_sgd;
 mod stack_images;
+mod step_trace;
 mod thread_count;
 
 #[cfg(test)]
@@ -25,6 +26,7 @@ pub(crate) use dropout::dropout;
 pub(crate) use fused_adam::{AdamStep, fused_adam};
 pub(crate) use fused_sgd::fused_sgd;
 pub(crate) use stack_images::stack_floats;
+pub(crate) use step_trace::StepTrace;
 pub(crate) use thread_count::{calling_thread_threads, set_calling_thread_threads};
 
 use std::ffi::{CStr, c_char};
