@@ -226,3 +226,128 @@ fn layer_norm_and_bias_add() {
     assert_eq!(b.size(), [2, 5, 3, 3]);
     assert_eq!(vs.variable("BiasAdd/biases").unwrap().shape(), [5]);
 }
+
+/// TF-Slim's `testZeroDebiasMovingMean` (NCHW here): with `zero_debias_moving_mean` the moving mean is the batch
+/// mean after every update, `local_step` counts the updates and `biased` converges to the mean; the extra
+/// variables are global, not model variables. Deferred, the updates stay two per call.
+#[test]
+fn zero_debiased_moving_means_equal_the_batch_mean_from_the_first_update() {
+    tch::manual_seed(1);
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let x = rand(&[10, 3, 3, 3]);
+    let (batch_var, batch_mean) = x.var_mean_correction(Some([0i64, 2, 3].as_slice()), 1, false);
+    let (layer, _) = batch_norm(&x).decay(0.1).updates_collections(None).zero_debias_moving_mean(true).build().unwrap();
+    let variable = |name: &str| vs.variable(name).unwrap().tensor().shallow_clone();
+    let (biased, local_step) = (variable("BatchNorm/moving_mean/biased"), variable("BatchNorm/moving_mean/local_step"));
+    assert_eq!(local_step.double_value(&[]), 1.0, "the build's pass was the first update");
+    for i in 1..10 {
+        assert_eq!(local_step.double_value(&[]), i as f64);
+        let (mean, _) = layer.moving_statistics();
+        assert!(close(mean, &batch_mean, 1e-5), "step {i}: {mean:?}");
+        layer.forward(&x).unwrap();
+    }
+    let (mean, variance) = layer.moving_statistics();
+    assert!(close(mean, &batch_mean, 1e-5) && close(&biased, &batch_mean, 1e-5));
+    assert!(close(variance, &batch_var, 1e-5), "the unbiased variance, as slim's batch norm averages it");
+    let model: Vec<String> = get_model_variables(None, None).unwrap().iter().map(|v| v.name().to_string()).collect();
+    assert!(!model.iter().any(|name| name.contains("biased") || name.contains("local_step")), "{model:?}");
+    assert!(vs.collection(slim::variables::collections::GLOBAL_VARIABLES).len() == 5);
+
+    let deferred = batch_norm(&x).decay(0.1).zero_debias_moving_mean(true).scope("deferred").build().unwrap().0;
+    assert_eq!(vs.update_op_count(), 2, "biased and local_step move with the mean's update");
+    vs.run_update_ops();
+    assert!(close(deferred.moving_statistics().0, &batch_mean, 1e-5));
+}
+
+/// TF's `testRenorm` (Keras' BatchNormalization, which TF-Slim's `renorm` runs), features on axis 1: training
+/// outputs `((x − μ_B)/σ_B · r + d) · γ + β` with clipped corrections against the renorm averages; inference uses
+/// the moving mean and the moving standard deviation.
+#[test]
+fn batch_renorm_follows_keras_corrections_and_moving_standard_deviation() {
+    tch::manual_seed(3);
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let (momentum, renorm_momentum, epsilon, gamma, beta) = (0.99, 0.8, 0.001, 2.0, 3.0);
+    let clipping = RenormClipping { rmin: Some(0.9), rmax: Some(1.1), dmax: Some(0.1) };
+    let x = rand(&[4, 3]);
+    let params = BatchNormParams {
+        gamma: Some(constant_initializer(gamma)),
+        beta: Some(constant_initializer(beta)),
+        ..BatchNormParams::default()
+    };
+    let call = || {
+        batch_norm(&x)
+            .scale(true)
+            .decay(momentum)
+            .epsilon(epsilon)
+            .param_initializers(params.clone())
+            .renorm(true)
+            .renorm_clipping(clipping)
+            .renorm_decay(renorm_momentum)
+            .scope("bn")
+    };
+    let (layer, _) = {
+        let _eval = Mode::Eval.enter();
+        call().build().unwrap()
+    };
+    let (mut moving_mean, mut moving_stddev) =
+        (Tensor::zeros([3], (Kind::Double, Device::Cpu)), Tensor::ones([3], (Kind::Double, Device::Cpu)));
+    let (mut renorm_mean, mut renorm_stddev) = (moving_mean.copy(), moving_stddev.copy());
+    for step in 0..5 {
+        let x = rand(&[4, 3]);
+        let xd = x.to_kind(Kind::Double);
+        let (variance, mean) = xd.var_mean_correction(Some([0i64].as_slice()), 0, false);
+        let stddev = (&variance + epsilon).sqrt();
+        let r = (&stddev / &renorm_stddev).clamp(0.9, 1.1);
+        let d = ((&mean - &renorm_mean) / &renorm_stddev).clamp(-0.1, 0.1);
+        let y_train = ((&xd - &mean) / &stddev * &r + &d) * gamma + beta;
+        renorm_mean += (&mean - &renorm_mean) * (1.0 - renorm_momentum);
+        renorm_stddev += (&stddev - &renorm_stddev) * (1.0 - renorm_momentum);
+        moving_mean += (&mean - &moving_mean) * (1.0 - momentum);
+        moving_stddev += (&stddev - &moving_stddev) * (1.0 - momentum);
+        let y_test = (&xd - &moving_mean) / &moving_stddev * gamma + beta;
+
+        let trained = {
+            let _train = Mode::Train.enter();
+            layer.forward(&x).unwrap()
+        };
+        assert_eq!(vs.update_op_count(), 2, "step {step}: the mean's and the variance's");
+        vs.run_update_ops();
+        let tested = {
+            let _eval = Mode::Eval.enter();
+            layer.forward(&x).unwrap()
+        };
+        assert!(close(&trained.to_kind(Kind::Double), &y_train, 1e-5), "step {step}: {trained:?} vs {y_train:?}");
+        assert!(close(&tested.to_kind(Kind::Double), &y_test, 1e-5), "step {step}: {tested:?} vs {y_test:?}");
+    }
+    for name in ["bn/renorm_mean", "bn/renorm_stddev", "bn/moving_stddev"] {
+        assert!(vs.variable(name).is_some_and(|v| !v.is_model_variable()), "{name}");
+    }
+    let refused = batch_norm(&x).renorm(true).updates_collections(None).call();
+    assert!(refused.err().map(|e| e.to_string()).unwrap_or_default().contains("renorm needs updates_collections"));
+}
+
+/// TF-Slim's `variables_collections` dict: each parameter named in `param_collections` joins those collections
+/// instead of `variables_collections`.
+#[test]
+fn batch_norm_parameters_join_their_own_collections() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let collections = BatchNormParams {
+        beta: Some(Collections::from("offsets")),
+        moving_mean: Some(Collections::from("statistics")),
+        moving_variance: Some(Collections::from("statistics")),
+        ..BatchNormParams::default()
+    };
+    batch_norm(&rand(&[4, 3]))
+        .scale(true)
+        .variables_collections(Collections::from("all"))
+        .param_collections(collections)
+        .call()
+        .unwrap();
+    let names = |collection: &str| vs.collection(collection).iter().map(|v| v.name().to_string()).collect::<Vec<_>>();
+    assert_eq!(names("offsets"), ["BatchNorm/beta"]);
+    assert_eq!(names("statistics"), ["BatchNorm/moving_mean", "BatchNorm/moving_variance"]);
+    assert_eq!(names("all"), ["BatchNorm/gamma"]);
+}

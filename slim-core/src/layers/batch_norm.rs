@@ -4,10 +4,12 @@
 use tch::Tensor;
 
 use super::activation::{Activation, apply_activation};
+use super::batch_renorm::{Renorm, RenormClipping};
 use super::layer_scope::{LayerScope, check_channels, collect};
 use super::params::{ParamSpec, model_param};
 use super::protocol::{BuildLayer, HasVariables};
 use super::types::{Collections, DataFormat};
+use super::zero_debias::ZeroDebias;
 use crate::arg_scope::scope_args;
 use crate::error::TorchContext;
 use crate::initializers::Initializer;
@@ -18,7 +20,8 @@ use crate::variables::collections::UPDATE_OPS;
 use crate::variables::{UpdateOp, VarStore};
 use crate::{Error, Result};
 
-/// Per-parameter settings of batch norm (`param_initializers`, `param_regularizers`), keyed as in TF-Slim.
+/// Per-parameter settings of batch norm (`param_initializers`, `param_regularizers`, `param_collections`), keyed
+/// as in TF-Slim.
 #[derive(Clone, Debug)]
 pub struct BatchNormParams<T> {
     /// For `beta`.
@@ -63,6 +66,23 @@ scope_args! {
         data_format: DataFormat = DataFormat::Nchw,
         /// Extra collections for the variables.
         variables_collections: Collections = Collections::default(),
+        /// Extra collections per variable (TF-Slim's `variables_collections` dict): a parameter given here joins
+        /// these instead of `variables_collections`.
+        param_collections: BatchNormParams<Collections> = BatchNormParams::default(),
+        /// Average the moving mean with zero-debiasing (TF's `zero_debias_moving_mean`): adds the variables
+        /// `moving_mean/biased` and `moving_mean/local_step`, and the moving mean is the batch mean from the
+        /// first update on (default false).
+        zero_debias_moving_mean: bool = false,
+        /// Batch renormalization (TF's `renorm`, through Keras' layer): adds `renorm_mean`, `renorm_stddev` and
+        /// `moving_stddev`; in training the output is corrected towards what inference computes, the moving
+        /// variance follows `moving_stddev` (of the *biased* batch variance, Keras' non-fused path). Not with
+        /// `zero_debias_moving_mean`, and only with `updates_collections = UPDATE_OPS`, as in TF-Slim. Default
+        /// false.
+        renorm: bool = false,
+        /// Bounds of the renorm corrections `r` and `d` (default: none).
+        renorm_clipping: RenormClipping = RenormClipping::default(),
+        /// Decay of the renorm averages (default 0.99).
+        renorm_decay: f64 = 0.99,
         /// Collections the output is added to, under the layer's scope name.
         outputs_collections: Collections = Collections::default(),
         /// Whether beta and gamma are trainable (default true); the moving statistics never are.
@@ -95,28 +115,50 @@ impl BuildLayer for BatchNorm {
                 format!("decay must be in [0, 1] and epsilon >= 0, got {} and {}", o.decay, o.epsilon),
             ));
         }
-        let param =
-            |short: &str, default: Initializer, init: &Option<Initializer>, reg: Option<&Regularizer>, trainable| {
-                let initializer = init.clone().unwrap_or(default);
-                let spec = ParamSpec {
-                    initializer: &initializer,
-                    regularizer: reg,
-                    trainable,
-                    collections: &o.variables_collections,
-                };
-                model_param(short, &[channels], &spec, None)
+        if !(0.0..=1.0).contains(&o.renorm_decay) {
+            return Err(Error::invalid(&name, format!("renorm_decay must be in [0, 1], got {}", o.renorm_decay)));
+        }
+        if o.renorm && (o.zero_debias_moving_mean || o.updates_collections.as_deref() != Some(UPDATE_OPS)) {
+            return Err(Error::invalid(
+                &name,
+                "renorm needs updates_collections = UPDATE_OPS and no zero_debias_moving_mean (TF-Slim's rule)",
+            ));
+        }
+        let param = |short: &str, default: Initializer, settings: ParamSettings<'_>, trainable| {
+            let (init, reg, collections) = settings;
+            let initializer = init.clone().unwrap_or(default);
+            let spec = ParamSpec {
+                initializer: &initializer,
+                regularizer: reg,
+                trainable,
+                collections: collections.unwrap_or(&o.variables_collections),
             };
-        let (inits, regs) = (&o.param_initializers, &o.param_regularizers);
+            model_param(short, &[channels], &spec, None)
+        };
+        let (inits, regs, colls) = (&o.param_initializers, &o.param_regularizers, &o.param_collections);
         let beta = o
             .center
-            .then(|| param("beta", Initializer::Zeros, &inits.beta, regs.beta.as_ref(), o.trainable))
+            .then(|| {
+                param("beta", Initializer::Zeros, (&inits.beta, regs.beta.as_ref(), colls.beta.as_ref()), o.trainable)
+            })
             .transpose()?;
         let gamma = o
             .scale
-            .then(|| param("gamma", Initializer::Ones, &inits.gamma, regs.gamma.as_ref(), o.trainable))
+            .then(|| {
+                param(
+                    "gamma",
+                    Initializer::Ones,
+                    (&inits.gamma, regs.gamma.as_ref(), colls.gamma.as_ref()),
+                    o.trainable,
+                )
+            })
             .transpose()?;
-        let moving_mean = param("moving_mean", Initializer::Zeros, &inits.moving_mean, None, false)?;
-        let moving_variance = param("moving_variance", Initializer::Ones, &inits.moving_variance, None, false)?;
+        let mean_settings = (&inits.moving_mean, None, colls.moving_mean.as_ref());
+        let moving_mean = param("moving_mean", Initializer::Zeros, mean_settings, false)?;
+        let variance_settings = (&inits.moving_variance, None, colls.moving_variance.as_ref());
+        let moving_variance = param("moving_variance", Initializer::Ones, variance_settings, false)?;
+        let zero_debias = o.zero_debias_moving_mean.then(|| ZeroDebias::create(channels)).transpose()?;
+        let renorm = o.renorm.then(|| Renorm::create(channels, o.renorm_clipping, o.renorm_decay)).transpose()?;
         let layer = BatchNorm {
             name,
             beta,
@@ -128,6 +170,8 @@ impl BuildLayer for BatchNorm {
             epsilon: o.epsilon,
             activation: o.activation_fn,
             updates_collection: o.updates_collections,
+            zero_debias,
+            renorm,
             is_training: o.is_training,
             data_format: o.data_format,
             outputs: o.outputs_collections,
@@ -151,6 +195,9 @@ fn channels_of(scope: &str, x: &Tensor, format: DataFormat) -> Result<i64> {
     Ok(if format == DataFormat::Nhwc { shape[3] } else { shape[1] })
 }
 
+/// A parameter's initializer, regularizer and collections, when given.
+type ParamSettings<'a> = (&'a Option<Initializer>, Option<&'a Regularizer>, Option<&'a Collections>);
+
 /// A built `batch_norm` layer.
 #[derive(Debug)]
 pub struct BatchNorm {
@@ -164,6 +211,8 @@ pub struct BatchNorm {
     epsilon: f64,
     activation: Option<Activation>,
     updates_collection: Option<String>,
+    zero_debias: Option<ZeroDebias>,
+    renorm: Option<Renorm>,
     is_training: Option<bool>,
     data_format: DataFormat,
     outputs: Collections,
@@ -182,22 +231,14 @@ impl Layer for BatchNorm {
         let x = if self.data_format == DataFormat::Nhwc { self.data_format.view_as_nchw(x) } else { x.shallow_clone() };
         check_channels(&self.name, &x, self.channels)?;
         let training = self.is_training.unwrap_or_else(|| Mode::current().is_training());
-        let y = match (training, &self.updates_collection) {
-            (false, _) => self.normalize(&x, &self.moving_mean, &self.moving_variance, false)?,
-            (true, None) => self.normalize(&x, &self.moving_mean, &self.moving_variance, true)?,
-            (true, Some(_)) => {
-                let (mean, variance) = (self.moving_mean.detach().copy(), self.moving_variance.detach().copy());
-                let y = self.normalize(&x, &mean, &variance, true)?;
-                self.store.add_update_op(UpdateOp::assign(
-                    format!("{}/moving_mean", self.name),
-                    &self.moving_mean,
-                    mean,
-                ));
-                self.store.add_update_op(UpdateOp::assign(
-                    format!("{}/moving_variance", self.name),
-                    &self.moving_variance,
-                    variance,
-                ));
+        let y = match training {
+            false => self.normalize(&x, &self.moving_mean, &self.moving_variance, false)?,
+            true => {
+                let (y, updates) = self.train_step(&x)?;
+                match &self.updates_collection {
+                    None => updates.into_iter().for_each(|update| update.apply()),
+                    Some(_) => updates.into_iter().for_each(|update| self.store.add_update_op(update)),
+                }
                 y
             }
         };
@@ -208,6 +249,60 @@ impl Layer for BatchNorm {
 }
 
 impl BatchNorm {
+    /// A training step's output and its updates of the moving statistics (the mean's first, each with the
+    /// zero-debiasing or renorm variables it moves beside it), computed from this batch and the variables' values
+    /// now.
+    fn train_step(&self, x: &Tensor) -> Result<(Tensor, Vec<UpdateOp>)> {
+        let (y, mean, variance, mut mean_update, mut variance_update) = match &self.renorm {
+            None => {
+                let (mean, variance) = (self.moving_mean.detach().copy(), self.moving_variance.detach().copy());
+                let y = self.normalize(x, &mean, &variance, true)?;
+                (y, mean, variance, Vec::new(), Vec::new())
+            }
+            Some(renorm) => {
+                let step = renorm.step(x, (&self.moving_mean, self.epsilon, self.momentum), &self.name)?;
+                let y = self.scale_and_shift(step.normalized)?;
+                let (renorm_mean, renorm_stddev, moving_stddev) = renorm.variables();
+                let mean_companions = vec![(renorm_mean, step.renorm_mean), (renorm_stddev, step.renorm_stddev)];
+                (y, step.moving_mean, step.moving_variance, mean_companions, vec![(moving_stddev, step.moving_stddev)])
+            }
+        };
+        let mean = match &self.zero_debias {
+            None => mean,
+            Some(debias) => {
+                let axes: Vec<i64> = (0..x.dim() as i64).filter(|axis| *axis != 1).collect();
+                let batch_mean = tch::no_grad(|| x.f_mean_dim(axes.as_slice(), false, x.kind())).context(&self.name)?;
+                let next = debias.next(&batch_mean, self.momentum, &self.name)?;
+                let (biased, local_step) = debias.variables();
+                mean_update.push((biased, next.biased));
+                mean_update.push((local_step, next.local_step));
+                next.value
+            }
+        };
+        let update = |short: &str, target: &Tensor, value: Tensor, companions: &mut Vec<(&Tensor, Tensor)>| {
+            let op = UpdateOp::assign(format!("{}/{short}", self.name), target, value);
+            companions.drain(..).fold(op, |op, (target, value)| op.with(target, value))
+        };
+        let updates = vec![
+            update("moving_mean", &self.moving_mean, mean, &mut mean_update),
+            update("moving_variance", &self.moving_variance, variance, &mut variance_update),
+        ];
+        Ok((y, updates))
+    }
+
+    /// `x · gamma + beta`, each where the layer has it (per channel, axis 1).
+    fn scale_and_shift(&self, x: Tensor) -> Result<Tensor> {
+        let shape: Vec<i64> = (0..x.dim()).map(|axis| if axis == 1 { -1 } else { 1 }).collect();
+        let x = match &self.gamma {
+            Some(gamma) => x.f_mul(&gamma.f_view(shape.as_slice())?).context(&self.name)?,
+            None => x,
+        };
+        match &self.beta {
+            Some(beta) => x.f_add(&beta.f_view(shape.as_slice())?).context(&self.name),
+            None => Ok(x),
+        }
+    }
+
     /// libtorch's batch norm; in training it moves `mean`/`variance` toward the batch statistics in place,
     /// with the unbiased batch variance (TF's fused kernel).
     fn normalize(&self, x: &Tensor, mean: &Tensor, variance: &Tensor, training: bool) -> Result<Tensor> {

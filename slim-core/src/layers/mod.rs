@@ -6,6 +6,7 @@
 
 pub mod activation;
 pub mod batch_norm;
+mod batch_renorm;
 pub mod bias_add;
 mod call;
 pub mod conv2d;
@@ -29,9 +30,11 @@ mod softmax;
 mod tail;
 pub mod types;
 mod unit_norm;
+mod zero_debias;
 
 pub use activation::{Activation, elu, relu, relu6, sigmoid, tanh};
 pub use batch_norm::{BatchNorm, BatchNormParams, batch_norm};
+pub use batch_renorm::RenormClipping;
 pub use bias_add::{BiasAdd, bias_add};
 pub use call::Call;
 pub use conv2d::{Conv2d, conv2d};

@@ -2,18 +2,27 @@
 
 use tch::Tensor;
 
-/// One deferred assignment: after the step, `target` takes `value` (computed from that step's batch).
+/// One deferred assignment: after the step, `target` takes `value` (computed from that step's batch), with the
+/// assignments that belong to it (zero-debiasing's `biased` and `local_step` beside a moving mean), as one TF op
+/// with its control dependencies.
 #[derive(Debug)]
 pub struct UpdateOp {
     name: String,
     target: Tensor,
     value: Tensor,
+    companions: Vec<(Tensor, Tensor)>,
 }
 
 impl UpdateOp {
     /// An update that assigns `value` to the variable `target` (named `name`) when applied.
     pub fn assign(name: impl Into<String>, target: &Tensor, value: Tensor) -> Self {
-        UpdateOp { name: name.into(), target: target.shallow_clone(), value: value.detach() }
+        UpdateOp { name: name.into(), target: target.shallow_clone(), value: value.detach(), companions: Vec::new() }
+    }
+
+    /// This update, also assigning `value` to `target` when applied.
+    pub fn with(mut self, target: &Tensor, value: Tensor) -> Self {
+        self.companions.push((target.shallow_clone(), value.detach()));
+        self
     }
 
     /// The name of the updated variable.
@@ -26,11 +35,14 @@ impl UpdateOp {
         &self.value
     }
 
-    /// Performs the assignment, outside autograd.
+    /// Performs the assignment and its companions, outside autograd.
     pub fn apply(&self) {
         tch::no_grad(|| {
-            let mut target = self.target.shallow_clone();
-            target.copy_(&self.value);
+            for (target, value) in
+                std::iter::once((&self.target, &self.value)).chain(self.companions.iter().map(|(t, v)| (t, v)))
+            {
+                target.shallow_clone().copy_(value);
+            }
         });
     }
 }
