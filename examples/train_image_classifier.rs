@@ -203,10 +203,11 @@ fn run(flags: &Flags) -> Result<()> {
     let num_classes = dataset.num_classes();
     let _store = vs.as_default();
     let summaries = StepSummaries::new();
+    let image_tag = slim::preprocessing::preprocessed_image_tag(flags.model.preprocessing());
     let mut loop_ = train(&mut train_op, &flags.train_dir, |step| {
         let (images, labels) = batches.at(step, device)?;
         let out = net.forward_with_end_points(&images, Mode::Train)?;
-        summarize(&summaries, &out.end_points, &vs)?;
+        summarize(&summaries, (&images, image_tag), &out.end_points, &vs)?;
         let logits = out.output;
         let onehot = labels.one_hot(num_classes).to_kind(Kind::Float);
         let _ = softmax_cross_entropy(&logits, &onehot).label_smoothing(flags.label_smoothing).call()?;
@@ -241,11 +242,20 @@ fn run(flags: &Flags) -> Result<()> {
     Ok(())
 }
 
-/// TF-Slim's script summaries, on the steps whose summaries are due: each end point's histogram
-/// (`activations/<name>`) and fraction of zeros (`sparsity/<name>`), and each model variable's histogram.
-fn summarize(summaries: &StepSummaries, end_points: &EndPoints, vs: &VarStore) -> Result<()> {
+/// TF-Slim's script summaries, on the steps whose summaries are due: the first preprocessed image under its
+/// preprocessing's tag, each end point's histogram (`activations/<name>`) and fraction of zeros
+/// (`sparsity/<name>`), and each model variable's histogram.
+fn summarize(
+    summaries: &StepSummaries,
+    (images, image_tag): (&Tensor, Option<&str>),
+    end_points: &EndPoints,
+    vs: &VarStore,
+) -> Result<()> {
     if !summaries.due() {
         return Ok(());
+    }
+    if let Some(tag) = image_tag {
+        summaries.images(tag, images, 1)?;
     }
     for (name, activation) in end_points.iter() {
         summaries.activation(name, activation)?;

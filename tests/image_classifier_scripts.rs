@@ -93,6 +93,7 @@ fn training_resumes_and_evaluation_scores_weights_and_their_moving_averages() {
         assert!(tags.iter().any(|t| t == tag), "{tag} missing from {tags:?}");
     }
     assert!(tags.iter().any(|t| t == "total_loss") && tags.iter().any(|t| t == "learning_rate"));
+    assert!(!tags.iter().any(|t| t.ends_with("/image")), "lenet's preprocessing summarizes no image: {tags:?}");
 
     let (ok, stdout, stderr) = run(&mut eval(&train_dir, &eval_dir, &[]));
     assert!(ok, "{stderr}");
@@ -313,6 +314,9 @@ fn imagenet_nets_train_on_small_images_resized_by_their_own_preprocessing() {
     let flags = ["--model_name", "mobilenet_v1_025", "--train_image_size", "64", "--optimizer", "sgd"];
     let (ok, stdout, stderr) = run(&mut train(&train_dir, 3, &flags));
     assert!(ok, "{stdout}\n{stderr}");
+    let tags = summary_tags(&train_dir);
+    assert!(tags.iter().any(|t| t == "final_distorted_image/image"), "inception preprocessing's image: {tags:?}");
+    assert!(tags.iter().any(|t| t == "activations/MobilenetV1/Predictions"), "{tags:?}");
     let eval_flags = ["--model_name", "mobilenet_v1_025", "--eval_image_size", "64", "--max_num_batches", "2"];
     let mut command = example("eval_image_classifier");
     command.args(["--dataset_name", "synthetic", "--device", "cpu", "--checkpoint_path"]).arg(&train_dir);

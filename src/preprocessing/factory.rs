@@ -23,6 +23,17 @@ fn preprocessing_of_net(name: &str) -> Option<&'static str> {
     }
 }
 
+/// The tag of the image summary TF-Slim's preprocessing called `name` (or the zoo net's called `name`) writes of
+/// the image it hands to the net in training: inception's `final_distorted_image`, cifarnet's
+/// `distorted_image`; the lenet and vgg preprocessings write none.
+pub fn preprocessed_image_tag(name: &str) -> Option<&'static str> {
+    match preprocessing_of_net(name)? {
+        "inception" => Some("final_distorted_image"),
+        "cifarnet" => Some("distorted_image"),
+        _ => None,
+    }
+}
+
 /// TF-Slim's `preprocessing_factory.get_preprocessing(name, is_training)`: the preprocessing called `name`, or
 /// the one the zoo net called `name` uses, for outputs of side `size`, with random draws (training only) from
 /// `seed`. An unknown name is an error listing the known ones.
@@ -48,6 +59,14 @@ mod tests {
     use tch::{Kind, Tensor};
 
     use super::*;
+
+    #[test]
+    fn preprocessings_name_the_image_they_summarize_as_tf_slims_do() {
+        assert_eq!(preprocessed_image_tag("mobilenet_v1"), Some("final_distorted_image"));
+        assert_eq!(preprocessed_image_tag("cifarnet"), Some("distorted_image"));
+        assert_eq!((preprocessed_image_tag("lenet"), preprocessed_image_tag("vgg_16")), (None, None));
+        assert_eq!(preprocessed_image_tag("nonsense"), None);
+    }
 
     #[test]
     fn names_give_their_preprocessing_and_unknown_names_list_the_known_ones() {

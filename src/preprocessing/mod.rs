@@ -12,7 +12,7 @@ mod lenet;
 mod vgg;
 
 pub use cifarnet::CifarnetPreprocessing;
-pub use factory::{PREPROCESSING_NAMES, get_preprocessing};
+pub use factory::{PREPROCESSING_NAMES, get_preprocessing, preprocessed_image_tag};
 pub use inception::InceptionPreprocessing;
 pub use lenet::LenetPreprocessing;
 pub use vgg::{VGG_RGB_MEANS, VggPreprocessing};

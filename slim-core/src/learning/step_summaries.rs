@@ -20,6 +20,8 @@ pub(crate) struct Pending {
     due: bool,
     /// Histograms by tag.
     pub(crate) histograms: Vec<(String, Tensor)>,
+    /// Image batches by tag, with how many of each to show.
+    pub(crate) images: Vec<(String, Tensor, usize)>,
     /// Scalars by tag.
     pub(crate) scalars: Vec<(String, f64)>,
 }
@@ -41,6 +43,18 @@ impl StepSummaries {
         if pending.due {
             let copy = values.f_detach_copy().context("StepSummaries::histogram")?;
             pending.histograms.push((tag.into(), copy));
+        }
+        Ok(())
+    }
+
+    /// Adds up to `max_images` images of the `[N, C, H, W]` batch `images` (copied, detached) under `tag`, when
+    /// summaries are due (written as [`SummaryWriter::add_images`](crate::summary::SummaryWriter::add_images)
+    /// writes them).
+    pub fn images(&self, tag: impl Into<String>, images: &Tensor, max_images: usize) -> Result<()> {
+        let mut pending = self.lock();
+        if pending.due {
+            let copy = images.f_detach_copy().context("StepSummaries::images")?;
+            pending.images.push((tag.into(), copy, max_images));
         }
         Ok(())
     }
@@ -95,7 +109,9 @@ mod tests {
         assert!(summaries.due());
         summaries.activation("net/fc", &x).unwrap();
         summaries.scalar("extra", 3.0);
-        let Pending { histograms, scalars, .. } = summaries.take();
+        summaries.images("input", &Tensor::zeros([2, 1, 4, 4], (Kind::Float, tch::Device::Cpu)), 1).unwrap();
+        let Pending { histograms, scalars, images, .. } = summaries.take();
+        assert_eq!((images.len(), images[0].0.as_str(), images[0].2), (1, "input", 1));
         assert_eq!(histograms.len(), 1);
         assert_eq!(histograms[0].0, "activations/net/fc");
         assert!(histograms[0].1.equal(&x));

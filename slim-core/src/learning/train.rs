@@ -206,7 +206,7 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
     }
 
     /// Shares `summaries` with the step function: before each step the loop marks whether its summaries are due,
-    /// and writes what the step function added ([`StepSummaries::activation`], `histogram`, `scalar`) with the
+    /// and writes what the step function added ([`StepSummaries::activation`], `histogram`, `images`, `scalar`) with the
     /// loop's own summaries of that step.
     pub fn step_summaries(mut self, summaries: StepSummaries) -> Self {
         self.step_summaries = Some(summaries);
@@ -461,6 +461,9 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
             let taken = summaries.take();
             for (tag, values) in &taken.histograms {
                 writer.add_histogram(tag, values, step)?;
+            }
+            for (tag, images, max_images) in &taken.images {
+                writer.add_images(tag, images, *max_images, step)?;
             }
             let scalars: Vec<(&str, f64)> = taken.scalars.iter().map(|(tag, value)| (tag.as_str(), *value)).collect();
             writer.add_scalars(&scalars, step)?;
