@@ -115,7 +115,7 @@ fn vgg_16_exports_as_torchvisions_state_dict_and_round_trips() {
     assert_eq!(report.applied.len(), 32);
     assert!(reloaded.forward_t(&input, Mode::Eval).unwrap().output.equal(&logits));
     if let Ok(python) = std::env::var("SLIM_TORCH_PYTHON") {
-        let values = |t: &Tensor| Vec::<f32>::try_from(t.flatten(0, -1)).unwrap();
+        let values = common::float_values;
         let case = serde_json::json!({
             "net": "vgg16", "num_classes": 10, "state": state,
             "input_nchw": values(&input), "input_shape": [1, 3, 224, 224], "logits": values(&logits),

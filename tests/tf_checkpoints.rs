@@ -314,17 +314,8 @@ fn a_lenet_exported_for_tensorflow_gives_the_same_logits() {
 
 /// Runs TF-Slim's `net` from `prefix` on `input` with `python`, and compares its logits with `logits`.
 fn tf_slim_reads(python: &str, net: &str, prefix: &Path, input: &Tensor, logits: &Tensor) {
-    let values = |tensor: &Tensor| Vec::<f32>::try_from(tensor.flatten(0, -1)).unwrap();
-    let case = serde_json::json!({ "net": net, "input_nchw": values(input), "logits": values(logits) });
-    let case_path = prefix.with_extension("json");
-    std::fs::write(&case_path, case.to_string()).unwrap();
-    let output = std::process::Command::new(python)
-        .arg("benches/peers/tf_slim_reads_slim_checkpoint.py")
-        .arg(prefix)
-        .arg(&case_path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    println!("{stdout}");
+    let values = common::float_values;
+    let case =
+        serde_json::json!({ "net": net, "prefix": prefix, "input_nchw": values(input), "logits": values(logits) });
+    common::run_peer_script(python, "tf_slim_reads_slim_checkpoint.py", prefix.parent().unwrap(), &case);
 }

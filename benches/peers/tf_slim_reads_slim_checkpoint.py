@@ -1,12 +1,12 @@
 """TF-Slim reads a checkpoint slim exported for TensorFlow (tests/tf_checkpoints.rs runs this when
 SLIM_TF_PYTHON names the Python of ../shared/bench/setup-peers.sh tf).
 
-Usage: python tf_slim_reads_slim_checkpoint.py PREFIX CASE.json
-CASE.json holds "net" ("inception_v1" or "lenet"), "input_nchw" (one image, flattened: 3x224x224 or 1x28x28)
-and "logits" (slim's 10 logits for it). Builds TF-Slim's net with 10 classes (inception_v1 from tf_slim.nets;
-LeNet as TF-Slim's nets/lenet.py declares it, which tf_slim does not ship), restores every variable from PREFIX
-with tf.compat.v1.train.Saver (which fails on any missing name or wrong shape), runs the image, and exits
-non-zero unless its logits match slim's within 1e-4.
+Usage: python tf_slim_reads_slim_checkpoint.py CASE.json
+CASE.json holds "prefix" (the checkpoint), "net" ("inception_v1" or "lenet"), "input_nchw" (one image,
+flattened: 3x224x224 or 1x28x28) and "logits" (slim's 10 logits for it). Builds TF-Slim's net with 10
+classes (inception_v1 from tf_slim.nets; LeNet as TF-Slim's nets/lenet.py declares it, which tf_slim does not
+ship), restores every variable from the prefix with tf.compat.v1.train.Saver (which fails on any missing name
+or wrong shape), runs the image, and exits non-zero unless its logits match slim's within 1e-4.
 """
 import importlib
 import json
@@ -46,8 +46,9 @@ def inception(images):
 NETS = {"inception_v1": ([224, 224, 3], inception), "lenet": ([28, 28, 1], lenet)}
 
 
-def main(prefix, case_path):
+def main(case_path):
     case = json.load(open(case_path))
+    prefix = case["prefix"]
     (height, width, channels), build = NETS[case["net"]]
     image = np.asarray(case["input_nchw"], np.float32).reshape(1, channels, height, width).transpose(0, 2, 3, 1)
     expected = np.asarray(case["logits"], np.float32)
@@ -64,4 +65,4 @@ def main(prefix, case_path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1])

@@ -59,36 +59,34 @@ pub fn assert_end_points(out: &ModelOutput, expected: &[(&str, [i64; 4])]) {
     }
 }
 
-/// Runs `benches/peers/torchvision_loads_slim_state_dict.py` with `python` on `case` (written into `dir`):
-/// torchvision loads slim's exported state dict strictly (and gives slim's logits when the case has them).
-pub fn torchvision_loads(python: &str, dir: &std::path::Path, case: &serde_json::Value) {
-    let case_path = dir.join("torchvision-case.json");
+/// Runs the peer script `benches/peers/<script>` with `python` on `case` (written into `dir` as JSON, the
+/// script's one argument), asserting it succeeds; prints what it printed.
+pub fn run_peer_script(python: &str, script: &str, dir: &std::path::Path, case: &serde_json::Value) {
+    let case_path = dir.join(format!("{script}.json"));
     std::fs::write(&case_path, case.to_string()).unwrap();
-    let output = std::process::Command::new(python)
-        .arg("benches/peers/torchvision_loads_slim_state_dict.py")
-        .arg(&case_path)
-        .output()
-        .unwrap();
+    let output =
+        std::process::Command::new(python).arg(format!("benches/peers/{script}")).arg(&case_path).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     println!("{stdout}");
 }
 
-/// Runs `benches/peers/torch_jit_runs_slim_export.py` with `python`: PyTorch's `torch.jit.load` runs the module
-/// at `module` on `input` and must give `output` (1e-5).
+/// A tensor's values, flattened, for a peer script's case.
+pub fn float_values(tensor: &Tensor) -> Vec<f32> {
+    Vec::<f32>::try_from(tensor.flatten(0, -1)).unwrap()
+}
+
+/// torchvision loads slim's exported state dict strictly (and gives slim's logits when `case` has them):
+/// `benches/peers/torchvision_loads_slim_state_dict.py`.
+pub fn torchvision_loads(python: &str, dir: &std::path::Path, case: &serde_json::Value) {
+    run_peer_script(python, "torchvision_loads_slim_state_dict.py", dir, case);
+}
+
+/// PyTorch's `torch.jit.load` runs the module at `module` on `input` and must give `output` (1e-5):
+/// `benches/peers/torch_jit_runs_slim_export.py`.
 pub fn torch_jit_runs(python: &str, dir: &std::path::Path, module: &std::path::Path, input: &Tensor, output: &Tensor) {
-    let values = |tensor: &Tensor| Vec::<f32>::try_from(tensor.flatten(0, -1)).unwrap();
     let case = serde_json::json!({
-        "module": module, "input": values(input), "input_shape": input.size(), "output": values(output),
+        "module": module, "input": float_values(input), "input_shape": input.size(), "output": float_values(output),
     });
-    let case_path = dir.join("torch-jit-case.json");
-    std::fs::write(&case_path, case.to_string()).unwrap();
-    let result = std::process::Command::new(python)
-        .arg("benches/peers/torch_jit_runs_slim_export.py")
-        .arg(&case_path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    assert!(result.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&result.stderr));
-    println!("{stdout}");
+    run_peer_script(python, "torch_jit_runs_slim_export.py", dir, &case);
 }

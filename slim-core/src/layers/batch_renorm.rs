@@ -3,12 +3,12 @@
 //! (`renorm_mean`) and `σ` (`renorm_stddev`), clipped and without gradient, so training sees what inference
 //! will. The moving variance follows a moving standard deviation (`moving_stddev`), as Keras tracks it.
 
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
+use super::params::layer_statistic;
 use crate::Result;
 use crate::error::TorchContext;
 use crate::initializers::Initializer;
-use crate::variables::{VariableOptions, get_or_create};
 
 /// Bounds of the renorm corrections (TF's `renorm_clipping` dict): `r` to `[rmin, rmax]`, `d` to
 /// `[-dmax, dmax]`; `None` leaves that side unbounded (the default: no clipping).
@@ -48,20 +48,10 @@ impl Renorm {
     /// Gets or creates `renorm_mean` (zeros), `renorm_stddev` and `moving_stddev` (ones), `[channels]`, not
     /// trainable, global variables only, in the current (layer) scope.
     pub(crate) fn create(channels: i64, clipping: RenormClipping, renorm_decay: f64) -> Result<Self> {
-        let variable = |name: &str, initializer| {
-            let options = VariableOptions {
-                kind: Kind::Float,
-                initializer,
-                regularizer: None,
-                trainable: false,
-                collections: Vec::new(),
-            };
-            get_or_create(name, &[channels], &options, false, None).map(|v| v.tensor().shallow_clone())
-        };
         Ok(Renorm {
-            mean: variable("renorm_mean", Initializer::Zeros)?,
-            stddev: variable("renorm_stddev", Initializer::Ones)?,
-            moving_stddev: variable("moving_stddev", Initializer::Ones)?,
+            mean: layer_statistic("renorm_mean", &[channels], Initializer::Zeros)?,
+            stddev: layer_statistic("renorm_stddev", &[channels], Initializer::Ones)?,
+            moving_stddev: layer_statistic("moving_stddev", &[channels], Initializer::Ones)?,
             clipping,
             fraction: 1.0 - renorm_decay,
         })

@@ -29,6 +29,19 @@ pub(crate) fn model_param(name: &str, shape: &[i64], spec: &ParamSpec<'_>, fans:
     Ok(get_or_create(name, shape, &options, true, fans)?.tensor().shallow_clone())
 }
 
+/// Gets or creates the non-trainable variable `name` of `shape` in the current (layer) scope, a global variable
+/// only (not a model variable), as TF makes the bookkeeping of averages (`moving_mean/biased`, `renorm_mean`).
+pub(crate) fn layer_statistic(name: &str, shape: &[i64], initializer: Initializer) -> Result<Tensor> {
+    let options = VariableOptions {
+        kind: Kind::Float,
+        initializer,
+        regularizer: None,
+        trainable: false,
+        collections: Vec::new(),
+    };
+    Ok(get_or_create(name, shape, &options, false, None)?.tensor().shallow_clone())
+}
+
 /// How a conv or dense layer makes its `weights` and `biases`, from the option fields those layers share.
 #[derive(Clone, Copy)]
 pub(crate) struct LayerParams<'a> {

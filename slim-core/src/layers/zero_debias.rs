@@ -1,12 +1,12 @@
 //! Zero-debiased moving means (TF's `assign_moving_average(…, zero_debias=True)`, batch norm's
 //! `zero_debias_moving_mean`): a biased average started at zero, divided by the weight its steps have given it.
 
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
+use super::params::layer_statistic;
 use crate::Result;
 use crate::error::TorchContext;
 use crate::initializers::Initializer;
-use crate::variables::{VariableOptions, get_or_create};
 
 /// The `moving_mean/biased` and `moving_mean/local_step` variables of one batch norm.
 #[derive(Debug)]
@@ -26,16 +26,10 @@ impl ZeroDebias {
     /// Gets or creates `moving_mean/biased` (`[channels]`) and `moving_mean/local_step` (a scalar) in the current
     /// (layer) scope: zeros, not trainable, global variables only, as TF makes them.
     pub(crate) fn create(channels: i64) -> Result<Self> {
-        let options = VariableOptions {
-            kind: Kind::Float,
-            initializer: Initializer::Zeros,
-            regularizer: None,
-            trainable: false,
-            collections: Vec::new(),
-        };
-        let biased = get_or_create("moving_mean/biased", &[channels], &options, false, None)?;
-        let local_step = get_or_create("moving_mean/local_step", &[], &options, false, None)?;
-        Ok(ZeroDebias { biased: biased.tensor().shallow_clone(), local_step: local_step.tensor().shallow_clone() })
+        Ok(ZeroDebias {
+            biased: layer_statistic("moving_mean/biased", &[channels], Initializer::Zeros)?,
+            local_step: layer_statistic("moving_mean/local_step", &[], Initializer::Zeros)?,
+        })
     }
 
     /// The variables' next values after averaging in `batch` with weight `fraction` (1 − decay):
