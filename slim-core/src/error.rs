@@ -87,7 +87,19 @@ impl From<TchError> for Error {
             None => crate::variables::current_scope_name(),
         };
         let context = if scope.is_empty() { "tensor op".to_string() } else { scope };
-        Error::Torch { context, source }
+        Error::Torch { context, source: without_backtrace(source) }
+    }
+}
+
+/// libtorch's message without the C++ backtrace it appends (`Exception raised from … frame #0: …`): what went
+/// wrong, not where in libtorch.
+fn without_backtrace(error: TchError) -> TchError {
+    match error {
+        TchError::Torch(message) => match message.find("\nException raised from ") {
+            Some(end) => TchError::Torch(message[..end].trim_end().to_string()),
+            None => TchError::Torch(message),
+        },
+        other => other,
     }
 }
 
@@ -99,6 +111,22 @@ pub trait TorchContext<T> {
 
 impl<T> TorchContext<T> for std::result::Result<T, TchError> {
     fn context(self, context: &str) -> Result<T> {
-        self.map_err(|source| Error::Torch { context: context.to_string(), source })
+        self.map_err(|source| Error::Torch { context: context.to_string(), source: without_backtrace(source) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind, Tensor};
+
+    #[test]
+    fn libtorch_errors_keep_their_message_without_the_cpp_backtrace() {
+        let input = Tensor::zeros([1, 1, 2, 2], (Kind::Float, Device::Cpu));
+        let weights = Tensor::zeros([1, 1, 3, 3], (Kind::Float, Device::Cpu));
+        let error = input.f_conv2d::<Tensor>(&weights, None, [1], [0], [1], 1).context("net/fc6").err();
+        let message = error.map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.starts_with("net/fc6: ") && message.contains("Kernel size"), "{message}");
+        assert!(!message.contains("Exception raised from") && !message.contains("frame #"), "{message}");
     }
 }
