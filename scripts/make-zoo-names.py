@@ -18,13 +18,14 @@ import tensorflow.compat.v1 as tf
 for module in ["legacy_tf_layers", "legacy_tf_layers.normalization"]:
     sys.modules[f"tf_keras.{module}"] = importlib.import_module(f"tf_keras.src.{module}")
 import tf_slim as slim
-from tf_slim.nets import alexnet, inception, resnet_v1, resnet_v2, vgg
+from tf_slim.nets import alexnet, inception, overfeat, resnet_v1, resnet_v2, vgg
 
 tf.disable_eager_execution()
 
 # name → (builder, arg scope, image side, classes), as nets_factory defines them.
 NETS = {
     "alexnet_v2": (alexnet.alexnet_v2, alexnet.alexnet_v2_arg_scope, 224, 1000),
+    "overfeat": (overfeat.overfeat, overfeat.overfeat_arg_scope, 231, 1000),
     "vgg_a": (vgg.vgg_a, vgg.vgg_arg_scope, 224, 1000),
     "vgg_16": (vgg.vgg_16, vgg.vgg_arg_scope, 224, 1000),
     "vgg_19": (vgg.vgg_19, vgg.vgg_arg_scope, 224, 1000),

@@ -50,8 +50,8 @@ fn check(name: &str, classes: i64) {
 }
 
 #[test]
-fn alexnet_and_vgg_match_tf_slim() {
-    for name in ["alexnet_v2", "vgg_a", "vgg_16", "vgg_19"] {
+fn alexnet_overfeat_and_vgg_match_tf_slim() {
+    for name in ["alexnet_v2", "overfeat", "vgg_a", "vgg_16", "vgg_19"] {
         check(name, 1000);
     }
 }

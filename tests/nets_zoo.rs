@@ -66,6 +66,33 @@ fn alexnet_v2_has_tf_slims_shapes() {
     assert_eq!(logits.size(), [1, 1000]);
 }
 
+/// TF-Slim's `overfeat`: its variables (145,704,424 parameters at 1,000 classes), its end points (TF-Slim's
+/// overfeat_test `testEndPoints`, plus slim's recorded dropouts), logits at 231×231, and an input too small for
+/// `fc6`'s 6×6 window refused naming the layer.
+#[test]
+fn overfeat_has_tf_slims_shapes_and_end_points() {
+    let vs = VarStore::new(Device::Cpu);
+    let Network::Overfeat(net) = get_network("overfeat", &vs, 1000, 5e-4, 3, None).unwrap() else { unreachable!() };
+    assert_eq!(parameters(&vs), 145_704_424);
+    assert_eq!(vs.variable("overfeat/fc6/weights").unwrap().shape(), [3072, 1024, 6, 6]);
+    let bias = |name: &str| vs.variable(name).unwrap().tensor().mean(Kind::Float).double_value(&[]);
+    assert_eq!((bias("overfeat/conv1/biases"), bias("overfeat/fc8/biases")), (0.0, 0.0));
+    assert!((bias("overfeat/fc7/biases") - 0.1).abs() < 1e-6);
+    let out = net.forward_t(&Tensor::zeros([2, 3, 231, 231], (Kind::Float, Device::Cpu)), Mode::Eval).unwrap();
+    assert_eq!(out.output.size(), [2, 1000]);
+    let names: Vec<&str> = out.end_points.names().collect();
+    let expected = [
+        "conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5", "fc6", "dropout6", "fc7", "dropout7",
+        "fc8",
+    ];
+    assert_eq!(names, expected.map(|name| format!("overfeat/{name}")));
+    assert_eq!(out.end_points.get("pool5").map(Tensor::size), Some(vec![2, 1024, 6, 6]));
+
+    let vs = VarStore::new(Device::Cpu);
+    let small = get_network("overfeat", &vs, 10, 0.0, 3, Some(224)).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(small.contains("overfeat/fc6"), "{small}");
+}
+
 #[test]
 fn without_num_classes_the_nets_return_their_pre_logit_features() {
     use slim::nets::{AlexnetV2, CifarNet, Lenet, Vgg, VggDepth, vgg_arg_scope};

@@ -4,9 +4,10 @@ use std::path::Path;
 
 use crate::model::{Built, ModelOutput, TorchScriptOptions};
 use crate::nets::{
-    AlexnetV2, CifarNet, CifarResNet, InceptionV1, InceptionV3, Lenet, MobilenetV1, ResNet, ResNetDepth, ResNetVersion,
-    Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, inception_v1_arg_scope, inception_v3_arg_scope,
-    lenet_arg_scope, mobilenet_v1_arg_scope, resnet_arg_scope, vgg_arg_scope,
+    AlexnetV2, CifarNet, CifarResNet, InceptionV1, InceptionV3, Lenet, MobilenetV1, Overfeat, ResNet, ResNetDepth,
+    ResNetVersion, Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, inception_v1_arg_scope,
+    inception_v3_arg_scope, lenet_arg_scope, mobilenet_v1_arg_scope, overfeat_arg_scope, resnet_arg_scope,
+    vgg_arg_scope,
 };
 use crate::prelude::*;
 
@@ -30,6 +31,8 @@ pub enum Network {
     InceptionV3(Built<InceptionV3>),
     /// `mobilenet_v1`, `mobilenet_v1_075`, `mobilenet_v1_050`, `mobilenet_v1_025`.
     MobilenetV1(Built<MobilenetV1>),
+    /// `overfeat`.
+    Overfeat(Built<Overfeat>),
 }
 
 /// `$body` with `$net` bound to the built net inside whichever variant `$network` is.
@@ -45,6 +48,7 @@ macro_rules! with_built_net {
             Network::InceptionV1($net) => $body,
             Network::InceptionV3($net) => $body,
             Network::MobilenetV1($net) => $body,
+            Network::Overfeat($net) => $body,
         }
     };
 }
@@ -68,10 +72,11 @@ impl Network {
 }
 
 /// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
-pub const NETWORK_NAMES: [&str; 21] = [
+pub const NETWORK_NAMES: [&str; 22] = [
     "lenet",
     "cifarnet",
     "alexnet_v2",
+    "overfeat",
     "vgg_a",
     "vgg_16",
     "vgg_19",
@@ -117,6 +122,7 @@ pub fn default_image_size(name: &str) -> i64 {
         "lenet" => 28,
         "cifarnet" => 32,
         "inception_v3" => 299,
+        "overfeat" => 231,
         _ if name.starts_with("resnet_cifar_") => 32,
         _ => 224,
     }
@@ -159,6 +165,11 @@ pub fn get_network(
             let net = AlexnetV2 { num_classes: Some(num_classes), dropout_keep_prob: 0.5, spatial_squeeze: true };
             let scope = alexnet_v2_arg_scope(weight_decay);
             Ok(Network::AlexnetV2(crate::arg_scope!(scope => { net.build(vs, "alexnet_v2", &shape) })?))
+        }
+        "overfeat" => {
+            let net = Overfeat { num_classes: Some(num_classes), dropout_keep_prob: 0.5, spatial_squeeze: true };
+            let scope = overfeat_arg_scope(weight_decay);
+            Ok(Network::Overfeat(crate::arg_scope!(scope => { net.build(vs, "overfeat", &shape) })?))
         }
         "vgg_a" => vgg(VggDepth::A),
         "vgg_16" => vgg(VggDepth::D16),

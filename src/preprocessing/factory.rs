@@ -17,7 +17,14 @@ fn preprocessing_of_net(name: &str) -> Option<&'static str> {
     match name {
         "lenet" | "cifarnet" | "vgg" | "inception" => PREPROCESSING_NAMES.iter().copied().find(|known| *known == name),
         _ if family("resnet_cifar_") => Some("cifarnet"),
-        _ if family("vgg_") || family("resnet_v1_") || family("resnet_v2_") || name == "alexnet_v2" => Some("vgg"),
+        _ if family("vgg_")
+            || family("resnet_v1_")
+            || family("resnet_v2_")
+            || name == "alexnet_v2"
+            || name == "overfeat" =>
+        {
+            Some("vgg")
+        }
         _ if family("inception_") || family("mobilenet_") => Some("inception"),
         _ => None,
     }
