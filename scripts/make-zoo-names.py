@@ -30,6 +30,7 @@ NETS = {
     "vgg_16": (vgg.vgg_16, vgg.vgg_arg_scope, 224, 1000),
     "vgg_19": (vgg.vgg_19, vgg.vgg_arg_scope, 224, 1000),
     "inception_v1": (inception.inception_v1, inception.inception_v1_arg_scope, 224, 1001),
+    "inception_v2": (inception.inception_v2, inception.inception_v2_arg_scope, 224, 1001),
     "inception_v3": (inception.inception_v3, inception.inception_v3_arg_scope, 299, 1001),
     "resnet_v1_50": (resnet_v1.resnet_v1_50, resnet_v1.resnet_arg_scope, 224, 1000),
     "resnet_v1_101": (resnet_v1.resnet_v1_101, resnet_v1.resnet_arg_scope, 224, 1000),

@@ -98,3 +98,50 @@ fn features_and_other_sizes() {
     let vs = VarStore::new(Device::Cpu);
     assert!(matches!(get_network("inception_v1", &vs, 1001, 4e-5, 3, None).unwrap(), Network::InceptionV1(_)));
 }
+
+/// TF-Slim's inception_v2 tests: `testBuildAndCheckAllEndPointsUptoMixed5c`'s shapes (NHWC there) under its
+/// keys, `testModelHasExpectedNumberOfParameters` (10,173,112 in `inception_v2_base`), the moving statistics in
+/// `moving_vars` as its arg scope puts them, and logits with `Logits` and `Predictions` end points.
+#[test]
+fn inception_v2_follows_tf_slims_tests() {
+    use slim::nets::{InceptionV2, inception_v2_arg_scope};
+    let vs = VarStore::new(Device::Cpu);
+    let base = InceptionV2 { num_classes: None, ..InceptionV2::classifier(None) };
+    let net =
+        arg_scope!(inception_v2_arg_scope(4e-5) => { base.build(&vs, "InceptionV2", &[1, 3, 224, 224]) }).unwrap();
+    assert_eq!(net.num_parameters(), 10_173_112);
+    let moving = vs.collection("moving_vars");
+    assert!(!moving.is_empty() && moving.iter().all(|v| v.name().contains("/moving_")), "{moving:?}");
+    let out = net.forward_t(&Tensor::rand([2, 3, 224, 224], (Kind::Float, Device::Cpu)), Mode::Eval).unwrap();
+    let shapes: [(&str, [i64; 3]); 15] = [
+        ("Mixed_3b", [256, 28, 28]),
+        ("Mixed_3c", [320, 28, 28]),
+        ("Mixed_4a", [576, 14, 14]),
+        ("Mixed_4b", [576, 14, 14]),
+        ("Mixed_4c", [576, 14, 14]),
+        ("Mixed_4d", [576, 14, 14]),
+        ("Mixed_4e", [576, 14, 14]),
+        ("Mixed_5a", [1024, 7, 7]),
+        ("Mixed_5b", [1024, 7, 7]),
+        ("Mixed_5c", [1024, 7, 7]),
+        ("Conv2d_1a_7x7", [64, 112, 112]),
+        ("MaxPool_2a_3x3", [64, 56, 56]),
+        ("Conv2d_2b_1x1", [64, 56, 56]),
+        ("Conv2d_2c_3x3", [192, 56, 56]),
+        ("MaxPool_3a_3x3", [192, 28, 28]),
+    ];
+    for (key, [c, h, w]) in shapes {
+        assert_eq!(out.end_points.get(key).map(Tensor::size), Some(vec![2, c, h, w]), "{key}");
+    }
+    assert_eq!(out.output.size(), [2, 1024, 1, 1], "the pooled features without classes");
+
+    let vs = VarStore::new(Device::Cpu);
+    let classifier = InceptionV2::classifier(Some(1001));
+    let net = arg_scope!(inception_v2_arg_scope(4e-5) => { classifier.build(&vs, "InceptionV2", &[1, 3, 224, 224]) })
+        .unwrap();
+    let out = net.forward_t(&Tensor::rand([1, 3, 224, 224], (Kind::Float, Device::Cpu)), Mode::Eval).unwrap();
+    assert_eq!(out.output.size(), [1, 1001]);
+    assert!(out.end_points.get("Logits").unwrap().equal(&out.output));
+    let predictions = out.end_points.get("Predictions").unwrap();
+    assert!(predictions.allclose(&out.output.softmax(-1, Kind::Float), 1e-6, 1e-7, false));
+}

@@ -18,9 +18,11 @@ fn tf_slim_variables() -> BTreeMap<String, Vec<(String, Vec<i64>)>> {
     serde_json::from_str(&text).unwrap()
 }
 
-/// A TF shape in slim's layout: HWIO convs become OIHW, `[in, out]` matrices `[out, in]`.
-fn slim_shape(tf: &[i64]) -> Vec<i64> {
+/// A TF shape in slim's layout: HWIO convs become OIHW, depthwise `[h, w, in, multiplier]` becomes
+/// `[in · multiplier, 1, h, w]`, `[in, out]` matrices `[out, in]`.
+fn slim_shape(name: &str, tf: &[i64]) -> Vec<i64> {
     match tf {
+        [h, w, i, m] if name.ends_with("depthwise_weights") => vec![i * m, 1, *h, *w],
         [h, w, i, o] => vec![*o, *i, *h, *w],
         [i, o] => vec![*o, *i],
         other => other.to_vec(),
@@ -37,7 +39,7 @@ fn check(name: &str, classes: i64) {
     for (variable, shape) in expected {
         match ours.get(variable) {
             None => problems.push(format!("missing {variable}")),
-            Some(found) if *found != slim_shape(shape) => {
+            Some(found) if *found != slim_shape(variable, shape) => {
                 problems.push(format!("{variable}: {found:?}, TF-Slim {shape:?}"));
             }
             Some(_) => {}
@@ -57,8 +59,9 @@ fn alexnet_overfeat_and_vgg_match_tf_slim() {
 }
 
 #[test]
-fn inception_v1_and_v3_match_tf_slim() {
+fn inception_v1_v2_and_v3_match_tf_slim() {
     check("inception_v1", 1001);
+    check("inception_v2", 1001);
     check("inception_v3", 1001);
 }
 

@@ -4,10 +4,10 @@ use std::path::Path;
 
 use crate::model::{Built, ModelOutput, TorchScriptOptions};
 use crate::nets::{
-    AlexnetV2, CifarNet, CifarResNet, InceptionV1, InceptionV3, Lenet, MobilenetV1, Overfeat, ResNet, ResNetDepth,
-    ResNetVersion, Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, inception_v1_arg_scope,
-    inception_v3_arg_scope, lenet_arg_scope, mobilenet_v1_arg_scope, overfeat_arg_scope, resnet_arg_scope,
-    vgg_arg_scope,
+    AlexnetV2, CifarNet, CifarResNet, InceptionV1, InceptionV2, InceptionV3, Lenet, MobilenetV1, Overfeat, ResNet,
+    ResNetDepth, ResNetVersion, Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, inception_v1_arg_scope,
+    inception_v2_arg_scope, inception_v3_arg_scope, lenet_arg_scope, mobilenet_v1_arg_scope, overfeat_arg_scope,
+    resnet_arg_scope, vgg_arg_scope,
 };
 use crate::prelude::*;
 
@@ -27,6 +27,8 @@ pub enum Network {
     ResNet(Built<ResNet>),
     /// `inception_v1`.
     InceptionV1(Built<InceptionV1>),
+    /// `inception_v2`.
+    InceptionV2(Built<InceptionV2>),
     /// `inception_v3` (its auxiliary logits are an end point).
     InceptionV3(Built<InceptionV3>),
     /// `mobilenet_v1`, `mobilenet_v1_075`, `mobilenet_v1_050`, `mobilenet_v1_025`.
@@ -46,6 +48,7 @@ macro_rules! with_built_net {
             Network::CifarResNet($net) => $body,
             Network::ResNet($net) => $body,
             Network::InceptionV1($net) => $body,
+            Network::InceptionV2($net) => $body,
             Network::InceptionV3($net) => $body,
             Network::MobilenetV1($net) => $body,
             Network::Overfeat($net) => $body,
@@ -72,7 +75,7 @@ impl Network {
 }
 
 /// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
-pub const NETWORK_NAMES: [&str; 22] = [
+pub const NETWORK_NAMES: [&str; 23] = [
     "lenet",
     "cifarnet",
     "alexnet_v2",
@@ -81,6 +84,7 @@ pub const NETWORK_NAMES: [&str; 22] = [
     "vgg_16",
     "vgg_19",
     "inception_v1",
+    "inception_v2",
     "inception_v3",
     "mobilenet_v1",
     "mobilenet_v1_075",
@@ -182,6 +186,11 @@ pub fn get_network(
             let net = InceptionV3::classifier(Some(num_classes));
             let scope = inception_v3_arg_scope(weight_decay);
             Ok(Network::InceptionV3(crate::arg_scope!(scope => { net.build(vs, "InceptionV3", &shape) })?))
+        }
+        "inception_v2" => {
+            let net = InceptionV2::classifier(Some(num_classes));
+            let scope = inception_v2_arg_scope(weight_decay);
+            Ok(Network::InceptionV2(crate::arg_scope!(scope => { net.build(vs, "InceptionV2", &shape) })?))
         }
         "inception_v1" => {
             let net = InceptionV1::classifier(Some(num_classes));

@@ -4,7 +4,7 @@
 //! including the irregular ones its checkpoints carry (`Mixed_5c/Branch_1/Conv_1_0c_5x5`, `Mixed_6a`'s
 //! `Conv2d_1a_1x1` for a 3×3 kernel).
 
-use super::logits::{dropout_and_logits, squeeze_logits};
+use super::logits::{dropout_and_logits, reduced_kernel, squeeze_logits};
 use crate::prelude::*;
 
 /// Builds the convs and pools of one module under its scope, with the net's depth multiplier.
@@ -89,12 +89,6 @@ impl InceptionV3 {
         let head = (self.spatial_squeeze, true);
         dropout_and_logits(&net, num_classes, self.dropout_keep_prob, scopes, head, "InceptionV3")
     }
-}
-
-/// TF-Slim's `_reduced_kernel_size_for_small_input`: `side`×`side`, or the map's size when it is smaller.
-fn reduced_kernel(net: &Tensor, side: i64) -> [i64; 2] {
-    let size = net.size();
-    [size[2].min(side), size[3].min(side)]
 }
 
 impl InceptionV3 {

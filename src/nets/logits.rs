@@ -46,3 +46,9 @@ pub(crate) fn dropout_and_logits(
 pub(crate) fn predictions_end_point(logits: &Tensor, name: &str) -> Result<()> {
     end_point(&logits.f_softmax(1, logits.kind())?, name).map(drop)
 }
+
+/// TF-Slim's `_reduced_kernel_size_for_small_input`: `side`×`side`, or the map's size when it is smaller.
+pub(crate) fn reduced_kernel(net: &Tensor, side: i64) -> [i64; 2] {
+    let size = net.size();
+    [size[2].min(side), size[3].min(side)]
+}
