@@ -23,6 +23,8 @@ fn the_macros_list_every_runtime_layer_by_its_op_name() {
         fully_connected::Args::OP_NAME,
         batch_norm::Args::OP_NAME,
         layer_norm::Args::OP_NAME,
+        group_norm::Args::OP_NAME,
+        instance_norm::Args::OP_NAME,
         bias_add::Args::OP_NAME,
         max_pool2d::Args::OP_NAME,
         avg_pool2d::Args::OP_NAME,

@@ -351,3 +351,64 @@ fn batch_norm_parameters_join_their_own_collections() {
     assert_eq!(names("statistics"), ["BatchNorm/moving_mean", "BatchNorm/moving_variance"]);
     assert_eq!(names("all"), ["BatchNorm/gamma"]);
 }
+
+/// The reference: each (example, group of channels) standardized over its channels and spatial positions with
+/// the biased variance, computed slice by slice.
+fn grouped_reference(x: &Tensor, groups: i64, epsilon: f64) -> Tensor {
+    let (n, c) = (x.size()[0], x.size()[1]);
+    let per = c / groups;
+    let mut rows = Vec::new();
+    for example in 0..n {
+        let mut parts = Vec::new();
+        for group in 0..groups {
+            let part = x.get(example).narrow(0, group * per, per).to_kind(Kind::Double);
+            let mean = part.mean(Kind::Double);
+            let variance = (&part - &mean).square().mean(Kind::Double);
+            parts.push((&part - &mean) / (variance + epsilon).sqrt());
+        }
+        rows.push(Tensor::cat(&parts, 0));
+    }
+    Tensor::stack(&rows, 0).to_kind(Kind::Float)
+}
+
+/// TF-Slim's `group_norm` (channels on axis 1 here): per example and group, over the group's channels and the
+/// spatial axes; `beta` and `gamma` per channel; groups that do not divide the channels are refused.
+#[test]
+fn group_norm_standardizes_each_group_of_each_example() {
+    tch::manual_seed(4);
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let x = rand(&[3, 8, 5, 4]) * 3.0 + 1.0;
+    let y = group_norm(&x).groups(4).call().unwrap();
+    assert!(close(&y, &grouped_reference(&x, 4, 1e-6), 1e-4));
+    assert_eq!(vs.variable("GroupNorm/beta").unwrap().shape(), [8]);
+    assert_eq!(vs.variable("GroupNorm/gamma").unwrap().shape(), [8]);
+    let gamma = vs.variable("GroupNorm/gamma").unwrap().tensor().shallow_clone();
+    tch::no_grad(|| gamma.shallow_clone().copy_(&Tensor::arange(8, (Kind::Float, Device::Cpu))));
+    let scaled = group_norm(&x).groups(4).scope("GroupNorm").reuse(true).call().unwrap();
+    assert!(close(&scaled, &(grouped_reference(&x, 4, 1e-6) * gamma.view([1, 8, 1, 1])), 1e-4));
+    let single = arg_scope!([group_norm], groups = 1, scale = false => { group_norm(&x).call() }).unwrap();
+    assert!(close(&single, &grouped_reference(&x, 1, 1e-6), 1e-4), "one group: layer norm over C, H, W");
+    assert!(vs.variable("GroupNorm_2/gamma").is_none());
+    for (groups, expected) in [(3, "invalid groups 3 for 8 channels"), (16, "invalid groups 16 for 8 channels")] {
+        let message = group_norm(&x).groups(groups).call().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains(expected), "{message}");
+    }
+    let message = group_norm(&x).groups(2).reduction_axes(vec![1]).call().err().map(|e| e.to_string());
+    assert!(message.unwrap_or_default().contains("reduction_axes"));
+}
+
+/// TF-Slim's `instance_norm`: each channel of each example over its spatial axes; `beta` only by default; inputs
+/// below rank 3 refused.
+#[test]
+fn instance_norm_standardizes_each_channel_of_each_example() {
+    tch::manual_seed(5);
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let x = rand(&[2, 3, 6, 5]) * 2.0 - 0.5;
+    let y = instance_norm(&x).call().unwrap();
+    assert!(close(&y, &grouped_reference(&x, 3, 1e-6), 1e-4));
+    assert!(vs.variable("InstanceNorm/beta").is_some() && vs.variable("InstanceNorm/gamma").is_none());
+    let message = instance_norm(&rand(&[4, 3])).call().err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("rank 3 or more"), "{message}");
+}

@@ -1,0 +1,105 @@
+//! `instance_norm`: normalization of each channel of each example over its spatial axes (TF-Slim's
+//! `instance_norm`, Ulyanov et al. 2016).
+
+use tch::Tensor;
+
+use super::activation::{Activation, apply_activation};
+use super::group_norm::{GroupPlan, norm_params};
+use super::layer_scope::{LayerScope, collect};
+use super::protocol::{BuildLayer, HasVariables};
+use super::types::Collections;
+use crate::arg_scope::scope_args;
+use crate::model::tape::Layer;
+use crate::variables::VarStore;
+use crate::{Error, Result};
+
+scope_args! {
+    /// The arguments of [`instance_norm`](fn@instance_norm).
+    pub struct Args => Options for "instance_norm" [Call] {
+        /// Add the learned offset `beta` (default true).
+        center: bool = true,
+        /// Multiply by the learned `gamma` (default false).
+        scale: bool = false,
+        /// Added to the variance (default 1e-6).
+        epsilon: f64 = 1e-6,
+        /// Activation after normalizing (default none).
+        activation_fn: Option<Activation> = None,
+        /// Extra collections for the variables.
+        variables_collections: Collections = Collections::default(),
+        /// Collections the output is added to, under the layer's scope name.
+        outputs_collections: Collections = Collections::default(),
+        /// Whether beta and gamma are trainable (default true).
+        trainable: bool = true,
+    }
+}
+
+/// A call of [`instance_norm`](fn@instance_norm) being configured; finish it with [`Call::call`](super::Call::call).
+pub type Call = super::Call<InstanceNorm>;
+
+/// TF-Slim's `instance_norm(inputs, …)` for `[N, C, …]` inputs of rank 3 or more (channels on axis 1, slim's
+/// layout); scope `InstanceNorm`, variables `beta` and `gamma` of `[C]`.
+pub fn instance_norm(inputs: &Tensor) -> Call {
+    Call::new(inputs, (), Args::default())
+}
+
+impl BuildLayer for InstanceNorm {
+    type Args = Args;
+    type Positional = ();
+    const DEFAULT_SCOPE: &'static str = "InstanceNorm";
+    const REPEAT_NAME: &'static str = "instance_norm";
+
+    fn build(scope: &LayerScope, inputs: &Tensor, (): (), args: Args) -> Result<(Self, Tensor)> {
+        let o = args.resolve();
+        let shape = inputs.size();
+        if shape.len() < 3 {
+            return Err(Error::invalid(
+                &scope.name,
+                format!("instance_norm needs inputs of rank 3 or more, got {shape:?}"),
+            ));
+        }
+        let spatial: Vec<i64> = (2..shape.len() as i64).collect();
+        let plan = GroupPlan::new(&scope.name, &shape, shape[1], 1, &spatial)?;
+        let (beta, gamma) = norm_params(shape[1], (o.center, o.scale), o.trainable, &o.variables_collections)?;
+        let layer = InstanceNorm {
+            name: scope.name.clone(),
+            plan,
+            beta,
+            gamma,
+            epsilon: o.epsilon,
+            activation: o.activation_fn,
+            outputs: o.outputs_collections,
+            store: scope.store.clone(),
+        };
+        let out = layer.forward(inputs)?;
+        Ok((layer, out))
+    }
+}
+
+impl HasVariables for InstanceNorm {}
+
+/// A built `instance_norm` layer.
+#[derive(Debug)]
+pub struct InstanceNorm {
+    name: String,
+    plan: GroupPlan,
+    beta: Option<Tensor>,
+    gamma: Option<Tensor>,
+    epsilon: f64,
+    activation: Option<Activation>,
+    outputs: Collections,
+    store: VarStore,
+}
+
+impl Layer for InstanceNorm {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Normalizes each channel of each example of `x` over its spatial axes.
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = self.plan.normalize(&self.name, x, self.epsilon, (self.beta.as_ref(), self.gamma.as_ref()))?;
+        let y = apply_activation(&self.activation, y);
+        collect(&self.store, self.outputs.names(), &self.name, &y);
+        Ok(y)
+    }
+}
