@@ -186,3 +186,54 @@ fn mean_tensor_averages_element_wise() {
     mean.reset();
     assert!(mean.value().is_none());
 }
+
+/// TF's covariance cases: identical inputs give the variance; `[2, 4, 6]` against `[1, 3, 2]` gives 1; frequency
+/// weights `[0, 1, 3, 1]` on `[2, 4, 6, 8]` / `[1, 3, 2, 7]` give 2; batches stream to the whole's value; NaN
+/// until more than one unit of weight.
+#[test]
+fn covariance_streams_tfs_cases() {
+    let mut covariance = Covariance::default();
+    assert!(covariance.value().is_nan());
+    let range: Vec<f32> = (0..10).map(|v| v as f32).collect();
+    near(covariance.update(&t(&range), &t(&range), None).unwrap(), 55.0 / 6.0);
+    covariance.reset();
+    near(covariance.update(&t(&[2., 4., 6.]), &t(&[1., 3., 2.]), None).unwrap(), 1.0);
+    covariance.reset();
+    let (p, l, w) = (t(&[2., 4., 6., 8.]), t(&[1., 3., 2., 7.]), t(&[0., 1., 3., 1.]));
+    near(covariance.update(&p, &l, Some(&w)).unwrap(), 2.0);
+    covariance.reset();
+    covariance.update(&p.narrow(0, 0, 1), &l.narrow(0, 0, 1), Some(&w.narrow(0, 0, 1))).unwrap();
+    assert!(covariance.value().is_nan(), "a zero weight counts nothing");
+    covariance.update(&p.narrow(0, 1, 2), &l.narrow(0, 1, 2), Some(&w.narrow(0, 1, 2))).unwrap();
+    near(covariance.update(&p.narrow(0, 3, 1), &l.narrow(0, 3, 1), Some(&w.narrow(0, 3, 1))).unwrap(), 2.0);
+    near(covariance.value(), 2.0);
+    assert!(covariance.update(&t(&[1., 2.]), &t(&[1., 2., 3.]), None).is_err());
+}
+
+/// Pearson's r: 0.5 for `[2, 4, 6]` against `[1, 3, 2]`; with the frequency weights above, 2 / √(2 · 4.7); the
+/// same when streamed in two batches; NaN for a constant side.
+#[test]
+fn pearson_correlation_streams_tfs_cases() {
+    let mut pearson = PearsonCorrelation::default();
+    near(pearson.update(&t(&[2., 4., 6.]), &t(&[1., 3., 2.]), None).unwrap(), 0.5);
+    pearson.reset();
+    let (p, l, w) = (t(&[2., 4., 6., 8.]), t(&[1., 3., 2., 7.]), t(&[0., 1., 3., 1.]));
+    let expected = 2.0 / (2.0f64 * 4.7).sqrt();
+    near(pearson.update(&p, &l, Some(&w)).unwrap(), expected);
+    pearson.reset();
+    pearson.update(&p.narrow(0, 0, 2), &l.narrow(0, 0, 2), Some(&w.narrow(0, 0, 2))).unwrap();
+    near(pearson.update(&p.narrow(0, 2, 2), &l.narrow(0, 2, 2), Some(&w.narrow(0, 2, 2))).unwrap(), expected);
+    pearson.reset();
+    assert!(pearson.update(&t(&[1., 1., 1.]), &t(&[1., 2., 3.]), None).unwrap().is_nan());
+}
+
+#[test]
+fn count_adds_up_weights() {
+    let mut count = Count::default();
+    near(count.update(&t(&[1., 2., 3., 4.]), &t(&[]), Some(&t(&[0.5, 1., 0., 2.]))).unwrap(), 3.5);
+    near(count.update(&t(&[7., 8., 9.]), &t(&[]), None).unwrap(), 6.5);
+    near(count.value(), 6.5);
+    count.reset();
+    near(count.value(), 0.0);
+    assert!(count.update(&t(&[1., 2.]), &t(&[]), Some(&t(&[1., 2., 3.]))).is_err());
+}

@@ -7,6 +7,7 @@ mod aggregate;
 mod auc;
 mod classification;
 mod confusion;
+mod correlation;
 mod regression;
 mod top_k;
 mod weights;
@@ -15,6 +16,7 @@ pub use aggregate::{MetricMap, aggregate_metric_map};
 pub use auc::{Auc, Curve};
 pub use classification::{Accuracy, Counts, Precision, Recall, RecallAtK};
 pub use confusion::{ConfusionMatrix, MeanIou};
+pub use correlation::{Count, Covariance, PearsonCorrelation};
 pub use regression::{
     Mean, MeanAbsoluteError, MeanCosineDistance, MeanRelativeError, MeanSquaredError, MeanTensor, PercentageLess,
     RootMeanSquaredError,
