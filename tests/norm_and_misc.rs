@@ -412,3 +412,44 @@ fn instance_norm_standardizes_each_channel_of_each_example() {
     let message = instance_norm(&rand(&[4, 3])).call().err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("rank 3 or more"), "{message}");
 }
+
+/// TF-Slim's `maxout`: consecutive groups of channels replaced by their maximum; the units must divide them.
+#[test]
+fn maxout_takes_the_maximum_of_each_group_of_channels() {
+    let x = Tensor::from_slice(&[1.0f32, 5., 2., -1., 0., 3., 9., 8., 7., 6., 5., 4.]).view([2, 6]);
+    let y = maxout(&x, 3, -1).unwrap();
+    assert!(y.equal(&Tensor::from_slice(&[5.0f32, 2., 3., 9., 7., 5.]).view([2, 3])));
+    let maps = rand(&[2, 4, 3, 3]);
+    let pooled = maxout(&maps, 2, 1).unwrap();
+    assert_eq!(pooled.size(), [2, 2, 3, 3]);
+    assert!(pooled.narrow(1, 1, 1).equal(&maps.narrow(1, 2, 2).amax([1].as_slice(), true)));
+    let message = maxout(&x, 4, -1).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("not a multiple of num_units (4)"), "{message}");
+}
+
+/// TF-Slim's `scale_gradient`: the identity forward; backward, the gradient times the multiplier.
+#[test]
+fn scale_gradient_scales_only_the_gradient() {
+    let x = Tensor::from_slice(&[1.0f32, -2., 3.]).set_requires_grad(true);
+    let k = Tensor::from_slice(&[2.0f32, 3., 4.]);
+    for multiplier in [0.3, 0.0, -1.0, 1.0] {
+        let y = scale_gradient(&x, multiplier).unwrap();
+        assert!(y.equal(&x.detach()));
+        let grad = Tensor::run_backward(&[(&y * &k).sum(Kind::Float)], &[&x], false, false).remove(0);
+        assert!(close(&grad, &(&k * multiplier), 1e-6), "{multiplier}: {grad:?}");
+    }
+}
+
+/// TF-Slim's `images_to_sequence` / `sequence_to_images`: `[N, C, H, W]` maps as a `[W, N·H, C]` sequence along
+/// the width (step w of row n·H + h holds the pixel (h, w) of image n), and back.
+#[test]
+fn images_become_sequences_along_their_width_and_back() {
+    let x = Tensor::arange(2 * 5 * 3 * 4, (Kind::Float, Device::Cpu)).view([2, 5, 3, 4]);
+    let sequence = images_to_sequence(&x).unwrap();
+    assert_eq!(sequence.size(), [4, 6, 5]);
+    let (n, c, h, w) = (1, 3, 2, 1);
+    assert_eq!(sequence.double_value(&[w, n * 3 + h, c]), x.double_value(&[n, c, h, w]));
+    assert!(sequence_to_images(&sequence, 3).unwrap().equal(&x));
+    assert!(sequence_to_images(&sequence, 4).is_err());
+    assert!(images_to_sequence(&rand(&[2, 3])).is_err());
+}

@@ -43,6 +43,10 @@ pub(crate) const OPS: &[Op] = &[
     Op { name: "one_hot_encoding", kind: OpKind::Function },
     Op { name: "unit_norm", kind: OpKind::Function },
     Op { name: "end_point", kind: OpKind::Function },
+    Op { name: "maxout", kind: OpKind::Function },
+    Op { name: "scale_gradient", kind: OpKind::Function },
+    Op { name: "images_to_sequence", kind: OpKind::Function },
+    Op { name: "sequence_to_images", kind: OpKind::Function },
 ];
 
 /// The op called `name`.
