@@ -59,19 +59,45 @@ impl BuildLayer for GroupNorm {
     fn build(scope: &LayerScope, inputs: &Tensor, (): (), args: Args) -> Result<(Self, Tensor)> {
         let o = args.resolve();
         let plan = GroupPlan::new(&scope.name, &inputs.size(), o.groups, o.channels_axis, &o.reduction_axes)?;
-        let (beta, gamma) = norm_params(plan.channels(), (o.center, o.scale), o.trainable, &o.variables_collections)?;
-        let layer = GroupNorm {
+        let settings = NormSettings {
+            center_scale: (o.center, o.scale),
+            epsilon: o.epsilon,
+            activation: o.activation_fn,
+            trainable: o.trainable,
+            variables_collections: o.variables_collections,
+            outputs_collections: o.outputs_collections,
+        };
+        let layer = GroupNorm::new(scope, plan, settings)?;
+        let out = layer.forward(inputs)?;
+        Ok((layer, out))
+    }
+}
+
+/// What group and instance norm share beyond their grouping: the options TF-Slim gives both.
+pub(crate) struct NormSettings {
+    pub(crate) center_scale: (bool, bool),
+    pub(crate) epsilon: f64,
+    pub(crate) activation: Option<Activation>,
+    pub(crate) trainable: bool,
+    pub(crate) variables_collections: Collections,
+    pub(crate) outputs_collections: Collections,
+}
+
+impl GroupNorm {
+    /// The layer normalizing as `plan` groups, its `beta` and `gamma` got or created in `scope`.
+    pub(crate) fn new(scope: &LayerScope, plan: GroupPlan, settings: NormSettings) -> Result<Self> {
+        let (trainable, collections) = (settings.trainable, &settings.variables_collections);
+        let (beta, gamma) = norm_params(plan.channels(), settings.center_scale, trainable, collections)?;
+        Ok(GroupNorm {
             name: scope.name.clone(),
             plan,
             beta,
             gamma,
-            epsilon: o.epsilon,
-            activation: o.activation_fn,
-            outputs: o.outputs_collections,
+            epsilon: settings.epsilon,
+            activation: settings.activation,
+            outputs: settings.outputs_collections,
             store: scope.store.clone(),
-        };
-        let out = layer.forward(inputs)?;
-        Ok((layer, out))
+        })
     }
 }
 
@@ -79,7 +105,7 @@ impl HasVariables for GroupNorm {}
 
 /// Gets or creates `beta` (zeros, when `center`) and `gamma` (ones, when `scale`) of `[channels]` in the current
 /// (layer) scope.
-pub(crate) fn norm_params(
+fn norm_params(
     channels: i64,
     (center, scale): (bool, bool),
     trainable: bool,

@@ -3,14 +3,13 @@
 
 use tch::Tensor;
 
-use super::activation::{Activation, apply_activation};
-use super::group_norm::{GroupPlan, norm_params};
-use super::layer_scope::{LayerScope, collect};
+use super::activation::Activation;
+use super::group_norm::{GroupNorm, GroupPlan, NormSettings};
+use super::layer_scope::LayerScope;
 use super::protocol::{BuildLayer, HasVariables};
 use super::types::Collections;
 use crate::arg_scope::scope_args;
 use crate::model::tape::Layer;
-use crate::variables::VarStore;
 use crate::{Error, Result};
 
 scope_args! {
@@ -59,17 +58,15 @@ impl BuildLayer for InstanceNorm {
         }
         let spatial: Vec<i64> = (2..shape.len() as i64).collect();
         let plan = GroupPlan::new(&scope.name, &shape, shape[1], 1, &spatial)?;
-        let (beta, gamma) = norm_params(shape[1], (o.center, o.scale), o.trainable, &o.variables_collections)?;
-        let layer = InstanceNorm {
-            name: scope.name.clone(),
-            plan,
-            beta,
-            gamma,
+        let settings = NormSettings {
+            center_scale: (o.center, o.scale),
             epsilon: o.epsilon,
             activation: o.activation_fn,
-            outputs: o.outputs_collections,
-            store: scope.store.clone(),
+            trainable: o.trainable,
+            variables_collections: o.variables_collections,
+            outputs_collections: o.outputs_collections,
         };
+        let layer = InstanceNorm(GroupNorm::new(scope, plan, settings)?);
         let out = layer.forward(inputs)?;
         Ok((layer, out))
     }
@@ -77,29 +74,17 @@ impl BuildLayer for InstanceNorm {
 
 impl HasVariables for InstanceNorm {}
 
-/// A built `instance_norm` layer.
+/// A built `instance_norm` layer: a group norm of one group per channel.
 #[derive(Debug)]
-pub struct InstanceNorm {
-    name: String,
-    plan: GroupPlan,
-    beta: Option<Tensor>,
-    gamma: Option<Tensor>,
-    epsilon: f64,
-    activation: Option<Activation>,
-    outputs: Collections,
-    store: VarStore,
-}
+pub struct InstanceNorm(GroupNorm);
 
 impl Layer for InstanceNorm {
     fn name(&self) -> &str {
-        &self.name
+        self.0.name()
     }
 
     /// Normalizes each channel of each example of `x` over its spatial axes.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = self.plan.normalize(&self.name, x, self.epsilon, (self.beta.as_ref(), self.gamma.as_ref()))?;
-        let y = apply_activation(&self.activation, y);
-        collect(&self.store, self.outputs.names(), &self.name, &y);
-        Ok(y)
+        self.0.forward(x)
     }
 }
