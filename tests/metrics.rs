@@ -237,3 +237,50 @@ fn count_adds_up_weights() {
     near(count.value(), 0.0);
     assert!(count.update(&t(&[1., 2.]), &t(&[]), Some(&t(&[1., 2., 3.]))).is_err());
 }
+
+/// Precision and recall at thresholds, against TF 2.21's `tf.compat.v1.metrics` on the same inputs (TF's
+/// `testWeights1d`, with 1.0 for its out-of-range 1.1); thresholds outside [0, 1] are refused, as are predictions.
+#[test]
+fn precision_and_recall_at_thresholds_match_tf() {
+    let predictions = t(&[1., 0., 1., 0.]).view([2, 2]);
+    let labels = t(&[0., 1., 1., 0.]).view([2, 2]);
+    let weights = t(&[0., 1.]).view([2, 1]);
+    let mut precision = PrecisionAtThresholds::new(&[0.5, 1.0]).unwrap();
+    let mut recall = RecallAtThresholds::new(&[0.5, 1.0]).unwrap();
+    assert_eq!(precision.update(&predictions, &labels, Some(&weights)).unwrap(), [0.9999998807907104, 0.0]);
+    assert_eq!(recall.update(&predictions, &labels, Some(&weights)).unwrap(), [0.9999998807907104, 0.0]);
+    precision.reset();
+    assert_eq!(precision.values(), [0.0, 0.0]);
+    let message = RecallAtThresholds::new(&[0.5, 1.1]).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("recall_at_thresholds") && message.contains("1.1"), "{message}");
+    let message = precision.update(&t(&[0.5, 1.5]), &t(&[1., 0.]), None).err().map(|e| e.to_string());
+    assert!(message.unwrap_or_default().contains("predictions must lie in [0, 1]"));
+    let mut counts = CountsAtThresholds::new("counts", &[0.25]).unwrap();
+    counts.update("counts", &t(&[0.1, 0.3, 0.6, 0.2]), &t(&[1., 1., 0., 0.]), None).unwrap();
+    let tallies =
+        [counts.true_positives(), counts.false_negatives(), counts.true_negatives(), counts.false_positives()];
+    assert_eq!(tallies, [[1.0], [1.0], [1.0], [1.0]]);
+}
+
+/// Sensitivity at a specificity and specificity at a sensitivity (200 thresholds), against TF 2.21's
+/// `tf.compat.v1.metrics` on TF's test inputs, plain and weighted.
+#[test]
+fn sensitivity_and_specificity_at_targets_match_tf() {
+    let predictions = t(&[0.1, 0.2, 0.4, 0.3, 0.0, 0.1, 0.45, 0.5, 0.8, 0.9]);
+    let labels = t(&[0., 0., 0., 0., 0., 1., 1., 1., 1., 1.]);
+    let weighted = t(&[0.0, 0.1, 0.2, 0.3, 0.4, 0.0, 0.1, 0.2, 0.3, 0.4]);
+    let weights = t(&[0., 0., 0., 1., 1., 1., 1., 1., 1., 1.]);
+    let cases = [
+        (&predictions, None, 0.8, 0.800000011920929, 1.0),
+        (&predictions, None, 0.4, 0.800000011920929, 1.0),
+        (&weighted, Some(&weights), 0.8, 0.0, 0.0),
+        (&weighted, Some(&weights), 0.4, 0.20000000298023224, 0.0),
+    ];
+    for (predictions, weights, target, sensitivity, specificity) in cases {
+        let mut at_specificity = SensitivityAtSpecificity::new(target, 200).unwrap();
+        assert_eq!(at_specificity.update(predictions, &labels, weights).unwrap(), sensitivity, "{target}");
+        let mut at_sensitivity = SpecificityAtSensitivity::new(target, 200).unwrap();
+        assert_eq!(at_sensitivity.update(predictions, &labels, weights).unwrap(), specificity, "{target}");
+    }
+    assert!(SensitivityAtSpecificity::new(1.2, 200).is_err() && SpecificityAtSensitivity::new(0.5, 1).is_err());
+}

@@ -9,6 +9,7 @@ mod classification;
 mod confusion;
 mod correlation;
 mod regression;
+mod thresholds;
 mod top_k;
 mod weights;
 
@@ -20,6 +21,9 @@ pub use correlation::{Count, Covariance, PearsonCorrelation};
 pub use regression::{
     Mean, MeanAbsoluteError, MeanCosineDistance, MeanRelativeError, MeanSquaredError, MeanTensor, PercentageLess,
     RootMeanSquaredError,
+};
+pub use thresholds::{
+    CountsAtThresholds, PrecisionAtThresholds, RecallAtThresholds, SensitivityAtSpecificity, SpecificityAtSensitivity,
 };
 pub use top_k::{SparsePrecisionAtK, SparseRecallAtK};
 
