@@ -284,3 +284,35 @@ fn sensitivity_and_specificity_at_targets_match_tf() {
     }
     assert!(SensitivityAtSpecificity::new(1.2, 200).is_err() && SpecificityAtSensitivity::new(0.5, 1).is_err());
 }
+
+/// `precision_at_recall` and `recall_at_precision` (plain and strict), against tf_slim 1.1's on TF 2.21, for the
+/// inputs above, plain and weighted, at three targets.
+#[test]
+fn precision_at_recall_and_recall_at_precision_match_tf_slim() {
+    let predictions = t(&[0.1, 0.2, 0.4, 0.3, 0.0, 0.1, 0.45, 0.5, 0.8, 0.9]);
+    let labels = t(&[0., 0., 0., 0., 0., 1., 1., 1., 1., 1.]);
+    let weighted = t(&[0.0, 0.1, 0.2, 0.3, 0.4, 0.0, 0.1, 0.2, 0.3, 0.4]);
+    let weights = t(&[0., 0., 0., 1., 1., 1., 1., 1., 1., 1.]);
+    // (target, precision at recall, recall at precision, strict recall at precision)
+    let plain = [
+        (0.7, 1.0, 0.800000011920929, 0.800000011920929),
+        (0.4, 1.0, 1.0, 1.0),
+        (1.0, 0.5555555820465088, 0.800000011920929, 0.0),
+    ];
+    let weighted_cases = [
+        (0.7, 0.6666666865348816, 1.0, 1.0),
+        (0.4, 0.5, 0.4000000059604645, 0.4000000059604645),
+        (1.0, 0.7142857313156128, 1.0, 0.0),
+    ];
+    for (predictions, weights, cases) in [(&predictions, None, plain), (&weighted, Some(&weights), weighted_cases)] {
+        for (target, precision, recall, strict) in cases {
+            let mut at_recall = PrecisionAtRecall::new(target, 200).unwrap();
+            assert_eq!(at_recall.update(predictions, &labels, weights).unwrap(), precision, "{target}");
+            let mut at_precision = RecallAtPrecision::new(target, 200, false).unwrap();
+            assert_eq!(at_precision.update(predictions, &labels, weights).unwrap(), recall, "{target}");
+            let mut strictly = RecallAtPrecision::new(target, 200, true).unwrap();
+            assert_eq!(strictly.update(predictions, &labels, weights).unwrap(), strict, "{target}");
+        }
+    }
+    assert!(PrecisionAtRecall::new(-0.1, 200).is_err() && RecallAtPrecision::new(0.5, 0, false).is_err());
+}

@@ -23,7 +23,8 @@ pub use regression::{
     RootMeanSquaredError,
 };
 pub use thresholds::{
-    CountsAtThresholds, PrecisionAtThresholds, RecallAtThresholds, SensitivityAtSpecificity, SpecificityAtSensitivity,
+    CountsAtThresholds, PrecisionAtRecall, PrecisionAtThresholds, RecallAtPrecision, RecallAtThresholds,
+    SensitivityAtSpecificity, SpecificityAtSensitivity,
 };
 pub use top_k::{SparsePrecisionAtK, SparseRecallAtK};
 

@@ -271,3 +271,90 @@ impl StreamingMetric for SpecificityAtSensitivity {
         self.counts.reset();
     }
 }
+
+/// TF-Slim's `recall_at_precision`: the recall at the threshold whose precision is closest to the target (the
+/// first such threshold); with `strict`, at the threshold whose precision is the nearest at or above the target,
+/// and 0 when none reaches it.
+#[derive(Clone, Debug)]
+pub struct RecallAtPrecision {
+    precision: f64,
+    strict: bool,
+    counts: CountsAtThresholds,
+}
+
+impl RecallAtPrecision {
+    /// At `precision` in [0, 1], with `num_thresholds` (at least 2; TF's default 200) and TF's `strict_mode`.
+    pub fn new(precision: f64, num_thresholds: usize, strict: bool) -> Result<Self> {
+        check_target("recall_at_precision", "precision", precision)?;
+        let counts = CountsAtThresholds::evenly_spaced("recall_at_precision", num_thresholds, 1.0 + EPSILON)?;
+        Ok(RecallAtPrecision { precision, strict, counts })
+    }
+}
+
+impl StreamingMetric for RecallAtPrecision {
+    fn update(&mut self, predictions: &Tensor, labels: &Tensor, weights: Option<&Tensor>) -> Result<f64> {
+        self.counts.update("recall_at_precision", predictions, labels, weights)?;
+        Ok(self.value())
+    }
+
+    fn value(&self) -> f64 {
+        let counts = &self.counts;
+        let precisions = CountsAtThresholds::ratios(&counts.true_positives, &counts.false_positives);
+        let target = self.precision as f32;
+        let recalls = CountsAtThresholds::ratios(&counts.true_positives, &counts.false_negatives);
+        if !self.strict {
+            let distance = |i: usize| (precisions[i] - target).abs();
+            let index = (0..precisions.len()).fold(0, |best, i| if distance(i) < distance(best) { i } else { best });
+            return f64::from(recalls[index]);
+        }
+        // TF's argmax of 1 / (precision − target + ε): the smallest margin above the target. TF's graph optimizer
+        // folds the constants first, `precision + (ε − target)` in float32, so a precision one float below the
+        // target can make the margin 0 and the closeness infinite; the same here.
+        let shift = EPSILON as f32 - target;
+        let closeness = |i: usize| 1.0 / (precisions[i] + shift);
+        let index = (0..precisions.len()).fold(0, |best, i| if closeness(i) > closeness(best) { i } else { best });
+        if precisions[index] >= target { f64::from(recalls[index]) } else { 0.0 }
+    }
+
+    fn reset(&mut self) {
+        self.counts.reset();
+    }
+}
+
+/// TF-Slim's `precision_at_recall`: `(tp + ε) / (tp + fp + ε)` at the largest threshold whose recall is at least
+/// the target (the last threshold when none is).
+#[derive(Clone, Debug)]
+pub struct PrecisionAtRecall {
+    recall: f64,
+    counts: CountsAtThresholds,
+}
+
+impl PrecisionAtRecall {
+    /// At `recall` in [0, 1], with `num_thresholds` (at least 2; TF's default 200).
+    pub fn new(recall: f64, num_thresholds: usize) -> Result<Self> {
+        check_target("precision_at_recall", "target_recall", recall)?;
+        let counts = CountsAtThresholds::evenly_spaced("precision_at_recall", num_thresholds, 1.0 + EPSILON)?;
+        Ok(PrecisionAtRecall { recall, counts })
+    }
+}
+
+impl StreamingMetric for PrecisionAtRecall {
+    fn update(&mut self, predictions: &Tensor, labels: &Tensor, weights: Option<&Tensor>) -> Result<f64> {
+        self.counts.update("precision_at_recall", predictions, labels, weights)?;
+        Ok(self.value())
+    }
+
+    fn value(&self) -> f64 {
+        let counts = &self.counts;
+        let recalls = CountsAtThresholds::ratios(&counts.true_positives, &counts.false_negatives);
+        let admissible = recalls.iter().filter(|recall| **recall >= self.recall as f32).count();
+        let index = admissible.checked_sub(1).unwrap_or(recalls.len() - 1);
+        let (tp, fp) = (counts.true_positives[index] as f32, counts.false_positives[index] as f32);
+        let epsilon = EPSILON as f32;
+        f64::from((tp + epsilon) / (tp + fp + epsilon))
+    }
+
+    fn reset(&mut self) {
+        self.counts.reset();
+    }
+}
