@@ -316,3 +316,20 @@ fn precision_at_recall_and_recall_at_precision_match_tf_slim() {
     }
     assert!(PrecisionAtRecall::new(-0.1, 200).is_err() && RecallAtPrecision::new(0.5, 0, false).is_err());
 }
+
+/// Cohen's kappa over four classes, plain and weighted, against tf_slim 1.1's `cohen_kappa` on TF 2.21; the
+/// same streamed in two batches.
+#[test]
+fn cohen_kappa_matches_tf_slim() {
+    let labels = t(&[0., 1., 2., 2., 1., 0., 3., 3., 2., 1.]);
+    let predictions = t(&[0., 1., 2., 1., 1., 0., 3., 2., 2., 0.]);
+    let weights = t(&[1., 2., 1., 0.5, 1., 1., 3., 1., 1., 2.]);
+    let mut kappa = CohenKappa::new(4).unwrap();
+    assert!((kappa.update(&predictions, &labels, None).unwrap() - 0.5945945945945946).abs() < 1e-12);
+    kappa.reset();
+    kappa.update(&predictions.narrow(0, 0, 4), &labels.narrow(0, 0, 4), Some(&weights.narrow(0, 0, 4))).unwrap();
+    let value = kappa.update(&predictions.narrow(0, 4, 6), &labels.narrow(0, 4, 6), Some(&weights.narrow(0, 4, 6)));
+    assert!((value.unwrap() - 0.6557377049180327).abs() < 1e-12);
+    assert!(kappa.update(&t(&[4.]), &t(&[0.]), None).is_err(), "a class outside the four");
+    near(CohenKappa::new(2).unwrap().value(), 0.0);
+}

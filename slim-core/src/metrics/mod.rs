@@ -6,6 +6,7 @@
 mod aggregate;
 mod auc;
 mod classification;
+mod cohen_kappa;
 mod confusion;
 mod correlation;
 mod regression;
@@ -16,6 +17,7 @@ mod weights;
 pub use aggregate::{MetricMap, aggregate_metric_map};
 pub use auc::{Auc, Curve};
 pub use classification::{Accuracy, Counts, Precision, Recall, RecallAtK};
+pub use cohen_kappa::CohenKappa;
 pub use confusion::{ConfusionMatrix, MeanIou};
 pub use correlation::{Count, Covariance, PearsonCorrelation};
 pub use regression::{
