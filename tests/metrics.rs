@@ -333,3 +333,30 @@ fn cohen_kappa_matches_tf_slim() {
     assert!(kappa.update(&t(&[4.]), &t(&[0.]), None).is_err(), "a class outside the four");
     near(CohenKappa::new(2).unwrap().value(), 0.0);
 }
+
+/// The exact (dynamic) AUC with ties, plain and weighted, both curves, against tf_slim 1.1's
+/// `streaming_dynamic_auc` on TF 2.21; streamed in two batches; 0 for one class; labels must be 0 or 1.
+#[test]
+fn dynamic_auc_matches_tf_slim() {
+    let predictions = t(&[0.1, 0.4, 0.35, 0.8, 0.4, 0.9, 0.1, 0.65, 0.4, 0.2]);
+    let labels = t(&[0., 0., 1., 1., 1., 1., 0., 0., 1., 0.]);
+    let weights = t(&[1., 2., 1., 0.5, 1., 1., 3., 1., 1., 2.]);
+    let cases = [
+        (Curve::Roc, false, 0.8),
+        (Curve::Roc, true, 0.8271604938271606),
+        (Curve::Pr, false, 0.8047619047619048),
+        (Curve::Pr, true, 0.7128205128205127),
+    ];
+    for (curve, weighted, expected) in cases {
+        let mut auc = DynamicAuc::new(curve);
+        let weights = weighted.then_some(&weights);
+        let part = |t: &Tensor, start: i64, length: i64| t.narrow(0, start, length);
+        auc.update(&part(&predictions, 0, 3), &part(&labels, 0, 3), weights.map(|w| part(w, 0, 3)).as_ref()).unwrap();
+        let value =
+            auc.update(&part(&predictions, 3, 7), &part(&labels, 3, 7), weights.map(|w| part(w, 3, 7)).as_ref());
+        assert!((value.unwrap() - expected).abs() < 1e-12, "{curve:?} {weighted}");
+    }
+    let mut auc = DynamicAuc::new(Curve::Roc);
+    near(auc.update(&t(&[0.3, 0.6]), &t(&[1., 1.]), None).unwrap(), 0.0);
+    assert!(auc.update(&t(&[0.3]), &t(&[2.]), None).is_err());
+}

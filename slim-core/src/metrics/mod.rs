@@ -9,6 +9,7 @@ mod classification;
 mod cohen_kappa;
 mod confusion;
 mod correlation;
+mod dynamic_auc;
 mod regression;
 mod thresholds;
 mod top_k;
@@ -20,6 +21,7 @@ pub use classification::{Accuracy, Counts, Precision, Recall, RecallAtK};
 pub use cohen_kappa::CohenKappa;
 pub use confusion::{ConfusionMatrix, MeanIou};
 pub use correlation::{Count, Covariance, PearsonCorrelation};
+pub use dynamic_auc::DynamicAuc;
 pub use regression::{
     Mean, MeanAbsoluteError, MeanCosineDistance, MeanRelativeError, MeanSquaredError, MeanTensor, PercentageLess,
     RootMeanSquaredError,
