@@ -360,3 +360,50 @@ fn dynamic_auc_matches_tf_slim() {
     near(auc.update(&t(&[0.3, 0.6]), &t(&[1., 1.]), None).unwrap(), 0.0);
     assert!(auc.update(&t(&[0.3]), &t(&[2.]), None).is_err());
 }
+
+/// Curve points at 5 thresholds, weighted, against tf_slim 1.1's `streaming_curve_points` on TF 2.21 (which
+/// computes in float32: 1e-6 apart at most).
+#[test]
+fn curve_points_match_tf_slim() {
+    let predictions = t(&[0.1, 0.4, 0.35, 0.8, 0.4, 0.9, 0.1, 0.65, 0.4, 0.2]);
+    let labels = t(&[0., 0., 1., 1., 1., 1., 0., 0., 1., 0.]);
+    let weights = t(&[1., 2., 1., 0.5, 1., 1., 3., 1., 1., 2.]);
+    let third = 0.33333346247673035;
+    let roc = [
+        (0.9999998807907104, 1.0),
+        (0.333333283662796, 1.0),
+        (0.1111110970377922, third),
+        (0.0, third),
+        (0.0, 2.2222216955469776e-07),
+    ];
+    let pr = [
+        (1.0, 0.3333333730697632),
+        (1.0, 0.6000000238418579),
+        (third, 0.6000001430511475),
+        (third, 1.0),
+        (2.2222216955469776e-07, 1.0),
+    ];
+    for (curve, expected) in [(Curve::Roc, roc), (Curve::Pr, pr)] {
+        let points = CurvePoints::new(curve, 5).unwrap().update(&predictions, &labels, Some(&weights)).unwrap();
+        assert_eq!(points.len(), 5);
+        for ((x, y), (ex, ey)) in points.iter().zip(expected) {
+            assert!((x - ex).abs() < 1e-6 && (y - ey).abs() < 1e-6, "{curve:?}: {points:?}");
+        }
+    }
+}
+
+/// `streaming_concat`: batches joined along the axis, up to `max_size`; shapes that do not line up refused.
+#[test]
+fn concat_joins_batches_up_to_max_size() {
+    let mut concat = Concat::new(0, Some(5)).unwrap();
+    assert!(concat.value().unwrap().is_none());
+    assert_eq!(concat.update(&t(&[1., 2., 3., 4., 5., 6.]).view([3, 2])).unwrap(), 3);
+    assert_eq!(concat.update(&t(&[7., 8., 9., 10., 11., 12.]).view([3, 2])).unwrap(), 5);
+    assert_eq!(concat.update(&t(&[0., 0.]).view([1, 2])).unwrap(), 5, "full: later values dropped");
+    let joined = concat.value().unwrap().unwrap();
+    assert!(joined.equal(&t(&[1., 2., 3., 4., 5., 6., 7., 8., 9., 10.]).view([5, 2])));
+    assert!(concat.update(&t(&[1., 2., 3.]).view([1, 3])).is_err());
+    concat.reset();
+    assert!(concat.value().unwrap().is_none());
+    assert!(Concat::new(0, Some(-1)).is_err());
+}

@@ -7,6 +7,7 @@ mod aggregate;
 mod auc;
 mod classification;
 mod cohen_kappa;
+mod concat;
 mod confusion;
 mod correlation;
 mod dynamic_auc;
@@ -19,6 +20,7 @@ pub use aggregate::{MetricMap, aggregate_metric_map};
 pub use auc::{Auc, Curve};
 pub use classification::{Accuracy, Counts, Precision, Recall, RecallAtK};
 pub use cohen_kappa::CohenKappa;
+pub use concat::Concat;
 pub use confusion::{ConfusionMatrix, MeanIou};
 pub use correlation::{Count, Covariance, PearsonCorrelation};
 pub use dynamic_auc::DynamicAuc;
@@ -27,7 +29,7 @@ pub use regression::{
     RootMeanSquaredError,
 };
 pub use thresholds::{
-    CountsAtThresholds, PrecisionAtRecall, PrecisionAtThresholds, RecallAtPrecision, RecallAtThresholds,
+    CountsAtThresholds, CurvePoints, PrecisionAtRecall, PrecisionAtThresholds, RecallAtPrecision, RecallAtThresholds,
     SensitivityAtSpecificity, SpecificityAtSensitivity,
 };
 pub use top_k::{SparsePrecisionAtK, SparseRecallAtK};

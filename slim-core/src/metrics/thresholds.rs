@@ -358,3 +358,59 @@ impl StreamingMetric for PrecisionAtRecall {
         self.counts.reset();
     }
 }
+
+/// TF-Slim's `streaming_curve_points`: the ROC (false-positive rate, recall) or PR (recall, precision) point at
+/// each of `num_thresholds` thresholds, as the AUC sums them (ε = 1e-6 in the ratios, as TF).
+#[derive(Clone, Debug)]
+pub struct CurvePoints {
+    /// The metric errors name (`curve_points`, or the AUC built on these points).
+    metric: &'static str,
+    curve: super::Curve,
+    counts: CountsAtThresholds,
+}
+
+impl CurvePoints {
+    /// The points of `curve` at `num_thresholds` (at least 2; TF's default 200).
+    pub fn new(curve: super::Curve, num_thresholds: usize) -> Result<Self> {
+        Self::for_metric("curve_points", curve, num_thresholds)
+    }
+
+    /// The points as metric `metric` (named in errors) uses them.
+    pub(crate) fn for_metric(metric: &'static str, curve: super::Curve, num_thresholds: usize) -> Result<Self> {
+        let counts = CountsAtThresholds::evenly_spaced(metric, num_thresholds, 1.0 + EPSILON)?;
+        Ok(CurvePoints { metric, curve, counts })
+    }
+
+    /// Adds a batch and returns the points over everything seen.
+    pub fn update(
+        &mut self,
+        predictions: &Tensor,
+        labels: &Tensor,
+        weights: Option<&Tensor>,
+    ) -> Result<Vec<(f64, f64)>> {
+        self.counts.update(self.metric, predictions, labels, weights)?;
+        Ok(self.points())
+    }
+
+    /// One `(x, y)` point per threshold, from the lowest threshold to the highest.
+    pub fn points(&self) -> Vec<(f64, f64)> {
+        let epsilon = 1e-6;
+        let c = &self.counts;
+        (0..c.true_positives.len())
+            .map(|i| {
+                let (tp, fneg, tn, fp) =
+                    (c.true_positives[i], c.false_negatives[i], c.true_negatives[i], c.false_positives[i]);
+                let recall = (tp + epsilon) / (tp + fneg + epsilon);
+                match self.curve {
+                    super::Curve::Roc => (fp / (fp + tn + epsilon), recall),
+                    super::Curve::Pr => (recall, (tp + epsilon) / (tp + fp + epsilon)),
+                }
+            })
+            .collect()
+    }
+
+    /// Forgets everything seen.
+    pub fn reset(&mut self) {
+        self.counts.reset();
+    }
+}
