@@ -407,3 +407,33 @@ fn concat_joins_batches_up_to_max_size() {
     assert!(concat.value().unwrap().is_none());
     assert!(Concat::new(0, Some(-1)).is_err());
 }
+
+/// TF's `testAveragePrecisionAtK` examples: AP@k for k = 1…4 of each example, their mean streamed over the
+/// batch, and weighted by (0.3, 0.6).
+#[test]
+fn sparse_average_precision_at_k_follows_tfs_examples() {
+    let first = t(&[0.2, 0.1, 0.0, 0.4, 0.0, 0.5, 0.3]).view([1, 7]);
+    let second = t(&[0.3, 0.5, 0.0, 0.4, 0.0, 0.1, 0.2]).view([1, 7]);
+    let labels_first = Tensor::from_slice(&[0i64, 1, 2, 3, 4]).view([1, 5]);
+    let labels_second = Tensor::from_slice(&[0i64, 2, 4, 5, 6]).view([1, 5]);
+    let expected_first = [0.0, (1.0 / 2.0) / 2.0, (1.0 / 2.0) / 3.0, (1.0 / 2.0 + 2.0 / 4.0) / 4.0];
+    let expected_second = [0.0, 0.0, (1.0 / 3.0) / 3.0, (1.0 / 3.0 + 2.0 / 4.0) / 4.0];
+    for k in 1..=4 {
+        let i = (k - 1) as usize;
+        let mut metric = SparseAveragePrecisionAtK::new(k).unwrap();
+        near(metric.update(&first, &labels_first, None).unwrap(), expected_first[i]);
+        metric.reset();
+        near(metric.update(&second, &labels_second, None).unwrap(), expected_second[i]);
+        metric.reset();
+        metric.update(&first, &labels_first, None).unwrap();
+        near(metric.update(&second, &labels_second, None).unwrap(), (expected_first[i] + expected_second[i]) / 2.0);
+        metric.reset();
+        let both = Tensor::cat(&[&first, &second], 0);
+        let labels = Tensor::cat(&[&labels_first, &labels_second], 0);
+        let weighted = metric.update(&both, &labels, Some(&t(&[0.3, 0.6]))).unwrap();
+        near(weighted, (0.3 * expected_first[i] + 0.6 * expected_second[i]) / 0.9);
+    }
+    assert!(SparseAveragePrecisionAtK::new(0).is_err());
+    let padded = Tensor::from_slice(&[5i64, -1, -1, -1, -1]).view([1, 5]);
+    near(SparseAveragePrecisionAtK::new(2).unwrap().update(&first, &padded, None).unwrap(), 1.0 / 1.0);
+}

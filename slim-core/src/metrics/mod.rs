@@ -32,7 +32,7 @@ pub use thresholds::{
     CountsAtThresholds, CurvePoints, PrecisionAtRecall, PrecisionAtThresholds, RecallAtPrecision, RecallAtThresholds,
     SensitivityAtSpecificity, SpecificityAtSensitivity,
 };
-pub use top_k::{SparsePrecisionAtK, SparseRecallAtK};
+pub use top_k::{SparseAveragePrecisionAtK, SparsePrecisionAtK, SparseRecallAtK};
 
 use tch::Tensor;
 
