@@ -437,3 +437,42 @@ fn sparse_average_precision_at_k_follows_tfs_examples() {
     let padded = Tensor::from_slice(&[5i64, -1, -1, -1, -1]).view([1, 5]);
     near(SparseAveragePrecisionAtK::new(2).unwrap().update(&first, &padded, None).unwrap(), 1.0 / 1.0);
 }
+
+/// Keras' `F1Score` (per class, micro, macro, weighted; argmax or a threshold; sample weights) and
+/// `FBetaScore(beta=2)`, against tf_keras 2.21 on the same six rows (Keras computes in float32: 1e-6 apart).
+#[test]
+fn f_scores_match_keras() {
+    let labels = t(&[1., 0., 0., 0., 1., 0., 0., 0., 1., 1., 0., 0., 0., 1., 0., 0., 0., 1.]).view([6, 3]);
+    let scores =
+        t(&[0.7, 0.2, 0.1, 0.3, 0.3, 0.4, 0.1, 0.1, 0.8, 0.4, 0.5, 0.1, 0.0, 0.0, 0.0, 0.2, 0.2, 0.6]).view([6, 3]);
+    let weights = t(&[1., 2., 0.5, 1., 3., 1.]);
+    let close = |got: f64, expected: f64| assert!((got - expected).abs() < 1e-6, "{got} vs {expected}");
+    let per_class = [
+        (None, [0.6666666865348816, 0.0, 0.800000011920929], [0.6666666865348816, 0.0, 0.5999999642372131]),
+        (Some(0.35), [1.0, 0.0, 0.800000011920929], [1.0, 0.0, 0.5999999642372131]),
+    ];
+    for (threshold, plain, weighted) in per_class {
+        let mut f1 = FScore::f1(3, FScoreAverage::Macro, threshold).unwrap();
+        f1.update(&scores, &labels, None).unwrap();
+        f1.per_class().iter().zip(plain).for_each(|(g, e)| close(*g, e));
+        f1.reset();
+        f1.update(&scores, &labels, Some(&weights)).unwrap();
+        f1.per_class().iter().zip(weighted).for_each(|(g, e)| close(*g, e));
+    }
+    let averaged = [
+        (FScoreAverage::Micro, None, 0.5454545617103577, 0.3571428656578064),
+        (FScoreAverage::Micro, Some(0.35), 0.6666666865348816, 0.46666666865348816),
+        (FScoreAverage::Macro, None, 0.4888888895511627, 0.42222222685813904),
+        (FScoreAverage::Macro, Some(0.35), 0.5999999642372131, 0.5333333015441895),
+        (FScoreAverage::Weighted, None, 0.4888889193534851, 0.26274508237838745),
+        (FScoreAverage::Weighted, Some(0.35), 0.6000000238418579, 0.34117645025253296),
+    ];
+    for (average, threshold, plain, weighted) in averaged {
+        close(FScore::f1(3, average, threshold).unwrap().update(&scores, &labels, None).unwrap(), plain);
+        close(FScore::f1(3, average, threshold).unwrap().update(&scores, &labels, Some(&weights)).unwrap(), weighted);
+    }
+    let mut f2 = FScore::new(3, FScoreAverage::Macro, 2.0, None).unwrap();
+    close(f2.update(&scores, &labels, None).unwrap(), 0.48821553587913513);
+    assert!(FScore::f1(3, FScoreAverage::Micro, Some(1.5)).is_err());
+    assert!(FScore::f1(4, FScoreAverage::Micro, None).unwrap().update(&scores, &labels, None).is_err());
+}

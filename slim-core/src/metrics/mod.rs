@@ -11,6 +11,7 @@ mod concat;
 mod confusion;
 mod correlation;
 mod dynamic_auc;
+mod f_score;
 mod regression;
 mod thresholds;
 mod top_k;
@@ -24,6 +25,7 @@ pub use concat::Concat;
 pub use confusion::{ConfusionMatrix, MeanIou};
 pub use correlation::{Count, Covariance, PearsonCorrelation};
 pub use dynamic_auc::DynamicAuc;
+pub use f_score::{FScore, FScoreAverage};
 pub use regression::{
     Mean, MeanAbsoluteError, MeanCosineDistance, MeanRelativeError, MeanSquaredError, MeanTensor, PercentageLess,
     RootMeanSquaredError,
