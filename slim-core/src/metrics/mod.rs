@@ -31,8 +31,9 @@ pub use regression::{
     RootMeanSquaredError,
 };
 pub use thresholds::{
-    CountsAtThresholds, CurvePoints, PrecisionAtRecall, PrecisionAtThresholds, RecallAtPrecision, RecallAtThresholds,
-    SensitivityAtSpecificity, SpecificityAtSensitivity,
+    CountsAtThresholds, CurvePoints, PrecisionAtRecall, PrecisionAtThresholds, PrecisionRate, RateAtThresholds,
+    RecallAtPrecision, RecallAtThresholds, RecallRate, SensitivityAtSpecificity, SpecificityAtSensitivity,
+    ThresholdRate,
 };
 pub use top_k::{SparseAveragePrecisionAtK, SparsePrecisionAtK, SparseRecallAtK};
 

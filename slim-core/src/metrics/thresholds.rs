@@ -130,57 +130,64 @@ impl CountsAtThresholds {
     }
 }
 
-/// TF-Slim's `streaming_precision_at_thresholds`: `tp / (tp + fp + 1e-7)` at each threshold.
+/// Which ratio of the counts a [`RateAtThresholds`] reads.
+pub trait ThresholdRate {
+    /// TF-Slim's name of the metric.
+    const METRIC: &'static str;
+    /// The counts whose ratio `part / (part + rest + 1e-7)` is the rate: true positives and this.
+    fn rest(counts: &CountsAtThresholds) -> &[f64];
+}
+
+/// Precision: true positives over everything predicted positive.
+#[derive(Clone, Copy, Debug)]
+pub struct PrecisionRate;
+
+impl ThresholdRate for PrecisionRate {
+    const METRIC: &'static str = "precision_at_thresholds";
+    fn rest(counts: &CountsAtThresholds) -> &[f64] {
+        &counts.false_positives
+    }
+}
+
+/// Recall: true positives over everything labelled positive.
+#[derive(Clone, Copy, Debug)]
+pub struct RecallRate;
+
+impl ThresholdRate for RecallRate {
+    const METRIC: &'static str = "recall_at_thresholds";
+    fn rest(counts: &CountsAtThresholds) -> &[f64] {
+        &counts.false_negatives
+    }
+}
+
+/// A rate at each threshold, `tp / (tp + rest + 1e-7)` (vector-valued: one value per threshold).
 #[derive(Clone, Debug)]
-pub struct PrecisionAtThresholds {
+pub struct RateAtThresholds<R: ThresholdRate> {
     counts: CountsAtThresholds,
+    rate: std::marker::PhantomData<R>,
 }
 
-impl PrecisionAtThresholds {
-    /// At `thresholds`, each in [0, 1].
-    pub fn new(thresholds: &[f64]) -> Result<Self> {
-        Ok(PrecisionAtThresholds { counts: CountsAtThresholds::new("precision_at_thresholds", thresholds)? })
-    }
-
-    /// Adds a batch and returns the precision at each threshold over everything seen.
-    pub fn update(&mut self, predictions: &Tensor, labels: &Tensor, weights: Option<&Tensor>) -> Result<Vec<f64>> {
-        self.counts.update("precision_at_thresholds", predictions, labels, weights)?;
-        Ok(self.values())
-    }
-
-    /// The precision at each threshold.
-    pub fn values(&self) -> Vec<f64> {
-        let ratios = CountsAtThresholds::ratios(&self.counts.true_positives, &self.counts.false_positives);
-        ratios.into_iter().map(f64::from).collect()
-    }
-
-    /// Forgets everything seen.
-    pub fn reset(&mut self) {
-        self.counts.reset();
-    }
-}
+/// TF-Slim's `streaming_precision_at_thresholds`: `tp / (tp + fp + 1e-7)` at each threshold.
+pub type PrecisionAtThresholds = RateAtThresholds<PrecisionRate>;
 
 /// TF-Slim's `streaming_recall_at_thresholds`: `tp / (tp + fn + 1e-7)` at each threshold.
-#[derive(Clone, Debug)]
-pub struct RecallAtThresholds {
-    counts: CountsAtThresholds,
-}
+pub type RecallAtThresholds = RateAtThresholds<RecallRate>;
 
-impl RecallAtThresholds {
+impl<R: ThresholdRate> RateAtThresholds<R> {
     /// At `thresholds`, each in [0, 1].
     pub fn new(thresholds: &[f64]) -> Result<Self> {
-        Ok(RecallAtThresholds { counts: CountsAtThresholds::new("recall_at_thresholds", thresholds)? })
+        Ok(RateAtThresholds { counts: CountsAtThresholds::new(R::METRIC, thresholds)?, rate: std::marker::PhantomData })
     }
 
-    /// Adds a batch and returns the recall at each threshold over everything seen.
+    /// Adds a batch and returns the rate at each threshold over everything seen.
     pub fn update(&mut self, predictions: &Tensor, labels: &Tensor, weights: Option<&Tensor>) -> Result<Vec<f64>> {
-        self.counts.update("recall_at_thresholds", predictions, labels, weights)?;
+        self.counts.update(R::METRIC, predictions, labels, weights)?;
         Ok(self.values())
     }
 
-    /// The recall at each threshold.
+    /// The rate at each threshold.
     pub fn values(&self) -> Vec<f64> {
-        let ratios = CountsAtThresholds::ratios(&self.counts.true_positives, &self.counts.false_negatives);
+        let ratios = CountsAtThresholds::ratios(&self.counts.true_positives, R::rest(&self.counts));
         ratios.into_iter().map(f64::from).collect()
     }
 
