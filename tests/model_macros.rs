@@ -25,6 +25,7 @@ fn the_macros_list_every_runtime_layer_by_its_op_name() {
         layer_norm::Args::OP_NAME,
         group_norm::Args::OP_NAME,
         instance_norm::Args::OP_NAME,
+        spatial_softmax::Args::OP_NAME,
         bias_add::Args::OP_NAME,
         max_pool2d::Args::OP_NAME,
         avg_pool2d::Args::OP_NAME,

@@ -453,3 +453,34 @@ fn images_become_sequences_along_their_width_and_back() {
     assert!(sequence_to_images(&sequence, 4).is_err());
     assert!(images_to_sequence(&rand(&[2, 3])).is_err());
 }
+
+/// TF-Slim's `spatial_softmax` on the same `[2, 3, 4, 5]` features at temperature 0.5, against tf_slim 1.1 on TF
+/// 2.21 (NCHW there too): `[2, 6]` keypoints, the temperature a model variable `spatial_softmax/temperature`.
+#[test]
+fn spatial_softmax_gives_tf_slims_keypoints() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let features = ((Tensor::arange(120, (Kind::Float, Device::Cpu)) * 0.37).sin() * 2.0).view([2, 3, 4, 5]);
+    let keypoints = spatial_softmax(&features).temperature(Some(0.5)).call().unwrap();
+    let expected = Tensor::from_slice(&[
+        -0.5463030338287354f64,
+        0.13289031386375427,
+        -0.03660297393798828,
+        0.049540430307388306,
+        0.524968147277832,
+        -0.23889772593975067,
+        0.3416377902030945,
+        0.0355989933013916,
+        -0.0671859160065651,
+        0.079191654920578,
+        -0.39403581619262695,
+        -0.15181511640548706,
+    ])
+    .to_kind(Kind::Float)
+    .view([2, 6]);
+    assert!(close(&keypoints, &expected, 1e-5), "{keypoints:?}");
+    let temperature = vs.variable("spatial_softmax/temperature").unwrap();
+    assert!(temperature.is_model_variable() && temperature.shape().is_empty());
+    assert_eq!(temperature.tensor().double_value(&[]), 0.5);
+    assert!(spatial_softmax(&rand(&[2, 3])).call().is_err());
+}

@@ -34,6 +34,7 @@ pub(crate) const OPS: &[Op] = &[
     Op { name: "layer_norm", kind: OpKind::Layer },
     Op { name: "group_norm", kind: OpKind::Layer },
     Op { name: "instance_norm", kind: OpKind::Layer },
+    Op { name: "spatial_softmax", kind: OpKind::Layer },
     Op { name: "bias_add", kind: OpKind::Layer },
     Op { name: "max_pool2d", kind: OpKind::Layer },
     Op { name: "avg_pool2d", kind: OpKind::Layer },

@@ -32,6 +32,7 @@ pub(crate) mod repeat;
 mod scale_gradient;
 pub mod separable_conv2d;
 mod softmax;
+pub mod spatial_softmax;
 mod tail;
 pub mod types;
 mod unit_norm;
@@ -65,6 +66,7 @@ pub use repeat::{repeat, stack};
 pub use scale_gradient::scale_gradient;
 pub use separable_conv2d::{SeparableConv2d, separable_conv2d};
 pub use softmax::softmax;
+pub use spatial_softmax::{SpatialSoftmax, spatial_softmax};
 pub use types::{Collections, DataFormat, Padding, Pair};
 pub use unit_norm::unit_norm;
 
