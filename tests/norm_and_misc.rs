@@ -484,3 +484,18 @@ fn spatial_softmax_gives_tf_slims_keypoints() {
     assert_eq!(temperature.tensor().double_value(&[]), 0.5);
     assert!(spatial_softmax(&rand(&[2, 3])).call().is_err());
 }
+
+/// TF-Slim's `dense_to_sparse`: the entries other than the end token, with their coordinates in row-major order
+/// and the dense shape; the COO tensor densifies back.
+#[test]
+fn dense_to_sparse_keeps_the_entries_that_are_not_the_end_token() {
+    use slim::layers::dense_to_sparse;
+    let dense = Tensor::from_slice(&[1i64, 0, 3, 0, 5, 0]).view([2, 3]);
+    let sparse = dense_to_sparse(&dense, 0.0).unwrap();
+    assert!(sparse.indices.equal(&Tensor::from_slice(&[0i64, 0, 0, 2, 1, 1]).view([3, 2])));
+    assert!(sparse.values.equal(&Tensor::from_slice(&[1i64, 3, 5])));
+    assert_eq!(sparse.dense_shape, [2, 3]);
+    assert!(sparse.to_sparse_coo().unwrap().to_dense(None, false).equal(&dense));
+    let other = dense_to_sparse(&dense, 3.0).unwrap();
+    assert!(other.values.equal(&Tensor::from_slice(&[1i64, 0, 0, 5, 0])));
+}
