@@ -19,6 +19,7 @@ fn the_macros_list_every_runtime_layer_by_its_op_name() {
     let runtime = [
         conv2d::Args::OP_NAME,
         conv2d_transpose::Args::OP_NAME,
+        conv2d_in_plane::Args::OP_NAME,
         separable_conv2d::Args::OP_NAME,
         fully_connected::Args::OP_NAME,
         batch_norm::Args::OP_NAME,

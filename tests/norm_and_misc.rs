@@ -499,3 +499,81 @@ fn dense_to_sparse_keeps_the_entries_that_are_not_the_end_token() {
     let other = dense_to_sparse(&dense, 3.0).unwrap();
     assert!(other.values.equal(&Tensor::from_slice(&[1i64, 0, 0, 5, 0])));
 }
+
+/// TF-Slim's `conv2d_in_plane`: one 3×3 kernel shared by the three channels, stride 2, SAME, biases 0.25 and
+/// relu, against tf_slim 1.1 on TF 2.21 for the same input and weights (NHWC there); variables
+/// `ConvInPlane/weights` `[1, 1, 3, 3]` (TF's `[3, 3, 1, 1]`) and `ConvInPlane/biases` `[3]`.
+#[test]
+fn conv2d_in_plane_matches_tf_slim() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let x = (Tensor::arange(180, (Kind::Float, Device::Cpu)) * 0.41).sin().view([2, 3, 5, 6]);
+    let (layer, _) = conv2d_in_plane(&x, [3, 3]).stride(2).build().unwrap();
+    let kernel = (Tensor::arange(9, (Kind::Float, Device::Cpu)) * 0.7).cos().view([1, 1, 3, 3]);
+    tch::no_grad(|| {
+        vs.variable("ConvInPlane/weights").unwrap().tensor().shallow_clone().copy_(&kernel);
+        let _ = vs.variable("ConvInPlane/biases").unwrap().tensor().shallow_clone().fill_(0.25);
+    });
+    assert_eq!(vs.variable("ConvInPlane/biases").unwrap().shape(), [3]);
+    let expected = Tensor::from_slice(&[
+        0.0f64,
+        0.0,
+        0.0,
+        3.2874653339385986,
+        0.0,
+        0.0,
+        3.8430516719818115,
+        4.059155464172363,
+        1.6763803958892822,
+        0.0,
+        0.0,
+        0.0,
+        4.130072116851807,
+        0.936747670173645,
+        0.0,
+        3.227454423904419,
+        4.282814025878906,
+        2.324671745300293,
+        0.32933124899864197,
+        0.0,
+        0.0,
+        4.698999404907227,
+        2.1407790184020996,
+        0.0,
+        2.4018430709838867,
+        4.222019195556641,
+        2.826626777648926,
+        1.1010736227035522,
+        0.0,
+        0.0,
+        4.9541168212890625,
+        3.211444616317749,
+        0.0,
+        1.4244521856307983,
+        3.881058931350708,
+        3.1468400955200195,
+        1.8127856254577637,
+        0.0,
+        0.0,
+        4.8774309158325195,
+        4.073225021362305,
+        0.5101205706596375,
+        0.36422136425971985,
+        3.283982753753662,
+        3.262725591659546,
+        2.414267063140869,
+        0.2678564786911011,
+        0.0,
+        4.4743499755859375,
+        4.6653361320495605,
+        1.28998601436615,
+        0.0,
+        2.472904920578003,
+        3.1661088466644287,
+    ])
+    .to_kind(Kind::Float)
+    .view([2, 3, 3, 3]);
+    let y = layer.forward(&x).unwrap();
+    assert!(close(&y, &expected, 1e-5), "{y:?}");
+    assert!(conv2d_in_plane(&rand(&[2, 3]), [3, 3]).call().is_err());
+}

@@ -28,6 +28,7 @@ pub(crate) struct Op {
 pub(crate) const OPS: &[Op] = &[
     Op { name: "conv2d", kind: OpKind::Layer },
     Op { name: "conv2d_transpose", kind: OpKind::Layer },
+    Op { name: "conv2d_in_plane", kind: OpKind::Layer },
     Op { name: "separable_conv2d", kind: OpKind::Layer },
     Op { name: "fully_connected", kind: OpKind::Layer },
     Op { name: "batch_norm", kind: OpKind::Layer },
