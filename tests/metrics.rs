@@ -476,3 +476,25 @@ fn f_scores_match_keras() {
     assert!(FScore::f1(3, FScoreAverage::Micro, Some(1.5)).is_err());
     assert!(FScore::f1(4, FScoreAverage::Micro, None).unwrap().update(&scores, &labels, None).is_err());
 }
+
+/// False-positive and false-negative rates, at thresholds and of bool predictions, weighted, against tf_slim 1.1
+/// on TF 2.21 for the same inputs.
+#[test]
+fn false_positive_and_negative_rates_match_tf_slim() {
+    let predictions = t(&[0.1, 0.4, 0.35, 0.8, 0.4, 0.9, 0.1, 0.65, 0.4, 0.2]);
+    let labels = t(&[0., 0., 1., 1., 1., 1., 0., 0., 1., 0.]);
+    let weights = t(&[1., 2., 1., 0.5, 1., 1., 3., 1., 1., 2.]);
+    let thresholds = [0.0, 0.3, 0.5, 1.0];
+    let mut fpr = FalsePositiveRateAtThresholds::new(&thresholds).unwrap();
+    let mut fnr = FalseNegativeRateAtThresholds::new(&thresholds).unwrap();
+    let third = 0.3333333432674408;
+    assert_eq!(fpr.update(&predictions, &labels, Some(&weights)).unwrap(), [1.0, third, 0.1111111119389534, 0.0]);
+    assert_eq!(fnr.update(&predictions, &labels, Some(&weights)).unwrap(), [0.0, 0.0, 0.6666666865348816, 1.0]);
+    let predicted = predictions.gt(0.35).to_kind(Kind::Float);
+    let mut rate = FalsePositiveRate::default();
+    assert!((rate.update(&predicted, &labels, Some(&weights)).unwrap() - third).abs() < 1e-7);
+    let mut miss = FalseNegativeRate::default();
+    assert!((miss.update(&predicted, &labels, Some(&weights)).unwrap() - 0.2222222238779068).abs() < 1e-7);
+    miss.reset();
+    near(miss.value(), 0.0);
+}

@@ -74,47 +74,49 @@ impl Counts {
     }
 }
 
-/// TF-Slim's `streaming_precision`: TP / (TP + FP).
-#[derive(Clone, Debug, Default)]
-pub struct Precision {
-    counts: Counts,
+/// A metric that is one ratio of the [`Counts`] (0 when its denominator is 0).
+macro_rules! counts_ratio {
+    ($(#[$doc:meta])* $name:ident, $metric:literal, |$c:ident| ($numerator:expr, $denominator:expr)) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default)]
+        pub struct $name {
+            counts: Counts,
+        }
+
+        impl StreamingMetric for $name {
+            fn update(&mut self, predictions: &Tensor, labels: &Tensor, weights: Option<&Tensor>) -> Result<f64> {
+                self.counts.update($metric, predictions, labels, weights)?;
+                Ok(self.value())
+            }
+
+            fn value(&self) -> f64 {
+                let $c = &self.counts;
+                safe_div($numerator, $denominator)
+            }
+
+            fn reset(&mut self) {
+                *self = $name::default();
+            }
+        }
+    };
 }
 
-impl StreamingMetric for Precision {
-    fn update(&mut self, predictions: &Tensor, labels: &Tensor, weights: Option<&Tensor>) -> Result<f64> {
-        self.counts.update("precision", predictions, labels, weights)?;
-        Ok(self.value())
-    }
-
-    fn value(&self) -> f64 {
-        safe_div(self.counts.true_positives, self.counts.true_positives + self.counts.false_positives)
-    }
-
-    fn reset(&mut self) {
-        *self = Precision::default();
-    }
-}
-
-/// TF-Slim's `streaming_recall`: TP / (TP + FN).
-#[derive(Clone, Debug, Default)]
-pub struct Recall {
-    counts: Counts,
-}
-
-impl StreamingMetric for Recall {
-    fn update(&mut self, predictions: &Tensor, labels: &Tensor, weights: Option<&Tensor>) -> Result<f64> {
-        self.counts.update("recall", predictions, labels, weights)?;
-        Ok(self.value())
-    }
-
-    fn value(&self) -> f64 {
-        safe_div(self.counts.true_positives, self.counts.true_positives + self.counts.false_negatives)
-    }
-
-    fn reset(&mut self) {
-        *self = Recall::default();
-    }
-}
+counts_ratio!(
+    /// TF-Slim's `streaming_precision`: TP / (TP + FP).
+    Precision, "precision", |c| (c.true_positives, c.true_positives + c.false_positives)
+);
+counts_ratio!(
+    /// TF-Slim's `streaming_recall`: TP / (TP + FN).
+    Recall, "recall", |c| (c.true_positives, c.true_positives + c.false_negatives)
+);
+counts_ratio!(
+    /// TF-Slim's `streaming_false_positive_rate`: FP / (FP + TN).
+    FalsePositiveRate, "false_positive_rate", |c| (c.false_positives, c.false_positives + c.true_negatives)
+);
+counts_ratio!(
+    /// TF-Slim's `streaming_false_negative_rate`: FN / (FN + TP).
+    FalseNegativeRate, "false_negative_rate", |c| (c.false_negatives, c.false_negatives + c.true_positives)
+);
 
 /// TF-Slim's `streaming_recall_at_k(predictions, labels, k)`: the weighted fraction of examples whose label is
 /// among the `k` highest scores (`[batch, classes]` scores, `[batch]` class labels; as TF's `in_top_k`, a label

@@ -19,7 +19,7 @@ mod weights;
 
 pub use aggregate::{MetricMap, aggregate_metric_map};
 pub use auc::{Auc, Curve};
-pub use classification::{Accuracy, Counts, Precision, Recall, RecallAtK};
+pub use classification::{Accuracy, Counts, FalseNegativeRate, FalsePositiveRate, Precision, Recall, RecallAtK};
 pub use cohen_kappa::CohenKappa;
 pub use concat::Concat;
 pub use confusion::{ConfusionMatrix, MeanIou};
@@ -31,9 +31,9 @@ pub use regression::{
     RootMeanSquaredError,
 };
 pub use thresholds::{
-    CountsAtThresholds, CurvePoints, PrecisionAtRecall, PrecisionAtThresholds, PrecisionRate, RateAtThresholds,
-    RecallAtPrecision, RecallAtThresholds, RecallRate, SensitivityAtSpecificity, SpecificityAtSensitivity,
-    ThresholdRate,
+    CountsAtThresholds, CurvePoints, FallOutRate, FalseNegativeRateAtThresholds, FalsePositiveRateAtThresholds,
+    MissRate, PrecisionAtRecall, PrecisionAtThresholds, PrecisionRate, RateAtThresholds, RecallAtPrecision,
+    RecallAtThresholds, RecallRate, SensitivityAtSpecificity, SpecificityAtSensitivity, ThresholdRate,
 };
 pub use top_k::{SparseAveragePrecisionAtK, SparsePrecisionAtK, SparseRecallAtK};
 

@@ -130,11 +130,14 @@ impl CountsAtThresholds {
     }
 }
 
-/// Which ratio of the counts a [`RateAtThresholds`] reads.
+/// Which ratio of the counts a [`RateAtThresholds`] reads: `part / (1e-7 + part + rest)`, in float32 and in
+/// TF-Slim's order of additions.
 pub trait ThresholdRate {
     /// TF-Slim's name of the metric.
     const METRIC: &'static str;
-    /// The counts whose ratio `part / (part + rest + 1e-7)` is the rate: true positives and this.
+    /// The counts over the numerator and the denominator.
+    fn part(counts: &CountsAtThresholds) -> &[f64];
+    /// The other counts of the denominator.
     fn rest(counts: &CountsAtThresholds) -> &[f64];
 }
 
@@ -144,6 +147,9 @@ pub struct PrecisionRate;
 
 impl ThresholdRate for PrecisionRate {
     const METRIC: &'static str = "precision_at_thresholds";
+    fn part(counts: &CountsAtThresholds) -> &[f64] {
+        &counts.true_positives
+    }
     fn rest(counts: &CountsAtThresholds) -> &[f64] {
         &counts.false_positives
     }
@@ -155,12 +161,43 @@ pub struct RecallRate;
 
 impl ThresholdRate for RecallRate {
     const METRIC: &'static str = "recall_at_thresholds";
+    fn part(counts: &CountsAtThresholds) -> &[f64] {
+        &counts.true_positives
+    }
     fn rest(counts: &CountsAtThresholds) -> &[f64] {
         &counts.false_negatives
     }
 }
 
-/// A rate at each threshold, `tp / (tp + rest + 1e-7)` (vector-valued: one value per threshold).
+/// The false-positive rate (fall-out): false positives over everything labelled negative.
+#[derive(Clone, Copy, Debug)]
+pub struct FallOutRate;
+
+impl ThresholdRate for FallOutRate {
+    const METRIC: &'static str = "false_positive_rate_at_thresholds";
+    fn part(counts: &CountsAtThresholds) -> &[f64] {
+        &counts.false_positives
+    }
+    fn rest(counts: &CountsAtThresholds) -> &[f64] {
+        &counts.true_negatives
+    }
+}
+
+/// The false-negative rate (miss rate): false negatives over everything labelled positive.
+#[derive(Clone, Copy, Debug)]
+pub struct MissRate;
+
+impl ThresholdRate for MissRate {
+    const METRIC: &'static str = "false_negative_rate_at_thresholds";
+    fn part(counts: &CountsAtThresholds) -> &[f64] {
+        &counts.false_negatives
+    }
+    fn rest(counts: &CountsAtThresholds) -> &[f64] {
+        &counts.true_positives
+    }
+}
+
+/// A rate at each threshold (vector-valued: one value per threshold).
 #[derive(Clone, Debug)]
 pub struct RateAtThresholds<R: ThresholdRate> {
     counts: CountsAtThresholds,
@@ -172,6 +209,12 @@ pub type PrecisionAtThresholds = RateAtThresholds<PrecisionRate>;
 
 /// TF-Slim's `streaming_recall_at_thresholds`: `tp / (tp + fn + 1e-7)` at each threshold.
 pub type RecallAtThresholds = RateAtThresholds<RecallRate>;
+
+/// TF-Slim's `streaming_false_positive_rate_at_thresholds`: `fp / (fp + tn + 1e-7)` at each threshold.
+pub type FalsePositiveRateAtThresholds = RateAtThresholds<FallOutRate>;
+
+/// TF-Slim's `streaming_false_negative_rate_at_thresholds`: `fn / (fn + tp + 1e-7)` at each threshold.
+pub type FalseNegativeRateAtThresholds = RateAtThresholds<MissRate>;
 
 impl<R: ThresholdRate> RateAtThresholds<R> {
     /// At `thresholds`, each in [0, 1].
@@ -187,8 +230,9 @@ impl<R: ThresholdRate> RateAtThresholds<R> {
 
     /// The rate at each threshold.
     pub fn values(&self) -> Vec<f64> {
-        let ratios = CountsAtThresholds::ratios(&self.counts.true_positives, R::rest(&self.counts));
-        ratios.into_iter().map(f64::from).collect()
+        let epsilon = EPSILON as f32;
+        let (part, rest) = (R::part(&self.counts), R::rest(&self.counts));
+        part.iter().zip(rest).map(|(p, r)| f64::from((*p as f32) / (epsilon + *p as f32 + *r as f32))).collect()
     }
 
     /// Forgets everything seen.
