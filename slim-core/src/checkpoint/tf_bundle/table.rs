@@ -14,6 +14,10 @@ const FOOTER_SIZE: usize = 48;
 const BLOCK_SIZE: usize = 4096;
 /// Entries between restart points (LevelDB's default).
 const RESTART_INTERVAL: usize = 16;
+/// How many times its own size a block's entries may rebuild to (keys restored from shared prefixes, plus the
+/// values). Checkpoint keys are tensor names that share their scopes, well within this; a block whose entries
+/// keep re-sharing one long key would otherwise rebuild to its size squared.
+const MAX_BLOCK_EXPANSION: usize = 64;
 
 fn corrupt(path: &Path, message: impl Into<String>) -> Error {
     Error::Io { path: path.display().to_string(), message: message.into() }
@@ -32,9 +36,14 @@ pub(super) fn read_table(path: &Path, file: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u
     let _metaindex = handle(path, footer, &mut at)?;
     let index_handle = handle(path, footer, &mut at)?;
     let mut records = Vec::new();
+    // A table holds each data block once: blocks named again (or overlapping) would be read again.
+    let mut data_bytes = 0usize;
     for (_, value) in entries(path, block(path, file, index_handle)?)? {
-        let data_handle = handle(path, &value, &mut 0)?;
-        records.extend(entries(path, block(path, file, data_handle)?)?);
+        let data = block(path, file, handle(path, &value, &mut 0)?)?;
+        data_bytes = data_bytes.checked_add(data.len()).filter(|total| *total <= file.len()).ok_or_else(|| {
+            corrupt(path, "its index names more data blocks than the file holds (blocks named twice or overlapping)")
+        })?;
+        records.extend(entries(path, data)?);
     }
     Ok(records)
 }
@@ -55,11 +64,13 @@ fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
 
 /// A block of the table, its trailer (compression type, masked CRC-32C) checked.
 fn block<'a>(path: &Path, file: &'a [u8], handle: (u64, u64)) -> Result<&'a [u8]> {
-    let (offset, size) = (handle.0 as usize, handle.1 as usize);
+    let outside = || corrupt(path, "a block lies outside the file");
+    let (offset, size) =
+        (usize::try_from(handle.0).map_err(|_| outside())?, usize::try_from(handle.1).map_err(|_| outside())?);
     let end = offset
         .checked_add(size)
         .filter(|end| end.checked_add(5).is_some_and(|trailer_end| trailer_end <= file.len()))
-        .ok_or_else(|| corrupt(path, "a block lies outside the file"))?;
+        .ok_or_else(outside)?;
     let (contents, kind) = (&file[offset..end], file[end]);
     let stored = u32::from_le_bytes([file[end + 1], file[end + 2], file[end + 3], file[end + 4]]);
     if !masked_crc32c_matches(&file[offset..=end], stored) {
@@ -71,17 +82,19 @@ fn block<'a>(path: &Path, file: &'a [u8], handle: (u64, u64)) -> Result<&'a [u8]
     Ok(contents)
 }
 
-/// The `(key, value)` entries of a block, keys rebuilt from their shared prefixes.
+/// The `(key, value)` entries of a block, keys rebuilt from their shared prefixes, within
+/// [`MAX_BLOCK_EXPANSION`] times the block's size.
 fn entries(path: &Path, block: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let bad = || corrupt(path, "a table block is malformed");
     let restarts =
         u32::from_le_bytes(block.get(block.len().saturating_sub(4)..).and_then(|b| b.try_into().ok()).ok_or_else(bad)?);
-    let data_end = block.len().checked_sub(4 + 4 * restarts as usize).ok_or_else(bad)?;
-    let (mut at, mut key, mut found) = (0, Vec::new(), Vec::new());
+    let trailer = usize::try_from(restarts).ok().and_then(|r| r.checked_mul(4)?.checked_add(4)).ok_or_else(bad)?;
+    let data_end = block.len().checked_sub(trailer).ok_or_else(bad)?;
+    let budget = block.len().saturating_mul(MAX_BLOCK_EXPANSION);
+    let (mut at, mut key, mut found, mut rebuilt) = (0, Vec::new(), Vec::new(), 0usize);
+    let length = |at: &mut usize| varint(block, at).and_then(|n| usize::try_from(n).ok()).ok_or_else(bad);
     while at < data_end {
-        let shared = varint(block, &mut at).ok_or_else(bad)? as usize;
-        let unshared = varint(block, &mut at).ok_or_else(bad)? as usize;
-        let value_length = varint(block, &mut at).ok_or_else(bad)? as usize;
+        let (shared, unshared, value_length) = (length(&mut at)?, length(&mut at)?, length(&mut at)?);
         let delta = block.get(at..at.checked_add(unshared).ok_or_else(bad)?).ok_or_else(bad)?;
         if shared > key.len() {
             return Err(bad()); // more of the previous key shared than it has
@@ -91,6 +104,10 @@ fn entries(path: &Path, block: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         at += unshared;
         let value = block.get(at..at.checked_add(value_length).ok_or_else(bad)?).ok_or_else(bad)?;
         at += value_length;
+        rebuilt = rebuilt.saturating_add(key.len() + value.len());
+        if rebuilt > budget {
+            return Err(corrupt(path, "a table block rebuilds to far more keys than it stores (a prefix bomb?)"));
+        }
         found.push((key.clone(), value.to_vec()));
     }
     Ok(found)
@@ -221,5 +238,46 @@ mod tests {
         let message = read_table(Path::new("t.index"), &file).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(message.contains("malformed"), "{message}");
         Ok(())
+    }
+
+    /// A table file of raw data-block `contents`, its index naming that block `times` times (checksums right).
+    fn table_naming_block(contents: &[u8], times: usize) -> Vec<u8> {
+        let mut file = Vec::new();
+        let data = append_block(&mut file, contents);
+        let mut index = BlockBuilder::default();
+        for i in 0..times {
+            index.add(format!("k{i:03}").as_bytes(), &data);
+        }
+        let metaindex = append_block(&mut file, &BlockBuilder::default().finish());
+        let index = append_block(&mut file, &index.finish());
+        let mut footer = [metaindex, index].concat();
+        footer.resize(FOOTER_SIZE - 8, 0);
+        file.extend_from_slice(&footer);
+        file.extend_from_slice(&TABLE_MAGIC.to_le_bytes());
+        file
+    }
+
+    /// Hostile indexes: a data block named over and over (each naming re-reads it), and a block whose entries
+    /// re-share one long key thousands of times (rebuilding to its size squared); both refused, nothing built.
+    #[test]
+    fn blocks_named_twice_and_prefix_bombs_are_refused() {
+        let mut block = BlockBuilder::default();
+        block.add(&[b'k'; 600], &[7; 600]);
+        let message =
+            read_table(Path::new("t.index"), &table_naming_block(&block.finish(), 3)).err().map(|e| e.to_string());
+        assert!(message.unwrap_or_default().contains("more data blocks than the file holds"));
+
+        let mut bomb = Vec::new();
+        put_varint(&mut bomb, 0);
+        put_varint(&mut bomb, 1000);
+        put_varint(&mut bomb, 0);
+        bomb.extend_from_slice(&[b'k'; 1000]);
+        for _ in 0..20_000 {
+            bomb.extend_from_slice(&[0xe8, 0x07, 0, 0]); // shared 1000, unshared 0, value 0
+        }
+        bomb.extend_from_slice(&0u32.to_le_bytes()); // one restart, at 0
+        bomb.extend_from_slice(&1u32.to_le_bytes());
+        let message = read_table(Path::new("t.index"), &table_naming_block(&bomb, 1)).err().map(|e| e.to_string());
+        assert!(message.unwrap_or_default().contains("prefix bomb"));
     }
 }
