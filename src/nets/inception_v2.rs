@@ -3,6 +3,7 @@
 //! and 1×1-conv logits, with TF-Slim's scope names (`InceptionV2/Mixed_4b/Branch_2/Conv2d_0c_3x3/…`).
 
 use super::logits::{dropout_and_logits, reduced_kernel};
+use super::thinning::{check_depth_multiplier, thinned};
 use crate::prelude::*;
 
 /// The depths of a module of four branches: the 1×1 branch; branch 1's 1×1 reduction and 3×3 conv; branch 2's
@@ -89,17 +90,12 @@ impl InceptionV2 {
 
     /// A depth after thinning.
     fn depth(&self, depth: i64) -> i64 {
-        ((depth as f64 * self.depth_multiplier) as i64).max(self.min_depth)
+        thinned(depth, self.depth_multiplier, self.min_depth)
     }
 
     /// TF-Slim's `inception_v2_base` up to `Mixed_5c`, each module's output an end point under its name.
     fn base(&self, images: &Tensor) -> Result<Tensor> {
-        if self.depth_multiplier.is_nan() || self.depth_multiplier <= 0.0 {
-            return Err(Error::invalid(
-                "InceptionV2",
-                format!("depth_multiplier must be > 0, got {}", self.depth_multiplier),
-            ));
-        }
+        check_depth_multiplier("InceptionV2", self.depth_multiplier)?;
         let depthwise_multiplier = (self.depth(64) / 3).min(8);
         let net = separable_conv2d(images, self.depth(64), [7, 7])
             .depth_multiplier(depthwise_multiplier)

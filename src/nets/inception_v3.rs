@@ -5,6 +5,7 @@
 //! `Conv2d_1a_1x1` for a 3×3 kernel).
 
 use super::logits::{dropout_and_logits, reduced_kernel, squeeze_logits};
+use super::thinning::{check_depth_multiplier, thinned};
 use crate::prelude::*;
 
 /// Builds the convs and pools of one module under its scope, with the net's depth multiplier.
@@ -107,7 +108,7 @@ impl InceptionV3 {
 
     /// A depth after thinning.
     fn depth(&self, depth: i64) -> i64 {
-        ((depth as f64 * self.depth_multiplier) as i64).max(self.min_depth)
+        thinned(depth, self.depth_multiplier, self.min_depth)
     }
 
     fn module<'a>(&'a self, scope: &'a str) -> Module<'a> {
@@ -117,12 +118,7 @@ impl InceptionV3 {
     /// TF-Slim's `inception_v3_base` up to `Mixed_7c`, each module's output an end point under its name
     /// (`InceptionV3/Mixed_5b`); also returns `Mixed_6e` for the auxiliary logits.
     fn base(&self, images: &Tensor) -> Result<(Tensor, Tensor)> {
-        if self.depth_multiplier.is_nan() || self.depth_multiplier <= 0.0 {
-            return Err(Error::invalid(
-                "InceptionV3",
-                format!("depth_multiplier must be > 0, got {}", self.depth_multiplier),
-            ));
-        }
+        check_depth_multiplier("InceptionV3", self.depth_multiplier)?;
         // The stem: VALID stride-1 convs unless stated.
         let conv = |x: &Tensor, depth: i64, kernel: i64, stride: i64, padding: Padding, name: &str| {
             conv2d(x, self.depth(depth), [kernel, kernel]).stride(stride).padding(padding).scope(name).call()

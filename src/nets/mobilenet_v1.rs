@@ -3,6 +3,7 @@
 //! 1×1-conv logits. `depth_multiplier` thins every layer (MobileNet 0.75, 0.5, 0.25).
 
 use super::logits::dropout_and_logits;
+use super::thinning::{check_depth_multiplier, thinned};
 use crate::prelude::*;
 
 /// One layer of the body: a full conv or a depthwise-separable pair, with its stride and output depth.
@@ -85,17 +86,12 @@ impl MobilenetV1 {
 
     /// A layer's depth after thinning.
     fn depth(&self, depth: i64) -> i64 {
-        ((depth as f64 * self.depth_multiplier) as i64).max(self.min_depth)
+        thinned(depth, self.depth_multiplier, self.min_depth)
     }
 
     /// TF-Slim's `mobilenet_v1_base`, up to `Conv2d_13_pointwise`.
     fn base(&self, images: &Tensor) -> Result<Tensor> {
-        if self.depth_multiplier.is_nan() || self.depth_multiplier <= 0.0 {
-            return Err(Error::invalid(
-                "MobilenetV1",
-                format!("depth_multiplier must be > 0, got {}", self.depth_multiplier),
-            ));
-        }
+        check_depth_multiplier("MobilenetV1", self.depth_multiplier)?;
         let mut net = images.shallow_clone();
         for (i, layer) in CONV_DEFS.into_iter().enumerate() {
             net = match layer {

@@ -13,6 +13,7 @@ mod mobilenet_v1;
 mod overfeat;
 mod resnet;
 mod resnet_utils;
+mod thinning;
 mod vgg;
 
 pub use alexnet::{AlexnetV2, alexnet_v2_arg_scope};

@@ -13,13 +13,12 @@ use crate::Result;
 #[derive(Clone, Debug)]
 pub struct CohenKappa {
     matrix: ConfusionMatrix,
-    num_classes: i64,
 }
 
 impl CohenKappa {
     /// Kappa over `num_classes` (positive) classes.
     pub fn new(num_classes: i64) -> Result<Self> {
-        Ok(CohenKappa { matrix: ConfusionMatrix::new(num_classes)?, num_classes })
+        Ok(CohenKappa { matrix: ConfusionMatrix::new(num_classes)? })
     }
 }
 
@@ -30,7 +29,7 @@ impl StreamingMetric for CohenKappa {
     }
 
     fn value(&self) -> f64 {
-        let n = self.num_classes;
+        let n = self.matrix.num_classes();
         let row = |class: i64| (0..n).map(|c| self.matrix.get(class, c)).sum::<f64>();
         let column = |class: i64| (0..n).map(|r| self.matrix.get(r, class)).sum::<f64>();
         let total: f64 = (0..n).map(row).sum();

@@ -44,6 +44,11 @@ impl ConfusionMatrix {
         Ok(())
     }
 
+    /// The number of classes.
+    pub fn num_classes(&self) -> i64 {
+        self.num_classes
+    }
+
     /// The count of (label `row`, prediction `column`).
     pub fn get(&self, row: i64, column: i64) -> f64 {
         self.counts.get((row * self.num_classes + column) as usize).copied().unwrap_or(0.0)

@@ -63,15 +63,18 @@ impl FScore {
 
     /// The score of each class (Keras' `average=None`).
     pub fn per_class(&self) -> Vec<f64> {
+        (0..self.true_positives.len())
+            .map(|c| self.f_beta(self.true_positives[c], self.false_positives[c], self.false_negatives[c]))
+            .collect()
+    }
+
+    /// F-beta of these counts: `(1 + β²) · p · r / (β² · p + r)`, each division 0 when its denominator is.
+    fn f_beta(&self, true_positives: f64, false_positives: f64, false_negatives: f64) -> f64 {
         let ratio = |a: f64, b: f64| if b == 0.0 { 0.0 } else { a / b };
         let beta2 = self.beta * self.beta;
-        (0..self.true_positives.len())
-            .map(|c| {
-                let (tp, fp, fneg) = (self.true_positives[c], self.false_positives[c], self.false_negatives[c]);
-                let (precision, recall) = (ratio(tp, tp + fp), ratio(tp, tp + fneg));
-                ratio(precision * recall, beta2 * precision + recall) * (1.0 + beta2)
-            })
-            .collect()
+        let precision = ratio(true_positives, true_positives + false_positives);
+        let recall = ratio(true_positives, true_positives + false_negatives);
+        ratio(precision * recall, beta2 * precision + recall) * (1.0 + beta2)
     }
 }
 
@@ -109,12 +112,8 @@ impl StreamingMetric for FScore {
     fn value(&self) -> f64 {
         match self.average {
             FScoreAverage::Micro => {
-                let sum = |v: &[f64]| v.iter().sum::<f64>();
-                let mut global = self.clone();
-                global.true_positives = vec![sum(&self.true_positives)];
-                global.false_positives = vec![sum(&self.false_positives)];
-                global.false_negatives = vec![sum(&self.false_negatives)];
-                global.per_class()[0]
+                let sum = |counts: &[f64]| counts.iter().sum::<f64>();
+                self.f_beta(sum(&self.true_positives), sum(&self.false_positives), sum(&self.false_negatives))
             }
             FScoreAverage::Macro => {
                 let scores = self.per_class();
