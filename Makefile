@@ -1,6 +1,6 @@
 # The README's two commands. Both provision libtorch first with slim-setup (idempotently, from PyPI, into
 # .libtorch/, which .cargo/config.toml names; a LIBTORCH you exported wins, checked for version 2.13.0).
-.PHONY: run test libtorch
+.PHONY: run test libtorch mpi
 
 # The main job: provisions Fashion-MNIST (Debian's dataset-fashion-mnist, unpacked into data/ unless installed),
 # trains LeNet on its 60,000 training images, and evaluates the 10,000 test images. Each run starts afresh in
@@ -20,13 +20,18 @@ run: libtorch
 	@echo "TensorBoard: tensorboard --logdir $(MAIN_DIR)"
 
 # Every check CI runs: formatting, lints (warnings denied, missing docs included), the API docs (broken links
-# denied), and all tests. Lints and docs only type-check, so they skip the C++ of libtorch's wrappers and slim's
-# (doc-only), which the tests' build compiles.
-test: libtorch
+# denied), and all tests, with the MPI backend (the distributed tests launch mpirun). Lints and docs only
+# type-check, so they skip the C++ of libtorch's wrappers and slim's (doc-only), which the tests' build compiles.
+test: libtorch mpi
 	cargo fmt --all --check
-	cargo clippy --workspace --all-targets --features slim-core/doc-only -- -D warnings
-	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --features slim-core/doc-only
-	cargo test --workspace
+	cargo clippy --workspace --all-targets --features slim-core/doc-only,mpi -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --features slim-core/doc-only,mpi
+	cargo test --workspace --features mpi
 
 libtorch:
 	@cargo run --quiet -p tch-slim-setup -- libtorch --into .libtorch >/dev/null
+
+# MPI for the distributed tests: yours (MPICC, or mpicc on the PATH), else Open MPI from PyPI into .mpi/, which
+# .cargo/config.toml names.
+mpi:
+	@cargo run --quiet -p tch-slim-setup -- mpi --into .mpi >/dev/null

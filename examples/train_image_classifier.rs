@@ -4,6 +4,11 @@
 //!
 //! `cargo run --release --example train_image_classifier -- --help` lists the flags; `make run` runs the
 //! README's recipe (LeNet on Fashion-MNIST).
+//!
+//! Built with the `mpi` feature and started by an MPI launcher (`mpirun -np 4 …`, Slurm's `srun`), it trains
+//! data-parallel: each rank takes `--batch_size` examples of every global batch of ranks × `--batch_size`, the
+//! gradients are averaged over the ranks, and rank 0 alone writes to `--train_dir` (TF-Slim's `--num_clones`,
+//! with one process per clone).
 
 mod common;
 
@@ -15,6 +20,8 @@ use clap::Parser;
 use common::{DatasetFlags, DeviceFlag, ModelFlags, exit_status, provider};
 use slim::checkpoint::{AssignOptions, Format, assign_from_checkpoint};
 use slim::data::{DataPosition, DataSource, Prefetch, Split};
+use slim::distributed::World;
+use slim::learning::TrainOpBuilder;
 use slim::learning::{ExponentialMovingAverage, StepSummaries, ctrl_c_flag, train};
 use slim::model::EndPoints;
 use slim::optimizers::{Adadelta, Adagrad, Adam, AdamW, Optimizer};
@@ -168,6 +175,10 @@ struct Flags {
     /// Seeds the initial weights, the order of the data, preprocessing and dropout.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Under an MPI launcher: how long a rank waits for the others at each step before failing (it must exceed
+    /// the time rank 0 spends saving a checkpoint).
+    #[arg(long, default_value_t = 600.0)]
+    collective_timeout_secs: f64,
 }
 
 fn main() -> ExitCode {
@@ -183,22 +194,31 @@ fn run(flags: &Flags) -> Result<()> {
     let vs = VarStore::new(device);
     let size = common::image_size(&dataset, &flags.model.model_name, flags.train_image_size)?;
     let net = common::network(&flags.model.model_name, &vs, &dataset, flags.weight_decay, size)?;
-    let mut train_op = create_train_op(&vs, optimizer(flags)?, learning_rate(flags, dataset.len()))
+    let launched = World::from_env()?.filter(|world| world.size() > 1).unwrap_or_else(World::single);
+    let global_batch = flags.batch_size * launched.size() as i64;
+    let mut train_op = create_train_op(&vs, optimizer(flags)?, learning_rate(flags, dataset.len(), global_batch))
         .variables_to_train(variables_to_train(&vs, &flags.trainable_scopes)?);
     if let Some(decay) = flags.moving_average_decay {
         train_op = train_op.moving_averages(ExponentialMovingAverage::new(&vs, decay, vs.collection(MODEL_VARIABLES))?);
     }
+    let (train_op, world) = distribute(train_op, launched, flags)?;
     let mut train_op = train_op.build()?;
-    let mut batches = Batches::new(flags, &dataset, size)?;
+    let mut batches = Batches::new(flags, &dataset, size, world)?;
     let position = batches.position.clone();
-    println!(
-        "training {} on {} ({} images, {} classes) on {device:?}; checkpoints and TensorBoard events in {}",
-        flags.model.model_name,
-        dataset.name(),
-        dataset.len(),
-        dataset.num_classes(),
-        flags.train_dir.display()
-    );
+    if world.is_chief() {
+        println!(
+            "training {} on {} ({} images, {} classes) on {device:?}{}; checkpoints and TensorBoard events in {}",
+            flags.model.model_name,
+            dataset.name(),
+            dataset.len(),
+            dataset.num_classes(),
+            match world.size() {
+                1 => String::new(),
+                ranks => format!(", {ranks} ranks × batch {} (global batch {global_batch})", flags.batch_size),
+            },
+            flags.train_dir.display()
+        );
+    }
     let started = Instant::now();
     let num_classes = dataset.num_classes();
     let _store = vs.as_default();
@@ -230,6 +250,9 @@ fn run(flags: &Flags) -> Result<()> {
         loop_ = loop_.number_of_steps(steps);
     }
     let loss = loop_.run()?;
+    if !world.is_chief() {
+        return Ok(());
+    }
     if dataset.skipped_records() > 0 {
         println!("skipped {} bad records", dataset.skipped_records());
     }
@@ -327,9 +350,11 @@ fn optimizer(flags: &Flags) -> Result<Box<dyn Optimizer>> {
     })
 }
 
-/// TF-Slim's `_configure_learning_rate`: decays every `num_epochs_per_decay` epochs of `examples`.
-fn learning_rate(flags: &Flags, examples: i64) -> LearningRate {
-    let steps_per_epoch = examples as f64 / flags.batch_size as f64;
+/// TF-Slim's `_configure_learning_rate`: decays every `num_epochs_per_decay` epochs of `examples`, read
+/// `global_batch` a step (TF-Slim's model_deploy divided by the batch of one clone instead, so its epochs of
+/// decay were `num_clones` times shorter; here a run's schedule does not depend on how many ranks share a batch).
+fn learning_rate(flags: &Flags, examples: i64, global_batch: i64) -> LearningRate {
+    let steps_per_epoch = examples as f64 / global_batch as f64;
     let decay_steps = ((steps_per_epoch * flags.num_epochs_per_decay) as i64).max(1);
     let initial = flags.learning_rate;
     match flags.learning_rate_decay_type {
@@ -352,6 +377,35 @@ fn learning_rate(flags: &Flags, examples: i64) -> LearningRate {
             decay_steps: flags.max_number_of_steps.unwrap_or(decay_steps).max(1),
             alpha: flags.end_learning_rate / initial,
         },
+    }
+}
+
+/// Makes the train op data-parallel over the ranks an MPI launcher started (`launched`, from its environment),
+/// with the `mpi` feature; returns it with the world it trains in.
+#[cfg(feature = "mpi")]
+fn distribute(train_op: TrainOpBuilder, launched: World, flags: &Flags) -> Result<(TrainOpBuilder, World)> {
+    if launched.size() == 1 {
+        return Ok((train_op, launched));
+    }
+    if !(flags.collective_timeout_secs > 0.0 && flags.collective_timeout_secs.is_finite()) {
+        let message = format!("must be a positive number, got {}", flags.collective_timeout_secs);
+        return Err(Error::invalid("--collective_timeout_secs", message));
+    }
+    let timeout = std::time::Duration::from_secs_f64(flags.collective_timeout_secs);
+    let mpi = slim::distributed::Mpi::init()?.timeout(timeout);
+    let world = slim::distributed::Collective::world(&mpi);
+    Ok((train_op.distributed(mpi), world))
+}
+
+/// Without the `mpi` feature: an error when an MPI launcher started several ranks, which would each train alone.
+#[cfg(not(feature = "mpi"))]
+fn distribute(train_op: TrainOpBuilder, launched: World, _flags: &Flags) -> Result<(TrainOpBuilder, World)> {
+    match launched.size() {
+        1 => Ok((train_op, launched)),
+        ranks => Err(Error::invalid(
+            "train_image_classifier",
+            format!("an MPI launcher started {ranks} ranks, but this build has no MPI: build with `--features mpi`"),
+        )),
     }
 }
 
@@ -396,14 +450,16 @@ struct Batches {
 }
 
 impl Batches {
-    fn new(flags: &Flags, dataset: &DataSource, size: i64) -> Result<Self> {
+    /// This rank's part of every global batch (`world` from the launcher).
+    fn new(flags: &Flags, dataset: &DataSource, size: i64, world: World) -> Result<Self> {
         let preprocessing = flags.model.preprocessing();
         let provider = provider(dataset, flags.batch_size, preprocessing, (true, size, flags.seed))?
             .shuffle(flags.seed)
-            .shuffle_buffer(10 * flags.batch_size as usize)
-            .num_readers(flags.num_readers);
+            .shuffle_buffer(10 * flags.batch_size as usize * world.size())
+            .num_readers(flags.num_readers)
+            .drop_remainder(true);
         Ok(Batches {
-            pending: Some(provider.drop_remainder(true)),
+            pending: Some(provider.shard(world.rank(), world.size())?),
             threads: flags.num_preprocessing_threads,
             stream: None,
             position: DataPosition::new(),

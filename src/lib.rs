@@ -76,8 +76,8 @@
 
 pub use macros::{add_arg_scope, arg_scope, model, repeat, stack};
 pub use slim_core::{
-    Error, Result, TorchContext, arg_scope, backend, checkpoint, data, evaluation, initializers, io, layers, learning,
-    losses, metrics, mode, model, optimizers, regularizers, summary, variables,
+    Error, Result, TorchContext, arg_scope, backend, checkpoint, data, distributed, evaluation, initializers, io,
+    layers, learning, losses, metrics, mode, model, optimizers, regularizers, summary, variables,
 };
 pub use tch;
 

@@ -101,6 +101,36 @@ fn the_provider_batches_epochs_in_seeded_orders() {
 }
 
 #[test]
+fn shards_of_every_rank_together_are_the_global_batches() {
+    let mut dataset = synthetic(23, 3, 6, 2).unwrap();
+    dataset.labels = Tensor::arange(23, (Kind::Int64, Device::Cpu));
+    let global = labels_of(Provider::new(&dataset, 6).unwrap().shuffle(5).drop_remainder(true).num_epochs(2));
+    assert_eq!(global.len(), 6, "3 global batches of 6 an epoch, the last 5 examples dropped");
+    for ranks in [2usize, 3] {
+        let parts: Vec<Vec<Vec<i64>>> = (0..ranks)
+            .map(|rank| {
+                let provider = Provider::new(&dataset, 6 / ranks as i64).unwrap().shuffle(5).num_epochs(2);
+                labels_of(provider.shard(rank, ranks).unwrap())
+            })
+            .collect();
+        for (number, batch) in global.iter().enumerate() {
+            let joined: Vec<i64> = parts.iter().flat_map(|part| part[number].clone()).collect();
+            assert_eq!(&joined, batch, "global batch {number} over {ranks} ranks");
+        }
+    }
+    // Positions count global batches: rank 1 of 2 resumed at global batch 4.
+    let resumed = Provider::new(&dataset, 3).unwrap().shuffle(5).num_epochs(2).shard(1, 2).unwrap();
+    assert_eq!(labels_of(resumed.starting_at_batch(4)), vec![global[4][3..].to_vec(), global[5][3..].to_vec()]);
+    let message = |result: Result<Provider>| result.err().map(|e| e.to_string()).unwrap_or_default();
+    let too_many = message(Provider::new(&dataset, 12).unwrap().shard(0, 2));
+    assert!(too_many.contains("2 ranks × batch size 12 is more than the 23 examples"), "{too_many}");
+    let no_rank = message(Provider::new(&dataset, 2).unwrap().shard(2, 2));
+    assert!(no_rank.contains("cannot shard rank 2 of 2"), "{no_rank}");
+    let twice = message(Provider::new(&dataset, 2).unwrap().shard(0, 2).unwrap().shard(0, 2));
+    assert!(twice.contains("already sharded"), "{twice}");
+}
+
+#[test]
 fn a_saved_position_resumes_the_same_stream() {
     let dataset = synthetic(9, 3, 6, 2).unwrap();
     let mut provider = Provider::new(&dataset, 2).unwrap().shuffle(3);

@@ -125,6 +125,28 @@ fn threads_and_resumes_see_the_same_batches() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn sharded_streams_preprocess_each_example_as_one_process_would() -> Result<()> {
+    let dir = temp("shard");
+    let set = open(&shards(&dir, &[6, 6, 6, 5]), 23, StreamOptions::default())?;
+    let provider = |batch| -> Result<Provider> {
+        let provider = Provider::streaming(set.clone(), batch)?.shuffle(9).shuffle_buffer(5).num_readers(3);
+        Ok(provider.num_epochs(2).drop_remainder(true).preprocess(TRAINING))
+    };
+    let global: Vec<Batch> = provider(6)?.collect::<Result<_>>()?;
+    assert_eq!(global.len(), 6);
+    let halves: Vec<Vec<Batch>> =
+        (0..2).map(|rank| provider(3)?.shard(rank, 2)?.prefetch(2, 1).collect()).collect::<Result<_>>()?;
+    for (number, batch) in global.iter().enumerate() {
+        // Random crops and flips drawn per example from its number in the stream: the same on either rank.
+        let images = Tensor::cat(&[&halves[0][number].images, &halves[1][number].images], 0);
+        let labels = Tensor::cat(&[&halves[0][number].labels, &halves[1][number].labels], 0);
+        assert!(images.equal(&batch.images) && labels.equal(&batch.labels), "global batch {number}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    Ok(())
+}
+
 fn error_of(result: Result<Vec<Batch>>) -> String {
     result.map(|batches| format!("{} batches", batches.len())).unwrap_or_else(|error| error.to_string())
 }

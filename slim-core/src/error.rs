@@ -53,6 +53,17 @@ pub enum Error {
     /// there cleanly, saving a checkpoint, as TF-Slim's does.
     #[error("out of range: {0}")]
     OutOfRange(String),
+    /// Data-parallel training failed on one rank: a collective timed out or failed, or the ranks disagree (another
+    /// model, another batch count). Every surviving rank reports it.
+    #[error("rank {rank} of {size}: {message}")]
+    Distributed {
+        /// This process's rank.
+        rank: usize,
+        /// The number of ranks.
+        size: usize,
+        /// What went wrong, naming the collective or the first difference between the ranks.
+        message: String,
+    },
     /// libtorch rejected an operation; `context` says which scope ran it.
     #[error("{context}: {source}")]
     Torch {

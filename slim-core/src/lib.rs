@@ -57,6 +57,7 @@
 //! - [`checkpoint`], [`summary`]: safetensors, TF V2 and `torch.save` checkpoints; TensorBoard event files.
 //! - [`metrics`], [`evaluation`]: streaming metrics, `evaluate_once`, `evaluation_loop`.
 //! - [`data`], [`io`]: in-memory data sets, the batch [`Provider`](data::Provider), TFRecord framing.
+//! - [`distributed`]: data-parallel training over processes and machines (MPI with the `mpi` feature).
 //! - [`backend`]: the CPU speed paths' switches; [`mode`]: train or eval mode.
 
 #[doc(hidden)]
@@ -66,6 +67,7 @@ pub mod backend;
 pub mod checkpoint;
 mod context;
 pub mod data;
+pub mod distributed;
 mod error;
 pub mod evaluation;
 pub mod initializers;

@@ -35,10 +35,14 @@ pub enum SetupError {
     },
     /// `pip download` failed (no route to the registry, no wheel for this platform).
     #[error(
-        "fetching libtorch {REQUIRED_VERSION} from PyPI failed (`{command}` exited with {status}):\n{stderr}\n\
-         Check that the package registry is reachable, or export LIBTORCH=<a libtorch {REQUIRED_VERSION} folder>."
+        "fetching {what} from PyPI failed (`{command}` exited with {status}):\n{stderr}\n\
+         Check that the package registry is reachable, or {alternative}."
     )]
     Download {
+        /// What the wheels make up (`libtorch 2.13.0`, `Open MPI 5.0.11`).
+        what: String,
+        /// How to provide it instead.
+        alternative: String,
         /// The command run.
         command: String,
         /// Its exit status.
@@ -100,6 +104,26 @@ pub enum SetupError {
         path: PathBuf,
         /// The operating system's error.
         source: std::io::Error,
+    },
+    /// Neither an MPI of the user's nor a way to fetch Open MPI.
+    #[error(
+        "slim's distributed training needs MPI: MPICC is not set, no mpicc is on the PATH, and `{python} -m pip` is not \
+         available to fetch Open MPI {version} from PyPI. Install an MPI (Debian: apt-get install libopenmpi-dev) or \
+         python3 with pip, and run slim-setup again."
+    )]
+    NoMpi {
+        /// The interpreter looked for.
+        python: String,
+        /// The Open MPI version that would have been fetched.
+        version: &'static str,
+    },
+    /// An MPI compiler wrapper that does not run or is not one.
+    #[error("{path} is not a usable MPI compiler wrapper: {problem}")]
+    NotMpi {
+        /// The wrapper.
+        path: PathBuf,
+        /// What went wrong.
+        problem: String,
     },
     /// A wheel that is not a readable zip archive.
     #[error("reading the wheel {path}: {source}")]

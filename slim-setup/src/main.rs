@@ -5,6 +5,7 @@
 //! ```text
 //! slim-setup configure [DIR]      # set up the crate in DIR (default: here)
 //! slim-setup libtorch             # only provision (or check) libtorch; prints its folder
+//! slim-setup mpi --into .mpi      # MPI for distributed training: yours, or Open MPI provisioned into .mpi
 //! ```
 //!
 //! Which libtorch: an exported `LIBTORCH` wins (checked for version 2.13.0, e.g. your CUDA build); otherwise the
@@ -13,8 +14,10 @@
 
 mod error;
 mod libtorch;
+mod mpi;
 mod project;
 mod provision;
+mod wheels;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,6 +52,14 @@ enum Command {
         #[command(flatten)]
         source: Source,
     },
+    /// Finds MPI for distributed training (the wrapper `MPICC` names, else `mpicc` on the PATH) and prints its
+    /// compiler wrapper; without one, provisions Open MPI 5.0.11 from PyPI into FOLDER and prints FOLDER, which
+    /// slim's build finds as `SLIM_MPI_HOME`.
+    Mpi {
+        /// Where to provision Open MPI when there is no MPI of yours.
+        #[arg(long, value_name = "FOLDER")]
+        into: PathBuf,
+    },
 }
 
 /// Where libtorch comes from when `LIBTORCH` is not exported.
@@ -73,6 +84,14 @@ fn run(command: Command) -> Result<()> {
     match command {
         Command::Libtorch { source } => {
             println!("{}", locate(&source)?.display());
+            Ok(())
+        }
+        Command::Mpi { into } => {
+            let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+            match mpi::locate(&into, &python)? {
+                mpi::Found::Own(wrapper) => println!("{}", wrapper.display()),
+                mpi::Found::Provisioned(folder) => println!("{}", folder.display()),
+            }
             Ok(())
         }
         Command::Configure { dir, source } => {

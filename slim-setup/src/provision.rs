@@ -4,12 +4,11 @@
 //! libtorch behind.
 
 use std::collections::BTreeSet;
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::error::{Result, SetupError, io_error};
 use crate::libtorch::{self, REQUIRED_VERSION};
+use crate::wheels::{self, PipProblem};
 
 /// The wheels to download: torch itself and the CUDA runtime and CUPTI that `libtorch_cpu.so` links against.
 const WHEELS: [&str; 3] = ["torch==2.13.0", "nvidia-cuda-runtime==13.0.96.*", "nvidia-cuda-cupti==13.0.85.*"];
@@ -26,13 +25,6 @@ fn stamp(dest: &Path) -> PathBuf {
     dest.join(format!(".provisioned-{REQUIRED_VERSION}"))
 }
 
-/// A sibling of `dest` for this process's temporary work (`<dest>.<what>-<pid>`).
-fn sibling(dest: &Path, what: &str) -> PathBuf {
-    let mut name = dest.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{what}-{}", std::process::id()));
-    dest.with_file_name(name)
-}
-
 /// Makes `dest` a libtorch [`REQUIRED_VERSION`], downloading with `python`'s pip unless it already is one.
 /// Returns `dest`, absolute.
 pub fn provision(dest: &Path, python: &str) -> Result<PathBuf> {
@@ -40,52 +32,30 @@ pub fn provision(dest: &Path, python: &str) -> Result<PathBuf> {
     if stamp(&dest).is_file() {
         return libtorch::check(&dest);
     }
-    check_pip(python, &dest)?;
+    wheels::check_pip(python).map_err(|problem| match problem {
+        PipProblem::NoPython => SetupError::NoPython { python: python.to_owned(), cache: dest.clone() },
+        PipProblem::NoPip => SetupError::NoPip { python: python.to_owned() },
+        PipProblem::Io(error) => *error,
+    })?;
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(parent).map_err(io_error("creating", parent))?;
     }
-    let wheels = sibling(&dest, "wheels");
-    let staging = sibling(&dest, "staging");
-    let outcome = download(python, &wheels).and_then(|()| unpack(&wheels, &staging)).and_then(|()| {
+    let downloads = wheels::sibling(&dest, "wheels");
+    let staging = wheels::sibling(&dest, "staging");
+    let (what, alternative) =
+        (format!("libtorch {REQUIRED_VERSION}"), format!("export LIBTORCH=<a libtorch {REQUIRED_VERSION} folder>"));
+    let wanted = wheels::Wanted { what: &what, alternative: &alternative };
+    let outcome = wheels::download(python, &downloads, &WHEELS, &wanted).and_then(|()| unpack(&downloads, &staging));
+    let outcome = outcome.and_then(|()| {
         std::fs::write(staging.join("build-version"), format!("{REQUIRED_VERSION}\n"))
             .map_err(io_error("writing", staging.join("build-version")))?;
         std::fs::write(stamp(&staging), b"").map_err(io_error("writing", stamp(&staging)))?;
-        move_into_place(&staging, &dest)
+        wheels::move_into_place(&staging, &dest, stamp)
     });
-    let _ = std::fs::remove_dir_all(&wheels);
+    let _ = std::fs::remove_dir_all(&downloads);
     let _ = std::fs::remove_dir_all(&staging);
     outcome?;
     libtorch::check(&dest)
-}
-
-/// Fails with what to install (or to export) when `python` or its pip is missing.
-fn check_pip(python: &str, dest: &Path) -> Result<()> {
-    match Command::new(python).args(["-m", "pip", "--version"]).output() {
-        Err(error) if error.kind() == ErrorKind::NotFound => {
-            Err(SetupError::NoPython { python: python.to_owned(), cache: dest.to_path_buf() })
-        }
-        Err(error) => Err(io_error("running", python)(error)),
-        Ok(output) if !output.status.success() => Err(SetupError::NoPip { python: python.to_owned() }),
-        Ok(_) => Ok(()),
-    }
-}
-
-/// `pip download --no-deps` of [`WHEELS`] into `folder` (from the package registry pip is configured with).
-fn download(python: &str, folder: &Path) -> Result<()> {
-    eprintln!("slim-setup: downloading {} from PyPI into {}", WHEELS.join(", "), folder.display());
-    let mut command = Command::new(python);
-    command.args(["-m", "pip", "download", "--quiet", "--no-deps", "--dest"]).arg(folder).args(WHEELS);
-    let output = command.output().map_err(io_error("running", python))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
-    Err(SetupError::Download {
-        command: format!("{python} -m pip download --no-deps {}", WHEELS.join(" ")),
-        status: output.status.to_string(),
-        stderr: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
-    })
 }
 
 /// Unpacks the headers and the kept libraries of every wheel in `wheels` into `staging` (`include/`, `lib/`).
@@ -145,19 +115,6 @@ fn destination(name: &Path, staging: &Path) -> Option<(PathBuf, Option<String>)>
     let kept = (name.starts_with("torch/lib") && TORCH_LIBRARIES.contains(&base))
         || (name.starts_with("nvidia") && CUDA_LIBRARIES.contains(&base));
     kept.then(|| (staging.join("lib").join(base), Some(base.to_owned())))
-}
-
-/// Renames the finished `staging` folder to `dest`, replacing an unfinished `dest`; when another setup finished
-/// `dest` first, keeps that one.
-fn move_into_place(staging: &Path, dest: &Path) -> Result<()> {
-    if dest.exists() && !stamp(dest).is_file() {
-        std::fs::remove_dir_all(dest).map_err(io_error("removing the unfinished", dest))?;
-    }
-    match std::fs::rename(staging, dest) {
-        Ok(()) => Ok(()),
-        Err(_) if stamp(dest).is_file() => Ok(()),
-        Err(error) => Err(io_error("moving the unpacked libtorch to", dest)(error)),
-    }
 }
 
 #[cfg(test)]
@@ -236,10 +193,10 @@ mod tests {
         std::fs::create_dir_all(dest.join("lib")).unwrap(); // left by an interrupted setup: no stamp
         fake_libtorch(&staging, REQUIRED_VERSION);
         std::fs::write(stamp(&staging), b"").unwrap();
-        move_into_place(&staging, &dest).unwrap();
+        wheels::move_into_place(&staging, &dest, stamp).unwrap();
         assert!(stamp(&dest).is_file() && !staging.exists());
         std::fs::create_dir_all(staging.join("lib")).unwrap(); // a concurrent setup that finished second
-        move_into_place(&staging, &dest).unwrap();
+        wheels::move_into_place(&staging, &dest, stamp).unwrap();
         assert!(stamp(&dest).is_file());
     }
 }

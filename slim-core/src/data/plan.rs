@@ -37,10 +37,30 @@ pub(super) struct Cursor {
 
 pub(super) type Preprocess = Arc<dyn Preprocessing>;
 
+/// Which part of each batch of the stream this provider gives: the `rank`-th of `ranks` equal parts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Shard {
+    pub(super) rank: i64,
+    pub(super) ranks: i64,
+}
+
+impl Shard {
+    /// The whole batch.
+    pub(super) const WHOLE: Shard = Shard { rank: 0, ranks: 1 };
+
+    /// This part of the `count` examples from `index`: its first example and count.
+    fn part(&self, index: i64, count: i64) -> (i64, i64) {
+        let each = count / self.ranks;
+        (index + self.rank * each, each)
+    }
+}
+
 /// Everything needed to make batch number `k`, on any thread.
 pub(super) struct Plan {
     pub(super) source: DataSource,
+    /// The stream's batch size: the global batch of a sharded provider, whose part is `batch_size / ranks`.
     pub(super) batch_size: i64,
+    pub(super) shard: Shard,
     pub(super) seed: Option<u64>,
     pub(super) num_epochs: Option<u64>,
     pub(super) drop_remainder: bool,
@@ -58,9 +78,12 @@ impl Plan {
         self.source.len()
     }
 
+    /// Batches of the stream per epoch; a sharded stream drops a smaller last batch, which the ranks could not
+    /// share equally.
     pub(super) fn batches_per_epoch(&self) -> u64 {
         let (n, b) = (self.examples(), self.batch_size);
-        (if self.drop_remainder { n / b } else { (n + b - 1) / b }) as u64
+        let drop = self.drop_remainder || self.shard.ranks > 1;
+        (if drop { n / b } else { (n + b - 1) / b }) as u64
     }
 
     /// The error past the last epoch.
@@ -94,11 +117,11 @@ impl Plan {
         if self.batches_per_epoch() == 0 || self.num_epochs.is_some_and(|epochs| epoch >= epochs) {
             return None;
         }
-        let count = self.batch_size.min(self.examples() - index);
+        let (index, count) = self.shard.part(index, self.batch_size.min(self.examples() - index));
         let first = epoch * self.examples() as u64 + index as u64;
         Some(match &self.source {
             DataSource::InMemory(dataset) => {
-                self.memory_batch(dataset, number, (epoch, index), cursor).map(Made::Ready)
+                self.memory_batch(dataset, number, (epoch, index, count), cursor).map(Made::Ready)
             }
             DataSource::Records(set) => self.record_refs(set, (epoch, index), count, cursor).and_then(|refs| {
                 let files = &mut cursor.files;
@@ -124,15 +147,15 @@ impl Plan {
         order
     }
 
-    /// An in-memory batch: the epoch's permutation from `index`, preprocessed together.
+    /// An in-memory batch: `count` examples of the epoch's permutation from `index`, preprocessed together.
     fn memory_batch(
         &self,
         dataset: &Dataset,
         number: u64,
-        (epoch, index): (u64, i64),
+        (epoch, index, count): (u64, i64, i64),
         cursor: &mut Cursor,
     ) -> Result<Batch> {
-        let indices = self.permutation(epoch, cursor).narrow(0, index, self.batch_size.min(self.examples() - index));
+        let indices = self.permutation(epoch, cursor).narrow(0, index, count);
         let images = self.preprocess.apply(&dataset.images.index_select(0, &indices), number)?;
         Ok(Batch { images, labels: dataset.labels.index_select(0, &indices), items: Default::default() })
     }

@@ -15,7 +15,7 @@ use tch::{Kind, Tensor};
 use super::batch::{Batch, Made};
 use super::dataset::Dataset;
 use super::image_folder::ImageFolder;
-use super::plan::{Cursor, Plan, Position};
+use super::plan::{Cursor, Plan, Position, Shard};
 use super::preprocessing::Preprocessing;
 use super::record_set::TfRecordSet;
 use super::source::DataSource;
@@ -64,6 +64,7 @@ impl Provider {
         let plan = Plan {
             source,
             batch_size,
+            shard: Shard::WHOLE,
             seed: None,
             num_epochs: None,
             drop_remainder: false,
@@ -94,6 +95,40 @@ impl Provider {
     pub fn num_readers(mut self, readers: usize) -> Self {
         self.plan.readers = readers.max(1);
         self
+    }
+
+    /// Makes this rank `rank`'s provider of a data-parallel run over `ranks` processes: the stream's batches
+    /// grow to `ranks ×` the batch size (the global batch), and this provider gives the `rank`-th part of each,
+    /// its batch size as before. Every rank (built the same way: same source, seed, batch size and
+    /// preprocessing) thus reads the same global batch the same step, and the ranks together see what one process
+    /// with the global batch would. A smaller last batch of an epoch, which the ranks could not share equally,
+    /// is dropped. Positions ([`Provider::position`], [`Provider::starting_at_batch`]) count global batches, so a
+    /// checkpoint's position resumes every rank. Streamed examples are preprocessed by their number in the stream,
+    /// so random augmentation does not depend on the number of ranks; an in-memory batch's draws depend on its
+    /// batch number and its part.
+    pub fn shard(mut self, rank: usize, ranks: usize) -> Result<Self> {
+        let name = self.plan.source.name().to_string();
+        let (Ok(rank), Ok(ranks)) = (i64::try_from(rank), i64::try_from(ranks)) else {
+            return Err(Error::invalid(name, format!("rank {rank} of {ranks} is out of range")));
+        };
+        if ranks < 1 || rank >= ranks || self.plan.shard != Shard::WHOLE {
+            let message = format!("cannot shard rank {rank} of {ranks} (already sharded: {:?})", self.plan.shard);
+            return Err(Error::invalid(name, message));
+        }
+        let position = self.position();
+        let examples = self.plan.examples();
+        let global = self.plan.batch_size.checked_mul(ranks).filter(|global| *global <= examples);
+        let Some(global) = global else {
+            let message = format!(
+                "{ranks} ranks × batch size {} is more than the {examples} examples of an epoch",
+                self.plan.batch_size
+            );
+            return Err(Error::invalid(name, message));
+        };
+        self.plan.batch_size = global;
+        self.plan.shard = Shard { rank, ranks };
+        self.next = self.plan.number_of(position);
+        Ok(self)
     }
 
     /// Ends after this many epochs.

@@ -234,8 +234,11 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         self
     }
 
+    /// Logs `line` (rank 0 alone, in a distributed run).
     fn say(&mut self, line: &str) {
-        self.log.say(line);
+        if self.train_op.world().is_chief() {
+            self.log.say(line);
+        }
     }
 
     /// Runs the loop; returns the last step's loss (NaN when the input ran out before the first step: a step
@@ -250,10 +253,17 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
         if let Some(n) = self.trace_every_n_steps.filter(|n| *n <= 0) {
             return Err(Error::invalid("train", format!("trace_every_n_steps must be positive, got {n}")));
         }
-        let saver = Saver::new(&self.logdir)?.max_to_keep(self.max_to_keep).format(self.checkpoint_format)?;
+        // A distributed op's ranks all restore (from a logdir every machine sees) and then take rank 0's values;
+        // only rank 0 writes checkpoints, summaries, traces and logs.
+        let chief = self.train_op.world().is_chief();
+        let saver = match chief {
+            true => Some(Saver::new(&self.logdir)?.max_to_keep(self.max_to_keep).format(self.checkpoint_format)?),
+            false => None,
+        };
         self.restore_or_initialize()?;
-        let mut writer = SummaryWriter::new(&self.logdir)?;
-        let progress = self.progress_bar();
+        self.train_op.synchronize()?;
+        let mut writer = if chief { Some(SummaryWriter::new(&self.logdir)?) } else { None };
+        let progress = if chief { self.progress_bar() } else { None };
         let (mut last_save, mut last_save_step) = (Instant::now(), self.train_op.global_step());
         let (mut last_summary, mut last_summary_step) = (Instant::now(), last_save_step);
         let mut loss = f64::NAN;
@@ -269,7 +279,7 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
             if let Some(summaries) = &self.step_summaries {
                 summaries.start_step(summaries_due);
             }
-            let trace = match self.trace_every_n_steps.is_some_and(|n| step % n == 0) {
+            let trace = match chief && self.trace_every_n_steps.is_some_and(|n| step % n == 0) {
                 true => Some(StepTrace::start().context("trace_every_n_steps")?),
                 false => None,
             };
@@ -295,16 +305,23 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
                 self.save_trace(trace, step)?;
             }
             self.report(&progress, step, loss, seconds);
-            if let Some(losses) = losses {
-                self.write_summaries(&mut writer, step, loss, &losses, seconds)?;
+            if let (Some(losses), Some(writer)) = (losses, &mut writer) {
+                self.write_summaries(writer, step, loss, &losses, seconds)?;
+            }
+            if summaries_due {
                 (last_summary, last_summary_step) = (Instant::now(), step);
             }
-            self.validate(&mut writer, step)?;
+            if let Some(writer) = &mut writer {
+                self.validate(writer, step)?;
+            }
             if self.save.due(last_save, last_save_step, step) {
-                saver.save_with_metadata(self.train_op.store(), step, &self.checkpoint_metadata())?;
+                if let Some(saver) = &saver {
+                    saver.save_with_metadata(self.train_op.store(), step, &self.checkpoint_metadata())?;
+                }
                 (last_save, last_save_step) = (Instant::now(), step);
             }
-            if self.stop.as_ref().is_some_and(|flag| flag.swap(false, Ordering::SeqCst)) {
+            let interrupted = self.stop.as_ref().is_some_and(|flag| flag.swap(false, Ordering::SeqCst));
+            if self.train_op.any_rank(interrupted)? {
                 self.say(&format!("interrupted at global step {step}: saving a checkpoint and stopping"));
                 break;
             }
@@ -316,10 +333,12 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
             bar.finish();
         }
         let step = self.train_op.global_step();
-        if last_save_step != step {
+        if let Some(saver) = saver.filter(|_| last_save_step != step) {
             saver.save_with_metadata(self.train_op.store(), step, &self.checkpoint_metadata())?;
         }
-        writer.flush()?;
+        if let Some(writer) = &mut writer {
+            writer.flush()?;
+        }
         Ok(loss)
     }
 
@@ -396,7 +415,8 @@ impl<'a, F: FnMut(i64) -> Result<Tensor>> Train<'a, F> {
                 ),
             ));
         }
-        for path in refused {
+        let chief = self.train_op.world().is_chief();
+        for path in refused.iter().filter(|_| chief) {
             if let Some(aside) = set_aside(&self.logdir, path)? {
                 self.say(&format!("{} set aside as {}", path.display(), aside.display()));
             }

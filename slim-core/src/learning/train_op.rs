@@ -1,6 +1,8 @@
 //! `create_train_op`: one training step from a loss, with TF-Slim's order of operations: deferred updates,
 //! gradients of the variables to train, multipliers, then each gradient clipped by its own norm, a numeric
 //! check, the optimizer step, the global step increment, moving averages. Running it returns the loss from before the update.
+//! A data-parallel op ([`TrainOpBuilder::distributed`]) averages the deferred updates and the gradients over the
+//! ranks first, so every rank applies the same update.
 
 use std::time::Instant;
 
@@ -9,6 +11,7 @@ use tch::{Device, Kind, Tensor};
 use super::ExponentialMovingAverage;
 use super::gradient_multiplier::GradientMultiplier;
 use super::step_threads::{OneThreadScope, StepPlan, ThreadTrial, tune_step_threads_enabled};
+use crate::distributed::{Collective, DEFAULT_BUCKET_BYTES, DataParallel, World};
 use crate::native;
 use crate::optimizers::{GradientAndVariable, LearningRate, Optimizer};
 use crate::variables::collections::TRAINABLE_VARIABLES;
@@ -28,6 +31,7 @@ pub struct TrainOpBuilder {
     increment_global_step: bool,
     summarize_gradients: bool,
     moving_averages: Option<ExponentialMovingAverage>,
+    distributed: Option<(Box<dyn Collective>, usize)>,
 }
 
 /// TF-Slim's `create_train_op(total_loss, optimizer, …)` for the variables of `vs`: set its options, `build()`
@@ -49,6 +53,7 @@ pub fn create_train_op(
         increment_global_step: true,
         summarize_gradients: false,
         moving_averages: None,
+        distributed: None,
     }
 }
 
@@ -109,6 +114,27 @@ impl TrainOpBuilder {
         self
     }
 
+    /// Trains data-parallel over the ranks `collective` connects ([`Mpi`](crate::distributed::Mpi) with the
+    /// `mpi` feature): every rank runs this op on its own part of each global batch, and each step averages the
+    /// gradients over the ranks (summed in fused buckets while the backward pass runs) **before** multipliers,
+    /// clipping and the numeric check, so every rank applies the same update. Batch-norm moving statistics (the
+    /// deferred updates) are averaged too. Before the first step the ranks check that they built the same model
+    /// and take rank 0's variables, optimizer slots and global step ([`TrainOp::synchronize`]).
+    pub fn distributed(mut self, collective: impl Collective + 'static) -> Self {
+        self.distributed = Some((Box::new(collective), DEFAULT_BUCKET_BYTES));
+        self
+    }
+
+    /// The size of the buffers a distributed op fuses gradients into (default
+    /// [`DEFAULT_BUCKET_BYTES`](crate::distributed::DEFAULT_BUCKET_BYTES)): smaller buckets start their sums
+    /// earlier in the backward pass, larger ones make fewer calls.
+    pub fn bucket_bytes(mut self, bytes: usize) -> Self {
+        if let Some((_, bucket_bytes)) = &mut self.distributed {
+            *bucket_bytes = bytes;
+        }
+        self
+    }
+
     /// Checks the options against the store and makes the train op (creating the global step if needed).
     pub fn build(self) -> Result<TrainOp> {
         self.learning_rate.validate()?;
@@ -130,6 +156,11 @@ impl TrainOpBuilder {
             let _store = self.store.as_default();
             get_or_create_global_step()?
         };
+        let data_parallel = match self.distributed {
+            Some((_, 0)) => return Err(Error::invalid("train_op", "bucket_bytes must be positive")),
+            Some((collective, bucket_bytes)) => Some(DataParallel::new(collective, &variables, bucket_bytes)?),
+            None => None,
+        };
         Ok(TrainOp {
             store: self.store,
             optimizer: self.optimizer,
@@ -145,6 +176,7 @@ impl TrainOpBuilder {
             last_gradients: Vec::new(),
             moving_averages: self.moving_averages,
             thread_trial: None,
+            data_parallel,
         })
     }
 }
@@ -187,6 +219,7 @@ pub struct TrainOp {
     moving_averages: Option<ExponentialMovingAverage>,
     /// [`TrainOp::step`]'s thread trial, with the calling thread's own count it compares one thread against.
     thread_trial: Option<(i32, ThreadTrial)>,
+    data_parallel: Option<DataParallel>,
 }
 
 impl TrainOp {
@@ -210,6 +243,9 @@ impl TrainOp {
 
     /// [`TrainOp::step`], with thread tuning only when `tune` (and the switch) allow it.
     pub(crate) fn step_tuned(&mut self, tune: bool, forward: impl FnOnce() -> Result<Tensor>) -> Result<f64> {
+        if self.data_parallel.as_ref().is_some_and(|dp| dp.check_synchronized().is_err()) {
+            self.synchronize()?;
+        }
         let tuning = self.plan_threads(tune);
         let started = Instant::now();
         let result = {
@@ -225,7 +261,9 @@ impl TrainOp {
     /// How the next step runs, with the calling thread's own count; `None` when tuning does not apply (not
     /// `tune`, switched off, a store not on the CPU, or one thread anyway). A changed own count starts over.
     fn plan_threads(&mut self, tune: bool) -> Option<(i32, StepPlan)> {
-        if !tune || !tune_step_threads_enabled() || self.store.device() != Device::Cpu {
+        // Ranks must not choose their thread counts by their own timings: the counts change float rounding.
+        let distributed = self.data_parallel.is_some();
+        if !tune || distributed || !tune_step_threads_enabled() || self.store.device() != Device::Cpu {
             return None;
         }
         let own = native::calling_thread_threads();
@@ -252,13 +290,20 @@ impl TrainOp {
                 format!("the loss must be a scalar, got shape {:?}", total_loss.size()),
             ));
         }
-        let loss = total_loss.double_value(&[]);
+        let mut loss = total_loss.double_value(&[]);
         let step = self.global_step();
+        if let Some(data_parallel) = &self.data_parallel {
+            data_parallel.check_synchronized()?;
+            loss = data_parallel.mean_loss(loss, step)?;
+        }
         if self.check_numerics && !loss.is_finite() {
             return Err(Error::invalid("train_op", format!("the loss is {loss} at global step {step}")));
         }
         if self.run_update_ops {
-            self.store.run_update_ops();
+            match &self.data_parallel {
+                Some(data_parallel) => data_parallel.apply_update_ops(&self.store.take_update_ops())?,
+                None => drop(self.store.run_update_ops()),
+            }
         }
         let updates = self.gradients(total_loss, step)?;
         let learning_rate = self.learning_rate.at(step);
@@ -283,10 +328,15 @@ impl TrainOp {
         Ok(loss)
     }
 
-    /// The gradients of the variables to train, multiplied (by the factors at global step `step`) and clipped.
-    fn gradients(&self, total_loss: &Tensor, step: i64) -> Result<Vec<GradientAndVariable>> {
+    /// The gradients of the variables to train (averaged over the ranks when distributed), multiplied (by the
+    /// factors at global step `step`) and clipped.
+    fn gradients(&mut self, total_loss: &Tensor, step: i64) -> Result<Vec<GradientAndVariable>> {
         let tensors: Vec<&Tensor> = self.variables.iter().map(Variable::tensor).collect();
-        let gradients = Tensor::f_run_backward(&[total_loss], &tensors, false, false).context("train_op")?;
+        let backward = || Tensor::f_run_backward(&[total_loss], &tensors, false, false).context("train_op");
+        let gradients = match &mut self.data_parallel {
+            Some(data_parallel) => data_parallel.gradients(|| backward().map(drop))?,
+            None => backward()?,
+        };
         let mut updates = Vec::with_capacity(gradients.len());
         for ((gradient, variable), multiplier) in gradients.into_iter().zip(&self.variables).zip(&self.multipliers) {
             if !gradient.defined() {
@@ -300,6 +350,42 @@ impl TrainOp {
             updates.push(GradientAndVariable { gradient, variable: variable.clone() });
         }
         Ok(updates)
+    }
+
+    /// Makes a distributed op's ranks agree before training: checks that every rank has the same variables (a
+    /// rank with another model is an error naming the first difference, on every rank) and copies rank 0's
+    /// values of all the store's variables — model variables, optimizer slots, the global step — to the others.
+    /// Call it after restoring or initializing the variables and before the first forward pass;
+    /// [`TrainOp::step`] and `learning::train` call it themselves. Nothing for a single-process op.
+    pub fn synchronize(&mut self) -> Result<()> {
+        match &mut self.data_parallel {
+            Some(data_parallel) => data_parallel.synchronize(&self.store),
+            None => Ok(()),
+        }
+    }
+
+    /// The world the op trains in: its rank and the number of ranks ([`World::single`] unless distributed).
+    pub fn world(&self) -> World {
+        self.data_parallel.as_ref().map_or_else(World::single, DataParallel::world)
+    }
+
+    /// The collective a distributed op uses, for the program's own agreements between ranks.
+    pub fn collective(&self) -> Option<&dyn Collective> {
+        self.data_parallel.as_ref().map(DataParallel::collective)
+    }
+
+    /// How many fused buffers a distributed op's gradients travel in (0 for a single process).
+    pub fn gradient_buckets(&self) -> usize {
+        self.data_parallel.as_ref().map_or(0, DataParallel::buckets)
+    }
+
+    /// Whether any rank's `flag` is set (this rank's alone for a single process): ranks that stop on a signal
+    /// stop together. Every rank must call it at the same step.
+    pub fn any_rank(&self, flag: bool) -> Result<bool> {
+        match &self.data_parallel {
+            Some(data_parallel) => data_parallel.any(flag),
+            None => Ok(flag),
+        }
     }
 
     /// The global step (steps run so far, including restored ones).

@@ -9,6 +9,8 @@ mod dense_product;
 mod dropout;
 mod fused_adam;
 mod fused_sgd;
+#[cfg(feature = "mpi")]
+pub(crate) mod mpi;
 mod stack_images;
 mod step_trace;
 mod thread_count;

@@ -35,6 +35,22 @@ impl UpdateOp {
         &self.value
     }
 
+    /// The values this update assigns: the variable's, then its companions'.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Tensor> {
+        std::iter::once(&self.value).chain(self.companions.iter().map(|(_, value)| value))
+    }
+
+    /// Performs the assignment and its companions with other values, taken in [`UpdateOp::values`]' order from
+    /// `values` (a data-parallel step's averages over the ranks).
+    pub(crate) fn apply_values(&self, values: &mut impl Iterator<Item = Tensor>) {
+        tch::no_grad(|| {
+            let targets = std::iter::once(&self.target).chain(self.companions.iter().map(|(target, _)| target));
+            for (target, value) in targets.zip(values) {
+                target.shallow_clone().copy_(&value);
+            }
+        });
+    }
+
     /// Performs the assignment and its companions, outside autograd.
     pub fn apply(&self) {
         tch::no_grad(|| {
