@@ -207,9 +207,9 @@ fn dataset() -> Dataset {
     Dataset { name: "toy".into(), images, labels, num_classes: 3, labels_to_names: Vec::new() }
 }
 
-/// Trains `steps` steps in `logdir` on batches of `batch` per rank (sharded when `world` has more than one rank);
-/// `batch_norm` picks the net. Returns the store.
-fn train_toy(logdir: &Path, world: Option<Mpi>, batch: i64, steps: i64, batch_norm: bool) -> VarStore {
+/// Trains `steps` steps in `logdir` on batches of `batch` per rank (sharded when `world` has more than one rank),
+/// saving every `save_every` steps; `batch_norm` picks the net. Returns the store.
+fn train_toy(logdir: &Path, world: Option<Mpi>, batch: i64, steps: i64, batch_norm: bool, save_every: i64) -> VarStore {
     tch::set_num_threads(1);
     // Initial weights differ by rank: rank 0's reach the others through the train op's synchronization.
     tch::manual_seed(7 + world.as_ref().map_or(0, |mpi| mpi.world().rank() as i64));
@@ -240,23 +240,29 @@ fn train_toy(logdir: &Path, world: Option<Mpi>, batch: i64, steps: i64, batch_no
         get_total_loss(true)
     })
     .number_of_steps(steps)
-    .save_interval_steps(1000)
+    .save_interval_steps(save_every)
     .log_to(|_| {})
     .run()
     .unwrap();
+    if let Some(reducer) = train_op.gradient_reducer() {
+        // 256-byte buckets: the logits' weights and biases travel apart from fc1's, and their sums start
+        // while autograd is still computing fc1's gradients.
+        assert!(reducer.buckets() >= 3, "{} buckets", reducer.buckets());
+        assert!(reducer.overlapped_buckets() >= 1, "no bucket started during the backward pass");
+    }
     vs
 }
 
 fn train_body(out: &Path, role: &str) {
     match role {
         "reference" => {
-            let vs = train_toy(&out.join("logdir"), None, 16, 12, false);
+            let vs = train_toy(&out.join("logdir"), None, 16, 12, false, 1000);
             write_floats(&out.join("reference"), &all_variables(&vs));
         }
         "ranks" => {
             let mpi = mpi();
             let rank = mpi.world().rank();
-            let vs = train_toy(&out.join("logdir"), Some(mpi), 8, 12, false);
+            let vs = train_toy(&out.join("logdir"), Some(mpi), 8, 12, false, 1000);
             write_floats(&out.join(format!("rank{rank}")), &all_variables(&vs));
         }
         other => panic!("no role {other}"),
@@ -283,7 +289,7 @@ fn two_ranks_end_where_one_process_with_the_global_batch_does() {
 fn batch_norm_body(out: &Path) {
     let mpi = mpi();
     let rank = mpi.world().rank();
-    let vs = train_toy(&out.join("logdir"), Some(mpi), 4, 6, true);
+    let vs = train_toy(&out.join("logdir"), Some(mpi), 4, 6, true, 1000);
     assert!(vs.variable("net/conv1/BatchNorm/moving_mean").is_some());
     assert!(vs.variable("net/conv1/weights/Adam").is_some());
     write_floats(&out.join(format!("rank{rank}")), &all_variables(&vs));
@@ -306,7 +312,7 @@ fn resume_body(out: &Path, role: &str) {
     let rank = mpi.world().rank();
     let steps = if role == "first-half" { 6 } else { 12 };
     let logdir = PathBuf::from(std::env::var_os(LOGDIR).unwrap());
-    let vs = train_toy(&logdir, Some(mpi), 8, steps, true);
+    let vs = train_toy(&logdir, Some(mpi), 8, steps, true, 1000);
     write_floats(&out.join(format!("rank{rank}")), &all_variables(&vs));
 }
 
@@ -323,6 +329,45 @@ fn a_resumed_run_ends_where_an_uninterrupted_one_does() {
     let resumed = read_floats(&launch_ok(test, 2, "second-half", Some(&base.join("halves"))).join("rank1"));
     assert!(resumed == whole, "6 steps, stopped, then 6 more differ from 12 straight");
     let _ = std::fs::remove_dir_all(&base);
+}
+
+fn killed_body(out: &Path) {
+    let mpi = mpi();
+    std::fs::write(out.join(format!("pid{}", mpi.world().rank())), std::process::id().to_string()).unwrap();
+    train_toy(&out.join("logdir"), Some(mpi), 8, 1_000_000, false, 1);
+}
+
+#[test]
+fn a_rank_killed_mid_run_ends_the_run_and_leaves_whole_checkpoints() {
+    let test = "a_rank_killed_mid_run_ends_the_run_and_leaves_whole_checkpoints";
+    if let Some((out, _)) = role() {
+        return killed_body(&out);
+    }
+    let out = std::env::temp_dir().join(format!("slim-distributed-{test}-ranks-2-{}", std::process::id()));
+    let killer = std::thread::spawn(move || {
+        // Once rank 0 has saved a few checkpoints (one a step), rank 1 is killed.
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            let saved = std::fs::read_to_string(out.join("logdir/checkpoint")).unwrap_or_default();
+            let pid = std::fs::read_to_string(out.join("pid1")).unwrap_or_default();
+            if saved.contains("model.ckpt-5") && !pid.is_empty() {
+                let killed = Command::new("kill").args(["-9", pid.trim()]).status().unwrap();
+                return killed.success();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    });
+    let (launch, out) = launch(test, 2, "ranks", None, Duration::from_secs(90));
+    assert!(killer.join().unwrap(), "rank 1 was not killed:\n{}", launch.output);
+    assert!(!launch.success, "the run went on without rank 1:\n{}", launch.output);
+    let vs = VarStore::new(Device::Cpu);
+    Mlp.build(&vs, "net", &[1, 1, 4, 4]).unwrap();
+    let checkpoints = slim::checkpoint::checkpoints_newest_first(&out.join("logdir")).unwrap();
+    assert!(!checkpoints.is_empty());
+    for checkpoint in checkpoints {
+        slim::checkpoint::restore(&vs, &checkpoint, true).unwrap_or_else(|e| panic!("{}: {e}", checkpoint.display()));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

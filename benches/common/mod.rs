@@ -2,6 +2,7 @@
 //! the printed table with ratios to the first (raw tch) variant.
 #![allow(dead_code)] // each benchmark uses some of these
 
+pub mod peer_nets;
 pub mod raw_nets;
 
 use std::time::Instant;

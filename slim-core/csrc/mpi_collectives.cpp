@@ -1,6 +1,6 @@
 // The MPI backend's collectives on tensors: all-reduce (sum, in place), broadcast (in place), all-gather and
-// barrier, each a non-blocking MPI call waited for with a deadline (mpi_world.h). Counts beyond MPI's int are
-// sent in pieces; a tensor with gaps in memory goes through a dense copy.
+// barrier, each run on the communication thread and waited for with a deadline (mpi_world.h). Counts beyond
+// MPI's int are sent in pieces; a tensor with gaps in memory goes through a dense copy.
 //
 // C interface: each function returns nullptr on success or an error message the caller frees with
 // slim_free_error.
@@ -21,21 +21,9 @@ namespace {
 /// The most elements one MPI call moves (its counts are ints).
 constexpr int64_t kLargestPiece = INT_MAX / 2;
 
-/// Runs `start` (which begins a non-blocking call on the elements [first, first + count) and sets the request) over
-/// pieces of at most kLargestPiece elements, waiting for each.
-void in_pieces(int64_t elements, double timeout, const char* what,
-               const std::function<int(int64_t first, int count, MPI_Request*)>& start) {
-    slim::mpi::check_not_broken();
-    for (int64_t first = 0; first < elements || (elements == 0 && first == 0); first += kLargestPiece) {
-        const int count = static_cast<int>(std::min(kLargestPiece, elements - first));
-        MPI_Request request = MPI_REQUEST_NULL;
-        {
-            std::lock_guard<std::mutex> guard(slim::mpi::lock());
-            slim::mpi::check(start(first, count, &request), what);
-        }
-        slim::mpi::wait(&request, timeout, what);
-        if (elements == 0) break;
-    }
+/// Runs `call` on the communication thread and waits for it for at most `timeout` seconds.
+void run(const char* what, double timeout, std::function<void()> call) {
+    slim::mpi::submit(std::move(call))->wait(timeout, what);
 }
 
 /// Applies `operate` to a dense version of `tensor` and writes the result back when that was a copy.
@@ -51,14 +39,10 @@ void on_dense(const at::Tensor& tensor, const std::function<void(const at::Tenso
 
 void all_reduce_sum(const at::Tensor& tensor, double timeout) {
     slim::mpi::check_host_tensor(tensor, "all_reduce_sum");
-    const auto type = slim::mpi::datatype_of(tensor, true);
-    const auto& world = slim::mpi::world();
+    slim::mpi::datatype_of(tensor, true);
     on_dense(tensor, [&](const at::Tensor& dense) {
-        auto* base = static_cast<char*>(dense.data_ptr());
-        const auto size = dense.element_size();
-        in_pieces(dense.numel(), timeout, "all-reduce", [&](int64_t first, int count, MPI_Request* request) {
-            return MPI_Iallreduce(MPI_IN_PLACE, base + first * size, count, type, MPI_SUM, world.comm, request);
-        });
+        // The call keeps its own reference: after a timeout it may still run, later, into memory it owns.
+        run("all-reduce", timeout, [dense] { slim::mpi::all_reduce_in_place(dense); });
     });
 }
 
@@ -68,10 +52,13 @@ void broadcast(const at::Tensor& tensor, int root, double timeout) {
     TORCH_CHECK(root >= 0 && root < world.size, "broadcast: root ", root, " is no rank of ", world.size);
     const auto type = slim::mpi::datatype_of(tensor, false);
     on_dense(tensor, [&](const at::Tensor& dense) {
-        auto* base = static_cast<char*>(dense.data_ptr());
-        const auto size = dense.element_size();
-        in_pieces(dense.numel(), timeout, "broadcast", [&](int64_t first, int count, MPI_Request* request) {
-            return MPI_Ibcast(base + first * size, count, type, root, world.comm, request);
+        run("broadcast", timeout, [dense, type, root, comm = world.comm] {
+            auto* base = static_cast<char*>(dense.data_ptr());
+            const auto elements = dense.numel();
+            for (int64_t first = 0; first == 0 || first < elements; first += kLargestPiece) {
+                const int count = static_cast<int>(std::min(kLargestPiece, elements - first));
+                slim::mpi::check(MPI_Bcast(base + first * dense.element_size(), count, type, root, comm), "MPI_Bcast");
+            }
         });
     });
 }
@@ -80,9 +67,10 @@ void broadcast(const at::Tensor& tensor, int root, double timeout) {
 void check_same_count(int64_t elements, double timeout) {
     const auto& world = slim::mpi::world();
     auto counts = at::empty({world.size}, at::kLong);
-    int64_t mine = elements;
-    in_pieces(1, timeout, "all-gather of the sizes", [&](int64_t, int, MPI_Request* request) {
-        return MPI_Iallgather(&mine, 1, MPI_INT64_T, counts.data_ptr<int64_t>(), 1, MPI_INT64_T, world.comm, request);
+    auto mine = at::full({1}, elements, at::kLong);
+    run("all-gather of the sizes", timeout, [counts, mine, comm = world.comm] {
+        slim::mpi::check(MPI_Allgather(mine.data_ptr(), 1, MPI_INT64_T, counts.data_ptr(), 1, MPI_INT64_T, comm),
+                         "MPI_Allgather");
     });
     const auto* all = counts.data_ptr<int64_t>();
     for (int rank = 1; rank < world.size; ++rank) {
@@ -103,17 +91,17 @@ at::Tensor all_gather(const at::Tensor& tensor, double timeout) {
     const auto elements = dense.numel();
     TORCH_CHECK(elements <= kLargestPiece, "all_gather: ", elements, " elements per rank is more than ", kLargestPiece,
                 " (MPI's counts are ints)");
-    in_pieces(1, timeout, "all-gather", [&](int64_t, int, MPI_Request* request) {
-        return MPI_Iallgather(dense.data_ptr(), static_cast<int>(elements), type, gathered.data_ptr(),
-                              static_cast<int>(elements), type, world.comm, request);
+    run("all-gather", timeout, [dense, gathered, elements, type, comm = world.comm] {
+        const int count = static_cast<int>(elements);
+        slim::mpi::check(MPI_Allgather(dense.data_ptr(), count, type, gathered.data_ptr(), count, type, comm),
+                         "MPI_Allgather");
     });
     return gathered;
 }
 
 void barrier(double timeout) {
-    const auto& world = slim::mpi::world();
-    in_pieces(1, timeout, "barrier",
-              [&](int64_t, int, MPI_Request* request) { return MPI_Ibarrier(world.comm, request); });
+    const auto comm = slim::mpi::world().comm;
+    run("barrier", timeout, [comm] { slim::mpi::check(MPI_Barrier(comm), "MPI_Barrier"); });
 }
 
 /// Runs `body`, turning an exception into a message for the Rust side.

@@ -1,7 +1,8 @@
 // The gradient reducer of data-parallel training (Horovod's tensor fusion, PyTorch DDP's buckets): the
 // variables' gradients are copied, as autograd produces them, into a few flat buckets of one dtype each; a bucket
-// whose every gradient has arrived is summed over the ranks by a non-blocking MPI all-reduce while the backward
-// pass goes on, and the step's end waits for the rest and divides by the number of ranks.
+// whose every gradient has arrived is handed to the communication thread, which sums it over the ranks while
+// the backward pass goes on, and the step's end waits for the rest. Each gradient is divided by the number of
+// ranks as it is copied in (one pass over the memory, not two), so the sums are the averages.
 //
 // Buckets are filled in reverse variable order (the backward pass meets the last layers first) and started
 // strictly in bucket order, so every rank issues the same collectives in the same order even where its gradients
@@ -29,8 +30,7 @@ struct Bucket {
     at::Tensor buffer;
     int64_t pending = 0;
     int64_t members = 0;
-    bool started = false;
-    MPI_Request request = MPI_REQUEST_NULL;
+    std::shared_ptr<slim::mpi::Ticket> sum;
 };
 
 /// Where one variable's gradient lives.
@@ -43,7 +43,7 @@ struct Slot {
 class Reducer {
   public:
     Reducer(std::vector<at::Tensor> variables, int64_t bucket_bytes, double timeout)
-        : variables_(std::move(variables)), timeout_(timeout) {
+        : variables_(std::move(variables)), share_(1.0 / slim::mpi::world().size), timeout_(timeout) {
         plan(bucket_bytes);
     }
 
@@ -68,7 +68,7 @@ class Reducer {
         for (auto& slot : slots_) slot.filled = false;
         for (auto& bucket : buckets_) {
             bucket.pending = bucket.members;
-            bucket.started = false;
+            bucket.sum.reset();
         }
         next_to_start_ = 0;
         armed_ = true;
@@ -77,20 +77,20 @@ class Reducer {
     /// Waits for every bucket, divides by the world's size and writes the averaged gradients, in variable order.
     void finish(at::Tensor** gradients) {
         TORCH_CHECK(armed_, "the gradient reducer has no step in progress (begin was not called)");
+        started_during_backward_ = static_cast<int64_t>(next_to_start_);
         for (auto& slot : slots_) {
             if (!slot.filled) fill(slot, at::Tensor());
         }
         start_ready();
-        const auto ranks = slim::mpi::world().size;
-        for (auto& bucket : buckets_) {
-            slim::mpi::wait(&bucket.request, timeout_, "the all-reduce of a gradient bucket");
-            if (ranks > 1) bucket.buffer.div_(ranks);
-        }
+        for (auto& bucket : buckets_) bucket.sum->wait(timeout_, "the all-reduce of a gradient bucket");
         armed_ = false;
         for (size_t index = 0; index < slots_.size(); ++index) gradients[index] = new at::Tensor(slots_[index].view);
     }
 
     size_t bucket_count() const { return buckets_.size(); }
+
+    /// How many buckets of the last finished step started their all-reduce before the backward pass ended.
+    int64_t started_during_backward() const { return started_during_backward_; }
 
   private:
     /// Assigns the variables, last first, to buckets of at most `bucket_bytes` per dtype (a larger variable gets
@@ -142,18 +142,20 @@ class Reducer {
         if (!armed_) return;  // a backward pass outside a training step: left alone
         auto& slot = slots_[index];
         if (slot.filled) {
-            slot.view.add_(gradient);  // a second backward pass in one step accumulates
+            slot.view.add_(gradient, share_);  // a second backward pass in one step accumulates
             return;
         }
         fill(slot, gradient);
         start_ready();
     }
 
-    /// Copies `gradient` (zeros when undefined) into its slot and counts it in.
+    /// Copies `gradient` divided by the number of ranks (zeros when undefined) into its slot and counts it in.
     void fill(Slot& slot, const at::Tensor& gradient) {
         c10::NoGradGuard no_grad;
-        if (gradient.defined()) {
+        if (gradient.defined() && share_ == 1.0) {
             slot.view.copy_(gradient);
+        } else if (gradient.defined()) {
+            at::mul_out(slot.view, gradient, at::scalar_tensor(share_, gradient.options()));
         } else {
             slot.view.zero_();
         }
@@ -161,31 +163,24 @@ class Reducer {
         buckets_[slot.bucket].pending -= 1;
     }
 
-    /// Starts, in bucket order, every bucket whose gradients have all arrived, and lets MPI progress the others.
+    /// Hands the communication thread, in bucket order, every bucket whose gradients have all arrived.
     void start_ready() {
-        const auto& world = slim::mpi::world();
         while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].pending == 0) {
             auto& bucket = buckets_[next_to_start_];
-            std::lock_guard<std::mutex> guard(slim::mpi::lock());
-            slim::mpi::check(MPI_Iallreduce(MPI_IN_PLACE, bucket.buffer.data_ptr(),
-                                            static_cast<int>(bucket.buffer.numel()),
-                                            slim::mpi::datatype_of(bucket.buffer, true), MPI_SUM, world.comm,
-                                            &bucket.request),
-                             "the all-reduce of a gradient bucket");
-            bucket.started = true;
+            bucket.sum = slim::mpi::submit([buffer = bucket.buffer] { slim::mpi::all_reduce_in_place(buffer); });
             ++next_to_start_;
-        }
-        for (size_t number = 0; number < next_to_start_; ++number) {
-            if (buckets_[number].request != MPI_REQUEST_NULL) slim::mpi::test(&buckets_[number].request);
         }
     }
 
     std::vector<at::Tensor> variables_;
+    /// Each rank's share of the average: 1 / ranks.
+    double share_;
     std::vector<unsigned> hooks_;
     std::vector<Slot> slots_;
     std::vector<Bucket> buckets_;
     size_t next_to_start_ = 0;
     bool armed_ = false;
+    int64_t started_during_backward_ = 0;
     double timeout_;
 };
 
@@ -245,6 +240,11 @@ char* slim_mpi_reducer_finish(void* handle, at::Tensor** gradients) {
     } catch (...) {
         return reducer_error("slim_mpi_reducer_finish");
     }
+}
+
+/// The number of buckets of the last finished step whose all-reduce started during the backward pass.
+int64_t slim_mpi_reducer_overlapped(void* handle) {
+    return static_cast<Handle*>(handle)->reducer->started_during_backward();
 }
 
 /// Removes the hooks and frees the reducer.

@@ -1,4 +1,4 @@
-// slim's MPI world: initialization, the serializing lock, deadline waits and datatypes (see mpi_world.h).
+// slim's MPI world: initialization, the communication thread, deadline waits and datatypes (see mpi_world.h).
 //
 // C interface: slim_mpi_init returns nullptr on success or an error message the caller frees with
 // slim_free_error.
@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstdlib>
+#include <deque>
 #include <exception>
 #include <sstream>
 #include <string>
@@ -18,15 +20,75 @@
 namespace slim::mpi {
 namespace {
 
+/// The communication thread: runs submitted calls one at a time, in order.
+class Channel {
+  public:
+    Channel() : thread_([this] { run(); }) {}
+
+    std::shared_ptr<Ticket> submit(std::function<void()> call) {
+        auto ticket = std::make_shared<Ticket>();
+        {
+            std::lock_guard<std::mutex> guard(mutex_);
+            queue_.push_back({std::move(call), ticket});
+        }
+        queue_changed_.notify_one();
+        return ticket;
+    }
+
+    /// Runs what is queued, then ends the thread and joins it.
+    void stop() {
+        {
+            std::lock_guard<std::mutex> guard(mutex_);
+            stopping_ = true;
+        }
+        queue_changed_.notify_one();
+        thread_.join();
+    }
+
+  private:
+    struct Job {
+        std::function<void()> call;
+        std::shared_ptr<Ticket> ticket;
+    };
+
+    void run() {
+        for (;;) {
+            Job job;
+            {
+                std::unique_lock<std::mutex> guard(mutex_);
+                queue_changed_.wait(guard, [this] { return stopping_ || !queue_.empty(); });
+                if (queue_.empty()) return;
+                job = std::move(queue_.front());
+                queue_.pop_front();
+            }
+            try {
+                job.call();
+                job.ticket->finish({});
+            } catch (const std::exception& error) {
+                job.ticket->finish(error.what());
+            } catch (...) {
+                job.ticket->finish("unknown C++ exception in an MPI call");
+            }
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable queue_changed_;
+    std::deque<Job> queue_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
 World the_world;
-bool world_ready = false;
-/// Whether slim called MPI_Init (and so finalizes it at exit).
-bool initialized_here = false;
-/// Set when a wait timed out: a collective is still pending and the ranks disagree on what comes next.
+/// Created by init() and never destroyed: a joinable thread must not meet a static destructor.
+Channel* channel = nullptr;
+std::mutex init_mutex;
+/// Set when a wait timed out: a call is still pending and the ranks disagree on what comes next.
 std::atomic<bool> broken{false};
 
-/// At exit: MPI_Finalize after a clean run; MPI_Abort when a collective was left pending (finalizing would
-/// wait on the ranks that stopped taking part), which ends the whole job with a non-zero status.
+/// At exit: after a clean run, the communication thread is stopped and MPI finalized; when a call was left
+/// pending, MPI_Abort ends the whole job with a non-zero status (finalizing would wait on the ranks that
+/// stopped taking part).
 void finish_at_exit() {
     int finalized = 0;
     MPI_Finalized(&finalized);
@@ -35,7 +97,10 @@ void finish_at_exit() {
         MPI_Abort(MPI_COMM_WORLD, 1);
         return;
     }
-    if (world_ready) MPI_Comm_free(&the_world.comm);
+    if (channel != nullptr) {
+        channel->stop();
+        MPI_Comm_free(&the_world.comm);
+    }
     MPI_Finalize();
 }
 
@@ -49,12 +114,25 @@ int local_rank_of(MPI_Comm comm, int rank) {
     return local;
 }
 
-}  // namespace
-
-std::mutex& lock() {
-    static std::mutex mutex;
-    return mutex;
+/// Initializes MPI unless the program did, asking for MPI_THREAD_MULTIPLE (the communication thread calls MPI;
+/// MPI_Abort may come from another); registers the exit handler when slim initialized it.
+void initialize_library() {
+    int initialized = 0;
+    check(MPI_Initialized(&initialized), "MPI_Initialized");
+    int provided = 0;
+    if (!initialized) {
+        check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided), "MPI_Init_thread");
+        std::atexit(finish_at_exit);
+    } else {
+        check(MPI_Query_thread(&provided), "MPI_Query_thread");
+    }
+    if (provided < MPI_THREAD_SERIALIZED) {
+        throw std::runtime_error("this MPI runs at thread level " + std::to_string(provided) +
+                                 "; slim calls MPI from its own thread and needs MPI_THREAD_SERIALIZED (2) or more");
+    }
 }
+
+}  // namespace
 
 void check(int code, const char* what) {
     if (code == MPI_SUCCESS) return;
@@ -65,27 +143,9 @@ void check(int code, const char* what) {
 }
 
 const World& init() {
-    std::lock_guard<std::mutex> guard(lock());
-    if (world_ready) return the_world;
-    int initialized = 0;
-    check(MPI_Initialized(&initialized), "MPI_Initialized");
-    if (!initialized) {
-        int provided = 0;
-        check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided), "MPI_Init_thread");
-        initialized_here = true;
-        std::atexit(finish_at_exit);
-        if (provided < MPI_THREAD_SERIALIZED) {
-            throw std::runtime_error("this MPI library offers only thread level " + std::to_string(provided) +
-                                     "; slim needs MPI_THREAD_SERIALIZED (2) or more");
-        }
-    } else {
-        int provided = 0;
-        check(MPI_Query_thread(&provided), "MPI_Query_thread");
-        if (provided < MPI_THREAD_SERIALIZED) {
-            throw std::runtime_error("the program initialized MPI at thread level " + std::to_string(provided) +
-                                     "; slim needs MPI_THREAD_SERIALIZED (2) or more (MPI_Init_thread)");
-        }
-    }
+    std::lock_guard<std::mutex> guard(init_mutex);
+    if (channel != nullptr) return the_world;
+    initialize_library();
     World world;
     check(MPI_Comm_dup(MPI_COMM_WORLD, &world.comm), "MPI_Comm_dup");
     // Errors come back as codes (turned into slim errors), not as the default abort of the whole job.
@@ -94,13 +154,48 @@ const World& init() {
     check(MPI_Comm_size(world.comm, &world.size), "MPI_Comm_size");
     world.local_rank = local_rank_of(world.comm, world.rank);
     the_world = world;
-    world_ready = true;
+    channel = new Channel();
     return the_world;
 }
 
 const World& world() {
-    if (!world_ready) throw std::runtime_error("MPI is not initialized: create the world first (Mpi::init)");
+    if (channel == nullptr) throw std::runtime_error("MPI is not initialized: create the world first (Mpi::init)");
     return the_world;
+}
+
+std::shared_ptr<Ticket> submit(std::function<void()> call) {
+    world();
+    check_not_broken();
+    return channel->submit(std::move(call));
+}
+
+void Ticket::finish(std::string error) {
+    {
+        std::lock_guard<std::mutex> guard(mutex_);
+        done_ = true;
+        error_ = std::move(error);
+    }
+    finished_.store(true, std::memory_order_release);
+    done_changed_.notify_all();
+}
+
+void Ticket::wait(double timeout_seconds, const char* what) {
+    // A short spin first: most calls end within tens of microseconds of the wait, sooner than a sleeping thread
+    // is woken.
+    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+    while (!finished_.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < spin_until) {
+        std::this_thread::yield();
+    }
+    std::unique_lock<std::mutex> guard(mutex_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+    if (!done_changed_.wait_until(guard, deadline, [this] { return done_; })) {
+        broken.store(true);
+        std::ostringstream message;
+        message << what << " did not complete within " << timeout_seconds
+                << " s: another rank died, stopped taking part, or runs a different model or number of steps";
+        throw std::runtime_error(message.str());
+    }
+    if (!error_.empty()) throw std::runtime_error(error_);
 }
 
 void check_not_broken() {
@@ -110,33 +205,17 @@ void check_not_broken() {
     }
 }
 
-bool test(MPI_Request* request) {
-    std::lock_guard<std::mutex> guard(lock());
-    int done = 0;
-    check(MPI_Test(request, &done, MPI_STATUS_IGNORE), "MPI_Test");
-    return done != 0;
-}
-
-void wait(MPI_Request* request, double timeout_seconds, const char* what) {
-    using clock = std::chrono::steady_clock;
-    const auto started = clock::now();
-    const auto deadline = started + std::chrono::duration<double>(timeout_seconds);
-    // Poll: yield at first (a partner a few microseconds late), then sleep in short naps so that a rank waiting
-    // for a slower one leaves the cores to the ranks still computing.
-    for (int polls = 0;; ++polls) {
-        if (test(request)) return;
-        if (clock::now() >= deadline) break;
-        if (polls < 200) {
-            std::this_thread::yield();
-        } else {
-            std::this_thread::sleep_for(std::chrono::microseconds(polls < 2000 ? 20 : 200));
-        }
+void all_reduce_in_place(const at::Tensor& dense) {
+    constexpr int64_t largest = INT_MAX / 2;
+    const auto type = datatype_of(dense, true);
+    auto* base = static_cast<char*>(dense.data_ptr());
+    const auto size = dense.element_size();
+    const auto elements = dense.numel();
+    for (int64_t first = 0; first == 0 || first < elements; first += largest) {
+        const int count = static_cast<int>(std::min(largest, elements - first));
+        check(MPI_Allreduce(MPI_IN_PLACE, base + first * size, count, type, MPI_SUM, the_world.comm),
+              "MPI_Allreduce");
     }
-    broken.store(true);
-    std::ostringstream message;
-    message << what << " did not complete within " << timeout_seconds
-            << " s: another rank died, stopped taking part, or runs a different model or number of steps";
-    throw std::runtime_error(message.str());
 }
 
 MPI_Datatype datatype_of(const at::Tensor& tensor, bool summed) {

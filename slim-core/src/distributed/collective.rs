@@ -46,4 +46,8 @@ pub trait GradientReducer: Send {
 
     /// How many fused buffers (each one collective per step) the gradients travel in.
     fn buckets(&self) -> usize;
+
+    /// How many of them started their sum while the last step's backward pass was still running (the rest
+    /// started when it ended): the overlap of communication with computation.
+    fn overlapped_buckets(&self) -> usize;
 }

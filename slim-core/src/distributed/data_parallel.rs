@@ -35,8 +35,8 @@ impl DataParallel {
         self.collective.as_ref()
     }
 
-    pub(crate) fn buckets(&self) -> usize {
-        self.reducer.buckets()
+    pub(crate) fn reducer(&self) -> &dyn GradientReducer {
+        self.reducer.as_ref()
     }
 
     /// An [`Error::Distributed`] of this rank.

@@ -123,4 +123,8 @@ impl GradientReducer for MpiReducer {
     fn buckets(&self) -> usize {
         self.reducer.buckets()
     }
+
+    fn overlapped_buckets(&self) -> usize {
+        self.reducer.overlapped()
+    }
 }

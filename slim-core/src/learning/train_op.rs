@@ -11,7 +11,7 @@ use tch::{Device, Kind, Tensor};
 use super::ExponentialMovingAverage;
 use super::gradient_multiplier::GradientMultiplier;
 use super::step_threads::{OneThreadScope, StepPlan, ThreadTrial, tune_step_threads_enabled};
-use crate::distributed::{Collective, DEFAULT_BUCKET_BYTES, DataParallel, World};
+use crate::distributed::{Collective, DEFAULT_BUCKET_BYTES, DataParallel, GradientReducer, World};
 use crate::native;
 use crate::optimizers::{GradientAndVariable, LearningRate, Optimizer};
 use crate::variables::collections::TRAINABLE_VARIABLES;
@@ -374,9 +374,10 @@ impl TrainOp {
         self.data_parallel.as_ref().map(DataParallel::collective)
     }
 
-    /// How many fused buffers a distributed op's gradients travel in (0 for a single process).
-    pub fn gradient_buckets(&self) -> usize {
-        self.data_parallel.as_ref().map_or(0, DataParallel::buckets)
+    /// A distributed op's gradient reducer: how many buckets the gradients travel in, and how many of them
+    /// started their sum during the last backward pass.
+    pub fn gradient_reducer(&self) -> Option<&dyn GradientReducer> {
+        self.data_parallel.as_ref().map(DataParallel::reducer)
     }
 
     /// Whether any rank's `flag` is set (this rank's alone for a single process): ranks that stop on a signal

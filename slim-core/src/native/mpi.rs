@@ -23,6 +23,7 @@ unsafe extern "C" {
     ) -> *mut c_char;
     fn slim_mpi_reducer_begin(handle: *mut c_void) -> *mut c_char;
     fn slim_mpi_reducer_finish(handle: *mut c_void, gradients: *mut *mut C_tensor) -> *mut c_char;
+    fn slim_mpi_reducer_overlapped(handle: *mut c_void) -> i64;
     fn slim_mpi_reducer_free(handle: *mut c_void);
 }
 
@@ -108,6 +109,12 @@ impl Reducer {
     /// The number of buckets.
     pub(crate) fn buckets(&self) -> usize {
         self.buckets
+    }
+
+    /// How many buckets of the last finished step started their all-reduce during the backward pass.
+    pub(crate) fn overlapped(&self) -> usize {
+        // SAFETY: `handle` is live until drop; the call only reads a counter.
+        unsafe { slim_mpi_reducer_overlapped(self.handle) }.max(0) as usize
     }
 
     /// Arms the hooks for one backward pass.
