@@ -183,8 +183,11 @@ fn measure(role: &str) -> Result<()> {
     }
 }
 
-/// Builds workload `workload`'s net into `vs` for inputs of `shape`.
-fn build(workload: &str, vs: &VarStore) -> Result<Box<dyn Fn(&Tensor) -> Result<Tensor>>> {
+/// A built net's training-mode forward pass.
+type Forward = Box<dyn Fn(&Tensor) -> Result<Tensor>>;
+
+/// Builds workload `workload`'s net into `vs`.
+fn build(workload: &str, vs: &VarStore) -> Result<Forward> {
     Ok(match workload {
         "w1" => {
             let net = Lenet { num_classes: Some(10), dropout_keep_prob: 0.5 }.build(vs, "LeNet", &[1, 1, 28, 28])?;
