@@ -11,12 +11,17 @@ use crate::error::{Result, SetupError, io_error};
 /// The build script written into a crate that has none. slim reports the library folder of the libtorch it
 /// links as `DEP_SLIM_LIBTORCH_LIB` to the build scripts of crates that depend on it.
 pub const BUILD_SCRIPT: &str = r#"//! Written by slim-setup: records the folder of the libtorch that slim links (slim reports it as
-//! DEP_SLIM_LIBTORCH_LIB) as an rpath of this crate's binaries, tests and examples, so they start without
-//! LD_LIBRARY_PATH.
+//! DEP_SLIM_LIBTORCH_LIB), and with slim's `mpi` feature MPI's library folders (DEP_SLIM_MPI_LIB), as rpaths of
+//! this crate's binaries, tests and examples, so they start without LD_LIBRARY_PATH.
 
 fn main() {
     if let Ok(lib) = std::env::var("DEP_SLIM_LIBTORCH_LIB") {
         println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
+    }
+    if let Ok(libs) = std::env::var("DEP_SLIM_MPI_LIB") {
+        for lib in std::env::split_paths(&libs) {
+            println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
+        }
     }
 }
 "#;
