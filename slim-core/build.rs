@@ -18,6 +18,7 @@ const SOURCES: &[&str] = &[
     "csrc/finite_scan.cpp",
     "csrc/fused_adam.cpp",
     "csrc/fused_sgd.cpp",
+    "csrc/generator_state.cpp",
     "csrc/stack_images.cpp",
     "csrc/step_trace.cpp",
     "csrc/thread_count.cpp",

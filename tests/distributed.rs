@@ -1,7 +1,7 @@
 //! Data-parallel training on MPI (the `mpi` feature). Each test launches this test binary under `mpirun -np N`
 //! (each rank on one thread, over loopback), the ranks run the test's body and write what they hold into a
-//! folder, and the launching test compares: collectives against rank-order sums, a 2-rank run against one process
-//! with the global batch, the ranks' variables against each other, a resumed run against an uninterrupted one;
+//! folder, and the launching test compares: collectives against rank-order sums, a 2-rank run (with dropout)
+//! against one process with the global batch, the ranks' variables against each other, a resumed run against an uninterrupted one;
 //! and a rank that never joins, or runs another model, makes the others fail within a bounded time.
 #![cfg(feature = "mpi")]
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
@@ -169,6 +169,7 @@ fn collectives_equal_the_rank_order_sums_on_every_rank() {
             let report = std::fs::read_to_string(out.join(format!("rank{rank}"))).unwrap();
             assert_eq!(report.lines().count(), 4, "rank {rank} of {ranks}: {report}");
         }
+        let _ = std::fs::remove_dir_all(&out);
     }
 }
 
@@ -183,6 +184,8 @@ impl Mlp {
     fn forward(&self, inputs: &Tensor) -> Result<Tensor> {
         let net = flatten(inputs);
         let net = fully_connected(net, 16, scope = "fc1");
+        // The ranks' masks together are the one a single process draws for the global batch.
+        let net = dropout(net, 0.7, scope = "dropout1");
         fully_connected(net, 3, activation_fn = None, scope = "logits")
     }
 }
@@ -240,6 +243,7 @@ fn train_toy(logdir: &Path, world: Option<Mpi>, batch: i64, steps: i64, batch_no
         get_total_loss(true)
     })
     .number_of_steps(steps)
+    .seed(42) // the dropout masks' seeds: the same step by step on every rank and in one process
     .save_interval_steps(save_every)
     .log_to(|_| {})
     .run()
@@ -253,11 +257,38 @@ fn train_toy(logdir: &Path, world: Option<Mpi>, batch: i64, steps: i64, batch_no
     vs
 }
 
+/// One process accumulating 2 micro-batches of 8 a step (each the part of the global batch of 16 a rank of 2
+/// reads), seeded step by step as `train`'s `seed(42)` does.
+fn accumulate_toy(steps: i64) -> VarStore {
+    tch::set_num_threads(1);
+    tch::manual_seed(7);
+    let vs = VarStore::new(Device::Cpu);
+    let mlp = Mlp.build(&vs, "net", &[1, 1, 4, 4]).unwrap();
+    let mut train_op = create_train_op(&vs, Adam::default(), 0.01).build().unwrap();
+    let mut halves: Vec<Provider> = (0..2)
+        .map(|part| Provider::new(&dataset(), 8).unwrap().shuffle(3).drop_remainder(true).shard(part, 2).unwrap())
+        .collect();
+    let _store = vs.as_default();
+    for step in 0..steps {
+        tch::manual_seed(42 + step);
+        train_op
+            .step_accumulated(2, |micro_batch| {
+                let batch = halves[micro_batch].next_batch()?;
+                let logits = mlp.forward_t(&batch.images, Mode::Train)?.output;
+                let _ = sparse_softmax_cross_entropy(&logits, &batch.labels).call()?;
+                get_total_loss(true)
+            })
+            .unwrap();
+    }
+    vs
+}
+
 fn train_body(out: &Path, role: &str) {
     match role {
         "reference" => {
             let vs = train_toy(&out.join("logdir"), None, 16, 12, false, 1000);
             write_floats(&out.join("reference"), &all_variables(&vs));
+            write_floats(&out.join("accumulated"), &all_variables(&accumulate_toy(12)));
         }
         "ranks" => {
             let mpi = mpi();
@@ -275,15 +306,21 @@ fn two_ranks_end_where_one_process_with_the_global_batch_does() {
     if let Some((out, role)) = role() {
         return train_body(&out, &role);
     }
-    let reference = read_floats(&launch_ok(test, 0, "reference", None).join("reference"));
+    let single = launch_ok(test, 0, "reference", None);
+    let (reference, accumulated) = (read_floats(&single.join("reference")), read_floats(&single.join("accumulated")));
     let out = launch_ok(test, 2, "ranks", None);
     let (zero, one) = (read_floats(&out.join("rank0")), read_floats(&out.join("rank1")));
     assert!(zero == one, "the ranks' variables differ");
     assert_eq!(zero.len(), reference.len());
     let scale = reference.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let worst = zero.iter().zip(&reference).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-    assert!(worst <= 1e-5 * scale, "2 ranks × 8 vs 1 × 16: largest difference {worst} (scale {scale})");
+    let worst = |of: &[f32]| zero.iter().zip(of).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+    let (batch, micro) = (worst(&reference), worst(&accumulated));
+    assert!(batch <= 1e-5 * scale, "2 ranks × 8 vs 1 × 16: largest difference {batch} (scale {scale})");
+    // Micro-batches are the ranks' path in one process: the same sums, in the same order.
+    assert!(micro <= 1e-6 * scale, "2 ranks × 8 vs 2 micro-batches of 8: largest difference {micro}");
+    println!("2 ranks × 8 against 1 × 16: {batch:e}; against 2 micro-batches of 8: {micro:e} (scale {scale})");
     assert!(out.join("logdir/checkpoint").is_file(), "rank 0 writes the checkpoint");
+    let _ = (std::fs::remove_dir_all(&single), std::fs::remove_dir_all(&out));
 }
 
 fn batch_norm_body(out: &Path) {
@@ -305,6 +342,7 @@ fn batch_norm_statistics_and_slots_are_the_same_on_every_rank() {
     for rank in 1..4 {
         assert!(read_floats(&out.join(format!("rank{rank}"))) == zero, "rank {rank}'s variables differ from rank 0's");
     }
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 fn resume_body(out: &Path, role: &str) {
@@ -324,11 +362,16 @@ fn a_resumed_run_ends_where_an_uninterrupted_one_does() {
     }
     let base = std::env::temp_dir().join(format!("slim-distributed-resume-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
-    let whole = read_floats(&launch_ok(test, 2, "whole", Some(&base.join("whole"))).join("rank0"));
-    launch_ok(test, 2, "first-half", Some(&base.join("halves")));
-    let resumed = read_floats(&launch_ok(test, 2, "second-half", Some(&base.join("halves"))).join("rank1"));
+    let outs = [
+        launch_ok(test, 2, "whole", Some(&base.join("whole"))),
+        launch_ok(test, 2, "first-half", Some(&base.join("halves"))),
+        launch_ok(test, 2, "second-half", Some(&base.join("halves"))),
+    ];
+    let (whole, resumed) = (read_floats(&outs[0].join("rank0")), read_floats(&outs[2].join("rank1")));
     assert!(resumed == whole, "6 steps, stopped, then 6 more differ from 12 straight");
-    let _ = std::fs::remove_dir_all(&base);
+    for folder in outs.iter().chain([&base]) {
+        let _ = std::fs::remove_dir_all(folder);
+    }
 }
 
 fn killed_body(out: &Path) {
@@ -368,6 +411,7 @@ fn a_rank_killed_mid_run_ends_the_run_and_leaves_whole_checkpoints() {
     for checkpoint in checkpoints {
         slim::checkpoint::restore(&vs, &checkpoint, true).unwrap_or_else(|e| panic!("{}: {e}", checkpoint.display()));
     }
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -390,7 +434,8 @@ fn a_rank_that_never_joins_makes_the_others_fail_in_bounded_time() {
     if role().is_some() {
         return absent_rank_body();
     }
-    let (launch, _) = launch(test, 2, "ranks", None, Duration::from_secs(60));
+    let (launch, out) = launch(test, 2, "ranks", None, Duration::from_secs(60));
+    let _ = std::fs::remove_dir_all(&out);
     assert!(!launch.success, "{}", launch.output);
     assert!(launch.output.contains("rank 0 of 2: all-reduce did not complete within 3 s"), "{}", launch.output);
     assert!(launch.seconds < 40.0, "took {} s", launch.seconds);
@@ -416,7 +461,8 @@ fn ranks_with_different_models_all_name_the_first_difference() {
     if role().is_some() {
         return other_model_body();
     }
-    let (launch, _) = launch(test, 2, "ranks", None, Duration::from_secs(60));
+    let (launch, out) = launch(test, 2, "ranks", None, Duration::from_secs(60));
+    let _ = std::fs::remove_dir_all(&out);
     assert!(launch.success, "{}", launch.output);
     for rank in 0..2 {
         let expected = format!(

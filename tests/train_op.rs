@@ -210,3 +210,29 @@ fn a_logistic_classifier_trains_below_the_threshold() {
     assert!(loss < 0.015, "loss after 300 steps: {loss}");
     assert_eq!(train_op.global_step(), 300);
 }
+
+/// Two micro-batches of a linear least-squares problem take the step one batch of both takes: with the loss a
+/// mean, accumulation averages the gradients (exact numbers: gradient descent at rate 0.5).
+#[test]
+fn micro_batches_accumulate_to_the_step_of_their_whole_batch() {
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let w = vector("w", [1.0, -1.0], true);
+    let inputs = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 0.5, -1.0, 2.0, 0.0]).view([4, 2]);
+    let targets = Tensor::from_slice(&[1.0f32, 0.0, 2.0, 1.0]);
+    let loss_of = |rows: &Tensor, wanted: &Tensor| (rows.matmul(w.tensor()) - wanted).square().mean(Kind::Float);
+    let mut train_op = create_train_op(&vs, GradientDescent, 0.5).build().unwrap();
+    let mean = train_op
+        .step_accumulated(2, |i| {
+            let (rows, wanted) = (inputs.narrow(0, 2 * i as i64, 2), targets.narrow(0, 2 * i as i64, 2));
+            Ok(loss_of(&rows, &wanted))
+        })
+        .unwrap();
+    // Residuals at w = [1, -1]: [-2, -1] and [-0.5, 1] → losses 2.5 and 0.625, mean 1.5625; the gradient of the
+    // whole batch's mean squared error, 2/4 · Xᵀr, is [-1.625, -3.75]; w − 0.5·g = [1.8125, 0.875].
+    assert_eq!(mean, 1.5625);
+    assert_close(&values(&w), &[1.8125, 0.875]);
+    assert_eq!(train_op.global_step(), 1);
+    let message = train_op.step_accumulated(0, |_| Ok(loss_of(&inputs, &targets))).unwrap_err().to_string();
+    assert!(message.contains("at least one micro-batch"), "{message}");
+}

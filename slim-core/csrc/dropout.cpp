@@ -2,7 +2,9 @@
 // keep_prob and scaled by 1/keep_prob, as TF-Slim's dropout does. ATen's CPU dropout draws its mask with
 // bernoulli_, a serial loop of 64-bit Mersenne-twister draws (0.69 ms for LeNet's 64×1024 activations against
 // TF-Slim's 0.39 ms); here each element's draw is a hash of its index and a 64-bit seed taken from libtorch's
-// default CPU generator, so masks follow torch's manual_seed and a step is reproducible.
+// default CPU generator, so masks follow torch's manual_seed and a step is reproducible. The index may start
+// past 0: rank r of a data-parallel run starts at r × its element count, so the ranks' masks together are the
+// one a single process draws for the whole global batch.
 //
 // C interface: returns nullptr on success or an error message the caller frees with slim_free_error.
 
@@ -65,29 +67,29 @@ uint64_t draw_seed() {
 
 /// A tensor laid out like `input` (dense), holding 0 or 1/keep_prob per element.
 template <typename T>
-at::Tensor make_mask(const at::Tensor& input, double keep_prob) {
+at::Tensor make_mask(const at::Tensor& input, double keep_prob, int64_t first_index) {
     auto mask = at::empty_like(input);
     T* values = mask.data_ptr<T>();
     const uint64_t seed = draw_seed();
     const uint32_t threshold = static_cast<uint32_t>(keep_prob * 4294967296.0);
     const T scale = T(1) / static_cast<T>(keep_prob);
     at::parallel_for(0, mask.numel(), kGrain, [&](int64_t begin, int64_t end) {
-        fill(values + begin, begin, end - begin, seed, threshold, scale);
+        fill(values + begin, first_index + begin, end - begin, seed, threshold, scale);
     });
     return mask;
 }
 
 struct InvertedDropout : public torch::autograd::Function<InvertedDropout> {
-    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, double keep_prob) {
-        auto mask = input.scalar_type() == at::kFloat ? make_mask<float>(input, keep_prob)
-                                                      : make_mask<double>(input, keep_prob);
+    static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, double keep_prob, int64_t first_index) {
+        auto mask = input.scalar_type() == at::kFloat ? make_mask<float>(input, keep_prob, first_index)
+                                                      : make_mask<double>(input, keep_prob, first_index);
         ctx->save_for_backward({mask});
         return input * mask;
     }
 
     static variable_list backward(AutogradContext* ctx, variable_list grads) {
         const auto mask = ctx->get_saved_variables()[0];
-        return {grads[0] * mask, at::Tensor()};
+        return {grads[0] * mask, at::Tensor(), at::Tensor()};
     }
 };
 
@@ -96,14 +98,15 @@ struct InvertedDropout : public torch::autograd::Function<InvertedDropout> {
 extern "C" {
 
 /// Inverted dropout of the dense float32 or float64 CPU `input` with `keep_prob` in (0, 1) → *out,
-/// differentiable. Returns nullptr or an error message.
-char* slim_dropout(const at::Tensor* input, double keep_prob, at::Tensor** out) {
+/// differentiable, the mask's element indices starting at `first_index` (≥ 0). Returns nullptr or an error message.
+char* slim_dropout(const at::Tensor* input, double keep_prob, int64_t first_index, at::Tensor** out) {
     try {
         const auto kind = input->scalar_type();
         TORCH_CHECK(input->device().is_cpu() && (kind == at::kFloat || kind == at::kDouble),
                     "slim's dropout covers float32 and float64 CPU tensors, not ", input->toString());
         TORCH_CHECK(keep_prob > 0.0 && keep_prob < 1.0, "keep_prob must be in (0, 1), got ", keep_prob);
-        *out = new at::Tensor(InvertedDropout::apply(*input, keep_prob));
+        TORCH_CHECK(first_index >= 0, "the mask's first index must be at least 0, got ", first_index);
+        *out = new at::Tensor(InvertedDropout::apply(*input, keep_prob, first_index));
         return nullptr;
     } catch (const std::exception& error) {
         return slim::copy_message(error.what());

@@ -87,6 +87,17 @@ class Reducer {
         for (size_t index = 0; index < slots_.size(); ++index) gradients[index] = new at::Tensor(slots_[index].view);
     }
 
+    /// Averages gradients computed beforehand (one per variable, undefined for none) without the hooks: the
+    /// buckets filled at once, then summed.
+    void reduce(const at::Tensor* const* gradients, at::Tensor** averaged) {
+        begin();
+        for (size_t index = 0; index < slots_.size(); ++index) {
+            fill(slots_[index], gradients[index] != nullptr ? *gradients[index] : at::Tensor());
+        }
+        start_ready();
+        finish(averaged);
+    }
+
     size_t bucket_count() const { return buckets_.size(); }
 
     /// How many buckets of the last finished step started their all-reduce before the backward pass ended.
@@ -239,6 +250,16 @@ char* slim_mpi_reducer_finish(void* handle, at::Tensor** gradients) {
         return nullptr;
     } catch (...) {
         return reducer_error("slim_mpi_reducer_finish");
+    }
+}
+
+/// Averages `gradients` (one per variable, null for none) over the ranks into `averaged` (fresh handles).
+char* slim_mpi_reducer_reduce(void* handle, const at::Tensor* const* gradients, at::Tensor** averaged) {
+    try {
+        static_cast<Handle*>(handle)->reducer->reduce(gradients, averaged);
+        return nullptr;
+    } catch (...) {
+        return reducer_error("slim_mpi_reducer_reduce");
     }
 }
 

@@ -44,6 +44,11 @@ pub trait GradientReducer: Send {
     /// reducer's buffers: they are valid until the next step.
     fn finish_step(&mut self) -> Result<Vec<Tensor>>;
 
+    /// Averages gradients computed beforehand (one per variable, in the variables' order; an undefined one
+    /// counts as zeros) over the ranks, through the same buckets but without overlap: the path of gradient
+    /// accumulation over micro-batches.
+    fn reduce(&mut self, gradients: &[Tensor]) -> Result<Vec<Tensor>>;
+
     /// How many fused buffers (each one collective per step) the gradients travel in.
     fn buckets(&self) -> usize;
 

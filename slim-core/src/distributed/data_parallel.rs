@@ -7,7 +7,7 @@
 use tch::{Kind, Tensor};
 
 use super::{Collective, GradientReducer, World};
-use crate::variables::{UpdateOp, VarStore, Variable};
+use crate::variables::{VarStore, Variable};
 use crate::{Error, Result, TorchContext};
 
 /// The default size of a gradient bucket: 25 MiB, PyTorch DDP's default.
@@ -114,34 +114,36 @@ impl DataParallel {
         Ok(losses.iter().sum::<f64>() / losses.len() as f64)
     }
 
-    /// Averages the values of the deferred updates over the ranks (one sum per dtype), then applies the averages.
-    /// The values themselves are left alone: they may share memory with tensors the backward pass needs.
-    pub(crate) fn apply_update_ops(&self, ops: &[UpdateOp]) -> Result<()> {
-        let values: Vec<&Tensor> = ops.iter().flat_map(UpdateOp::values).collect();
-        let mut averaged: Vec<Tensor> = values.iter().map(|value| value.shallow_clone()).collect();
+    /// `values` averaged over the ranks (one sum per dtype; other dtypes are left as they are). The values
+    /// themselves are not written: they may share memory with tensors the backward pass needs.
+    pub(crate) fn average(&self, values: Vec<Tensor>) -> Result<Vec<Tensor>> {
+        let mut averaged = values;
         let ranks = self.world().size() as f64;
         tch::no_grad(|| -> Result<()> {
             for kind in [Kind::Float, Kind::Double] {
-                let positions: Vec<usize> = (0..values.len()).filter(|i| values[*i].kind() == kind).collect();
+                let positions: Vec<usize> = (0..averaged.len()).filter(|i| averaged[*i].kind() == kind).collect();
                 if positions.is_empty() {
                     continue;
                 }
-                let flat: Vec<Tensor> = positions.iter().map(|i| values[*i].reshape(-1)).collect();
+                let flat: Vec<Tensor> = positions.iter().map(|i| averaged[*i].reshape(-1)).collect();
                 let fused = Tensor::f_cat(&flat, 0).context("distributed")?;
                 self.collective.all_reduce_sum(&fused)?;
                 let fused = fused / ranks;
                 let mut offset = 0;
                 for i in positions {
-                    let count = values[i].numel() as i64;
-                    averaged[i] = fused.narrow(0, offset, count).view_as(values[i]);
+                    let count = averaged[i].numel() as i64;
+                    averaged[i] = fused.narrow(0, offset, count).view_as(&averaged[i]);
                     offset += count;
                 }
             }
             Ok(())
         })?;
-        let mut averaged = averaged.into_iter();
-        ops.iter().for_each(|op| op.apply_values(&mut averaged));
-        Ok(())
+        Ok(averaged)
+    }
+
+    /// Averages gradients computed beforehand over the ranks (gradient accumulation's path).
+    pub(crate) fn reduce(&mut self, gradients: &[Tensor]) -> Result<Vec<Tensor>> {
+        self.reducer.reduce(gradients)
     }
 
     /// Runs `backward` with the reducer armed and returns the averaged gradients.

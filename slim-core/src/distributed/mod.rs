@@ -6,14 +6,18 @@
 //! - [`Collective`] and [`GradientReducer`]: what a communication backend offers; [`Mpi`] (the `mpi` feature)
 //!   is the one slim ships.
 //! - [`TrainOpBuilder::distributed`](crate::learning::TrainOpBuilder::distributed) turns a train op
-//!   data-parallel; [`Provider::shard`](crate::data::Provider::shard) gives each rank its part of every batch.
+//!   data-parallel; [`Provider::shard`](crate::data::Provider::shard) gives each rank its part of every batch, and
+//!   [`BatchPart`] tells dropout which part a forward pass holds.
 
+mod batch_part;
 mod collective;
 mod data_parallel;
 #[cfg(feature = "mpi")]
 mod mpi;
 mod world;
 
+pub use batch_part::BatchPart;
+pub(crate) use batch_part::first_element;
 pub use collective::{Collective, GradientReducer};
 pub use data_parallel::DEFAULT_BUCKET_BYTES;
 pub(crate) use data_parallel::DataParallel;

@@ -120,6 +120,10 @@ impl GradientReducer for MpiReducer {
         self.reducer.finish().map_err(|e| self.mpi.failed(e))
     }
 
+    fn reduce(&mut self, gradients: &[Tensor]) -> Result<Vec<Tensor>> {
+        self.reducer.reduce(gradients).map_err(|e| self.mpi.failed(e))
+    }
+
     fn buckets(&self) -> usize {
         self.reducer.buckets()
     }

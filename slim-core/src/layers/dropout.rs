@@ -90,7 +90,10 @@ impl Layer for Dropout {
         let training = self.is_training.unwrap_or_else(|| Mode::current().is_training());
         let y = match (&self.noise_shape, training && self.keep_prob < 1.0) {
             (_, false) => x.shallow_clone(),
-            (None, true) if hashed_mask_covers(x) => native::dropout(x, self.keep_prob).context(&self.name)?,
+            (None, true) if hashed_mask_covers(x) => {
+                let first = crate::distributed::first_element(x.numel() as i64);
+                native::dropout(x, self.keep_prob, first).context(&self.name)?
+            }
             (None, true) => x.f_dropout(1.0 - self.keep_prob, true).context(&self.name)?,
             (Some(noise_shape), true) => self.drop_with_mask(x, noise_shape)?,
         };

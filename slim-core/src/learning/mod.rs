@@ -1,7 +1,9 @@
 //! Training: `create_train_op` (gradients with multipliers and per-tensor clipping, numeric checks, update
-//! ops, the optimizer step, the global step and moving averages) and the `train` loop (restore or initialize, log, summarize,
-//! checkpoint), as TF-Slim's `learning` module defines them.
+//! ops, the optimizer step, the global step and moving averages; data-parallel over ranks, or accumulated over
+//! micro-batches) and the `train` loop (restore or initialize, log, summarize, checkpoint), as TF-Slim's
+//! `learning` module defines them.
 
+mod accumulate;
 mod gradient_multiplier;
 mod interrupt;
 mod moving_average;

@@ -11,11 +11,11 @@ use tch::{Device, Kind, Tensor};
 use super::ExponentialMovingAverage;
 use super::gradient_multiplier::GradientMultiplier;
 use super::step_threads::{OneThreadScope, StepPlan, ThreadTrial, tune_step_threads_enabled};
-use crate::distributed::{Collective, DEFAULT_BUCKET_BYTES, DataParallel, GradientReducer, World};
+use crate::distributed::{BatchPart, Collective, DEFAULT_BUCKET_BYTES, DataParallel, GradientReducer, World};
 use crate::native;
 use crate::optimizers::{GradientAndVariable, LearningRate, Optimizer};
 use crate::variables::collections::TRAINABLE_VARIABLES;
-use crate::variables::{VarStore, Variable, get_or_create_global_step};
+use crate::variables::{UpdateOp, VarStore, Variable, get_or_create_global_step};
 use crate::{Error, Result, TorchContext};
 
 /// A train op being configured; finish it with [`TrainOpBuilder::build`].
@@ -243,14 +243,15 @@ impl TrainOp {
 
     /// [`TrainOp::step`], with thread tuning only when `tune` (and the switch) allow it.
     pub(crate) fn step_tuned(&mut self, tune: bool, forward: impl FnOnce() -> Result<Tensor>) -> Result<f64> {
-        if self.data_parallel.as_ref().is_some_and(|dp| dp.check_synchronized().is_err()) {
-            self.synchronize()?;
-        }
+        self.synchronize_once()?;
         let tuning = self.plan_threads(tune);
         let started = Instant::now();
         let result = {
             let _one_thread = tuning.filter(|(_, plan)| plan.one_thread).map(|(own, _)| OneThreadScope::enter(own));
-            forward().and_then(|total_loss| self.run(&total_loss))
+            let part = self.data_parallel.as_ref().map(|dp| BatchPart::enter(dp.world()));
+            let total_loss = forward();
+            drop(part);
+            total_loss.and_then(|total_loss| self.run(&total_loss))
         };
         if let (Some((_, plan)), Some((_, trial)), Ok(_)) = (tuning, &mut self.thread_trial, &result) {
             trial.record(plan, started.elapsed());
@@ -284,28 +285,66 @@ impl TrainOp {
     /// Runs one step on `total_loss` (a scalar computed by this step's forward pass) and returns its value
     /// from before the update. Afterwards the loss collections are empty, ready for the next forward pass.
     pub fn run(&mut self, total_loss: &Tensor) -> Result<f64> {
-        if total_loss.numel() != 1 {
-            return Err(Error::invalid(
-                "train_op",
-                format!("the loss must be a scalar, got shape {:?}", total_loss.size()),
-            ));
-        }
-        let mut loss = total_loss.double_value(&[]);
+        let loss = scalar_loss(total_loss)?;
         let step = self.global_step();
         if let Some(data_parallel) = &self.data_parallel {
             data_parallel.check_synchronized()?;
-            loss = data_parallel.mean_loss(loss, step)?;
         }
+        let loss = self.agreed_loss(loss, step)?;
+        let ops = self.store.take_update_ops();
+        let values = ops.iter().flat_map(UpdateOp::values).map(Tensor::shallow_clone).collect();
+        self.apply_updates(&ops, values)?;
+        let tensors: Vec<&Tensor> = self.variables.iter().map(Variable::tensor).collect();
+        let backward = || Tensor::f_run_backward(&[total_loss], &tensors, false, false).context("train_op");
+        let gradients = match &mut self.data_parallel {
+            Some(data_parallel) => data_parallel.gradients(|| backward().map(drop))?,
+            None => backward()?,
+        };
+        self.apply_gradients(gradients, step)?;
+        Ok(loss)
+    }
+
+    /// The step's loss as reported: this process's, or the mean over the ranks (gathered; a non-finite loss on
+    /// any rank is an error on every rank); an error when not finite and `check_numerics` is on.
+    pub(super) fn agreed_loss(&self, loss: f64, step: i64) -> Result<f64> {
+        let loss = match &self.data_parallel {
+            Some(data_parallel) => data_parallel.mean_loss(loss, step)?,
+            None => loss,
+        };
         if self.check_numerics && !loss.is_finite() {
             return Err(Error::invalid("train_op", format!("the loss is {loss} at global step {step}")));
         }
-        if self.run_update_ops {
-            match &self.data_parallel {
-                Some(data_parallel) => data_parallel.apply_update_ops(&self.store.take_update_ops())?,
-                None => drop(self.store.run_update_ops()),
-            }
+        Ok(loss)
+    }
+
+    /// Applies the deferred updates `ops` with `values` (in [`UpdateOp::values`]' order; averaged over the ranks
+    /// first when distributed), unless `run_update_ops` is off.
+    pub(super) fn apply_updates(&self, ops: &[UpdateOp], values: Vec<Tensor>) -> Result<()> {
+        if !self.run_update_ops {
+            return Ok(());
         }
-        let updates = self.gradients(total_loss, step)?;
+        let values = match &self.data_parallel {
+            Some(data_parallel) => data_parallel.average(values)?,
+            None => values,
+        };
+        let mut values = values.into_iter();
+        ops.iter().for_each(|op| op.apply_values(&mut values));
+        Ok(())
+    }
+
+    /// Averages gradients computed beforehand over the ranks (itself for a single process).
+    pub(super) fn reduce_gradients(&mut self, gradients: Vec<Tensor>) -> Result<Vec<Tensor>> {
+        match &mut self.data_parallel {
+            Some(data_parallel) => data_parallel.reduce(&gradients),
+            None => Ok(gradients),
+        }
+    }
+
+    /// The rest of a step from the (averaged) gradients, one per variable to train (undefined for none):
+    /// multipliers at global step `step`, clipping, the optimizer behind the numeric check, the global step, the
+    /// moving averages; the loss collections are emptied for the next forward pass.
+    pub(super) fn apply_gradients(&mut self, gradients: Vec<Tensor>, step: i64) -> Result<()> {
+        let updates = self.multiplied_and_clipped(gradients, step);
         let learning_rate = self.learning_rate.at(step);
         let applied = tch::no_grad(|| match self.check_numerics {
             true => self.optimizer.apply_if_finite(&self.store, &updates, learning_rate),
@@ -325,18 +364,11 @@ impl TrainOp {
             averages.apply(step + i64::from(self.increment_global_step))?;
         }
         self.store.clear_losses();
-        Ok(loss)
+        Ok(())
     }
 
-    /// The gradients of the variables to train (averaged over the ranks when distributed), multiplied (by the
-    /// factors at global step `step`) and clipped.
-    fn gradients(&mut self, total_loss: &Tensor, step: i64) -> Result<Vec<GradientAndVariable>> {
-        let tensors: Vec<&Tensor> = self.variables.iter().map(Variable::tensor).collect();
-        let backward = || Tensor::f_run_backward(&[total_loss], &tensors, false, false).context("train_op");
-        let gradients = match &mut self.data_parallel {
-            Some(data_parallel) => data_parallel.gradients(|| backward().map(drop))?,
-            None => backward()?,
-        };
+    /// The defined gradients, multiplied (by the factors at global step `step`) and clipped, with their variables.
+    fn multiplied_and_clipped(&self, gradients: Vec<Tensor>, step: i64) -> Vec<GradientAndVariable> {
         let mut updates = Vec::with_capacity(gradients.len());
         for ((gradient, variable), multiplier) in gradients.into_iter().zip(&self.variables).zip(&self.multipliers) {
             if !gradient.defined() {
@@ -349,7 +381,7 @@ impl TrainOp {
             let gradient = clip_by_norm(gradient, self.clip_gradient_norm);
             updates.push(GradientAndVariable { gradient, variable: variable.clone() });
         }
-        Ok(updates)
+        updates
     }
 
     /// Makes a distributed op's ranks agree before training: checks that every rank has the same variables (a
@@ -362,6 +394,14 @@ impl TrainOp {
             Some(data_parallel) => data_parallel.synchronize(&self.store),
             None => Ok(()),
         }
+    }
+
+    /// [`TrainOp::synchronize`] unless it ran already.
+    pub(super) fn synchronize_once(&mut self) -> Result<()> {
+        if self.data_parallel.as_ref().is_some_and(|dp| dp.check_synchronized().is_err()) {
+            self.synchronize()?;
+        }
+        Ok(())
     }
 
     /// The world the op trains in: its rank and the number of ranks ([`World::single`] unless distributed).
@@ -413,6 +453,15 @@ impl TrainOp {
     pub fn store(&self) -> &VarStore {
         &self.store
     }
+}
+
+/// The value of a step's total loss, which must be a scalar.
+pub(super) fn scalar_loss(total_loss: &Tensor) -> Result<f64> {
+    if total_loss.numel() != 1 {
+        let message = format!("the loss must be a scalar, got shape {:?}", total_loss.size());
+        return Err(Error::invalid("train_op", message));
+    }
+    Ok(total_loss.double_value(&[]))
 }
 
 /// TF's `clip_by_norm`: `g · max_norm / max(‖g‖, max_norm)`; `max_norm` 0 leaves `g` as it is.

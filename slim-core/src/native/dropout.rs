@@ -8,17 +8,18 @@ use torch_sys::C_tensor;
 use super::take_error;
 
 unsafe extern "C" {
-    fn slim_dropout(input: *const C_tensor, keep_prob: f64, out: *mut *mut C_tensor) -> *mut c_char;
+    fn slim_dropout(input: *const C_tensor, keep_prob: f64, first_index: i64, out: *mut *mut C_tensor) -> *mut c_char;
 }
 
 /// `input` with each element kept (and scaled by `1/keep_prob`) with probability `keep_prob` in (0, 1), else 0;
 /// differentiable (the gradient passes through the same mask). The mask's seed is one draw from libtorch's default
-/// CPU generator, so `tch::manual_seed` reproduces it. `input` must be float32 or float64 on the CPU.
-pub(crate) fn dropout(input: &Tensor, keep_prob: f64) -> tch::Result<Tensor> {
+/// CPU generator, so `tch::manual_seed` reproduces it; element `i`'s draw hashes `first_index + i` (in memory
+/// order). `input` must be float32 or float64 on the CPU.
+pub(crate) fn dropout(input: &Tensor, keep_prob: f64, first_index: i64) -> tch::Result<Tensor> {
     let mut out: *mut C_tensor = std::ptr::null_mut();
     // SAFETY: `input` is a live tensor handle borrowed for the call; the C++ side writes a newly allocated handle
     // to `out` on success and returns a message or null.
-    let message = unsafe { slim_dropout(input.as_ptr(), keep_prob, &mut out) };
+    let message = unsafe { slim_dropout(input.as_ptr(), keep_prob, first_index, &mut out) };
     // SAFETY: the message comes from `slim::copy_message` and is freed only there.
     unsafe { take_error(message) }?;
     // SAFETY: on success `out` is a fresh handle this wrapper alone owns.
@@ -35,7 +36,7 @@ mod tests {
     fn keeps_about_keep_prob_scales_and_routes_the_gradient_through_the_mask() {
         for (kind, keep_prob) in [(Kind::Float, 0.5), (Kind::Double, 0.8), (Kind::Float, 0.1)] {
             let x = Tensor::ones([300, 1000], (kind, Device::Cpu)).set_requires_grad(true);
-            let y = dropout(&x, keep_prob).unwrap();
+            let y = dropout(&x, keep_prob, 0).unwrap();
             let kept = y.ne(0.0).to_kind(Kind::Double).mean(Kind::Double).double_value(&[]);
             assert!((kept - keep_prob).abs() < 0.005, "kept {kept} of {keep_prob}");
             let nonzero = y.masked_select(&y.ne(0.0));
@@ -50,7 +51,7 @@ mod tests {
     #[test]
     fn masks_differ_between_calls_and_neighbours_are_independent() {
         let x = Tensor::ones([64, 1024], (Kind::Float, Device::Cpu));
-        let (a, b) = (dropout(&x, 0.5).unwrap(), dropout(&x, 0.5).unwrap());
+        let (a, b) = (dropout(&x, 0.5, 0).unwrap(), dropout(&x, 0.5, 0).unwrap());
         let same = a.eq_tensor(&b).to_kind(Kind::Double).mean(Kind::Double).double_value(&[]);
         assert!((same - 0.5).abs() < 0.02, "consecutive masks agree on {same} of the elements");
         // Neighbouring elements are independent: about a quarter of adjacent pairs are both kept.
@@ -62,8 +63,10 @@ mod tests {
     #[test]
     fn other_dtypes_and_probabilities_are_refused() {
         let x = Tensor::ones([4], (Kind::Half, Device::Cpu));
-        assert!(dropout(&x, 0.5).is_err());
+        assert!(
+            dropout(&x, 0.5, 0).is_err() && dropout(&Tensor::ones([4], (Kind::Float, Device::Cpu)), 0.5, -1).is_err()
+        );
         let x = Tensor::ones([4], (Kind::Float, Device::Cpu));
-        assert!(dropout(&x, 1.0).is_err() && dropout(&x, 0.0).is_err());
+        assert!(dropout(&x, 1.0, 0).is_err() && dropout(&x, 0.0, 0).is_err());
     }
 }

@@ -9,6 +9,7 @@ mod dense_product;
 mod dropout;
 mod fused_adam;
 mod fused_sgd;
+mod generator_state;
 #[cfg(feature = "mpi")]
 pub(crate) mod mpi;
 mod stack_images;
@@ -27,6 +28,7 @@ pub(crate) use dense_product::dense_product;
 pub(crate) use dropout::dropout;
 pub(crate) use fused_adam::{AdamStep, fused_adam};
 pub(crate) use fused_sgd::fused_sgd;
+pub(crate) use generator_state::{cpu_generator_state, set_cpu_generator_state};
 pub(crate) use stack_images::stack_floats;
 pub(crate) use step_trace::StepTrace;
 pub(crate) use thread_count::{calling_thread_threads, set_calling_thread_threads};

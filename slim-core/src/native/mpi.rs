@@ -23,6 +23,11 @@ unsafe extern "C" {
     ) -> *mut c_char;
     fn slim_mpi_reducer_begin(handle: *mut c_void) -> *mut c_char;
     fn slim_mpi_reducer_finish(handle: *mut c_void, gradients: *mut *mut C_tensor) -> *mut c_char;
+    fn slim_mpi_reducer_reduce(
+        handle: *mut c_void,
+        gradients: *const *const C_tensor,
+        averaged: *mut *mut C_tensor,
+    ) -> *mut c_char;
     fn slim_mpi_reducer_overlapped(handle: *mut c_void) -> i64;
     fn slim_mpi_reducer_free(handle: *mut c_void);
 }
@@ -109,6 +114,25 @@ impl Reducer {
     /// The number of buckets.
     pub(crate) fn buckets(&self) -> usize {
         self.buckets
+    }
+
+    /// Averages gradients computed beforehand (one per variable; an undefined one counts as zeros) over the
+    /// ranks, through the buckets but without the hooks.
+    pub(crate) fn reduce(&mut self, gradients: &[Tensor]) -> tch::Result<Vec<Tensor>> {
+        if gradients.len() != self.variables {
+            let message = format!("{} gradients for {} variables", gradients.len(), self.variables);
+            return Err(tch::TchError::Torch(message));
+        }
+        let handles: Vec<*const C_tensor> =
+            gradients.iter().map(|g| if g.defined() { g.as_ptr() } else { std::ptr::null() }).collect();
+        let mut out: Vec<*mut C_tensor> = vec![std::ptr::null_mut(); self.variables];
+        // SAFETY: `handle` is live; `handles` holds one live handle (or null) per variable, only read; `out` has
+        // room for one handle per variable, all written on success.
+        let message = unsafe { slim_mpi_reducer_reduce(self.handle, handles.as_ptr(), out.as_mut_ptr()) };
+        // SAFETY: as in `init`.
+        unsafe { take_error(message) }?;
+        // SAFETY: on success each entry is a fresh handle owned here alone.
+        Ok(out.into_iter().map(|handle| unsafe { Tensor::from_ptr(handle) }).collect())
     }
 
     /// How many buckets of the last finished step started their all-reduce during the backward pass.
