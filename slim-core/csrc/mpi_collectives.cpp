@@ -104,41 +104,28 @@ void barrier(double timeout) {
     run("barrier", timeout, [comm] { slim::mpi::check(MPI_Barrier(comm), "MPI_Barrier"); });
 }
 
-/// Runs `body`, turning an exception into a message for the Rust side.
-char* guarded(const char* name, const std::function<void()>& body) {
-    try {
-        c10::NoGradGuard no_grad;
-        body();
-        return nullptr;
-    } catch (const std::exception& error) {
-        return slim::copy_message(error.what());
-    } catch (...) {
-        return slim::copy_message((std::string("unknown C++ exception in ") + name).c_str());
-    }
-}
-
 }  // namespace
 
 extern "C" {
 
 /// Sums `tensor` over the ranks, in place, on every rank.
 char* slim_mpi_all_reduce_sum(const at::Tensor* tensor, double timeout) {
-    return guarded("slim_mpi_all_reduce_sum", [&] { all_reduce_sum(*tensor, timeout); });
+    return slim::mpi::guarded("slim_mpi_all_reduce_sum", [&] { all_reduce_sum(*tensor, timeout); });
 }
 
 /// Copies rank `root`'s `tensor` into every rank's, in place.
 char* slim_mpi_broadcast(const at::Tensor* tensor, int root, double timeout) {
-    return guarded("slim_mpi_broadcast", [&] { broadcast(*tensor, root, timeout); });
+    return slim::mpi::guarded("slim_mpi_broadcast", [&] { broadcast(*tensor, root, timeout); });
 }
 
 /// Every rank's `tensor` stacked in rank order into *out ([ranks, ...]).
 char* slim_mpi_all_gather(const at::Tensor* tensor, double timeout, at::Tensor** out) {
-    return guarded("slim_mpi_all_gather", [&] { *out = new at::Tensor(all_gather(*tensor, timeout)); });
+    return slim::mpi::guarded("slim_mpi_all_gather", [&] { *out = new at::Tensor(all_gather(*tensor, timeout)); });
 }
 
 /// Returns when every rank has called it.
 char* slim_mpi_barrier(double timeout) {
-    return guarded("slim_mpi_barrier", [&] { barrier(timeout); });
+    return slim::mpi::guarded("slim_mpi_barrier", [&] { barrier(timeout); });
 }
 
 }  // extern "C"

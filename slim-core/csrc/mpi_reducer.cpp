@@ -200,16 +200,6 @@ struct Handle {
     std::shared_ptr<Reducer> reducer;
 };
 
-char* reducer_error(const char* name) {
-    try {
-        throw;
-    } catch (const std::exception& error) {
-        return slim::copy_message(error.what());
-    } catch (...) {
-        return slim::copy_message((std::string("unknown C++ exception in ") + name).c_str());
-    }
-}
-
 }  // namespace
 
 extern "C" {
@@ -218,7 +208,7 @@ extern "C" {
 /// the number of buckets.
 char* slim_mpi_reducer_new(const at::Tensor* const* variables, int64_t count, int64_t bucket_bytes, double timeout,
                            void** handle, int64_t* buckets) {
-    try {
+    return slim::mpi::guarded("slim_mpi_reducer_new", [&] {
         slim::mpi::world();
         TORCH_CHECK(bucket_bytes > 0, "the bucket size must be positive, got ", bucket_bytes);
         std::vector<at::Tensor> list;
@@ -227,40 +217,24 @@ char* slim_mpi_reducer_new(const at::Tensor* const* variables, int64_t count, in
         reducer->attach(reducer);
         *buckets = static_cast<int64_t>(reducer->bucket_count());
         *handle = new Handle{std::move(reducer)};
-        return nullptr;
-    } catch (...) {
-        return reducer_error("slim_mpi_reducer_new");
-    }
+    });
 }
 
 /// Arms the reducer for one step's backward pass.
 char* slim_mpi_reducer_begin(void* handle) {
-    try {
-        static_cast<Handle*>(handle)->reducer->begin();
-        return nullptr;
-    } catch (...) {
-        return reducer_error("slim_mpi_reducer_begin");
-    }
+    return slim::mpi::guarded("slim_mpi_reducer_begin", [&] { static_cast<Handle*>(handle)->reducer->begin(); });
 }
 
 /// Finishes the step: writes one averaged gradient per variable (fresh handles) into `gradients`.
 char* slim_mpi_reducer_finish(void* handle, at::Tensor** gradients) {
-    try {
-        static_cast<Handle*>(handle)->reducer->finish(gradients);
-        return nullptr;
-    } catch (...) {
-        return reducer_error("slim_mpi_reducer_finish");
-    }
+    return slim::mpi::guarded("slim_mpi_reducer_finish",
+                              [&] { static_cast<Handle*>(handle)->reducer->finish(gradients); });
 }
 
 /// Averages `gradients` (one per variable, null for none) over the ranks into `averaged` (fresh handles).
 char* slim_mpi_reducer_reduce(void* handle, const at::Tensor* const* gradients, at::Tensor** averaged) {
-    try {
-        static_cast<Handle*>(handle)->reducer->reduce(gradients, averaged);
-        return nullptr;
-    } catch (...) {
-        return reducer_error("slim_mpi_reducer_reduce");
-    }
+    return slim::mpi::guarded("slim_mpi_reducer_reduce",
+                              [&] { static_cast<Handle*>(handle)->reducer->reduce(gradients, averaged); });
 }
 
 /// The number of buckets of the last finished step whose all-reduce started during the backward pass.

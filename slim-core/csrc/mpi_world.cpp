@@ -5,6 +5,8 @@
 
 #include "mpi_world.h"
 
+#include <c10/core/GradMode.h>
+
 #include <atomic>
 #include <chrono>
 #include <climits>
@@ -218,6 +220,18 @@ void all_reduce_in_place(const at::Tensor& dense) {
     }
 }
 
+char* guarded(const char* name, const std::function<void()>& body) {
+    try {
+        c10::NoGradGuard no_grad;
+        body();
+        return nullptr;
+    } catch (const std::exception& error) {
+        return slim::copy_message(error.what());
+    } catch (...) {
+        return slim::copy_message((std::string("unknown C++ exception in ") + name).c_str());
+    }
+}
+
 MPI_Datatype datatype_of(const at::Tensor& tensor, bool summed) {
     switch (tensor.scalar_type()) {
         case at::kFloat: return MPI_FLOAT;
@@ -247,17 +261,12 @@ extern "C" {
 
 /// Initializes MPI and slim's world; writes this process's rank, the world's size and the rank on its node.
 char* slim_mpi_init(int* rank, int* size, int* local_rank) {
-    try {
+    return slim::mpi::guarded("slim_mpi_init", [&] {
         const auto& world = slim::mpi::init();
         *rank = world.rank;
         *size = world.size;
         *local_rank = world.local_rank;
-        return nullptr;
-    } catch (const std::exception& error) {
-        return slim::copy_message(error.what());
-    } catch (...) {
-        return slim::copy_message("unknown C++ exception in slim_mpi_init");
-    }
+    });
 }
 
 }  // extern "C"

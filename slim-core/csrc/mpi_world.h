@@ -67,6 +67,10 @@ MPI_Datatype datatype_of(const at::Tensor& tensor, bool summed);
 /// Throws unless `tensor` is a defined CPU tensor (the MPI backend works on host memory).
 void check_host_tensor(const at::Tensor& tensor, const char* what);
 
+/// Runs `body` (with gradients off) for a C function named `name`: nullptr on success, else the exception's
+/// message as a heap copy for the Rust side to free with slim_free_error.
+char* guarded(const char* name, const std::function<void()>& body);
+
 /// In-place MPI_Allreduce (sum) of a dense host tensor, in pieces of at most INT_MAX / 2 elements; runs on the
 /// communication thread.
 void all_reduce_in_place(const at::Tensor& dense);
