@@ -9,7 +9,7 @@
 //!   `SLIM_TORCH_PYTHON` (the venv of `shared/bench/setup-peers.sh`), PyTorch DDP (gloo) on the same workloads
 //!   and ranks (`benches/peers/torch_ddp.py`).
 //!
-//! `cargo bench --features mpi --bench distributed -- [allreduce] [scaling] [--steps N]`
+//! `cargo bench --features mpi --bench distributed -- [allreduce] [scaling] [w1] [w2] [--steps N]`
 //!
 //! The benchmark launches itself under `mpirun` (or alone) for each measurement; each launch prints one line,
 //! and the table of ratios follows.
@@ -39,11 +39,15 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let steps = args.iter().position(|a| a == "--steps").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(10);
     let all = !args.iter().any(|a| a == "allreduce" || a == "scaling");
+    let named: Vec<&str> =
+        WORKLOADS.iter().map(|(name, ..)| *name).filter(|name| args.iter().any(|a| a == name)).collect();
+    let workloads: Vec<&str> =
+        if named.is_empty() { WORKLOADS.iter().map(|(name, ..)| *name).collect() } else { named };
     if all || args.iter().any(|a| a == "allreduce") {
-        allreduce(steps * 3)?;
+        allreduce(steps * 3, &workloads)?;
     }
     if all || args.iter().any(|a| a == "scaling") {
-        scaling(steps)?;
+        scaling(steps, &workloads)?;
     }
     Ok(())
 }
@@ -98,7 +102,7 @@ fn bare_allreduce() -> Result<PathBuf> {
     }
 }
 
-fn allreduce(iterations: usize) -> Result<()> {
+fn allreduce(iterations: usize, workloads: &[&str]) -> Result<()> {
     let bare = bare_allreduce()?;
     println!("gradient all-reduce on 2 ranks, {iterations} rounds, against a bare blocking MPI_Allreduce of the same");
     println!("bytes: slim's all-reduce of one buffer (its communication thread and deadline wait; median and fastest");
@@ -106,7 +110,7 @@ fn allreduce(iterations: usize) -> Result<()> {
     println!(
         "  workload  floats    bare (ms)      slim sum (ms)  ratio      buckets  slim adds (ms)  waited  overlapped"
     );
-    for (workload, ..) in WORKLOADS {
+    for (workload, ..) in WORKLOADS.into_iter().filter(|(name, ..)| workloads.contains(name)) {
         let slim = line_of(myself(2, &format!("reducer {workload} {iterations}")), "reducer")?;
         let floats = field(&slim, 2);
         let mut command = Command::new(mpi_program("mpirun"));
@@ -129,10 +133,10 @@ fn allreduce(iterations: usize) -> Result<()> {
     Ok(())
 }
 
-fn scaling(steps: usize) -> Result<()> {
+fn scaling(steps: usize, workloads: &[&str]) -> Result<()> {
     println!("training steps, median of {steps} (each process on the threads given):");
     println!("  workload  setting            step (ms)  examples/s");
-    for (workload, batch, _) in WORKLOADS {
+    for (workload, batch, _) in WORKLOADS.into_iter().filter(|(name, ..)| workloads.contains(name)) {
         let mut best = [f64::INFINITY; 4];
         let settings = [(0, 1, batch), (2, 1, batch), (0, 2, 2 * batch)];
         for _ in 0..2 {
@@ -156,11 +160,14 @@ fn scaling(steps: usize) -> Result<()> {
             }
         }
         let throughput = |slot: usize| examples[slot] as f64 / best[slot];
+        let versus_ddp = match best[3].is_finite() {
+            true => format!("; slim 2×1 step / DDP's {:.2}", best[1] / best[3]),
+            false => String::new(),
+        };
         println!(
-            "  {workload}: weak scaling (2×1 / 1×1 throughput) {:.2}×; 2×1 / 1×2 throughput {:.2}×; slim 2×1 step / DDP's {:.2}",
+            "  {workload}: weak scaling (2×1 / 1×1 throughput) {:.2}×; 2×1 / 1×2 throughput {:.2}×{versus_ddp}",
             throughput(1) / throughput(0),
             throughput(1) / throughput(2),
-            best[1] / best[3]
         );
     }
     Ok(())

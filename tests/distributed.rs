@@ -1,8 +1,9 @@
 //! Data-parallel training on MPI (the `mpi` feature). Each test launches this test binary under `mpirun -np N`
 //! (each rank on one thread, over loopback), the ranks run the test's body and write what they hold into a
 //! folder, and the launching test compares: collectives against rank-order sums, a 2-rank run (with dropout)
-//! against one process with the global batch, the ranks' variables against each other, a resumed run against an uninterrupted one;
-//! and a rank that never joins, or runs another model, makes the others fail within a bounded time.
+//! against one process with the global batch, the ranks' variables against each other, a resumed run against
+//! an uninterrupted one (stopped cleanly, or after a rank was killed with SIGKILL); and a rank that never joins,
+//! or runs another model, makes the others fail within a bounded time.
 #![cfg(feature = "mpi")]
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -374,24 +375,32 @@ fn a_resumed_run_ends_where_an_uninterrupted_one_does() {
     }
 }
 
-fn killed_body(out: &Path) {
+fn killed_body(out: &Path, role: &str) {
     let mpi = mpi();
-    std::fs::write(out.join(format!("pid{}", mpi.world().rank())), std::process::id().to_string()).unwrap();
-    train_toy(&out.join("logdir"), Some(mpi), 8, 1_000_000, false, 1);
+    let rank = mpi.world().rank();
+    std::fs::write(out.join(format!("pid{rank}")), std::process::id().to_string()).unwrap();
+    let logdir = PathBuf::from(std::env::var_os(LOGDIR).unwrap());
+    let steps = if role == "killed" { 1_000_000 } else { 300 };
+    let vs = train_toy(&logdir, Some(mpi), 8, steps, false, 1);
+    write_floats(&out.join(format!("rank{rank}")), &all_variables(&vs));
 }
 
 #[test]
-fn a_rank_killed_mid_run_ends_the_run_and_leaves_whole_checkpoints() {
-    let test = "a_rank_killed_mid_run_ends_the_run_and_leaves_whole_checkpoints";
-    if let Some((out, _)) = role() {
-        return killed_body(&out);
+fn a_rank_killed_mid_run_leaves_whole_checkpoints_and_a_resume_ends_where_an_uninterrupted_run_does() {
+    let test = "a_rank_killed_mid_run_leaves_whole_checkpoints_and_a_resume_ends_where_an_uninterrupted_run_does";
+    if let Some((out, role)) = role() {
+        return killed_body(&out, &role);
     }
-    let out = std::env::temp_dir().join(format!("slim-distributed-{test}-ranks-2-{}", std::process::id()));
+    let base = std::env::temp_dir().join(format!("slim-distributed-killed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let out = std::env::temp_dir().join(format!("slim-distributed-{test}-killed-2-{}", std::process::id()));
+    let logdir = base.join("killed");
+    let watched = logdir.clone();
     let killer = std::thread::spawn(move || {
         // Once rank 0 has saved a few checkpoints (one a step), rank 1 is killed.
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(60) {
-            let saved = std::fs::read_to_string(out.join("logdir/checkpoint")).unwrap_or_default();
+            let saved = std::fs::read_to_string(watched.join("checkpoint")).unwrap_or_default();
             let pid = std::fs::read_to_string(out.join("pid1")).unwrap_or_default();
             if saved.contains("model.ckpt-5") && !pid.is_empty() {
                 let killed = Command::new("kill").args(["-9", pid.trim()]).status().unwrap();
@@ -401,17 +410,27 @@ fn a_rank_killed_mid_run_ends_the_run_and_leaves_whole_checkpoints() {
         }
         false
     });
-    let (launch, out) = launch(test, 2, "ranks", None, Duration::from_secs(90));
+    let (launch, out) = launch(test, 2, "killed", Some(&logdir), Duration::from_secs(90));
     assert!(killer.join().unwrap(), "rank 1 was not killed:\n{}", launch.output);
     assert!(!launch.success, "the run went on without rank 1:\n{}", launch.output);
     let vs = VarStore::new(Device::Cpu);
     Mlp.build(&vs, "net", &[1, 1, 4, 4]).unwrap();
-    let checkpoints = slim::checkpoint::checkpoints_newest_first(&out.join("logdir")).unwrap();
-    assert!(!checkpoints.is_empty());
-    for checkpoint in checkpoints {
-        slim::checkpoint::restore(&vs, &checkpoint, true).unwrap_or_else(|e| panic!("{}: {e}", checkpoint.display()));
+    let checkpoints = slim::checkpoint::checkpoints_newest_first(&logdir).unwrap();
+    for checkpoint in &checkpoints {
+        slim::checkpoint::restore(&vs, checkpoint, true).unwrap_or_else(|e| panic!("{}: {e}", checkpoint.display()));
     }
-    let _ = std::fs::remove_dir_all(&out);
+    let newest = checkpoints.first().and_then(|path| slim::checkpoint::checkpoint_step(path)).unwrap();
+    assert!((5..300).contains(&newest), "the killed run saved step {newest}; the resume must have steps to go");
+    // Resumed to step 300 from what the killed run left, against 300 steps never interrupted.
+    let resumed = launch_ok(test, 2, "resumed", Some(&logdir));
+    let whole = launch_ok(test, 2, "whole", Some(&base.join("whole")));
+    assert!(
+        read_floats(&resumed.join("rank0")) == read_floats(&whole.join("rank0")),
+        "resumed from step {newest} after the kill, the run ends elsewhere than one never interrupted"
+    );
+    for folder in [&out, &resumed, &whole, &base] {
+        let _ = std::fs::remove_dir_all(folder);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
