@@ -118,6 +118,19 @@ fn shards_of_every_rank_together_are_the_global_batches() {
             assert_eq!(&joined, batch, "global batch {number} over {ranks} ranks");
         }
     }
+    // Random crops and flips of an in-memory set are drawn per example: the parts preprocess as the whole does.
+    let training = slim::preprocessing::CifarnetPreprocessing { size: 6, training: true, seed: 9 };
+    let images = |provider: Provider| -> Vec<Tensor> { provider.map(|batch| batch.unwrap().images).collect() };
+    let whole = images(Provider::new(&dataset, 6).unwrap().shuffle(5).num_epochs(1).preprocess(training));
+    let parts: Vec<Vec<Tensor>> = (0..2)
+        .map(|rank| {
+            let part = Provider::new(&dataset, 3).unwrap().shuffle(5).num_epochs(1).preprocess(training);
+            images(part.shard(rank, 2).unwrap())
+        })
+        .collect();
+    for (number, batch) in whole.iter().take(3).enumerate() {
+        assert!(Tensor::cat(&[&parts[0][number], &parts[1][number]], 0).equal(batch), "in-memory batch {number}");
+    }
     // Positions count global batches: rank 1 of 2 resumed at global batch 4.
     let resumed = Provider::new(&dataset, 3).unwrap().shuffle(5).num_epochs(2).shard(1, 2).unwrap();
     assert_eq!(labels_of(resumed.starting_at_batch(4)), vec![global[4][3..].to_vec(), global[5][3..].to_vec()]);

@@ -45,8 +45,10 @@ impl CifarnetPreprocessing {
     }
 }
 
-impl Preprocessing for CifarnetPreprocessing {
-    fn apply(&self, images: &Tensor, batch: u64) -> Result<Tensor> {
+impl CifarnetPreprocessing {
+    /// The batch standardized: evaluation's central crop, or training's random crops of the padded images and
+    /// flips, image `i`'s from `draws(i, tops, lefts)` (see [`crop_draws`]).
+    fn batch(&self, images: &Tensor, mut draws: impl FnMut(i64, i64, i64) -> (i64, i64, bool)) -> Result<Tensor> {
         let images = images.to_kind(Kind::Float);
         if !self.training {
             return Ok(standardize(&crop_or_pad(&images, self.size)));
@@ -55,16 +57,33 @@ impl Preprocessing for CifarnetPreprocessing {
         let padded = images.constant_pad_nd([padding, padding, padding, padding]);
         let (h, w) = (padded.size()[2], padded.size()[3]);
         self.check_crop(h, w)?;
-        let mut random = SplitMix64::new(self.seed, batch);
         let crops: Vec<Tensor> = (0..images.size()[0])
             .map(|i| {
-                let top = random.below((h - self.size + 1).max(1) as u64) as i64;
-                let left = random.below((w - self.size + 1).max(1) as u64) as i64;
+                let (top, left, flip) = draws(i, h - self.size + 1, w - self.size + 1);
                 let crop = padded.get(i).narrow(1, top, self.size).narrow(2, left, self.size);
-                if random.below(2) == 1 { crop.flip([2]) } else { crop }
+                if flip { crop.flip([2]) } else { crop }
             })
             .collect();
         Ok(standardize(&Tensor::stack(&crops, 0)))
+    }
+}
+
+/// A crop's top (below `tops`), its left (below `lefts`) and whether to flip it, drawn in that order.
+fn crop_draws(random: &mut SplitMix64, tops: i64, lefts: i64) -> (i64, i64, bool) {
+    let top = random.below(tops.max(1) as u64) as i64;
+    let left = random.below(lefts.max(1) as u64) as i64;
+    (top, left, random.below(2) == 1)
+}
+
+impl Preprocessing for CifarnetPreprocessing {
+    fn apply(&self, images: &Tensor, batch: u64) -> Result<Tensor> {
+        let mut random = SplitMix64::new(self.seed, batch);
+        self.batch(images, |_, tops, lefts| crop_draws(&mut random, tops, lefts))
+    }
+
+    /// Each image draws from its example's number, as a streamed one does.
+    fn apply_examples(&self, images: &Tensor, _batch: u64, first: u64) -> Result<Tensor> {
+        self.batch(images, |i, tops, lefts| crop_draws(&mut SplitMix64::new(self.seed, first + i as u64), tops, lefts))
     }
 
     fn apply_decoded(&self, image: &DecodedImage, example: u64) -> Result<FloatImage> {
@@ -75,11 +94,10 @@ impl Preprocessing for CifarnetPreprocessing {
         let padded = image.constant_pad_nd([4, 4, 4, 4]);
         let (h, w) = (padded.size()[2], padded.size()[3]);
         self.check_crop(h, w)?;
-        let mut random = SplitMix64::new(self.seed, example);
-        let top = random.below((h - self.size + 1) as u64) as i64;
-        let left = random.below((w - self.size + 1) as u64) as i64;
+        let (top, left, flip) =
+            crop_draws(&mut SplitMix64::new(self.seed, example), h - self.size + 1, w - self.size + 1);
         let crop = padded.narrow(2, top, self.size).narrow(3, left, self.size);
-        let flipped = if random.below(2) == 1 { crop.flip([3]) } else { crop };
+        let flipped = if flip { crop.flip([3]) } else { crop };
         FloatImage::from_tensor(&standardize(&flipped).squeeze_dim(0))
     }
 }

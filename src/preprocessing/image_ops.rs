@@ -214,6 +214,23 @@ pub(super) fn aspect_preserving_size(height: usize, width: usize, smallest_side:
 
 /// `one` applied to each image of a `[B, C, H, W]` batch, with the random draws of batch number `batch` from
 /// `seed`, stacked again.
+/// `one` applied to each image of `images`, image `i` drawing from its own generator seeded with `seed` and
+/// example number `first + i` (as a streamed example's), stacked.
+pub(super) fn map_examples(
+    images: &Tensor,
+    seed: u64,
+    first: u64,
+    one: impl Fn(&Source, &mut SplitMix64) -> Result<FloatImage>,
+) -> Result<Tensor> {
+    let out: Vec<Tensor> = (0..images.size().first().copied().unwrap_or(0))
+        .map(|i| {
+            let mut random = SplitMix64::new(seed, first + i as u64);
+            one(&Source::of_tensor(&images.get(i))?, &mut random)?.into_tensor()
+        })
+        .collect::<Result<_>>()?;
+    Tensor::f_stack(&out, 0).map_err(|source| Error::Torch { context: "preprocessing".into(), source })
+}
+
 pub(super) fn map_images(
     images: &Tensor,
     seed: u64,

@@ -6,7 +6,7 @@
 
 use tch::Tensor;
 
-use super::image_ops::{ImageOps, Source, Window, map_images, resize};
+use super::image_ops::{ImageOps, Source, Window, map_examples, map_images, resize};
 use crate::data::{DecodedImage, FloatImage, Preprocessing, SplitMix64};
 use crate::{Error, Result};
 
@@ -83,6 +83,11 @@ impl InceptionPreprocessing {
 impl Preprocessing for InceptionPreprocessing {
     fn apply(&self, images: &Tensor, batch: u64) -> Result<Tensor> {
         map_images(images, self.seed, batch, |image, random| self.one(image, random))
+    }
+
+    /// Each image draws from its example's number, as a streamed one does.
+    fn apply_examples(&self, images: &Tensor, _batch: u64, first: u64) -> Result<Tensor> {
+        map_examples(images, self.seed, first, |image, random| self.one(image, random))
     }
 
     fn apply_decoded(&self, image: &DecodedImage, example: u64) -> Result<FloatImage> {

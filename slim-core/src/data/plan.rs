@@ -121,7 +121,7 @@ impl Plan {
         let first = epoch * self.examples() as u64 + index as u64;
         Some(match &self.source {
             DataSource::InMemory(dataset) => {
-                self.memory_batch(dataset, number, (epoch, index, count), cursor).map(Made::Ready)
+                self.memory_batch(dataset, (number, first), (epoch, index, count), cursor).map(Made::Ready)
             }
             DataSource::Records(set) => self.record_refs(set, (epoch, index), count, cursor).and_then(|refs| {
                 let files = &mut cursor.files;
@@ -147,16 +147,17 @@ impl Plan {
         order
     }
 
-    /// An in-memory batch: `count` examples of the epoch's permutation from `index`, preprocessed together.
+    /// An in-memory batch (number `number`, its first example numbered `first` in the stream): `count` examples
+    /// of the epoch's permutation from `index`, preprocessed together.
     fn memory_batch(
         &self,
         dataset: &Dataset,
-        number: u64,
+        (number, first): (u64, u64),
         (epoch, index, count): (u64, i64, i64),
         cursor: &mut Cursor,
     ) -> Result<Batch> {
         let indices = self.permutation(epoch, cursor).narrow(0, index, count);
-        let images = self.preprocess.apply(&dataset.images.index_select(0, &indices), number)?;
+        let images = self.preprocess.apply_examples(&dataset.images.index_select(0, &indices), number, first)?;
         Ok(Batch { images, labels: dataset.labels.index_select(0, &indices), items: Default::default() })
     }
 

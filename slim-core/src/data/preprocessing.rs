@@ -14,6 +14,16 @@ pub trait Preprocessing: Send + Sync {
     /// The float images of batch number `batch`, from `[B, C, H, W]` bytes.
     fn apply(&self, images: &Tensor, batch: u64) -> Result<Tensor>;
 
+    /// The float images of the examples numbered `first`, `first + 1`, … in the stream (batch number `batch`,
+    /// or a rank's part of it), from `[B, C, H, W]` bytes: what a provider of an in-memory dataset calls. A
+    /// random preprocessing should draw each image's randomness from its example's number (as
+    /// [`Preprocessing::apply_decoded`] does), so that a batch split over the ranks of a data-parallel run
+    /// preprocesses as it does whole; by default [`Preprocessing::apply`] of the batch.
+    fn apply_examples(&self, images: &Tensor, batch: u64, first: u64) -> Result<Tensor> {
+        let _ = first;
+        self.apply(images, batch)
+    }
+
     /// One decoded image (of any height and width) of example number `example` preprocessed on its own, for a
     /// streamed dataset. By default [`Preprocessing::apply`] on a batch of one; TF-Slim's preprocessings work in
     /// plain loops instead, so that reader threads call no libtorch operation (whose own threads would spin
@@ -29,6 +39,10 @@ pub trait Preprocessing: Send + Sync {
 impl Preprocessing for Box<dyn Preprocessing> {
     fn apply(&self, images: &Tensor, batch: u64) -> Result<Tensor> {
         self.as_ref().apply(images, batch)
+    }
+
+    fn apply_examples(&self, images: &Tensor, batch: u64, first: u64) -> Result<Tensor> {
+        self.as_ref().apply_examples(images, batch, first)
     }
 
     fn apply_decoded(&self, image: &DecodedImage, example: u64) -> Result<FloatImage> {
