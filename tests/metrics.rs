@@ -498,3 +498,114 @@ fn false_positive_and_negative_rates_match_tf_slim() {
     miss.reset();
     near(miss.value(), 0.0);
 }
+
+/// TF 2.21's tf_slim 1.1 `precision_recall_at_equal_thresholds` on 40 float32 predictions `((37·i) mod 101) / 100`,
+/// labels `7i mod 3 == 0`, weights `1 + (i mod 4) / 2` (values printed by TF, every one or every 20th).
+#[test]
+fn precision_recall_at_equal_thresholds_equals_tf_slims() {
+    let count = 40i64;
+    let predictions: Vec<f32> = (0..count).map(|i| (((i * 37) % 101) as f64 / 100.0) as f32).collect();
+    let labels: Vec<bool> = (0..count).map(|i| (i * 7) % 3 == 0).collect();
+    let weights: Vec<f32> = (0..count).map(|i| 1.0 + (i % 4) as f32 * 0.5).collect();
+    let (predictions, labels, weights) =
+        (Tensor::from_slice(&predictions), Tensor::from_slice(&labels), Tensor::from_slice(&weights));
+    let every = |data: PrecisionRecallData, step: usize| -> PrecisionRecallData {
+        let pick = |values: Vec<f64>| values.into_iter().step_by(step).collect::<Vec<_>>();
+        PrecisionRecallData {
+            tp: pick(data.tp),
+            fp: pick(data.fp),
+            tn: pick(data.tn),
+            fn_: pick(data.fn_),
+            precision: pick(data.precision),
+            recall: pick(data.recall),
+            thresholds: pick(data.thresholds),
+        }
+    };
+    let mut five = PrecisionRecallAtEqualThresholds::new(5).unwrap();
+    five.update(&predictions, &labels, None).unwrap();
+    let expected = PrecisionRecallData {
+        tp: vec![14.0, 9.0, 6.0, 3.0, 1.0],
+        fp: vec![26.0, 21.0, 14.0, 7.0, 0.0],
+        tn: vec![0.0, 5.0, 12.0, 19.0, 26.0],
+        fn_: vec![0.0, 5.0, 8.0, 11.0, 13.0],
+        precision: vec![0.3499999940395355, 0.30000001192092896, 0.30000001192092896, 0.30000001192092896, 1.0],
+        recall: vec![1.0, 0.6428571343421936, 0.4285714328289032, 0.2142857164144516, 0.0714285746216774],
+        thresholds: vec![0.0, 0.25, 0.5, 0.75, 1.0],
+    };
+    assert_eq!(five.data(), expected);
+    let weighted = |thresholds: Vec<f64>| PrecisionRecallData {
+        tp: vec![24.5, 22.0, 18.5, 14.0, 12.5, 11.5, 9.0, 7.0, 5.5, 4.5, 2.0],
+        fp: vec![45.5, 41.0, 37.5, 35.0, 30.0, 24.5, 18.5, 15.0, 10.5, 5.5, 0.0],
+        tn: vec![0.0, 4.5, 8.0, 10.5, 15.5, 21.0, 27.0, 30.5, 35.0, 40.0, 45.5],
+        fn_: vec![0.0, 2.5, 6.0, 10.5, 12.0, 13.0, 15.5, 17.5, 19.0, 20.0, 22.5],
+        precision: vec![
+            0.3499999940395355,
+            0.3492063581943512,
+            0.3303571343421936,
+            0.2857142984867096,
+            0.29411765933036804,
+            0.3194444477558136,
+            0.3272727131843567,
+            0.3181818127632141,
+            0.34375,
+            0.44999998807907104,
+            1.0,
+        ],
+        recall: vec![
+            1.0,
+            0.8979591727256775,
+            0.7551020383834839,
+            0.5714285969734192,
+            0.5102040767669678,
+            0.4693877696990967,
+            0.36734694242477417,
+            0.2857142984867096,
+            0.22448979318141937,
+            0.18367347121238708,
+            0.08163265138864517,
+        ],
+        thresholds,
+    };
+    let mut eleven = PrecisionRecallAtEqualThresholds::new(11).unwrap();
+    eleven.update(&predictions, &labels, Some(&weights)).unwrap();
+    let tenths = vec![
+        0.0,
+        0.10000000149011612,
+        0.20000000298023224,
+        0.30000001192092896,
+        0.4000000059604645,
+        0.5,
+        0.6000000238418579,
+        0.699999988079071,
+        0.800000011920929,
+        0.9000000357627869,
+        1.0,
+    ];
+    assert_eq!(eleven.data(), weighted(tenths));
+    let mut fine = PrecisionRecallAtEqualThresholds::new(DEFAULT_EQUAL_THRESHOLDS).unwrap();
+    fine.update(&predictions, &labels, Some(&weights)).unwrap();
+    let twentieths = vec![
+        0.0,
+        0.09999999403953552,
+        0.19999998807907104,
+        0.29999998211860657,
+        0.3999999761581421,
+        0.5,
+        0.5999999642372131,
+        0.699999988079071,
+        0.7999999523162842,
+        0.8999999761581421,
+        1.0,
+    ];
+    assert_eq!(every(fine.data(), 20), weighted(twentieths));
+    // Streaming: a second batch adds; reset forgets.
+    five.update(&predictions, &labels, None).unwrap();
+    assert_eq!(five.data().tp, vec![28.0, 18.0, 12.0, 6.0, 2.0]);
+    five.reset();
+    assert_eq!(five.data().tp, vec![0.0; 5]);
+    let message = |result: slim::Result<()>| result.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message(five.update(&predictions, &labels.to_kind(Kind::Float), None)).contains("labels must be bool"));
+    assert!(message(five.update(&(&predictions + 1.0), &labels, None)).contains("predictions must lie in [0, 1]"));
+    assert!(message(five.update(&predictions.narrow(0, 0, 3), &labels, None)).contains("precision_recall_at_equal"));
+    assert!(PrecisionRecallAtEqualThresholds::new(1).is_err());
+}

@@ -11,6 +11,7 @@ mod concat;
 mod confusion;
 mod correlation;
 mod dynamic_auc;
+mod equal_thresholds;
 mod f_score;
 mod regression;
 mod thresholds;
@@ -25,6 +26,7 @@ pub use concat::Concat;
 pub use confusion::{ConfusionMatrix, MeanIou};
 pub use correlation::{Count, Covariance, PearsonCorrelation};
 pub use dynamic_auc::DynamicAuc;
+pub use equal_thresholds::{DEFAULT_EQUAL_THRESHOLDS, PrecisionRecallAtEqualThresholds, PrecisionRecallData};
 pub use f_score::{FScore, FScoreAverage};
 pub use regression::{
     Mean, MeanAbsoluteError, MeanCosineDistance, MeanRelativeError, MeanSquaredError, MeanTensor, PercentageLess,
