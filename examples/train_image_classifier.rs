@@ -403,8 +403,8 @@ fn distribute(train_op: TrainOpBuilder, launched: World, _flags: &Flags) -> Resu
     match launched.size() {
         1 => Ok((train_op, launched)),
         ranks => Err(Error::invalid(
-            "train_image_classifier",
-            format!("an MPI launcher started {ranks} ranks, but this build has no MPI: build with `--features mpi`"),
+            "the MPI launcher",
+            format!("started {ranks} ranks, but this build has no MPI: build with `--features mpi`"),
         )),
     }
 }

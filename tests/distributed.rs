@@ -433,6 +433,48 @@ fn a_rank_killed_mid_run_leaves_whole_checkpoints_and_a_resume_ends_where_an_uni
     }
 }
 
+fn stop_body(out: &Path) {
+    let mpi = mpi();
+    let rank = mpi.world().rank();
+    tch::manual_seed(7);
+    let vs = VarStore::new(Device::Cpu);
+    let mlp = Mlp.build(&vs, "net", &[1, 1, 4, 4]).unwrap();
+    let mut train_op = create_train_op(&vs, GradientDescent, 0.1).distributed(mpi).build().unwrap();
+    let mut provider = Provider::new(&dataset(), 8).unwrap().shard(rank, 2).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let _store = vs.as_default();
+    train(&mut train_op, out.join("logdir"), |step| {
+        if rank == 1 && step == 3 {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst); // Ctrl-C reaches rank 1 alone
+        }
+        let batch = provider.next_batch()?;
+        let logits = mlp.forward_t(&batch.images, Mode::Train)?.output;
+        let _ = sparse_softmax_cross_entropy(&logits, &batch.labels).call()?;
+        get_total_loss(true)
+    })
+    .stop_when(stop)
+    .number_of_steps(100)
+    .log_to(|_| {})
+    .run()
+    .unwrap();
+    std::fs::write(out.join(format!("rank{rank}")), train_op.global_step().to_string()).unwrap();
+}
+
+#[test]
+fn a_stop_asked_of_one_rank_stops_every_rank_at_the_same_step() {
+    let test = "a_stop_asked_of_one_rank_stops_every_rank_at_the_same_step";
+    if let Some((out, _)) = role() {
+        return stop_body(&out);
+    }
+    let out = launch_ok(test, 2, "ranks", None);
+    for rank in 0..2 {
+        assert_eq!(std::fs::read_to_string(out.join(format!("rank{rank}"))).unwrap(), "4", "rank {rank}");
+    }
+    assert!(out.join("logdir/model.ckpt-4.safetensors").is_file(), "rank 0 saves where the ranks stopped");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Bad input: a rank that never joins, a rank with another model.
 

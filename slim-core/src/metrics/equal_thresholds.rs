@@ -4,8 +4,8 @@
 
 use tch::{Kind, Tensor};
 
-use super::weights::{broadcast_weights, check_same_shape};
-use crate::{Error, Result};
+use super::weights::{broadcast_weights, check_same_shape, check_unit_interval};
+use crate::{Error, Result, TorchContext};
 
 /// The name errors carry.
 const METRIC: &str = "precision_recall_at_equal_thresholds";
@@ -74,26 +74,20 @@ impl PrecisionRecallAtEqualThresholds {
         };
         let weights = broadcast_weights(METRIC, predictions, weights)?;
         let predictions = predictions.flatten(0, -1).to_kind(kind);
-        if predictions.numel() > 0 {
-            let (low, high) = (predictions.min().double_value(&[]), predictions.max().double_value(&[]));
-            if !(0.0..=1.0).contains(&low) || !(0.0..=1.0).contains(&high) {
-                return Err(Error::invalid(METRIC, format!("predictions must lie in [0, 1], got {low} to {high}")));
-            }
-        }
+        check_unit_interval(METRIC, &predictions)?;
         let last = (self.true_positives.len() - 1) as f64;
         let buckets = (predictions * last).floor().to_kind(Kind::Int64);
         let positive = labels.flatten(0, -1).to_kind(Kind::Double);
         let true_labels = &positive * &weights;
         let false_labels = (1.0 - positive) * &weights;
         let bins = self.true_positives.len() as i64;
-        let sums = |values: &Tensor| -> Vec<f64> {
-            let sums = Tensor::zeros([bins], (Kind::Double, tch::Device::Cpu));
-            let sums = sums.scatter_add(0, &buckets, values);
-            Vec::<f64>::try_from(sums).unwrap_or_default()
+        let sums = |values: &Tensor| -> Result<Vec<f64>> {
+            let sums = Tensor::zeros([bins], (Kind::Double, values.device())).f_scatter_add(0, &buckets, values);
+            Vec::<f64>::try_from(sums.context(METRIC)?).context(METRIC)
         };
         let add = |total: &mut Vec<f64>, batch: Vec<f64>| total.iter_mut().zip(batch).for_each(|(t, b)| *t += b);
-        add(&mut self.true_positives, sums(&true_labels));
-        add(&mut self.false_positives, sums(&false_labels));
+        add(&mut self.true_positives, sums(&true_labels)?);
+        add(&mut self.false_positives, sums(&false_labels)?);
         self.kind = kind;
         Ok(())
     }

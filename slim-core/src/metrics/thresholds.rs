@@ -6,7 +6,7 @@
 use tch::{Kind, Tensor};
 
 use super::StreamingMetric;
-use super::weights::{broadcast_weights, check_same_shape};
+use super::weights::{broadcast_weights, check_same_shape, check_unit_interval};
 use crate::{Error, Result};
 
 /// TF's epsilon against division by zero in these metrics.
@@ -67,12 +67,7 @@ impl CountsAtThresholds {
         check_same_shape(metric, predictions, labels)?;
         let weights = broadcast_weights(metric, predictions, weights)?;
         let predictions = predictions.flatten(0, -1).to_kind(Kind::Float);
-        if predictions.numel() > 0 {
-            let (low, high) = (predictions.min().double_value(&[]), predictions.max().double_value(&[]));
-            if !(0.0..=1.0).contains(&low) || !(0.0..=1.0).contains(&high) {
-                return Err(Error::invalid(metric, format!("predictions must lie in [0, 1], got {low} to {high}")));
-            }
-        }
+        check_unit_interval(metric, &predictions)?;
         let positive = labels.flatten(0, -1).ne(0.0);
         let negative = positive.logical_not();
         let thresholds = Tensor::from_slice(&self.thresholds).unsqueeze(1);

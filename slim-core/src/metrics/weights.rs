@@ -4,6 +4,18 @@ use tch::{Kind, Tensor};
 
 use crate::{Error, Result};
 
+/// An error naming `metric` unless every one of `predictions` lies in [0, 1] (an empty tensor passes).
+pub(crate) fn check_unit_interval(metric: &str, predictions: &Tensor) -> Result<()> {
+    if predictions.numel() == 0 {
+        return Ok(());
+    }
+    let (low, high) = (predictions.min().double_value(&[]), predictions.max().double_value(&[]));
+    if (0.0..=1.0).contains(&low) && (0.0..=1.0).contains(&high) {
+        return Ok(());
+    }
+    Err(Error::invalid(metric, format!("predictions must lie in [0, 1], got {low} to {high}")))
+}
+
 /// `predictions` and `labels` after squeezing size-1 dimensions must have the same shape; an error naming the
 /// metric otherwise.
 pub(crate) fn check_same_shape(metric: &str, predictions: &Tensor, labels: &Tensor) -> Result<()> {
