@@ -4,7 +4,8 @@
 //! `get_total_loss` with the regularizers, `create_train_op` with momentum 0.9, its update ops and
 //! `check_numerics`); raw tch's is forward, cross entropy and `nn::Sgd`. Convolutional workloads run each side
 //! channels-last (`slim`, `tch-cl`) and plain NCHW (`slim-nchw`, `tch`); the MLP also runs slim without
-//! `check_numerics` (`slim-unchecked`). Prints one JSON line per variant in the peers' format
+//! `check_numerics` (`slim-unchecked`); every workload also runs slim channels-last in bfloat16 autocast
+//! (`slim-bf16`, `Precision::Bf16`). Prints one JSON line per variant in the peers' format
 //! (`scripts/bench-workloads.sh` tabulates them beside the peers').
 //!
 //! `cargo bench --bench workloads -- [w1|w2|w3|w4 ...] [--steps N] [--warmup N] [--threads N]`
@@ -15,7 +16,7 @@ use std::time::Instant;
 
 use common::peer_nets::PeerResNet32;
 use common::raw_nets::{RawLenet, RawResNet, raw_layout, raw_mlp, raw_vgg16};
-use slim::backend::Config;
+use slim::backend::{Config, Precision};
 use slim::nets::{Lenet, Vgg, VggDepth};
 use slim::prelude::*;
 use slim::tch::nn::{self, Module, OptimizerConfig};
@@ -48,6 +49,8 @@ enum SlimLayout {
     ChannelsLast,
     Nchw,
     Unchecked,
+    /// Channels-last with bfloat16 autocast (`Precision::Bf16`).
+    Bf16,
 }
 
 impl SlimLayout {
@@ -61,7 +64,16 @@ impl SlimLayout {
             SlimLayout::ChannelsLast => "slim",
             SlimLayout::Nchw => "slim-nchw",
             SlimLayout::Unchecked => "slim-unchecked",
+            SlimLayout::Bf16 => "slim-bf16",
         }
+    }
+
+    fn channels_last(self) -> bool {
+        matches!(self, SlimLayout::ChannelsLast | SlimLayout::Bf16)
+    }
+
+    fn precision(self) -> Precision {
+        if self == SlimLayout::Bf16 { Precision::Bf16 } else { Precision::F32 }
     }
 }
 
@@ -123,7 +135,7 @@ fn parse_args() -> (Vec<String>, Settings) {
 fn lenet(settings: &Settings) -> Result<()> {
     let images = Tensor::randn([64, 1, 28, 28], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(10, [64], (Kind::Int64, Device::Cpu));
-    let stores: Vec<VarStore> = (0..2).map(|_| VarStore::new(Device::Cpu)).collect();
+    let stores: Vec<VarStore> = (0..3).map(|_| VarStore::new(Device::Cpu)).collect();
     let raw_stores: Vec<nn::VarStore> = (0..2).map(|_| nn::VarStore::new(Device::Cpu)).collect();
     let lenet = Lenet { num_classes: Some(10), dropout_keep_prob: 0.5 };
     let mut variants = Vec::new();
@@ -134,6 +146,9 @@ fn lenet(settings: &Settings) -> Result<()> {
         let model = lenet.clone().build(&stores[i], "LeNet", &[1, 1, 28, 28])?;
         variants.push(slim_train(&stores[i], SlimLayout::of(channels_last), &images, &labels, 0.01, model)?);
     }
+    set_channels_last(true);
+    let model = lenet.build(&stores[2], "LeNet", &[1, 1, 28, 28])?;
+    variants.push(slim_train(&stores[2], SlimLayout::Bf16, &images, &labels, 0.01, model)?);
     report("w1", 64, settings, variants)
 }
 
@@ -141,7 +156,7 @@ fn lenet(settings: &Settings) -> Result<()> {
 fn resnet32(settings: &Settings) -> Result<()> {
     let images = Tensor::randn([128, 3, 32, 32], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(10, [128], (Kind::Int64, Device::Cpu));
-    let stores: Vec<VarStore> = (0..2).map(|_| VarStore::new(Device::Cpu)).collect();
+    let stores: Vec<VarStore> = (0..3).map(|_| VarStore::new(Device::Cpu)).collect();
     let raw_stores: Vec<nn::VarStore> = (0..2).map(|_| nn::VarStore::new(Device::Cpu)).collect();
     let mut variants = Vec::new();
     for (i, channels_last) in [true, false].into_iter().enumerate() {
@@ -151,6 +166,9 @@ fn resnet32(settings: &Settings) -> Result<()> {
         let model = PeerResNet32 { weight_decay: 2e-4 }.build(&stores[i], "resnet_v2_32", &[1, 3, 32, 32])?;
         variants.push(slim_train(&stores[i], SlimLayout::of(channels_last), &images, &labels, 0.1, model)?);
     }
+    set_channels_last(true);
+    let model = PeerResNet32 { weight_decay: 2e-4 }.build(&stores[2], "resnet_v2_32", &[1, 3, 32, 32])?;
+    variants.push(slim_train(&stores[2], SlimLayout::Bf16, &images, &labels, 0.1, model)?);
     report("w2", 128, settings, variants)
 }
 
@@ -158,15 +176,18 @@ fn resnet32(settings: &Settings) -> Result<()> {
 fn mlp(settings: &Settings) -> Result<()> {
     let inputs = Tensor::randn([32, 784], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(10, [32], (Kind::Int64, Device::Cpu));
-    let (store, unchecked_store) = (VarStore::new(Device::Cpu), VarStore::new(Device::Cpu));
+    let (store, unchecked_store, bf16_store) =
+        (VarStore::new(Device::Cpu), VarStore::new(Device::Cpu), VarStore::new(Device::Cpu));
     let raw_store = nn::VarStore::new(Device::Cpu);
     let raw = raw_mlp(&raw_store.root());
     let model = Mlp {}.build(&store, "mlp", &[1, 784])?;
     let unchecked = Mlp {}.build(&unchecked_store, "mlp", &[1, 784])?;
+    let bf16 = Mlp {}.build(&bf16_store, "mlp", &[1, 784])?;
     let variants = vec![
         raw_train(&raw_store, false, &inputs, &labels, 0.0, 0.01, move |x| raw.forward(x))?,
         slim_train(&store, SlimLayout::ChannelsLast, &inputs, &labels, 0.01, model)?,
         slim_train(&unchecked_store, SlimLayout::Unchecked, &inputs, &labels, 0.01, unchecked)?,
+        slim_train(&bf16_store, SlimLayout::Bf16, &inputs, &labels, 0.01, bf16)?,
     ];
     report("w3", 32, settings, variants)
 }
@@ -174,7 +195,7 @@ fn mlp(settings: &Settings) -> Result<()> {
 /// w4: VGG-16 inference on one 224×224×3 image.
 fn vgg16(settings: &Settings) -> Result<()> {
     let image = Tensor::randn([1, 3, 224, 224], (Kind::Float, Device::Cpu));
-    let stores: Vec<VarStore> = (0..2).map(|_| VarStore::new(Device::Cpu)).collect();
+    let stores: Vec<VarStore> = (0..3).map(|_| VarStore::new(Device::Cpu)).collect();
     let raw_stores: Vec<nn::VarStore> = (0..2).map(|_| nn::VarStore::new(Device::Cpu)).collect();
     let vgg = Vgg { depth: VggDepth::D16, num_classes: Some(1000), dropout_keep_prob: 0.5, spatial_squeeze: true };
     let mut variants = Vec::new();
@@ -192,20 +213,27 @@ fn vgg16(settings: &Settings) -> Result<()> {
         });
         set_channels_last(channels_last);
         let model = vgg.clone().build(&stores[i], "vgg_16", &[1, 3, 224, 224])?;
-        variants.push(Variant {
-            fw: if channels_last { "slim" } else { "slim-nchw" },
-            channels_last,
-            params: count(&stores[i].tch().trainable_variables()),
-            step: Box::new({
-                let image = image.shallow_clone();
-                move || {
-                    let logits = tch::no_grad(|| model.forward_t(&image, Mode::Eval))?.output;
-                    check_shape(&logits, &[1, 1000])
-                }
-            }),
-        });
+        variants.push(slim_infer(&stores[i], SlimLayout::of(channels_last), &image, model));
     }
+    set_channels_last(true);
+    let model = vgg.build(&stores[2], "vgg_16", &[1, 3, 224, 224])?;
+    variants.push(slim_infer(&stores[2], SlimLayout::Bf16, &image, model));
     report("w4", 1, settings, variants)
+}
+
+/// slim's inference step: the built model's forward in eval mode without gradients, in the layout's precision.
+fn slim_infer<'a, M: Model + 'a>(store: &VarStore, layout: SlimLayout, image: &Tensor, model: Built<M>) -> Variant<'a> {
+    let image = image.shallow_clone();
+    Variant {
+        fw: layout.fw(),
+        channels_last: layout.channels_last(),
+        params: count(&store.tch().trainable_variables()),
+        step: Box::new(move || {
+            let forward = || tch::no_grad(|| model.forward_t(&image, Mode::Eval));
+            let logits = layout.precision().scoped(Device::Cpu, forward)?.output;
+            check_shape(&logits, &[1, 1000])
+        }),
+    }
 }
 
 fn check_shape(logits: &Tensor, expected: &[i64]) -> Result<Option<f64>> {
@@ -254,10 +282,11 @@ fn slim_train<'a, M: Model + 'a>(
     let (inputs, labels) = (inputs.shallow_clone(), labels.shallow_clone());
     let mut train_op = create_train_op(store, Momentum::new(0.9)?, learning_rate)
         .check_numerics(layout != SlimLayout::Unchecked)
+        .precision(layout.precision())
         .build()?;
     Ok(Variant {
         fw: layout.fw(),
-        channels_last: layout == SlimLayout::ChannelsLast,
+        channels_last: layout.channels_last(),
         params: count(&store.tch().trainable_variables()),
         step: Box::new(move || {
             let _default = store.as_default();

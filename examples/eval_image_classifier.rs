@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use common::{DatasetFlags, DeviceFlag, ModelFlags, exit_status, provider};
+use slim::backend::Precision;
 use slim::checkpoint::latest_checkpoint;
 use slim::data::Split;
 use slim::evaluation::evaluation;
@@ -48,6 +49,10 @@ struct Flags {
     /// cpu, cuda or auto.
     #[arg(long, value_enum, default_value = "auto")]
     device: DeviceFlag,
+    /// fp32, or bf16: the forward pass's convolutions and matrix products in bfloat16 autocast (the metrics
+    /// score its logits in float32).
+    #[arg(long, default_value_t = Precision::F32)]
+    precision: Precision,
 }
 
 fn main() -> ExitCode {
@@ -93,7 +98,8 @@ fn run(flags: &Flags) -> Result<()> {
     let values = eval.evaluate_once(&checkpoint, |i, metrics| {
         let batch = batches.next().ok_or_else(|| Error::invalid(dataset.name(), format!("batch {i} is missing")))??;
         examples += batch.labels.size()[0];
-        let logits = net.forward_t(&batch.images.to_device(device), Mode::Eval)?;
+        let images = batch.images.to_device(device);
+        let logits = flags.precision.scoped(device, || net.forward_t(&images, Mode::Eval))?.to_kind(Kind::Float);
         metrics.update(&logits, &batch.labels.to_device(device), None).map(drop)
     })?;
     let seconds = started.elapsed().as_secs_f64();

@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use common::{DatasetFlags, DeviceFlag, ModelFlags, exit_status, provider};
+use slim::backend::Precision;
 use slim::checkpoint::{AssignOptions, Format, assign_from_checkpoint};
 use slim::data::{DataPosition, DataSource, Prefetch, Split};
 use slim::distributed::World;
@@ -172,6 +173,10 @@ struct Flags {
     /// cpu, cuda or auto.
     #[arg(long, value_enum, default_value = "auto")]
     device: DeviceFlag,
+    /// fp32, or bf16: convolutions and matrix products in bfloat16 autocast, with float32 weights, optimizer
+    /// state and losses (float32 where the device has no bfloat16 instructions, said once).
+    #[arg(long, default_value_t = Precision::F32)]
+    precision: Precision,
     /// Seeds the initial weights, the order of the data, preprocessing and dropout.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -197,7 +202,8 @@ fn run(flags: &Flags) -> Result<()> {
     let launched = World::from_env()?.filter(|world| world.size() > 1).unwrap_or_else(World::single);
     let global_batch = flags.batch_size * launched.size() as i64;
     let mut train_op = create_train_op(&vs, optimizer(flags)?, learning_rate(flags, dataset.len(), global_batch))
-        .variables_to_train(variables_to_train(&vs, &flags.trainable_scopes)?);
+        .variables_to_train(variables_to_train(&vs, &flags.trainable_scopes)?)
+        .precision(flags.precision);
     if let Some(decay) = flags.moving_average_decay {
         train_op = train_op.moving_averages(ExponentialMovingAverage::new(&vs, decay, vs.collection(MODEL_VARIABLES))?);
     }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// The C++ sources under `csrc/`, compiled as one translation unit (see [`unity_source`]).
 const SOURCES: &[&str] = &[
     "csrc/all_finite.cpp",
+    "csrc/autocast.cpp",
     "csrc/biased_convolution.cpp",
     "csrc/channels_last.cpp",
     "csrc/dense_product.cpp",

@@ -72,7 +72,8 @@
 //! - **Data** ([`data`], [`datasets`], [`preprocessing`]): data sets in memory, a seeded, resumable
 //!   [`Provider`](data::Provider) of batches, and TF-Slim's preprocessings.
 //! - **The zoo** ([`nets`]): TF-Slim's nets with TF-Slim's variable names.
-//! - **CPU paths** ([`backend`]): the switches of slim's CPU speed paths, scoped with `Config::scoped`.
+//! - **CPU paths** ([`backend`]): the switches of slim's CPU speed paths, scoped with `Config::scoped`, and
+//!   mixed precision (`Precision::Bf16`: bfloat16 autocast).
 
 pub use macros::{add_arg_scope, arg_scope, model, repeat, stack};
 pub use slim_core::{
@@ -97,7 +98,7 @@ pub mod preprocessing;
 /// brings the function and its module, whose `Args` arg scopes set), the [`Layer`](slim_core::layers::Layer)
 /// trait of built layers, activations, initializers, regularizers, losses, optimizers, variables, scopes
 /// and collections, models, and tch's `Tensor`, `Device` and `Kind`. Built-layer types, call builders and the
-/// CPU switches stay in their modules.
+/// CPU switches and precision (in [`backend`]; `Precision` would clash with the metric) stay in their modules.
 pub mod prelude {
     pub use crate::macros::{arg_scope, repeat, stack};
     pub use slim_core::arg_scope::{ArgScope, ScopeArgs};

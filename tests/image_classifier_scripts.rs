@@ -81,7 +81,9 @@ fn training_resumes_and_evaluation_scores_weights_and_their_moving_averages() {
     let (ok, stdout, stderr) = run(&mut train(&train_dir, 40, &["--moving_average_decay", "0.9"]));
     assert!(ok, "{stdout}\n{stderr}");
     assert!(stdout.contains("trained to global step 40"), "{stdout}");
-    let (ok, stdout, stderr) = run(&mut train(&train_dir, 60, &["--moving_average_decay", "0.9"]));
+    // The resumed part trains in bfloat16 autocast: same variables, same checkpoint.
+    let (ok, stdout, stderr) =
+        run(&mut train(&train_dir, 60, &["--moving_average_decay", "0.9", "--precision", "bf16"]));
     assert!(ok, "{stderr}");
     assert!(stderr.contains("restored") && stdout.contains("trained to global step 60"), "{stdout}\n{stderr}");
     let names = slim::checkpoint::list_variables(train_dir.join("model.ckpt-60.safetensors")).unwrap();
@@ -100,9 +102,10 @@ fn training_resumes_and_evaluation_scores_weights_and_their_moving_averages() {
     let accuracy = metric(&stdout, "Accuracy");
     assert!(accuracy > 0.5 && metric(&stdout, "Recall_5") >= accuracy, "{stdout}");
     assert!(stdout.contains("on 1000 synthetic images"), "{stdout}");
-    let (ok, averaged, stderr) = run(&mut eval(&train_dir, &eval_dir, &["--moving_average_decay", "0.9"]));
+    let averages_in_bf16 = ["--moving_average_decay", "0.9", "--precision", "bf16"];
+    let (ok, averaged, stderr) = run(&mut eval(&train_dir, &eval_dir, &averages_in_bf16));
     assert!(ok, "{stderr}");
-    assert!(metric(&averaged, "Accuracy") > 0.5, "the averages of trained weights classify too: {averaged}");
+    assert!(metric(&averaged, "Accuracy") > 0.5, "the averages of trained weights classify too (bf16): {averaged}");
     assert!(std::fs::read_dir(&eval_dir).unwrap().count() >= 1, "eval summaries are written");
     std::fs::remove_dir_all(&train_dir).unwrap();
     std::fs::remove_dir_all(&eval_dir).unwrap();
@@ -282,7 +285,7 @@ fn warm_start_restores_all_but_the_excluded_scope_and_another_net_is_explained()
 #[test]
 fn bad_flags_and_names_end_in_one_clear_line_and_a_failure_status() {
     let dir = temp("bad");
-    let cases: [(&[&str], &str); 11] = [
+    let cases: [(&[&str], &str); 12] = [
         (&["--model_name", "lenett"], "unknown network \"lenett\"; known: lenet"),
         (&["--dataset_name", "imagenet"], "unknown dataset \"imagenet\"; known: fashion_mnist"),
         (&["--dataset_name", "fashion_mnist", "--dataset_dir", "/nonexistent"], "/nonexistent holds neither"),
@@ -294,6 +297,7 @@ fn bad_flags_and_names_end_in_one_clear_line_and_a_failure_status() {
         (&["--save_summaries_secs=-5"], "--save_summaries_secs: must be a positive number, got -5"),
         (&["--opt_epsilon", "0"], "--opt_epsilon: must be a positive number, got 0"),
         (&["--end_learning_rate=-1"], "--end_learning_rate: must be zero or more, got -1"),
+        (&["--precision", "fp16"], "expected fp32 or bf16, got `fp16`"),
     ];
     for (flags, expected) in cases {
         let (ok, stdout, stderr) = run(&mut train(&dir, 3, flags));

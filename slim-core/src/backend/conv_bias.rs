@@ -1,10 +1,11 @@
 //! Convolutions with a bias on the CPU: libtorch's forward (oneDNN's convolution with the bias fused in) and a
 //! backward pass of slim's own (C++ in `csrc/biased_convolution.cpp`) that sums the output gradient for the
-//! bias gradient, where oneDNN's bias-gradient routine is slow for many output pixels over few channels.
+//! bias gradient, where oneDNN's bias-gradient routine is slow for many output pixels over few channels. Under
+//! autocast its inputs are cast as autocast casts a convolution's.
 
 use tch::{Device, Tensor};
 
-use super::CpuPath;
+use super::{CpuPath, autocast_input};
 use crate::Result;
 use crate::error::TorchContext;
 use crate::native::{self, ConvGeometry};
@@ -20,7 +21,8 @@ pub(crate) fn convolve(
     let ConvGeometry { stride, padding, dilation, groups } = geometry;
     match biases {
         Some(biases) if x.device() == Device::Cpu && CpuPath::SummedBiasGradient.enabled() => {
-            native::biased_convolution(x, weights, biases, geometry).context(scope)
+            let cast = |t: &Tensor| autocast_input(Device::Cpu, t);
+            native::biased_convolution(&cast(x), &cast(weights), &cast(biases), geometry).context(scope)
         }
         _ => x.f_conv2d(weights, biases, stride, padding, dilation, groups).context(scope),
     }

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use tch::{Device, Kind, Tensor};
 
-use super::CpuPath;
+use super::{CpuPath, autocast_kind};
 use crate::Result;
 use crate::error::TorchContext;
 use crate::native;
@@ -67,6 +67,9 @@ fn takes_convolution_route(x: &Tensor, weights: &Tensor) -> bool {
     let large = x.size().last() == Some(&inputs) && x.numel() as i64 * outputs >= MIN_MULTIPLY_ADDS;
     if !large || !onednn_dense_enabled() {
         return false;
+    }
+    if autocast_kind(Device::Cpu).is_some() {
+        return false; // `linear` takes autocast's reduced-precision product
     }
     let on_cpu_f32 = |t: &Tensor| t.device() == Device::Cpu && t.kind() == Kind::Float;
     let supported = on_cpu_f32(x) && on_cpu_f32(weights) && weights.is_contiguous();

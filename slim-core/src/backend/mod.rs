@@ -1,5 +1,6 @@
 //! How slim runs on this machine: its CPU paths (channels-last memory, convolution bias gradients, oneDNN
-//! dense products, malloc's reuse of freed memory) and one typed configuration of them, overridable for a scope.
+//! dense products, malloc's reuse of freed memory), one typed configuration of them, overridable for a scope, and
+//! mixed precision.
 
 pub mod allocator;
 mod config;
@@ -7,6 +8,9 @@ pub mod conv_bias;
 mod cpu_path;
 pub mod dense_product;
 pub mod memory_format;
+mod precision;
 
 pub use config::Config;
 pub(crate) use cpu_path::CpuPath;
+pub use precision::Precision;
+pub(crate) use precision::{autocast_input, autocast_kind, full_precision};

@@ -30,11 +30,25 @@ scope_args! {
 }
 
 /// Whether slim's parallel hashed generator draws the mask for `x`: on
-/// ([`Config::hashed_dropout`](crate::backend::Config::hashed_dropout), on by default), and a float32 or float64
-/// CPU tensor. Otherwise libtorch's serial `bernoulli_` does; either keeps each element with probability
-/// `keep_prob` and follows `tch::manual_seed`, but the masks differ.
+/// ([`Config::hashed_dropout`](crate::backend::Config::hashed_dropout), on by default), and a float CPU tensor
+/// (bfloat16 and half through float32, so mixed precision drops what float32 drops). Otherwise libtorch's serial
+/// `bernoulli_` does; either keeps each element with probability `keep_prob` and follows `tch::manual_seed`, but
+/// the masks differ.
 fn hashed_mask_covers(x: &Tensor) -> bool {
-    CpuPath::HashedDropout.enabled() && x.device() == Device::Cpu && matches!(x.kind(), Kind::Float | Kind::Double)
+    CpuPath::HashedDropout.enabled()
+        && x.device() == Device::Cpu
+        && matches!(x.kind(), Kind::Float | Kind::Double | Kind::BFloat16 | Kind::Half)
+}
+
+/// Inverted dropout of `x` with slim's hashed mask, whose first element has index `first`; reduced-precision
+/// floats are dropped in float32 and cast back.
+fn hashed_dropout(x: &Tensor, keep_prob: f64, first: i64) -> tch::Result<Tensor> {
+    match x.kind() {
+        Kind::BFloat16 | Kind::Half => {
+            native::dropout(&x.f_to_kind(Kind::Float)?, keep_prob, first)?.f_to_kind(x.kind())
+        }
+        _ => native::dropout(x, keep_prob, first),
+    }
 }
 
 /// A call of [`dropout`](fn@dropout) being configured; finish it with [`Call::call`](super::Call::call).
@@ -92,7 +106,7 @@ impl Layer for Dropout {
             (_, false) => x.shallow_clone(),
             (None, true) if hashed_mask_covers(x) => {
                 let first = crate::distributed::first_element(x.numel() as i64);
-                native::dropout(x, self.keep_prob, first).context(&self.name)?
+                hashed_dropout(x, self.keep_prob, first).context(&self.name)?
             }
             (None, true) => x.f_dropout(1.0 - self.keep_prob, true).context(&self.name)?,
             (Some(noise_shape), true) => self.drop_with_mask(x, noise_shape)?,

@@ -52,7 +52,7 @@ impl TrainOp {
             }
             let part = World::new(world.rank() * micro_batches + micro_batch, parts, world.local_rank())?;
             let guard = BatchPart::enter(part);
-            let total_loss = forward(micro_batch)?;
+            let total_loss = self.forward_in_precision(|| forward(micro_batch))?;
             drop(guard);
             self.add_micro_batch(&mut sums, &total_loss, micro_batch, 1.0 / micro_batches as f64)?;
         }

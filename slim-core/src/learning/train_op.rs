@@ -11,6 +11,7 @@ use tch::{Device, Kind, Tensor};
 use super::ExponentialMovingAverage;
 use super::gradient_multiplier::GradientMultiplier;
 use super::step_threads::{OneThreadScope, StepPlan, ThreadTrial, tune_step_threads_enabled};
+use crate::backend::Precision;
 use crate::distributed::{BatchPart, Collective, DEFAULT_BUCKET_BYTES, DataParallel, GradientReducer, World};
 use crate::native;
 use crate::optimizers::{GradientAndVariable, LearningRate, Optimizer};
@@ -32,6 +33,7 @@ pub struct TrainOpBuilder {
     summarize_gradients: bool,
     moving_averages: Option<ExponentialMovingAverage>,
     distributed: Option<(Box<dyn Collective>, usize)>,
+    precision: Precision,
 }
 
 /// TF-Slim's `create_train_op(total_loss, optimizer, …)` for the variables of `vs`: set its options, `build()`
@@ -54,6 +56,7 @@ pub fn create_train_op(
         summarize_gradients: false,
         moving_averages: None,
         distributed: None,
+        precision: Precision::F32,
     }
 }
 
@@ -135,6 +138,16 @@ impl TrainOpBuilder {
         self
     }
 
+    /// Runs the forward passes of [`TrainOp::step`] and [`TrainOp::step_accumulated`] in `precision` (default
+    /// float32): with [`Precision::Bf16`], convolutions and matrix products compute in bfloat16 while the
+    /// variables, their gradients, the optimizer's slots and the losses stay float32 (PyTorch's CPU autocast).
+    /// The numeric check covers the float32 loss and gradients as always. [`TrainOp::run`], which takes a loss
+    /// computed outside, leaves precision to its caller ([`Precision::scoped`]).
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
+        self
+    }
+
     /// Checks the options against the store and makes the train op (creating the global step if needed).
     pub fn build(self) -> Result<TrainOp> {
         self.learning_rate.validate()?;
@@ -177,6 +190,7 @@ impl TrainOpBuilder {
             moving_averages: self.moving_averages,
             thread_trial: None,
             data_parallel,
+            precision: self.precision,
         })
     }
 }
@@ -220,6 +234,7 @@ pub struct TrainOp {
     /// [`TrainOp::step`]'s thread trial, with the calling thread's own count it compares one thread against.
     thread_trial: Option<(i32, ThreadTrial)>,
     data_parallel: Option<DataParallel>,
+    precision: Precision,
 }
 
 impl TrainOp {
@@ -249,7 +264,7 @@ impl TrainOp {
         let result = {
             let _one_thread = tuning.filter(|(_, plan)| plan.one_thread).map(|(own, _)| OneThreadScope::enter(own));
             let part = self.data_parallel.as_ref().map(|dp| BatchPart::enter(dp.world()));
-            let total_loss = forward();
+            let total_loss = self.forward_in_precision(forward);
             drop(part);
             total_loss.and_then(|total_loss| self.run(&total_loss))
         };
@@ -257,6 +272,19 @@ impl TrainOp {
             trial.record(plan, started.elapsed());
         }
         result
+    }
+
+    /// `forward()` in the op's [`precision`](TrainOpBuilder::precision) on the store's device.
+    pub(super) fn forward_in_precision<R>(&self, forward: impl FnOnce() -> R) -> R {
+        match self.precision {
+            Precision::F32 => forward(),
+            precision => precision.scoped(self.store.device(), forward),
+        }
+    }
+
+    /// The precision the op's forward passes compute in.
+    pub fn forward_precision(&self) -> Precision {
+        self.precision
     }
 
     /// How the next step runs, with the calling thread's own count; `None` when tuning does not apply (not

@@ -1,10 +1,12 @@
 //! The losses themselves: each function returns a [`LossCall`] to set weights and scope on, and `call()`
-//! computes the element-wise losses, reduces them and adds the result to the loss collection.
+//! computes the element-wise losses, reduces them and adds the result to the loss collection. Reduced-precision
+//! inputs (bfloat16 or half, as a mixed-precision forward pass returns them) are taken in float32.
 
 use tch::{Kind, Tensor};
 
 use super::collection::add_named_loss;
 use super::weighted::{Weights, weighted_mean};
+use crate::backend::full_precision;
 use crate::error::TorchContext;
 use crate::variables::collections::LOSSES;
 use crate::variables::{current_scope_name, join_name};
@@ -247,46 +249,46 @@ fn sparse_labels(scope: &str, logits: &Tensor, labels: &Tensor) -> Result<Tensor
 /// TF-Slim's `softmax_cross_entropy(logits, onehot_labels)`: logits `[batch, classes]`, one-hot labels of the same
 /// shape; weights are a scalar or one per example (`[batch]` or `[batch, 1]`).
 pub fn softmax_cross_entropy(logits: &Tensor, onehot_labels: &Tensor) -> LossCall {
-    let (logits, onehot_labels) = (logits.shallow_clone(), onehot_labels.shallow_clone());
+    let (logits, onehot_labels) = (full_precision(logits), full_precision(onehot_labels));
     LossCall::new(LossKind::SoftmaxCrossEntropy { logits, onehot_labels })
 }
 
 /// TF-Slim's `sparse_softmax_cross_entropy(logits, labels)`: labels are class indices, `[batch]` or `[batch, 1]`.
 pub fn sparse_softmax_cross_entropy(logits: &Tensor, labels: &Tensor) -> LossCall {
     LossCall::new(LossKind::SparseSoftmaxCrossEntropy {
-        logits: logits.shallow_clone(),
-        labels: labels.shallow_clone(),
+        logits: full_precision(logits),
+        labels: full_precision(labels),
     })
 }
 
 /// TF-Slim's `sigmoid_cross_entropy(logits, multi_class_labels)`: an independent binary cross entropy per element.
 pub fn sigmoid_cross_entropy(logits: &Tensor, multi_class_labels: &Tensor) -> LossCall {
-    let (logits, labels) = (logits.shallow_clone(), multi_class_labels.shallow_clone());
+    let (logits, labels) = (full_precision(logits), full_precision(multi_class_labels));
     LossCall::new(LossKind::SigmoidCrossEntropy { logits, labels })
 }
 
 /// TF-Slim's `log_loss(predictions, labels)`: `-y·log(p + ε) − (1 − y)·log(1 − p + ε)` per element.
 pub fn log_loss(predictions: &Tensor, labels: &Tensor) -> LossCall {
-    LossCall::new(LossKind::LogLoss { predictions: predictions.shallow_clone(), labels: labels.shallow_clone() })
+    LossCall::new(LossKind::LogLoss { predictions: full_precision(predictions), labels: full_precision(labels) })
 }
 
 /// TF-Slim's `mean_squared_error(predictions, labels)` (once called `sum_of_squares`).
 pub fn mean_squared_error(predictions: &Tensor, labels: &Tensor) -> LossCall {
     LossCall::new(LossKind::MeanSquaredError {
-        predictions: predictions.shallow_clone(),
-        labels: labels.shallow_clone(),
+        predictions: full_precision(predictions),
+        labels: full_precision(labels),
     })
 }
 
 /// TF-Slim's `absolute_difference(predictions, labels)`.
 pub fn absolute_difference(predictions: &Tensor, labels: &Tensor) -> LossCall {
-    let (predictions, labels) = (predictions.shallow_clone(), labels.shallow_clone());
+    let (predictions, labels) = (full_precision(predictions), full_precision(labels));
     LossCall::new(LossKind::AbsoluteDifference { predictions, labels })
 }
 
 /// TF-Slim's `cosine_distance(predictions, labels, axis)`: `1 − Σ_axis p·y`, for unit-normalized inputs.
 pub fn cosine_distance(predictions: &Tensor, labels: &Tensor, axis: i64) -> LossCall {
-    let (predictions, labels) = (predictions.shallow_clone(), labels.shallow_clone());
+    let (predictions, labels) = (full_precision(predictions), full_precision(labels));
     LossCall::new(LossKind::CosineDistance { predictions, labels, axis })
 }
 
@@ -295,6 +297,6 @@ pub fn cosine_distance(predictions: &Tensor, labels: &Tensor, axis: i64) -> Loss
 pub fn hinge_loss(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
     same_shape("hinge_loss", "logits", logits, "labels", labels)?;
     let signs = labels.to_kind(Kind::Float) * 2.0 - 1.0;
-    let margins: Tensor = -(signs * logits) + 1.0;
+    let margins: Tensor = -(signs * full_precision(logits)) + 1.0;
     Ok(margins.clamp_min(0.0))
 }

@@ -97,7 +97,7 @@ fn scalar_weighted_mean(losses: &Tensor, weight: f64) -> Tensor {
 /// counted are those of the broadcast weights that are not zero (`tf.losses`' `SUM_BY_NONZERO_WEIGHTS`, which
 /// TF-Slim's scripts use; `tf_slim.losses` counts a `[1, k]` weight's k only once).
 pub fn compute_weighted_loss(losses: &Tensor, weights: impl Into<Weights>) -> Result<Tensor> {
-    let loss = weighted_mean("weighted_loss", losses, &weights.into())?;
+    let loss = weighted_mean("weighted_loss", &crate::backend::full_precision(losses), &weights.into())?;
     super::collection::add_named_loss(crate::variables::collections::LOSSES, "weighted_loss/value", &loss)?;
     Ok(loss)
 }

@@ -3,6 +3,7 @@
 #![allow(unsafe_code)]
 
 mod all_finite;
+mod autocast;
 mod biased_convolution;
 mod channels_last;
 mod dense_product;
@@ -22,6 +23,7 @@ mod closeness;
 pub(crate) use closeness::assert_close_at_scale;
 
 pub(crate) use all_finite::{all_finite, first_non_finite};
+pub(crate) use autocast::{AutocastScope, AutocastType, autocast_type};
 pub(crate) use biased_convolution::{ConvGeometry, biased_convolution};
 pub(crate) use channels_last::channels_last;
 pub(crate) use dense_product::dense_product;

@@ -1,0 +1,214 @@
+//! [`Precision`]: mixed precision for a model's forward pass, through libtorch's autocast: convolutions and
+//! matrix products in bfloat16, weights, optimizer state and losses in float32.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use tch::{Device, Kind, Tensor};
+
+use crate::native::{AutocastScope, AutocastType, autocast_type};
+use crate::{Error, Result};
+
+/// The float precision a forward pass computes in.
+///
+/// [`Precision::Bf16`] is PyTorch's `torch.autocast(dtype=torch.bfloat16)`: inside
+/// [`Precision::scoped`] (or a train op built with
+/// [`TrainOpBuilder::precision`](crate::learning::TrainOpBuilder::precision)), convolutions, transposed
+/// convolutions and matrix products cast their float32 inputs and weights to bfloat16 and return bfloat16 (on
+/// the CPU through oneDNN's bfloat16 kernels); reductions, normalizations' statistics and losses stay in float32
+/// (slim's losses take reduced-precision predictions in float32). The variables stay float32 — they are the
+/// master weights the gradients (float32, through the casts) and the optimizer update — so checkpoints do not
+/// change. bfloat16 keeps float32's range with an 8-bit mantissa: a product's relative error is about 2⁻⁸.
+///
+/// Where a device cannot run bfloat16 at speed — a CPU without bfloat16 instructions (AVX512-BF16, AMX, or
+/// Arm's BF16) or a libtorch without oneDNN — the forward pass runs in float32, and slim says so once.
+///
+/// ```
+/// use slim_core::backend::Precision;
+/// use tch::{Device, Kind, Tensor};
+///
+/// let (a, b) = (Tensor::ones([2, 2], (Kind::Float, Device::Cpu)), Tensor::ones([2, 2], (Kind::Float, Device::Cpu)));
+/// let product = Precision::Bf16.scoped(Device::Cpu, || a.mm(&b));
+/// let expected = if Precision::Bf16.runs_on(Device::Cpu) { Kind::BFloat16 } else { Kind::Float };
+/// assert_eq!(product.kind(), expected);
+/// assert_eq!("bf16".parse::<Precision>().unwrap(), Precision::Bf16);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Precision {
+    /// Everything in float32 (the default).
+    #[default]
+    F32,
+    /// bfloat16 autocast: convolutions and matrix products in bfloat16, the rest in float32.
+    Bf16,
+}
+
+impl Precision {
+    /// Runs `f` with this precision in force for operations on `device` on the calling thread (other threads
+    /// and devices are not affected); the previous setting comes back when `f` returns or unwinds. `F32` turns
+    /// an enclosing scope's autocast off. A device that cannot run the precision at speed runs `f` in float32
+    /// (said once).
+    pub fn scoped<R>(self, device: Device, f: impl FnOnce() -> R) -> R {
+        let dtype = match self {
+            Precision::Bf16 if self.runs_on(device) => Some(AutocastType::BFloat16),
+            _ => None,
+        };
+        let _scope = AutocastScope::enter(device, dtype);
+        f()
+    }
+
+    /// The precision in force on the calling thread for operations on `device`.
+    pub fn current(device: Device) -> Precision {
+        match autocast_type(device) {
+            Some(AutocastType::BFloat16) => Precision::Bf16,
+            _ => Precision::F32,
+        }
+    }
+
+    /// Whether `device` runs this precision (float32 everywhere; bfloat16 on CUDA, and on CPUs with bfloat16
+    /// instructions under a libtorch with oneDNN). Says once why not, when not.
+    pub fn runs_on(self, device: Device) -> bool {
+        match (self, device) {
+            (Precision::F32, _) | (Precision::Bf16, Device::Cuda(_)) => true,
+            (Precision::Bf16, Device::Cpu) => cpu_runs_bf16(),
+            (Precision::Bf16, other) => {
+                say_once(&OTHER_DEVICE_SAID, || format!("bf16 autocast is not built for {other:?}; running float32"));
+                false
+            }
+        }
+    }
+
+    /// The name the scripts' `--precision` takes: `fp32` or `bf16`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "fp32",
+            Precision::Bf16 => "bf16",
+        }
+    }
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Precision {
+    type Err = Error;
+
+    /// `fp32` (or `f32`, `float32`) or `bf16` (or `bfloat16`), in any case.
+    fn from_str(text: &str) -> Result<Precision> {
+        match text.to_ascii_lowercase().as_str() {
+            "fp32" | "f32" | "float32" => Ok(Precision::F32),
+            "bf16" | "bfloat16" => Ok(Precision::Bf16),
+            _ => Err(Error::invalid("precision", format!("expected fp32 or bf16, got `{text}`"))),
+        }
+    }
+}
+
+/// `t` in float32 when it is a reduced-precision float (an autocast output), else `t` itself: how slim's losses
+/// and metrics take predictions.
+pub(crate) fn full_precision(t: &Tensor) -> Tensor {
+    match t.kind() {
+        Kind::BFloat16 | Kind::Half => t.to_kind(Kind::Float),
+        _ => t.shallow_clone(),
+    }
+}
+
+/// The type autocast runs convolutions and products in for `device` on the calling thread, if it is on.
+pub(crate) fn autocast_kind(device: Device) -> Option<Kind> {
+    autocast_type(device).map(|dtype| match dtype {
+        AutocastType::BFloat16 => Kind::BFloat16,
+        AutocastType::Half => Kind::Half,
+    })
+}
+
+/// `t` as autocast would hand it to a convolution or product on `device` (float32 cast to autocast's type), for
+/// slim's own kernels, which the autocast dispatch does not reach; `t` itself when autocast is off.
+pub(crate) fn autocast_input(device: Device, t: &Tensor) -> Tensor {
+    match autocast_kind(device) {
+        Some(kind) if t.kind() == Kind::Float => t.to_kind(kind),
+        _ => t.shallow_clone(),
+    }
+}
+
+static CPU_SAID: OnceLock<()> = OnceLock::new();
+static OTHER_DEVICE_SAID: OnceLock<()> = OnceLock::new();
+
+/// Logs `message` the first time `said` is reached.
+fn say_once(said: &OnceLock<()>, message: impl FnOnce() -> String) {
+    said.get_or_init(|| log::warn!("slim: {}", message()));
+}
+
+/// Whether this CPU has bfloat16 instructions and libtorch has oneDNN to use them; says once why not.
+fn cpu_runs_bf16() -> bool {
+    static RUNS: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    let verdict = RUNS.get_or_init(|| {
+        if !tch::utils::has_mkldnn() {
+            return Err("this libtorch has no oneDNN for bfloat16 kernels".into());
+        }
+        let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        match cpu_flags_have_bf16(&info) {
+            true => Ok(()),
+            false => Err("this CPU has no bfloat16 instructions (AVX512-BF16, AMX or Arm BF16)".into()),
+        }
+    });
+    match verdict {
+        Ok(()) => true,
+        Err(reason) => {
+            say_once(&CPU_SAID, || format!("bf16 autocast asked for, but {reason}: running float32"));
+            false
+        }
+    }
+}
+
+/// Whether `/proc/cpuinfo`'s flag lines (x86's `flags`, Arm's `Features`) name a bfloat16 instruction set.
+fn cpu_flags_have_bf16(cpuinfo: &str) -> bool {
+    cpuinfo
+        .lines()
+        .filter(|line| line.starts_with("flags") || line.starts_with("Features"))
+        .flat_map(|line| line.split_whitespace())
+        .any(|flag| matches!(flag, "avx512_bf16" | "amx_bf16" | "bf16"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_both_ways_and_others_are_refused() {
+        for precision in [Precision::F32, Precision::Bf16] {
+            assert_eq!(precision.name().parse::<Precision>().unwrap(), precision);
+        }
+        assert_eq!("BFloat16".parse::<Precision>().unwrap(), Precision::Bf16);
+        let refused = "fp16".parse::<Precision>().unwrap_err().to_string();
+        assert!(refused.contains("expected fp32 or bf16, got `fp16`"), "{refused}");
+    }
+
+    #[test]
+    fn cpu_flags_are_read_from_flag_lines_only() {
+        assert!(cpu_flags_have_bf16("processor : 0\nflags : fpu avx512f avx512_bf16 sse\n"));
+        assert!(cpu_flags_have_bf16("Features : fp asimd bf16 i8mm\n"));
+        assert!(!cpu_flags_have_bf16("flags : fpu avx2 avx512f\nmodel name : bf16 inside\n"));
+    }
+
+    #[test]
+    fn a_scope_sets_the_precision_of_its_thread_and_device_until_it_ends() {
+        assert_eq!(Precision::current(Device::Cpu), Precision::F32);
+        let expected = if Precision::Bf16.runs_on(Device::Cpu) { Precision::Bf16 } else { Precision::F32 };
+        Precision::Bf16.scoped(Device::Cpu, || {
+            assert_eq!(Precision::current(Device::Cpu), expected);
+            Precision::F32.scoped(Device::Cpu, || assert_eq!(Precision::current(Device::Cpu), Precision::F32));
+            assert_eq!(Precision::current(Device::Cpu), expected);
+        });
+        assert_eq!(Precision::current(Device::Cpu), Precision::F32);
+    }
+
+    #[test]
+    fn reduced_floats_come_back_in_float32_and_others_untouched() {
+        let bf16 = Tensor::ones([2], (Kind::BFloat16, Device::Cpu));
+        assert_eq!(full_precision(&bf16).kind(), Kind::Float);
+        let int = Tensor::ones([2], (Kind::Int64, Device::Cpu));
+        assert_eq!(full_precision(&int).kind(), Kind::Int64);
+    }
+}

@@ -1,0 +1,162 @@
+//! Mixed precision (`Precision::Bf16`): bfloat16 autocast through slim's layers and train op. Gradients stay
+//! within bfloat16's tolerance of float32's, weights, optimizer slots and losses stay float32, slim's own kernels
+//! (convolution bias gradients, oneDNN dense products, hashed dropout) take the reduced-precision path, and a
+//! non-finite step is refused as in float32.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use slim::backend::Precision;
+use slim::nets::Lenet;
+use slim::prelude::*;
+
+/// A convolution with batch norm (bias-free), one with a bias, pooling, and a fully connected head: every
+/// CPU path slim's layers take under autocast.
+#[slim::model]
+struct ConvNet {}
+
+#[slim::model]
+impl ConvNet {
+    fn forward(&self, images: &Tensor) -> Result<Tensor> {
+        let net = conv2d(images, 8, [3, 3], normalizer_fn = Normalizer::batch_norm(), scope = "conv1");
+        let net = conv2d(net, 16, [3, 3], stride = 2, scope = "conv2");
+        let net = max_pool2d(net, [2, 2], scope = "pool2");
+        let net = fully_connected(flatten(net), 32, scope = "fc3");
+        fully_connected(net, 10, activation_fn = None, scope = "logits")
+    }
+}
+
+/// The relative distance `‖a − b‖ / ‖b‖`.
+fn relative_distance(a: &Tensor, b: &Tensor) -> f64 {
+    let norm = |t: &Tensor| t.to_kind(Kind::Double).norm().double_value(&[]);
+    norm(&(a.to_kind(Kind::Double) - b.to_kind(Kind::Double))) / norm(b)
+}
+
+/// The gradients of the cross entropy of `model` on `images` with respect to every trainable variable, the
+/// forward pass in `precision`.
+fn gradients<M: Model>(
+    vs: &VarStore,
+    model: &Built<M>,
+    images: &Tensor,
+    labels: &Tensor,
+    precision: Precision,
+) -> Vec<Tensor> {
+    let _store = vs.as_default();
+    let logits = precision.scoped(Device::Cpu, || model.forward_t(images, Mode::Train)).unwrap().output;
+    let loss = sparse_softmax_cross_entropy(&logits, labels).loss_collection(None).call().unwrap();
+    assert_eq!(loss.kind(), Kind::Float, "losses are float32 whatever the logits");
+    let variables: Vec<Tensor> =
+        vs.collection(TRAINABLE_VARIABLES).iter().map(|v| v.tensor().shallow_clone()).collect();
+    Tensor::run_backward(&[loss], &variables, false, false)
+}
+
+#[test]
+fn bf16_gradients_are_within_bfloat16_tolerance_of_float32_ones() {
+    if !Precision::Bf16.runs_on(Device::Cpu) {
+        eprintln!("this CPU has no bfloat16 instructions: Precision::Bf16 runs float32 here, nothing to compare");
+        return;
+    }
+    tch::manual_seed(0);
+    let vs = VarStore::new(Device::Cpu);
+    let model = ConvNet {}.build(&vs, "net", &[1, 3, 16, 16]).unwrap();
+    let images = Tensor::randn([8, 3, 16, 16], (Kind::Float, Device::Cpu));
+    let labels = Tensor::randint(10, [8], (Kind::Int64, Device::Cpu));
+    let full = gradients(&vs, &model, &images, &labels, Precision::F32);
+    let mixed = gradients(&vs, &model, &images, &labels, Precision::Bf16);
+    let names: Vec<String> = vs.collection(TRAINABLE_VARIABLES).iter().map(|v| v.name().to_string()).collect();
+    let mut largest = 0.0f64;
+    for ((name, full), mixed) in names.iter().zip(&full).zip(&mixed) {
+        assert_eq!(mixed.kind(), Kind::Float, "{name}: gradients of float32 weights are float32");
+        let distance = relative_distance(mixed, full);
+        // bfloat16 rounds to 2⁻⁹ relative; the error grows toward the first layer (3.3e-2 for conv1 here, 2e-3 to
+        // 5e-3 for the fully connected layers).
+        assert!(distance < 0.06, "{name}: bf16 gradient {distance:.4} away from float32's");
+        largest = largest.max(distance);
+    }
+    eprintln!("largest relative distance from float32: {largest:.2e}");
+    assert!(largest > 1e-4, "bf16 ran: the gradients differ from float32's (largest {largest:.2e})");
+    assert_eq!(full.len(), 8, "conv1 weights + batch norm beta, conv2/fc3/logits weights and biases");
+}
+
+#[test]
+fn inside_the_scope_convolutions_and_products_compute_in_bfloat16_and_nothing_leaks_out() {
+    let expected = if Precision::Bf16.runs_on(Device::Cpu) { Kind::BFloat16 } else { Kind::Float };
+    tch::manual_seed(1);
+    let vs = VarStore::new(Device::Cpu);
+    let model = ConvNet {}.build(&vs, "net", &[1, 3, 16, 16]).unwrap();
+    let images = Tensor::randn([4, 3, 16, 16], (Kind::Float, Device::Cpu));
+    let out = Precision::Bf16.scoped(Device::Cpu, || model.forward_t(&images, Mode::Eval)).unwrap();
+    assert_eq!(out.output.kind(), expected);
+    assert_eq!(out.end_points.get("net/conv2").unwrap().kind(), expected, "the biased convolution follows autocast");
+    assert!(vs.variables().iter().all(|v| v.tensor().kind() == Kind::Float), "the weights stay float32");
+    assert_eq!(Precision::current(Device::Cpu), Precision::F32);
+    let after = model.forward_t(&images, Mode::Eval).unwrap().output;
+    assert_eq!(after.kind(), Kind::Float, "after the scope, float32 again");
+}
+
+#[test]
+fn a_bf16_train_op_trains_lenet_with_float32_weights_slots_and_loss() {
+    tch::manual_seed(2);
+    let vs = VarStore::new(Device::Cpu);
+    // fc3's 3136 × 1024 product on 64 images is large enough for the oneDNN dense route, which steps aside.
+    let model = Lenet { num_classes: Some(10), dropout_keep_prob: 0.5 }.build(&vs, "LeNet", &[1, 1, 28, 28]).unwrap();
+    let images = Tensor::randn([64, 1, 28, 28], (Kind::Float, Device::Cpu));
+    let labels = Tensor::randint(10, [64], (Kind::Int64, Device::Cpu));
+    let mut train_op = create_train_op(&vs, Adam::default(), 1e-3).precision(Precision::Bf16).build().unwrap();
+    assert_eq!(train_op.forward_precision(), Precision::Bf16);
+    let _store = vs.as_default();
+    let mut losses = Vec::new();
+    for _ in 0..30 {
+        let loss = train_op
+            .step(|| {
+                let logits = model.forward_t(&images, Mode::Train)?.output;
+                let _ = sparse_softmax_cross_entropy(&logits, &labels).call()?;
+                get_total_loss(true)
+            })
+            .unwrap();
+        losses.push(loss);
+    }
+    assert!(losses[29] < 0.5 * losses[0], "30 Adam steps on one batch fit it: {losses:?}");
+    let kinds: Vec<(String, Kind)> = vs.variables().iter().map(|v| (v.name().to_string(), v.tensor().kind())).collect();
+    let not_float32: Vec<&(String, Kind)> =
+        kinds.iter().filter(|(name, kind)| *kind != Kind::Float && name != "global_step").collect();
+    assert!(not_float32.is_empty(), "weights and Adam slots stay float32: {not_float32:?}");
+    assert!(kinds.iter().any(|(name, _)| name.ends_with("/Adam")), "the Adam slots are among them: {kinds:?}");
+    assert_eq!(train_op.global_step(), 30);
+}
+
+#[test]
+fn a_non_finite_bf16_step_is_refused_as_a_float32_one_is() {
+    tch::manual_seed(3);
+    let vs = VarStore::new(Device::Cpu);
+    let model = ConvNet {}.build(&vs, "net", &[1, 3, 16, 16]).unwrap();
+    let images = Tensor::randn([4, 3, 16, 16], (Kind::Float, Device::Cpu));
+    let _ = images.get(0).get(0).get(0).fill_(f64::NAN);
+    let labels = Tensor::randint(10, [4], (Kind::Int64, Device::Cpu));
+    let before: Vec<Tensor> = vs.variables().iter().map(|v| v.tensor().copy()).collect();
+    let mut train_op = create_train_op(&vs, GradientDescent, 0.1).precision(Precision::Bf16).build().unwrap();
+    let _store = vs.as_default();
+    let error = train_op
+        .step(|| {
+            let logits = model.forward_t(&images, Mode::Train)?.output;
+            let _ = sparse_softmax_cross_entropy(&logits, &labels).call()?;
+            get_total_loss(true)
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("the loss is NaN at global step 0"), "{error}");
+    let after: Vec<Tensor> = vs.variables().iter().map(|v| v.tensor().copy()).collect();
+    assert!(before.iter().zip(&after).all(|(b, a)| b.equal(a)), "no variable moved");
+}
+
+#[test]
+fn losses_take_reduced_precision_predictions_in_float32() {
+    let logits = Tensor::from_slice(&[2.0f32, 0.5, -1.0, 0.0, 1.0, 3.0]).reshape([2, 3]);
+    let labels = Tensor::from_slice(&[0i64, 2]);
+    let full = sparse_softmax_cross_entropy(&logits, &labels).loss_collection(None).call().unwrap();
+    let reduced = logits.to_kind(Kind::BFloat16);
+    let mixed = sparse_softmax_cross_entropy(&reduced, &labels).loss_collection(None).call().unwrap();
+    assert_eq!(mixed.kind(), Kind::Float);
+    // These logits are exact in bfloat16, so the float32 loss is the same to the last bit.
+    assert_eq!(mixed.double_value(&[]), full.double_value(&[]));
+    let squared = mean_squared_error(&reduced, &logits).loss_collection(None).call().unwrap();
+    assert_eq!((squared.kind(), squared.double_value(&[])), (Kind::Float, 0.0));
+}
