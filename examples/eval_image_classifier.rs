@@ -68,6 +68,7 @@ fn run(flags: &Flags) -> Result<()> {
         return Err(Error::invalid("--max_num_batches", "must be at least 1 (0 would score no image)"));
     }
     let device = flags.device.device()?;
+    common::say_precision_fallback(flags.precision, device);
     let checkpoint = match flags.checkpoint_path.is_dir() {
         true => latest_checkpoint(&flags.checkpoint_path)?
             .ok_or_else(|| Error::NotFound(format!("{} holds no checkpoint", flags.checkpoint_path.display())))?,

@@ -194,6 +194,7 @@ fn main() -> ExitCode {
 fn run(flags: &Flags) -> Result<()> {
     check(flags)?;
     let device = flags.device.device()?;
+    common::say_precision_fallback(flags.precision, device);
     tch::manual_seed(flags.seed as i64);
     let dataset = flags.dataset.load(Split::Train)?;
     let vs = VarStore::new(device);

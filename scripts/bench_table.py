@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Tabulates the JSON lines of scripts/bench-workloads.sh: median ms per workload and framework, and slim's
-ratios to raw tch (same memory layout) and to TF-Slim. Standard library only.
+ratios to raw tch (same memory layout) and to TF-Slim, in float32 and (slim-bf16) in bfloat16 autocast.
+Standard library only.
 
     python3 scripts/bench_table.py target/bench/workloads.jsonl
 """
@@ -20,6 +21,7 @@ COLUMNS = [
     ("slim", "slim (channels-last)"),
     ("slim-nchw", "slim NCHW"),
     ("slim-unchecked", "slim, check_numerics off"),
+    ("slim-bf16", "slim bf16"),
     ("tch-cl", "raw tch NHWC"),
     ("tch", "raw tch NCHW"),
     ("pytorch", "PyTorch"),
@@ -47,8 +49,8 @@ def main(path):
     when = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc)
     print(f"{path}, {when:%Y-%m-%d %H:%M} UTC, {cpu_model()}, {os.cpu_count()} CPUs; median ms per step")
     print()
-    print("| workload | " + " | ".join(name for _, name in COLUMNS) + " | slim / raw tch | slim / TF-Slim |")
-    print("|---|" + "---:|" * (len(COLUMNS) + 2))
+    print("| workload | " + " | ".join(name for _, name in COLUMNS) + " | slim / raw tch | slim / TF-Slim | slim bf16 / TF-Slim |")
+    print("|---|" + "---:|" * (len(COLUMNS) + 3))
     for wl, title in WORKLOADS.items():
         cells = [medians.get((wl, fw)) for fw, _ in COLUMNS]
         if not any(cells):
@@ -58,9 +60,10 @@ def main(path):
         raw = medians.get((wl, "tch-cl")) or medians.get((wl, "tch"))
         slim = slim or medians.get((wl, "slim-nchw"))
         tf = medians.get((wl, "tfslim"))
+        bf16 = medians.get((wl, "slim-bf16"))
         ratio = lambda a, b: f"{a / b:.3f}" if a and b else "–"  # noqa: E731
         print(f"| {title} | " + " | ".join(f"{c:.3f}" if c else "–" for c in cells)
-              + f" | {ratio(slim, raw)} | {ratio(slim, tf)} |")
+              + f" | {ratio(slim, raw)} | {ratio(slim, tf)} | {ratio(bf16, tf)} |")
 
 
 if __name__ == "__main__":

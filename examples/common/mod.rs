@@ -1,15 +1,24 @@
-//! What `train_image_classifier`, `eval_image_classifier` and `export_inference_graph` share: the device flag,
-//! datasets with a label offset, zoo nets and their preprocessing by name, and an exit status instead of a panic.
+//! What `train_image_classifier`, `eval_image_classifier` and `export_inference_graph` share: the device flag
+//! (and what a precision falls back to on it), datasets with a label offset, zoo nets and their preprocessing by name, and an exit status instead of a panic.
 #![allow(dead_code)] // each script uses some of them
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use slim::backend::Precision;
 use slim::data::{DataSource, Provider, Split, StreamOptions};
 use slim::datasets::get_data_source;
 use slim::nets::{Network, default_image_size, get_network};
 use slim::prelude::*;
 use slim::preprocessing::get_preprocessing;
+
+/// Says on standard error when `--precision` falls back to float32 on `device` (the library logs it through
+/// `log`, which a script does not route).
+pub fn say_precision_fallback(precision: Precision, device: Device) {
+    if let Some(reason) = precision.fallback_reason(device) {
+        eprintln!("--precision {precision}: {reason}; running float32");
+    }
+}
 
 /// Where to run: `cpu`, `cuda`, or `auto` (CUDA when libtorch sees a GPU).
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]

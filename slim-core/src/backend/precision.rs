@@ -22,7 +22,8 @@ use crate::{Error, Result};
 /// change. bfloat16 keeps float32's range with an 8-bit mantissa: a product's relative error is about 2⁻⁸.
 ///
 /// Where a device cannot run bfloat16 at speed — a CPU without bfloat16 instructions (AVX512-BF16, AMX, or
-/// Arm's BF16) or a libtorch without oneDNN — the forward pass runs in float32, and slim says so once.
+/// Arm's BF16) or a libtorch without oneDNN — the forward pass runs in float32, and slim says so once
+/// (`log::warn!`; [`Precision::fallback_reason`] tells a program beforehand).
 ///
 /// ```
 /// use slim_core::backend::Precision;
@@ -66,15 +67,23 @@ impl Precision {
     }
 
     /// Whether `device` runs this precision (float32 everywhere; bfloat16 on CUDA, and on CPUs with bfloat16
-    /// instructions under a libtorch with oneDNN). Says once why not, when not.
+    /// instructions under a libtorch with oneDNN). When not, says why once (`log::warn!`).
     pub fn runs_on(self, device: Device) -> bool {
-        match (self, device) {
-            (Precision::F32, _) | (Precision::Bf16, Device::Cuda(_)) => true,
-            (Precision::Bf16, Device::Cpu) => cpu_runs_bf16(),
-            (Precision::Bf16, other) => {
-                say_once(&OTHER_DEVICE_SAID, || format!("bf16 autocast is not built for {other:?}; running float32"));
+        match self.fallback_reason(device) {
+            None => true,
+            Some(reason) => {
+                FALLBACK_SAID.get_or_init(|| log::warn!("slim: {self} asked for, but {reason}: running float32"));
                 false
             }
+        }
+    }
+
+    /// Why `device` runs this precision's scopes in float32 instead, or `None` when it runs the precision.
+    pub fn fallback_reason(self, device: Device) -> Option<String> {
+        match (self, device) {
+            (Precision::F32, _) | (Precision::Bf16, Device::Cuda(_)) => None,
+            (Precision::Bf16, Device::Cpu) => cpu_bf16_fallback_reason(),
+            (Precision::Bf16, other) => Some(format!("slim's bf16 autocast is not built for {other:?}")),
         }
     }
 
@@ -132,34 +141,25 @@ pub(crate) fn autocast_input(device: Device, t: &Tensor) -> Tensor {
     }
 }
 
-static CPU_SAID: OnceLock<()> = OnceLock::new();
-static OTHER_DEVICE_SAID: OnceLock<()> = OnceLock::new();
+/// Set once the first fallback to float32 has been logged.
+static FALLBACK_SAID: OnceLock<()> = OnceLock::new();
 
-/// Logs `message` the first time `said` is reached.
-fn say_once(said: &OnceLock<()>, message: impl FnOnce() -> String) {
-    said.get_or_init(|| log::warn!("slim: {}", message()));
-}
-
-/// Whether this CPU has bfloat16 instructions and libtorch has oneDNN to use them; says once why not.
-fn cpu_runs_bf16() -> bool {
-    static RUNS: OnceLock<std::result::Result<(), String>> = OnceLock::new();
-    let verdict = RUNS.get_or_init(|| {
-        if !tch::utils::has_mkldnn() {
-            return Err("this libtorch has no oneDNN for bfloat16 kernels".into());
-        }
-        let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        match cpu_flags_have_bf16(&info) {
-            true => Ok(()),
-            false => Err("this CPU has no bfloat16 instructions (AVX512-BF16, AMX or Arm BF16)".into()),
-        }
-    });
-    match verdict {
-        Ok(()) => true,
-        Err(reason) => {
-            say_once(&CPU_SAID, || format!("bf16 autocast asked for, but {reason}: running float32"));
-            false
-        }
-    }
+/// Why this CPU cannot run bfloat16 at speed (no bfloat16 instructions, or a libtorch without oneDNN), or `None`;
+/// read once.
+fn cpu_bf16_fallback_reason() -> Option<String> {
+    static REASON: OnceLock<Option<String>> = OnceLock::new();
+    REASON
+        .get_or_init(|| {
+            if !tch::utils::has_mkldnn() {
+                return Some("this libtorch has no oneDNN for bfloat16 kernels".into());
+            }
+            let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+            match cpu_flags_have_bf16(&info) {
+                true => None,
+                false => Some("this CPU has no bfloat16 instructions (AVX512-BF16, AMX or Arm BF16)".into()),
+            }
+        })
+        .clone()
 }
 
 /// Whether `/proc/cpuinfo`'s flag lines (x86's `flags`, Arm's `Features`) name a bfloat16 instruction set.
@@ -183,6 +183,18 @@ mod tests {
         assert_eq!("BFloat16".parse::<Precision>().unwrap(), Precision::Bf16);
         let refused = "fp16".parse::<Precision>().unwrap_err().to_string();
         assert!(refused.contains("expected fp32 or bf16, got `fp16`"), "{refused}");
+    }
+
+    #[test]
+    fn float32_runs_everywhere_and_bf16_names_why_it_falls_back() {
+        assert_eq!(Precision::F32.fallback_reason(Device::Vulkan), None);
+        assert_eq!(Precision::Bf16.fallback_reason(Device::Cuda(0)), None);
+        let vulkan = Precision::Bf16.fallback_reason(Device::Vulkan).unwrap();
+        assert!(vulkan.contains("not built for Vulkan"), "{vulkan}");
+        assert!(!Precision::Bf16.runs_on(Device::Vulkan));
+        let expected_on_cpu = cpu_flags_have_bf16(&std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default())
+            && tch::utils::has_mkldnn();
+        assert_eq!(Precision::Bf16.runs_on(Device::Cpu), expected_on_cpu);
     }
 
     #[test]
