@@ -5,7 +5,8 @@
 //! `check_numerics`); raw tch's is forward, cross entropy and `nn::Sgd`. Convolutional workloads run each side
 //! channels-last (`slim`, `tch-cl`) and plain NCHW (`slim-nchw`, `tch`); the MLP also runs slim without
 //! `check_numerics` (`slim-unchecked`); every workload also runs slim channels-last in bfloat16 autocast
-//! (`slim-bf16`, `Precision::Bf16`). Prints one JSON line per variant in the peers' format
+//! (`slim-bf16`, `Precision::Bf16`), and VGG-16 also without the fused convolution and ReLU (`slim-unfused`).
+//! Prints one JSON line per variant in the peers' format
 //! (`scripts/bench-workloads.sh` tabulates them beside the peers').
 //!
 //! `cargo bench --bench workloads -- [w1|w2|w3|w4 ...] [--steps N] [--warmup N] [--threads N]`
@@ -51,6 +52,8 @@ enum SlimLayout {
     Unchecked,
     /// Channels-last with bfloat16 autocast (`Precision::Bf16`).
     Bf16,
+    /// Channels-last inference without the fused convolution and ReLU (`Config::fused_convolution` off).
+    Unfused,
 }
 
 impl SlimLayout {
@@ -65,11 +68,12 @@ impl SlimLayout {
             SlimLayout::Nchw => "slim-nchw",
             SlimLayout::Unchecked => "slim-unchecked",
             SlimLayout::Bf16 => "slim-bf16",
+            SlimLayout::Unfused => "slim-unfused",
         }
     }
 
     fn channels_last(self) -> bool {
-        matches!(self, SlimLayout::ChannelsLast | SlimLayout::Bf16)
+        matches!(self, SlimLayout::ChannelsLast | SlimLayout::Bf16 | SlimLayout::Unfused)
     }
 
     fn precision(self) -> Precision {
@@ -195,7 +199,7 @@ fn mlp(settings: &Settings) -> Result<()> {
 /// w4: VGG-16 inference on one 224×224×3 image.
 fn vgg16(settings: &Settings) -> Result<()> {
     let image = Tensor::randn([1, 3, 224, 224], (Kind::Float, Device::Cpu));
-    let stores: Vec<VarStore> = (0..3).map(|_| VarStore::new(Device::Cpu)).collect();
+    let stores: Vec<VarStore> = (0..4).map(|_| VarStore::new(Device::Cpu)).collect();
     let raw_stores: Vec<nn::VarStore> = (0..2).map(|_| nn::VarStore::new(Device::Cpu)).collect();
     let vgg = Vgg { depth: VggDepth::D16, num_classes: Some(1000), dropout_keep_prob: 0.5, spatial_squeeze: true };
     let mut variants = Vec::new();
@@ -216,8 +220,10 @@ fn vgg16(settings: &Settings) -> Result<()> {
         variants.push(slim_infer(&stores[i], SlimLayout::of(channels_last), &image, model));
     }
     set_channels_last(true);
-    let model = vgg.build(&stores[2], "vgg_16", &[1, 3, 224, 224])?;
+    let model = vgg.clone().build(&stores[2], "vgg_16", &[1, 3, 224, 224])?;
     variants.push(slim_infer(&stores[2], SlimLayout::Bf16, &image, model));
+    let model = vgg.build(&stores[3], "vgg_16", &[1, 3, 224, 224])?;
+    variants.push(slim_infer(&stores[3], SlimLayout::Unfused, &image, model));
     report("w4", 1, settings, variants)
 }
 
@@ -229,7 +235,8 @@ fn slim_infer<'a, M: Model + 'a>(store: &VarStore, layout: SlimLayout, image: &T
         channels_last: layout.channels_last(),
         params: count(&store.tch().trainable_variables()),
         step: Box::new(move || {
-            let forward = || tch::no_grad(|| model.forward_t(&image, Mode::Eval));
+            let fused = Config { fused_convolution: Some(layout != SlimLayout::Unfused), ..Config::default() };
+            let forward = || fused.scoped(|| tch::no_grad(|| model.forward_t(&image, Mode::Eval)));
             let logits = layout.precision().scoped(Device::Cpu, forward)?.output;
             check_shape(&logits, &[1, 1000])
         }),

@@ -18,6 +18,7 @@ const SOURCES: &[&str] = &[
     "csrc/error_message.cpp",
     "csrc/finite_scan.cpp",
     "csrc/fused_adam.cpp",
+    "csrc/fused_convolution.cpp",
     "csrc/fused_sgd.cpp",
     "csrc/generator_state.cpp",
     "csrc/stack_images.cpp",

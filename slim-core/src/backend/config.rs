@@ -31,6 +31,9 @@ pub struct Config {
     pub summed_bias_gradient: Option<bool>,
     /// The thread trial of `TrainOp::step` (`SLIM_TUNE_STEP_THREADS`; default on).
     pub tune_step_threads: Option<bool>,
+    /// A convolution and its ReLU as one oneDNN call where no gradient is recorded (`SLIM_FUSED_CONVOLUTION`;
+    /// default on).
+    pub fused_convolution: Option<bool>,
 }
 
 impl Config {
@@ -75,6 +78,7 @@ impl Config {
             hashed_dropout: setting(CpuPath::HashedDropout),
             summed_bias_gradient: setting(CpuPath::SummedBiasGradient),
             tune_step_threads: setting(CpuPath::TuneStepThreads),
+            fused_convolution: setting(CpuPath::FusedConvolution),
         }
     }
 
@@ -87,6 +91,7 @@ impl Config {
             CpuPath::HashedDropout => self.hashed_dropout,
             CpuPath::SummedBiasGradient => self.summed_bias_gradient,
             CpuPath::TuneStepThreads => self.tune_step_threads,
+            CpuPath::FusedConvolution => self.fused_convolution,
         }
     }
 

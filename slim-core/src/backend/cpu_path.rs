@@ -18,27 +18,31 @@ pub(crate) enum CpuPath {
     SummedBiasGradient,
     /// The one-thread trial of `TrainOp::step` (`learning::step_threads`).
     TuneStepThreads,
+    /// Convolution and ReLU as one oneDNN call where no gradient is recorded (`backend::fused_convolution`).
+    FusedConvolution,
 }
 
 /// One switch per path, in the order of [`CpuPath::ALL`].
-static SWITCHES: [Switch; 6] = [
+static SWITCHES: [Switch; 7] = [
     Switch::new("SLIM_CHANNELS_LAST"),
     Switch::new("SLIM_FUSED_OPTIMIZER"),
     Switch::new("SLIM_ONEDNN_DENSE"),
     Switch::new("SLIM_HASHED_DROPOUT"),
     Switch::new("SLIM_SUMMED_BIAS_GRADIENT"),
     Switch::new("SLIM_TUNE_STEP_THREADS"),
+    Switch::new("SLIM_FUSED_CONVOLUTION"),
 ];
 
 impl CpuPath {
     /// Every path, in the order of the switches.
-    pub(crate) const ALL: [CpuPath; 6] = [
+    pub(crate) const ALL: [CpuPath; 7] = [
         CpuPath::ChannelsLast,
         CpuPath::FusedOptimizer,
         CpuPath::OnednnDense,
         CpuPath::HashedDropout,
         CpuPath::SummedBiasGradient,
         CpuPath::TuneStepThreads,
+        CpuPath::FusedConvolution,
     ];
 
     /// The path's switch (which also names its environment variable).
@@ -80,7 +84,8 @@ mod tests {
                 "SLIM_ONEDNN_DENSE",
                 "SLIM_HASHED_DROPOUT",
                 "SLIM_SUMMED_BIAS_GRADIENT",
-                "SLIM_TUNE_STEP_THREADS"
+                "SLIM_TUNE_STEP_THREADS",
+                "SLIM_FUSED_CONVOLUTION"
             ]
         );
     }

@@ -88,8 +88,8 @@ impl<'a> Evaluation<'a> {
     }
 
     /// TF-Slim's `evaluate_once`: restores `checkpoint`, resets the metrics, runs `eval_step(i, metrics)` for
-    /// `i` in `0..num_evals` in eval mode (it runs the model on a batch and updates the metrics) with the hooks
-    /// around it, writes each metric's final value as a summary at the checkpoint's global step, and returns the
+    /// `i` in `0..num_evals` in eval mode without autograd (it runs the model on a batch and updates the metrics;
+    /// as in TF-Slim, no gradients are built) with the hooks around it, writes each metric's final value as a summary at the checkpoint's global step, and returns the
     /// values. An eval step returning [`Error::OutOfRange`] ends the batches there (the input ran out), as does
     /// a hook's [`ControlFlow::Break`](std::ops::ControlFlow::Break); the values are then those of the batches
     /// before.
@@ -108,7 +108,7 @@ impl<'a> Evaluation<'a> {
         let batches = {
             let _store = self.store.as_default();
             let _mode = Mode::Eval.enter();
-            self.run_batches(&mut eval_step)?
+            tch::no_grad(|| self.run_batches(&mut eval_step))?
         };
         let values = self.metrics.values();
         for hook in &mut self.hooks {

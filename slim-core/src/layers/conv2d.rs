@@ -11,6 +11,7 @@ use super::tail::Tail;
 use super::types::{DataFormat, Padding, Pair};
 use crate::backend::conv_bias::convolve;
 use crate::backend::dense_product::dense;
+use crate::backend::fused_convolution;
 use crate::backend::memory_format;
 use crate::error::TorchContext;
 use crate::model::tape::Layer;
@@ -114,13 +115,42 @@ pub(crate) struct ConvCore {
     pub(crate) groups: i64,
 }
 
+/// How a convolution runs on its input: as one matrix product over the whole input, or windowed over the input
+/// as laid out and padded for it.
+enum Plan {
+    WholeInput,
+    Windowed(Tensor, ConvGeometry),
+}
+
 impl ConvCore {
     pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self.plan(x)? {
+            Plan::WholeInput => self.as_matrix_product(x),
+            Plan::Windowed(x, geometry) => convolve(&self.scope, &x, &self.weights, self.biases.as_ref(), geometry),
+        }
+    }
+
+    /// `relu(forward(x))` as one oneDNN call, where that path applies now (no gradient recorded, see
+    /// `backend::fused_convolution`); `None` where it does not.
+    pub(crate) fn forward_relu(&self, x: &Tensor) -> Result<Option<Tensor>> {
+        if !fused_convolution::applies(x, &self.weights, self.biases.as_ref()) {
+            return Ok(None);
+        }
+        match self.plan(x)? {
+            Plan::WholeInput => Ok(None),
+            Plan::Windowed(x, geometry) => {
+                fused_convolution::convolve_relu(&self.scope, &x, &self.weights, self.biases.as_ref(), geometry)
+            }
+        }
+    }
+
+    /// Checks `x` against the weights and lays both out for the convolution.
+    fn plan(&self, x: &Tensor) -> Result<Plan> {
         check_rank(&self.scope, "Convolution", x, &[4])?;
         check_channels(&self.scope, x, self.weights.size()[1] * self.groups)?;
         memory_format::conv_weights(&self.scope, &self.weights)?;
         if self.covers_whole_input(x) {
-            return self.as_matrix_product(x);
+            return Ok(Plan::WholeInput);
         }
         let x = memory_format::conv_input(&self.scope, x)?;
         let window = dilated(self.kernel, self.rate);
@@ -131,7 +161,7 @@ impl ConvCore {
             dilation: self.rate.to_array(),
             groups: self.groups,
         };
-        convolve(&self.scope, &x, &self.weights, self.biases.as_ref(), geometry)
+        Ok(Plan::Windowed(x, geometry))
     }
 
     /// Whether the window is the whole unpadded input, so each output is one dot product per example: a fully
@@ -175,7 +205,9 @@ impl Layer for Conv2d {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.tail.forward_convolution("Convolution", self.data_format, x, |x| self.core.forward(x))
+        let core = |x: &Tensor| self.core.forward(x);
+        let relu_core = |x: &Tensor| self.core.forward_relu(x);
+        self.tail.forward_convolution_fusing_relu("Convolution", self.data_format, x, core, relu_core)
     }
 }
 
@@ -188,5 +220,40 @@ impl Conv2d {
     /// The biases, absent with a normalizer or without a biases initializer.
     pub fn biases(&self) -> Option<&Tensor> {
         self.core.biases.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::Config;
+    use crate::native::{StepTrace, fused_convolution_available};
+    use crate::variables::VarStore;
+    use tch::{Device, Kind};
+
+    #[test]
+    fn without_gradients_a_relu_convolution_is_one_fused_call_with_the_plain_values() {
+        if !fused_convolution_available() {
+            return; // a libtorch without oneDNN: nothing to fuse
+        }
+        tch::manual_seed(0);
+        let vs = VarStore::new(Device::Cpu);
+        let _store = vs.as_default();
+        let x = Tensor::randn([2, 3, 9, 9], (Kind::Float, Device::Cpu));
+        let (layer, _) = conv2d(&x, 4, [3, 3]).stride(2).build().unwrap();
+        let unfused = Config { fused_convolution: Some(false), ..Config::default() };
+        let plain = unfused.scoped(|| tch::no_grad(|| layer.forward(&x))).unwrap();
+        let path = std::env::temp_dir().join(format!("slim-fused-convolution-{}.json", std::process::id()));
+        let trace = StepTrace::start().unwrap();
+        let fused = tch::no_grad(|| layer.forward(&x)).unwrap();
+        trace.save(&path).unwrap();
+        let trace = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(trace.contains("mkldnn::_convolution_pointwise"), "the fused operator ran");
+        assert_eq!(fused.size(), plain.size());
+        assert!((&fused - &plain).abs().max().double_value(&[]) < 1e-5);
+        let recorded = layer.forward(&x).unwrap();
+        assert!(recorded.requires_grad(), "with gradients recorded, the differentiable path");
+        assert!((&recorded - &plain).abs().max().double_value(&[]) < 1e-5);
     }
 }

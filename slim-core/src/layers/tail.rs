@@ -61,9 +61,27 @@ impl Tail {
         x: &Tensor,
         core: impl FnOnce(&Tensor) -> Result<Tensor>,
     ) -> Result<Tensor> {
+        self.forward_convolution_fusing_relu(op, data_format, x, core, |_| Ok(None))
+    }
+
+    /// [`Tail::forward_convolution`] for a convolution that can apply a ReLU itself: when this tail is a ReLU
+    /// alone, `relu_core` runs instead of `core` and the tail, unless it returns `None` (it cannot now).
+    pub(crate) fn forward_convolution_fusing_relu(
+        &self,
+        op: &str,
+        data_format: DataFormat,
+        x: &Tensor,
+        core: impl FnOnce(&Tensor) -> Result<Tensor>,
+        relu_core: impl FnOnce(&Tensor) -> Result<Option<Tensor>>,
+    ) -> Result<Tensor> {
         check_rank(&self.alias, op, x, &[4])?;
-        let y = core(&data_format.view_as_nchw(x))?;
-        Ok(data_format.view_from_nchw(self.forward(y)?))
+        let x = data_format.view_as_nchw(x);
+        let relu_alone = self.normalizer.is_none() && matches!(self.activation, Some(Activation::Relu));
+        if relu_alone && let Some(out) = relu_core(&x)? {
+            collect(&self.store, self.outputs.names(), &self.alias, &out);
+            return Ok(data_format.view_from_nchw(out));
+        }
+        Ok(data_format.view_from_nchw(self.forward(core(&x)?)?))
     }
 
     /// The layer's full scope name, the alias of its output.

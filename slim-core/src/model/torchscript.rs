@@ -42,8 +42,8 @@ impl<M: Model> Built<M> {
     /// Traces the model's eval-mode forward pass on `example` into a TorchScript module saved at `path`
     /// (atomically): one `forward(input) -> output` method whose weights are the variables' values now (or their
     /// moving averages, when asked), run by `torch.jit.load(path)` in Python and `tch::CModule::load(path)` in
-    /// Rust. slim's own CPU kernels (the oneDNN dense route, the summed bias gradient, hashed dropout) are
-    /// switched off for the trace, so the module holds plain ATen operations only.
+    /// Rust. slim's own CPU kernels (the oneDNN dense route, the summed bias gradient, hashed dropout, the fused
+    /// convolution and ReLU) are switched off for the trace, so the module holds plain ATen operations only.
     ///
     /// Before the file is moved into place the saved module is loaded back and run on the example mirrored
     /// along its last axis, and (unless `fixed_batch`) on a batch of twice the example's size, against the model
@@ -71,6 +71,7 @@ impl<M: Model> Built<M> {
             onednn_dense: Some(false),
             summed_bias_gradient: Some(false),
             hashed_dropout: Some(false),
+            fused_convolution: Some(false),
             ..Config::default()
         };
         plain.scoped(|| {

@@ -9,6 +9,7 @@ mod channels_last;
 mod dense_product;
 mod dropout;
 mod fused_adam;
+mod fused_convolution;
 mod fused_sgd;
 mod generator_state;
 #[cfg(feature = "mpi")]
@@ -29,6 +30,7 @@ pub(crate) use channels_last::channels_last;
 pub(crate) use dense_product::dense_product;
 pub(crate) use dropout::dropout;
 pub(crate) use fused_adam::{AdamStep, fused_adam};
+pub(crate) use fused_convolution::{convolution_relu, fused_convolution_available, grad_mode_enabled};
 pub(crate) use fused_sgd::fused_sgd;
 pub(crate) use generator_state::{cpu_generator_state, set_cpu_generator_state};
 pub(crate) use stack_images::stack_floats;
