@@ -320,6 +320,27 @@ impl BatchNorm {
         .context(&self.name)
     }
 
+    /// The per-channel `(scale, shift)` that this layer's normalization is now (`y = x·scale + shift` on axis 1),
+    /// for a convolution to fold into its weights and biases: when it normalizes with the moving statistics (eval
+    /// mode, or `is_training` false), in NCHW, and does nothing else (no activation, no outputs collections).
+    pub(crate) fn inference_affine(&self) -> Option<(Tensor, Tensor)> {
+        let training = self.is_training.unwrap_or_else(|| Mode::current().is_training());
+        let plain = self.activation.is_none() && self.outputs.names().is_empty();
+        if training || !plain || self.data_format != DataFormat::Nchw {
+            return None;
+        }
+        let inverse_deviation = (&self.moving_variance + self.epsilon).rsqrt();
+        let scale = match &self.gamma {
+            Some(gamma) => gamma * inverse_deviation,
+            None => inverse_deviation,
+        };
+        let shift = match &self.beta {
+            Some(beta) => beta - &self.moving_mean * &scale,
+            None => -(&self.moving_mean * &scale),
+        };
+        Some((scale, shift))
+    }
+
     /// The moving mean and moving variance.
     pub fn moving_statistics(&self) -> (&Tensor, &Tensor) {
         (&self.moving_mean, &self.moving_variance)

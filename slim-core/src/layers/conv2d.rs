@@ -11,7 +11,7 @@ use super::tail::Tail;
 use super::types::{DataFormat, Padding, Pair};
 use crate::backend::conv_bias::convolve;
 use crate::backend::dense_product::dense;
-use crate::backend::fused_convolution;
+use crate::backend::fused_convolution::{self, Epilogue};
 use crate::backend::memory_format;
 use crate::error::TorchContext;
 use crate::model::tape::Layer;
@@ -130,17 +130,24 @@ impl ConvCore {
         }
     }
 
-    /// `relu(forward(x))` as one oneDNN call, where that path applies now (no gradient recorded, see
-    /// `backend::fused_convolution`); `None` where it does not.
-    pub(crate) fn forward_relu(&self, x: &Tensor) -> Result<Option<Tensor>> {
-        if !fused_convolution::applies(x, &self.weights, self.biases.as_ref()) {
+    /// The convolution with `epilogue` taken into its own call (batch norm folded into the weights, the ReLU as
+    /// oneDNN's post-op), for `backend::fused_convolution::applies`'s case; `None` where it cannot (a whole-input
+    /// product, a type the fused operator does not take).
+    pub(crate) fn forward_fused(&self, x: &Tensor, epilogue: &Epilogue) -> Result<Option<Tensor>> {
+        let Plan::Windowed(x, geometry) = self.plan(x)? else {
             return Ok(None);
-        }
-        match self.plan(x)? {
-            Plan::WholeInput => Ok(None),
-            Plan::Windowed(x, geometry) => {
-                fused_convolution::convolve_relu(&self.scope, &x, &self.weights, self.biases.as_ref(), geometry)
+        };
+        let (weights, biases) = match &epilogue.affine {
+            Some((scale, shift)) => {
+                let (weights, biases) = fused_convolution::folded(&self.weights, self.biases.as_ref(), scale, shift)
+                    .context(&self.scope)?;
+                (weights, Some(biases))
             }
+            None => (self.weights.shallow_clone(), self.biases.as_ref().map(Tensor::shallow_clone)),
+        };
+        match epilogue.relu {
+            true => fused_convolution::convolve_relu(&self.scope, &x, &weights, biases.as_ref(), geometry),
+            false => convolve(&self.scope, &x, &weights, biases.as_ref(), geometry).map(Some),
         }
     }
 
@@ -206,8 +213,8 @@ impl Layer for Conv2d {
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let core = |x: &Tensor| self.core.forward(x);
-        let relu_core = |x: &Tensor| self.core.forward_relu(x);
-        self.tail.forward_convolution_fusing_relu("Convolution", self.data_format, x, core, relu_core)
+        let fused_core = |x: &Tensor, epilogue: &Epilogue| self.core.forward_fused(x, epilogue);
+        self.tail.forward_convolution_fused("Convolution", self.data_format, x, core, fused_core)
     }
 }
 
@@ -227,9 +234,30 @@ impl Conv2d {
 mod tests {
     use super::*;
     use crate::backend::Config;
+    use crate::layers::{Normalizer, batch_norm};
+    use crate::mode::Mode;
     use crate::native::{StepTrace, fused_convolution_available};
     use crate::variables::VarStore;
     use tch::{Device, Kind};
+
+    /// The libtorch operators `f` ran, as the profiler's trace names them (one trace at a time in this process).
+    fn traced(f: impl FnOnce() -> Tensor) -> (Tensor, String) {
+        static ONE_TRACE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one = ONE_TRACE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let path = std::env::temp_dir().join(format!("slim-fused-convolution-{}.json", std::process::id()));
+        let trace = StepTrace::start().unwrap();
+        let out = f();
+        trace.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        (out, text)
+    }
+
+    fn assert_close(a: &Tensor, b: &Tensor) {
+        assert_eq!(a.size(), b.size());
+        let difference = (a - b).abs().max().double_value(&[]);
+        assert!(difference < 1e-5 * (1.0 + b.abs().max().double_value(&[])), "{difference}");
+    }
 
     #[test]
     fn without_gradients_a_relu_convolution_is_one_fused_call_with_the_plain_values() {
@@ -243,17 +271,44 @@ mod tests {
         let (layer, _) = conv2d(&x, 4, [3, 3]).stride(2).build().unwrap();
         let unfused = Config { fused_convolution: Some(false), ..Config::default() };
         let plain = unfused.scoped(|| tch::no_grad(|| layer.forward(&x))).unwrap();
-        let path = std::env::temp_dir().join(format!("slim-fused-convolution-{}.json", std::process::id()));
-        let trace = StepTrace::start().unwrap();
-        let fused = tch::no_grad(|| layer.forward(&x)).unwrap();
-        trace.save(&path).unwrap();
-        let trace = std::fs::read_to_string(&path).unwrap();
-        std::fs::remove_file(&path).unwrap();
+        let (fused, trace) = traced(|| tch::no_grad(|| layer.forward(&x)).unwrap());
         assert!(trace.contains("mkldnn::_convolution_pointwise"), "the fused operator ran");
-        assert_eq!(fused.size(), plain.size());
-        assert!((&fused - &plain).abs().max().double_value(&[]) < 1e-5);
+        assert_close(&fused, &plain);
         let recorded = layer.forward(&x).unwrap();
         assert!(recorded.requires_grad(), "with gradients recorded, the differentiable path");
-        assert!((&recorded - &plain).abs().max().double_value(&[]) < 1e-5);
+        assert_close(&recorded, &plain);
+    }
+
+    #[test]
+    fn in_eval_mode_without_gradients_batch_norm_is_folded_into_the_convolution() {
+        if !fused_convolution_available() {
+            return;
+        }
+        tch::manual_seed(1);
+        let vs = VarStore::new(Device::Cpu);
+        let _store = vs.as_default();
+        let x = Tensor::randn([2, 3, 8, 8], (Kind::Float, Device::Cpu));
+        let normalizer = Normalizer::BatchNorm(batch_norm::Args::default().scale(true));
+        let (with_relu, _) = conv2d(&x, 5, [3, 3]).normalizer_fn(normalizer.clone()).build().unwrap();
+        let (linear, _) = conv2d(&x, 5, [3, 3]).normalizer_fn(normalizer).activation_fn(None).build().unwrap();
+        for variable in vs.variables() {
+            let values = match variable.name().rsplit('/').next().unwrap() {
+                "moving_variance" => Tensor::rand([5], (Kind::Float, Device::Cpu)) + 0.5,
+                "moving_mean" | "beta" | "gamma" => Tensor::randn([5], (Kind::Float, Device::Cpu)),
+                _ => continue,
+            };
+            tch::no_grad(|| variable.tensor().shallow_clone().copy_(&values));
+        }
+        let _eval = Mode::Eval.enter();
+        let unfused = Config { fused_convolution: Some(false), ..Config::default() };
+        for (layer, operator) in [(&with_relu, "mkldnn::_convolution_pointwise"), (&linear, "aten::convolution")] {
+            let plain = unfused.scoped(|| tch::no_grad(|| layer.forward(&x))).unwrap();
+            let (fused, trace) = traced(|| tch::no_grad(|| layer.forward(&x)).unwrap());
+            assert!(trace.contains(operator) && !trace.contains("batch_norm"), "batch norm folded into {operator}");
+            assert_close(&fused, &plain);
+        }
+        let _train = Mode::Train.enter();
+        let (_, trace) = traced(|| tch::no_grad(|| with_relu.forward(&x)).unwrap());
+        assert!(trace.contains("batch_norm"), "training mode normalizes with the batch's statistics");
     }
 }

@@ -54,6 +54,15 @@ pub enum NormalizerLayer {
 }
 
 impl NormalizerLayer {
+    /// The per-channel `(scale, shift)` the normalizer is now, when a convolution can fold it (batch norm with
+    /// its moving statistics; see `BatchNorm::inference_affine`).
+    pub(crate) fn inference_affine(&self) -> Option<(Tensor, Tensor)> {
+        match self {
+            NormalizerLayer::BatchNorm(layer) => layer.inference_affine(),
+            NormalizerLayer::LayerNorm(_) => None,
+        }
+    }
+
     /// Normalizes `x`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {

@@ -1,4 +1,5 @@
-//! The end of a conv or fully connected layer: normalizer, activation, and publishing the output.
+//! The end of a conv or fully connected layer: normalizer, activation, and publishing the output (or, in
+//! inference, what of them a convolution takes into its own call).
 
 use tch::Tensor;
 
@@ -7,6 +8,7 @@ use super::layer_scope::{LayerScope, check_rank, collect};
 use super::normalizer::{Normalizer, NormalizerLayer};
 use super::types::{Collections, DataFormat};
 use crate::Result;
+use crate::backend::fused_convolution::{self, Epilogue};
 use crate::variables::VarStore;
 
 /// Normalizer (built in the layer's scope), activation, and the outputs collections with the layer's alias.
@@ -61,27 +63,47 @@ impl Tail {
         x: &Tensor,
         core: impl FnOnce(&Tensor) -> Result<Tensor>,
     ) -> Result<Tensor> {
-        self.forward_convolution_fusing_relu(op, data_format, x, core, |_| Ok(None))
+        check_rank(&self.alias, op, x, &[4])?;
+        let y = core(&data_format.view_as_nchw(x))?;
+        Ok(data_format.view_from_nchw(self.forward(y)?))
     }
 
-    /// [`Tail::forward_convolution`] for a convolution that can apply a ReLU itself: when this tail is a ReLU
-    /// alone, `relu_core` runs instead of `core` and the tail, unless it returns `None` (it cannot now).
-    pub(crate) fn forward_convolution_fusing_relu(
+    /// [`Tail::forward_convolution`] for a convolution that can take this tail into its own call: where
+    /// `backend::fused_convolution::applies` and the tail is an eval-mode batch norm and/or a ReLU, `fused_core`
+    /// runs with that epilogue instead of `core` and the tail, unless it returns `None` (it cannot now).
+    pub(crate) fn forward_convolution_fused(
         &self,
         op: &str,
         data_format: DataFormat,
         x: &Tensor,
         core: impl FnOnce(&Tensor) -> Result<Tensor>,
-        relu_core: impl FnOnce(&Tensor) -> Result<Option<Tensor>>,
+        fused_core: impl FnOnce(&Tensor, &Epilogue) -> Result<Option<Tensor>>,
     ) -> Result<Tensor> {
         check_rank(&self.alias, op, x, &[4])?;
         let x = data_format.view_as_nchw(x);
-        let relu_alone = self.normalizer.is_none() && matches!(self.activation, Some(Activation::Relu));
-        if relu_alone && let Some(out) = relu_core(&x)? {
+        if let Some(epilogue) = self.epilogue(&x)
+            && let Some(y) = fused_core(&x, &epilogue)?
+        {
+            let out = if epilogue.relu { y } else { apply_activation(&self.activation, y) };
             collect(&self.store, self.outputs.names(), &self.alias, &out);
             return Ok(data_format.view_from_nchw(out));
         }
         Ok(data_format.view_from_nchw(self.forward(core(&x)?)?))
+    }
+
+    /// What of this tail a convolution of `x` can take into its own call now: its batch norm (foldable in eval
+    /// mode) and its ReLU; `None` when nothing or not all of the normalizer can be.
+    fn epilogue(&self, x: &Tensor) -> Option<Epilogue> {
+        if !fused_convolution::applies(x) {
+            return None;
+        }
+        let relu = matches!(self.activation, Some(Activation::Relu));
+        let affine = match &self.normalizer {
+            Some(normalizer) => Some(normalizer.inference_affine()?),
+            None if relu => None,
+            None => return None,
+        };
+        Some(Epilogue { affine, relu })
     }
 
     /// The layer's full scope name, the alias of its output.
