@@ -3,6 +3,7 @@
 mod alexnet;
 mod cifar_resnet;
 mod cifarnet;
+mod cyclegan;
 mod dcgan;
 mod factory;
 mod inception_v1;
@@ -20,6 +21,7 @@ mod vgg;
 pub use alexnet::{AlexnetV2, alexnet_v2_arg_scope};
 pub use cifar_resnet::{CifarResNet, resnet_block};
 pub use cifarnet::{CifarNet, cifarnet_arg_scope};
+pub use cyclegan::{CycleganGenerator, cyclegan_arg_scope};
 pub use dcgan::{DcganDiscriminator, DcganGenerator};
 pub use factory::{NETWORK_NAMES, Network, default_image_size, get_network};
 pub use inception_v1::{InceptionV1, inception_v1_arg_scope};

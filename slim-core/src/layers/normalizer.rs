@@ -3,6 +3,7 @@
 use tch::Tensor;
 
 use super::batch_norm::{self, BatchNorm};
+use super::instance_norm::{self, InstanceNorm};
 use super::layer_norm::{self, LayerNorm};
 use crate::Result;
 use crate::model::tape::Layer;
@@ -16,6 +17,8 @@ pub enum Normalizer {
     BatchNorm(batch_norm::Args),
     /// `layer_norm` with these parameters.
     LayerNorm(layer_norm::Args),
+    /// `instance_norm` with these parameters (CycleGAN's normalizer).
+    InstanceNorm(instance_norm::Args),
 }
 
 impl Normalizer {
@@ -29,6 +32,11 @@ impl Normalizer {
         Normalizer::LayerNorm(layer_norm::Args::default())
     }
 
+    /// `instance_norm` with no explicit parameters.
+    pub fn instance_norm() -> Self {
+        Normalizer::InstanceNorm(instance_norm::Args::default())
+    }
+
     /// Builds the normalizer in the current (layer) scope on `x`, returning it and its output.
     pub(crate) fn build(&self, x: &Tensor) -> Result<(NormalizerLayer, Tensor)> {
         match self {
@@ -39,6 +47,10 @@ impl Normalizer {
             Normalizer::LayerNorm(args) => {
                 let (layer, y) = layer_norm::Call::new(x, (), args.clone()).build()?;
                 Ok((NormalizerLayer::LayerNorm(layer), y))
+            }
+            Normalizer::InstanceNorm(args) => {
+                let (layer, y) = instance_norm::Call::new(x, (), args.clone()).build()?;
+                Ok((NormalizerLayer::InstanceNorm(layer), y))
             }
         }
     }
@@ -51,6 +63,8 @@ pub enum NormalizerLayer {
     BatchNorm(BatchNorm),
     /// A layer norm layer.
     LayerNorm(LayerNorm),
+    /// An instance norm layer.
+    InstanceNorm(InstanceNorm),
 }
 
 impl NormalizerLayer {
@@ -59,7 +73,7 @@ impl NormalizerLayer {
     pub(crate) fn inference_affine(&self) -> Option<(Tensor, Tensor)> {
         match self {
             NormalizerLayer::BatchNorm(layer) => layer.inference_affine(),
-            NormalizerLayer::LayerNorm(_) => None,
+            NormalizerLayer::LayerNorm(_) | NormalizerLayer::InstanceNorm(_) => None,
         }
     }
 
@@ -68,6 +82,7 @@ impl NormalizerLayer {
         match self {
             NormalizerLayer::BatchNorm(layer) => layer.forward(x),
             NormalizerLayer::LayerNorm(layer) => layer.forward(x),
+            NormalizerLayer::InstanceNorm(layer) => layer.forward(x),
         }
     }
 }
