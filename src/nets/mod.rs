@@ -13,6 +13,7 @@ mod lenet;
 mod logits;
 mod mobilenet_v1;
 mod overfeat;
+mod pix2pix;
 mod resnet;
 mod resnet_utils;
 mod thinning;
@@ -30,6 +31,9 @@ pub use inception_v3::{InceptionV3, inception_v3_arg_scope};
 pub use lenet::{Lenet, lenet_arg_scope};
 pub use mobilenet_v1::{MobilenetV1, mobilenet_v1_arg_scope};
 pub use overfeat::{Overfeat, overfeat_arg_scope};
+pub use pix2pix::{
+    Pix2pixBlock, Pix2pixDiscriminator, Pix2pixGenerator, Pix2pixUpsample, pix2pix_arg_scope, pix2pix_default_blocks,
+};
 pub use resnet::{ResNet, ResNetDepth, ResNetVersion, bottleneck_v1, bottleneck_v2, torchvision_resnet_map};
 pub use resnet_utils::{conv2d_same, resnet_arg_scope, subsample};
 pub use vgg::{Vgg, VggDepth, torchvision_vgg_map, vgg_arg_scope};
