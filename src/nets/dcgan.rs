@@ -5,11 +5,6 @@
 
 use crate::prelude::*;
 
-/// TF's `leaky_relu` with its default slope, 0.2: `max(x, 0.2·x)`.
-fn leaky_relu() -> Activation {
-    Activation::custom("LeakyRelu", |x| x.maximum(&(x * 0.2)))
-}
-
 /// The batch norm the DCGAN layers are normalized with: TF-Slim's defaults and a zero-debiased moving mean.
 fn dcgan_batch_norm() -> Normalizer {
     Normalizer::BatchNorm(batch_norm::Args::default().zero_debias_moving_mean(true))
@@ -102,7 +97,7 @@ impl DcganDiscriminator {
                 format!("inputs must be square images whose side is a power of 2, got shape {size:?}"),
             ));
         };
-        arg_scope!([conv2d], stride = 2, activation_fn = leaky_relu() => {
+        arg_scope!([conv2d], stride = 2, activation_fn = leaky_relu => {
             let mut net = inputs.shallow_clone();
             for i in 0..layers {
                 let normalizer = if i == 0 { None } else { Some(dcgan_batch_norm()) };

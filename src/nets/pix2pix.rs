@@ -4,11 +4,6 @@
 
 use crate::prelude::*;
 
-/// TF's `leaky_relu` with its default slope, 0.2: `max(x, 0.2·x)`.
-fn leaky_relu() -> Activation {
-    Activation::custom("LeakyRelu", |x| x.maximum(&(x * 0.2)))
-}
-
 /// How the generator's decoder doubles its resolution.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Pix2pixUpsample {
@@ -72,7 +67,7 @@ impl Pix2pixGenerator {
         let mut net = images.shallow_clone();
         {
             let _scope = VariableScope::new("encoder").enter()?;
-            arg_scope!([conv2d], stride = 2, activation_fn = leaky_relu() => {
+            arg_scope!([conv2d], stride = 2, activation_fn = leaky_relu => {
                 for (i, block) in self.blocks.iter().enumerate() {
                     net = match i {
                         0 => conv2d(net, block.num_filters, [4, 4], normalizer_fn = None),
@@ -151,7 +146,7 @@ impl Pix2pixDiscriminator {
             let p = self.padding;
             Ok(if p > 0 { x.f_reflection_pad2d([p, p, p, p])? } else { x.shallow_clone() })
         };
-        arg_scope!([conv2d], stride = 2, padding = Valid, activation_fn = leaky_relu() => {
+        arg_scope!([conv2d], stride = 2, padding = Valid, activation_fn = leaky_relu => {
             let mut net = conv2d(pad(images)?, self.num_filters[0], [4, 4], normalizer_fn = None, scope = "conv0");
             for (i, filters) in self.num_filters.iter().enumerate().skip(1) {
                 let stride = if i + 1 < layers { 2 } else { 1 };

@@ -23,6 +23,8 @@ pub enum Activation {
     Tanh,
     /// `log(1 + exp(x))`.
     Softplus,
+    /// `max(x, 0.2·x)`: TF's `tf.nn.leaky_relu` with its default slope (the GAN nets' activation).
+    LeakyRelu,
     /// A named user function.
     Custom(&'static str, CustomActivation),
 }
@@ -48,6 +50,7 @@ impl Activation {
             Activation::Sigmoid => "Sigmoid",
             Activation::Tanh => "Tanh",
             Activation::Softplus => "Softplus",
+            Activation::LeakyRelu => "LeakyRelu",
             Activation::Custom(name, _) => name,
         }
     }
@@ -61,6 +64,7 @@ impl Activation {
             Activation::Sigmoid => x.sigmoid(),
             Activation::Tanh => x.tanh(),
             Activation::Softplus => x.softplus(),
+            Activation::LeakyRelu => x.maximum(&(x * 0.2)),
             Activation::Custom(_, f) => f(x),
         }
     }
@@ -85,6 +89,10 @@ pub const sigmoid: Activation = Activation::Sigmoid;
 /// `Activation::Tanh`.
 #[allow(non_upper_case_globals)]
 pub const tanh: Activation = Activation::Tanh;
+
+/// `Activation::LeakyRelu`, under TF's name (`activation_fn = leaky_relu`).
+#[allow(non_upper_case_globals)]
+pub const leaky_relu: Activation = Activation::LeakyRelu;
 
 pub(crate) fn apply_activation(activation: &Option<Activation>, x: Tensor) -> Tensor {
     match activation {
