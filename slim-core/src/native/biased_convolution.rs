@@ -30,6 +30,14 @@ pub(crate) struct ConvGeometry {
     pub(crate) groups: i64,
 }
 
+impl ConvGeometry {
+    /// The seven integers slim's C++ reads: stride, padding and dilation (height, width each), then groups.
+    pub(crate) fn packed(&self) -> [i64; 7] {
+        let ConvGeometry { stride, padding, dilation, groups } = *self;
+        [stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups]
+    }
+}
+
 /// `conv2d(input, weights, biases)` as libtorch computes it, differentiable, with the bias gradient computed as
 /// the sum of the output gradient over batch, height and width instead of by oneDNN's bias-gradient routine.
 /// libtorch's message is the error for shapes that do not fit.
@@ -39,8 +47,7 @@ pub(crate) fn biased_convolution(
     biases: &Tensor,
     geometry: ConvGeometry,
 ) -> tch::Result<Tensor> {
-    let ConvGeometry { stride, padding, dilation, groups } = geometry;
-    let packed = [stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups];
+    let packed = geometry.packed();
     let mut out: *mut C_tensor = std::ptr::null_mut();
     // SAFETY: the three handles are live tensors borrowed for the call and `packed` holds the seven integers the
     // C++ side reads; it writes a newly allocated handle to `out` on success and returns a message or null.

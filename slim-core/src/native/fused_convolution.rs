@@ -41,8 +41,7 @@ pub(crate) fn convolution_relu(
     biases: Option<&Tensor>,
     geometry: ConvGeometry,
 ) -> tch::Result<Tensor> {
-    let ConvGeometry { stride, padding, dilation, groups } = geometry;
-    let packed = [stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups];
+    let packed = geometry.packed();
     let biases = biases.map_or(std::ptr::null(), |b| b.as_ptr());
     let mut out: *mut C_tensor = std::ptr::null_mut();
     // SAFETY: the handles are live tensors (or null for no biases) borrowed for the call, `packed` holds the seven
