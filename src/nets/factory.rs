@@ -4,10 +4,10 @@ use std::path::Path;
 
 use crate::model::{Built, ModelOutput, TorchScriptOptions};
 use crate::nets::{
-    AlexnetV2, CifarNet, CifarResNet, InceptionV1, InceptionV2, InceptionV3, Lenet, MobilenetV1, Overfeat, ResNet,
-    ResNetDepth, ResNetVersion, Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, inception_v1_arg_scope,
-    inception_v2_arg_scope, inception_v3_arg_scope, lenet_arg_scope, mobilenet_v1_arg_scope, overfeat_arg_scope,
-    resnet_arg_scope, vgg_arg_scope,
+    AlexnetV2, CifarNet, CifarResNet, InceptionV1, InceptionV2, InceptionV3, InceptionV4, Lenet, MobilenetV1, Overfeat,
+    ResNet, ResNetDepth, ResNetVersion, Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope,
+    inception_v1_arg_scope, inception_v2_arg_scope, inception_v3_arg_scope, inception_v4_arg_scope, lenet_arg_scope,
+    mobilenet_v1_arg_scope, overfeat_arg_scope, resnet_arg_scope, vgg_arg_scope,
 };
 use crate::prelude::*;
 
@@ -31,6 +31,8 @@ pub enum Network {
     InceptionV2(Built<InceptionV2>),
     /// `inception_v3` (its auxiliary logits are an end point).
     InceptionV3(Built<InceptionV3>),
+    /// `inception_v4` (its auxiliary logits are an end point).
+    InceptionV4(Built<InceptionV4>),
     /// `mobilenet_v1`, `mobilenet_v1_075`, `mobilenet_v1_050`, `mobilenet_v1_025`.
     MobilenetV1(Built<MobilenetV1>),
     /// `overfeat`.
@@ -50,6 +52,7 @@ macro_rules! with_built_net {
             Network::InceptionV1($net) => $body,
             Network::InceptionV2($net) => $body,
             Network::InceptionV3($net) => $body,
+            Network::InceptionV4($net) => $body,
             Network::MobilenetV1($net) => $body,
             Network::Overfeat($net) => $body,
         }
@@ -75,7 +78,7 @@ impl Network {
 }
 
 /// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
-pub const NETWORK_NAMES: [&str; 23] = [
+pub const NETWORK_NAMES: [&str; 24] = [
     "lenet",
     "cifarnet",
     "alexnet_v2",
@@ -86,6 +89,7 @@ pub const NETWORK_NAMES: [&str; 23] = [
     "inception_v1",
     "inception_v2",
     "inception_v3",
+    "inception_v4",
     "mobilenet_v1",
     "mobilenet_v1_075",
     "mobilenet_v1_050",
@@ -120,12 +124,12 @@ fn resnet_named(name: &str, num_classes: i64) -> Option<ResNet> {
 }
 
 /// TF-Slim's `network_fn.default_image_size`: the side the zoo net called `name` was made for (28 for lenet, 32
-/// for cifarnet and the CIFAR ResNets, 299 for inception_v3, 224 for the ImageNet nets).
+/// for cifarnet and the CIFAR ResNets, 299 for inception_v3 and inception_v4, 224 for the ImageNet nets).
 pub fn default_image_size(name: &str) -> i64 {
     match name {
         "lenet" => 28,
         "cifarnet" => 32,
-        "inception_v3" => 299,
+        "inception_v3" | "inception_v4" => 299,
         "overfeat" => 231,
         _ if name.starts_with("resnet_cifar_") => 32,
         _ => 224,
@@ -186,6 +190,11 @@ pub fn get_network(
             let net = InceptionV3::classifier(Some(num_classes));
             let scope = inception_v3_arg_scope(weight_decay);
             Ok(Network::InceptionV3(crate::arg_scope!(scope => { net.build(vs, "InceptionV3", &shape) })?))
+        }
+        "inception_v4" => {
+            let net = InceptionV4::classifier(Some(num_classes));
+            let scope = inception_v4_arg_scope(weight_decay);
+            Ok(Network::InceptionV4(crate::arg_scope!(scope => { net.build(vs, "InceptionV4", &shape) })?))
         }
         "inception_v2" => {
             let net = InceptionV2::classifier(Some(num_classes));
