@@ -4,10 +4,11 @@ use std::path::Path;
 
 use crate::model::{Built, ModelOutput, TorchScriptOptions};
 use crate::nets::{
-    AlexnetV2, CifarNet, CifarResNet, InceptionV1, InceptionV2, InceptionV3, InceptionV4, Lenet, MobilenetV1, Overfeat,
-    ResNet, ResNetDepth, ResNetVersion, Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope,
-    inception_v1_arg_scope, inception_v2_arg_scope, inception_v3_arg_scope, inception_v4_arg_scope, lenet_arg_scope,
-    mobilenet_v1_arg_scope, overfeat_arg_scope, resnet_arg_scope, vgg_arg_scope,
+    AlexnetV2, CifarNet, CifarResNet, InceptionResnetV2, InceptionV1, InceptionV2, InceptionV3, InceptionV4, Lenet,
+    MobilenetV1, Overfeat, ResNet, ResNetDepth, ResNetVersion, Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope,
+    inception_resnet_v2_arg_scope, inception_v1_arg_scope, inception_v2_arg_scope, inception_v3_arg_scope,
+    inception_v4_arg_scope, lenet_arg_scope, mobilenet_v1_arg_scope, overfeat_arg_scope, resnet_arg_scope,
+    vgg_arg_scope,
 };
 use crate::prelude::*;
 
@@ -33,6 +34,8 @@ pub enum Network {
     InceptionV3(Built<InceptionV3>),
     /// `inception_v4` (its auxiliary logits are an end point).
     InceptionV4(Built<InceptionV4>),
+    /// `inception_resnet_v2` (its auxiliary logits are an end point).
+    InceptionResnetV2(Built<InceptionResnetV2>),
     /// `mobilenet_v1`, `mobilenet_v1_075`, `mobilenet_v1_050`, `mobilenet_v1_025`.
     MobilenetV1(Built<MobilenetV1>),
     /// `overfeat`.
@@ -53,6 +56,7 @@ macro_rules! with_built_net {
             Network::InceptionV2($net) => $body,
             Network::InceptionV3($net) => $body,
             Network::InceptionV4($net) => $body,
+            Network::InceptionResnetV2($net) => $body,
             Network::MobilenetV1($net) => $body,
             Network::Overfeat($net) => $body,
         }
@@ -78,7 +82,7 @@ impl Network {
 }
 
 /// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
-pub const NETWORK_NAMES: [&str; 24] = [
+pub const NETWORK_NAMES: [&str; 25] = [
     "lenet",
     "cifarnet",
     "alexnet_v2",
@@ -90,6 +94,7 @@ pub const NETWORK_NAMES: [&str; 24] = [
     "inception_v2",
     "inception_v3",
     "inception_v4",
+    "inception_resnet_v2",
     "mobilenet_v1",
     "mobilenet_v1_075",
     "mobilenet_v1_050",
@@ -124,12 +129,13 @@ fn resnet_named(name: &str, num_classes: i64) -> Option<ResNet> {
 }
 
 /// TF-Slim's `network_fn.default_image_size`: the side the zoo net called `name` was made for (28 for lenet, 32
-/// for cifarnet and the CIFAR ResNets, 299 for inception_v3 and inception_v4, 224 for the ImageNet nets).
+/// for cifarnet and the CIFAR ResNets, 299 for inception_v3, inception_v4 and inception_resnet_v2, 224 for the
+/// ImageNet nets).
 pub fn default_image_size(name: &str) -> i64 {
     match name {
         "lenet" => 28,
         "cifarnet" => 32,
-        "inception_v3" | "inception_v4" => 299,
+        "inception_v3" | "inception_v4" | "inception_resnet_v2" => 299,
         "overfeat" => 231,
         _ if name.starts_with("resnet_cifar_") => 32,
         _ => 224,
@@ -190,6 +196,11 @@ pub fn get_network(
             let net = InceptionV3::classifier(Some(num_classes));
             let scope = inception_v3_arg_scope(weight_decay);
             Ok(Network::InceptionV3(crate::arg_scope!(scope => { net.build(vs, "InceptionV3", &shape) })?))
+        }
+        "inception_resnet_v2" => {
+            let net = InceptionResnetV2::classifier(Some(num_classes));
+            let scope = inception_resnet_v2_arg_scope(weight_decay);
+            Ok(Network::InceptionResnetV2(crate::arg_scope!(scope => { net.build(vs, "InceptionResnetV2", &shape) })?))
         }
         "inception_v4" => {
             let net = InceptionV4::classifier(Some(num_classes));

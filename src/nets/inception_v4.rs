@@ -3,6 +3,7 @@
 //! 7×1 convs), Reduction-B, three Inception-C blocks (split 1×3 / 3×1 branches), an auxiliary classifier on
 //! `Mixed_6h`, global average pooling, dropout and fully connected logits — with TF-Slim's scope names.
 
+use super::inception_blocks::{chain, concat, conv, max_pool, reduce};
 use super::logits::predictions_end_point;
 use crate::prelude::*;
 
@@ -28,37 +29,10 @@ impl InceptionV4 {
     }
 }
 
-/// A conv of `depth` outputs under `scope` with the enclosing arg scope's stride and padding.
-fn conv(x: &Tensor, depth: i64, kernel: [i64; 2], scope: String) -> Result<Tensor> {
-    conv2d(x, depth, kernel).scope(scope).call()
-}
-
-/// A 3×3 stride-2 VALID conv (the reductions and the stem).
-fn reduce(x: &Tensor, depth: i64, scope: String) -> Result<Tensor> {
-    conv2d(x, depth, [3, 3]).stride(2).padding(Valid).scope(scope).call()
-}
-
-/// A 3×3 stride-2 VALID max pool.
-fn max_pool(x: &Tensor, scope: String) -> Result<Tensor> {
-    max_pool2d(x, [3, 3]).stride(2).padding(Valid).scope(scope).call()
-}
-
-/// `x` through `layers` (depth, kernel, name) one after another, each under `scope/name`.
-fn chain(x: &Tensor, scope: &str, layers: &[(i64, [i64; 2], &str)]) -> Result<Tensor> {
-    layers.iter().try_fold(x.shallow_clone(), |net, (depth, kernel, name)| {
-        conv(&net, *depth, *kernel, format!("{scope}/{name}"))
-    })
-}
-
 /// Branch 3 of the A, B and C blocks: a 3×3 average pool and a 1×1 conv of `depth`.
 fn pool_branch(x: &Tensor, scope: &str, depth: i64) -> Result<Tensor> {
     let pooled = avg_pool2d(x, [3, 3]).scope(format!("{scope}/Branch_3/AvgPool_0a_3x3")).call()?;
     conv(&pooled, depth, [1, 1], format!("{scope}/Branch_3/Conv2d_0b_1x1"))
-}
-
-/// The branches of a block, concatenated along the channels.
-fn concat(branches: &[Tensor]) -> Result<Tensor> {
-    Ok(Tensor::f_cat(branches, 1)?)
 }
 
 /// Inception-A (35×35, 384 channels).
