@@ -3,9 +3,13 @@
 //! `Mixed_7a`, ten 8×8 blocks (the last without its ReLU), a 1×1 conv to 1536, global average pooling, dropout and
 //! fully connected logits — with TF-Slim's scope names (`Repeat/block35_1`, `Repeat_1/block17_20`, `Block8`, …).
 
-use super::inception_blocks::{chain, concat, conv, max_pool, reduce};
+use super::inception_blocks::{aux_classifier, chain, concat, conv, max_pool, reduce};
 use super::logits::predictions_end_point;
 use crate::prelude::*;
+
+/// The scopes of the auxiliary classifier's pool, convs and logits.
+const AUX_SCOPES: [&str; 4] =
+    ["AuxLogits/Conv2d_1a_3x3", "AuxLogits/Conv2d_1b_1x1", "AuxLogits/Conv2d_2a_5x5", "AuxLogits/Logits"];
 
 /// TF-Slim's `inception_resnet_v2` for `[N, 3, 299, 299]` images; build it in scope `InceptionResnetV2` inside
 /// [`inception_resnet_v2_arg_scope`] for TF-Slim's names and defaults. End points as TF-Slim's (`Conv2d_1a_3x3` …
@@ -171,16 +175,6 @@ fn base(images: &Tensor) -> Result<(Tensor, Tensor)> {
     Ok((net, pre_aux_logits))
 }
 
-/// The auxiliary classifier on `PreAuxLogits` (scope `AuxLogits`): a 5×5 stride-3 average pool, a 1×1 conv of
-/// 128, a VALID conv of 768 over the whole map, then fully connected logits.
-fn aux_logits(pre_aux_logits: &Tensor, num_classes: i64) -> Result<Tensor> {
-    let net = avg_pool2d(pre_aux_logits, [5, 5]).stride(3).padding(Valid).scope("AuxLogits/Conv2d_1a_3x3").call()?;
-    let net = conv(&net, 128, [1, 1], "AuxLogits/Conv2d_1b_1x1".into())?;
-    let whole = [net.size()[2], net.size()[3]];
-    let net = conv2d(&net, 768, whole).padding(Valid).scope("AuxLogits/Conv2d_2a_5x5").call()?;
-    fully_connected(&flatten(&net)?, num_classes).activation_fn(None).scope("AuxLogits/Logits").call()
-}
-
 #[crate::model]
 impl InceptionResnetV2 {
     fn forward(&self, images: &Tensor) -> Result<Tensor> {
@@ -193,7 +187,7 @@ impl InceptionResnetV2 {
     fn classify(&self, images: &Tensor) -> Result<Tensor> {
         let (net, pre_aux_logits) = base(images)?;
         if let (true, Some(num_classes)) = (self.create_aux_logits, self.num_classes) {
-            let _aux_logits = end_point(&aux_logits(&pre_aux_logits, num_classes)?, "AuxLogits")?;
+            let _aux_logits = end_point(&aux_classifier(&pre_aux_logits, num_classes, AUX_SCOPES)?, "AuxLogits")?;
         }
         let whole = [net.size()[2], net.size()[3]];
         let pooled = avg_pool2d(&net, whole).padding(Valid).scope("Logits/AvgPool_1a_8x8").call()?;

@@ -3,9 +3,13 @@
 //! 7×1 convs), Reduction-B, three Inception-C blocks (split 1×3 / 3×1 branches), an auxiliary classifier on
 //! `Mixed_6h`, global average pooling, dropout and fully connected logits — with TF-Slim's scope names.
 
-use super::inception_blocks::{chain, concat, conv, max_pool, reduce};
+use super::inception_blocks::{aux_classifier, chain, concat, conv, max_pool, reduce};
 use super::logits::predictions_end_point;
 use crate::prelude::*;
+
+/// The scopes of the auxiliary classifier's pool, convs and logits.
+const AUX_SCOPES: [&str; 4] =
+    ["AuxLogits/AvgPool_1a_5x5", "AuxLogits/Conv2d_1b_1x1", "AuxLogits/Conv2d_2a", "AuxLogits/Aux_logits"];
 
 /// TF-Slim's `inception_v4` for `[N, 3, 299, 299]` images; build it in scope `InceptionV4` inside
 /// [`inception_v4_arg_scope`] for TF-Slim's names and defaults. End points as TF-Slim's (`Conv2d_1a_3x3` …
@@ -188,7 +192,7 @@ impl InceptionV4 {
     fn classify(&self, images: &Tensor) -> Result<Tensor> {
         let (net, mixed_6h) = base(images)?;
         if let (true, Some(num_classes)) = (self.create_aux_logits, self.num_classes) {
-            let _aux_logits = end_point(&aux_logits(&mixed_6h, num_classes)?, "AuxLogits")?;
+            let _aux_logits = end_point(&aux_classifier(&mixed_6h, num_classes, AUX_SCOPES)?, "AuxLogits")?;
         }
         let whole = [net.size()[2], net.size()[3]];
         let pooled = avg_pool2d(&net, whole).padding(Valid).scope("Logits/AvgPool_1a").call()?;
@@ -201,16 +205,6 @@ impl InceptionV4 {
         predictions_end_point(&logits, "Predictions")?;
         Ok(logits)
     }
-}
-
-/// The auxiliary classifier on `Mixed_6h` (scope `AuxLogits`): a 5×5 stride-3 average pool, a 1×1 conv of 128, a
-/// VALID conv of 768 over the whole map, then fully connected logits.
-fn aux_logits(mixed_6h: &Tensor, num_classes: i64) -> Result<Tensor> {
-    let net = avg_pool2d(mixed_6h, [5, 5]).stride(3).padding(Valid).scope("AuxLogits/AvgPool_1a_5x5").call()?;
-    let net = conv(&net, 128, [1, 1], "AuxLogits/Conv2d_1b_1x1".into())?;
-    let whole = [net.size()[2], net.size()[3]];
-    let net = conv2d(&net, 768, whole).padding(Valid).scope("AuxLogits/Conv2d_2a").call()?;
-    fully_connected(&flatten(&net)?, num_classes).activation_fn(None).scope("AuxLogits/Aux_logits").call()
 }
 
 /// TF-Slim's `inception_v4_arg_scope(weight_decay=4e-5)`: `inception_utils.inception_arg_scope`, as
