@@ -1,5 +1,6 @@
 //! What `train_image_classifier`, `eval_image_classifier` and `export_inference_graph` share: the device flag
-//! (and what a precision falls back to on it), datasets with a label offset, zoo nets and their preprocessing by name, and an exit status instead of a panic.
+//! (and what a precision falls back to on it), datasets with a label offset, zoo nets and their preprocessing by
+//! name, and an exit status instead of a panic.
 #![allow(dead_code)] // each script uses some of them
 
 use std::path::PathBuf;

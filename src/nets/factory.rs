@@ -165,6 +165,14 @@ pub fn get_network(
         let scope = mobilenet_v1_arg_scope(weight_decay, 0.09);
         Ok(Network::MobilenetV1(crate::arg_scope!(scope => { net.build(vs, "MobilenetV1", &shape) })?))
     };
+    // An Inception net: its type's classifier, built inside its arg scope under its type's name (TF-Slim's scope).
+    macro_rules! inception {
+        ($net:ident, $arg_scope:ident) => {{
+            let net = $net::classifier(Some(num_classes));
+            let scope = $arg_scope(weight_decay);
+            Ok(Network::$net(crate::arg_scope!(scope => { net.build(vs, stringify!($net), &shape) })?))
+        }};
+    }
     match name {
         "lenet" => {
             let net = Lenet { num_classes: Some(num_classes), dropout_keep_prob: 0.5 };
@@ -192,31 +200,11 @@ pub fn get_network(
         "mobilenet_v1_075" => mobilenet(0.75),
         "mobilenet_v1_050" => mobilenet(0.5),
         "mobilenet_v1_025" => mobilenet(0.25),
-        "inception_v3" => {
-            let net = InceptionV3::classifier(Some(num_classes));
-            let scope = inception_v3_arg_scope(weight_decay);
-            Ok(Network::InceptionV3(crate::arg_scope!(scope => { net.build(vs, "InceptionV3", &shape) })?))
-        }
-        "inception_resnet_v2" => {
-            let net = InceptionResnetV2::classifier(Some(num_classes));
-            let scope = inception_resnet_v2_arg_scope(weight_decay);
-            Ok(Network::InceptionResnetV2(crate::arg_scope!(scope => { net.build(vs, "InceptionResnetV2", &shape) })?))
-        }
-        "inception_v4" => {
-            let net = InceptionV4::classifier(Some(num_classes));
-            let scope = inception_v4_arg_scope(weight_decay);
-            Ok(Network::InceptionV4(crate::arg_scope!(scope => { net.build(vs, "InceptionV4", &shape) })?))
-        }
-        "inception_v2" => {
-            let net = InceptionV2::classifier(Some(num_classes));
-            let scope = inception_v2_arg_scope(weight_decay);
-            Ok(Network::InceptionV2(crate::arg_scope!(scope => { net.build(vs, "InceptionV2", &shape) })?))
-        }
-        "inception_v1" => {
-            let net = InceptionV1::classifier(Some(num_classes));
-            let scope = inception_v1_arg_scope(weight_decay);
-            Ok(Network::InceptionV1(crate::arg_scope!(scope => { net.build(vs, "InceptionV1", &shape) })?))
-        }
+        "inception_v1" => inception!(InceptionV1, inception_v1_arg_scope),
+        "inception_v2" => inception!(InceptionV2, inception_v2_arg_scope),
+        "inception_v3" => inception!(InceptionV3, inception_v3_arg_scope),
+        "inception_v4" => inception!(InceptionV4, inception_v4_arg_scope),
+        "inception_resnet_v2" => inception!(InceptionResnetV2, inception_resnet_v2_arg_scope),
         other => match (resnet_named(other, num_classes), cifar_resnet_depth(other)) {
             (Some(net), _) => {
                 let scope = net.default_scope();

@@ -5,7 +5,7 @@
 
 use tch::{Device, Tensor};
 
-use super::{CpuPath, autocast_input};
+use super::{CpuPath, autocast_inputs};
 use crate::Result;
 use crate::error::TorchContext;
 use crate::native::{self, ConvGeometry};
@@ -21,7 +21,7 @@ pub(crate) fn convolve(
     let ConvGeometry { stride, padding, dilation, groups } = geometry;
     match biases {
         Some(biases) if x.device() == Device::Cpu && CpuPath::SummedBiasGradient.enabled() => {
-            let cast = |t: &Tensor| autocast_input(Device::Cpu, t);
+            let cast = autocast_inputs(Device::Cpu);
             native::biased_convolution(&cast(x), &cast(weights), &cast(biases), geometry).context(scope)
         }
         _ => x.f_conv2d(weights, biases, stride, padding, dilation, groups).context(scope),

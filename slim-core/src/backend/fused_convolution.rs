@@ -4,7 +4,7 @@
 
 use tch::{Device, Kind, Tensor};
 
-use super::{CpuPath, autocast_input};
+use super::{CpuPath, autocast_inputs};
 use crate::Result;
 use crate::error::TorchContext;
 use crate::native::{self, ConvGeometry};
@@ -54,8 +54,8 @@ pub(crate) fn convolve_relu(
     biases: Option<&Tensor>,
     geometry: ConvGeometry,
 ) -> Result<Option<Tensor>> {
-    let cast = |t: &Tensor| autocast_input(Device::Cpu, t);
-    let (x, weights, biases) = (cast(x), cast(weights), biases.map(cast));
+    let cast = autocast_inputs(Device::Cpu);
+    let (x, weights, biases) = (cast(x), cast(weights), biases.map(&cast));
     let kind = x.kind();
     let same_float = matches!(kind, Kind::Float | Kind::BFloat16)
         && weights.kind() == kind

@@ -1,6 +1,7 @@
 //! [`Precision`]: mixed precision for a model's forward pass, through libtorch's autocast: convolutions and
 //! matrix products in bfloat16, weights, optimizer state and losses in float32.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -79,11 +80,11 @@ impl Precision {
     }
 
     /// Why `device` runs this precision's scopes in float32 instead, or `None` when it runs the precision.
-    pub fn fallback_reason(self, device: Device) -> Option<String> {
+    pub fn fallback_reason(self, device: Device) -> Option<Cow<'static, str>> {
         match (self, device) {
             (Precision::F32, _) | (Precision::Bf16, Device::Cuda(_)) => None,
-            (Precision::Bf16, Device::Cpu) => cpu_bf16_fallback_reason(),
-            (Precision::Bf16, other) => Some(format!("slim's bf16 autocast is not built for {other:?}")),
+            (Precision::Bf16, Device::Cpu) => cpu_bf16_fallback_reason().map(Cow::Borrowed),
+            (Precision::Bf16, other) => Some(format!("slim's bf16 autocast is not built for {other:?}").into()),
         }
     }
 
@@ -116,7 +117,7 @@ impl FromStr for Precision {
 }
 
 /// `t` in float32 when it is a reduced-precision float (an autocast output), else `t` itself: how slim's losses
-/// and metrics take predictions.
+/// take their inputs.
 pub(crate) fn full_precision(t: &Tensor) -> Tensor {
     match t.kind() {
         Kind::BFloat16 | Kind::Half => t.to_kind(Kind::Float),
@@ -132,10 +133,12 @@ pub(crate) fn autocast_kind(device: Device) -> Option<Kind> {
     })
 }
 
-/// `t` as autocast would hand it to a convolution or product on `device` (float32 cast to autocast's type), for
-/// slim's own kernels, which the autocast dispatch does not reach; `t` itself when autocast is off.
-pub(crate) fn autocast_input(device: Device, t: &Tensor) -> Tensor {
-    match autocast_kind(device) {
+/// What autocast hands a convolution or product on `device` for each input (float32 cast to autocast's type; any
+/// tensor itself when autocast is off), for slim's own kernels, which the autocast dispatch does not reach. The
+/// autocast state is read once, here, for all the inputs of one call.
+pub(crate) fn autocast_inputs(device: Device) -> impl Fn(&Tensor) -> Tensor {
+    let kind = autocast_kind(device);
+    move |t: &Tensor| match kind {
         Some(kind) if t.kind() == Kind::Float => t.to_kind(kind),
         _ => t.shallow_clone(),
     }
@@ -145,21 +148,19 @@ pub(crate) fn autocast_input(device: Device, t: &Tensor) -> Tensor {
 static FALLBACK_SAID: OnceLock<()> = OnceLock::new();
 
 /// Why this CPU cannot run bfloat16 at speed (no bfloat16 instructions, or a libtorch without oneDNN), or `None`;
-/// read once.
-fn cpu_bf16_fallback_reason() -> Option<String> {
-    static REASON: OnceLock<Option<String>> = OnceLock::new();
-    REASON
-        .get_or_init(|| {
-            if !tch::utils::has_mkldnn() {
-                return Some("this libtorch has no oneDNN for bfloat16 kernels".into());
-            }
-            let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-            match cpu_flags_have_bf16(&info) {
-                true => None,
-                false => Some("this CPU has no bfloat16 instructions (AVX512-BF16, AMX or Arm BF16)".into()),
-            }
-        })
-        .clone()
+/// read once (a train op asks at every step).
+fn cpu_bf16_fallback_reason() -> Option<&'static str> {
+    static REASON: OnceLock<Option<&'static str>> = OnceLock::new();
+    *REASON.get_or_init(|| {
+        if !tch::utils::has_mkldnn() {
+            return Some("this libtorch has no oneDNN for bfloat16 kernels");
+        }
+        let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        match cpu_flags_have_bf16(&info) {
+            true => None,
+            false => Some("this CPU has no bfloat16 instructions (AVX512-BF16, AMX or Arm BF16)"),
+        }
+    })
 }
 
 /// Whether `/proc/cpuinfo`'s flag lines (x86's `flags`, Arm's `Features`) name a bfloat16 instruction set.
