@@ -109,7 +109,7 @@ pub mod prelude {
     pub use slim_core::layers::{
         Activation, BatchNormParams, Collections, DataFormat, DataFormat::Nchw, DataFormat::Nhwc, Layer, Normalizer,
         Padding, Padding::Same, Padding::Valid, Pair, RenormClipping, avg_pool2d, batch_norm, bias_add, conv2d,
-        conv2d_in_plane, conv2d_transpose, dropout, elu, end_point, flatten, fully_connected, group_norm,
+        conv2d_in_plane, conv2d_transpose, dropout, elu, end_point, flatten, fully_connected, group_norm, hard_swish,
         images_to_sequence, instance_norm, layer_norm, leaky_relu, local_response_normalization, max_pool2d, maxout,
         one_hot_encoding, relu, relu6, repeat, scale_gradient, separable_conv2d, sequence_to_images, sigmoid, softmax,
         spatial_softmax, stack, tanh, unit_norm,

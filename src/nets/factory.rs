@@ -5,10 +5,10 @@ use std::path::Path;
 use crate::model::{Built, ModelOutput, TorchScriptOptions};
 use crate::nets::{
     AlexnetV2, CifarNet, CifarResNet, InceptionResnetV2, InceptionV1, InceptionV2, InceptionV3, InceptionV4, Lenet,
-    MobilenetV1, Overfeat, ResNet, ResNetDepth, ResNetVersion, Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope,
-    inception_resnet_v2_arg_scope, inception_v1_arg_scope, inception_v2_arg_scope, inception_v3_arg_scope,
-    inception_v4_arg_scope, lenet_arg_scope, mobilenet_v1_arg_scope, overfeat_arg_scope, resnet_arg_scope,
-    vgg_arg_scope,
+    MobilenetV1, MobilenetV2, MobilenetV3, MobilenetV3Version, Overfeat, ResNet, ResNetDepth, ResNetVersion, Vgg,
+    VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, inception_resnet_v2_arg_scope, inception_v1_arg_scope,
+    inception_v2_arg_scope, inception_v3_arg_scope, inception_v4_arg_scope, lenet_arg_scope, mobilenet_training_scope,
+    mobilenet_v1_arg_scope, overfeat_arg_scope, resnet_arg_scope, vgg_arg_scope,
 };
 use crate::prelude::*;
 
@@ -38,6 +38,11 @@ pub enum Network {
     InceptionResnetV2(Built<InceptionResnetV2>),
     /// `mobilenet_v1`, `mobilenet_v1_075`, `mobilenet_v1_050`, `mobilenet_v1_025`.
     MobilenetV1(Built<MobilenetV1>),
+    /// `mobilenet_v2`, `mobilenet_v2_140`, `mobilenet_v2_035`.
+    MobilenetV2(Built<MobilenetV2>),
+    /// `mobilenet_v3_large`, `mobilenet_v3_small`, their `_minimalistic` variants, `mobilenet_edgetpu`,
+    /// `mobilenet_edgetpu_075`.
+    MobilenetV3(Built<MobilenetV3>),
     /// `overfeat`.
     Overfeat(Built<Overfeat>),
 }
@@ -58,6 +63,8 @@ macro_rules! with_built_net {
             Network::InceptionV4($net) => $body,
             Network::InceptionResnetV2($net) => $body,
             Network::MobilenetV1($net) => $body,
+            Network::MobilenetV2($net) => $body,
+            Network::MobilenetV3($net) => $body,
             Network::Overfeat($net) => $body,
         }
     };
@@ -82,7 +89,7 @@ impl Network {
 }
 
 /// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
-pub const NETWORK_NAMES: [&str; 25] = [
+pub const NETWORK_NAMES: [&str; 34] = [
     "lenet",
     "cifarnet",
     "alexnet_v2",
@@ -99,6 +106,15 @@ pub const NETWORK_NAMES: [&str; 25] = [
     "mobilenet_v1_075",
     "mobilenet_v1_050",
     "mobilenet_v1_025",
+    "mobilenet_v2",
+    "mobilenet_v2_140",
+    "mobilenet_v2_035",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    "mobilenet_v3_large_minimalistic",
+    "mobilenet_v3_small_minimalistic",
+    "mobilenet_edgetpu",
+    "mobilenet_edgetpu_075",
     "resnet_v1_50",
     "resnet_v1_101",
     "resnet_v1_152",
@@ -165,6 +181,19 @@ pub fn get_network(
         let scope = mobilenet_v1_arg_scope(weight_decay, 0.09);
         Ok(Network::MobilenetV1(crate::arg_scope!(scope => { net.build(vs, "MobilenetV1", &shape) })?))
     };
+    let mobilenet_v2 = |net: MobilenetV2| -> Result<Network> {
+        let scope = mobilenet_training_scope(weight_decay, 0.09, 0.997);
+        Ok(Network::MobilenetV2(crate::arg_scope!(scope => { net.build(vs, "MobilenetV2", &shape) })?))
+    };
+    // TF-Slim's EdgeTPU 0.75 keeps its last conv at 1280 (`finegrain_classification_mode`).
+    let mobilenet_v3 = |version: MobilenetV3Version, depth_multiplier: f64| -> Result<Network> {
+        let net = MobilenetV3 {
+            finegrain_classification_mode: depth_multiplier < 1.0,
+            ..MobilenetV3::classifier(version, Some(num_classes), depth_multiplier)
+        };
+        let scope = mobilenet_training_scope(weight_decay, 0.09, 0.997);
+        Ok(Network::MobilenetV3(crate::arg_scope!(scope => { net.build(vs, version.default_scope(), &shape) })?))
+    };
     // An Inception net: its type's classifier, built inside its arg scope under its type's name (TF-Slim's scope).
     macro_rules! inception {
         ($net:ident, $arg_scope:ident) => {{
@@ -200,6 +229,18 @@ pub fn get_network(
         "mobilenet_v1_075" => mobilenet(0.75),
         "mobilenet_v1_050" => mobilenet(0.5),
         "mobilenet_v1_025" => mobilenet(0.25),
+        "mobilenet_v2" => mobilenet_v2(MobilenetV2::classifier(Some(num_classes), 1.0)),
+        "mobilenet_v2_140" => mobilenet_v2(MobilenetV2::classifier(Some(num_classes), 1.4)),
+        "mobilenet_v2_035" => mobilenet_v2(MobilenetV2 {
+            finegrain_classification_mode: true,
+            ..MobilenetV2::classifier(Some(num_classes), 0.35)
+        }),
+        "mobilenet_v3_large" => mobilenet_v3(MobilenetV3Version::Large, 1.0),
+        "mobilenet_v3_small" => mobilenet_v3(MobilenetV3Version::Small, 1.0),
+        "mobilenet_v3_large_minimalistic" => mobilenet_v3(MobilenetV3Version::LargeMinimalistic, 1.0),
+        "mobilenet_v3_small_minimalistic" => mobilenet_v3(MobilenetV3Version::SmallMinimalistic, 1.0),
+        "mobilenet_edgetpu" => mobilenet_v3(MobilenetV3Version::EdgeTpu, 1.0),
+        "mobilenet_edgetpu_075" => mobilenet_v3(MobilenetV3Version::EdgeTpu, 0.75),
         "inception_v1" => inception!(InceptionV1, inception_v1_arg_scope),
         "inception_v2" => inception!(InceptionV2, inception_v2_arg_scope),
         "inception_v3" => inception!(InceptionV3, inception_v3_arg_scope),

@@ -14,7 +14,11 @@ mod inception_v3;
 mod inception_v4;
 mod lenet;
 mod logits;
+mod mobilenet_base;
+mod mobilenet_blocks;
 mod mobilenet_v1;
+mod mobilenet_v2;
+mod mobilenet_v3;
 mod overfeat;
 mod pix2pix;
 mod resnet;
@@ -34,7 +38,10 @@ pub use inception_v2::{InceptionV2, inception_v2_arg_scope};
 pub use inception_v3::{InceptionV3, inception_v3_arg_scope};
 pub use inception_v4::{InceptionV4, inception_v4_arg_scope};
 pub use lenet::{Lenet, lenet_arg_scope};
+pub use mobilenet_base::mobilenet_training_scope;
 pub use mobilenet_v1::{MobilenetV1, mobilenet_v1_arg_scope};
+pub use mobilenet_v2::MobilenetV2;
+pub use mobilenet_v3::{MobilenetV3, MobilenetV3Version};
 pub use overfeat::{Overfeat, overfeat_arg_scope};
 pub use pix2pix::{
     Pix2pixBlock, Pix2pixDiscriminator, Pix2pixGenerator, Pix2pixUpsample, pix2pix_arg_scope, pix2pix_default_blocks,

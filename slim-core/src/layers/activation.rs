@@ -25,6 +25,8 @@ pub enum Activation {
     Softplus,
     /// `max(x, 0.2·x)`: TF's `tf.nn.leaky_relu` with its default slope (the GAN nets' activation).
     LeakyRelu,
+    /// `x · relu6(x + 3) / 6`: MobileNet v3's hard swish (`mobilenet_v3.hard_swish`).
+    HardSwish,
     /// A named user function.
     Custom(&'static str, CustomActivation),
 }
@@ -51,6 +53,7 @@ impl Activation {
             Activation::Tanh => "Tanh",
             Activation::Softplus => "Softplus",
             Activation::LeakyRelu => "LeakyRelu",
+            Activation::HardSwish => "hard_swish",
             Activation::Custom(name, _) => name,
         }
     }
@@ -65,6 +68,7 @@ impl Activation {
             Activation::Tanh => x.tanh(),
             Activation::Softplus => x.softplus(),
             Activation::LeakyRelu => x.maximum(&(x * 0.2)),
+            Activation::HardSwish => x * (x + 3.0).clamp(0.0, 6.0) * (1.0 / 6.0),
             Activation::Custom(_, f) => f(x),
         }
     }
@@ -93,6 +97,10 @@ pub const tanh: Activation = Activation::Tanh;
 /// `Activation::LeakyRelu`, under TF's name (`activation_fn = leaky_relu`).
 #[allow(non_upper_case_globals)]
 pub const leaky_relu: Activation = Activation::LeakyRelu;
+
+/// `Activation::HardSwish`, under MobileNet v3's name (`activation_fn = hard_swish`).
+#[allow(non_upper_case_globals)]
+pub const hard_swish: Activation = Activation::HardSwish;
 
 pub(crate) fn apply_activation(activation: &Option<Activation>, x: Tensor) -> Tensor {
     match activation {

@@ -40,7 +40,7 @@ pub mod types;
 mod unit_norm;
 mod zero_debias;
 
-pub use activation::{Activation, elu, leaky_relu, relu, relu6, sigmoid, tanh};
+pub use activation::{Activation, elu, hard_swish, leaky_relu, relu, relu6, sigmoid, tanh};
 pub use batch_norm::{BatchNorm, BatchNormParams, batch_norm};
 pub use batch_renorm::RenormClipping;
 pub use bias_add::{BiasAdd, bias_add};
