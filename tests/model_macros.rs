@@ -20,6 +20,10 @@ fn the_macros_list_every_runtime_layer_by_its_op_name() {
         conv2d::Args::OP_NAME,
         conv2d_transpose::Args::OP_NAME,
         conv2d_in_plane::Args::OP_NAME,
+        conv1d::Args::OP_NAME,
+        conv3d::Args::OP_NAME,
+        conv3d_transpose::Args::OP_NAME,
+        convolution::Args::OP_NAME,
         separable_conv2d::Args::OP_NAME,
         fully_connected::Args::OP_NAME,
         batch_norm::Args::OP_NAME,
@@ -30,6 +34,8 @@ fn the_macros_list_every_runtime_layer_by_its_op_name() {
         bias_add::Args::OP_NAME,
         max_pool2d::Args::OP_NAME,
         avg_pool2d::Args::OP_NAME,
+        max_pool3d::Args::OP_NAME,
+        avg_pool3d::Args::OP_NAME,
         dropout::Args::OP_NAME,
     ];
     assert_eq!(table.iter().map(|(name, _)| *name).collect::<Vec<_>>(), runtime);

@@ -26,7 +26,8 @@ impl Layout {
     /// The entry `name`'s `value`, in this layout, in layout `to`, by its name alone (no variable to fill):
     /// weights (`…weights`) of rank 4 are convolutions, or depthwise ones when named `…depthwise_weights`
     /// (written to TF with a depth multiplier of 1, the only one their torch shape `[in·mult, 1, kh, kw]` does
-    /// not hide), and of rank 2 fully connected; everything else is kept as it is.
+    /// not hide), of rank 3 and 5 1-D and 3-D convolutions, and of rank 2 fully connected; everything else is kept
+    /// as it is.
     pub(crate) fn convert(self, to: Layout, name: &str, value: &Tensor) -> Tensor {
         let (rank, is_weights, depthwise) =
             (value.dim(), name.ends_with("weights"), name.ends_with("depthwise_weights"));
@@ -39,9 +40,24 @@ impl Layout {
             (Layout::Torch, Layout::Tf, 4, true) if depthwise => value.permute([2, 3, 0, 1]).contiguous(),
             (Layout::Torch, Layout::Tf, 4, true) => value.permute([2, 3, 1, 0]).contiguous(),
             (Layout::Tf, Layout::Torch, 2, true) | (Layout::Torch, Layout::Tf, 2, true) => value.tr().contiguous(),
+            (Layout::Tf, Layout::Torch, 3 | 5, true) => value.permute(spatial_first_to_torch(rank)).contiguous(),
+            (Layout::Torch, Layout::Tf, 3 | 5, true) => value.permute(torch_to_spatial_first(rank)).contiguous(),
             _ => value.shallow_clone(),
         }
     }
+}
+
+/// The permutation from TF's `[k…, in, out]` (1-D and 3-D convolutions; `[k…, out, in]` for transposed ones)
+/// to libtorch's `[out, in, k…]` (`[in, out, k…]`): the last two axes swapped to the front.
+fn spatial_first_to_torch(rank: usize) -> Vec<i64> {
+    let rank = rank as i64;
+    [rank - 1, rank - 2].into_iter().chain(0..rank - 2).collect()
+}
+
+/// The inverse of [`spatial_first_to_torch`]: libtorch's `[out, in, k…]` to TF's `[k…, in, out]`.
+fn torch_to_spatial_first(rank: usize) -> Vec<i64> {
+    let rank = rank as i64;
+    (2..rank).chain([1, 0]).collect()
 }
 
 fn tf_to_torch(name: &str, value: &Tensor, target: &[i64]) -> Tensor {
@@ -59,6 +75,13 @@ fn tf_to_torch(name: &str, value: &Tensor, target: &[i64]) -> Tensor {
             }
         }
         (2, true) => value.tr().contiguous(),
+        (rank @ (3 | 5), true) => {
+            let torch = value.permute(spatial_first_to_torch(rank));
+            match torch.size() == target {
+                true => torch.contiguous(),
+                false => value.shallow_clone(),
+            }
+        }
         _ => value.shallow_clone(),
     }
 }
@@ -93,6 +116,8 @@ mod tests {
             ("net/conv/weights", counting(&[4, 2, 3, 3]), vec![3, 3, 2, 4]),
             ("net/dw/depthwise_weights", counting(&[6, 1, 3, 3]), vec![3, 3, 6, 1]),
             ("net/fc/weights", counting(&[5, 3]), vec![3, 5]),
+            ("net/conv3d/weights", counting(&[4, 2, 1, 3, 5]), vec![1, 3, 5, 2, 4]),
+            ("net/conv1d/weights", counting(&[4, 2, 3]), vec![3, 2, 4]),
             ("net/fc/biases", counting(&[5]), vec![5]),
             ("global_step", counting(&[]), vec![]),
         ];

@@ -86,17 +86,17 @@ impl HasVariables for Conv2dTranspose {}
 /// How one spatial axis of the transposed convolution is computed: libtorch's symmetric `padding`, its
 /// `output_padding`, and the TF output size to keep.
 #[derive(Debug, PartialEq, Eq)]
-struct AxisPlan {
-    padding: i64,
-    output_padding: i64,
-    output: i64,
+pub(crate) struct AxisPlan {
+    pub(crate) padding: i64,
+    pub(crate) output_padding: i64,
+    pub(crate) output: i64,
 }
 
 impl AxisPlan {
     /// TF's transposed convolution is the gradient of the forward convolution whose input has the TF output
     /// size; that convolution's padding before is cropped from the front of the full result, and the result is
     /// cut to the output size.
-    fn new(input: i64, kernel: i64, stride: i64, padding: Padding) -> AxisPlan {
+    pub(crate) fn new(input: i64, kernel: i64, stride: i64, padding: Padding) -> AxisPlan {
         let output = match padding {
             Padding::Same => input * stride,
             Padding::Valid => input * stride + (kernel - stride).max(0),

@@ -17,17 +17,38 @@ pub(crate) fn pad_for_window(
     stride: Pair,
     fill: f64,
 ) -> Result<(Tensor, [i64; 2])> {
+    let (x, pad) = pad_for_window_nd(scope, x, padding, &kernel.to_array(), &stride.to_array(), fill)?;
+    Ok((x, [pad[0], pad[1]]))
+}
+
+/// [`pad_for_window`] for any number of spatial axes: `x` is `[N, C, spatial…]`, `kernel` (already dilated) and
+/// `stride` have one value per spatial axis.
+pub(crate) fn pad_for_window_nd(
+    scope: &str,
+    x: &Tensor,
+    padding: Padding,
+    kernel: &[i64],
+    stride: &[i64],
+    fill: f64,
+) -> Result<(Tensor, Vec<i64>)> {
     let size = x.size();
-    let (top, bottom) = padding.amounts(size[2], kernel.0, stride.0);
-    let (left, right) = padding.amounts(size[3], kernel.1, stride.1);
-    if top == bottom && left == right {
-        return Ok((x.shallow_clone(), [top, left]));
+    let amounts: Vec<(i64, i64)> =
+        (0..kernel.len()).map(|axis| padding.amounts(size[axis + 2], kernel[axis], stride[axis])).collect();
+    if amounts.iter().all(|(before, after)| before == after) {
+        return Ok((x.shallow_clone(), amounts.iter().map(|(before, _)| *before).collect()));
     }
-    let padded = x.f_pad([left, right, top, bottom], "constant", Some(fill)).context(scope)?;
-    Ok((padded, [0, 0]))
+    // `pad` lists (before, after) from the last axis to the first.
+    let pads: Vec<i64> = amounts.iter().rev().flat_map(|(before, after)| [*before, *after]).collect();
+    let padded = x.f_pad(&pads, "constant", Some(fill)).context(scope)?;
+    Ok((padded, vec![0; kernel.len()]))
 }
 
 /// The extent of a kernel dilated by `rate`.
 pub(crate) fn dilated(kernel: Pair, rate: Pair) -> Pair {
     Pair((kernel.0 - 1) * rate.0 + 1, (kernel.1 - 1) * rate.1 + 1)
+}
+
+/// The extents of a kernel dilated by `rate`, per spatial axis.
+pub(crate) fn dilated_nd(kernel: &[i64], rate: &[i64]) -> Vec<i64> {
+    kernel.iter().zip(rate).map(|(k, r)| (k - 1) * r + 1).collect()
 }

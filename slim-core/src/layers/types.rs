@@ -57,6 +57,74 @@ impl From<(i64, i64)> for Pair {
     }
 }
 
+/// Per-axis sizes for any number of spatial axes (the kernel sizes, strides and rates of `convolution`,
+/// `conv1d`, `conv3d`, `conv3d_transpose` and the 3-D pools): one value for every axis, or one per axis. Built
+/// from an int, an array or a vector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dims {
+    /// The same value on every spatial axis.
+    All(i64),
+    /// One value per spatial axis, first to last.
+    Each(Vec<i64>),
+}
+
+impl Dims {
+    /// The values for `axes` spatial axes; an error naming `scope` and `what` when the count differs or a value
+    /// is not positive.
+    pub fn resolve(&self, axes: usize, scope: &str, what: &str) -> Result<Vec<i64>> {
+        let values = match self {
+            Dims::All(n) => vec![*n; axes],
+            Dims::Each(values) if values.len() == axes => values.clone(),
+            Dims::Each(values) => {
+                return Err(Error::invalid(
+                    scope,
+                    format!("{what} must have {axes} values (one per spatial axis), got {values:?}"),
+                ));
+            }
+        };
+        match values.iter().all(|n| *n >= 1) {
+            true => Ok(values),
+            false => Err(Error::invalid(scope, format!("{what} must be positive, got {values:?}"))),
+        }
+    }
+}
+
+impl From<i64> for Dims {
+    fn from(n: i64) -> Self {
+        Dims::All(n)
+    }
+}
+
+impl From<i32> for Dims {
+    fn from(n: i32) -> Self {
+        Dims::All(i64::from(n))
+    }
+}
+
+impl<const N: usize> From<[i64; N]> for Dims {
+    fn from(values: [i64; N]) -> Self {
+        Dims::Each(values.to_vec())
+    }
+}
+
+impl<const N: usize> From<[i32; N]> for Dims {
+    fn from(values: [i32; N]) -> Self {
+        Dims::Each(values.iter().map(|n| i64::from(*n)).collect())
+    }
+}
+
+impl From<Vec<i64>> for Dims {
+    fn from(values: Vec<i64>) -> Self {
+        Dims::Each(values)
+    }
+}
+
+impl From<Pair> for Dims {
+    fn from(Pair(h, w): Pair) -> Self {
+        Dims::Each(vec![h, w])
+    }
+}
+
 /// TF's padding schemes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Padding {
@@ -132,6 +200,31 @@ impl DataFormat {
             DataFormat::Nhwc => x.permute([0, 2, 3, 1]),
         }
     }
+
+    /// `x` of any rank ≥ 3, in this format's channel placement (`Nchw`: channels first, as NCW and NCDHW;
+    /// `Nhwc`: channels last, as NWC and NDHWC), viewed with the channels first.
+    pub(crate) fn view_channels_first(self, x: &tch::Tensor) -> tch::Tensor {
+        match self {
+            DataFormat::Nchw => x.shallow_clone(),
+            DataFormat::Nhwc => {
+                let last = x.dim() as i64 - 1;
+                let order: Vec<i64> = [0, last].into_iter().chain(1..last).collect();
+                x.permute(order)
+            }
+        }
+    }
+
+    /// `x` of any rank ≥ 3 with the channels first, viewed in this format's channel placement.
+    pub(crate) fn view_from_channels_first(self, x: tch::Tensor) -> tch::Tensor {
+        match self {
+            DataFormat::Nchw => x,
+            DataFormat::Nhwc => {
+                let rank = x.dim() as i64;
+                let order: Vec<i64> = [0].into_iter().chain(2..rank).chain([1]).collect();
+                x.permute(order)
+            }
+        }
+    }
 }
 
 /// A list of collection names (`variables_collections`, `outputs_collections`). Built from one name, an array
@@ -187,6 +280,25 @@ mod tests {
         assert_eq!(Padding::Same.amounts(7, 3, 2), (1, 1));
         assert_eq!(Padding::Same.amounts(5, 1, 2), (0, 0));
         assert_eq!(Padding::Valid.amounts(4, 3, 2), (0, 0));
+    }
+
+    #[test]
+    fn dims_broadcast_or_match_the_spatial_axes() {
+        assert_eq!(Dims::from(3).resolve(3, "conv", "kernel_size").unwrap(), [3, 3, 3]);
+        assert_eq!(Dims::from([1, 7, 7]).resolve(3, "conv", "kernel_size").unwrap(), [1, 7, 7]);
+        let wrong = Dims::from([3, 3]).resolve(3, "Conv3d", "stride").unwrap_err().to_string();
+        assert!(wrong.contains("Conv3d") && wrong.contains("stride must have 3 values"), "{wrong}");
+        assert!(Dims::from([2, 0]).resolve(2, "c", "rate").unwrap_err().to_string().contains("positive"));
+    }
+
+    #[test]
+    fn channels_last_views_round_trip_at_any_rank() {
+        let x = tch::Tensor::zeros([2, 5, 6, 7, 3], (tch::Kind::Float, tch::Device::Cpu));
+        let first = DataFormat::Nhwc.view_channels_first(&x);
+        assert_eq!(first.size(), [2, 3, 5, 6, 7]);
+        assert_eq!(DataFormat::Nhwc.view_from_channels_first(first).size(), [2, 5, 6, 7, 3]);
+        let line = tch::Tensor::zeros([2, 9, 4], (tch::Kind::Float, tch::Device::Cpu));
+        assert_eq!(DataFormat::Nhwc.view_channels_first(&line).size(), [2, 4, 9]);
     }
 
     #[test]
