@@ -3,8 +3,13 @@
 nets, built by tf_slim.nets under their arg scopes, so the tests can check slim's zoo against them without
 TensorFlow. Run once with TF 2.21 and tf-slim 1.1 (shared/bench/setup-peers.sh tf makes such a venv):
 
-    /tmp/venv-tf/bin/python scripts/make-zoo-names.py
+    /tmp/venv-tf/bin/python scripts/make-zoo-names.py [--research-slim DIR]
+
+With --research-slim, also the nets tf_slim does not ship, built by models/research/slim's own nets_factory
+from DIR (its `slim` folder, holding `nets/`). PyPI carries a copy of that folder: `pip download --no-deps
+123-object-detection==0.1`, then unpack the sdist; its slim/ is research/slim as of 2021 (TF 2, tf_slim).
 """
+import argparse
 import gzip
 import importlib
 import json
@@ -38,6 +43,33 @@ NETS = {
     "resnet_v2_152": (resnet_v2.resnet_v2_152, resnet_v2.resnet_arg_scope, 224, 1001),
 }
 
+# name → classes of the models/research/slim nets, built by its nets_factory at its default image size (videos:
+# 64 frames).
+RESEARCH_NETS = {
+    "inception_v4": 1001,
+    "inception_resnet_v2": 1001,
+    "mobilenet_v2": 1001,
+    "mobilenet_v2_140": 1001,
+    "mobilenet_v2_035": 1001,
+    "mobilenet_v3_large": 1001,
+    "mobilenet_v3_small": 1001,
+    "mobilenet_v3_large_minimalistic": 1001,
+    "mobilenet_v3_small_minimalistic": 1001,
+    "mobilenet_edgetpu": 1001,
+    "mobilenet_edgetpu_075": 1001,
+    "nasnet_cifar": 10,
+    "nasnet_mobile": 1001,
+    "nasnet_large": 1001,
+    "pnasnet_mobile": 1001,
+    "pnasnet_large": 1001,
+    "i3d": 400,
+    "s3dg": 400,
+}
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--research-slim", help="models/research/slim: the folder holding nets/")
+args = parser.parse_args()
+
 out = {}
 for name, (build, arg_scope, side, classes) in NETS.items():
     with tf.Graph().as_default():
@@ -46,6 +78,37 @@ for name, (build, arg_scope, side, classes) in NETS.items():
             build(images, num_classes=classes, is_training=True)
         out[name] = [[v.op.name, v.shape.as_list()] for v in slim.get_model_variables()]
         print(name, len(out[name]), "model variables")
+
+if args.research_slim:
+    sys.path.insert(0, args.research_slim)
+    import numpy
+
+    numpy.int = int  # research/slim's mobilenet_v3 still calls numpy.int, which numpy 1.24 removed
+
+    class HParams:
+        """What nasnet and pnasnet use of tf.contrib.training.HParams (gone with TF 1)."""
+
+        def __init__(self, **values):
+            self.__dict__.update(values)
+
+        def set_hparam(self, name, value):
+            setattr(self, name, value)
+
+    contrib = type(sys)("tensorflow.contrib")
+    contrib.training = type(sys)("tensorflow.contrib.training")
+    contrib.training.HParams = HParams
+    sys.modules["tensorflow.contrib"] = contrib
+    sys.modules["tensorflow.contrib.training"] = contrib.training
+    from nets import nets_factory
+
+    for name, classes in RESEARCH_NETS.items():
+        with tf.Graph().as_default():
+            network_fn = nets_factory.get_network_fn(name, classes, weight_decay=4e-5, is_training=True)
+            side = network_fn.default_image_size
+            shape = [1, 64, side, side, 3] if name in ("i3d", "s3dg") else [1, side, side, 3]
+            network_fn(tf.placeholder(tf.float32, shape))
+            out[name] = [[v.op.name, v.shape.as_list()] for v in slim.get_model_variables()]
+            print(name, len(out[name]), "model variables")
 
 path = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "zoo", "variables.json.gz")
 with gzip.GzipFile(path, "wb", mtime=0) as f:

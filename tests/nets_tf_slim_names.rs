@@ -1,7 +1,8 @@
-//! slim's zoo against TF-Slim's own nets: every model variable that tf_slim.nets creates (name and shape, listed
-//! by scripts/make-zoo-names.py with TF 2.21 and tf-slim 1.1 into tests/fixtures/zoo/variables.json.gz) exists in
-//! the slim net built by `get_network` under the same name, with the shape converted to slim's layout, and slim
-//! creates no other model variable. So TF-Slim's checkpoints of these nets restore name for name.
+//! slim's zoo against TF-Slim's own nets: every model variable that tf_slim.nets, or models/research/slim's
+//! nets_factory for the nets tf_slim does not ship, creates (name and shape, listed by scripts/make-zoo-names.py
+//! with TF 2.21 and tf-slim 1.1 into tests/fixtures/zoo/variables.json.gz) exists in the slim net built by
+//! `get_network` under the same name, with the shape converted to slim's layout, and slim creates no other model
+//! variable. So TF-Slim's checkpoints of these nets restore name for name.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ fn slim_shape(name: &str, tf: &[i64]) -> Vec<i64> {
     match tf {
         [h, w, i, m] if name.ends_with("depthwise_weights") => vec![i * m, 1, *h, *w],
         [h, w, i, o] => vec![*o, *i, *h, *w],
+        [d, h, w, i, o] => vec![*o, *i, *d, *h, *w],
         [i, o] => vec![*o, *i],
         other => other.to_vec(),
     }
@@ -71,4 +73,27 @@ fn resnets_match_tf_slim() {
     check("resnet_v1_101", 1000);
     check("resnet_v2_50", 1001);
     check("resnet_v2_152", 1001);
+}
+
+#[test]
+fn inception_v4_and_inception_resnet_v2_match_research_slim() {
+    check("inception_v4", 1001);
+    check("inception_resnet_v2", 1001);
+}
+
+#[test]
+fn mobilenet_v2_and_v3_match_research_slim() {
+    for name in [
+        "mobilenet_v2",
+        "mobilenet_v2_140",
+        "mobilenet_v2_035",
+        "mobilenet_v3_large",
+        "mobilenet_v3_small",
+        "mobilenet_v3_large_minimalistic",
+        "mobilenet_v3_small_minimalistic",
+        "mobilenet_edgetpu",
+        "mobilenet_edgetpu_075",
+    ] {
+        check(name, 1001);
+    }
 }
