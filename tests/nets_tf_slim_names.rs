@@ -97,3 +97,9 @@ fn mobilenet_v2_and_v3_match_research_slim() {
         check(name, 1001);
     }
 }
+
+#[test]
+fn i3d_and_s3dg_match_research_slim() {
+    check("i3d", 400);
+    check("s3dg", 400);
+}

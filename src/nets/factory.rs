@@ -5,10 +5,11 @@ use std::path::Path;
 use crate::model::{Built, ModelOutput, TorchScriptOptions};
 use crate::nets::{
     AlexnetV2, CifarNet, CifarResNet, InceptionResnetV2, InceptionV1, InceptionV2, InceptionV3, InceptionV4, Lenet,
-    MobilenetV1, MobilenetV2, MobilenetV3, MobilenetV3Version, Overfeat, ResNet, ResNetDepth, ResNetVersion, Vgg,
-    VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, inception_resnet_v2_arg_scope, inception_v1_arg_scope,
-    inception_v2_arg_scope, inception_v3_arg_scope, inception_v4_arg_scope, lenet_arg_scope, mobilenet_training_scope,
-    mobilenet_v1_arg_scope, overfeat_arg_scope, resnet_arg_scope, vgg_arg_scope,
+    MobilenetV1, MobilenetV2, MobilenetV3, MobilenetV3Version, Overfeat, ResNet, ResNetDepth, ResNetVersion, S3dg, Vgg,
+    VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, i3d_arg_scope, inception_resnet_v2_arg_scope,
+    inception_v1_arg_scope, inception_v2_arg_scope, inception_v3_arg_scope, inception_v4_arg_scope, lenet_arg_scope,
+    mobilenet_training_scope, mobilenet_v1_arg_scope, overfeat_arg_scope, resnet_arg_scope, s3dg_arg_scope,
+    vgg_arg_scope,
 };
 use crate::prelude::*;
 
@@ -45,6 +46,8 @@ pub enum Network {
     MobilenetV3(Built<MobilenetV3>),
     /// `overfeat`.
     Overfeat(Built<Overfeat>),
+    /// `i3d`, `s3dg`: video classifiers of `[N, C, T, H, W]` clips.
+    S3dg(Built<S3dg>),
 }
 
 /// `$body` with `$net` bound to the built net inside whichever variant `$network` is.
@@ -66,6 +69,7 @@ macro_rules! with_built_net {
             Network::MobilenetV2($net) => $body,
             Network::MobilenetV3($net) => $body,
             Network::Overfeat($net) => $body,
+            Network::S3dg($net) => $body,
         }
     };
 }
@@ -89,7 +93,7 @@ impl Network {
 }
 
 /// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
-pub const NETWORK_NAMES: [&str; 34] = [
+pub const NETWORK_NAMES: [&str; 36] = [
     "lenet",
     "cifarnet",
     "alexnet_v2",
@@ -124,7 +128,13 @@ pub const NETWORK_NAMES: [&str; 34] = [
     "resnet_v2_152",
     "resnet_v2_200",
     "resnet_cifar_20",
+    "i3d",
+    "s3dg",
 ];
+
+/// The frames of the example clip [`get_network`] builds `i3d` and `s3dg` from: any count of 9 or more gives the
+/// same layers (the head pools 2 of the frames the base leaves), and 16 costs a quarter of TF-Slim's 64.
+pub const VIDEO_FRAMES: i64 = 16;
 
 /// The depth of `resnet_cifar_<6n+2>`, if `name` is one.
 fn cifar_resnet_depth(name: &str) -> Option<usize> {
@@ -160,7 +170,8 @@ pub fn default_image_size(name: &str) -> i64 {
 
 /// TF-Slim's `nets_factory.get_network_fn(name, num_classes, weight_decay)`: the net built in `vs` under its
 /// TF-Slim scope and arg scope, from images of `[1, channels, size, size]` (its default size when `size` is
-/// `None`). An unknown name is an error listing the known ones.
+/// `None`; clips of `[1, channels, VIDEO_FRAMES, size, size]` for `i3d` and `s3dg`). An unknown name is an error
+/// listing the known ones.
 pub fn get_network(
     name: &str,
     vs: &VarStore,
@@ -246,6 +257,14 @@ pub fn get_network(
         "inception_v3" => inception!(InceptionV3, inception_v3_arg_scope),
         "inception_v4" => inception!(InceptionV4, inception_v4_arg_scope),
         "inception_resnet_v2" => inception!(InceptionResnetV2, inception_resnet_v2_arg_scope),
+        "i3d" | "s3dg" => {
+            let clip = [1, channels, VIDEO_FRAMES, side, side];
+            let (net, scope) = match name {
+                "i3d" => (S3dg::i3d(Some(num_classes)), i3d_arg_scope(weight_decay, 0.999, 0.001, false)),
+                _ => (S3dg::classifier(Some(num_classes)), s3dg_arg_scope(weight_decay, 0.999, 0.001)),
+            };
+            Ok(Network::S3dg(crate::arg_scope!(scope => { net.build(vs, "InceptionV1", &clip) })?))
+        }
         other => match (resnet_named(other, num_classes), cifar_resnet_depth(other)) {
             (Some(net), _) => {
                 let scope = net.default_scope();
