@@ -37,6 +37,7 @@ fn the_macros_list_every_runtime_layer_by_its_op_name() {
         max_pool3d::Args::OP_NAME,
         avg_pool3d::Args::OP_NAME,
         dropout::Args::OP_NAME,
+        drop_path::Args::OP_NAME,
     ];
     assert_eq!(table.iter().map(|(name, _)| *name).collect::<Vec<_>>(), runtime);
 }

@@ -46,6 +46,7 @@ pub(crate) const OPS: &[Op] = &[
     Op { name: "max_pool3d", kind: OpKind::Layer },
     Op { name: "avg_pool3d", kind: OpKind::Layer },
     Op { name: "dropout", kind: OpKind::Layer },
+    Op { name: "drop_path", kind: OpKind::Layer },
     Op { name: "flatten", kind: OpKind::Function },
     Op { name: "softmax", kind: OpKind::Function },
     Op { name: "one_hot_encoding", kind: OpKind::Function },
