@@ -103,3 +103,11 @@ fn i3d_and_s3dg_match_research_slim() {
     check("i3d", 400);
     check("s3dg", 400);
 }
+
+#[test]
+fn nasnet_and_pnasnet_match_research_slim() {
+    check("nasnet_cifar", 10);
+    for name in ["nasnet_mobile", "nasnet_large", "pnasnet_mobile", "pnasnet_large"] {
+        check(name, 1001);
+    }
+}

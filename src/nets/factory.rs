@@ -5,11 +5,11 @@ use std::path::Path;
 use crate::model::{Built, ModelOutput, TorchScriptOptions};
 use crate::nets::{
     AlexnetV2, CifarNet, CifarResNet, InceptionResnetV2, InceptionV1, InceptionV2, InceptionV3, InceptionV4, Lenet,
-    MobilenetV1, MobilenetV2, MobilenetV3, MobilenetV3Version, Overfeat, ResNet, ResNetDepth, ResNetVersion, S3dg, Vgg,
-    VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, i3d_arg_scope, inception_resnet_v2_arg_scope,
-    inception_v1_arg_scope, inception_v2_arg_scope, inception_v3_arg_scope, inception_v4_arg_scope, lenet_arg_scope,
-    mobilenet_training_scope, mobilenet_v1_arg_scope, overfeat_arg_scope, resnet_arg_scope, s3dg_arg_scope,
-    vgg_arg_scope,
+    MobilenetV1, MobilenetV2, MobilenetV3, MobilenetV3Version, Nasnet, Overfeat, Pnasnet, ResNet, ResNetDepth,
+    ResNetVersion, S3dg, Vgg, VggDepth, alexnet_v2_arg_scope, cifarnet_arg_scope, i3d_arg_scope,
+    inception_resnet_v2_arg_scope, inception_v1_arg_scope, inception_v2_arg_scope, inception_v3_arg_scope,
+    inception_v4_arg_scope, lenet_arg_scope, mobilenet_training_scope, mobilenet_v1_arg_scope, nasnet_arg_scope,
+    overfeat_arg_scope, resnet_arg_scope, s3dg_arg_scope, vgg_arg_scope,
 };
 use crate::prelude::*;
 
@@ -48,6 +48,10 @@ pub enum Network {
     Overfeat(Built<Overfeat>),
     /// `i3d`, `s3dg`: video classifiers of `[N, C, T, H, W]` clips.
     S3dg(Built<S3dg>),
+    /// `nasnet_cifar`, `nasnet_mobile`, `nasnet_large`.
+    Nasnet(Built<Nasnet>),
+    /// `pnasnet_mobile`, `pnasnet_large`.
+    Pnasnet(Built<Pnasnet>),
 }
 
 /// `$body` with `$net` bound to the built net inside whichever variant `$network` is.
@@ -70,6 +74,8 @@ macro_rules! with_built_net {
             Network::MobilenetV3($net) => $body,
             Network::Overfeat($net) => $body,
             Network::S3dg($net) => $body,
+            Network::Nasnet($net) => $body,
+            Network::Pnasnet($net) => $body,
         }
     };
 }
@@ -93,7 +99,7 @@ impl Network {
 }
 
 /// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
-pub const NETWORK_NAMES: [&str; 36] = [
+pub const NETWORK_NAMES: [&str; 41] = [
     "lenet",
     "cifarnet",
     "alexnet_v2",
@@ -130,6 +136,11 @@ pub const NETWORK_NAMES: [&str; 36] = [
     "resnet_cifar_20",
     "i3d",
     "s3dg",
+    "nasnet_cifar",
+    "nasnet_mobile",
+    "nasnet_large",
+    "pnasnet_mobile",
+    "pnasnet_large",
 ];
 
 /// The frames of the example clip [`get_network`] builds `i3d` and `s3dg` from: any count of 9 or more gives the
@@ -160,8 +171,9 @@ fn resnet_named(name: &str, num_classes: i64) -> Option<ResNet> {
 pub fn default_image_size(name: &str) -> i64 {
     match name {
         "lenet" => 28,
-        "cifarnet" => 32,
+        "cifarnet" | "nasnet_cifar" => 32,
         "inception_v3" | "inception_v4" | "inception_resnet_v2" => 299,
+        "nasnet_large" | "pnasnet_large" => 331,
         "overfeat" => 231,
         _ if name.starts_with("resnet_cifar_") => 32,
         _ => 224,
@@ -204,6 +216,11 @@ pub fn get_network(
         };
         let scope = mobilenet_training_scope(weight_decay, 0.09, 0.997);
         Ok(Network::MobilenetV3(crate::arg_scope!(scope => { net.build(vs, version.default_scope(), &shape) })?))
+    };
+    // A NASNet in no scope, as TF-Slim builds it, with its arg scope's batch-norm settings.
+    let nasnet = |net: Nasnet, (decay, epsilon): (f64, f64)| -> Result<Network> {
+        let scope = nasnet_arg_scope(weight_decay, decay, epsilon);
+        Ok(Network::Nasnet(crate::arg_scope!(scope => { net.build(vs, "", &shape) })?))
     };
     // An Inception net: its type's classifier, built inside its arg scope under its type's name (TF-Slim's scope).
     macro_rules! inception {
@@ -257,6 +274,17 @@ pub fn get_network(
         "inception_v3" => inception!(InceptionV3, inception_v3_arg_scope),
         "inception_v4" => inception!(InceptionV4, inception_v4_arg_scope),
         "inception_resnet_v2" => inception!(InceptionResnetV2, inception_resnet_v2_arg_scope),
+        "nasnet_cifar" => nasnet(Nasnet::cifar(Some(num_classes)), (0.9, 1e-5)),
+        "nasnet_mobile" => nasnet(Nasnet::mobile(Some(num_classes)), (0.9997, 1e-3)),
+        "nasnet_large" => nasnet(Nasnet::large(Some(num_classes)), (0.9997, 1e-3)),
+        "pnasnet_mobile" | "pnasnet_large" => {
+            let net = match name {
+                "pnasnet_mobile" => Pnasnet::mobile(Some(num_classes)),
+                _ => Pnasnet::large(Some(num_classes)),
+            };
+            let scope = nasnet_arg_scope(weight_decay, 0.9997, 1e-3);
+            Ok(Network::Pnasnet(crate::arg_scope!(scope => { net.build(vs, "", &shape) })?))
+        }
         "i3d" | "s3dg" => {
             let clip = [1, channels, VIDEO_FRAMES, side, side];
             let (net, scope) = match name {

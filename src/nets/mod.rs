@@ -20,8 +20,11 @@ mod mobilenet_blocks;
 mod mobilenet_v1;
 mod mobilenet_v2;
 mod mobilenet_v3;
+mod nasnet;
+mod nasnet_cell;
 mod overfeat;
 mod pix2pix;
+mod pnasnet;
 mod resnet;
 mod resnet_utils;
 mod s3dg;
@@ -44,10 +47,12 @@ pub use mobilenet_base::mobilenet_training_scope;
 pub use mobilenet_v1::{MobilenetV1, mobilenet_v1_arg_scope};
 pub use mobilenet_v2::MobilenetV2;
 pub use mobilenet_v3::{MobilenetV3, MobilenetV3Version};
+pub use nasnet::{Nasnet, NasnetConfig, NasnetStem, nasnet_arg_scope};
 pub use overfeat::{Overfeat, overfeat_arg_scope};
 pub use pix2pix::{
     Pix2pixBlock, Pix2pixDiscriminator, Pix2pixGenerator, Pix2pixUpsample, pix2pix_arg_scope, pix2pix_default_blocks,
 };
+pub use pnasnet::Pnasnet;
 pub use resnet::{ResNet, ResNetDepth, ResNetVersion, bottleneck_v1, bottleneck_v2, torchvision_resnet_map};
 pub use resnet_utils::{conv2d_same, resnet_arg_scope, subsample};
 pub use s3dg::{S3dg, i3d_arg_scope, s3dg_arg_scope};
