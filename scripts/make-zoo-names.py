@@ -46,6 +46,16 @@ NETS = {
 # name → classes of the models/research/slim nets, built by its nets_factory at its default image size (videos:
 # 64 frames).
 RESEARCH_NETS = {
+    "lenet": 10,
+    "cifarnet": 10,
+    "mobilenet_v1": 1001,
+    "mobilenet_v1_075": 1001,
+    "mobilenet_v1_050": 1001,
+    "mobilenet_v1_025": 1001,
+    "resnet_v1_152": 1000,
+    "resnet_v1_200": 1000,
+    "resnet_v2_101": 1001,
+    "resnet_v2_200": 1001,
     "inception_v4": 1001,
     "inception_resnet_v2": 1001,
     "mobilenet_v2": 1001,

@@ -111,3 +111,16 @@ fn nasnet_and_pnasnet_match_research_slim() {
         check(name, 1001);
     }
 }
+
+#[test]
+fn lenet_cifarnet_mobilenet_v1_and_the_other_resnets_match_research_slim() {
+    check("lenet", 10);
+    check("cifarnet", 10);
+    for name in
+        ["mobilenet_v1", "mobilenet_v1_075", "mobilenet_v1_050", "mobilenet_v1_025", "resnet_v2_101", "resnet_v2_200"]
+    {
+        check(name, 1001);
+    }
+    check("resnet_v1_152", 1000);
+    check("resnet_v1_200", 1000);
+}
