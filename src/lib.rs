@@ -110,10 +110,10 @@ pub mod prelude {
         Activation, BatchNormParams, Collections, DataFormat, DataFormat::Nchw, DataFormat::Nhwc, Dims, Layer,
         Normalizer, Padding, Padding::Same, Padding::Valid, Pair, RenormClipping, avg_pool2d, avg_pool3d, batch_norm,
         bias_add, conv1d, conv2d, conv2d_in_plane, conv2d_transpose, conv3d, conv3d_transpose, convolution, drop_path,
-        dropout, elu, end_point, flatten, fully_connected, group_norm, hard_swish, images_to_sequence, instance_norm,
-        layer_norm, leaky_relu, local_response_normalization, max_pool2d, max_pool3d, maxout, one_hot_encoding, relu,
-        relu6, repeat, scale_gradient, separable_conv2d, sequence_to_images, sigmoid, softmax, spatial_softmax, stack,
-        tanh, unit_norm,
+        dropout, elu, end_point, flatten, fully_connected, gdn, group_norm, hard_swish, images_to_sequence,
+        instance_norm, layer_norm, leaky_relu, local_response_normalization, max_pool2d, max_pool3d, maxout,
+        one_hot_encoding, relu, relu6, repeat, scale_gradient, separable_conv2d, sequence_to_images, sigmoid, softmax,
+        spatial_softmax, stack, tanh, unit_norm,
     };
     pub use slim_core::learning::create_train_op;
     pub use slim_core::losses::{
