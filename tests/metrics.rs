@@ -609,3 +609,59 @@ fn precision_recall_at_equal_thresholds_equals_tf_slims() {
     assert!(message(five.update(&predictions.narrow(0, 0, 3), &labels, None)).contains("precision_recall_at_equal"));
     assert!(PrecisionRecallAtEqualThresholds::new(1).is_err());
 }
+
+/// TF-Slim's `AucWithConfidenceIntervalsTest` cases, its expected numbers to its tolerance (1e-6).
+#[test]
+fn auc_with_confidence_intervals_gives_tf_slims_numbers() {
+    let close = |got: AucInterval, [auc, lower, upper]: [f64; 3]| {
+        let fine = |g: f64, e: f64| (g - e).abs() <= 1e-6 + 1e-6 * e.abs();
+        assert!(
+            fine(got.auc, auc) && fine(got.lower, lower) && fine(got.upper, upper),
+            "{got:?} vs [{auc}, {lower}, {upper}]"
+        );
+    };
+    let case = |predictions: &[f32], labels: &[f32], weights: Option<&[f32]>| {
+        let mut metric = AucWithConfidenceIntervals::new(0.95, true).unwrap();
+        let weights = weights.map(t);
+        metric.update(&t(predictions), &t(labels), weights.as_ref()).unwrap()
+    };
+    let ordered = [0., 0.2, 0.3, 0.3, 0.4, 0.5, 0.6, 0.6, 0.8, 1.0];
+    let labels = [0., 0., 1., 0., 0., 1., 0., 1., 1., 0.];
+    close(case(&ordered, &labels, None), [0.666_666_67, 0.278_267_95, 0.912_085_12]);
+    let unordered = [1.0, 0.6, 0., 0.3, 0.4, 0.2, 0.5, 0.3, 0.6, 0.8];
+    close(
+        case(&unordered, &[0., 1., 0., 1., 0., 0., 1., 0., 0., 1.], None),
+        [0.666_666_67, 0.278_267_95, 0.912_085_12],
+    );
+    let weights = [0.5, 0.6, 1.2, 1.5, 2.0, 2.0, 1.5, 1.2, 0.6, 0.5];
+    close(case(&ordered, &labels, Some(&weights)), [0.651_515_15, 0.289_186_04, 0.895_739_06]);
+    close(case(&ordered, &[0., 0., 0., 0., 0., 1., 1., 1., 1., 1.], None), [1.0, 1.0, 1.0]);
+    close(case(&ordered, &[1., 1., 1., 1., 1., 0., 0., 0., 0., 0.], None), [0.0, 0.0, 0.0]);
+    close(case(&[2.5, -2.5, 0.5, -0.5, 1.0], &[1., 0., 1., 0., 0.], None), [0.833_333_33, 0.152_292_67, 0.992_865_17]);
+    close(case(&[1.; 5], &[1.; 5], None), [0.0; 3]);
+    close(case(&[0.; 5], &[0.; 5], None), [0.0; 3]);
+    let light = [0.1; 6];
+    close(case(&[1., 1., 0., 1., 0., 0.], &[1., 1., 1., 0., 0., 0.], Some(&light)), [0.0; 3]);
+    let error = AucWithConfidenceIntervals::new(0.95, true).unwrap().update(&t(&[1., 0.5]), &t(&[2., 1.]), None);
+    assert!(error.unwrap_err().to_string().contains("labels must be 0 or 1, got 2"));
+    assert!(AucWithConfidenceIntervals::new(1.0, true).unwrap_err().to_string().contains("alpha must be in (0, 1)"));
+}
+
+/// Over many batches the AUC is the plain area under the ROC curve of everything seen (TF-Slim's
+/// `testWithMultipleUpdates` checks it against numpy's; here against slim's exact `DynamicAuc`).
+#[test]
+fn auc_with_confidence_intervals_streams_the_plain_auc() {
+    tch::manual_seed(1);
+    let mut metric = AucWithConfidenceIntervals::new(0.9, false).unwrap();
+    let mut exact = DynamicAuc::new(Curve::Roc);
+    for _ in 0..20 {
+        let labels = Tensor::randint(2, [50], (Kind::Float, Device::Cpu));
+        let predictions = (&labels * 0.2 + 0.4 + Tensor::randn([50], (Kind::Float, Device::Cpu)) * 0.2).clamp(0.0, 1.0);
+        let interval = metric.update(&predictions, &labels, None).unwrap();
+        let auc = exact.update(&predictions, &labels, None).unwrap();
+        assert!((interval.auc - auc).abs() < 1e-4, "{} vs {auc}", interval.auc);
+        assert!(interval.lower < interval.auc && interval.auc < interval.upper);
+    }
+    metric.reset();
+    assert_eq!(metric.value(), AucInterval { auc: 0.0, lower: 0.0, upper: 0.0 });
+}

@@ -5,6 +5,7 @@
 
 mod aggregate;
 mod auc;
+mod auc_confidence;
 mod classification;
 mod cohen_kappa;
 mod concat;
@@ -20,6 +21,7 @@ mod weights;
 
 pub use aggregate::{MetricMap, aggregate_metric_map};
 pub use auc::{Auc, Curve};
+pub use auc_confidence::{AucInterval, AucWithConfidenceIntervals};
 pub use classification::{Accuracy, Counts, FalseNegativeRate, FalsePositiveRate, Precision, Recall, RecallAtK};
 pub use cohen_kappa::CohenKappa;
 pub use concat::Concat;
