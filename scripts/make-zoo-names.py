@@ -6,8 +6,7 @@ TensorFlow. Run once with TF 2.21 and tf-slim 1.1 (shared/bench/setup-peers.sh t
     /tmp/venv-tf/bin/python scripts/make-zoo-names.py [--research-slim DIR]
 
 With --research-slim, also the nets tf_slim does not ship, built by models/research/slim's own nets_factory
-from DIR (its `slim` folder, holding `nets/`). PyPI carries a copy of that folder: `pip download --no-deps
-123-object-detection==0.1`, then unpack the sdist; its slim/ is research/slim as of 2021 (TF 2, tf_slim).
+from DIR (its `slim` folder, holding `nets/`; benches/peers/research_slim.py says where PyPI has one).
 """
 import argparse
 import gzip
@@ -90,26 +89,10 @@ for name, (build, arg_scope, side, classes) in NETS.items():
         print(name, len(out[name]), "model variables")
 
 if args.research_slim:
-    sys.path.insert(0, args.research_slim)
-    import numpy
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benches", "peers"))
+    from research_slim import nets_factory as research_nets_factory
 
-    numpy.int = int  # research/slim's mobilenet_v3 still calls numpy.int, which numpy 1.24 removed
-
-    class HParams:
-        """What nasnet and pnasnet use of tf.contrib.training.HParams (gone with TF 1)."""
-
-        def __init__(self, **values):
-            self.__dict__.update(values)
-
-        def set_hparam(self, name, value):
-            setattr(self, name, value)
-
-    contrib = type(sys)("tensorflow.contrib")
-    contrib.training = type(sys)("tensorflow.contrib.training")
-    contrib.training.HParams = HParams
-    sys.modules["tensorflow.contrib"] = contrib
-    sys.modules["tensorflow.contrib.training"] = contrib.training
-    from nets import nets_factory
+    nets_factory = research_nets_factory(args.research_slim)
 
     for name, classes in RESEARCH_NETS.items():
         with tf.Graph().as_default():

@@ -222,16 +222,7 @@ fn inception_and_checkpoint(dir: &Path) -> (PathBuf, Tensor, Tensor) {
         let step = slim::variables::get_or_create_global_step().unwrap();
         let _ = tch::no_grad(|| step.tensor().shallow_clone().fill_(7));
     }
-    tch::no_grad(|| {
-        for variable in vs.collection(slim::variables::collections::GLOBAL_VARIABLES) {
-            let tensor = variable.tensor();
-            if variable.name().ends_with("moving_mean") {
-                tensor.shallow_clone().copy_(&(Tensor::rand_like(tensor) - 0.5));
-            } else if variable.name().ends_with("moving_variance") || variable.name().ends_with("biases") {
-                tensor.shallow_clone().copy_(&(Tensor::rand_like(tensor) + 0.5));
-            }
-        }
-    });
+    randomize_statistics_and_biases(&vs);
     let input = (Tensor::arange(3 * 224 * 224, (Kind::Float, Device::Cpu)) * 0.01).sin().view([1, 3, 224, 224]);
     let logits = net.forward_t(&input, Mode::Eval).unwrap().output;
     let checkpoint = slim::checkpoint::Saver::new(dir).unwrap().save(&vs, 7).unwrap();
@@ -315,7 +306,70 @@ fn a_lenet_exported_for_tensorflow_gives_the_same_logits() {
 /// Runs TF-Slim's `net` from `prefix` on `input` with `python`, and compares its logits with `logits`.
 fn tf_slim_reads(python: &str, net: &str, prefix: &Path, input: &Tensor, logits: &Tensor) {
     let values = common::float_values;
-    let case =
-        serde_json::json!({ "net": net, "prefix": prefix, "input_nchw": values(input), "logits": values(logits) });
+    let case = serde_json::json!({
+        "net": net, "prefix": prefix, "input_nchw": values(input), "input_shape": input.size(), "logits": values(logits),
+    });
     common::run_peer_script(python, "tf_slim_reads_slim_checkpoint.py", prefix.parent().unwrap(), &case);
+}
+
+/// The models/research/slim nets exported for TensorFlow read back to the same logits; with `SLIM_TF_PYTHON` and
+/// `SLIM_RESEARCH_SLIM` (research/slim's folder holding `nets/`, see `benches/peers/research_slim.py`), research
+/// /slim's own nets restored from the export give slim's logits: the searched cells, squeeze-and-excite gates,
+/// 3-D convs and self-gating compute what TF-Slim's do. Moving statistics and biases are drawn at random, so
+/// batch norm and every bias count.
+#[test]
+fn research_nets_exported_for_tensorflow_give_the_same_logits() {
+    use slim::checkpoint::{Format, export_checkpoint};
+    let nets = [
+        ("mobilenet_v2", vec![1, 3, 96, 96]),
+        ("mobilenet_v3_small", vec![1, 3, 96, 96]),
+        ("nasnet_mobile", vec![1, 3, 96, 96]),
+        ("pnasnet_mobile", vec![1, 3, 96, 96]),
+        ("i3d", vec![1, 3, 16, 64, 64]),
+        ("s3dg", vec![1, 3, 16, 64, 64]),
+    ];
+    let peer = std::env::var("SLIM_TF_PYTHON").ok().zip(std::env::var("SLIM_RESEARCH_SLIM").ok());
+    for (name, shape) in nets {
+        let dir = std::env::temp_dir().join(format!("slim-tf-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        tch::manual_seed(11);
+        let vs = VarStore::new(Device::Cpu);
+        let side = Some(*shape.last().unwrap());
+        let net = slim::nets::get_network(name, &vs, 10, 0.0, 3, side).unwrap();
+        randomize_statistics_and_biases(&vs);
+        let input =
+            (Tensor::arange(shape.iter().product::<i64>(), (Kind::Float, Device::Cpu)) * 0.01).sin().view(&shape[..]);
+        let logits = net.forward_t(&input, Mode::Eval).unwrap();
+        let checkpoint = slim::checkpoint::Saver::new(&dir).unwrap().save(&vs, 1).unwrap();
+        let prefix = dir.join("tf").join("model.ckpt-1");
+        std::fs::create_dir_all(prefix.parent().unwrap()).unwrap();
+        export_checkpoint(&checkpoint, &prefix, Format::TfBundle, |name| Some(name.to_string())).unwrap();
+        let fresh = VarStore::new(Device::Cpu);
+        let reloaded = slim::nets::get_network(name, &fresh, 10, 0.0, 3, side).unwrap();
+        assert!(slim::checkpoint::restore(&fresh, &prefix, false).unwrap().missing.is_empty(), "{name}");
+        assert!(reloaded.forward_t(&input, Mode::Eval).unwrap().equal(&logits), "{name}");
+        if let Some((python, research_slim)) = &peer {
+            let values = common::float_values;
+            let case = serde_json::json!({
+                "net": name, "prefix": prefix, "input_nchw": values(&input), "input_shape": shape,
+                "logits": values(&logits), "research_slim": research_slim,
+            });
+            common::run_peer_script(python, "tf_slim_reads_slim_checkpoint.py", &dir, &case);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// Moving means in [−0.5, 0.5), moving variances and biases in [0.5, 1.5), so batch norm and biases matter.
+fn randomize_statistics_and_biases(vs: &VarStore) {
+    tch::no_grad(|| {
+        for variable in vs.variables() {
+            let tensor = variable.tensor();
+            if variable.name().ends_with("moving_mean") {
+                tensor.shallow_clone().copy_(&(Tensor::rand_like(tensor) - 0.5));
+            } else if variable.name().ends_with("moving_variance") || variable.name().ends_with("biases") {
+                tensor.shallow_clone().copy_(&(Tensor::rand_like(tensor) + 0.5));
+            }
+        }
+    });
 }

@@ -2,11 +2,15 @@
 SLIM_TF_PYTHON names the Python of ../shared/bench/setup-peers.sh tf).
 
 Usage: python tf_slim_reads_slim_checkpoint.py CASE.json
-CASE.json holds "prefix" (the checkpoint), "net" ("inception_v1" or "lenet"), "input_nchw" (one image,
-flattened: 3x224x224 or 1x28x28) and "logits" (slim's 10 logits for it). Builds TF-Slim's net with 10
-classes (inception_v1 from tf_slim.nets; LeNet as TF-Slim's nets/lenet.py declares it, which tf_slim does not
-ship), restores every variable from the prefix with tf.compat.v1.train.Saver (which fails on any missing name
-or wrong shape), runs the image, and exits non-zero unless its logits match slim's within 1e-4.
+CASE.json holds "prefix" (the checkpoint), "net" ("inception_v1", "lenet", or with "research_slim" any name of
+models/research/slim's nets_factory), "input_nchw" (one image or clip, flattened, channels first), "input_shape"
+(its shape) and "logits" (slim's 10 logits for it). Builds TF-Slim's net with 10 classes in evaluation
+(inception_v1 from tf_slim.nets; LeNet as TF-Slim's nets/lenet.py declares it, which tf_slim does not ship; the
+others from research/slim's nets_factory in the folder "research_slim" names), restores every variable it has
+from the prefix with tf.compat.v1.train.Saver (which fails on any missing name or wrong shape), runs the input
+(channels last), and exits non-zero unless its logits match slim's within "tolerance" (default 1e-4) of their
+largest magnitude (or of 1, if that is smaller): a deep net drawn at random can reach logits of 1e8, where float32
+round-off alone is 10.
 """
 import importlib
 import json
@@ -43,25 +47,36 @@ def inception(images):
         return inception_v1.inception_v1(images, num_classes=10, is_training=False)[0]
 
 
-NETS = {"inception_v1": ([224, 224, 3], inception), "lenet": ([28, 28, 1], lenet)}
+NETS = {"inception_v1": inception, "lenet": lenet}
+
+
+def research(name, research_slim):
+    """research/slim's `name` of 10 classes in evaluation, from its nets_factory."""
+    from research_slim import nets_factory
+
+    network_fn = nets_factory(research_slim).get_network_fn(name, 10, is_training=False)
+    return lambda inputs: network_fn(inputs)[0]
 
 
 def main(case_path):
     case = json.load(open(case_path))
     prefix = case["prefix"]
-    (height, width, channels), build = NETS[case["net"]]
-    image = np.asarray(case["input_nchw"], np.float32).reshape(1, channels, height, width).transpose(0, 2, 3, 1)
+    build = NETS.get(case["net"]) or research(case["net"], case["research_slim"])
+    shape = case["input_shape"]
+    channels_last = [0] + list(range(2, len(shape))) + [1]
+    image = np.asarray(case["input_nchw"], np.float32).reshape(shape).transpose(channels_last)
     expected = np.asarray(case["logits"], np.float32)
-    inputs = tf.compat.v1.placeholder(tf.float32, [1, height, width, channels])
+    inputs = tf.compat.v1.placeholder(tf.float32, image.shape)
     logits = build(inputs)
     saver = tf.compat.v1.train.Saver(tf.compat.v1.global_variables())
     with tf.compat.v1.Session() as session:
         saver.restore(session, prefix)
         found = session.run(logits, {inputs: image}).reshape(-1)
     difference = float(np.max(np.abs(found - expected)))
-    print(f"TF-Slim restored {len(tf.compat.v1.global_variables())} variables from {prefix}; "
-          f"max |logit difference| against slim: {difference:.3g}")
-    sys.exit(0 if difference < 1e-4 else 1)
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    print(f"TF-Slim's {case['net']} restored {len(tf.compat.v1.global_variables())} variables from {prefix}; "
+          f"max |logit difference| against slim: {difference:.3g} (largest |logit| {scale:.3g})")
+    sys.exit(0 if difference < case.get("tolerance", 1e-4) * scale else 1)
 
 
 if __name__ == "__main__":
