@@ -103,6 +103,28 @@ if args.research_slim:
             out[name] = [[v.op.name, v.shape.as_list()] for v in slim.get_model_variables()]
             print(name, len(out[name]), "model variables")
 
+    # The generative nets, not in nets_factory: each built once at its published defaults.
+    from nets import cyclegan, dcgan, pix2pix
+
+    def pix2pix_in_scope(build):
+        with slim.arg_scope(pix2pix.pix2pix_arg_scope()):
+            return build()
+
+    GENERATIVE = {
+        "dcgan_generator": lambda: dcgan.generator(tf.placeholder(tf.float32, [1, 64])),
+        "dcgan_discriminator": lambda: dcgan.discriminator(tf.placeholder(tf.float32, [1, 32, 32, 3])),
+        "cyclegan_generator": lambda: cyclegan.cyclegan_generator_resnet(tf.placeholder(tf.float32, [1, 32, 32, 3])),
+        "pix2pix_generator": lambda: pix2pix_in_scope(
+            lambda: pix2pix.pix2pix_generator(tf.placeholder(tf.float32, [1, 256, 256, 3]), num_outputs=3)),
+        "pix2pix_discriminator": lambda: pix2pix_in_scope(
+            lambda: pix2pix.pix2pix_discriminator(tf.placeholder(tf.float32, [1, 256, 256, 3]), [64, 128, 256, 512])),
+    }
+    for name, build in GENERATIVE.items():
+        with tf.Graph().as_default():
+            build()
+            out[name] = [[v.op.name, v.shape.as_list()] for v in slim.get_model_variables()]
+            print(name, len(out[name]), "model variables")
+
 path = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "zoo", "variables.json.gz")
 with gzip.GzipFile(path, "wb", mtime=0) as f:
     f.write(json.dumps(out, separators=(",", ":")).encode())

@@ -36,8 +36,8 @@ fn the_generator_doubles_a_code_up_to_final_size_images_with_tf_slims_names() {
     for name in [
         "Generator/deconv1/weights",
         "Generator/deconv1/BatchNorm/beta",
-        "Generator/deconv1/BatchNorm/moving_mean/biased",
-        "Generator/deconv1/BatchNorm/moving_mean/local_step",
+        "Generator/deconv1/BatchNorm/Generator/deconv1/BatchNorm/moving_mean/biased",
+        "Generator/deconv1/BatchNorm/Generator/deconv1/BatchNorm/moving_mean/local_step",
         "Generator/deconv3/BatchNorm/moving_variance",
         "Generator/deconv4/biases",
         "Generator/logits/weights",
@@ -83,9 +83,11 @@ fn the_discriminator_halves_square_images_down_to_one_logit() {
         [vec![2, 64, 16, 16], vec![2, 128, 8, 8], vec![2, 256, 4, 4], vec![2, 512, 2, 2], vec![2, 1024, 1, 1]]
     );
     let names = names(&vs);
-    for name in
-        ["Discriminator/conv1/biases", "Discriminator/conv2/BatchNorm/moving_mean/biased", "Discriminator/Conv/weights"]
-    {
+    for name in [
+        "Discriminator/conv1/biases",
+        "Discriminator/conv2/BatchNorm/Discriminator/conv2/BatchNorm/moving_mean/biased",
+        "Discriminator/Conv/weights",
+    ] {
         assert!(names.iter().any(|n| n == name), "{name} missing from {names:?}");
     }
     assert!(!names.iter().any(|n| n.starts_with("Discriminator/conv1/BatchNorm")), "the first conv has no normalizer");

@@ -32,9 +32,14 @@ fn slim_shape(name: &str, tf: &[i64]) -> Vec<i64> {
 }
 
 fn check(name: &str, classes: i64) {
-    let expected = &tf_slim_variables()[name];
     let vs = VarStore::new(Device::Cpu);
     get_network(name, &vs, classes, 1e-4, 3, None).unwrap();
+    compare(name, &vs);
+}
+
+/// Every model variable TF-Slim's `name` creates is in `vs` with its shape in slim's layout, and no other.
+fn compare(name: &str, vs: &VarStore) {
+    let expected = &tf_slim_variables()[name];
     let ours: BTreeMap<String, Vec<i64>> =
         vs.collection(MODEL_VARIABLES).iter().map(|v| (v.name().to_string(), v.shape())).collect();
     let mut problems = Vec::new();
@@ -123,4 +128,29 @@ fn lenet_cifarnet_mobilenet_v1_and_the_other_resnets_match_research_slim() {
     }
     check("resnet_v1_152", 1000);
     check("resnet_v1_200", 1000);
+}
+
+#[test]
+fn the_generative_nets_match_research_slim() {
+    use slim::nets::{
+        CycleganGenerator, DcganDiscriminator, DcganGenerator, Pix2pixDiscriminator, Pix2pixGenerator,
+        cyclegan_arg_scope, pix2pix_arg_scope, pix2pix_default_blocks,
+    };
+    let vs = VarStore::new(Device::Cpu);
+    DcganGenerator::default().build(&vs, "Generator", &[1, 64]).unwrap();
+    compare("dcgan_generator", &vs);
+    let vs = VarStore::new(Device::Cpu);
+    DcganDiscriminator::default().build(&vs, "Discriminator", &[1, 3, 32, 32]).unwrap();
+    compare("dcgan_discriminator", &vs);
+    let vs = VarStore::new(Device::Cpu);
+    arg_scope!(cyclegan_arg_scope(0.0) => { CycleganGenerator::default().build(&vs, "", &[1, 3, 32, 32]) }).unwrap();
+    compare("cyclegan_generator", &vs);
+    let vs = VarStore::new(Device::Cpu);
+    let generator = Pix2pixGenerator { num_outputs: 3, blocks: pix2pix_default_blocks(), upsample: Default::default() };
+    arg_scope!(pix2pix_arg_scope() => { generator.build(&vs, "", &[1, 3, 256, 256]) }).unwrap();
+    compare("pix2pix_generator", &vs);
+    let vs = VarStore::new(Device::Cpu);
+    let discriminator = Pix2pixDiscriminator { num_filters: vec![64, 128, 256, 512], padding: 2 };
+    arg_scope!(pix2pix_arg_scope() => { discriminator.build(&vs, "", &[1, 3, 256, 256]) }).unwrap();
+    compare("pix2pix_discriminator", &vs);
 }

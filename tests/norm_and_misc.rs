@@ -228,8 +228,9 @@ fn layer_norm_and_bias_add() {
 }
 
 /// TF-Slim's `testZeroDebiasMovingMean` (NCHW here): with `zero_debias_moving_mean` the moving mean is the batch
-/// mean after every update, `local_step` counts the updates and `biased` converges to the mean; the extra
-/// variables are global, not model variables. Deferred, the updates stay two per call.
+/// mean after every update, `local_step` counts the updates and `biased` converges to the mean; and its
+/// `testMovingAverageVariablesZeroDebias`: the extra variables are model variables (six with gamma) named under
+/// the scope twice, `BatchNorm/BatchNorm/moving_mean/biased`. Deferred, the updates stay two per call.
 #[test]
 fn zero_debiased_moving_means_equal_the_batch_mean_from_the_first_update() {
     tch::manual_seed(1);
@@ -237,9 +238,11 @@ fn zero_debiased_moving_means_equal_the_batch_mean_from_the_first_update() {
     let _g = vs.as_default();
     let x = rand(&[10, 3, 3, 3]);
     let (batch_var, batch_mean) = x.var_mean_correction(Some([0i64, 2, 3].as_slice()), 1, false);
-    let (layer, _) = batch_norm(&x).decay(0.1).updates_collections(None).zero_debias_moving_mean(true).build().unwrap();
+    let call = batch_norm(&x).decay(0.1).scale(true).updates_collections(None).zero_debias_moving_mean(true);
+    let (layer, _) = call.build().unwrap();
     let variable = |name: &str| vs.variable(name).unwrap().tensor().shallow_clone();
-    let (biased, local_step) = (variable("BatchNorm/moving_mean/biased"), variable("BatchNorm/moving_mean/local_step"));
+    let biased = variable("BatchNorm/BatchNorm/moving_mean/biased");
+    let local_step = variable("BatchNorm/BatchNorm/moving_mean/local_step");
     assert_eq!(local_step.double_value(&[]), 1.0, "the build's pass was the first update");
     for i in 1..10 {
         assert_eq!(local_step.double_value(&[]), i as f64);
@@ -251,8 +254,8 @@ fn zero_debiased_moving_means_equal_the_batch_mean_from_the_first_update() {
     assert!(close(mean, &batch_mean, 1e-5) && close(&biased, &batch_mean, 1e-5));
     assert!(close(variance, &batch_var, 1e-5), "the unbiased variance, as slim's batch norm averages it");
     let model: Vec<String> = get_model_variables(None, None).unwrap().iter().map(|v| v.name().to_string()).collect();
-    assert!(!model.iter().any(|name| name.contains("biased") || name.contains("local_step")), "{model:?}");
-    assert!(vs.collection(slim::variables::collections::GLOBAL_VARIABLES).len() == 5);
+    assert_eq!(model.len(), 6, "{model:?}");
+    assert!(vs.collection(TRAINABLE_VARIABLES).len() == 2, "beta and gamma");
 
     let deferred = batch_norm(&x).decay(0.1).zero_debias_moving_mean(true).scope("deferred").build().unwrap().0;
     assert_eq!(vs.update_op_count(), 2, "biased and local_step move with the mean's update");

@@ -20,7 +20,12 @@ class HParams:
 
 def nets_factory(research_slim):
     """research/slim's nets_factory module from the folder `research_slim` (holding nets/)."""
+    import tensorflow as tf
+    from tensorflow.python.framework import ops
+
     numpy.int = int  # research/slim's mobilenet_v3 still calls numpy.int, which numpy 1.24 removed
+    if not hasattr(ops, "Tensor"):
+        ops.Tensor = tf.Tensor  # tf_slim's non-fused batch_norm checks isinstance against it; TF 2.21 moved it
     contrib = types.ModuleType("tensorflow.contrib")
     contrib.training = types.ModuleType("tensorflow.contrib.training")
     contrib.training.HParams = HParams

@@ -69,9 +69,9 @@ scope_args! {
         /// Extra collections per variable (TF-Slim's `variables_collections` dict): a parameter given here joins
         /// these instead of `variables_collections`.
         param_collections: BatchNormParams<Collections> = BatchNormParams::default(),
-        /// Average the moving mean with zero-debiasing (TF's `zero_debias_moving_mean`): adds the variables
-        /// `moving_mean/biased` and `moving_mean/local_step`, and the moving mean is the batch mean from the
-        /// first update on (default false).
+        /// Average the moving mean with zero-debiasing (TF's `zero_debias_moving_mean`): adds the model variables
+        /// `<scope>/moving_mean/biased` and `<scope>/moving_mean/local_step` (under the scope twice, as TF names
+        /// them), and the moving mean is the batch mean from the first update on (default false).
         zero_debias_moving_mean: bool = false,
         /// Batch renormalization (TF's `renorm`, through Keras' layer): adds `renorm_mean`, `renorm_stddev` and
         /// `moving_stddev`; in training the output is corrected towards what inference computes, the moving

@@ -30,7 +30,7 @@ pub(crate) fn model_param(name: &str, shape: &[i64], spec: &ParamSpec<'_>, fans:
 }
 
 /// Gets or creates the non-trainable variable `name` of `shape` in the current (layer) scope, a global variable
-/// only (not a model variable), as TF makes the bookkeeping of averages (`moving_mean/biased`, `renorm_mean`).
+/// only (not a model variable), as TF makes batch renormalization's bookkeeping (`renorm_mean`, `moving_stddev`).
 pub(crate) fn layer_statistic(name: &str, shape: &[i64], initializer: Initializer) -> Result<Tensor> {
     let options = VariableOptions {
         kind: Kind::Float,

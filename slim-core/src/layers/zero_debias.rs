@@ -1,18 +1,30 @@
 //! Zero-debiased moving means (TF's `assign_moving_average(…, zero_debias=True)`, batch norm's
 //! `zero_debias_moving_mean`): a biased average started at zero, divided by the weight its steps have given it.
 
-use tch::Tensor;
+use tch::{Kind, Tensor};
 
-use super::params::layer_statistic;
 use crate::Result;
 use crate::error::TorchContext;
 use crate::initializers::Initializer;
+use crate::variables::{VariableOptions, current_scope_name, get_or_create};
 
 /// The `moving_mean/biased` and `moving_mean/local_step` variables of one batch norm.
 #[derive(Debug)]
 pub(crate) struct ZeroDebias {
     biased: Tensor,
     local_step: Tensor,
+}
+
+/// Gets or creates the non-trainable model variable `name` (in the current scope) of zeros.
+fn debias_variable(name: &str, shape: &[i64]) -> Result<Tensor> {
+    let options = VariableOptions {
+        kind: Kind::Float,
+        initializer: Initializer::Zeros,
+        regularizer: None,
+        trainable: false,
+        collections: Vec::new(),
+    };
+    Ok(get_or_create(name, shape, &options, true, None)?.tensor().shallow_clone())
 }
 
 /// The next values of a zero-debiased average: the biased average, the step count, and the debiased value.
@@ -23,12 +35,14 @@ pub(crate) struct Debiased {
 }
 
 impl ZeroDebias {
-    /// Gets or creates `moving_mean/biased` (`[channels]`) and `moving_mean/local_step` (a scalar) in the current
-    /// (layer) scope: zeros, not trainable, global variables only, as TF makes them.
+    /// Gets or creates `biased` (`[channels]`) and `local_step` (a scalar) as TF names them: under the layer's
+    /// scope repeated (`BatchNorm/BatchNorm/moving_mean/biased`, TF's `_zero_debias` opens a scope of the moving
+    /// mean's full name inside the layer's), zeros, not trainable, model variables (TF-Slim's test counts six).
     pub(crate) fn create(channels: i64) -> Result<Self> {
+        let prefix = format!("{}/moving_mean", current_scope_name());
         Ok(ZeroDebias {
-            biased: layer_statistic("moving_mean/biased", &[channels], Initializer::Zeros)?,
-            local_step: layer_statistic("moving_mean/local_step", &[], Initializer::Zeros)?,
+            biased: debias_variable(&format!("{prefix}/biased"), &[channels])?,
+            local_step: debias_variable(&format!("{prefix}/local_step"), &[])?,
         })
     }
 
