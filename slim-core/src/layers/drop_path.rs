@@ -3,6 +3,7 @@
 
 use tch::{Kind, Tensor};
 
+use super::dropout::check_keep_prob;
 use super::layer_scope::{LayerScope, collect};
 use super::protocol::BuildLayer;
 use super::types::Collections;
@@ -48,9 +49,7 @@ impl BuildLayer for DropPath {
 
     fn build(scope: &LayerScope, inputs: &Tensor, (): (), args: Args) -> Result<(Self, Tensor)> {
         let o = args.resolve();
-        if !(o.keep_prob > 0.0 && o.keep_prob <= 1.0) {
-            return Err(Error::invalid(&scope.name, format!("keep_prob must be in (0, 1], got {}", o.keep_prob)));
-        }
+        check_keep_prob(&scope.name, o.keep_prob)?;
         if let Some(steps) = o.burn_in_steps.filter(|steps| *steps < 1) {
             return Err(Error::invalid(&scope.name, format!("burn_in_steps must be at least 1, got {steps}")));
         }

@@ -51,6 +51,14 @@ fn hashed_dropout(x: &Tensor, keep_prob: f64, first: i64) -> tch::Result<Tensor>
     }
 }
 
+/// An error naming `scope` unless `keep_prob` is in (0, 1] (dropout's and drop path's).
+pub(crate) fn check_keep_prob(scope: &str, keep_prob: f64) -> Result<()> {
+    match keep_prob > 0.0 && keep_prob <= 1.0 {
+        true => Ok(()),
+        false => Err(Error::invalid(scope, format!("keep_prob must be in (0, 1], got {keep_prob}"))),
+    }
+}
+
 /// A call of [`dropout`](fn@dropout) being configured; finish it with [`Call::call`](super::Call::call).
 pub type Call = super::Call<Dropout>;
 
@@ -67,9 +75,7 @@ impl BuildLayer for Dropout {
 
     fn build(scope: &LayerScope, inputs: &Tensor, (): (), args: Args) -> Result<(Self, Tensor)> {
         let o = args.resolve();
-        if !(o.keep_prob > 0.0 && o.keep_prob <= 1.0) {
-            return Err(Error::invalid(&scope.name, format!("keep_prob must be in (0, 1], got {}", o.keep_prob)));
-        }
+        check_keep_prob(&scope.name, o.keep_prob)?;
         let layer = Dropout {
             name: scope.name.clone(),
             keep_prob: o.keep_prob,
