@@ -75,17 +75,7 @@ pub(super) struct ExpandedConv {
 impl ExpandedConv {
     /// v2's block: expansion 6, relu6 from the arg scope, 3×3 depthwise.
     pub(super) const fn v2(depth: i64, stride: i64) -> Self {
-        ExpandedConv {
-            expansion: 6.0,
-            expansion_divisor: 8,
-            depth,
-            kernel: 3,
-            stride,
-            activation: LayerActivation::Scope,
-            squeeze_excite: false,
-            fused: false,
-            residual: true,
-        }
+        ExpandedConv::v3(6.0, depth, 3, stride, LayerActivation::Scope)
     }
 
     /// v3's `mbv3_op(ef, n, k, s, act)` (with `se` for `mbv3_op_se`).
