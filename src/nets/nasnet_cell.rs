@@ -107,12 +107,12 @@ pub(super) struct CellSite<'a> {
     pub cell_num: usize,
 }
 
-/// `(height, width)` of an NCHW map.
-fn spatial(x: &Tensor) -> (i64, i64) {
-    let size = x.size();
-    (size[2], size[3])
+/// The width of an NCHW map: what TF-Slim compares to tell maps apart (`shape[2]` of its NHWC tensors).
+fn width(x: &Tensor) -> i64 {
+    x.size()[3]
 }
 
+/// The channels of an NCHW map.
 fn channels(x: &Tensor) -> i64 {
     x.size()[1]
 }
@@ -147,9 +147,7 @@ impl Cell {
         let scope = site.scope;
         let prev = match prev {
             None => net.shallow_clone(),
-            Some(prev) if spatial(prev).1 != spatial(net).1 => {
-                factorized_reduction(&prev.f_relu()?, filters, 2, scope)?
-            }
+            Some(prev) if width(prev) != width(net) => factorized_reduction(&prev.f_relu()?, filters, 2, scope)?,
             Some(prev) if channels(prev) != filters => relu_conv_bn(prev, filters, 1, scope, ["prev_1x1", "prev_bn"])?,
             Some(prev) => prev.shallow_clone(),
         };
@@ -229,14 +227,14 @@ impl Cell {
     /// The hidden states no combination used, brought to the last one's size and depth by `factorized_reduction`
     /// (`scope/reduction_<i>`) where they differ, concatenated over the channels.
     fn combine_unused(&self, mut states: Vec<Tensor>, scope: &str) -> Result<Tensor> {
-        let last = states.last().map(|last| (spatial(last).1, channels(last)));
+        let last = states.last().map(|last| (width(last), channels(last)));
         let Some((final_width, final_filters)) = last else {
             return Err(Error::invalid(scope, "a cell has hidden states"));
         };
         for (index, used) in self.def.used.iter().enumerate() {
-            let (width, filters) = (spatial(&states[index]).1, channels(&states[index]));
-            if !used && (width != final_width || filters != final_filters) {
-                let stride = if width != final_width { 2 } else { 1 };
+            let (state_width, filters) = (width(&states[index]), channels(&states[index]));
+            if !used && (state_width != final_width || filters != final_filters) {
+                let stride = if state_width != final_width { 2 } else { 1 };
                 let reduction = format!("{scope}/reduction_{index}");
                 states[index] = factorized_reduction(&states[index], final_filters, stride, &reduction)?;
             }
