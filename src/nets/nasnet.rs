@@ -177,13 +177,6 @@ pub(super) fn imagenet_stem(images: &Tensor, config: &NasnetConfig, stem_cell: &
 /// `AuxLogits`.
 pub(super) fn aux_head(net: &Tensor, num_classes: i64, scope: &str) -> Result<()> {
     let scope = format!("{scope}/aux_logits");
-    let (height, width) = (net.size()[2], net.size()[3]);
-    if height < 5 || width < 5 {
-        return Err(Error::invalid(
-            scope,
-            format!("the auxiliary head pools 5×5 windows and needs a map at least that large, got {height}×{width}"),
-        ));
-    }
     let net = avg_pool2d(&net.f_relu()?, 5).stride(3).padding(Valid).scope(format!("{scope}/AvgPool2D")).call()?;
     let net = conv2d(&net, 128, 1).scope(format!("{scope}/proj")).call()?;
     let net = batch_norm(&net).scope(format!("{scope}/aux_bn0")).call()?.f_relu()?;

@@ -4,7 +4,7 @@
 //! checkpoint's names line up.
 
 use super::i3d_blocks::{BlockDepths, Spatiotemporal, inception_block_3d, self_gating};
-use super::logits::predictions_end_point;
+use super::logits::{predictions_end_point, squeeze_logits};
 use super::thinning::{check_depth_multiplier, thinned};
 use crate::prelude::*;
 
@@ -179,11 +179,7 @@ impl S3dg {
         let net = dropout(&pooled, self.dropout_keep_prob).scope("Logits/Dropout_0b").call()?;
         let logits = conv3d(&net, num_classes, 1).activation_fn(None).normalizer_fn(None);
         let logits = logits.scope("Logits/Conv2d_0c_1x1").call()?.f_mean_dim(&[2i64][..], false, None)?;
-        let logits = match self.spatial_squeeze {
-            true => logits.f_flatten(1, -1)?,
-            false => logits,
-        };
-        let logits = end_point(&logits, "Logits")?;
+        let logits = end_point(&squeeze_logits(logits, self.spatial_squeeze, "InceptionV1")?, "Logits")?;
         predictions_end_point(&logits, "Predictions")?;
         Ok(logits)
     }

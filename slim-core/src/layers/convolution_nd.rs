@@ -5,13 +5,11 @@
 
 use tch::Tensor;
 
-use super::activation::Activation;
 use super::layer_scope::{LayerScope, check_channels, check_rank};
-use super::normalizer::Normalizer;
 use super::padding::{dilated_nd, pad_for_window_nd};
 use super::params::LayerParams;
-use super::tail::Tail;
-use super::types::{Collections, DataFormat, Dims, Padding};
+use super::tail::{Tail, TailParts};
+use super::types::{DataFormat, Dims, Padding};
 use crate::error::TorchContext;
 use crate::{Error, Result};
 
@@ -152,9 +150,6 @@ pub(crate) struct ConvolutionSpec {
     padding: Padding,
     data_format: DataFormat,
 }
-
-/// The normalizer, activation and outputs collections that end a layer.
-type TailParts<'a> = (Option<&'a Normalizer>, Option<Activation>, Collections);
 
 /// The convolution every op builds: weights, biases, window, TF padding, layout and tail.
 #[derive(Debug)]

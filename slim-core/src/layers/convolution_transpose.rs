@@ -4,12 +4,10 @@
 
 use tch::Tensor;
 
-use super::activation::Activation;
 use super::layer_scope::{LayerScope, check_channels, check_rank};
-use super::normalizer::Normalizer;
 use super::params::LayerParams;
-use super::tail::Tail;
-use super::types::{Collections, DataFormat, Dims, Padding};
+use super::tail::{Tail, TailParts};
+use super::types::{DataFormat, Dims, Padding};
 use crate::error::TorchContext;
 use crate::{Error, Result};
 
@@ -143,9 +141,6 @@ pub(crate) struct TransposeSpec {
     padding: Padding,
     data_format: DataFormat,
 }
-
-/// The normalizer, activation and outputs collections that end a layer.
-type TailParts<'a> = (Option<&'a Normalizer>, Option<Activation>, Collections);
 
 /// How one spatial axis of the transposed convolution is computed: libtorch's symmetric `padding`, its
 /// `output_padding`, and the TF output size to keep.

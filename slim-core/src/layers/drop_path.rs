@@ -83,12 +83,26 @@ pub struct DropPath {
 }
 
 impl DropPath {
-    /// The keep probability now: `keep_prob`, annealed by the global step during the burn-in.
-    fn current_keep_prob(&self) -> Result<f64> {
-        let Some((steps, global_step)) = &self.burn_in else { return Ok(self.keep_prob) };
-        let step = global_step.f_double_value(&[]).context(&self.name)?;
-        let ratio = (step / *steps as f64).clamp(0.0, 1.0);
-        Ok(1.0 - ratio * (1.0 - self.keep_prob))
+    /// The keep probability now, as a scalar tensor on the global step's device: `keep_prob`, annealed by the
+    /// global step during the burn-in. Computed on the device, so a step never waits to read the global step.
+    fn current_keep_prob(&self) -> tch::Result<Tensor> {
+        match &self.burn_in {
+            None => Ok(Tensor::from(self.keep_prob)),
+            Some((steps, global_step)) => global_step
+                .f_to_kind(Kind::Double)?
+                .f_div_scalar(*steps as f64)?
+                .f_clamp(0.0, 1.0)?
+                .f_mul_scalar(self.keep_prob - 1.0)?
+                .f_add_scalar(1.0),
+        }
+    }
+
+    /// `x` with each example kept whole and scaled by `1 / keep`, or zeroed: the mask is `floor(keep + U[0, 1))`.
+    fn drop(&self, x: &Tensor) -> tch::Result<Tensor> {
+        let keep = self.current_keep_prob()?.f_to_kind(x.kind())?.f_to_device(x.device())?;
+        let mask_shape: Vec<i64> = x.size().iter().enumerate().map(|(i, n)| if i == 0 { *n } else { 1 }).collect();
+        let mask = Tensor::f_rand(&mask_shape, (x.kind(), x.device()))?.f_add(&keep)?.f_floor()?;
+        x.f_div(&keep)?.f_mul(&mask)
     }
 }
 
@@ -100,21 +114,9 @@ impl Layer for DropPath {
     /// Keeps or zeroes each example of `x` in train mode; returns `x` unchanged in eval mode.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let training = self.is_training.unwrap_or_else(|| Mode::current().is_training());
-        let keep_prob = match training && self.keep_prob < 1.0 {
-            true => self.current_keep_prob()?,
-            false => 1.0,
-        };
-        let y = match keep_prob < 1.0 {
+        let y = match training && self.keep_prob < 1.0 {
+            true => self.drop(x).context(&self.name)?,
             false => x.shallow_clone(),
-            true => {
-                let mask_shape: Vec<i64> =
-                    x.size().iter().enumerate().map(|(i, n)| if i == 0 { *n } else { 1 }).collect();
-                let mask = (Tensor::f_rand(&mask_shape, (Kind::Float, x.device())).context(&self.name)? + keep_prob)
-                    .f_floor()
-                    .and_then(|mask| mask.f_to_kind(x.kind()))
-                    .context(&self.name)?;
-                x * (1.0 / keep_prob) * mask
-            }
         };
         collect(&self.store, self.outputs.names(), &self.name, &y);
         Ok(y)

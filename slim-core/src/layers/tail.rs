@@ -11,6 +11,9 @@ use crate::Result;
 use crate::backend::fused_convolution::{self, Epilogue};
 use crate::variables::VarStore;
 
+/// The normalizer, activation and outputs collections that end a layer, as a layer's options give them.
+pub(crate) type TailParts<'a> = (Option<&'a Normalizer>, Option<Activation>, Collections);
+
 /// Normalizer (built in the layer's scope), activation, and the outputs collections with the layer's alias.
 #[derive(Debug)]
 pub(crate) struct Tail {
