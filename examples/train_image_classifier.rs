@@ -145,6 +145,10 @@ struct Flags {
     /// Seconds between summaries.
     #[arg(long, default_value_t = 600.0)]
     save_summaries_secs: f64,
+    /// Writes a Chrome trace (`tf_trace-<step>.json` in train_dir: libtorch's operators with their shapes) of
+    /// every step starting at a multiple of this (none when not given).
+    #[arg(long)]
+    trace_every_n_steps: Option<i64>,
     /// Seconds between checkpoints.
     #[arg(long, default_value_t = 600.0)]
     save_interval_secs: f64,
@@ -256,6 +260,9 @@ fn run(flags: &Flags) -> Result<()> {
     if let Some(steps) = flags.max_number_of_steps {
         loop_ = loop_.number_of_steps(steps);
     }
+    if let Some(n) = flags.trace_every_n_steps {
+        loop_ = loop_.trace_every_n_steps(n);
+    }
     let loss = loop_.run()?;
     if !world.is_chief() {
         return Ok(());
@@ -310,6 +317,9 @@ fn check(flags: &Flags) -> Result<()> {
     }
     if flags.checkpoint_path.is_none() && (!flags.checkpoint_exclude_scopes.is_empty() || flags.ignore_missing_vars) {
         return bad("--checkpoint_exclude_scopes / --ignore_missing_vars", "need --checkpoint_path".into());
+    }
+    if let Some(n) = flags.trace_every_n_steps.filter(|n| *n < 1) {
+        return bad("--trace_every_n_steps", format!("must be at least 1, got {n}"));
     }
     if matches!(flags.learning_rate_decay_type, DecayType::Cosine) && flags.max_number_of_steps.is_none() {
         return bad("--learning_rate_decay_type cosine", "needs --max_number_of_steps".into());

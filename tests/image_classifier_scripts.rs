@@ -78,9 +78,16 @@ fn metric(stdout: &str, name: &str) -> f64 {
 #[test]
 fn training_resumes_and_evaluation_scores_weights_and_their_moving_averages() {
     let (train_dir, eval_dir) = (temp("train"), temp("eval"));
-    let (ok, stdout, stderr) = run(&mut train(&train_dir, 40, &["--moving_average_decay", "0.9"]));
+    let (ok, stdout, stderr) =
+        run(&mut train(&train_dir, 40, &["--moving_average_decay", "0.9", "--trace_every_n_steps", "25"]));
     assert!(ok, "{stdout}\n{stderr}");
     assert!(stdout.contains("trained to global step 40"), "{stdout}");
+    let trace = std::fs::read_to_string(train_dir.join("tf_trace-26.json")).unwrap();
+    assert!(
+        trace.contains("aten::convolution") || trace.contains("aten::conv2d"),
+        "{}",
+        &trace[..trace.len().min(500)]
+    );
     // The resumed part trains in bfloat16 autocast: same variables, same checkpoint.
     let (ok, stdout, stderr) =
         run(&mut train(&train_dir, 60, &["--moving_average_decay", "0.9", "--precision", "bf16"]));
@@ -285,7 +292,7 @@ fn warm_start_restores_all_but_the_excluded_scope_and_another_net_is_explained()
 #[test]
 fn bad_flags_and_names_end_in_one_clear_line_and_a_failure_status() {
     let dir = temp("bad");
-    let cases: [(&[&str], &str); 12] = [
+    let cases: [(&[&str], &str); 13] = [
         (&["--model_name", "lenett"], "unknown network \"lenett\"; known: lenet"),
         (&["--dataset_name", "imagenet"], "unknown dataset \"imagenet\"; known: fashion_mnist"),
         (&["--dataset_name", "fashion_mnist", "--dataset_dir", "/nonexistent"], "/nonexistent holds neither"),
@@ -298,6 +305,7 @@ fn bad_flags_and_names_end_in_one_clear_line_and_a_failure_status() {
         (&["--opt_epsilon", "0"], "--opt_epsilon: must be a positive number, got 0"),
         (&["--end_learning_rate=-1"], "--end_learning_rate: must be zero or more, got -1"),
         (&["--precision", "fp16"], "expected fp32 or bf16, got `fp16`"),
+        (&["--trace_every_n_steps", "0"], "--trace_every_n_steps: must be at least 1, got 0"),
     ];
     for (flags, expected) in cases {
         let (ok, stdout, stderr) = run(&mut train(&dir, 3, flags));
