@@ -5,7 +5,8 @@
 //! `check_numerics`); raw tch's is forward, cross entropy and `nn::Sgd`. Convolutional workloads run each side
 //! channels-last (`slim`, `tch-cl`) and plain NCHW (`slim-nchw`, `tch`); the MLP also runs slim without
 //! `check_numerics` (`slim-unchecked`); every workload also runs slim channels-last in bfloat16 autocast
-//! (`slim-bf16`, `Precision::Bf16`), and VGG-16 also without the fused convolution and ReLU (`slim-unfused`).
+//! (`slim-bf16`, `Precision::Bf16`), and VGG-16 also without the fused convolution and ReLU (`slim-unfused`) and
+//! in bfloat16 casting its weights afresh in every call (`slim-bf16-recast`).
 //! Prints one JSON line per variant in the peers' format
 //! (`scripts/bench-workloads.sh` tabulates them beside the peers').
 //!
@@ -54,6 +55,8 @@ enum SlimLayout {
     Bf16,
     /// Channels-last inference without the fused convolution and ReLU (`Config::fused_convolution` off).
     Unfused,
+    /// bfloat16 inference that casts every weight afresh in each call (`Config::kept_weight_casts` off).
+    Bf16Recast,
 }
 
 impl SlimLayout {
@@ -69,15 +72,19 @@ impl SlimLayout {
             SlimLayout::Unchecked => "slim-unchecked",
             SlimLayout::Bf16 => "slim-bf16",
             SlimLayout::Unfused => "slim-unfused",
+            SlimLayout::Bf16Recast => "slim-bf16-recast",
         }
     }
 
     fn channels_last(self) -> bool {
-        matches!(self, SlimLayout::ChannelsLast | SlimLayout::Bf16 | SlimLayout::Unfused)
+        matches!(self, SlimLayout::ChannelsLast | SlimLayout::Bf16 | SlimLayout::Unfused | SlimLayout::Bf16Recast)
     }
 
     fn precision(self) -> Precision {
-        if self == SlimLayout::Bf16 { Precision::Bf16 } else { Precision::F32 }
+        match self {
+            SlimLayout::Bf16 | SlimLayout::Bf16Recast => Precision::Bf16,
+            _ => Precision::F32,
+        }
     }
 }
 
@@ -199,7 +206,7 @@ fn mlp(settings: &Settings) -> Result<()> {
 /// w4: VGG-16 inference on one 224×224×3 image.
 fn vgg16(settings: &Settings) -> Result<()> {
     let image = Tensor::randn([1, 3, 224, 224], (Kind::Float, Device::Cpu));
-    let stores: Vec<VarStore> = (0..4).map(|_| VarStore::new(Device::Cpu)).collect();
+    let stores: Vec<VarStore> = (0..5).map(|_| VarStore::new(Device::Cpu)).collect();
     let raw_stores: Vec<nn::VarStore> = (0..2).map(|_| nn::VarStore::new(Device::Cpu)).collect();
     let vgg = Vgg { depth: VggDepth::D16, num_classes: Some(1000), dropout_keep_prob: 0.5, spatial_squeeze: true };
     let mut variants = Vec::new();
@@ -222,8 +229,10 @@ fn vgg16(settings: &Settings) -> Result<()> {
     set_channels_last(true);
     let model = vgg.clone().build(&stores[2], "vgg_16", &[1, 3, 224, 224])?;
     variants.push(slim_infer(&stores[2], SlimLayout::Bf16, &image, model));
-    let model = vgg.build(&stores[3], "vgg_16", &[1, 3, 224, 224])?;
+    let model = vgg.clone().build(&stores[3], "vgg_16", &[1, 3, 224, 224])?;
     variants.push(slim_infer(&stores[3], SlimLayout::Unfused, &image, model));
+    let model = vgg.build(&stores[4], "vgg_16", &[1, 3, 224, 224])?;
+    variants.push(slim_infer(&stores[4], SlimLayout::Bf16Recast, &image, model));
     report("w4", 1, settings, variants)
 }
 
@@ -235,7 +244,11 @@ fn slim_infer<'a, M: Model + 'a>(store: &VarStore, layout: SlimLayout, image: &T
         channels_last: layout.channels_last(),
         params: count(&store.tch().trainable_variables()),
         step: Box::new(move || {
-            let fused = Config { fused_convolution: Some(layout != SlimLayout::Unfused), ..Config::default() };
+            let fused = Config {
+                fused_convolution: Some(layout != SlimLayout::Unfused),
+                kept_weight_casts: Some(layout != SlimLayout::Bf16Recast),
+                ..Config::default()
+            };
             let forward = || fused.scoped(|| tch::no_grad(|| model.forward_t(&image, Mode::Eval)));
             let logits = layout.precision().scoped(Device::Cpu, forward)?.output;
             check_shape(&logits, &[1, 1000])

@@ -96,7 +96,6 @@ fn inside_the_scope_convolutions_and_products_compute_in_bfloat16_and_nothing_le
 fn a_bf16_train_op_trains_lenet_with_float32_weights_slots_and_loss() {
     tch::manual_seed(2);
     let vs = VarStore::new(Device::Cpu);
-    // fc3's 3136 × 1024 product on 64 images is large enough for the oneDNN dense route, which steps aside.
     let model = Lenet { num_classes: Some(10), dropout_keep_prob: 0.5 }.build(&vs, "LeNet", &[1, 1, 28, 28]).unwrap();
     let images = Tensor::randn([64, 1, 28, 28], (Kind::Float, Device::Cpu));
     let labels = Tensor::randint(10, [64], (Kind::Int64, Device::Cpu));
@@ -121,6 +120,36 @@ fn a_bf16_train_op_trains_lenet_with_float32_weights_slots_and_loss() {
     assert!(not_float32.is_empty(), "weights and Adam slots stay float32: {not_float32:?}");
     assert!(kinds.iter().any(|(name, _)| name.ends_with("/Adam")), "the Adam slots are among them: {kinds:?}");
     assert_eq!(train_op.global_step(), 30);
+}
+
+#[test]
+fn bf16_inference_reuses_weight_casts_and_sees_every_update() {
+    tch::manual_seed(3);
+    let vs = VarStore::new(Device::Cpu);
+    let model = ConvNet {}.build(&vs, "net", &[1, 3, 16, 16]).unwrap();
+    let images = Tensor::randn([4, 3, 16, 16], (Kind::Float, Device::Cpu));
+    let labels = Tensor::randint(10, [4], (Kind::Int64, Device::Cpu));
+    let _store = vs.as_default();
+    let infer = || {
+        let forward = || model.forward_t(&images, Mode::Eval);
+        tch::no_grad(|| Precision::Bf16.scoped(Device::Cpu, forward)).unwrap().output
+    };
+    let first = infer();
+    assert!(first.equal(&infer()), "the second call, from the kept casts, gives the same logits");
+    Precision::clear_weight_casts();
+    assert!(first.equal(&infer()), "as casting afresh does");
+    let mut train_op = create_train_op(&vs, Adam::default(), 1e-2).precision(Precision::Bf16).build().unwrap();
+    train_op
+        .step(|| {
+            let logits = model.forward_t(&images, Mode::Train)?.output;
+            let _ = sparse_softmax_cross_entropy(&logits, &labels).call()?;
+            get_total_loss(true)
+        })
+        .unwrap();
+    let after_step = infer();
+    Precision::clear_weight_casts();
+    assert!(after_step.equal(&infer()), "a kept cast is never stale: the step's updates are seen");
+    assert!(!after_step.equal(&first), "the step changed the logits");
 }
 
 #[test]

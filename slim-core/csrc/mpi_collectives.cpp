@@ -30,6 +30,9 @@ void run(const char* what, double timeout, std::function<void()> call) {
 void on_dense(const at::Tensor& tensor, const std::function<void(const at::Tensor&)>& operate) {
     if (tensor.is_contiguous()) {
         operate(tensor);
+        // Written through its data pointer: marked as modified, as an in-place ATen op would (kept casts of it
+        // are stale now).
+        tensor.unsafeGetTensorImpl()->bump_version();
         return;
     }
     auto dense = tensor.contiguous();

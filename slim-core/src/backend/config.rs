@@ -34,6 +34,10 @@ pub struct Config {
     /// A convolution and its ReLU as one oneDNN call where no gradient is recorded (`SLIM_FUSED_CONVOLUTION`;
     /// default on).
     pub fused_convolution: Option<bool>,
+    /// Where no gradient is recorded, each variable's reduced-precision cast kept from one autocast call to the
+    /// next while the variable is unchanged (`SLIM_KEPT_WEIGHT_CASTS`; default on; see
+    /// [`Precision::clear_weight_casts`](super::Precision::clear_weight_casts)).
+    pub kept_weight_casts: Option<bool>,
 }
 
 impl Config {
@@ -79,6 +83,7 @@ impl Config {
             summed_bias_gradient: setting(CpuPath::SummedBiasGradient),
             tune_step_threads: setting(CpuPath::TuneStepThreads),
             fused_convolution: setting(CpuPath::FusedConvolution),
+            kept_weight_casts: setting(CpuPath::KeptWeightCasts),
         }
     }
 
@@ -92,6 +97,7 @@ impl Config {
             CpuPath::SummedBiasGradient => self.summed_bias_gradient,
             CpuPath::TuneStepThreads => self.tune_step_threads,
             CpuPath::FusedConvolution => self.fused_convolution,
+            CpuPath::KeptWeightCasts => self.kept_weight_casts,
         }
     }
 

@@ -22,7 +22,9 @@ pub(crate) fn convolve(
     match biases {
         Some(biases) if x.device() == Device::Cpu && CpuPath::SummedBiasGradient.enabled() => {
             let cast = autocast_inputs(Device::Cpu);
-            native::biased_convolution(&cast(x), &cast(weights), &cast(biases), geometry).context(scope)
+            let (x, weights, biases) = (cast(x), cast(weights), cast(biases));
+            native::biased_convolution(&x.context(scope)?, &weights.context(scope)?, &biases.context(scope)?, geometry)
+                .context(scope)
         }
         _ => x.f_conv2d(weights, biases, stride, padding, dilation, groups).context(scope),
     }

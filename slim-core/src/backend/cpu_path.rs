@@ -20,10 +20,12 @@ pub(crate) enum CpuPath {
     TuneStepThreads,
     /// Convolution and ReLU as one oneDNN call where no gradient is recorded (`backend::fused_convolution`).
     FusedConvolution,
+    /// Weights' reduced-precision casts kept between inference calls (`backend::precision::autocast_inputs`).
+    KeptWeightCasts,
 }
 
 /// One switch per path, in the order of [`CpuPath::ALL`].
-static SWITCHES: [Switch; 7] = [
+static SWITCHES: [Switch; 8] = [
     Switch::new("SLIM_CHANNELS_LAST"),
     Switch::new("SLIM_FUSED_OPTIMIZER"),
     Switch::new("SLIM_ONEDNN_DENSE"),
@@ -31,11 +33,12 @@ static SWITCHES: [Switch; 7] = [
     Switch::new("SLIM_SUMMED_BIAS_GRADIENT"),
     Switch::new("SLIM_TUNE_STEP_THREADS"),
     Switch::new("SLIM_FUSED_CONVOLUTION"),
+    Switch::new("SLIM_KEPT_WEIGHT_CASTS"),
 ];
 
 impl CpuPath {
     /// Every path, in the order of the switches.
-    pub(crate) const ALL: [CpuPath; 7] = [
+    pub(crate) const ALL: [CpuPath; 8] = [
         CpuPath::ChannelsLast,
         CpuPath::FusedOptimizer,
         CpuPath::OnednnDense,
@@ -43,6 +46,7 @@ impl CpuPath {
         CpuPath::SummedBiasGradient,
         CpuPath::TuneStepThreads,
         CpuPath::FusedConvolution,
+        CpuPath::KeptWeightCasts,
     ];
 
     /// The path's switch (which also names its environment variable).
@@ -85,7 +89,8 @@ mod tests {
                 "SLIM_HASHED_DROPOUT",
                 "SLIM_SUMMED_BIAS_GRADIENT",
                 "SLIM_TUNE_STEP_THREADS",
-                "SLIM_FUSED_CONVOLUTION"
+                "SLIM_FUSED_CONVOLUTION",
+                "SLIM_KEPT_WEIGHT_CASTS"
             ]
         );
     }

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use tch::{Device, Kind, Tensor};
 
-use super::{CpuPath, autocast_kind};
+use super::{CpuPath, autocast_inputs, autocast_kind};
 use crate::Result;
 use crate::error::TorchContext;
 use crate::native;
@@ -37,6 +37,12 @@ pub(crate) fn onednn_dense_enabled() -> bool {
 /// `x·Wᵀ + b` for `x` of shape `[…, in]` and `weights` `[out, in]`, as `linear` computes it; torch errors name
 /// `scope`.
 pub(crate) fn dense(scope: &str, x: &Tensor, weights: &Tensor, biases: Option<&Tensor>) -> Result<Tensor> {
+    if autocast_kind(x.device()).is_some() {
+        // autocast's reduced-precision `linear`, with the weights' casts kept between inference calls
+        let cast = autocast_inputs(x.device());
+        let (weights, biases) = (cast(weights).context(scope)?, biases.map(&cast).transpose().context(scope)?);
+        return x.f_linear(&weights, biases.as_ref()).context(scope);
+    }
     if !takes_convolution_route(x, weights) {
         return x.f_linear(weights, biases).context(scope);
     }
@@ -67,9 +73,6 @@ fn takes_convolution_route(x: &Tensor, weights: &Tensor) -> bool {
     let large = x.size().last() == Some(&inputs) && x.numel() as i64 * outputs >= MIN_MULTIPLY_ADDS;
     if !large || !onednn_dense_enabled() {
         return false;
-    }
-    if autocast_kind(Device::Cpu).is_some() {
-        return false; // `linear` takes autocast's reduced-precision product
     }
     let on_cpu_f32 = |t: &Tensor| t.device() == Device::Cpu && t.kind() == Kind::Float;
     let supported = on_cpu_f32(x) && on_cpu_f32(weights) && weights.is_contiguous();

@@ -55,7 +55,8 @@ pub(crate) fn convolve_relu(
     geometry: ConvGeometry,
 ) -> Result<Option<Tensor>> {
     let cast = autocast_inputs(Device::Cpu);
-    let (x, weights, biases) = (cast(x), cast(weights), biases.map(&cast));
+    let (x, weights) = (cast(x).context(scope)?, cast(weights).context(scope)?);
+    let biases = biases.map(&cast).transpose().context(scope)?;
     let kind = x.kind();
     let same_float = matches!(kind, Kind::Float | Kind::BFloat16)
         && weights.kind() == kind

@@ -12,7 +12,7 @@ use super::types::{DataFormat, Padding, Pair};
 use crate::backend::conv_bias::convolve;
 use crate::backend::dense_product::dense;
 use crate::backend::fused_convolution::{self, Epilogue};
-use crate::backend::memory_format;
+use crate::backend::{autocast_inputs, memory_format};
 use crate::error::TorchContext;
 use crate::model::tape::Layer;
 use crate::native::ConvGeometry;
@@ -190,8 +190,11 @@ impl ConvCore {
             false => t.f_flatten(1, -1),
         };
         let rows = flatten(x).context(&self.scope)?;
-        let weights = flatten(&self.weights).context(&self.scope)?;
-        dense(&self.scope, &rows, &weights, self.biases.as_ref())?
+        // Cast (under autocast) before flattening, so inference keeps the variable's cast between calls.
+        let cast = autocast_inputs(x.device());
+        let weights = cast(&self.weights).and_then(|weights| flatten(&weights)).context(&self.scope)?;
+        let biases = self.biases.as_ref().map(&cast).transpose().context(&self.scope)?;
+        dense(&self.scope, &rows, &weights, biases.as_ref())?
             .f_unsqueeze(-1)
             .and_then(|y| y.f_unsqueeze(-1))
             .context(&self.scope)

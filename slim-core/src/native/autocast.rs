@@ -18,7 +18,7 @@ pub(crate) enum AutocastType {
 }
 
 /// c10's `DeviceType` of `device`.
-fn device_type(device: Device) -> i32 {
+pub(crate) fn device_type(device: Device) -> i32 {
     match device {
         Device::Cpu => 0,
         Device::Cuda(_) => 1,

@@ -18,6 +18,7 @@ pub(crate) mod mpi;
 mod stack_images;
 mod step_trace;
 mod thread_count;
+mod weight_casts;
 
 #[cfg(test)]
 mod closeness;
@@ -38,6 +39,7 @@ pub(crate) use lower_bound::lower_bound;
 pub(crate) use stack_images::stack_floats;
 pub(crate) use step_trace::StepTrace;
 pub(crate) use thread_count::{calling_thread_threads, set_calling_thread_threads};
+pub(crate) use weight_casts::{autocast_cast, clear_weight_casts};
 
 use std::ffi::{CStr, c_char};
 

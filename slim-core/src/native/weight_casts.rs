@@ -1,0 +1,113 @@
+//! Autocast's cast of a convolution's or product's input, with weights' casts kept between inference calls
+//! (`csrc/weight_casts.cpp`).
+
+use std::ffi::c_char;
+
+use tch::{Device, Tensor};
+use torch_sys::C_tensor;
+
+use super::autocast::{AutocastType, device_type};
+use super::take_error;
+
+unsafe extern "C" {
+    fn slim_autocast_cast(
+        t: *const C_tensor,
+        device_type: i32,
+        dtype: i32,
+        keep: bool,
+        out: *mut *mut C_tensor,
+    ) -> *mut c_char;
+    fn slim_clear_weight_casts();
+    #[cfg(test)]
+    fn slim_weight_cast_count(dtype: i32) -> i64;
+}
+
+/// `t` as autocast hands it to a convolution or product on `device` in `dtype`: with `keep`, where no gradient is
+/// recorded, a float32 variable's copy kept from an earlier call while the variable is unchanged (else cast now
+/// and kept); otherwise autocast's own cast (cached until the outermost autocast scope ends), so gradients flow
+/// as they do through autocast.
+pub(crate) fn autocast_cast(t: &Tensor, device: Device, dtype: AutocastType, keep: bool) -> tch::Result<Tensor> {
+    let mut out: *mut C_tensor = std::ptr::null_mut();
+    // SAFETY: `t` is a live handle borrowed for the call; the C++ side only reads it, writes a new handle to
+    // `out` on success and returns a heap message (or null) that it never frees.
+    let message = unsafe { slim_autocast_cast(t.as_ptr(), device_type(device), dtype as i32, keep, &mut out) };
+    // SAFETY: the message comes from `slim::copy_message` and is freed only there.
+    unsafe { take_error(message) }?;
+    // SAFETY: on success `out` is a fresh handle this wrapper alone owns.
+    Ok(unsafe { Tensor::from_ptr(out) })
+}
+
+/// Drops every kept copy (they are also dropped, on the next miss, once their variables are gone).
+pub(crate) fn clear_weight_casts() {
+    // SAFETY: takes the cache's lock; no arguments.
+    unsafe { slim_clear_weight_casts() }
+}
+
+/// How many copies in `dtype` are kept.
+#[cfg(test)]
+fn weight_cast_count(dtype: AutocastType) -> i64 {
+    // SAFETY: takes the cache's lock; the argument is a valid c10 scalar type.
+    unsafe { slim_weight_cast_count(dtype as i32) }
+}
+
+#[cfg(test)]
+mod tests {
+    use tch::Kind;
+
+    use super::*;
+
+    // The cache is the process's, shared with the other tests, which cast to bfloat16: these cast to half, and
+    // only the copy-counting test counts, under a lock.
+    const HALF: AutocastType = AutocastType::Half;
+    static COUNTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn variable(values: &[f32]) -> Tensor {
+        Tensor::from_slice(values).set_requires_grad(true)
+    }
+
+    fn kept(t: &Tensor) -> Tensor {
+        tch::no_grad(|| autocast_cast(t, Device::Cpu, HALF, true)).unwrap()
+    }
+
+    #[test]
+    fn inference_reuses_a_variables_cast_until_it_is_written() {
+        let mut weights = variable(&[1.0, 2.0, 3.0]);
+        let (first, second) = (kept(&weights), kept(&weights));
+        assert_eq!(first.kind(), Kind::Half);
+        assert_eq!(first.data_ptr(), second.data_ptr(), "the second call reuses the first call's copy");
+        let _ = tch::no_grad(|| weights.f_add_scalar_(1.0)).unwrap();
+        let written = kept(&weights);
+        assert_ne!(written.data_ptr(), first.data_ptr());
+        assert_eq!(Vec::<f32>::try_from(written.to_kind(Kind::Float)).unwrap(), [2.0, 3.0, 4.0]);
+        tch::no_grad(|| weights.set_data(&Tensor::from_slice(&[7.0f32, 8.0, 9.0])));
+        assert_eq!(Vec::<f32>::try_from(kept(&weights).to_kind(Kind::Float)).unwrap(), [7.0, 8.0, 9.0]);
+    }
+
+    #[test]
+    fn activations_and_recorded_casts_are_not_kept() {
+        let activation = Tensor::from_slice(&[1.0f32, 2.0]);
+        assert_ne!(kept(&activation).data_ptr(), kept(&activation).data_ptr(), "no variable: cast each call");
+        let weights = variable(&[1.0, 2.0]);
+        let not_asked = tch::no_grad(|| autocast_cast(&weights, Device::Cpu, HALF, false)).unwrap();
+        assert_ne!(not_asked.data_ptr(), kept(&weights).data_ptr(), "without `keep`, autocast's own cast");
+        let recorded = autocast_cast(&weights, Device::Cpu, HALF, true).unwrap();
+        assert!(recorded.requires_grad(), "with gradients recorded the cast is autocast's, differentiable");
+        recorded.to_kind(Kind::Float).f_mul_scalar(3.0).unwrap().sum(Kind::Float).backward();
+        assert_eq!(Vec::<f32>::try_from(weights.grad()).unwrap(), [3.0, 3.0]);
+    }
+
+    #[test]
+    fn a_dead_variables_copy_goes_at_the_next_cast_or_when_cleared() {
+        let _counting = COUNTING.lock().unwrap();
+        let before = weight_cast_count(HALF);
+        let doomed = variable(&[1.0; 64]);
+        let _ = kept(&doomed);
+        assert_eq!(weight_cast_count(HALF), before + 1);
+        drop(doomed);
+        let survivor = variable(&[2.0; 64]);
+        let _ = kept(&survivor);
+        assert_eq!(weight_cast_count(HALF), before + 1, "the dead variable's copy went, the new one is kept");
+        clear_weight_casts();
+        assert_eq!(weight_cast_count(HALF), 0);
+    }
+}
