@@ -49,8 +49,8 @@ struct Flags {
     /// cpu, cuda or auto.
     #[arg(long, value_enum, default_value = "auto")]
     device: DeviceFlag,
-    /// fp32, or bf16: the forward pass's convolutions and matrix products in bfloat16 autocast (the metrics
-    /// score its logits in float32).
+    /// fp32, bf16 or fp16: the forward pass's convolutions and matrix products in bfloat16 or float16 autocast
+    /// (the metrics score its logits in float32).
     #[arg(long, default_value_t = Precision::F32)]
     precision: Precision,
 }

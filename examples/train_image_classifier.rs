@@ -177,8 +177,9 @@ struct Flags {
     /// cpu, cuda or auto.
     #[arg(long, value_enum, default_value = "auto")]
     device: DeviceFlag,
-    /// fp32, or bf16: convolutions and matrix products in bfloat16 autocast, with float32 weights, optimizer
-    /// state and losses (float32 where the device has no bfloat16 instructions, said once).
+    /// fp32, bf16 or fp16: convolutions and matrix products in bfloat16 or float16 autocast, with float32
+    /// weights, optimizer state and losses; fp16 also scales the loss dynamically (float32 where the device has
+    /// no instructions for the type, said once).
     #[arg(long, default_value_t = Precision::F32)]
     precision: Precision,
     /// Seeds the initial weights, the order of the data, preprocessing and dropout.

@@ -304,7 +304,7 @@ fn bad_flags_and_names_end_in_one_clear_line_and_a_failure_status() {
         (&["--save_summaries_secs=-5"], "--save_summaries_secs: must be a positive number, got -5"),
         (&["--opt_epsilon", "0"], "--opt_epsilon: must be a positive number, got 0"),
         (&["--end_learning_rate=-1"], "--end_learning_rate: must be zero or more, got -1"),
-        (&["--precision", "fp16"], "expected fp32 or bf16, got `fp16`"),
+        (&["--precision", "fp8"], "expected fp32, bf16 or fp16, got `fp8`"),
         (&["--trace_every_n_steps", "0"], "--trace_every_n_steps: must be at least 1, got 0"),
     ];
     for (flags, expected) in cases {

@@ -3,6 +3,7 @@
 //! classifier that trains.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+use slim::learning::{CURRENT_LOSS_SCALE, DynamicLossScale, GOOD_STEPS};
 use slim::prelude::*;
 
 fn vector(name: &str, values: [f32; 2], trainable: bool) -> Variable {
@@ -235,4 +236,91 @@ fn micro_batches_accumulate_to_the_step_of_their_whole_batch() {
     assert_eq!(train_op.global_step(), 1);
     let message = train_op.step_accumulated(0, |_| Ok(loss_of(&inputs, &targets))).unwrap_err().to_string();
     assert!(message.contains("at least one micro-batch"), "{message}");
+}
+
+/// Dynamic loss scaling in float32 changes nothing: the factors are powers of two, so the scaled gradients
+/// divide back exactly. Every variable and Adam slot ends bitwise where the unscaled run's do, over plain and
+/// accumulated steps.
+#[test]
+fn a_scaled_float32_run_equals_an_unscaled_one_bit_for_bit() {
+    let inputs = (Tensor::arange(64, (Kind::Float, Device::Cpu)) + 1.0).sin().view([16, 4]) * 2.0;
+    let labels = inputs.sum_dim_intlist([1].as_slice(), true, Kind::Float).gt(0.0).to_kind(Kind::Float);
+    let run = |scale: Option<DynamicLossScale>| {
+        let vs = VarStore::new(Device::Cpu);
+        let model = Logistic.build(&vs, "logistic", &[1, 4]).unwrap();
+        for variable in vs.collection(TRAINABLE_VARIABLES) {
+            // Fixed starting values (no RNG: tests share it across threads).
+            let tensor = variable.tensor();
+            let fixed = (Tensor::arange(tensor.numel() as i64, (Kind::Float, Device::Cpu)) * 0.3).sin();
+            tch::no_grad(|| tensor.shallow_clone().copy_(&fixed.view(tensor.size().as_slice())));
+        }
+        let _store = vs.as_default();
+        let builder = create_train_op(&vs, Adam::default(), 0.1);
+        let mut train_op = match scale {
+            Some(scale) => builder.loss_scale(scale),
+            None => builder,
+        }
+        .build()
+        .unwrap();
+        let forward = |rows: &Tensor, wanted: &Tensor| -> Result<Tensor> {
+            let logits = model.forward_t(rows, Mode::Train)?.output;
+            let _ = sigmoid_cross_entropy(&logits, wanted).call()?;
+            get_total_loss(true)
+        };
+        let mut losses = Vec::new();
+        for _ in 0..5 {
+            losses.push(train_op.step(|| forward(&inputs, &labels)).unwrap());
+            let half = |t: &Tensor, i: usize| t.narrow(0, 8 * i as i64, 8);
+            losses.push(train_op.step_accumulated(2, |i| forward(&half(&inputs, i), &half(&labels, i))).unwrap());
+        }
+        let variables: Vec<(String, Tensor)> = vs
+            .variables()
+            .iter()
+            .filter(|v| ![CURRENT_LOSS_SCALE, GOOD_STEPS].contains(&v.name()))
+            .map(|v| (v.name().to_string(), v.tensor().copy()))
+            .collect();
+        (losses, variables, train_op.loss_scale())
+    };
+    let (plain_losses, plain, no_scale) = run(None);
+    let (scaled_losses, scaled, scale) = run(Some(DynamicLossScale::new(1024.0, 4, 2.0).unwrap()));
+    assert_eq!(no_scale, None);
+    assert_eq!(scale, Some(4096.0), "10 good steps with a period of 4 double 1024 twice");
+    assert_eq!(plain_losses, scaled_losses);
+    assert_eq!(plain.len(), scaled.len());
+    for ((name, a), (_, b)) in plain.iter().zip(&scaled) {
+        assert!(a.equal(b), "{name} differs");
+    }
+}
+
+/// A step whose scaled gradients overflow is skipped — the variable and Adam's slots stay, the global step
+/// counts it — and the factor halves, step by step, until the gradients fit float32 (TF's DynamicLossScale).
+#[test]
+fn overflowing_steps_are_skipped_and_the_scale_halves_until_they_fit() {
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let w = vector("w", [1.0, -1.0], true);
+    let mut scale = 2f64.powi(127);
+    let mut train_op = create_train_op(&vs, Adam::default(), 0.1)
+        .loss_scale(DynamicLossScale::new(scale, 100, 2.0).unwrap())
+        .build()
+        .unwrap();
+    // The gradient is 1000 for each element: 1000 · scale overflows float32 until scale ≤ f32::MAX / 1000.
+    let mut skipped = 0;
+    while 1000.0 * scale > f64::from(f32::MAX) {
+        train_op.run(&(w.tensor() * 1000.0).sum(Kind::Float)).unwrap();
+        skipped += 1;
+        scale /= 2.0;
+        assert_eq!(values(&w), [1.0, -1.0], "skipped step {skipped} left the variable");
+        assert_eq!(train_op.loss_scale(), Some(scale));
+    }
+    assert_eq!(skipped, 9);
+    let slot = vs.variable("w/Adam").unwrap().tensor().copy();
+    assert_eq!(Vec::<f32>::try_from(slot).unwrap(), [0.0, 0.0], "Adam's slots stay at zero while skipping");
+    train_op.run(&(w.tensor() * 1000.0).sum(Kind::Float)).unwrap();
+    assert_close(&values(&w), &[0.9, -1.1]);
+    assert_eq!(train_op.global_step(), 10, "skipped steps count");
+    assert_eq!(train_op.loss_scale(), Some(scale), "one good step of 100 does not grow it");
+    // A non-finite loss is still an error: scaling cannot mend the forward pass.
+    let err = train_op.run(&(w.tensor().sum(Kind::Float) * f64::NAN)).unwrap_err();
+    assert!(err.to_string().contains("loss is NaN"), "{err}");
 }

@@ -44,6 +44,11 @@ pub enum Precision {
     F32,
     /// bfloat16 autocast: convolutions and matrix products in bfloat16, the rest in float32.
     Bf16,
+    /// float16 autocast (IEEE half precision), as bfloat16's but with float16's narrow range: a train op in this
+    /// precision scales its loss ([`DynamicLossScale`](crate::learning::DynamicLossScale), on by default) so
+    /// that small gradients do not flush to zero. CUDA's usual mixed precision; on a CPU it needs float16
+    /// instructions (AVX512-FP16, AMX-FP16 or Arm's half-precision arithmetic).
+    F16,
 }
 
 impl Precision {
@@ -54,6 +59,7 @@ impl Precision {
     pub fn scoped<R>(self, device: Device, f: impl FnOnce() -> R) -> R {
         let dtype = match self {
             Precision::Bf16 if self.runs_on(device) => Some(AutocastType::BFloat16),
+            Precision::F16 if self.runs_on(device) => Some(AutocastType::Half),
             _ => None,
         };
         let _scope = AutocastScope::enter(device, dtype);
@@ -64,12 +70,13 @@ impl Precision {
     pub fn current(device: Device) -> Precision {
         match autocast_type(device) {
             Some(AutocastType::BFloat16) => Precision::Bf16,
-            _ => Precision::F32,
+            Some(AutocastType::Half) => Precision::F16,
+            None => Precision::F32,
         }
     }
 
-    /// Whether `device` runs this precision (float32 everywhere; bfloat16 on CUDA, and on CPUs with bfloat16
-    /// instructions under a libtorch with oneDNN). When not, says why once (`log::warn!`).
+    /// Whether `device` runs this precision (float32 everywhere; bfloat16 and float16 on CUDA, and on CPUs with
+    /// instructions for them under a libtorch with oneDNN). When not, says why once (`log::warn!`).
     pub fn runs_on(self, device: Device) -> bool {
         match self.fallback_reason(device) {
             None => true,
@@ -83,9 +90,9 @@ impl Precision {
     /// Why `device` runs this precision's scopes in float32 instead, or `None` when it runs the precision.
     pub fn fallback_reason(self, device: Device) -> Option<Cow<'static, str>> {
         match (self, device) {
-            (Precision::F32, _) | (Precision::Bf16, Device::Cuda(_)) => None,
-            (Precision::Bf16, Device::Cpu) => cpu_bf16_fallback_reason().map(Cow::Borrowed),
-            (Precision::Bf16, other) => Some(format!("slim's bf16 autocast is not built for {other:?}").into()),
+            (Precision::F32, _) | (Precision::Bf16 | Precision::F16, Device::Cuda(_)) => None,
+            (Precision::Bf16 | Precision::F16, Device::Cpu) => cpu_fallback_reason(self).map(Cow::Borrowed),
+            (_, other) => Some(format!("slim's {self} autocast is not built for {other:?}").into()),
         }
     }
 
@@ -98,11 +105,12 @@ impl Precision {
         native::clear_weight_casts();
     }
 
-    /// The name the scripts' `--precision` takes: `fp32` or `bf16`.
+    /// The name the scripts' `--precision` takes: `fp32`, `bf16` or `fp16`.
     pub fn name(self) -> &'static str {
         match self {
             Precision::F32 => "fp32",
             Precision::Bf16 => "bf16",
+            Precision::F16 => "fp16",
         }
     }
 }
@@ -116,12 +124,14 @@ impl fmt::Display for Precision {
 impl FromStr for Precision {
     type Err = Error;
 
-    /// `fp32` (or `f32`, `float32`) or `bf16` (or `bfloat16`), in any case.
+    /// `fp32` (or `f32`, `float32`), `bf16` (or `bfloat16`) or `fp16` (or `f16`, `float16`, `half`), in any
+    /// case.
     fn from_str(text: &str) -> Result<Precision> {
         match text.to_ascii_lowercase().as_str() {
             "fp32" | "f32" | "float32" => Ok(Precision::F32),
             "bf16" | "bfloat16" => Ok(Precision::Bf16),
-            _ => Err(Error::invalid("precision", format!("expected fp32 or bf16, got `{text}`"))),
+            "fp16" | "f16" | "float16" | "half" => Ok(Precision::F16),
+            _ => Err(Error::invalid("precision", format!("expected fp32, bf16 or fp16, got `{text}`"))),
         }
     }
 }
@@ -160,29 +170,44 @@ pub(crate) fn autocast_inputs(device: Device) -> impl Fn(&Tensor) -> tch::Result
 /// Set once the first fallback to float32 has been logged.
 static FALLBACK_SAID: OnceLock<()> = OnceLock::new();
 
-/// Why this CPU cannot run bfloat16 at speed (no bfloat16 instructions, or a libtorch without oneDNN), or `None`;
-/// read once (a train op asks at every step).
-fn cpu_bf16_fallback_reason() -> Option<&'static str> {
-    static REASON: OnceLock<Option<&'static str>> = OnceLock::new();
-    *REASON.get_or_init(|| {
+/// The `/proc/cpuinfo` flags (x86's, Arm's) of the instruction sets that run `precision`'s products at speed.
+fn cpu_flags_for(precision: Precision) -> &'static [&'static str] {
+    match precision {
+        Precision::Bf16 => &["avx512_bf16", "amx_bf16", "bf16"],
+        Precision::F16 => &["avx512_fp16", "amx_fp16", "asimdhp"],
+        Precision::F32 => &[],
+    }
+}
+
+/// Why this CPU cannot run reduced `precision` at speed (no instructions for it, or a libtorch without oneDNN),
+/// or `None`; read once per precision (a train op asks at every step).
+fn cpu_fallback_reason(precision: Precision) -> Option<&'static str> {
+    static BF16: OnceLock<Option<&'static str>> = OnceLock::new();
+    static F16: OnceLock<Option<&'static str>> = OnceLock::new();
+    let (cell, missing) = match precision {
+        Precision::F32 => return None,
+        Precision::Bf16 => (&BF16, "this CPU has no bfloat16 instructions (AVX512-BF16, AMX or Arm BF16)"),
+        Precision::F16 => (&F16, "this CPU has no float16 instructions (AVX512-FP16, AMX-FP16 or Arm FP16)"),
+    };
+    *cell.get_or_init(|| {
         if !tch::utils::has_mkldnn() {
-            return Some("this libtorch has no oneDNN for bfloat16 kernels");
+            return Some("this libtorch has no oneDNN for reduced-precision kernels");
         }
         let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        match cpu_flags_have_bf16(&info) {
+        match cpu_flags_have(&info, cpu_flags_for(precision)) {
             true => None,
-            false => Some("this CPU has no bfloat16 instructions (AVX512-BF16, AMX or Arm BF16)"),
+            false => Some(missing),
         }
     })
 }
 
-/// Whether `/proc/cpuinfo`'s flag lines (x86's `flags`, Arm's `Features`) name a bfloat16 instruction set.
-fn cpu_flags_have_bf16(cpuinfo: &str) -> bool {
+/// Whether `/proc/cpuinfo`'s flag lines (x86's `flags`, Arm's `Features`) name one of `wanted`.
+fn cpu_flags_have(cpuinfo: &str, wanted: &[&str]) -> bool {
     cpuinfo
         .lines()
         .filter(|line| line.starts_with("flags") || line.starts_with("Features"))
         .flat_map(|line| line.split_whitespace())
-        .any(|flag| matches!(flag, "avx512_bf16" | "amx_bf16" | "bf16"))
+        .any(|flag| wanted.contains(&flag))
 }
 
 #[cfg(test)]
@@ -191,12 +216,13 @@ mod tests {
 
     #[test]
     fn names_parse_both_ways_and_others_are_refused() {
-        for precision in [Precision::F32, Precision::Bf16] {
+        for precision in [Precision::F32, Precision::Bf16, Precision::F16] {
             assert_eq!(precision.name().parse::<Precision>().unwrap(), precision);
         }
         assert_eq!("BFloat16".parse::<Precision>().unwrap(), Precision::Bf16);
-        let refused = "fp16".parse::<Precision>().unwrap_err().to_string();
-        assert!(refused.contains("expected fp32 or bf16, got `fp16`"), "{refused}");
+        assert_eq!("Half".parse::<Precision>().unwrap(), Precision::F16);
+        let refused = "fp8".parse::<Precision>().unwrap_err().to_string();
+        assert!(refused.contains("expected fp32, bf16 or fp16, got `fp8`"), "{refused}");
     }
 
     #[test]
@@ -206,16 +232,28 @@ mod tests {
         let vulkan = Precision::Bf16.fallback_reason(Device::Vulkan).unwrap();
         assert!(vulkan.contains("not built for Vulkan"), "{vulkan}");
         assert!(!Precision::Bf16.runs_on(Device::Vulkan));
-        let expected_on_cpu = cpu_flags_have_bf16(&std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default())
-            && tch::utils::has_mkldnn();
-        assert_eq!(Precision::Bf16.runs_on(Device::Cpu), expected_on_cpu);
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        for precision in [Precision::Bf16, Precision::F16] {
+            let expected_on_cpu = cpu_flags_have(&cpuinfo, cpu_flags_for(precision)) && tch::utils::has_mkldnn();
+            assert_eq!(precision.runs_on(Device::Cpu), expected_on_cpu, "{precision}");
+            assert_eq!(precision.fallback_reason(Device::Cuda(0)), None);
+        }
+        if !Precision::F16.runs_on(Device::Cpu) {
+            let reason = Precision::F16.fallback_reason(Device::Cpu).unwrap();
+            assert!(reason.contains("float16 instructions") || reason.contains("oneDNN"), "{reason}");
+        }
     }
 
     #[test]
     fn cpu_flags_are_read_from_flag_lines_only() {
-        assert!(cpu_flags_have_bf16("processor : 0\nflags : fpu avx512f avx512_bf16 sse\n"));
-        assert!(cpu_flags_have_bf16("Features : fp asimd bf16 i8mm\n"));
-        assert!(!cpu_flags_have_bf16("flags : fpu avx2 avx512f\nmodel name : bf16 inside\n"));
+        let bf16 = cpu_flags_for(Precision::Bf16);
+        assert!(cpu_flags_have("processor : 0\nflags : fpu avx512f avx512_bf16 sse\n", bf16));
+        assert!(cpu_flags_have("Features : fp asimd bf16 i8mm\n", bf16));
+        assert!(!cpu_flags_have("flags : fpu avx2 avx512f\nmodel name : bf16 inside\n", bf16));
+        let f16 = cpu_flags_for(Precision::F16);
+        assert!(cpu_flags_have("flags : fpu avx512f avx512_fp16\n", f16));
+        assert!(cpu_flags_have("Features : fp asimd asimdhp\n", f16));
+        assert!(!cpu_flags_have("flags : fpu avx512f avx512_bf16 f16c\n", f16), "F16C only converts");
     }
 
     #[test]

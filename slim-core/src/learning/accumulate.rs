@@ -72,7 +72,8 @@ impl TrainOp {
         let ops = self.store().take_update_ops();
         let values: Vec<Tensor> = ops.iter().flat_map(UpdateOp::values).map(|v| v.detach()).collect();
         let tensors: Vec<&Tensor> = self.variables_to_train().iter().map(Variable::tensor).collect();
-        let gradients = Tensor::f_run_backward(&[total_loss], &tensors, false, false).context("train_op")?;
+        let scaled_loss = self.scaled_for_backward(total_loss)?;
+        let gradients = Tensor::f_run_backward(&[&scaled_loss], &tensors, false, false).context("train_op")?;
         let gradients: Vec<Tensor> =
             tch::no_grad(|| gradients.into_iter().map(|g| if g.defined() { g * share } else { g }).collect());
         self.store().clear_losses();

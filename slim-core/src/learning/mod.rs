@@ -6,6 +6,7 @@
 mod accumulate;
 mod gradient_multiplier;
 mod interrupt;
+mod loss_scale;
 mod moving_average;
 mod step_summaries;
 mod step_threads;
@@ -14,6 +15,7 @@ mod train_op;
 
 pub use gradient_multiplier::{GradientMultiplier, SharedValue};
 pub use interrupt::ctrl_c_flag;
+pub use loss_scale::{CURRENT_LOSS_SCALE, DynamicLossScale, GOOD_STEPS};
 pub use moving_average::{ExponentialMovingAverage, MOVING_AVERAGE_SUFFIX, average_names};
 pub use step_summaries::StepSummaries;
 pub use train::{Train, train};

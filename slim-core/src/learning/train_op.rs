@@ -10,6 +10,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::ExponentialMovingAverage;
 use super::gradient_multiplier::GradientMultiplier;
+use super::loss_scale::{DynamicLossScale, LossScaler};
 use super::step_threads::{OneThreadScope, StepPlan, ThreadTrial, tune_step_threads_enabled};
 use crate::backend::Precision;
 use crate::distributed::{BatchPart, Collective, DEFAULT_BUCKET_BYTES, DataParallel, GradientReducer, World};
@@ -34,6 +35,7 @@ pub struct TrainOpBuilder {
     moving_averages: Option<ExponentialMovingAverage>,
     distributed: Option<(Box<dyn Collective>, usize)>,
     precision: Precision,
+    loss_scale: Option<DynamicLossScale>,
 }
 
 /// TF-Slim's `create_train_op(total_loss, optimizer, …)` for the variables of `vs`: set its options, `build()`
@@ -57,6 +59,7 @@ pub fn create_train_op(
         moving_averages: None,
         distributed: None,
         precision: Precision::F32,
+        loss_scale: None,
     }
 }
 
@@ -142,9 +145,22 @@ impl TrainOpBuilder {
     /// float32): with [`Precision::Bf16`], convolutions and matrix products compute in bfloat16 while the
     /// variables, their gradients, the optimizer's slots and the losses stay float32 (PyTorch's CPU autocast).
     /// The numeric check covers the float32 loss and gradients as always. [`TrainOp::run`], which takes a loss
-    /// computed outside, leaves precision to its caller ([`Precision::scoped`]).
+    /// computed outside, leaves precision to its caller ([`Precision::scoped`]). [`Precision::F16`] also turns on
+    /// [`TrainOpBuilder::loss_scale`] with TF's defaults unless it was given.
     pub fn precision(mut self, precision: Precision) -> Self {
         self.precision = precision;
+        self
+    }
+
+    /// Scales the loss before each backward pass and the gradients back before the update, with `config`'s
+    /// dynamic factor ([`DynamicLossScale`]; default: off, or TF's defaults for [`Precision::F16`]). A step whose
+    /// gradients are not finite is then skipped (the global step still counts it) and the factor divided, instead
+    /// of being an error; a non-finite loss is still an error with `check_numerics`. The factor and its count of
+    /// good steps are the global variables `current_loss_scale` and `good_steps` (checkpointed; created here when
+    /// the store has none). In float32 the scaled step equals the unscaled one bit for bit, as long as nothing
+    /// overflows: the factors are powers of two.
+    pub fn loss_scale(mut self, config: DynamicLossScale) -> Self {
+        self.loss_scale = Some(config);
         self
     }
 
@@ -169,6 +185,8 @@ impl TrainOpBuilder {
             let _store = self.store.as_default();
             get_or_create_global_step()?
         };
+        let loss_scale = self.loss_scale.or((self.precision == Precision::F16).then(DynamicLossScale::default));
+        let loss_scaler = loss_scale.map(|config| LossScaler::new(&self.store, config)).transpose()?;
         let data_parallel = match self.distributed {
             Some((_, 0)) => return Err(Error::invalid("train_op", "bucket_bytes must be positive")),
             Some((collective, bucket_bytes)) => Some(DataParallel::new(collective, &variables, bucket_bytes)?),
@@ -191,6 +209,7 @@ impl TrainOpBuilder {
             thread_trial: None,
             data_parallel,
             precision: self.precision,
+            loss_scaler,
         })
     }
 }
@@ -235,6 +254,7 @@ pub struct TrainOp {
     thread_trial: Option<(i32, ThreadTrial)>,
     data_parallel: Option<DataParallel>,
     precision: Precision,
+    loss_scaler: Option<LossScaler>,
 }
 
 impl TrainOp {
@@ -323,7 +343,8 @@ impl TrainOp {
         let values = ops.iter().flat_map(UpdateOp::values).map(Tensor::shallow_clone).collect();
         self.apply_updates(&ops, values)?;
         let tensors: Vec<&Tensor> = self.variables.iter().map(Variable::tensor).collect();
-        let backward = || Tensor::f_run_backward(&[total_loss], &tensors, false, false).context("train_op");
+        let scaled_loss = self.scaled_for_backward(total_loss)?;
+        let backward = || Tensor::f_run_backward(&[&scaled_loss], &tensors, false, false).context("train_op");
         let gradients = match &mut self.data_parallel {
             Some(data_parallel) => data_parallel.gradients(|| backward().map(drop))?,
             None => backward()?,
@@ -372,27 +393,52 @@ impl TrainOp {
     /// multipliers at global step `step`, clipping, the optimizer behind the numeric check, the global step, the
     /// moving averages; the loss collections are emptied for the next forward pass.
     pub(super) fn apply_gradients(&mut self, gradients: Vec<Tensor>, step: i64) -> Result<()> {
+        if let Some(scaler) = &self.loss_scaler {
+            scaler.unscale(&gradients)?;
+        }
         let updates = self.multiplied_and_clipped(gradients, step);
         let learning_rate = self.learning_rate.at(step);
-        let applied = tch::no_grad(|| match self.check_numerics {
+        let applied = tch::no_grad(|| match self.check_numerics || self.loss_scaler.is_some() {
             true => self.optimizer.apply_if_finite(&self.store, &updates, learning_rate),
             false => self.optimizer.apply(&self.store, &updates, learning_rate).map(|()| true),
         })?;
-        if !applied {
-            return Err(non_finite_gradient(&updates, step));
+        match &self.loss_scaler {
+            Some(scaler) => {
+                let (before, after) = scaler.update(applied)?;
+                if !applied {
+                    log::info!(
+                        "train_op: gradients not finite at global step {step}: skipped, loss scale {before} → {after}"
+                    );
+                }
+            }
+            None if !applied => return Err(non_finite_gradient(&updates, step)),
+            None => {}
         }
-        if self.keep_gradients {
+        if applied && self.keep_gradients {
             self.last_gradients =
                 updates.iter().map(|u| (u.variable.name().to_string(), u.gradient.shallow_clone())).collect();
         }
         if self.increment_global_step {
             self.global_step.tensor().shallow_clone().f_add_scalar_(1).context("global_step").map(drop)?;
         }
-        if let Some(averages) = &self.moving_averages {
+        if let Some(averages) = self.moving_averages.as_ref().filter(|_| applied) {
             averages.apply(step + i64::from(self.increment_global_step))?;
         }
         self.store.clear_losses();
         Ok(())
+    }
+
+    /// `total_loss` as the backward pass takes it: times the loss scale when the op scales its loss.
+    pub(super) fn scaled_for_backward(&self, total_loss: &Tensor) -> Result<Tensor> {
+        match &self.loss_scaler {
+            Some(scaler) => scaler.scale(total_loss),
+            None => Ok(total_loss.shallow_clone()),
+        }
+    }
+
+    /// The loss scale now, when the op scales its loss ([`TrainOpBuilder::loss_scale`]).
+    pub fn loss_scale(&self) -> Option<f64> {
+        self.loss_scaler.as_ref().map(LossScaler::current)
     }
 
     /// The defined gradients, multiplied (by the factors at global step `step`) and clipped, with their variables.
