@@ -73,7 +73,7 @@
 //!   [`Provider`](data::Provider) of batches, and TF-Slim's preprocessings.
 //! - **The zoo** ([`nets`]): TF-Slim's nets with TF-Slim's variable names.
 //! - **CPU paths** ([`backend`]): the switches of slim's CPU speed paths, scoped with `Config::scoped`, and
-//!   mixed precision (`Precision::Bf16`: bfloat16 autocast).
+//!   mixed precision (`Precision::Bf16`, `Precision::F16`: bfloat16 and float16 autocast).
 
 pub use macros::{add_arg_scope, arg_scope, model, repeat, stack};
 pub use slim_core::{
