@@ -189,3 +189,58 @@ fn losses_take_reduced_precision_predictions_in_float32() {
     let squared = mean_squared_error(&reduced, &logits).loss_collection(None).call().unwrap();
     assert_eq!((squared.kind(), squared.double_value(&[])), (Kind::Float, 0.0));
 }
+
+/// The layers that call `aten::convolution` (outside autocast's list) cast as autocast would: a transposed
+/// convolution after an autocast convolution (pix2pix, CycleGAN, DCGAN) and a 3-D convolution run in bfloat16,
+/// forward and backward, instead of meeting float32 weights with a bfloat16 input.
+#[test]
+fn transposed_and_3d_convolutions_follow_autocast() {
+    if !Precision::Bf16.runs_on(Device::Cpu) {
+        return; // nothing to check where bfloat16 falls back
+    }
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let images = Tensor::randn([2, 3, 8, 8], (Kind::Float, Device::Cpu));
+    let volumes = Tensor::randn([2, 3, 4, 6, 6], (Kind::Float, Device::Cpu));
+    let forward = || -> Result<(Tensor, Tensor)> {
+        let net = conv2d(&images, 4, [3, 3]).scope("conv").call()?;
+        let up = conv2d_transpose(&net, 4, [3, 3]).stride(2).scope("up").call()?;
+        let volume = conv3d(&volumes, 4, [3, 3, 3]).scope("conv3d").call()?;
+        Ok((up, volume))
+    };
+    let (up, volume) = Precision::Bf16.scoped(Device::Cpu, forward).unwrap();
+    assert_eq!((up.kind(), volume.kind()), (Kind::BFloat16, Kind::BFloat16));
+    let loss = up.to_kind(Kind::Float).square().mean(Kind::Float) + volume.to_kind(Kind::Float).mean(Kind::Float);
+    let variables: Vec<Tensor> =
+        vs.collection(TRAINABLE_VARIABLES).iter().map(|v| v.tensor().shallow_clone()).collect();
+    for gradient in Tensor::run_backward(&[loss], &variables, false, false) {
+        assert_eq!(gradient.kind(), Kind::Float, "gradients reach the float32 variables");
+        assert!(gradient.isfinite().all().int64_value(&[]) == 1);
+    }
+}
+
+/// oneDNN's bfloat16 backward pass of a 3-D convolution whose kernel is deeper than its input writes garbage
+/// weight gradients (NaN or huge, depending on memory; libtorch 2.13): such a convolution runs float32, so its
+/// gradients are float32's exactly.
+#[test]
+fn a_3d_kernel_larger_than_its_input_runs_float32_under_bf16() {
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let volumes = Tensor::randn([2, 16, 2, 8, 8], (Kind::Float, Device::Cpu));
+    let layer = |reuse: bool| conv3d(&volumes, 16, [3, 3, 3]).activation_fn(None).scope("shallow").reuse(reuse).call();
+    let gradients = |precision: Precision| {
+        let reuse = !vs.collection(TRAINABLE_VARIABLES).is_empty();
+        let out = precision.scoped(Device::Cpu, || layer(reuse)).unwrap();
+        let loss = out.to_kind(Kind::Float).square().sum(Kind::Float);
+        let variables: Vec<Tensor> =
+            vs.collection(TRAINABLE_VARIABLES).iter().map(|v| v.tensor().shallow_clone()).collect();
+        (out.kind(), Tensor::run_backward(&[loss], &variables, false, false))
+    };
+    let (kind, float32) = gradients(Precision::F32);
+    assert_eq!(kind, Kind::Float);
+    let (kind, bf16) = gradients(Precision::Bf16);
+    assert_eq!(kind, Kind::Float, "the overhanging kernel's convolution ran float32");
+    for (a, b) in float32.iter().zip(&bf16) {
+        assert!(a.equal(b), "float32's gradients exactly");
+    }
+}

@@ -14,4 +14,4 @@ mod precision;
 pub use config::Config;
 pub(crate) use cpu_path::CpuPath;
 pub use precision::Precision;
-pub(crate) use precision::{autocast_inputs, autocast_kind, full_precision};
+pub(crate) use precision::{autocast_convolution_inputs, autocast_inputs, autocast_kind, full_precision};

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use tch::{Device, Kind, Tensor};
 
 use super::CpuPath;
+use crate::error::TorchContext;
 use crate::native::{self, AutocastScope, AutocastType, autocast_type};
 use crate::{Error, Result};
 
@@ -165,6 +166,47 @@ pub(crate) fn autocast_inputs(device: Device) -> impl Fn(&Tensor) -> tch::Result
         Some(dtype) if t.kind() == Kind::Float => native::autocast_cast(t, device, dtype, keep),
         _ => Ok(t.shallow_clone()),
     }
+}
+
+/// A convolution's input, weights and biases as autocast hands them to its convolution ops, for layers that call
+/// `aten::convolution`, which autocast does not cover (`conv1d`, `conv3d`, the transposed convolutions): without
+/// this, a reduced-precision input from an autocast layer before them meets float32 weights. `window` holds the
+/// kernel's (dilated) extent per spatial axis, for the one case that runs float32 instead: a 3-D convolution on
+/// the CPU whose kernel is larger than its input on some axis, where oneDNN's bfloat16 backward pass writes
+/// garbage weight gradients (NaN or huge; libtorch 2.13, seen with a 2-frame input under a 3-frame kernel) —
+/// said once. Errors name `scope`.
+pub(crate) fn autocast_convolution_inputs(
+    scope: &str,
+    x: &Tensor,
+    weights: &Tensor,
+    biases: Option<&Tensor>,
+    window: &[i64],
+) -> Result<(Tensor, Tensor, Option<Tensor>)> {
+    if autocast_kind(x.device()).is_some() && kernel_overhangs_3d_cpu_input(x, window) {
+        OVERHANG_SAID.get_or_init(|| {
+            log::warn!(
+                "slim: {scope}: a 3-D convolution whose kernel {window:?} is larger than its input {:?} runs float32 \
+                 (oneDNN's reduced-precision backward pass is wrong there)",
+                x.size()
+            )
+        });
+        return Ok((full_precision(x), weights.shallow_clone(), biases.map(Tensor::shallow_clone)));
+    }
+    let cast = autocast_inputs(x.device());
+    let biases = biases.map(&cast).transpose().context(scope)?;
+    Ok((cast(x).context(scope)?, cast(weights).context(scope)?, biases))
+}
+
+/// Set once a 3-D convolution has fallen back to float32 for its kernel's size.
+static OVERHANG_SAID: OnceLock<()> = OnceLock::new();
+
+/// Whether `x` is a CPU batch of 3-D volumes ([N, C, D, H, W]) smaller than `window` on some axis.
+fn kernel_overhangs_3d_cpu_input(x: &Tensor, window: &[i64]) -> bool {
+    let size = x.size();
+    x.device() == Device::Cpu
+        && size.len() == 5
+        && window.len() == 3
+        && size[2..].iter().zip(window).any(|(extent, kernel)| extent < kernel)
 }
 
 /// Set once the first fallback to float32 has been logged.

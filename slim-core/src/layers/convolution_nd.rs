@@ -10,6 +10,7 @@ use super::padding::{dilated_nd, pad_for_window_nd};
 use super::params::LayerParams;
 use super::tail::{Tail, TailParts};
 use super::types::{DataFormat, Dims, Padding};
+use crate::backend::autocast_convolution_inputs;
 use crate::error::TorchContext;
 use crate::{Error, Result};
 
@@ -226,9 +227,10 @@ fn convolve(
 ) -> Result<Tensor> {
     check_channels(scope, x, weights.size()[1])?;
     let window = dilated_nd(kernel, rate);
-    let (x, pad) = pad_for_window_nd(scope, x, padding, &window, stride, 0.0)?;
+    let (x, weights, biases) = autocast_convolution_inputs(scope, x, weights, biases, &window)?;
+    let (x, pad) = pad_for_window_nd(scope, &x, padding, &window, stride, 0.0)?;
     let no_output_padding = vec![0; kernel.len()];
-    x.f_convolution(weights, biases, stride, &pad, rate, false, &no_output_padding, 1).context(scope)
+    x.f_convolution(&weights, biases.as_ref(), stride, &pad, rate, false, &no_output_padding, 1).context(scope)
 }
 
 #[cfg(test)]

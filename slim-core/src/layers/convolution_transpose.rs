@@ -8,6 +8,7 @@ use super::layer_scope::{LayerScope, check_channels, check_rank};
 use super::params::LayerParams;
 use super::tail::{Tail, TailParts};
 use super::types::{DataFormat, Dims, Padding};
+use crate::backend::autocast_convolution_inputs;
 use crate::error::TorchContext;
 use crate::{Error, Result};
 
@@ -178,6 +179,7 @@ impl TransposeWindow {
     /// The transposed convolution of channels-first `x` by `weights` and `biases`, cut to TF's output sizes.
     fn convolve(&self, scope: &str, x: &Tensor, weights: &Tensor, biases: Option<&Tensor>) -> Result<Tensor> {
         check_channels(scope, x, weights.size()[0])?;
+        let (x, weights, biases) = autocast_convolution_inputs(scope, x, weights, biases, &[])?;
         let size = x.size();
         let plans: Vec<AxisPlan> = (0..self.kernel.len())
             .map(|axis| AxisPlan::new(size[axis + 2], self.kernel[axis], self.stride[axis], self.padding))
@@ -186,7 +188,7 @@ impl TransposeWindow {
         let output_padding: Vec<i64> = plans.iter().map(|plan| plan.output_padding).collect();
         let dilation = vec![1; self.kernel.len()];
         let y = x
-            .f_convolution(weights, biases, &self.stride, &padding, &dilation, true, &output_padding, 1)
+            .f_convolution(&weights, biases.as_ref(), &self.stride, &padding, &dilation, true, &output_padding, 1)
             .context(scope)?;
         plans
             .iter()
