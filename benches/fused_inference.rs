@@ -1,15 +1,17 @@
 //! Fused inference (`Config::fused_convolution`): eval-mode forward passes without gradients, each model run
 //! with the fused path (batch norm folded into the convolution, the ReLU as oneDNN's post-op) and without it,
 //! interleaved. CIFAR ResNet-20 v1 (conv, batch norm, ReLU) at batch 100, and VGG-16 (conv, bias, ReLU) at
-//! batch 1. Prints medians and the ratios.
+//! batch 1. Then ResNet-50 v1 at batch 1, fused, with the folded (and, in bfloat16, cast) weights kept between
+//! calls (`Config::kept_weights`) and derived afresh in each call, in float32 and bfloat16. Prints medians and the
+//! ratios.
 //!
 //! `cargo bench --bench fused_inference [-- STEPS]`
 
 mod common;
 
 use common::{Variant, compare, steps_arg};
-use slim::backend::Config;
-use slim::nets::{CifarResNet, Vgg, VggDepth};
+use slim::backend::{Config, Precision};
+use slim::nets::{CifarResNet, Vgg, VggDepth, get_network};
 use slim::prelude::*;
 
 /// One forward pass of `model` on `images` in eval mode, with the fused path on or off.
@@ -48,5 +50,21 @@ fn main() -> Result<()> {
         Variant { name: "fused", step: Box::new(|| forward(&vgg, &image, true)) },
         Variant { name: "unfused", step: Box::new(|| forward(&vgg, &image, false)) },
     ];
-    compare("VGG-16 inference, batch 1, 2 threads", steps, 3, &mut variants)
+    compare("VGG-16 inference, batch 1, 2 threads", steps, 3, &mut variants)?;
+
+    let vs = VarStore::new(Device::Cpu);
+    let resnet50 = get_network("resnet_v1_50", &vs, 1000, 0.0, 3, Some(224))?;
+    let kept = |keep: bool, precision: Precision| {
+        let config = Config { kept_weights: Some(keep), ..Config::default() };
+        let logits = config.scoped(|| precision.scoped(Device::Cpu, || resnet50.forward_t(&image, Mode::Eval)))?;
+        let _ = logits.to_kind(Kind::Float).sum(Kind::Float).double_value(&[]);
+        Ok(())
+    };
+    let mut variants = [
+        Variant { name: "fp32, kept", step: Box::new(|| kept(true, Precision::F32)) },
+        Variant { name: "fp32, afresh", step: Box::new(|| kept(false, Precision::F32)) },
+        Variant { name: "bf16, kept", step: Box::new(|| kept(true, Precision::Bf16)) },
+        Variant { name: "bf16, afresh", step: Box::new(|| kept(false, Precision::Bf16)) },
+    ];
+    compare("ResNet-50 v1 inference, batch 1, 2 threads", steps, 3, &mut variants)
 }

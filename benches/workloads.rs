@@ -55,7 +55,7 @@ enum SlimLayout {
     Bf16,
     /// Channels-last inference without the fused convolution and ReLU (`Config::fused_convolution` off).
     Unfused,
-    /// bfloat16 inference that casts every weight afresh in each call (`Config::kept_weight_casts` off).
+    /// bfloat16 inference that casts every weight afresh in each call (`Config::kept_weights` off).
     Bf16Recast,
 }
 
@@ -246,7 +246,7 @@ fn slim_infer<'a, M: Model + 'a>(store: &VarStore, layout: SlimLayout, image: &T
         step: Box::new(move || {
             let fused = Config {
                 fused_convolution: Some(layout != SlimLayout::Unfused),
-                kept_weight_casts: Some(layout != SlimLayout::Bf16Recast),
+                kept_weights: Some(layout != SlimLayout::Bf16Recast),
                 ..Config::default()
             };
             let forward = || fused.scoped(|| tch::no_grad(|| model.forward_t(&image, Mode::Eval)));

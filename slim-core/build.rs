@@ -26,7 +26,7 @@ const SOURCES: &[&str] = &[
     "csrc/step_trace.cpp",
     "csrc/thread_count.cpp",
     "csrc/update_checks.cpp",
-    "csrc/weight_casts.cpp",
+    "csrc/kept_weights.cpp",
 ];
 
 /// The MPI backend's sources, compiled with the `mpi` feature.

@@ -136,7 +136,7 @@ fn bf16_inference_reuses_weight_casts_and_sees_every_update() {
     };
     let first = infer();
     assert!(first.equal(&infer()), "the second call, from the kept casts, gives the same logits");
-    Precision::clear_weight_casts();
+    slim::backend::clear_kept_weights();
     assert!(first.equal(&infer()), "as casting afresh does");
     let mut train_op = create_train_op(&vs, Adam::default(), 1e-2).precision(Precision::Bf16).build().unwrap();
     train_op
@@ -147,7 +147,7 @@ fn bf16_inference_reuses_weight_casts_and_sees_every_update() {
         })
         .unwrap();
     let after_step = infer();
-    Precision::clear_weight_casts();
+    slim::backend::clear_kept_weights();
     assert!(after_step.equal(&infer()), "a kept cast is never stale: the step's updates are seen");
     assert!(!after_step.equal(&first), "the step changed the logits");
 }

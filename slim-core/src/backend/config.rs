@@ -34,10 +34,10 @@ pub struct Config {
     /// A convolution and its ReLU as one oneDNN call where no gradient is recorded (`SLIM_FUSED_CONVOLUTION`;
     /// default on).
     pub fused_convolution: Option<bool>,
-    /// Where no gradient is recorded, each variable's reduced-precision cast kept from one autocast call to the
-    /// next while the variable is unchanged (`SLIM_KEPT_WEIGHT_CASTS`; default on; see
-    /// [`Precision::clear_weight_casts`](super::Precision::clear_weight_casts)).
-    pub kept_weight_casts: Option<bool>,
+    /// Where no gradient is recorded, what layers derive from their variables — reduced-precision casts, a batch
+    /// norm folded into a convolution — kept from one call to the next while the variables are unchanged
+    /// (`SLIM_KEPT_WEIGHTS`; default on; see [`clear_kept_weights`](super::clear_kept_weights)).
+    pub kept_weights: Option<bool>,
 }
 
 impl Config {
@@ -83,7 +83,7 @@ impl Config {
             summed_bias_gradient: setting(CpuPath::SummedBiasGradient),
             tune_step_threads: setting(CpuPath::TuneStepThreads),
             fused_convolution: setting(CpuPath::FusedConvolution),
-            kept_weight_casts: setting(CpuPath::KeptWeightCasts),
+            kept_weights: setting(CpuPath::KeptWeights),
         }
     }
 
@@ -97,7 +97,7 @@ impl Config {
             CpuPath::SummedBiasGradient => self.summed_bias_gradient,
             CpuPath::TuneStepThreads => self.tune_step_threads,
             CpuPath::FusedConvolution => self.fused_convolution,
-            CpuPath::KeptWeightCasts => self.kept_weight_casts,
+            CpuPath::KeptWeights => self.kept_weights,
         }
     }
 

@@ -21,7 +21,7 @@ pub(crate) enum CpuPath {
     /// Convolution and ReLU as one oneDNN call where no gradient is recorded (`backend::fused_convolution`).
     FusedConvolution,
     /// Weights' reduced-precision casts kept between inference calls (`backend::precision::autocast_inputs`).
-    KeptWeightCasts,
+    KeptWeights,
 }
 
 /// One switch per path, in the order of [`CpuPath::ALL`].
@@ -33,7 +33,7 @@ static SWITCHES: [Switch; 8] = [
     Switch::new("SLIM_SUMMED_BIAS_GRADIENT"),
     Switch::new("SLIM_TUNE_STEP_THREADS"),
     Switch::new("SLIM_FUSED_CONVOLUTION"),
-    Switch::new("SLIM_KEPT_WEIGHT_CASTS"),
+    Switch::new("SLIM_KEPT_WEIGHTS"),
 ];
 
 impl CpuPath {
@@ -46,7 +46,7 @@ impl CpuPath {
         CpuPath::SummedBiasGradient,
         CpuPath::TuneStepThreads,
         CpuPath::FusedConvolution,
-        CpuPath::KeptWeightCasts,
+        CpuPath::KeptWeights,
     ];
 
     /// The path's switch (which also names its environment variable).
@@ -90,7 +90,7 @@ mod tests {
                 "SLIM_SUMMED_BIAS_GRADIENT",
                 "SLIM_TUNE_STEP_THREADS",
                 "SLIM_FUSED_CONVOLUTION",
-                "SLIM_KEPT_WEIGHT_CASTS"
+                "SLIM_KEPT_WEIGHTS"
             ]
         );
     }

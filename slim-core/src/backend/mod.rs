@@ -14,4 +14,15 @@ mod precision;
 pub use config::Config;
 pub(crate) use cpu_path::CpuPath;
 pub use precision::Precision;
+
+/// Drops the weights that inference keeps between calls. Where no gradient is recorded (`tch::no_grad`:
+/// evaluation, inference), convolutions and fully connected layers keep what they derive from their variables —
+/// a reduced-precision cast under [`Precision::Bf16`] or [`Precision::F16`], a batch norm folded into a
+/// convolution's weights — and reuse it in later calls as long as every variable it came from keeps its storage and
+/// is not written in place (an optimizer step, a restore, a moving-statistics update make the next call derive
+/// afresh); an entry goes when its variables do (at the next miss). This frees them now: up to about a model's
+/// float32 size. [`Config::kept_weights`] switches keeping off.
+pub fn clear_kept_weights() {
+    crate::native::clear_kept_weights();
+}
 pub(crate) use precision::{autocast_convolution_inputs, autocast_inputs, autocast_kind, full_precision};

@@ -97,15 +97,6 @@ impl Precision {
         }
     }
 
-    /// Drops the bfloat16 copies of weights that reduced-precision inference keeps. Where no gradient is
-    /// recorded (`tch::no_grad`: evaluation, inference), a scope's convolutions and fully connected layers cast
-    /// each float32 variable once and reuse that copy in later calls, as long as the variable keeps its storage
-    /// and is not written in place (an optimizer step or a restore makes the next call cast afresh); a copy goes
-    /// when its variable does (at the next cast). This frees them now: about half a model's float32 size.
-    pub fn clear_weight_casts() {
-        native::clear_weight_casts();
-    }
-
     /// The name the scripts' `--precision` takes: `fp32`, `bf16` or `fp16`.
     pub fn name(self) -> &'static str {
         match self {
@@ -157,11 +148,12 @@ pub(crate) fn autocast_kind(device: Device) -> Option<Kind> {
 /// What autocast hands a convolution or product on `device` for each input (float32 cast to autocast's type; any
 /// tensor itself when autocast is off), for slim's own kernels, which the autocast dispatch does not reach, and
 /// for weights cast before slim reshapes them. Where no gradient is recorded, a variable's cast is kept between
-/// calls while the variable is unchanged (see [`Precision::clear_weight_casts`]; `Config::kept_weight_casts`);
+/// calls while the variable is unchanged (see [`clear_kept_weights`](super::clear_kept_weights);
+/// `Config::kept_weights`);
 /// elsewhere it is autocast's own cast. The autocast state is read once, here, for all the inputs of one call.
 pub(crate) fn autocast_inputs(device: Device) -> impl Fn(&Tensor) -> tch::Result<Tensor> {
     let dtype = autocast_type(device);
-    let keep = dtype.is_some() && CpuPath::KeptWeightCasts.enabled();
+    let keep = dtype.is_some() && CpuPath::KeptWeights.enabled();
     move |t: &Tensor| match dtype {
         Some(dtype) if t.kind() == Kind::Float => native::autocast_cast(t, device, dtype, keep),
         _ => Ok(t.shallow_clone()),

@@ -11,6 +11,7 @@ use super::protocol::{BuildLayer, HasVariables};
 use super::types::{Collections, DataFormat};
 use super::zero_debias::ZeroDebias;
 use crate::arg_scope::scope_args;
+use crate::backend::fused_convolution::BatchNormFold;
 use crate::error::TorchContext;
 use crate::initializers::Initializer;
 use crate::mode::Mode;
@@ -320,25 +321,22 @@ impl BatchNorm {
         .context(&self.name)
     }
 
-    /// The per-channel `(scale, shift)` that this layer's normalization is now (`y = x·scale + shift` on axis 1),
-    /// for a convolution to fold into its weights and biases: when it normalizes with the moving statistics (eval
-    /// mode, or `is_training` false), in NCHW, and does nothing else (no activation, no outputs collections).
-    pub(crate) fn inference_affine(&self) -> Option<(Tensor, Tensor)> {
+    /// This layer's variables for a convolution to fold into its weights and biases, when it normalizes with the
+    /// moving statistics (eval mode, or `is_training` false), in NCHW, and does nothing else (no activation, no
+    /// outputs collections).
+    pub(crate) fn inference_fold(&self) -> Option<BatchNormFold> {
         let training = self.is_training.unwrap_or_else(|| Mode::current().is_training());
         let plain = self.activation.is_none() && self.outputs.names().is_empty();
         if training || !plain || self.data_format != DataFormat::Nchw {
             return None;
         }
-        let inverse_deviation = (&self.moving_variance + self.epsilon).rsqrt();
-        let scale = match &self.gamma {
-            Some(gamma) => gamma * inverse_deviation,
-            None => inverse_deviation,
-        };
-        let shift = match &self.beta {
-            Some(beta) => beta - &self.moving_mean * &scale,
-            None => -(&self.moving_mean * &scale),
-        };
-        Some((scale, shift))
+        Some(BatchNormFold {
+            gamma: self.gamma.as_ref().map(Tensor::shallow_clone),
+            beta: self.beta.as_ref().map(Tensor::shallow_clone),
+            mean: self.moving_mean.shallow_clone(),
+            variance: self.moving_variance.shallow_clone(),
+            epsilon: self.epsilon,
+        })
     }
 
     /// The moving mean and moving variance.

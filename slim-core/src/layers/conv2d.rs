@@ -137,10 +137,10 @@ impl ConvCore {
         let Plan::Windowed(x, geometry) = self.plan(x)? else {
             return Ok(None);
         };
-        let (weights, biases) = match &epilogue.affine {
-            Some((scale, shift)) => {
-                let (weights, biases) = fused_convolution::folded(&self.weights, self.biases.as_ref(), scale, shift)
-                    .context(&self.scope)?;
+        let (weights, biases) = match &epilogue.norm {
+            Some(norm) => {
+                let (weights, biases) =
+                    fused_convolution::folded(&self.weights, self.biases.as_ref(), norm).context(&self.scope)?;
                 (weights, Some(biases))
             }
             None => (self.weights.shallow_clone(), self.biases.as_ref().map(Tensor::shallow_clone)),

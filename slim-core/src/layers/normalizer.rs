@@ -6,6 +6,7 @@ use super::batch_norm::{self, BatchNorm};
 use super::instance_norm::{self, InstanceNorm};
 use super::layer_norm::{self, LayerNorm};
 use crate::Result;
+use crate::backend::fused_convolution::BatchNormFold;
 use crate::model::tape::Layer;
 
 /// A normalizer and its explicit parameters (TF-Slim's `normalizer_fn` with `normalizer_params`). The
@@ -68,11 +69,11 @@ pub enum NormalizerLayer {
 }
 
 impl NormalizerLayer {
-    /// The per-channel `(scale, shift)` the normalizer is now, when a convolution can fold it (batch norm with
-    /// its moving statistics; see `BatchNorm::inference_affine`).
-    pub(crate) fn inference_affine(&self) -> Option<(Tensor, Tensor)> {
+    /// The normalizer's variables, when a convolution can fold it (batch norm with its moving statistics; see
+    /// `BatchNorm::inference_fold`).
+    pub(crate) fn inference_fold(&self) -> Option<BatchNormFold> {
         match self {
-            NormalizerLayer::BatchNorm(layer) => layer.inference_affine(),
+            NormalizerLayer::BatchNorm(layer) => layer.inference_fold(),
             NormalizerLayer::LayerNorm(_) | NormalizerLayer::InstanceNorm(_) => None,
         }
     }

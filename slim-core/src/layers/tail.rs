@@ -101,12 +101,12 @@ impl Tail {
             return None;
         }
         let relu = matches!(self.activation, Some(Activation::Relu));
-        let affine = match &self.normalizer {
-            Some(normalizer) => Some(normalizer.inference_affine()?),
+        let norm = match &self.normalizer {
+            Some(normalizer) => Some(normalizer.inference_fold()?),
             None if relu => None,
             None => return None,
         };
-        Some(Epilogue { affine, relu })
+        Some(Epilogue { norm, relu })
     }
 
     /// The layer's full scope name, the alias of its output.

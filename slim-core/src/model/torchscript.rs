@@ -72,7 +72,7 @@ impl<M: Model> Built<M> {
             summed_bias_gradient: Some(false),
             hashed_dropout: Some(false),
             fused_convolution: Some(false),
-            kept_weight_casts: Some(false),
+            kept_weights: Some(false),
             ..Config::default()
         };
         plain.scoped(|| {

@@ -12,13 +12,13 @@ mod fused_adam;
 mod fused_convolution;
 mod fused_sgd;
 mod generator_state;
+mod kept_weights;
 mod lower_bound;
 #[cfg(feature = "mpi")]
 pub(crate) mod mpi;
 mod stack_images;
 mod step_trace;
 mod thread_count;
-mod weight_casts;
 
 #[cfg(test)]
 mod closeness;
@@ -35,11 +35,11 @@ pub(crate) use fused_adam::{AdamStep, fused_adam};
 pub(crate) use fused_convolution::{convolution_relu, fused_convolution_available, grad_mode_enabled};
 pub(crate) use fused_sgd::fused_sgd;
 pub(crate) use generator_state::{cpu_generator_state, set_cpu_generator_state};
+pub(crate) use kept_weights::{FoldedNorm, autocast_cast, clear_kept_weights, kept_fold};
 pub(crate) use lower_bound::lower_bound;
 pub(crate) use stack_images::stack_floats;
 pub(crate) use step_trace::StepTrace;
 pub(crate) use thread_count::{calling_thread_threads, set_calling_thread_threads};
-pub(crate) use weight_casts::{autocast_cast, clear_weight_casts};
 
 use std::ffi::{CStr, c_char};
 

@@ -1,5 +1,5 @@
-//! Autocast's cast of a convolution's or product's input, with weights' casts kept between inference calls
-//! (`csrc/weight_casts.cpp`).
+//! Weights derived from variables — autocast's casts, batch norm folded into convolutions — kept between
+//! inference calls while the variables are unchanged (`csrc/kept_weights.cpp`).
 
 use std::ffi::c_char;
 
@@ -17,9 +17,23 @@ unsafe extern "C" {
         keep: bool,
         out: *mut *mut C_tensor,
     ) -> *mut c_char;
-    fn slim_clear_weight_casts();
+    #[allow(clippy::too_many_arguments)]
+    fn slim_kept_fold(
+        weights: *const C_tensor,
+        biases: *const C_tensor,
+        gamma: *const C_tensor,
+        beta: *const C_tensor,
+        mean: *const C_tensor,
+        variance: *const C_tensor,
+        epsilon: f64,
+        dtype: i32,
+        keep: bool,
+        out_weights: *mut *mut C_tensor,
+        out_biases: *mut *mut C_tensor,
+    ) -> *mut c_char;
+    fn slim_clear_kept_weights();
     #[cfg(test)]
-    fn slim_weight_cast_count(dtype: i32) -> i64;
+    fn slim_kept_weight_count(derivation: i32, dtype: i32) -> i64;
 }
 
 /// `t` as autocast hands it to a convolution or product on `device` in `dtype`: with `keep`, where no gradient is
@@ -37,17 +51,67 @@ pub(crate) fn autocast_cast(t: &Tensor, device: Device, dtype: AutocastType, kee
     Ok(unsafe { Tensor::from_ptr(out) })
 }
 
-/// Drops every kept copy (they are also dropped, on the next miss, once their variables are gone).
-pub(crate) fn clear_weight_casts() {
-    // SAFETY: takes the cache's lock; no arguments.
-    unsafe { slim_clear_weight_casts() }
+/// An eval-mode batch norm as a convolution folds it: `(y − mean)·γ/√(variance + ε) + β`.
+pub(crate) struct FoldedNorm<'a> {
+    /// γ, when the norm scales.
+    pub(crate) gamma: Option<&'a Tensor>,
+    /// β, when the norm shifts.
+    pub(crate) beta: Option<&'a Tensor>,
+    /// The moving mean.
+    pub(crate) mean: &'a Tensor,
+    /// The moving variance.
+    pub(crate) variance: &'a Tensor,
+    /// ε.
+    pub(crate) epsilon: f64,
 }
 
-/// How many copies in `dtype` are kept.
+/// `weights` ([O, I, kh, kw]) and `biases` with `norm` folded in — `w·γ/√(σ²+ε)` and `β + (b − μ)·γ/√(σ²+ε)` —
+/// cast to `dtype` when given. With `keep`, where no gradient is recorded, the result is kept until one of the
+/// tensors changes (they are the layers' variables).
+pub(crate) fn kept_fold(
+    weights: &Tensor,
+    biases: Option<&Tensor>,
+    norm: &FoldedNorm<'_>,
+    dtype: Option<AutocastType>,
+    keep: bool,
+) -> tch::Result<(Tensor, Tensor)> {
+    let pointer = |t: Option<&Tensor>| t.map_or(std::ptr::null(), |t| t.as_ptr());
+    let (mut folded_weights, mut folded_biases): (*mut C_tensor, *mut C_tensor) =
+        (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: every pointer is null (for an absent optional) or a live handle borrowed for the call; the C++ side
+    // only reads them, writes two new handles on success and returns a heap message (or null) it never frees.
+    let message = unsafe {
+        slim_kept_fold(
+            weights.as_ptr(),
+            pointer(biases),
+            pointer(norm.gamma),
+            pointer(norm.beta),
+            norm.mean.as_ptr(),
+            norm.variance.as_ptr(),
+            norm.epsilon,
+            dtype.map_or(-1, |dtype| dtype as i32),
+            keep,
+            &mut folded_weights,
+            &mut folded_biases,
+        )
+    };
+    // SAFETY: the message comes from `slim::copy_message` and is freed only there.
+    unsafe { take_error(message) }?;
+    // SAFETY: on success both are fresh handles this wrapper alone owns.
+    Ok(unsafe { (Tensor::from_ptr(folded_weights), Tensor::from_ptr(folded_biases)) })
+}
+
+/// Drops every kept entry (they are also dropped, on the next miss, once their variables are gone).
+pub(crate) fn clear_kept_weights() {
+    // SAFETY: takes the cache's lock; no arguments.
+    unsafe { slim_clear_kept_weights() }
+}
+
+/// How many casts to `dtype` are kept.
 #[cfg(test)]
 fn weight_cast_count(dtype: AutocastType) -> i64 {
-    // SAFETY: takes the cache's lock; the argument is a valid c10 scalar type.
-    unsafe { slim_weight_cast_count(dtype as i32) }
+    // SAFETY: takes the cache's lock; the arguments are a derivation (0: cast) and a valid c10 scalar type.
+    unsafe { slim_kept_weight_count(0, dtype as i32) }
 }
 
 #[cfg(test)]
@@ -107,7 +171,7 @@ mod tests {
         let survivor = variable(&[2.0; 64]);
         let _ = kept(&survivor);
         assert_eq!(weight_cast_count(HALF), before + 1, "the dead variable's copy went, the new one is kept");
-        clear_weight_casts();
+        clear_kept_weights();
         assert_eq!(weight_cast_count(HALF), 0);
     }
 }
