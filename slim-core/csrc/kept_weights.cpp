@@ -17,6 +17,7 @@
 #include <ATen/autocast_mode.h>
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -37,8 +38,9 @@ struct SourceState {
 };
 
 SourceState state_of(const at::Tensor& t) {
-    if (!t.defined()) return SourceState{c10::weak_intrusive_ptr<c10::TensorImpl>(c10::intrusive_ptr<c10::TensorImpl>()), nullptr, 0};
-    return SourceState{c10::weak_intrusive_ptr<c10::TensorImpl>(t.getIntrusivePtr()), t.const_data_ptr(), t._version()};
+    using Weak = c10::weak_intrusive_ptr<c10::TensorImpl>;
+    if (!t.defined()) return SourceState{Weak(c10::intrusive_ptr<c10::TensorImpl>()), nullptr, 0};
+    return SourceState{Weak(t.getIntrusivePtr()), t.const_data_ptr(), t._version()};
 }
 
 /// Whether `state` still describes `t` (both absent, or the same live variable, storage and version).
@@ -137,9 +139,10 @@ extern "C" {
 char* slim_autocast_cast(const at::Tensor* t, int device_type, int dtype, bool keep, at::Tensor** out) {
     try {
         const auto type = static_cast<at::ScalarType>(dtype);
-        const auto cast = [&] { return at::autocast::cached_cast(type, *t, static_cast<c10::DeviceType>(device_type)); };
-        *out = new at::Tensor(keep && keeps_cast(*t) ? kept(Derivation::Cast, dtype, {*t}, [&] { return std::vector<at::Tensor>{t->to(type)}; }).front()
-                                                     : cast());
+        const auto device = static_cast<c10::DeviceType>(device_type);
+        const auto derive = [&] { return std::vector<at::Tensor>{t->to(type)}; };
+        *out = new at::Tensor(keep && keeps_cast(*t) ? kept(Derivation::Cast, dtype, {*t}, derive).front()
+                                                     : at::autocast::cached_cast(type, *t, device));
         return nullptr;
     } catch (const std::exception& error) {
         return slim::copy_message(error.what());

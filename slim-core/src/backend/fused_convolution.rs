@@ -7,7 +7,8 @@ use tch::{Device, Kind, Tensor};
 use super::{CpuPath, autocast_inputs};
 use crate::Result;
 use crate::error::TorchContext;
-use crate::native::{self, ConvGeometry, FoldedNorm, autocast_type};
+pub(crate) use crate::native::BatchNormFold;
+use crate::native::{self, ConvGeometry, autocast_type};
 
 /// What a convolution applies to its output within its own call: an eval-mode batch norm folded into its weights
 /// and biases, then, when `relu`, a ReLU as oneDNN's post-op.
@@ -16,20 +17,6 @@ pub(crate) struct Epilogue {
     pub(crate) norm: Option<BatchNormFold>,
     /// Whether a ReLU follows.
     pub(crate) relu: bool,
-}
-
-/// An eval-mode batch norm's variables, as a convolution folds them: `(y − mean)·γ/√(variance + ε) + β`.
-pub(crate) struct BatchNormFold {
-    /// γ, when the norm scales.
-    pub(crate) gamma: Option<Tensor>,
-    /// β, when the norm shifts.
-    pub(crate) beta: Option<Tensor>,
-    /// The moving mean.
-    pub(crate) mean: Tensor,
-    /// The moving variance.
-    pub(crate) variance: Tensor,
-    /// ε.
-    pub(crate) epsilon: f64,
 }
 
 /// Whether a convolution of `x` may take its epilogue into its own call now: the path is on
@@ -47,15 +34,7 @@ pub(crate) fn applies(x: &Tensor) -> bool {
 /// variables changes ([`Config::kept_weights`](super::Config::kept_weights)): the fold is a pass over the weights
 /// per call otherwise (ResNet-50: 25 M).
 pub(crate) fn folded(weights: &Tensor, biases: Option<&Tensor>, norm: &BatchNormFold) -> tch::Result<(Tensor, Tensor)> {
-    let dtype = autocast_type(weights.device());
-    let norm = FoldedNorm {
-        gamma: norm.gamma.as_ref(),
-        beta: norm.beta.as_ref(),
-        mean: &norm.mean,
-        variance: &norm.variance,
-        epsilon: norm.epsilon,
-    };
-    native::kept_fold(weights, biases, &norm, dtype, CpuPath::KeptWeights.enabled())
+    native::kept_fold(weights, biases, norm, autocast_type(weights.device()), CpuPath::KeptWeights.enabled())
 }
 
 /// `relu(conv2d(x, weights, biases))` with `geometry` in one oneDNN call, for float32 tensors (cast to autocast's

@@ -51,16 +51,16 @@ pub(crate) fn autocast_cast(t: &Tensor, device: Device, dtype: AutocastType, kee
     Ok(unsafe { Tensor::from_ptr(out) })
 }
 
-/// An eval-mode batch norm as a convolution folds it: `(y − mean)·γ/√(variance + ε) + β`.
-pub(crate) struct FoldedNorm<'a> {
+/// An eval-mode batch norm's variables, as a convolution folds them: `(y − mean)·γ/√(variance + ε) + β`.
+pub(crate) struct BatchNormFold {
     /// γ, when the norm scales.
-    pub(crate) gamma: Option<&'a Tensor>,
+    pub(crate) gamma: Option<Tensor>,
     /// β, when the norm shifts.
-    pub(crate) beta: Option<&'a Tensor>,
+    pub(crate) beta: Option<Tensor>,
     /// The moving mean.
-    pub(crate) mean: &'a Tensor,
+    pub(crate) mean: Tensor,
     /// The moving variance.
-    pub(crate) variance: &'a Tensor,
+    pub(crate) variance: Tensor,
     /// ε.
     pub(crate) epsilon: f64,
 }
@@ -71,7 +71,7 @@ pub(crate) struct FoldedNorm<'a> {
 pub(crate) fn kept_fold(
     weights: &Tensor,
     biases: Option<&Tensor>,
-    norm: &FoldedNorm<'_>,
+    norm: &BatchNormFold,
     dtype: Option<AutocastType>,
     keep: bool,
 ) -> tch::Result<(Tensor, Tensor)> {
@@ -84,8 +84,8 @@ pub(crate) fn kept_fold(
         slim_kept_fold(
             weights.as_ptr(),
             pointer(biases),
-            pointer(norm.gamma),
-            pointer(norm.beta),
+            pointer(norm.gamma.as_ref()),
+            pointer(norm.beta.as_ref()),
             norm.mean.as_ptr(),
             norm.variance.as_ptr(),
             norm.epsilon,

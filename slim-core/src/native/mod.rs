@@ -35,7 +35,7 @@ pub(crate) use fused_adam::{AdamStep, fused_adam};
 pub(crate) use fused_convolution::{convolution_relu, fused_convolution_available, grad_mode_enabled};
 pub(crate) use fused_sgd::fused_sgd;
 pub(crate) use generator_state::{cpu_generator_state, set_cpu_generator_state};
-pub(crate) use kept_weights::{FoldedNorm, autocast_cast, clear_kept_weights, kept_fold};
+pub(crate) use kept_weights::{BatchNormFold, autocast_cast, clear_kept_weights, kept_fold};
 pub(crate) use lower_bound::lower_bound;
 pub(crate) use stack_images::stack_floats;
 pub(crate) use step_trace::StepTrace;
