@@ -1,9 +1,9 @@
 //! Data-parallel training on MPI (the `mpi` feature). Each test launches this test binary under `mpirun -np N`
 //! (each rank on one thread, over loopback), the ranks run the test's body and write what they hold into a
 //! folder, and the launching test compares: collectives against rank-order sums, a 2-rank run (with dropout)
-//! against one process with the global batch, the ranks' variables against each other, a resumed run against
-//! an uninterrupted one (stopped cleanly, or after a rank was killed with SIGKILL); and a rank that never joins,
-//! or runs another model, makes the others fail within a bounded time.
+//! against one process with the global batch (and a loss-scaled one against it, bitwise), the ranks' variables
+//! against each other, a resumed run against an uninterrupted one (stopped cleanly, or after a rank was killed
+//! with SIGKILL); and a rank that never joins, or runs another model, makes the others fail within a bounded time.
 #![cfg(feature = "mpi")]
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use slim::data::{Dataset, Provider};
 use slim::distributed::{Collective, Mpi, World};
-use slim::learning::train;
+use slim::learning::{CURRENT_LOSS_SCALE, DynamicLossScale, GOOD_STEPS, train};
 use slim::prelude::*;
 
 /// Set in the ranks' environment: the folder where they write, and which part they play.
@@ -107,9 +107,10 @@ fn read_floats(path: &Path) -> Vec<f32> {
     bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
 }
 
-/// Every variable of `vs` by name order, as one list of floats.
+/// Every variable of `vs` by name order, as one list of floats (a loss scale's state left out).
 fn all_variables(vs: &VarStore) -> Vec<f32> {
     let mut variables = vs.variables();
+    variables.retain(|v| ![CURRENT_LOSS_SCALE, GOOD_STEPS].contains(&v.name()));
     variables.sort_by(|a, b| a.name().cmp(b.name()));
     variables.iter().flat_map(|v| floats(v.tensor())).collect()
 }
@@ -214,6 +215,17 @@ fn dataset() -> Dataset {
 /// Trains `steps` steps in `logdir` on batches of `batch` per rank (sharded when `world` has more than one rank),
 /// saving every `save_every` steps; `batch_norm` picks the net. Returns the store.
 fn train_toy(logdir: &Path, world: Option<Mpi>, batch: i64, steps: i64, batch_norm: bool, save_every: i64) -> VarStore {
+    train_toy_scaled(logdir, world, (batch, steps, save_every), batch_norm, None)
+}
+
+/// [`train_toy`] with `(batch, steps, save_every)` and the train op's loss scale.
+fn train_toy_scaled(
+    logdir: &Path,
+    world: Option<Mpi>,
+    (batch, steps, save_every): (i64, i64, i64),
+    batch_norm: bool,
+    loss_scale: Option<DynamicLossScale>,
+) -> VarStore {
     tch::set_num_threads(1);
     // Initial weights differ by rank: rank 0's reach the others through the train op's synchronization.
     tch::manual_seed(7 + world.as_ref().map_or(0, |mpi| mpi.world().rank() as i64));
@@ -221,6 +233,9 @@ fn train_toy(logdir: &Path, world: Option<Mpi>, batch: i64, steps: i64, batch_no
     let mlp = (!batch_norm).then(|| Mlp.build(&vs, "net", &[1, 1, 4, 4]).unwrap());
     let bn = batch_norm.then(|| BatchNormNet.build(&vs, "net", &[1, 1, 4, 4]).unwrap());
     let mut builder = create_train_op(&vs, Adam::default(), 0.01);
+    if let Some(scale) = loss_scale {
+        builder = builder.loss_scale(scale);
+    }
     let shard = world.as_ref().map_or_else(World::single, Collective::world);
     if let Some(mpi) = world {
         builder = builder.distributed(mpi).bucket_bytes(256); // several buckets for a small net
@@ -297,6 +312,14 @@ fn train_body(out: &Path, role: &str) {
             let vs = train_toy(&out.join("logdir"), Some(mpi), 8, 12, false, 1000);
             write_floats(&out.join(format!("rank{rank}")), &all_variables(&vs));
         }
+        "scaled" => {
+            let (mpi, scale) = (mpi(), DynamicLossScale::new(1024.0, 5, 2.0).unwrap());
+            let rank = mpi.world().rank();
+            let vs = train_toy_scaled(&out.join("logdir"), Some(mpi), (8, 12, 1000), false, Some(scale));
+            write_floats(&out.join(format!("rank{rank}")), &all_variables(&vs));
+            let factor = vs.variable(CURRENT_LOSS_SCALE).unwrap().tensor().double_value(&[]) as f32;
+            write_floats(&out.join(format!("scale{rank}")), &[factor]);
+        }
         other => panic!("no role {other}"),
     }
 }
@@ -321,7 +344,13 @@ fn two_ranks_end_where_one_process_with_the_global_batch_does() {
     assert!(micro <= 1e-6 * scale, "2 ranks × 8 vs 2 micro-batches of 8: largest difference {micro}");
     println!("2 ranks × 8 against 1 × 16: {batch:e}; against 2 micro-batches of 8: {micro:e} (scale {scale})");
     assert!(out.join("logdir/checkpoint").is_file(), "rank 0 writes the checkpoint");
-    let _ = (std::fs::remove_dir_all(&single), std::fs::remove_dir_all(&out));
+    // Loss scaling by powers of two changes nothing in float32: the scaled ranks end bitwise where these did.
+    let scaled = launch_ok(test, 2, "scaled", None);
+    for rank in 0..2 {
+        assert!(read_floats(&scaled.join(format!("rank{rank}"))) == zero, "scaled rank {rank} differs");
+        assert_eq!(read_floats(&scaled.join(format!("scale{rank}"))), [4096.0], "12 good steps, period 5: ×4");
+    }
+    let _ = (std::fs::remove_dir_all(&single), std::fs::remove_dir_all(&out), std::fs::remove_dir_all(&scaled));
 }
 
 fn batch_norm_body(out: &Path) {
