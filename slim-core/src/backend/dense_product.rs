@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use tch::{Device, Kind, Tensor};
 
-use super::{CpuPath, autocast_inputs, autocast_kind};
+use super::{CpuPath, reduced_precision_cast};
 use crate::Result;
 use crate::error::TorchContext;
 use crate::native;
@@ -37,9 +37,8 @@ pub(crate) fn onednn_dense_enabled() -> bool {
 /// `x·Wᵀ + b` for `x` of shape `[…, in]` and `weights` `[out, in]`, as `linear` computes it; torch errors name
 /// `scope`.
 pub(crate) fn dense(scope: &str, x: &Tensor, weights: &Tensor, biases: Option<&Tensor>) -> Result<Tensor> {
-    if autocast_kind(x.device()).is_some() {
+    if let Some(cast) = reduced_precision_cast(x.device()) {
         // autocast's reduced-precision `linear`, with the weights' casts kept between inference calls
-        let cast = autocast_inputs(x.device());
         let (weights, biases) = (cast(weights).context(scope)?, biases.map(&cast).transpose().context(scope)?);
         return x.f_linear(&weights, biases.as_ref()).context(scope);
     }

@@ -25,4 +25,4 @@ pub use precision::Precision;
 pub fn clear_kept_weights() {
     crate::native::clear_kept_weights();
 }
-pub(crate) use precision::{autocast_convolution_inputs, autocast_inputs, autocast_kind, full_precision};
+pub(crate) use precision::{autocast_convolution_inputs, autocast_inputs, full_precision, reduced_precision_cast};

@@ -137,14 +137,6 @@ pub(crate) fn full_precision(t: &Tensor) -> Tensor {
     }
 }
 
-/// The type autocast runs convolutions and products in for `device` on the calling thread, if it is on.
-pub(crate) fn autocast_kind(device: Device) -> Option<Kind> {
-    autocast_type(device).map(|dtype| match dtype {
-        AutocastType::BFloat16 => Kind::BFloat16,
-        AutocastType::Half => Kind::Half,
-    })
-}
-
 /// What autocast hands a convolution or product on `device` for each input (float32 cast to autocast's type; any
 /// tensor itself when autocast is off), for slim's own kernels, which the autocast dispatch does not reach, and
 /// for weights cast before slim reshapes them. Where no gradient is recorded, a variable's cast is kept between
@@ -152,12 +144,22 @@ pub(crate) fn autocast_kind(device: Device) -> Option<Kind> {
 /// `Config::kept_weights`);
 /// elsewhere it is autocast's own cast. The autocast state is read once, here, for all the inputs of one call.
 pub(crate) fn autocast_inputs(device: Device) -> impl Fn(&Tensor) -> tch::Result<Tensor> {
-    let dtype = autocast_type(device);
-    let keep = dtype.is_some() && CpuPath::KeptWeights.enabled();
-    move |t: &Tensor| match dtype {
-        Some(dtype) if t.kind() == Kind::Float => native::autocast_cast(t, device, dtype, keep),
-        _ => Ok(t.shallow_clone()),
+    let cast = reduced_precision_cast(device);
+    move |t: &Tensor| match &cast {
+        Some(cast) => cast(t),
+        None => Ok(t.shallow_clone()),
     }
+}
+
+/// [`autocast_inputs`] when autocast is on for `device` on the calling thread, else `None`: for callers that take
+/// another path without it.
+pub(crate) fn reduced_precision_cast(device: Device) -> Option<impl Fn(&Tensor) -> tch::Result<Tensor>> {
+    let dtype = autocast_type(device)?;
+    let keep = CpuPath::KeptWeights.enabled();
+    Some(move |t: &Tensor| match t.kind() {
+        Kind::Float => native::autocast_cast(t, device, dtype, keep),
+        _ => Ok(t.shallow_clone()),
+    })
 }
 
 /// A convolution's input, weights and biases as autocast hands them to its convolution ops, for layers that call
@@ -174,7 +176,10 @@ pub(crate) fn autocast_convolution_inputs(
     biases: Option<&Tensor>,
     window: &[i64],
 ) -> Result<(Tensor, Tensor, Option<Tensor>)> {
-    if autocast_kind(x.device()).is_some() && kernel_overhangs_3d_cpu_input(x, window) {
+    let Some(cast) = reduced_precision_cast(x.device()) else {
+        return Ok((x.shallow_clone(), weights.shallow_clone(), biases.map(Tensor::shallow_clone)));
+    };
+    if kernel_overhangs_3d_cpu_input(x, window) {
         OVERHANG_SAID.get_or_init(|| {
             log::warn!(
                 "slim: {scope}: a 3-D convolution whose kernel {window:?} is larger than its input {:?} runs float32 \
@@ -184,7 +189,6 @@ pub(crate) fn autocast_convolution_inputs(
         });
         return Ok((full_precision(x), weights.shallow_clone(), biases.map(Tensor::shallow_clone)));
     }
-    let cast = autocast_inputs(x.device());
     let biases = biases.map(&cast).transpose().context(scope)?;
     Ok((cast(x).context(scope)?, cast(weights).context(scope)?, biases))
 }

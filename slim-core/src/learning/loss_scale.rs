@@ -80,9 +80,10 @@ impl LossScaler {
         loss.f_mul_scalar(self.current()).context(CURRENT_LOSS_SCALE)
     }
 
-    /// Divides each defined gradient by the factor, in place (the gradients are the step's own).
-    pub(super) fn unscale(&self, gradients: &[Tensor]) -> Result<()> {
-        let inverse = 1.0 / self.current();
+    /// Divides each defined gradient by `factor` (the [`LossScaler::current`] the loss was scaled by), in place
+    /// (the gradients are the step's own).
+    pub(super) fn unscale(&self, gradients: &[Tensor], factor: f64) -> Result<()> {
+        let inverse = 1.0 / factor;
         tch::no_grad(|| {
             for gradient in gradients.iter().filter(|g| g.defined()) {
                 gradient.shallow_clone().f_mul_scalar_(inverse).context(CURRENT_LOSS_SCALE).map(drop)?;
@@ -91,10 +92,9 @@ impl LossScaler {
         })
     }
 
-    /// After a step whose gradients were `finite` (applied) or not (skipped): TF's update of the factor and
-    /// the count of good steps. Returns the factor before and after.
-    pub(super) fn update(&self, finite: bool) -> Result<(f64, f64)> {
-        let before = self.current();
+    /// After a step scaled by `before` (the factor now) whose gradients were `finite` (applied) or not
+    /// (skipped): TF's update of the factor and the count of good steps. Returns the factor after.
+    pub(super) fn update(&self, before: f64, finite: bool) -> Result<f64> {
         let good_steps = self.good_steps.tensor().int64_value(&[]);
         let (after, good_steps) = match finite {
             false => ((before / self.config.multiplier).max(1.0), 0),
@@ -109,7 +109,7 @@ impl LossScaler {
             self.good_steps.tensor().shallow_clone().f_fill_(good_steps).context(GOOD_STEPS).map(drop)?;
             Ok(())
         })?;
-        Ok((before, after))
+        Ok(after)
     }
 }
 
@@ -139,6 +139,12 @@ mod tests {
 
     use super::*;
 
+    /// One update after a step whose gradients were `finite`: the factor before and after.
+    fn step(scaler: &LossScaler, finite: bool) -> Result<(f64, f64)> {
+        let before = scaler.current();
+        Ok((before, scaler.update(before, finite)?))
+    }
+
     fn scaler(initial: f64, period: i64) -> (VarStore, LossScaler) {
         let store = VarStore::new(Device::Cpu);
         let scaler = LossScaler::new(&store, DynamicLossScale::new(initial, period, 2.0).unwrap()).unwrap();
@@ -148,28 +154,28 @@ mod tests {
     #[test]
     fn bad_steps_halve_the_factor_down_to_one_and_good_runs_double_it() {
         let (_store, scaler) = scaler(4.0, 3);
-        assert_eq!(scaler.update(false).unwrap(), (4.0, 2.0));
-        assert_eq!(scaler.update(false).unwrap(), (2.0, 1.0));
-        assert_eq!(scaler.update(false).unwrap(), (1.0, 1.0), "never below 1");
-        assert_eq!(scaler.update(true).unwrap(), (1.0, 1.0));
-        assert_eq!(scaler.update(true).unwrap(), (1.0, 1.0));
-        assert_eq!(scaler.update(true).unwrap(), (1.0, 2.0), "the third good step in a row doubles it");
+        assert_eq!(step(&scaler, false).unwrap(), (4.0, 2.0));
+        assert_eq!(step(&scaler, false).unwrap(), (2.0, 1.0));
+        assert_eq!(step(&scaler, false).unwrap(), (1.0, 1.0), "never below 1");
+        assert_eq!(step(&scaler, true).unwrap(), (1.0, 1.0));
+        assert_eq!(step(&scaler, true).unwrap(), (1.0, 1.0));
+        assert_eq!(step(&scaler, true).unwrap(), (1.0, 2.0), "the third good step in a row doubles it");
         assert_eq!(scaler.good_steps.tensor().int64_value(&[]), 0);
-        assert_eq!(scaler.update(true).unwrap(), (2.0, 2.0));
-        assert_eq!(scaler.update(false).unwrap(), (2.0, 1.0), "a bad step resets the count");
+        assert_eq!(step(&scaler, true).unwrap(), (2.0, 2.0));
+        assert_eq!(step(&scaler, false).unwrap(), (2.0, 1.0), "a bad step resets the count");
         assert_eq!(scaler.good_steps.tensor().int64_value(&[]), 0);
     }
 
     #[test]
     fn a_factor_that_would_overflow_float32_stays() {
         let (_store, scaler) = scaler(2f64.powi(127), 1);
-        assert_eq!(scaler.update(true).unwrap(), (2f64.powi(127), 2f64.powi(127)));
+        assert_eq!(step(&scaler, true).unwrap(), (2f64.powi(127), 2f64.powi(127)));
     }
 
     #[test]
     fn the_state_lives_in_tf_named_global_variables_and_is_reused() {
         let (store, scaler) = scaler(8.0, 10);
-        scaler.update(false).unwrap();
+        step(&scaler, false).unwrap();
         let names: Vec<String> = store.collection(GLOBAL_VARIABLES).iter().map(|v| v.name().to_string()).collect();
         assert_eq!(names, [CURRENT_LOSS_SCALE, GOOD_STEPS]);
         let again = LossScaler::new(&store, DynamicLossScale::default()).unwrap();

@@ -393,8 +393,9 @@ impl TrainOp {
     /// multipliers at global step `step`, clipping, the optimizer behind the numeric check, the global step, the
     /// moving averages; the loss collections are emptied for the next forward pass.
     pub(super) fn apply_gradients(&mut self, gradients: Vec<Tensor>, step: i64) -> Result<()> {
-        if let Some(scaler) = &self.loss_scaler {
-            scaler.unscale(&gradients)?;
+        let scale = self.loss_scaler.as_ref().map(|scaler| (scaler, scaler.current()));
+        if let Some((scaler, factor)) = scale {
+            scaler.unscale(&gradients, factor)?;
         }
         let updates = self.multiplied_and_clipped(gradients, step);
         let learning_rate = self.learning_rate.at(step);
@@ -402,9 +403,9 @@ impl TrainOp {
             true => self.optimizer.apply_if_finite(&self.store, &updates, learning_rate),
             false => self.optimizer.apply(&self.store, &updates, learning_rate).map(|()| true),
         })?;
-        match &self.loss_scaler {
-            Some(scaler) => {
-                let (before, after) = scaler.update(applied)?;
+        match scale {
+            Some((scaler, before)) => {
+                let after = scaler.update(before, applied)?;
                 if !applied {
                     log::info!(
                         "train_op: gradients not finite at global step {step}: skipped, loss scale {before} → {after}"
