@@ -120,10 +120,14 @@ mod tests {
 
     use super::*;
 
-    // The cache is the process's, shared with the other tests, which cast to bfloat16: these cast to half, and
-    // only the copy-counting test counts, under a lock.
+    // The cache is the process's, shared with the other tests, which cast to bfloat16: these cast to half, one at
+    // a time (the copy-counting test counts half casts, and another test's cast between its steps would count).
     const HALF: AutocastType = AutocastType::Half;
-    static COUNTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    static HALF_CASTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+        HALF_CASTS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 
     fn variable(values: &[f32]) -> Tensor {
         Tensor::from_slice(values).set_requires_grad(true)
@@ -135,6 +139,7 @@ mod tests {
 
     #[test]
     fn inference_reuses_a_variables_cast_until_it_is_written() {
+        let _half_casts = one_at_a_time();
         let mut weights = variable(&[1.0, 2.0, 3.0]);
         let (first, second) = (kept(&weights), kept(&weights));
         assert_eq!(first.kind(), Kind::Half);
@@ -149,6 +154,7 @@ mod tests {
 
     #[test]
     fn activations_and_recorded_casts_are_not_kept() {
+        let _half_casts = one_at_a_time();
         let activation = Tensor::from_slice(&[1.0f32, 2.0]);
         assert_ne!(kept(&activation).data_ptr(), kept(&activation).data_ptr(), "no variable: cast each call");
         let weights = variable(&[1.0, 2.0]);
@@ -162,7 +168,7 @@ mod tests {
 
     #[test]
     fn a_dead_variables_copy_goes_at_the_next_cast_or_when_cleared() {
-        let _counting = COUNTING.lock().unwrap();
+        let _half_casts = one_at_a_time();
         let before = weight_cast_count(HALF);
         let doomed = variable(&[1.0; 64]);
         let _ = kept(&doomed);
