@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 const SOURCES: &[&str] = &[
     "csrc/all_finite.cpp",
     "csrc/autocast.cpp",
+    "csrc/batch_norm_relu.cpp",
     "csrc/biased_convolution.cpp",
     "csrc/channels_last.cpp",
     "csrc/dense_product.cpp",

@@ -34,6 +34,11 @@ fn fused_optimizer(on: bool) -> Config {
     Config { fused_optimizer: Some(on), ..Config::default() }
 }
 
+/// The fused training batch norm (and ReLU) on or off.
+fn fused_batch_norm(on: bool) -> Config {
+    Config { fused_batch_norm: Some(on), ..Config::default() }
+}
+
 /// Trains a small pre-activation ResNet (batch norm, strided SAME convs, projections, l2 decay) for three
 /// momentum steps from fixed weights; returns the losses and every variable afterwards.
 fn train_three_steps(nhwc: bool) -> (Vec<f64>, Vec<(String, Tensor)>) {
@@ -219,6 +224,59 @@ fn biased_convolution_matches_libtorch(channels_last: bool) {
     }
 }
 
+/// A pre-activation ResNet (batch norm and its ReLU before each convolution) trains to the same losses and
+/// variables with the fused training batch norm on and off.
+fn resnet_trains_the_same_with_the_fused_batch_norm() {
+    let (fused_losses, fused_variables) = fused_batch_norm(true).scoped(|| train_three_steps(true));
+    let (losses, variables) = fused_batch_norm(false).scoped(|| train_three_steps(true));
+    for (a, b) in fused_losses.iter().zip(&losses) {
+        assert!((a - b).abs() < 1e-4 * b.abs().max(1.0), "losses {fused_losses:?} against {losses:?}");
+    }
+    for ((name, a), (_, b)) in fused_variables.iter().zip(&variables) {
+        assert!(a.allclose(b, 1e-4, 1e-5, false), "{name} differs with the fused batch norm");
+    }
+}
+
+/// A conv2d whose batch-norm normalizer takes the layer's ReLU into its fused call: values, gradients and moving
+/// statistics as unfused; and a batch norm that publishes its output (outputs collections) publishes it before
+/// the ReLU, as unfused.
+fn convolution_tails_fuse_batch_norm_and_relu() {
+    let run = |fused: bool| {
+        fused_batch_norm(fused).scoped(|| {
+            tch::manual_seed(5);
+            let vs = VarStore::new(Device::Cpu);
+            let _store = vs.as_default();
+            let _train = Mode::Train.enter();
+            let x = Tensor::randn([6, 3, 9, 9], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+            let published = batch_norm::Args::default().scale(true).outputs_collections("normalized");
+            let (layer, _) = conv2d(&x, 8, [3, 3]).normalizer_fn(Normalizer::BatchNorm(published)).build().unwrap();
+            vs.clear_outputs("normalized");
+            let y = layer.forward(&x).unwrap();
+            let normalized = vs.outputs("normalized").remove(0).1;
+            let probe = Tensor::randn(y.size().as_slice(), (Kind::Float, Device::Cpu));
+            let sources: Vec<Tensor> = vs.variables().iter().map(|v| v.tensor().shallow_clone()).collect();
+            let mut sources: Vec<&Tensor> = sources.iter().filter(|t| t.requires_grad()).collect();
+            sources.push(&x);
+            let grads = Tensor::run_backward(&[(&y * &probe).sum(Kind::Float)], &sources, false, false);
+            vs.run_update_ops();
+            let statistics = vs.variables().iter().map(|v| v.tensor().detach().copy()).collect::<Vec<_>>();
+            (y.detach(), normalized.detach(), grads, statistics)
+        })
+    };
+    let (fused, fused_normalized, fused_grads, fused_statistics) = run(true);
+    let (plain, plain_normalized, plain_grads, plain_statistics) = run(false);
+    assert!(is_channels_last(&fused), "the layer ran channels-last");
+    assert!(fused.allclose(&plain, 1e-5, 1e-5, false), "values");
+    assert!(fused_normalized.min().double_value(&[]) < 0.0, "the published batch norm output precedes the ReLU");
+    assert!(fused_normalized.allclose(&plain_normalized, 1e-5, 1e-5, false), "published values");
+    for (a, b) in fused_grads.iter().zip(&plain_grads) {
+        assert!(a.allclose(b, 1e-4, 1e-4, false), "gradients");
+    }
+    for (a, b) in fused_statistics.iter().zip(&plain_statistics) {
+        assert!(a.allclose(b, 1e-5, 1e-6, false), "variables and moving statistics");
+    }
+}
+
 #[test]
 fn layouts_and_matrix_products_leave_results_unchanged() {
     let before = Config::effective();
@@ -234,6 +292,8 @@ fn layouts_and_matrix_products_leave_results_unchanged() {
     biased_convolutions_match_libtorch();
     lenet_trains_the_same_either_way("summed bias gradient", summed_bias_gradient);
     lenet_trains_the_same_either_way("fused optimizer", fused_optimizer);
+    resnet_trains_the_same_with_the_fused_batch_norm();
+    convolution_tails_fuse_batch_norm_and_relu();
     assert_eq!(Config::effective(), before, "the scopes leave the settings as they were");
 }
 

@@ -38,6 +38,10 @@ pub struct Config {
     /// norm folded into a convolution — kept from one call to the next while the variables are unchanged
     /// (`SLIM_KEPT_WEIGHTS`; default on; see [`clear_kept_weights`](super::clear_kept_weights)).
     pub kept_weights: Option<bool>,
+    /// Training-mode batch norm over channels-last activations, with the ReLU that follows it, as one C++
+    /// autograd function of four passes over the activations instead of libtorch's nine
+    /// (`SLIM_FUSED_BATCH_NORM`; default on).
+    pub fused_batch_norm: Option<bool>,
 }
 
 impl Config {
@@ -84,6 +88,7 @@ impl Config {
             tune_step_threads: setting(CpuPath::TuneStepThreads),
             fused_convolution: setting(CpuPath::FusedConvolution),
             kept_weights: setting(CpuPath::KeptWeights),
+            fused_batch_norm: setting(CpuPath::FusedBatchNorm),
         }
     }
 
@@ -98,6 +103,7 @@ impl Config {
             CpuPath::TuneStepThreads => self.tune_step_threads,
             CpuPath::FusedConvolution => self.fused_convolution,
             CpuPath::KeptWeights => self.kept_weights,
+            CpuPath::FusedBatchNorm => self.fused_batch_norm,
         }
     }
 

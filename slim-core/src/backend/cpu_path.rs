@@ -22,10 +22,12 @@ pub(crate) enum CpuPath {
     FusedConvolution,
     /// Weights' reduced-precision casts kept between inference calls (`backend::precision::autocast_inputs`).
     KeptWeights,
+    /// Training-mode batch norm, and the ReLU after it, as one C++ autograd function (`layers::batch_norm`).
+    FusedBatchNorm,
 }
 
 /// One switch per path, in the order of [`CpuPath::ALL`].
-static SWITCHES: [Switch; 8] = [
+static SWITCHES: [Switch; 9] = [
     Switch::new("SLIM_CHANNELS_LAST"),
     Switch::new("SLIM_FUSED_OPTIMIZER"),
     Switch::new("SLIM_ONEDNN_DENSE"),
@@ -34,11 +36,12 @@ static SWITCHES: [Switch; 8] = [
     Switch::new("SLIM_TUNE_STEP_THREADS"),
     Switch::new("SLIM_FUSED_CONVOLUTION"),
     Switch::new("SLIM_KEPT_WEIGHTS"),
+    Switch::new("SLIM_FUSED_BATCH_NORM"),
 ];
 
 impl CpuPath {
     /// Every path, in the order of the switches.
-    pub(crate) const ALL: [CpuPath; 8] = [
+    pub(crate) const ALL: [CpuPath; 9] = [
         CpuPath::ChannelsLast,
         CpuPath::FusedOptimizer,
         CpuPath::OnednnDense,
@@ -47,6 +50,7 @@ impl CpuPath {
         CpuPath::TuneStepThreads,
         CpuPath::FusedConvolution,
         CpuPath::KeptWeights,
+        CpuPath::FusedBatchNorm,
     ];
 
     /// The path's switch (which also names its environment variable).
@@ -90,7 +94,8 @@ mod tests {
                 "SLIM_SUMMED_BIAS_GRADIENT",
                 "SLIM_TUNE_STEP_THREADS",
                 "SLIM_FUSED_CONVOLUTION",
-                "SLIM_KEPT_WEIGHTS"
+                "SLIM_KEPT_WEIGHTS",
+                "SLIM_FUSED_BATCH_NORM"
             ]
         );
     }

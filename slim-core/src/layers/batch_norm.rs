@@ -11,11 +11,13 @@ use super::protocol::{BuildLayer, HasVariables};
 use super::types::{Collections, DataFormat};
 use super::zero_debias::ZeroDebias;
 use crate::arg_scope::scope_args;
+use crate::backend::CpuPath;
 use crate::backend::fused_convolution::BatchNormFold;
 use crate::error::TorchContext;
 use crate::initializers::Initializer;
 use crate::mode::Mode;
 use crate::model::tape::Layer;
+use crate::native::{BatchNormRelu, batch_norm_relu};
 use crate::regularizers::Regularizer;
 use crate::variables::collections::UPDATE_OPS;
 use crate::variables::{UpdateOp, VarStore};
@@ -228,36 +230,56 @@ impl Layer for BatchNorm {
     /// Normalizes `x`: with batch statistics in train mode (recording or applying the moving-statistics
     /// updates), with the moving statistics in eval mode.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        channels_of(&self.name, x, self.data_format)?;
-        let x = if self.data_format == DataFormat::Nhwc { self.data_format.view_as_nchw(x) } else { x.shallow_clone() };
-        check_channels(&self.name, &x, self.channels)?;
-        let training = self.is_training.unwrap_or_else(|| Mode::current().is_training());
-        let y = match training {
-            false => self.normalize(&x, &self.moving_mean, &self.moving_variance, false)?,
-            true => {
-                let (y, updates) = self.train_step(&x)?;
-                match &self.updates_collection {
-                    None => updates.into_iter().for_each(|update| update.apply()),
-                    Some(_) => updates.into_iter().for_each(|update| self.store.add_update_op(update)),
-                }
-                y
-            }
-        };
-        let y = self.data_format.view_from_nchw(apply_activation(&self.activation, y));
-        collect(&self.store, self.outputs.names(), &self.name, &y);
-        Ok(y)
+        Ok(self.forward_then(x, None)?.0)
     }
 }
 
 impl BatchNorm {
-    /// A training step's output and its updates of the moving statistics (the mean's first, each with the
-    /// zero-debiasing or renorm variables it moves beside it), computed from this batch and the variables' values
-    /// now.
-    fn train_step(&self, x: &Tensor) -> Result<(Tensor, Vec<UpdateOp>)> {
+    /// [`Layer::forward`], followed by `then`, the activation a convolution applies after its normalizer. In
+    /// training, the normalization and a ReLU (this layer's own, or `then` where this layer has no activation and
+    /// no outputs collections to publish its output before it) run as one fused call where they can
+    /// ([`Config::fused_batch_norm`](crate::backend::Config::fused_batch_norm)). Returns the output and whether
+    /// `then` is applied in it already.
+    pub(crate) fn forward_then(&self, x: &Tensor, then: Option<&Activation>) -> Result<(Tensor, bool)> {
+        channels_of(&self.name, x, self.data_format)?;
+        let x = if self.data_format == DataFormat::Nhwc { self.data_format.view_as_nchw(x) } else { x.shallow_clone() };
+        check_channels(&self.name, &x, self.channels)?;
+        let training = self.is_training.unwrap_or_else(|| Mode::current().is_training());
+        let takes_then =
+            self.activation.is_none() && self.outputs.names().is_empty() && matches!(then, Some(Activation::Relu));
+        let relu = takes_then || matches!(self.activation, Some(Activation::Relu));
+        let (y, relu_applied) = match training {
+            false => (self.normalize(&x, &self.moving_mean, &self.moving_variance, false)?, false),
+            true => {
+                let (y, relu_applied, updates) = self.train_step(&x, relu)?;
+                match &self.updates_collection {
+                    None => updates.into_iter().for_each(|update| update.apply()),
+                    Some(_) => updates.into_iter().for_each(|update| self.store.add_update_op(update)),
+                }
+                (y, relu_applied)
+            }
+        };
+        let y = if relu_applied { y } else { apply_activation(&self.activation, y) };
+        let y = self.data_format.view_from_nchw(y);
+        collect(&self.store, self.outputs.names(), &self.name, &y);
+        Ok((y, relu_applied && takes_then))
+    }
+
+    /// A training step's output, whether a ReLU (asked with `relu`) is applied in it, and its updates of the
+    /// moving statistics (the mean's first, each with the zero-debiasing or renorm variables it moves beside it),
+    /// computed from this batch and the variables' values now.
+    fn train_step(&self, x: &Tensor, relu: bool) -> Result<(Tensor, bool, Vec<UpdateOp>)> {
+        let mut relu_applied = false;
         let (y, mean, variance, mut mean_update, mut variance_update) = match &self.renorm {
             None => {
                 let (mean, variance) = (self.moving_mean.detach().copy(), self.moving_variance.detach().copy());
-                let y = self.normalize(x, &mean, &variance, true)?;
+                let y = match self.fused_training(x, &mean, &variance, relu)? {
+                    Some(y) => {
+                        relu_applied = relu;
+                        y
+                    }
+                    None => self.normalize(x, &mean, &variance, true)?,
+                };
                 (y, mean, variance, Vec::new(), Vec::new())
             }
             Some(renorm) => {
@@ -288,7 +310,26 @@ impl BatchNorm {
             update("moving_mean", &self.moving_mean, mean, &mut mean_update),
             update("moving_variance", &self.moving_variance, variance, &mut variance_update),
         ];
-        Ok((y, updates))
+        Ok((y, relu_applied, updates))
+    }
+
+    /// The training normalization (and the ReLU, with `relu`) by slim's fused kernel, moving `mean` and
+    /// `variance` in place as [`BatchNorm::normalize`] does; `None` where the path is off or the kernel does not
+    /// take `x` (not channels-last, not float32 or bfloat16, not on the CPU).
+    fn fused_training(&self, x: &Tensor, mean: &Tensor, variance: &Tensor, relu: bool) -> Result<Option<Tensor>> {
+        if !CpuPath::FusedBatchNorm.enabled() {
+            return Ok(None);
+        }
+        let norm = BatchNormRelu {
+            gamma: self.gamma.as_ref(),
+            beta: self.beta.as_ref(),
+            running_mean: mean,
+            running_variance: variance,
+            momentum: self.momentum,
+            epsilon: self.epsilon,
+            relu,
+        };
+        batch_norm_relu(x, &norm).context(&self.name)
     }
 
     /// `x · gamma + beta`, each where the layer has it (per channel, axis 1).

@@ -314,4 +314,24 @@ mod tests {
         let (_, trace) = traced(|| tch::no_grad(|| with_relu.forward(&x)).unwrap());
         assert!(trace.contains("batch_norm"), "training mode normalizes with the batch's statistics");
     }
+
+    #[test]
+    fn in_training_batch_norm_takes_the_layers_relu_into_its_fused_call() {
+        tch::manual_seed(2);
+        let vs = VarStore::new(Device::Cpu);
+        let _store = vs.as_default();
+        let _train = Mode::Train.enter();
+        let x = Tensor::randn([2, 3, 8, 8], (Kind::Float, Device::Cpu));
+        let normalizer = Normalizer::BatchNorm(batch_norm::Args::default().scale(true));
+        let (layer, _) = conv2d(&x, 16, [3, 3]).normalizer_fn(normalizer).build().unwrap();
+        let run = |fused: bool| {
+            let config = Config { fused_batch_norm: Some(fused), channels_last: Some(true), ..Config::default() };
+            config.scoped(|| traced(|| layer.forward(&x).unwrap()))
+        };
+        let ((fused, trace), (plain, plain_trace)) = (run(true), run(false));
+        let relu = |trace: &str| trace.contains("aten::relu") || trace.contains("aten::clamp_min");
+        assert!(trace.contains("slim::batch_norm_relu") && !relu(&trace), "one fused call");
+        assert!(plain_trace.contains("aten::batch_norm") && relu(&plain_trace), "switched off: libtorch's two");
+        assert_close(&fused, &plain);
+    }
 }

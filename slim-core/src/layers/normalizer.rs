@@ -2,6 +2,7 @@
 
 use tch::Tensor;
 
+use super::activation::Activation;
 use super::batch_norm::{self, BatchNorm};
 use super::instance_norm::{self, InstanceNorm};
 use super::layer_norm::{self, LayerNorm};
@@ -84,6 +85,15 @@ impl NormalizerLayer {
             NormalizerLayer::BatchNorm(layer) => layer.forward(x),
             NormalizerLayer::LayerNorm(layer) => layer.forward(x),
             NormalizerLayer::InstanceNorm(layer) => layer.forward(x),
+        }
+    }
+
+    /// Normalizes `x`, taking `then` (the activation that follows) into the same call where it can (see
+    /// `BatchNorm::forward_then`); returns the output and whether `then` is applied in it already.
+    pub(crate) fn forward_then(&self, x: &Tensor, then: Option<&Activation>) -> Result<(Tensor, bool)> {
+        match self {
+            NormalizerLayer::BatchNorm(layer) => layer.forward_then(x, then),
+            _ => Ok((self.forward(x)?, false)),
         }
     }
 }

@@ -48,11 +48,11 @@ impl Tail {
 
     /// Applies normalizer and activation to `y` and publishes the result.
     pub(crate) fn forward(&self, y: Tensor) -> Result<Tensor> {
-        let y = match &self.normalizer {
-            Some(normalizer) => normalizer.forward(&y)?,
-            None => y,
+        let (y, activated) = match &self.normalizer {
+            Some(normalizer) => normalizer.forward_then(&y, self.activation.as_ref())?,
+            None => (y, false),
         };
-        let out = apply_activation(&self.activation, y);
+        let out = if activated { y } else { apply_activation(&self.activation, y) };
         collect(&self.store, self.outputs.names(), &self.alias, &out);
         Ok(out)
     }

@@ -73,6 +73,7 @@ impl<M: Model> Built<M> {
             hashed_dropout: Some(false),
             fused_convolution: Some(false),
             kept_weights: Some(false),
+            fused_batch_norm: Some(false),
             ..Config::default()
         };
         plain.scoped(|| {

@@ -4,6 +4,7 @@
 
 mod all_finite;
 mod autocast;
+mod batch_norm_relu;
 mod biased_convolution;
 mod channels_last;
 mod dense_product;
@@ -27,6 +28,7 @@ pub(crate) use closeness::assert_close_at_scale;
 
 pub(crate) use all_finite::{all_finite, first_non_finite};
 pub(crate) use autocast::{AutocastScope, AutocastType, autocast_type};
+pub(crate) use batch_norm_relu::{BatchNormRelu, batch_norm_relu};
 pub(crate) use biased_convolution::{ConvGeometry, biased_convolution};
 pub(crate) use channels_last::channels_last;
 pub(crate) use dense_product::dense_product;
