@@ -134,7 +134,7 @@ inline void input_gradient_rows(const T* __restrict__ g, const T* __restrict__ x
     }
 
 SLIM_ROW_KERNELS(float)
-SLIM_ROW_KERNELS(c10::BFloat16)
+SLIM_ROW_KERNELS(uint16_t)
 #undef SLIM_ROW_KERNELS
 
 /// The row ranges, one per thread (fixed by the thread count, not by scheduling).
@@ -263,8 +263,8 @@ at::Tensor forward_as(const at::Tensor& x, const Lanes& lanes, const at::Tensor&
     }
     const auto a_lanes = lanes.repeat(a), b_lanes = lanes.repeat(b);
     auto out = at::empty_like(x, at::MemoryFormat::ChannelsLast);
-    const T* in = x.const_data_ptr<T>();
-    T* values = out.data_ptr<T>();
+    const T* in = slim::elements<T>(x);
+    T* values = slim::mutable_elements<T>(out);
     const int64_t width = lanes.width;
     for_rows(lanes.rows, [&](int64_t first, int64_t count) {
         normalize(in + first * width, values + first * width, count, width, a_lanes.data(), b_lanes.data(), relu);
@@ -283,9 +283,9 @@ template <typename T>
 Gradients backward_as(const at::Tensor& grad, const at::Tensor& x, const at::Tensor& y, const Lanes& lanes,
                       const at::Tensor& scale, const Statistics& stats, bool relu) {
     const int64_t channels = lanes.channels, width = lanes.width;
-    const T* g = grad.const_data_ptr<T>();
-    const T* in = x.const_data_ptr<T>();
-    const T* out = relu ? y.const_data_ptr<T>() : nullptr;
+    const T* g = slim::elements<T>(grad);
+    const T* in = slim::elements<T>(x);
+    const T* out = relu ? slim::elements<T>(y) : nullptr;
     const auto mean = values_of(stats.mean), invstd = values_of(stats.invstd), gamma = values_of(scale);
     const auto mean_lanes = lanes.repeat(mean);
     const auto totals =
@@ -307,7 +307,7 @@ Gradients backward_as(const at::Tensor& grad, const at::Tensor& x, const at::Ten
     }
     const auto k1_lanes = lanes.repeat(k1), k2_lanes = lanes.repeat(k2), k3_lanes = lanes.repeat(k3);
     auto dx = at::empty_like(x, at::MemoryFormat::ChannelsLast);
-    T* values = dx.data_ptr<T>();
+    T* values = slim::mutable_elements<T>(dx);
     for_rows(lanes.rows, [&](int64_t first, int64_t count) {
         const int64_t at = first * width;
         input_gradient(g + at, in + at, relu ? out + at : nullptr, values + at, count, width, k1_lanes.data(),
@@ -328,13 +328,13 @@ struct BatchNormRelu : public torch::autograd::Function<BatchNormRelu> {
         Statistics stats;
         at::Tensor y;
         if (x.scalar_type() == at::kFloat) {
-            stats = batch_statistics(x.const_data_ptr<float>(), lanes, epsilon, running_mean, running_variance,
+            stats = batch_statistics(slim::elements<float>(x), lanes, epsilon, running_mean, running_variance,
                                      momentum);
             y = forward_as<float>(x, lanes, scale, shift, relu, stats);
         } else {
-            stats = batch_statistics(x.const_data_ptr<c10::BFloat16>(), lanes, epsilon, running_mean,
+            stats = batch_statistics(slim::elements<uint16_t>(x), lanes, epsilon, running_mean,
                                      running_variance, momentum);
-            y = forward_as<c10::BFloat16>(x, lanes, scale, shift, relu, stats);
+            y = forward_as<uint16_t>(x, lanes, scale, shift, relu, stats);
         }
         ctx->save_for_backward({x, relu ? y : at::Tensor(), scale, stats.mean, stats.invstd});
         ctx->saved_data["relu"] = relu;
@@ -353,7 +353,7 @@ struct BatchNormRelu : public torch::autograd::Function<BatchNormRelu> {
         const Lanes lanes(x.size(1), x.numel());
         const Gradients result = x.scalar_type() == at::kFloat
                                      ? backward_as<float>(grad, x, saved[1], lanes, saved[2], stats, relu)
-                                     : backward_as<c10::BFloat16>(grad, x, saved[1], lanes, saved[2], stats, relu);
+                                     : backward_as<uint16_t>(grad, x, saved[1], lanes, saved[2], stats, relu);
         const auto gamma_grad = ctx->needs_input_grad(1) ? result.gamma : at::Tensor();
         const auto beta_grad = ctx->needs_input_grad(2) ? result.beta : at::Tensor();
         return {result.input, gamma_grad, beta_grad, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),

@@ -42,6 +42,9 @@ pub struct Config {
     /// autograd function of four passes over the activations instead of libtorch's nine
     /// (`SLIM_FUSED_BATCH_NORM`; default on).
     pub fused_batch_norm: Option<bool>,
+    /// 2-D max pooling of channels-last float32/bfloat16 activations by slim's kernel, which keeps one byte per
+    /// output for its backward pass where libtorch keeps eight (`SLIM_MAX_POOL_KERNEL`; default on).
+    pub max_pool_kernel: Option<bool>,
 }
 
 impl Config {
@@ -89,6 +92,7 @@ impl Config {
             fused_convolution: setting(CpuPath::FusedConvolution),
             kept_weights: setting(CpuPath::KeptWeights),
             fused_batch_norm: setting(CpuPath::FusedBatchNorm),
+            max_pool_kernel: setting(CpuPath::MaxPoolKernel),
         }
     }
 
@@ -104,6 +108,7 @@ impl Config {
             CpuPath::FusedConvolution => self.fused_convolution,
             CpuPath::KeptWeights => self.kept_weights,
             CpuPath::FusedBatchNorm => self.fused_batch_norm,
+            CpuPath::MaxPoolKernel => self.max_pool_kernel,
         }
     }
 

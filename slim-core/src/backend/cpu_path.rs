@@ -24,10 +24,12 @@ pub(crate) enum CpuPath {
     KeptWeights,
     /// Training-mode batch norm, and the ReLU after it, as one C++ autograd function (`layers::batch_norm`).
     FusedBatchNorm,
+    /// Max pooling of channels-last activations by slim's kernel (`layers::pool`).
+    MaxPoolKernel,
 }
 
 /// One switch per path, in the order of [`CpuPath::ALL`].
-static SWITCHES: [Switch; 9] = [
+static SWITCHES: [Switch; 10] = [
     Switch::new("SLIM_CHANNELS_LAST"),
     Switch::new("SLIM_FUSED_OPTIMIZER"),
     Switch::new("SLIM_ONEDNN_DENSE"),
@@ -37,11 +39,12 @@ static SWITCHES: [Switch; 9] = [
     Switch::new("SLIM_FUSED_CONVOLUTION"),
     Switch::new("SLIM_KEPT_WEIGHTS"),
     Switch::new("SLIM_FUSED_BATCH_NORM"),
+    Switch::new("SLIM_MAX_POOL_KERNEL"),
 ];
 
 impl CpuPath {
     /// Every path, in the order of the switches.
-    pub(crate) const ALL: [CpuPath; 9] = [
+    pub(crate) const ALL: [CpuPath; 10] = [
         CpuPath::ChannelsLast,
         CpuPath::FusedOptimizer,
         CpuPath::OnednnDense,
@@ -51,6 +54,7 @@ impl CpuPath {
         CpuPath::FusedConvolution,
         CpuPath::KeptWeights,
         CpuPath::FusedBatchNorm,
+        CpuPath::MaxPoolKernel,
     ];
 
     /// The path's switch (which also names its environment variable).
@@ -95,7 +99,8 @@ mod tests {
                 "SLIM_TUNE_STEP_THREADS",
                 "SLIM_FUSED_CONVOLUTION",
                 "SLIM_KEPT_WEIGHTS",
-                "SLIM_FUSED_BATCH_NORM"
+                "SLIM_FUSED_BATCH_NORM",
+                "SLIM_MAX_POOL_KERNEL"
             ]
         );
     }

@@ -7,7 +7,9 @@ use tch::Tensor;
 use super::layer_scope::{LayerScope, check_rank, collect};
 use super::padding::pad_for_window_nd;
 use super::types::{Collections, DataFormat, Dims, Padding};
+use crate::backend::CpuPath;
 use crate::error::TorchContext;
+use crate::native::{PoolWindow, max_pool2d};
 use crate::variables::VarStore;
 use crate::{Error, Result};
 
@@ -163,11 +165,15 @@ impl WindowPool {
         let x = self.data_format.view_channels_first(x);
         self.check_window_fits(&x)?;
         let y = match self.kind {
-            PoolKind::Max => {
-                let fill = f64::NEG_INFINITY;
-                let (padded, pad) = pad_for_window_nd(&self.name, &x, self.padding, &self.kernel, &self.stride, fill)?;
-                self.max(&padded, &pad)?
-            }
+            PoolKind::Max => match self.kernel_max(&x)? {
+                Some(y) => y,
+                None => {
+                    let fill = f64::NEG_INFINITY;
+                    let (padded, pad) =
+                        pad_for_window_nd(&self.name, &x, self.padding, &self.kernel, &self.stride, fill)?;
+                    self.max(&padded, &pad)?
+                }
+            },
             PoolKind::Avg => self.average(&x)?,
         };
         let y = self.data_format.view_from_channels_first(y);
@@ -187,6 +193,29 @@ impl WindowPool {
             &self.name,
             format!("a VALID {} window needs a map at least that large, got {}", sizes(&self.kernel), sizes(map)),
         ))
+    }
+
+    /// The 2-D max pool of the channels-first view `x` by slim's kernel (`Config::max_pool_kernel`), which skips
+    /// the window positions outside `x` instead of padding it; `None` where the path is off or the kernel does not
+    /// take `x` (not 2-D, not channels-last in memory, not float32 or bfloat16, not on the CPU).
+    fn kernel_max(&self, x: &Tensor) -> Result<Option<Tensor>> {
+        if self.kernel.len() != 2 || !CpuPath::MaxPoolKernel.enabled() {
+            return Ok(None);
+        }
+        let size = x.size();
+        let mut window = PoolWindow { kernel: [0; 2], stride: [0; 2], pad_before: [0; 2], output: [0; 2] };
+        for axis in 0..2 {
+            let (kernel, stride, input) = (self.kernel[axis], self.stride[axis], size[axis + 2]);
+            let (before, after) = self.padding.amounts(input, kernel, stride);
+            if before >= kernel {
+                return Ok(None);
+            }
+            window.kernel[axis] = kernel;
+            window.stride[axis] = stride;
+            window.pad_before[axis] = before;
+            window.output[axis] = (input + before + after - kernel) / stride + 1;
+        }
+        max_pool2d(x, &window).context(&self.name)
     }
 
     /// The max pool of `x`, padded by `pad` on both sides of each axis.

@@ -74,6 +74,7 @@ impl<M: Model> Built<M> {
             fused_convolution: Some(false),
             kept_weights: Some(false),
             fused_batch_norm: Some(false),
+            max_pool_kernel: Some(false),
             ..Config::default()
         };
         plain.scoped(|| {

@@ -15,6 +15,7 @@ mod fused_sgd;
 mod generator_state;
 mod kept_weights;
 mod lower_bound;
+mod max_pool;
 #[cfg(feature = "mpi")]
 pub(crate) mod mpi;
 mod stack_images;
@@ -39,6 +40,7 @@ pub(crate) use fused_sgd::fused_sgd;
 pub(crate) use generator_state::{cpu_generator_state, set_cpu_generator_state};
 pub(crate) use kept_weights::{BatchNormFold, autocast_cast, clear_kept_weights, kept_fold};
 pub(crate) use lower_bound::lower_bound;
+pub(crate) use max_pool::{PoolWindow, max_pool2d};
 pub(crate) use stack_images::stack_floats;
 pub(crate) use step_trace::StepTrace;
 pub(crate) use thread_count::{calling_thread_threads, set_calling_thread_threads};
