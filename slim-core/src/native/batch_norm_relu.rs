@@ -162,19 +162,28 @@ mod tests {
         }
     }
 
-    #[test]
-    fn declines_what_it_does_not_take_and_refuses_one_value_per_channel() {
-        let (mean, variance) =
-            (Tensor::zeros([4], (Kind::Float, Device::Cpu)), Tensor::ones([4], (Kind::Float, Device::Cpu)));
-        let norm = BatchNormRelu {
+    /// Moving statistics of `channels` values as a layer starts them: zeros and ones.
+    fn fresh_statistics(channels: i64) -> (Tensor, Tensor) {
+        (Tensor::zeros([channels], (Kind::Float, Device::Cpu)), Tensor::ones([channels], (Kind::Float, Device::Cpu)))
+    }
+
+    /// Batch norm without γ or β, followed by the ReLU.
+    fn plain_relu<'a>(mean: &'a Tensor, variance: &'a Tensor) -> BatchNormRelu<'a> {
+        BatchNormRelu {
             gamma: None,
             beta: None,
-            running_mean: &mean,
-            running_variance: &variance,
+            running_mean: mean,
+            running_variance: variance,
             momentum: 0.1,
             epsilon: 1e-3,
             relu: true,
-        };
+        }
+    }
+
+    #[test]
+    fn declines_what_it_does_not_take_and_refuses_one_value_per_channel() {
+        let (mean, variance) = fresh_statistics(4);
+        let norm = plain_relu(&mean, &variance);
         let nchw = Tensor::randn([2, 4, 3, 3], (Kind::Float, Device::Cpu));
         assert!(batch_norm_relu(&nchw, &norm).unwrap().is_none(), "an NCHW-contiguous input");
         let double = channels_last(&nchw.to_kind(Kind::Double)).unwrap();
@@ -190,17 +199,8 @@ mod tests {
 
     #[test]
     fn a_nan_passes_the_relu_as_in_libtorch() {
-        let (mean, variance) =
-            (Tensor::zeros([16], (Kind::Float, Device::Cpu)), Tensor::ones([16], (Kind::Float, Device::Cpu)));
-        let norm = BatchNormRelu {
-            gamma: None,
-            beta: None,
-            running_mean: &mean,
-            running_variance: &variance,
-            momentum: 0.1,
-            epsilon: 1e-3,
-            relu: true,
-        };
+        let (mean, variance) = fresh_statistics(16);
+        let norm = plain_relu(&mean, &variance);
         let x = activations([4, 16, 2, 2], Kind::Float);
         let _ = tch::no_grad(|| x.get(0).get(3).get(0).get(0).fill_(f64::NAN));
         let y = batch_norm_relu(&x, &norm).unwrap().unwrap();
@@ -213,17 +213,8 @@ mod tests {
 
     #[test]
     fn refuses_a_second_derivative_rather_than_returning_a_wrong_one() {
-        let (mean, variance) =
-            (Tensor::zeros([16], (Kind::Float, Device::Cpu)), Tensor::ones([16], (Kind::Float, Device::Cpu)));
-        let norm = BatchNormRelu {
-            gamma: None,
-            beta: None,
-            running_mean: &mean,
-            running_variance: &variance,
-            momentum: 0.1,
-            epsilon: 1e-3,
-            relu: true,
-        };
+        let (mean, variance) = fresh_statistics(16);
+        let norm = plain_relu(&mean, &variance);
         let x = activations([4, 16, 2, 2], Kind::Float);
         let y = batch_norm_relu(&x, &norm).unwrap().unwrap();
         let loss = (&y * &y).sum(Kind::Float);
