@@ -1,7 +1,7 @@
-// Training-mode batch norm of a channels-last [N, C, H, W] tensor, with an optional ReLU after it, as one autograd
-// function. libtorch's CPU batch norm and ReLU make five passes over the activations forward (statistics twice,
-// normalize, ReLU; bfloat16 through a slow generic path) and four backward (ReLU's mask, the two reductions, the
-// input gradient); here the input is a run of N·H·W rows of C channels and
+// Training-mode batch norm of a channels-last [N, C, H, W] tensor (or of [N, C]), with an optional ReLU after it,
+// as one autograd function. libtorch's CPU batch norm and ReLU make five passes over the activations forward
+// (statistics twice, normalize, ReLU; bfloat16 through a slow generic path) and four backward (ReLU's mask, the
+// two reductions, the input gradient); here the input is a run of N·H·W (or N) rows of C channels and
 //
 //   forward:  mean = Σx/M;  var = Σ(x − mean)²/M  (two passes);
 //             y = relu(x·a + b),  a = γ/√(var + ε),  b = β − mean·a  (one pass)
@@ -175,6 +175,11 @@ void for_rows(int64_t rows, const Rows& rows_fn) {
     at::parallel_for(0, rows, kBlockRows * 4, [&](int64_t first, int64_t last) { rows_fn(first, last - first); });
 }
 
+/// The memory layout that makes `x` rows of channels: channels-last for [N, C, H, W], plain for [N, C].
+at::MemoryFormat rows_layout(const at::Tensor& x) {
+    return x.dim() == 4 ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+}
+
 /// A parameter's values as a contiguous float32 tensor outside autograd.
 at::Tensor channel_values(const at::Tensor& parameter) { return parameter.detach().to(at::kFloat).contiguous(); }
 
@@ -262,7 +267,7 @@ at::Tensor forward_as(const at::Tensor& x, const Lanes& lanes, const at::Tensor&
         b[c] = beta[c] - mean[c] * a[c];
     }
     const auto a_lanes = lanes.repeat(a), b_lanes = lanes.repeat(b);
-    auto out = at::empty_like(x, at::MemoryFormat::ChannelsLast);
+    auto out = at::empty_like(x, rows_layout(x));
     const T* in = slim::elements<T>(x);
     T* values = slim::mutable_elements<T>(out);
     const int64_t width = lanes.width;
@@ -306,7 +311,7 @@ Gradients backward_as(const at::Tensor& grad, const at::Tensor& x, const at::Ten
         beta_grad.data_ptr<float>()[c] = static_cast<float>(sum);
     }
     const auto k1_lanes = lanes.repeat(k1), k2_lanes = lanes.repeat(k2), k3_lanes = lanes.repeat(k3);
-    auto dx = at::empty_like(x, at::MemoryFormat::ChannelsLast);
+    auto dx = at::empty_like(x, rows_layout(x));
     T* values = slim::mutable_elements<T>(dx);
     for_rows(lanes.rows, [&](int64_t first, int64_t count) {
         const int64_t at = first * width;
@@ -348,7 +353,7 @@ struct BatchNormRelu : public torch::autograd::Function<BatchNormRelu> {
         const auto saved = ctx->get_saved_variables();
         const bool relu = ctx->saved_data["relu"].toBool();
         const auto& x = saved[0];
-        const auto grad = grads[0].to(x.scalar_type()).contiguous(at::MemoryFormat::ChannelsLast);
+        const auto grad = grads[0].to(x.scalar_type()).contiguous(rows_layout(x));
         const Statistics stats{saved[3], saved[4]};
         const Lanes lanes(x.size(1), x.numel());
         const Gradients result = x.scalar_type() == at::kFloat
@@ -361,17 +366,17 @@ struct BatchNormRelu : public torch::autograd::Function<BatchNormRelu> {
     }
 };
 
-/// Whether the fused kernel takes this input: a 4-D CPU channels-last float32/bfloat16 tensor with float32
-/// parameters and running statistics (where given).
+/// Whether the fused kernel takes this input: a CPU float32/bfloat16 tensor of rows of channels (4-D
+/// channels-last, or 2-D contiguous) with float32 parameters and running statistics.
 bool applies(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta, const at::Tensor& running_mean,
              const at::Tensor& running_variance) {
     const auto float_vector = [&](const at::Tensor& t) {
         return !t.defined() || (t.device().is_cpu() && t.scalar_type() == at::kFloat && t.dim() == 1 &&
                                 t.size(0) == x.size(1));
     };
-    return x.device().is_cpu() && x.dim() == 4 && x.numel() > 0 &&
+    return x.device().is_cpu() && (x.dim() == 4 || x.dim() == 2) && x.numel() > 0 &&
            (x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16) &&
-           x.is_contiguous(at::MemoryFormat::ChannelsLast) && float_vector(gamma) && float_vector(beta) &&
+           x.is_contiguous(rows_layout(x)) && float_vector(gamma) && float_vector(beta) &&
            running_mean.defined() && running_variance.defined() && float_vector(running_mean) &&
            float_vector(running_variance) && running_mean.is_contiguous() && running_variance.is_contiguous();
 }

@@ -334,4 +334,22 @@ mod tests {
         assert!(plain_trace.contains("aten::batch_norm") && relu(&plain_trace), "switched off: libtorch's two");
         assert_close(&fused, &plain);
     }
+
+    #[test]
+    fn in_training_a_fully_connected_layers_batch_norm_takes_its_relu_too() {
+        tch::manual_seed(3);
+        let vs = VarStore::new(Device::Cpu);
+        let _store = vs.as_default();
+        let _train = Mode::Train.enter();
+        let x = Tensor::randn([12, 20], (Kind::Float, Device::Cpu));
+        let normalizer = Normalizer::BatchNorm(batch_norm::Args::default().scale(true));
+        let (layer, _) = crate::layers::fully_connected(&x, 24).normalizer_fn(normalizer).build().unwrap();
+        let run = |fused: bool| {
+            let config = Config { fused_batch_norm: Some(fused), ..Config::default() };
+            config.scoped(|| traced(|| layer.forward(&x).unwrap()))
+        };
+        let ((fused, trace), (plain, _)) = (run(true), run(false));
+        assert!(trace.contains("slim::batch_norm_relu") && !trace.contains("aten::relu"), "one fused call");
+        assert_close(&fused, &plain);
+    }
 }

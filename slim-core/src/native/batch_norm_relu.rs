@@ -35,10 +35,10 @@ pub(crate) struct BatchNormRelu<'a> {
     pub(crate) relu: bool,
 }
 
-/// `x` [N, C, H, W] normalized with its batch's statistics (biased variance), scaled and shifted, then the ReLU
+/// `x` [N, C, H, W] (or [N, C]) normalized with its batch's statistics (biased variance), scaled and shifted, then the ReLU
 /// where asked; the running statistics move toward the batch's (unbiased variance), as libtorch's `batch_norm`
-/// moves them. `None` where the kernel does not take `x`: it must be a non-empty 4-D CPU tensor, channels-last
-/// in memory, float32 or bfloat16, with float32 parameters and statistics of C values.
+/// moves them. `None` where the kernel does not take `x`: it must be a non-empty CPU tensor, 4-D channels-last in
+/// memory or 2-D contiguous, float32 or bfloat16, with float32 parameters and statistics of C values.
 pub(crate) fn batch_norm_relu(x: &Tensor, norm: &BatchNormRelu<'_>) -> tch::Result<Option<Tensor>> {
     let pointer = |t: Option<&Tensor>| t.map_or(std::ptr::null(), Tensor::as_ptr);
     let mut out: *mut C_tensor = std::ptr::null_mut();
@@ -72,15 +72,17 @@ mod tests {
     use crate::backend::memory_format::is_channels_last;
     use crate::native::{assert_close_at_scale, channels_last};
 
-    /// Random activations [N, C, H, W] of `kind`, channels-last in memory, away from zero mean and unit scale.
-    fn activations(shape: [i64; 4], kind: Kind) -> Tensor {
-        let x = Tensor::randn(shape, (Kind::Float, Device::Cpu)) * 3.0 + 1.5;
-        channels_last(&x.to_kind(kind)).unwrap().set_requires_grad(true)
+    /// Random activations of `kind` away from zero mean and unit scale: [N, C, H, W] channels-last in memory, or
+    /// [N, C].
+    fn activations(shape: &[i64], kind: Kind) -> Tensor {
+        let x = (Tensor::randn(shape, (Kind::Float, Device::Cpu)) * 3.0 + 1.5).to_kind(kind);
+        let x = if shape.len() == 4 { channels_last(&x).unwrap() } else { x };
+        x.set_requires_grad(true)
     }
 
     /// Output, gradients (x, gamma, beta) and moved statistics of libtorch's batch norm (+ ReLU) and slim's kernel
     /// on the same input, compared at `tolerance` of each reference's scale.
-    fn compare(shape: [i64; 4], kind: Kind, affine: bool, relu: bool, tolerance: f64) {
+    fn compare(shape: &[i64], kind: Kind, affine: bool, relu: bool, tolerance: f64) {
         let channels = shape[1];
         let x = activations(shape, kind);
         let parameter = |t: Tensor| affine.then(|| t.set_requires_grad(true));
@@ -117,7 +119,7 @@ mod tests {
         );
         let theirs = if relu { theirs.relu() } else { theirs };
         assert_eq!(ours.kind(), kind);
-        assert!(is_channels_last(&ours));
+        assert!(shape.len() == 2 || is_channels_last(&ours), "channels-last in, channels-last out");
         let what = format!("{shape:?} {kind:?} affine {affine} relu {relu}");
         assert_close_at_scale(
             &ours.to_kind(Kind::Float),
@@ -143,8 +145,9 @@ mod tests {
 
     #[test]
     fn matches_libtorchs_batch_norm_and_relu_in_float32() {
-        // 16 channels walk in rows of 64 lanes; 24 (not a divisor of 64) and 96 in rows of their own width.
-        for shape in [[8, 16, 6, 6], [4, 24, 5, 7], [2, 96, 3, 3]] {
+        // 16 channels walk in rows of 64 lanes; 24 (not a divisor of 64) and 96 in rows of their own width; a
+        // fully connected layer's [N, C] output is rows of C too.
+        for shape in [&[8, 16, 6, 6][..], &[4, 24, 5, 7], &[2, 96, 3, 3], &[40, 32], &[9, 24]] {
             for (affine, relu) in [(true, true), (true, false), (false, true), (false, false)] {
                 compare(shape, Kind::Float, affine, relu, 2e-5);
             }
@@ -155,7 +158,7 @@ mod tests {
     fn matches_libtorchs_batch_norm_and_relu_in_bfloat16() {
         // One bfloat16 rounding of each output and input gradient (2⁻⁸ relative) apart at most, and a few outputs
         // next to zero may fall on the other side of the ReLU.
-        for shape in [[8, 16, 6, 6], [4, 24, 5, 7]] {
+        for shape in [&[8, 16, 6, 6][..], &[4, 24, 5, 7], &[40, 32]] {
             for (affine, relu) in [(true, true), (false, false)] {
                 compare(shape, Kind::BFloat16, affine, relu, 2e-2);
             }
@@ -188,8 +191,10 @@ mod tests {
         assert!(batch_norm_relu(&nchw, &norm).unwrap().is_none(), "an NCHW-contiguous input");
         let double = channels_last(&nchw.to_kind(Kind::Double)).unwrap();
         assert!(batch_norm_relu(&double, &norm).unwrap().is_none(), "float64");
-        let flat = Tensor::randn([6, 4], (Kind::Float, Device::Cpu));
-        assert!(batch_norm_relu(&flat, &norm).unwrap().is_none(), "a 2-D input");
+        let transposed = Tensor::randn([4, 6], (Kind::Float, Device::Cpu)).transpose(0, 1);
+        assert!(batch_norm_relu(&transposed, &norm).unwrap().is_none(), "a 2-D input not in rows");
+        let volume = Tensor::randn([2, 4, 3, 3, 3], (Kind::Float, Device::Cpu));
+        assert!(batch_norm_relu(&volume, &norm).unwrap().is_none(), "a 5-D input");
         // One pixel: NCHW and channels-last at once.
         let single = Tensor::randn([1, 4, 1, 1], (Kind::Float, Device::Cpu));
         let error = batch_norm_relu(&single, &norm).unwrap_err().to_string();
@@ -201,7 +206,7 @@ mod tests {
     fn a_nan_passes_the_relu_as_in_libtorch() {
         let (mean, variance) = fresh_statistics(16);
         let norm = plain_relu(&mean, &variance);
-        let x = activations([4, 16, 2, 2], Kind::Float);
+        let x = activations(&[4, 16, 2, 2], Kind::Float);
         let _ = tch::no_grad(|| x.get(0).get(3).get(0).get(0).fill_(f64::NAN));
         let y = batch_norm_relu(&x, &norm).unwrap().unwrap();
         let nan_per_channel = y.isnan().sum_dim_intlist([0i64, 2, 3].as_slice(), false, Kind::Int64);
@@ -215,7 +220,7 @@ mod tests {
     fn refuses_a_second_derivative_rather_than_returning_a_wrong_one() {
         let (mean, variance) = fresh_statistics(16);
         let norm = plain_relu(&mean, &variance);
-        let x = activations([4, 16, 2, 2], Kind::Float);
+        let x = activations(&[4, 16, 2, 2], Kind::Float);
         let y = batch_norm_relu(&x, &norm).unwrap().unwrap();
         let loss = (&y * &y).sum(Kind::Float);
         let error = Tensor::f_run_backward(&[loss], &[&x], true, true).unwrap_err().to_string();
