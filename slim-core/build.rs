@@ -29,6 +29,7 @@ const SOURCES: &[&str] = &[
     "csrc/thread_count.cpp",
     "csrc/update_checks.cpp",
     "csrc/kept_weights.cpp",
+    "csrc/l2_loss.cpp",
 ];
 
 /// The MPI backend's sources, compiled with the `mpi` feature.

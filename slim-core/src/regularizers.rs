@@ -4,8 +4,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tch::Tensor;
+use tch::{Device, Kind, Tensor};
 
+use crate::backend::CpuPath;
+use crate::native;
 use crate::{Error, Result};
 
 type CustomRegularizer = Arc<dyn Fn(&Tensor) -> Tensor + Send + Sync>;
@@ -106,7 +108,7 @@ impl Regularizer {
         }
         Some(match self {
             Regularizer::L1(s) => weights.abs().sum(weights.kind()) * *s,
-            Regularizer::L2(s) => weights.square().sum(weights.kind()) * (*s / 2.0),
+            Regularizer::L2(s) => half_squared_norm(weights) * *s,
             Regularizer::L1L2(a, b) => {
                 let parts = [Regularizer::L1(*a), Regularizer::L2(*b)];
                 sum_of(parts.iter().filter_map(|r| r.apply(weights)))?
@@ -114,6 +116,18 @@ impl Regularizer {
             Regularizer::Sum(list) => sum_of(list.iter().filter_map(|r| r.apply(weights)))?,
             Regularizer::Custom(_, f) => f(weights),
         })
+    }
+}
+
+/// TF's `l2_loss`, `Σw²/2`: slim's one-pass autograd function for float32/float64 CPU weights
+/// ([`Config::fused_l2_loss`](crate::backend::Config::fused_l2_loss)), libtorch's ops otherwise.
+fn half_squared_norm(weights: &Tensor) -> Tensor {
+    let fused = CpuPath::FusedL2Loss.enabled()
+        && weights.device() == Device::Cpu
+        && matches!(weights.kind(), Kind::Float | Kind::Double);
+    match fused.then(|| native::half_squared_norm(weights).ok()).flatten() {
+        Some(loss) => loss,
+        None => weights.square().sum(weights.kind()) / 2.0,
     }
 }
 

@@ -45,6 +45,9 @@ pub struct Config {
     /// 2-D max pooling of channels-last float32/bfloat16 activations by slim's kernel, which keeps one byte per
     /// output for its backward pass where libtorch keeps eight (`SLIM_MAX_POOL_KERNEL`; default on).
     pub max_pool_kernel: Option<bool>,
+    /// The L2 regularizer's `Σw²/2` (TF's `l2_loss`) as one autograd function: one pass over the weights forward,
+    /// one product backward (`SLIM_FUSED_L2_LOSS`; default on).
+    pub fused_l2_loss: Option<bool>,
 }
 
 impl Config {
@@ -93,6 +96,7 @@ impl Config {
             kept_weights: setting(CpuPath::KeptWeights),
             fused_batch_norm: setting(CpuPath::FusedBatchNorm),
             max_pool_kernel: setting(CpuPath::MaxPoolKernel),
+            fused_l2_loss: setting(CpuPath::FusedL2Loss),
         }
     }
 
@@ -109,6 +113,7 @@ impl Config {
             CpuPath::KeptWeights => self.kept_weights,
             CpuPath::FusedBatchNorm => self.fused_batch_norm,
             CpuPath::MaxPoolKernel => self.max_pool_kernel,
+            CpuPath::FusedL2Loss => self.fused_l2_loss,
         }
     }
 

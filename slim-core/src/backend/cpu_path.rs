@@ -26,10 +26,12 @@ pub(crate) enum CpuPath {
     FusedBatchNorm,
     /// Max pooling of channels-last activations by slim's kernel (`layers::pool`).
     MaxPoolKernel,
+    /// The L2 regularizer's Σw²/2 as one autograd function (`regularizers`).
+    FusedL2Loss,
 }
 
 /// One switch per path, in the order of [`CpuPath::ALL`].
-static SWITCHES: [Switch; 10] = [
+static SWITCHES: [Switch; 11] = [
     Switch::new("SLIM_CHANNELS_LAST"),
     Switch::new("SLIM_FUSED_OPTIMIZER"),
     Switch::new("SLIM_ONEDNN_DENSE"),
@@ -40,11 +42,12 @@ static SWITCHES: [Switch; 10] = [
     Switch::new("SLIM_KEPT_WEIGHTS"),
     Switch::new("SLIM_FUSED_BATCH_NORM"),
     Switch::new("SLIM_MAX_POOL_KERNEL"),
+    Switch::new("SLIM_FUSED_L2_LOSS"),
 ];
 
 impl CpuPath {
     /// Every path, in the order of the switches.
-    pub(crate) const ALL: [CpuPath; 10] = [
+    pub(crate) const ALL: [CpuPath; 11] = [
         CpuPath::ChannelsLast,
         CpuPath::FusedOptimizer,
         CpuPath::OnednnDense,
@@ -55,6 +58,7 @@ impl CpuPath {
         CpuPath::KeptWeights,
         CpuPath::FusedBatchNorm,
         CpuPath::MaxPoolKernel,
+        CpuPath::FusedL2Loss,
     ];
 
     /// The path's switch (which also names its environment variable).
@@ -100,7 +104,8 @@ mod tests {
                 "SLIM_FUSED_CONVOLUTION",
                 "SLIM_KEPT_WEIGHTS",
                 "SLIM_FUSED_BATCH_NORM",
-                "SLIM_MAX_POOL_KERNEL"
+                "SLIM_MAX_POOL_KERNEL",
+                "SLIM_FUSED_L2_LOSS"
             ]
         );
     }

@@ -75,6 +75,7 @@ impl<M: Model> Built<M> {
             kept_weights: Some(false),
             fused_batch_norm: Some(false),
             max_pool_kernel: Some(false),
+            fused_l2_loss: Some(false),
             ..Config::default()
         };
         plain.scoped(|| {
