@@ -38,12 +38,13 @@ pub struct Config {
     /// norm folded into a convolution — kept from one call to the next while the variables are unchanged
     /// (`SLIM_KEPT_WEIGHTS`; default on; see [`clear_kept_weights`](super::clear_kept_weights)).
     pub kept_weights: Option<bool>,
-    /// Training-mode batch norm over channels-last activations, with the ReLU that follows it, as one C++
-    /// autograd function of four passes over the activations instead of libtorch's nine
-    /// (`SLIM_FUSED_BATCH_NORM`; default on).
+    /// Training-mode batch norm over channels-last activations (or a fully connected layer's [N, C]), with the
+    /// ReLU that follows it, as one C++ autograd function of four passes over the activations instead of
+    /// libtorch's nine (`SLIM_FUSED_BATCH_NORM`; default on).
     pub fused_batch_norm: Option<bool>,
-    /// 2-D max pooling of channels-last float32/bfloat16 activations by slim's kernel, which keeps one byte per
-    /// output for its backward pass where libtorch keeps eight (`SLIM_MAX_POOL_KERNEL`; default on).
+    /// 2-D max pooling of channels-last float32/bfloat16 activations over windows that do not overlap, by slim's
+    /// kernel, which keeps 4 or 2 bytes per output for its backward pass where libtorch keeps 8
+    /// (`SLIM_MAX_POOL_KERNEL`; default on).
     pub max_pool_kernel: Option<bool>,
     /// The L2 regularizer's `Σw²/2` (TF's `l2_loss`) as one autograd function: one pass over the weights forward,
     /// one product backward (`SLIM_FUSED_L2_LOSS`; default on).

@@ -315,7 +315,7 @@ impl BatchNorm {
 
     /// The training normalization (and the ReLU, with `relu`) by slim's fused kernel, moving `mean` and
     /// `variance` in place as [`BatchNorm::normalize`] does; `None` where the path is off or the kernel does not
-    /// take `x` (not channels-last, not float32 or bfloat16, not on the CPU).
+    /// take `x` (neither channels-last [N, C, H, W] nor [N, C], not float32 or bfloat16, not on the CPU).
     fn fused_training(&self, x: &Tensor, mean: &Tensor, variance: &Tensor, relu: bool) -> Result<Option<Tensor>> {
         if !CpuPath::FusedBatchNorm.enabled() {
             return Ok(None);

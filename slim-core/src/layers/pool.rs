@@ -197,7 +197,8 @@ impl WindowPool {
 
     /// The 2-D max pool of the channels-first view `x` by slim's kernel (`Config::max_pool_kernel`), which skips
     /// the window positions outside `x` instead of padding it; `None` where the path is off or the kernel does not
-    /// take `x` (not 2-D, not channels-last in memory, not float32 or bfloat16, not on the CPU).
+    /// take `x` (not 2-D, windows that overlap, not channels-last in memory, not float32 or bfloat16, not on the
+    /// CPU).
     fn kernel_max(&self, x: &Tensor) -> Result<Option<Tensor>> {
         if self.kernel.len() != 2 || !CpuPath::MaxPoolKernel.enabled() {
             return Ok(None);
