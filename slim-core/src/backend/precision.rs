@@ -77,12 +77,15 @@ impl Precision {
     }
 
     /// Whether `device` runs this precision (float32 everywhere; bfloat16 and float16 on CUDA, and on CPUs with
-    /// instructions for them under a libtorch with oneDNN). When not, says why once (`log::warn!`).
+    /// instructions for them under a libtorch with oneDNN). When not, says why once per precision
+    /// (`log::warn!`).
     pub fn runs_on(self, device: Device) -> bool {
         match self.fallback_reason(device) {
             None => true,
             Some(reason) => {
-                FALLBACK_SAID.get_or_init(|| log::warn!("slim: {self} asked for, but {reason}: running float32"));
+                if FALLBACKS_SAID.first(self) {
+                    log::warn!("slim: {self} asked for, but {reason}: running float32");
+                }
                 false
             }
         }
@@ -205,8 +208,27 @@ fn kernel_overhangs_3d_cpu_input(x: &Tensor, window: &[i64]) -> bool {
         && size[2..].iter().zip(window).any(|(extent, kernel)| extent < kernel)
 }
 
-/// Set once the first fallback to float32 has been logged.
-static FALLBACK_SAID: OnceLock<()> = OnceLock::new();
+/// Which precisions' fallbacks to float32 have been logged.
+static FALLBACKS_SAID: SaidOnce = SaidOnce::new();
+
+/// One flag per precision, each set the first time it is asked for.
+struct SaidOnce([OnceLock<()>; 3]);
+
+impl SaidOnce {
+    const fn new() -> SaidOnce {
+        SaidOnce([OnceLock::new(), OnceLock::new(), OnceLock::new()])
+    }
+
+    /// True the first time `precision` is asked for, false after.
+    fn first(&self, precision: Precision) -> bool {
+        let index = match precision {
+            Precision::F32 => 0,
+            Precision::Bf16 => 1,
+            Precision::F16 => 2,
+        };
+        self.0[index].set(()).is_ok()
+    }
+}
 
 /// The `/proc/cpuinfo` flags (x86's, Arm's) of the instruction sets that run `precision`'s products at speed.
 fn cpu_flags_for(precision: Precision) -> &'static [&'static str] {
@@ -251,6 +273,15 @@ fn cpu_flags_have(cpuinfo: &str, wanted: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_precisions_fallback_is_said_once() {
+        let said = SaidOnce::new();
+        assert!(said.first(Precision::Bf16), "bf16's first fallback is said");
+        assert!(!said.first(Precision::Bf16), "and not again");
+        assert!(said.first(Precision::F16), "fp16's is said after bf16's");
+        assert!(!said.first(Precision::F16));
+    }
 
     #[test]
     fn names_parse_both_ways_and_others_are_refused() {
