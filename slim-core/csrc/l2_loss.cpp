@@ -1,20 +1,18 @@
 // TF's l2_loss, Σw²/2, as one autograd function for the L2 regularizer: one read of the weights forward (summed
-// in float over blocks and in double across them) and one product backward (dw = w·g). Composed of libtorch's
-// ops (square, sum, and the scale's product) it made three passes forward and four backward over each weight,
-// with a tensor written by each; LeNet's 3.2 M-weight fc3 under TF-Slim's default weight decay spent about 2 ms a
-// step there. The backward is made of libtorch's ops, so second derivatives work.
+// in the weights' type over blocks and in double across them) and one product backward (dw = w·g). Composed of
+// libtorch's ops it made two passes over each weight forward (square, sum) and three backward (PowBackward's
+// pow, ×2, ×g), the square and the backward's three writing a tensor each; LeNet's 3.2 M-weight fc3 under
+// TF-Slim's default weight decay spent about 2 ms a step there. The backward is made of libtorch's ops, so second derivatives work.
 //
 // C interface: returns nullptr on success or an error message the caller frees with slim_free_error.
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <algorithm>
 #include <exception>
-#include <vector>
 
 #include "error_message.h"
+#include "fixed_ranges.h"
 #include "vectorize.h"
 
 namespace {
@@ -45,22 +43,12 @@ inline T squares_of(const T* __restrict__ w, int64_t count) {
 SLIM_VECTORIZED float block_squares(const float* w, int64_t count) { return squares_of(w, count); }
 SLIM_VECTORIZED double block_squares(const double* w, int64_t count) { return squares_of(w, count); }
 
-/// Σw² over `count` values, in fixed ranges (one per thread, so the result does not depend on scheduling).
+/// Σw² over `count` values, in fixed ranges of at least 16 blocks (fixed_ranges.h).
 template <typename T>
 double sum_of_squares(const T* w, int64_t count) {
-    const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), count / (16 * kBlock)));
-    std::vector<double> partials(parts, 0.0);
-    at::parallel_for(0, parts, 1, [&](int64_t first, int64_t last) {
-        for (int64_t part = first; part < last; ++part) {
-            const int64_t begin = count * part / parts, end = count * (part + 1) / parts;
-            for (int64_t at = begin; at < end; at += kBlock) {
-                partials[part] += block_squares(w + at, std::min(kBlock, end - at));
-            }
-        }
-    });
-    double total = 0.0;
-    for (double partial : partials) total += partial;
-    return total;
+    return slim::reduce_in_fixed_ranges<T>(count, kBlock, 16 * kBlock, 1, [&](int64_t first, int64_t n, T* sum) {
+        *sum += block_squares(w + first, n);
+    })[0];
 }
 
 struct HalfSquaredNorm : public torch::autograd::Function<HalfSquaredNorm> {

@@ -39,8 +39,8 @@ pub struct Config {
     /// (`SLIM_KEPT_WEIGHTS`; default on; see [`clear_kept_weights`](super::clear_kept_weights)).
     pub kept_weights: Option<bool>,
     /// Training-mode batch norm over channels-last activations (or a fully connected layer's [N, C]), with the
-    /// ReLU that follows it, as one C++ autograd function of four passes over the activations instead of
-    /// libtorch's nine (`SLIM_FUSED_BATCH_NORM`; default on).
+    /// ReLU that follows it, as one C++ autograd function: three passes over the activations forward and two
+    /// backward, where libtorch runs separate ops (`SLIM_FUSED_BATCH_NORM`; default on).
     pub fused_batch_norm: Option<bool>,
     /// 2-D max pooling of channels-last float32/bfloat16 activations over windows that do not overlap, by slim's
     /// kernel, which keeps 4 or 2 bytes per output for its backward pass where libtorch keeps 8
