@@ -131,8 +131,8 @@ fn vgg_checkpoints_cross_layouts() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A large fully connected layer (the convolution route when it is on) against libtorch's `linear`: values,
-/// input and weight gradients, for a 2-D and a 3-D input.
+/// A large fully connected layer (the oneDNN route when it is on) against libtorch's `linear`: values with and
+/// without gradients recorded, input and weight gradients, for a 2-D and a 3-D input.
 fn dense_products_match_linear(onednn: bool) {
     tch::manual_seed(5);
     let vs = VarStore::new(Device::Cpu);
@@ -149,6 +149,10 @@ fn dense_products_match_linear(onednn: bool) {
         let reference = x.linear(layer.weights(), layer.biases());
         assert_eq!(y.size(), reference.size());
         assert!(y.allclose(&reference, 1e-4, 1e-3, false), "values, oneDNN route {onednn}");
+        // Without gradients (inference) the route computes the product another way.
+        let inferred = tch::no_grad(|| layer.forward(&x)).unwrap();
+        assert!(!inferred.requires_grad());
+        assert!(inferred.allclose(&reference, 1e-4, 1e-3, false), "inference values, oneDNN route {onednn}");
         let probe = Tensor::randn(reference.size().as_slice(), (Kind::Float, Device::Cpu));
         let sources = [&x, layer.weights()];
         let ours = Tensor::run_backward(&[(&y * &probe).sum(Kind::Float)], &sources, false, false);

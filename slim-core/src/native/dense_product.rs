@@ -13,8 +13,8 @@ unsafe extern "C" {
 
 /// `x [rows, in] · weightsᵀ [in, out]` through oneDNN forward convolutions in both directions: the swapped 1×1
 /// convolution forward, `dx = dy·W` as a forward convolution and `dW` as the swapped convolution's backward-data
-/// pass (see `csrc/dense_product.cpp`). Both tensors must be 2-D float32 on the CPU with matching `in`, else the
-/// error carries libtorch's message.
+/// pass (see `csrc/dense_product.cpp`); when no gradient is recorded, oneDNN's matrix product instead. Both
+/// tensors must be 2-D float32 on the CPU with matching `in`, else the error carries libtorch's message.
 pub(crate) fn dense_product(x: &Tensor, weights: &Tensor) -> tch::Result<Tensor> {
     let mut out: *mut C_tensor = std::ptr::null_mut();
     // SAFETY: both pointers are live tensor handles borrowed for the call; the C++ side only reads them, writes
@@ -68,6 +68,20 @@ mod tests {
     }
 
     #[test]
+    fn without_gradients_the_product_matches_matmul_and_records_nothing() {
+        let weights = Tensor::randn([300, 400], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        // One row (a batch of one image), and a transposed batch of five.
+        for x in [
+            Tensor::randn([1, 400], (Kind::Float, Device::Cpu)),
+            Tensor::randn([400, 5], (Kind::Float, Device::Cpu)).tr(),
+        ] {
+            let product = tch::no_grad(|| dense_product(&x, &weights)).unwrap();
+            assert!(!product.requires_grad());
+            assert_close_at_scale(&product, &x.matmul(&weights.detach().tr()), 1e-5, "product");
+        }
+    }
+
+    #[test]
     fn a_non_contiguous_upstream_gradient_is_handled() {
         let x = Tensor::randn([6, 40], (Kind::Float, Device::Cpu)).set_requires_grad(true);
         let weights = Tensor::randn([30, 40], (Kind::Float, Device::Cpu)).set_requires_grad(true);
@@ -83,11 +97,20 @@ mod tests {
     }
 
     #[test]
-    fn a_libtorch_error_comes_back_as_a_message() {
+    fn mismatched_or_foreign_operands_are_errors_with_a_message() {
+        let message = |x: &Tensor, weights: &Tensor| match dense_product(x, weights) {
+            Err(TchError::Torch(message)) => message,
+            other => panic!("expected libtorch's error, got {other:?}"),
+        };
         let x = Tensor::randn([6, 40], (Kind::Float, Device::Cpu));
         let weights = Tensor::randn([30, 41], (Kind::Float, Device::Cpu));
-        let error = dense_product(&x, &weights).unwrap_err();
-        assert!(matches!(error, TchError::Torch(message) if !message.is_empty()));
+        // Without gradients (oneDNN's product): slim's message names the shapes.
+        let refused = message(&x, &weights);
+        assert!(refused.contains("[6, 40]") && refused.contains("expected [rows, in] and [out, in]"), "{refused}");
+        let refused = message(&x.to_kind(Kind::Double), &weights.to_kind(Kind::Double).narrow(1, 0, 40));
+        assert!(refused.contains("takes float32 CPU tensors"), "{refused}");
+        // With gradients (the convolutions): libtorch's message.
+        assert!(!message(&x.set_requires_grad(true), &weights).is_empty());
     }
 
     #[test]
