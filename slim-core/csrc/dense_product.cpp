@@ -22,8 +22,9 @@
 #include "error_message.h"
 
 namespace at::native {
-// ATen's oneDNN matrix product (aten/src/ATen/native/mkldnn/Matmul.h, a header libtorch does not ship; every
-// build exports the function, one without oneDNN as a stub that throws): result = beta·result + alpha·mat1·mat2.
+// ATen's oneDNN matrix product (aten/src/ATen/native/mkldnn/Matmul.h, a header libtorch does not ship; ATen's
+// Matmul.cpp defines it in builds without oneDNN too, as a stub that throws, and libtorch_cpu exports it):
+// result = beta·result + alpha·mat1·mat2.
 TORCH_API void mkldnn_matmul(const at::Tensor& mat1, const at::Tensor& mat2, const at::Tensor& result, float beta,
                              float alpha);
 }  // namespace at::native

@@ -269,25 +269,22 @@ impl BatchNorm {
     /// moving statistics (the mean's first, each with the zero-debiasing or renorm variables it moves beside it),
     /// computed from this batch and the variables' values now.
     fn train_step(&self, x: &Tensor, relu: bool) -> Result<(Tensor, bool, Vec<UpdateOp>)> {
-        let mut relu_applied = false;
-        let (y, mean, variance, mut mean_update, mut variance_update) = match &self.renorm {
+        let ((y, relu_applied), mean, variance, mut mean_update, mut variance_update) = match &self.renorm {
             None => {
                 let (mean, variance) = (self.moving_mean.detach().copy(), self.moving_variance.detach().copy());
-                let y = match self.fused_training(x, &mean, &variance, relu)? {
-                    Some(y) => {
-                        relu_applied = relu;
-                        y
-                    }
-                    None => self.normalize(x, &mean, &variance, true)?,
+                let normalized = match self.fused_training(x, &mean, &variance, relu)? {
+                    Some(y) => (y, relu),
+                    None => (self.normalize(x, &mean, &variance, true)?, false),
                 };
-                (y, mean, variance, Vec::new(), Vec::new())
+                (normalized, mean, variance, Vec::new(), Vec::new())
             }
             Some(renorm) => {
                 let step = renorm.step(x, (&self.moving_mean, self.epsilon, self.momentum), &self.name)?;
                 let y = self.scale_and_shift(step.normalized)?;
                 let (renorm_mean, renorm_stddev, moving_stddev) = renorm.variables();
                 let mean_companions = vec![(renorm_mean, step.renorm_mean), (renorm_stddev, step.renorm_stddev)];
-                (y, step.moving_mean, step.moving_variance, mean_companions, vec![(moving_stddev, step.moving_stddev)])
+                let variance_companions = vec![(moving_stddev, step.moving_stddev)];
+                ((y, false), step.moving_mean, step.moving_variance, mean_companions, variance_companions)
             }
         };
         let mean = match &self.zero_debias {
