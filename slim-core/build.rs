@@ -27,6 +27,7 @@ const SOURCES: &[&str] = &[
     "csrc/stack_images.cpp",
     "csrc/step_trace.cpp",
     "csrc/thread_count.cpp",
+    "csrc/tiled_dense.cpp",
     "csrc/update_checks.cpp",
     "csrc/kept_weights.cpp",
     "csrc/l2_loss.cpp",

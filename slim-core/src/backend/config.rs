@@ -49,6 +49,10 @@ pub struct Config {
     /// The L2 regularizer's `Σw²/2` (TF's `l2_loss`) as one autograd function: one pass over the weights forward,
     /// one product backward (`SLIM_FUSED_L2_LOSS`; default on).
     pub fused_l2_loss: Option<bool>,
+    /// Float32 fully connected products below the oneDNN route's size, in training, by slim's register-tiled
+    /// kernels (the product and its gradients `dW = dyᵀ·x`, `dx = dy·W`), where MKL runs them on its generic code
+    /// (`SLIM_TILED_DENSE`; default on AMD CPUs).
+    pub tiled_dense: Option<bool>,
 }
 
 impl Config {
@@ -98,6 +102,7 @@ impl Config {
             fused_batch_norm: setting(CpuPath::FusedBatchNorm),
             max_pool_kernel: setting(CpuPath::MaxPoolKernel),
             fused_l2_loss: setting(CpuPath::FusedL2Loss),
+            tiled_dense: setting(CpuPath::TiledDense),
         }
     }
 
@@ -115,6 +120,7 @@ impl Config {
             CpuPath::FusedBatchNorm => self.fused_batch_norm,
             CpuPath::MaxPoolKernel => self.max_pool_kernel,
             CpuPath::FusedL2Loss => self.fused_l2_loss,
+            CpuPath::TiledDense => self.tiled_dense,
         }
     }
 

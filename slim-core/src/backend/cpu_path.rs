@@ -28,10 +28,12 @@ pub(crate) enum CpuPath {
     MaxPoolKernel,
     /// The L2 regularizer's Σw²/2 as one autograd function (`regularizers`).
     FusedL2Loss,
+    /// Smaller fully connected products in training by slim's tiled kernels (`backend::dense_product`).
+    TiledDense,
 }
 
 /// One switch per path, in the order of [`CpuPath::ALL`].
-static SWITCHES: [Switch; 11] = [
+static SWITCHES: [Switch; 12] = [
     Switch::new("SLIM_CHANNELS_LAST"),
     Switch::new("SLIM_FUSED_OPTIMIZER"),
     Switch::new("SLIM_ONEDNN_DENSE"),
@@ -43,11 +45,12 @@ static SWITCHES: [Switch; 11] = [
     Switch::new("SLIM_FUSED_BATCH_NORM"),
     Switch::new("SLIM_MAX_POOL_KERNEL"),
     Switch::new("SLIM_FUSED_L2_LOSS"),
+    Switch::new("SLIM_TILED_DENSE"),
 ];
 
 impl CpuPath {
     /// Every path, in the order of the switches.
-    pub(crate) const ALL: [CpuPath; 11] = [
+    pub(crate) const ALL: [CpuPath; 12] = [
         CpuPath::ChannelsLast,
         CpuPath::FusedOptimizer,
         CpuPath::OnednnDense,
@@ -59,6 +62,7 @@ impl CpuPath {
         CpuPath::FusedBatchNorm,
         CpuPath::MaxPoolKernel,
         CpuPath::FusedL2Loss,
+        CpuPath::TiledDense,
     ];
 
     /// The path's switch (which also names its environment variable).
@@ -67,10 +71,11 @@ impl CpuPath {
     }
 
     /// Whether the path is asked for: by a scope, a call or the environment, else by default (every path is on
-    /// by default, except oneDNN's dense products, which are on where MKL runs its generic code: AMD CPUs).
+    /// by default, except oneDNN's dense products and slim's tiled ones, which are on where MKL runs its generic
+    /// code: AMD CPUs).
     pub(crate) fn enabled(self) -> bool {
         self.switch().requested().unwrap_or_else(|| match self {
-            CpuPath::OnednnDense => cpu_vendor_is_amd(),
+            CpuPath::OnednnDense | CpuPath::TiledDense => cpu_vendor_is_amd(),
             _ => true,
         })
     }
@@ -105,7 +110,8 @@ mod tests {
                 "SLIM_KEPT_WEIGHTS",
                 "SLIM_FUSED_BATCH_NORM",
                 "SLIM_MAX_POOL_KERNEL",
-                "SLIM_FUSED_L2_LOSS"
+                "SLIM_FUSED_L2_LOSS",
+                "SLIM_TILED_DENSE"
             ]
         );
     }

@@ -76,6 +76,7 @@ impl<M: Model> Built<M> {
             fused_batch_norm: Some(false),
             max_pool_kernel: Some(false),
             fused_l2_loss: Some(false),
+            tiled_dense: Some(false),
             ..Config::default()
         };
         plain.scoped(|| {

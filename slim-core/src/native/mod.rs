@@ -22,6 +22,7 @@ pub(crate) mod mpi;
 mod stack_images;
 mod step_trace;
 mod thread_count;
+mod tiled_dense;
 
 #[cfg(test)]
 mod closeness;
@@ -46,6 +47,7 @@ pub(crate) use max_pool::{PoolWindow, max_pool2d};
 pub(crate) use stack_images::stack_floats;
 pub(crate) use step_trace::StepTrace;
 pub(crate) use thread_count::{calling_thread_threads, set_calling_thread_threads};
+pub(crate) use tiled_dense::tiled_dense_product;
 
 use std::ffi::{CStr, c_char};
 
