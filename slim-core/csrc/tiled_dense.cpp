@@ -23,9 +23,9 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
-#include <utility>
 #include <cstring>
 #include <exception>
+#include <utility>
 
 #include "error_message.h"
 #include "vectorize.h"
