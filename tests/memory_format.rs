@@ -1,7 +1,7 @@
 //! slim's CPU speed paths change layouts and kernels, not results: channels-last execution against plain NCHW
 //! (losses and trained variables equal to float rounding), whole-input convolutions computed as one matrix
-//! product against libtorch's convolution (values and gradients), fully connected products through oneDNN
-//! against `linear`, and checkpoints of channels-last weights. Each path is switched for a scope on this thread
+//! product against libtorch's convolution (values and gradients), fully connected products through oneDNN or
+//! slim's tiled kernels against `linear`, and checkpoints of channels-last weights. Each path is switched for a scope on this thread
 //! (`backend::Config::scoped`); the cases still run in one test of their own binary because they seed
 //! libtorch's process-wide generator.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
@@ -32,6 +32,11 @@ fn summed_bias_gradient(on: bool) -> Config {
 /// The fused optimizer updates on or off.
 fn fused_optimizer(on: bool) -> Config {
     Config { fused_optimizer: Some(on), ..Config::default() }
+}
+
+/// slim's tiled kernels for wide fully connected products on or off.
+fn tiled_dense(on: bool) -> Config {
+    Config { tiled_dense: Some(on), ..Config::default() }
 }
 
 /// The fused training batch norm (and ReLU) on or off.
@@ -163,8 +168,8 @@ fn dense_products_match_linear(onednn: bool) {
     }
 }
 
-/// Three LeNet training steps' losses (its 3136×1024 layer takes the oneDNN route when it is on; its
-/// convolutions have biases).
+/// Three LeNet training steps' losses (its 3136×1024 layer takes the oneDNN route when it is on, its 1024×10 layer
+/// slim's tiled kernels; its convolutions have biases).
 fn lenet_losses() -> Vec<f64> {
     tch::manual_seed(11);
     let images = Tensor::randn([16, 1, 28, 28], (Kind::Float, Device::Cpu));
@@ -296,6 +301,7 @@ fn layouts_and_matrix_products_leave_results_unchanged() {
     biased_convolutions_match_libtorch();
     lenet_trains_the_same_either_way("summed bias gradient", summed_bias_gradient);
     lenet_trains_the_same_either_way("fused optimizer", fused_optimizer);
+    lenet_trains_the_same_either_way("tiled dense products", tiled_dense);
     resnet_trains_the_same_with_the_fused_batch_norm();
     convolution_tails_fuse_batch_norm_and_relu();
     assert_eq!(Config::effective(), before, "the scopes leave the settings as they were");

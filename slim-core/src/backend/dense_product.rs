@@ -104,19 +104,21 @@ const TILED_INPUTS_PER_ROW: i64 = 2;
 /// Whether the product takes slim's tiled kernels: the path is on, autograd records the product (a training
 /// step), the operands are non-empty float32 CPU tensors with contiguous 2-D weights (and biases), and the shape
 /// is one the kernels are faster for: at least two rows, and at least [`TILED_MIN_INPUTS`] inputs and
-/// [`TILED_INPUTS_PER_ROW`] per row. The product is below the convolution route's size, which the caller has
-/// checked.
+/// [`TILED_INPUTS_PER_ROW`] per row, below the convolution route's [`MIN_MULTIPLY_ADDS`] (measured up to there;
+/// larger products keep `linear` when the route is off).
 fn takes_tiled_route(x: &Tensor, weights: &Tensor, biases: Option<&Tensor>) -> bool {
     let dense_f32_cpu = |t: &Tensor| t.device() == Device::Cpu && t.kind() == Kind::Float && t.is_contiguous();
     let recorded = native::grad_mode_enabled()
         && (x.requires_grad() || weights.requires_grad() || biases.is_some_and(Tensor::requires_grad));
     let matching = x.dim() >= 2 && weights.dim() == 2 && x.size().last() == weights.size().get(1);
-    let inputs = weights.size().get(1).copied().unwrap_or(0);
+    let (outputs, inputs) = (weights.size().first().copied().unwrap_or(0), weights.size().get(1).copied().unwrap_or(0));
     let rows = if inputs > 0 { x.numel() as i64 / inputs } else { 0 };
     let wide = rows >= 2 && inputs >= TILED_MIN_INPUTS && inputs >= TILED_INPUTS_PER_ROW * rows;
+    let small = rows.saturating_mul(inputs).saturating_mul(outputs) < MIN_MULTIPLY_ADDS;
     recorded
         && matching
         && wide
+        && small
         && x.device() == Device::Cpu
         && x.kind() == Kind::Float
         && dense_f32_cpu(weights)
@@ -173,6 +175,8 @@ mod tests {
             assert!(!takes_tiled_route(&Tensor::zeros([32, 128], options), &narrow, None), "128 inputs");
             assert!(!takes_tiled_route(&batch.to_kind(Kind::Double), &weights.to_kind(Kind::Double), None));
             assert!(!takes_tiled_route(&batch, &weights.tr().contiguous().tr(), None), "transposed weights");
+            let large = Tensor::zeros([1024, 3136], options).set_requires_grad(true);
+            assert!(!takes_tiled_route(&Tensor::zeros([32, 3136], options), &large, None), "the route's sizes");
         });
         let off = Config { tiled_dense: Some(false), ..Config::default() };
         assert!(!off.scoped(|| takes_tiled_route(&batch, &weights, None)));
