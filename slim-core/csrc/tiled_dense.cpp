@@ -1,18 +1,18 @@
 // Fully connected products below the oneDNN route's size (dense_product.cpp) in training, by slim's
 // register-tiled kernels instead of MKL's GEMM.
 //
-// libtorch sends float32 products to MKL, which on AMD CPUs runs its generic code, and for these sizes mostly
-// on one thread: on the project's 2-core Zen 4, a 32×784→128 layer's forward product took 43–54 µs and its
-// weight gradient dW = dyᵀ·x 64–70 µs, where the kernels below take 38–41 and 34–40 (docs/performance.md,
-// change 23). Two kernels cover the three products:
+// libtorch sends float32 products to MKL, which on AMD CPUs runs its generic code: on the project's 2-core Zen 4
+// a 32×784→128 layer's forward product took 43–54 µs and its weight gradient dW = dyᵀ·x 64–70 µs (about one
+// thread's time), where the kernels below take 38–41 and 34–40 (docs/performance.md, change 23). Two kernels
+// cover the three products:
 //   - the forward product y = x·Wᵀ + b reduces along the rows of x and W, both contiguous: 4×4 tiles of y kept
 //     as sixteen 16-float vector sums while the kernel walks the rows, then each summed across its lanes;
 //   - the backward products dW = dyᵀ·x and dx = dy·W sum over the rows the operands share (C = Aᵀ·B): tiles of
 //     4 rows × 64 columns of C kept in sixteen vectors, one load of B's row segment and 4 broadcasts of A per
 //     shared row.
-// Tiles are split over libtorch's threads by rows of the output; each value is one thread's sum in a fixed
-// order, so results do not depend on the thread count. When autograd records the backward pass itself (second
-// derivatives), the backward products are ATen's.
+// Tiles are split over libtorch's threads by columns of y (forward) and rows of C (backward); each value is one
+// thread's sum in a fixed order, so results do not depend on the thread count. When autograd records the
+// backward pass itself (second derivatives), the backward products are ATen's.
 //
 // C interface: catches C++ exceptions and returns the message (free it with slim_free_error), or nullptr on
 // success. Tensors cross as `at::Tensor*`, the handle tch uses.
@@ -250,7 +250,8 @@ struct BiasedTiledDense : public torch::autograd::Function<BiasedTiledDense> {
 /// Checks what the kernel reads: contiguous float32 CPU x [R, I], weights [O, I] and biases [O] (if any).
 void check_operands(const at::Tensor& x, const at::Tensor& weights, const at::Tensor* biases) {
     TORCH_CHECK(x.dim() == 2 && weights.dim() == 2 && x.size(1) == weights.size(1), "dense product: inputs ",
-                x.sizes(), " and weights ", weights.sizes(), " do not make x·Wᵀ (expected [rows, in] and [out, in])");
+                x.sizes(), " and weights ", weights.sizes(),
+                " do not make x·Wᵀ (expected [rows, in] and [out, in])");
     if (biases != nullptr) {
         TORCH_CHECK(biases->dim() == 1 && biases->size(0) == weights.size(0), "dense product: biases ",
                     biases->sizes(), " for weights ", weights.sizes(), " (expected [out])");
