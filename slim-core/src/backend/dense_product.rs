@@ -91,34 +91,41 @@ fn takes_convolution_route(x: &Tensor, weights: &Tensor) -> bool {
     supported
 }
 
-/// Inputs a product needs at least for slim's tiled kernels. The kernels sum each output over its inputs in vector
-/// registers and then across lanes, which pays where the inputs are many and the rows few: on the project's Zen 4
-/// a training product (forward and backward) of 32×784→128 took 0.48× `linear`'s time, 16×2048→200 0.48×,
-/// 100×1000→80 0.70×, while 512×256→64 took 1.07×, 256×128→128 1.26× and 1×4096→1000 1.29×
-/// (docs/performance.md, change 23).
+/// Inputs a product needs at least for slim's tiled kernels, unless it is tiny. The kernels sum each output over
+/// its inputs in vector registers and then across lanes, which pays where the inputs are many and the rows few: on
+/// the project's Zen 4 a training product (forward and backward) of 32×784→128 took 0.48× `linear`'s time,
+/// 16×2048→200 0.48×, 100×1000→80 0.70×, while 512×256→64 took 1.07×, 256×128→128 1.26×, 64×128→128 1.03× and
+/// 1×4096→1000 1.29× (docs/performance.md, change 23).
 const TILED_MIN_INPUTS: i64 = 256;
+
+/// Multiply-adds up to which a product takes slim's tiled kernels with fewer than [`TILED_MIN_INPUTS`] inputs:
+/// there the fixed costs of libtorch's path weigh most (32×128→10 took 0.62× `linear`'s time, 32×64→64 0.81×).
+const TILED_TINY_MULTIPLY_ADDS: i64 = 1 << 18;
 
 /// Inputs per row of `x` a product needs at least for slim's tiled kernels (see [`TILED_MIN_INPUTS`]).
 const TILED_INPUTS_PER_ROW: i64 = 2;
 
 /// Whether the product takes slim's tiled kernels: the path is on, autograd records the product (a training
-/// step), the operands are non-empty float32 CPU tensors with contiguous 2-D weights (and biases), and the shape
-/// is one the kernels are faster for: at least two rows, and at least [`TILED_MIN_INPUTS`] inputs and
-/// [`TILED_INPUTS_PER_ROW`] per row, below the convolution route's [`MIN_MULTIPLY_ADDS`] (measured up to there;
-/// larger products keep `linear` when the route is off).
+/// step), the operands are float32 CPU tensors with contiguous 2-D weights (and biases), and the shape is one the
+/// kernels are faster for: at least two rows, at least [`TILED_MIN_INPUTS`] inputs (or at most
+/// [`TILED_TINY_MULTIPLY_ADDS`]) and [`TILED_INPUTS_PER_ROW`] per row, below the convolution route's
+/// [`MIN_MULTIPLY_ADDS`] (measured up to there; larger products keep `linear` when the route is off).
 fn takes_tiled_route(x: &Tensor, weights: &Tensor, biases: Option<&Tensor>) -> bool {
+    let [outputs, inputs] = weights.size()[..] else {
+        return false;
+    };
+    if x.dim() < 2 || x.size().last() != Some(&inputs) || inputs == 0 {
+        return false;
+    }
+    let rows = x.numel() as i64 / inputs;
+    let multiply_adds = rows.saturating_mul(inputs).saturating_mul(outputs);
+    let many_inputs = inputs >= TILED_MIN_INPUTS || multiply_adds <= TILED_TINY_MULTIPLY_ADDS;
+    let wide = rows >= 2 && many_inputs && inputs >= TILED_INPUTS_PER_ROW * rows;
     let dense_f32_cpu = |t: &Tensor| t.device() == Device::Cpu && t.kind() == Kind::Float && t.is_contiguous();
     let recorded = native::grad_mode_enabled()
         && (x.requires_grad() || weights.requires_grad() || biases.is_some_and(Tensor::requires_grad));
-    let matching = x.dim() >= 2 && weights.dim() == 2 && x.size().last() == weights.size().get(1);
-    let (outputs, inputs) = (weights.size().first().copied().unwrap_or(0), weights.size().get(1).copied().unwrap_or(0));
-    let rows = if inputs > 0 { x.numel() as i64 / inputs } else { 0 };
-    let wide = rows >= 2 && inputs >= TILED_MIN_INPUTS && inputs >= TILED_INPUTS_PER_ROW * rows;
-    let small = rows.saturating_mul(inputs).saturating_mul(outputs) < MIN_MULTIPLY_ADDS;
-    recorded
-        && matching
-        && wide
-        && small
+    wide && multiply_adds < MIN_MULTIPLY_ADDS
+        && recorded
         && x.device() == Device::Cpu
         && x.kind() == Kind::Float
         && dense_f32_cpu(weights)
@@ -171,8 +178,11 @@ mod tests {
             assert!(!takes_tiled_route(&batch, &weights.detach(), None), "no operand needs a gradient");
             assert!(!takes_tiled_route(&Tensor::zeros([1, 784], options), &weights, None), "one row");
             assert!(!takes_tiled_route(&Tensor::zeros([512, 784], options), &weights, None), "more rows than inputs/2");
-            let narrow = Tensor::zeros([10, 128], options).set_requires_grad(true);
-            assert!(!takes_tiled_route(&Tensor::zeros([32, 128], options), &narrow, None), "128 inputs");
+            let narrow = Tensor::zeros([128, 128], options).set_requires_grad(true);
+            assert!(!takes_tiled_route(&Tensor::zeros([32, 128], options), &narrow, None), "128 inputs, 0.5 M");
+            let logits = Tensor::zeros([10, 128], options).set_requires_grad(true);
+            assert!(takes_tiled_route(&Tensor::zeros([32, 128], options), &logits, None), "the MLP's second layer");
+            assert!(!takes_tiled_route(&Tensor::zeros([128, 128], options), &logits, None), "more rows than inputs/2");
             assert!(!takes_tiled_route(&batch.to_kind(Kind::Double), &weights.to_kind(Kind::Double), None));
             assert!(!takes_tiled_route(&batch, &weights.tr().contiguous().tr(), None), "transposed weights");
             let large = Tensor::zeros([1024, 3136], options).set_requires_grad(true);
