@@ -140,7 +140,7 @@ fn tiled_product(x: &Tensor, weights: &Tensor, biases: Option<&Tensor>) -> tch::
         return native::tiled_dense_product(&x.f_contiguous()?, weights, biases);
     }
     let mut shape = x.size();
-    let (inputs, outputs) = (weights.size()[1], weights.size()[0]);
+    let (outputs, inputs) = weights.size2()?;
     let rows = x.f_reshape([-1, inputs])?.f_contiguous()?;
     let product = native::tiled_dense_product(&rows, weights, biases)?;
     if let Some(last) = shape.last_mut() {

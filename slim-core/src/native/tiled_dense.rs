@@ -18,8 +18,8 @@ unsafe extern "C" {
 
 /// `x [rows, in] · weightsᵀ [in, out] (+ biases [out])` by slim's register-tiled kernel, differentiable: its
 /// backward pass computes `dW = dyᵀ·x` and `dx = dy·W` with the second kernel (see `csrc/tiled_dense.cpp`);
-/// recorded backward passes (second derivatives) take ATen's products. Every operand must be contiguous float32 on the
-/// CPU, with matching `in` and `out`, else the error names the shapes or types.
+/// recorded backward passes (second derivatives) take ATen's products. Every operand must be contiguous float32
+/// on the CPU, with matching `in` and `out`, else the error names the shapes or types.
 pub(crate) fn tiled_dense_product(x: &Tensor, weights: &Tensor, biases: Option<&Tensor>) -> tch::Result<Tensor> {
     let mut out: *mut C_tensor = std::ptr::null_mut();
     let biases = biases.map_or(std::ptr::null(), Tensor::as_ptr);
@@ -38,7 +38,7 @@ mod tests {
     use tch::{Device, Kind, TchError};
 
     use super::*;
-    use crate::native::assert_close_at_scale;
+    use crate::native::{assert_close_at_scale, calling_thread_threads, set_calling_thread_threads};
 
     /// The product and its three gradients against `linear`'s, for rows × in → out (sizes that leave partial
     /// tiles: rows and outputs not multiples of 4, inputs not of 16).
@@ -95,12 +95,13 @@ mod tests {
         let x = Tensor::randn([32, 784], options);
         let weights = Tensor::randn([128, 784], options).set_requires_grad(true);
         let upstream = Tensor::randn([32, 128], options);
+        // The count of this thread alone (other tests run beside this one).
         let run = |threads: i32| {
-            let previous = tch::get_num_threads();
-            tch::set_num_threads(threads);
+            let previous = calling_thread_threads();
+            set_calling_thread_threads(threads, false);
             let product = tiled_dense_product(&x, &weights, None).unwrap();
             let grads = Tensor::run_backward(&[(&product * &upstream).sum(Kind::Float)], &[&weights], false, false);
-            tch::set_num_threads(previous);
+            set_calling_thread_threads(previous, true);
             (product.detach(), grads[0].shallow_clone())
         };
         let ((one_product, one_gradient), (two_product, two_gradient)) = (run(1), run(2));
