@@ -57,8 +57,9 @@ struct Strided {
 /// y[r, c] = b[c] + Σᵢ x[r, i]·W[c, i] for r < Rows, c < Columns: one register tile of the forward product,
 /// x's and W's rows at stride `inputs`, y's at `y_stride`; `biases` null for none.
 template <int64_t Rows, int64_t Columns>
-SLIM_VECTORIZED void forward_tile(int64_t inputs, const float* __restrict__ x, const float* __restrict__ weights,
-                                  const float* biases, float* __restrict__ y, int64_t y_stride) {
+[[gnu::always_inline]] inline void forward_tile(int64_t inputs, const float* __restrict__ x,
+                                                const float* __restrict__ weights, const float* biases,
+                                                float* __restrict__ y, int64_t y_stride) {
     Floats16 sums[Rows][Columns] = {};
     int64_t i = 0;
     for (; i + 16 <= inputs; i += 16) {
@@ -81,8 +82,9 @@ SLIM_VECTORIZED void forward_tile(int64_t inputs, const float* __restrict__ x, c
 
 /// Rows [row, row + Rows) of y for columns [first, last): whole tiles of 4 columns, then single columns.
 template <int64_t Rows>
-void forward_strip(int64_t row, int64_t inputs, int64_t outputs, const float* x, const float* weights,
-                   const float* biases, float* y, int64_t first, int64_t last) {
+[[gnu::always_inline]] inline void forward_strip(int64_t row, int64_t inputs, int64_t outputs, const float* x,
+                                                 const float* weights, const float* biases, float* y, int64_t first,
+                                                 int64_t last) {
     int64_t c = first;
     for (; c + kTileRows <= last; c += kTileRows) {
         forward_tile<Rows, kTileRows>(inputs, x + row * inputs, weights + c * inputs,
@@ -94,9 +96,11 @@ void forward_strip(int64_t row, int64_t inputs, int64_t outputs, const float* x,
     }
 }
 
-/// Columns [first, last) of y, all rows: strips of 4 rows, then single rows.
-void forward_columns(int64_t rows, int64_t inputs, int64_t outputs, const float* x, const float* weights,
-                     const float* biases, float* y, int64_t first, int64_t last) {
+/// Columns [first, last) of y, all rows: strips of 4 rows, then single rows. The tiles inline here, so they are
+/// compiled for each of SLIM_VECTORIZED's targets.
+SLIM_VECTORIZED void forward_columns(int64_t rows, int64_t inputs, int64_t outputs, const float* x,
+                                     const float* weights, const float* biases, float* y, int64_t first,
+                                     int64_t last) {
     int64_t r = 0;
     for (; r + kTileRows <= rows; r += kTileRows) {
         forward_strip<kTileRows>(r, inputs, outputs, x, weights, biases, y, first, last);
@@ -123,8 +127,8 @@ at::Tensor tiled_forward(const at::Tensor& x, const at::Tensor& weights, const a
 /// C[r, 16·v + j] = Σₖ A(k, r)·B[k, 16·v + j] for r < Rows, v < Vectors: one register tile, B's rows at stride
 /// `b_stride`, C's at `c_stride`, `shared` rows summed in order.
 template <int64_t Rows, int64_t Vectors>
-SLIM_VECTORIZED void product_tile(int64_t shared, Strided a, const float* __restrict__ b, int64_t b_stride,
-                                  float* __restrict__ c, int64_t c_stride) {
+[[gnu::always_inline]] inline void product_tile(int64_t shared, Strided a, const float* __restrict__ b,
+                                                int64_t b_stride, float* __restrict__ c, int64_t c_stride) {
     Floats16 sums[Rows][Vectors] = {};
     for (int64_t k = 0; k < shared; ++k) {
         Floats16 row[Vectors];
@@ -140,8 +144,9 @@ SLIM_VECTORIZED void product_tile(int64_t shared, Strided a, const float* __rest
 }
 
 /// The columns past the last whole 16: one sum per value, rows [0, rows).
-SLIM_VECTORIZED void product_tail(int64_t shared, Strided a, int64_t rows, const float* __restrict__ b,
-                                  int64_t b_stride, int64_t columns, float* __restrict__ c, int64_t c_stride) {
+[[gnu::always_inline]] inline void product_tail(int64_t shared, Strided a, int64_t rows, const float* __restrict__ b,
+                                                int64_t b_stride, int64_t columns, float* __restrict__ c,
+                                                int64_t c_stride) {
     for (int64_t r = 0; r < rows; ++r) {
         for (int64_t j = 0; j < columns; ++j) {
             float sum = 0.0f;
@@ -153,8 +158,9 @@ SLIM_VECTORIZED void product_tail(int64_t shared, Strided a, int64_t rows, const
 
 /// Rows [first, last) of C for columns [column, column + 16·Vectors): whole tiles, then single rows.
 template <int64_t Vectors>
-void product_strip(int64_t shared, Strided a, const float* b, int64_t b_stride, float* c, int64_t c_stride,
-                   int64_t column, int64_t first, int64_t last) {
+[[gnu::always_inline]] inline void product_strip(int64_t shared, Strided a, const float* b, int64_t b_stride,
+                                                 float* c, int64_t c_stride, int64_t column, int64_t first,
+                                                 int64_t last) {
     int64_t r = first;
     for (; r + kTileRows <= last; r += kTileRows) {
         product_tile<kTileRows, Vectors>(shared, {a.data + r * a.row_stride, a.shared_stride, a.row_stride},
@@ -166,25 +172,31 @@ void product_strip(int64_t shared, Strided a, const float* b, int64_t b_stride, 
     }
 }
 
+/// Rows [first, last) of C = Aᵀ·B, all columns: strips of 64 columns, then of 16, then the rest. The tiles
+/// inline here, so they are compiled for each of SLIM_VECTORIZED's targets.
+SLIM_VECTORIZED void product_rows(int64_t shared, Strided a, const float* b, float* c, int64_t columns,
+                                  int64_t first, int64_t last) {
+    int64_t column = 0;
+    // Column strips outermost, so a strip of B stays in cache while the rows pass over it.
+    for (; column + 64 <= columns; column += 64) {
+        product_strip<4>(shared, a, b, columns, c, columns, column, first, last);
+    }
+    for (; column + 16 <= columns; column += 16) {
+        product_strip<1>(shared, a, b, columns, c, columns, column, first, last);
+    }
+    if (column < columns) {
+        product_tail(shared, {a.data + first * a.row_stride, a.shared_stride, a.row_stride}, last - first,
+                     b + column, columns, columns - column, c + first * columns + column, columns);
+    }
+}
+
 /// C [rows, columns] = Aᵀ·B over `shared` rows, B and C contiguous; rows of C split over libtorch's threads.
 void shared_rows_product(int64_t shared, Strided a, const float* b, float* c, int64_t rows, int64_t columns) {
     const int64_t tiles = (rows + kTileRows - 1) / kTileRows;
     const int64_t tile_work = std::max<int64_t>(1, kTileRows * columns * shared);
     const int64_t grain = std::max<int64_t>(1, kMinThreadWork / tile_work);
     at::parallel_for(0, tiles, grain, [&](int64_t first_tile, int64_t last_tile) {
-        const int64_t first = first_tile * kTileRows, last = std::min(rows, last_tile * kTileRows);
-        int64_t column = 0;
-        // Column strips outermost, so a strip of B stays in cache while the thread's rows pass over it.
-        for (; column + 64 <= columns; column += 64) {
-            product_strip<4>(shared, a, b, columns, c, columns, column, first, last);
-        }
-        for (; column + 16 <= columns; column += 16) {
-            product_strip<1>(shared, a, b, columns, c, columns, column, first, last);
-        }
-        if (column < columns) {
-            product_tail(shared, {a.data + first * a.row_stride, a.shared_stride, a.row_stride}, last - first,
-                         b + column, columns, columns - column, c + first * columns + column, columns);
-        }
+        product_rows(shared, a, b, c, columns, first_tile * kTileRows, std::min(rows, last_tile * kTileRows));
     });
 }
 
