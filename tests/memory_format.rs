@@ -1,9 +1,9 @@
 //! slim's CPU speed paths change layouts and kernels, not results: channels-last execution against plain NCHW
 //! (losses and trained variables equal to float rounding), whole-input convolutions computed as one matrix
 //! product against libtorch's convolution (values and gradients), fully connected products through oneDNN or
-//! slim's tiled kernels against `linear`, and checkpoints of channels-last weights. Each path is switched for a scope on this thread
-//! (`backend::Config::scoped`); the cases still run in one test of their own binary because they seed
-//! libtorch's process-wide generator.
+//! slim's tiled kernels against `linear`, and checkpoints of channels-last weights. Each path is switched for a
+//! scope on this thread (`backend::Config::scoped`); the cases still run in one test of their own binary because
+//! they seed libtorch's process-wide generator.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;

@@ -19,6 +19,7 @@
 
 #include <exception>
 
+#include "dense_shapes.h"
 #include "error_message.h"
 
 namespace at::native {
@@ -83,9 +84,7 @@ struct DenseProduct : public torch::autograd::Function<DenseProduct> {
 /// VGG-16's float32 inference it took ~4% off the step (docs/performance.md, change 22); in training steps the
 /// convolutions above were faster.
 at::Tensor inference_product(const at::Tensor& x, const at::Tensor& weights) {
-    TORCH_CHECK(x.dim() == 2 && weights.dim() == 2 && x.size(1) == weights.size(1), "dense product: inputs ",
-                x.sizes(), " and weights ", weights.sizes(),
-                " do not make x·Wᵀ (expected [rows, in] and [out, in])");
+    slim::check_dense_shapes(x, weights);
     const bool float32_cpu =
         x.scalar_type() == at::kFloat && weights.scalar_type() == at::kFloat && x.is_cpu() && weights.is_cpu();
     TORCH_CHECK(float32_cpu, "dense product: takes float32 CPU tensors, got ", x.scalar_type(), " inputs on ",

@@ -27,6 +27,7 @@
 #include <exception>
 #include <utility>
 
+#include "dense_shapes.h"
 #include "error_message.h"
 #include "vectorize.h"
 
@@ -261,9 +262,7 @@ struct BiasedTiledDense : public torch::autograd::Function<BiasedTiledDense> {
 
 /// Checks what the kernel reads: contiguous float32 CPU x [R, I], weights [O, I] and biases [O] (if any).
 void check_operands(const at::Tensor& x, const at::Tensor& weights, const at::Tensor* biases) {
-    TORCH_CHECK(x.dim() == 2 && weights.dim() == 2 && x.size(1) == weights.size(1), "dense product: inputs ",
-                x.sizes(), " and weights ", weights.sizes(),
-                " do not make x·Wᵀ (expected [rows, in] and [out, in])");
+    slim::check_dense_shapes(x, weights);
     if (biases != nullptr) {
         TORCH_CHECK(biases->dim() == 1 && biases->size(0) == weights.size(0), "dense product: biases ",
                     biases->sizes(), " for weights ", weights.sizes(), " (expected [out])");

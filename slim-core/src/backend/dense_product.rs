@@ -51,20 +51,33 @@ pub(crate) fn dense(scope: &str, x: &Tensor, weights: &Tensor, biases: Option<&T
         }
         return x.f_linear(weights, biases).context(scope);
     }
-    let shape = x.size();
-    let (inputs, outputs) = (weights.size()[1], weights.size()[0]);
-    let rows = x.numel() as i64 / inputs;
-    let rows_2d = x.f_reshape([rows, inputs]).context(scope)?;
-    let product = native::dense_product(&rows_2d, weights).context(scope)?;
-    let product = match biases {
-        Some(biases) => product.f_add(biases).context(scope)?,
-        None => product,
-    };
-    let mut out_shape = shape;
-    if let Some(last) = out_shape.last_mut() {
+    over_rows(x, weights, |rows| {
+        let product = native::dense_product(rows, weights)?;
+        match biases {
+            Some(biases) => product.f_add(biases),
+            None => Ok(product),
+        }
+    })
+    .context(scope)
+}
+
+/// `product` of `x`'s rows (`[rows, in]`, a view where the layout allows; a 2-D `x` as it is), its `[rows, out]`
+/// result given `x`'s leading dimensions back.
+fn over_rows(
+    x: &Tensor,
+    weights: &Tensor,
+    product: impl FnOnce(&Tensor) -> tch::Result<Tensor>,
+) -> tch::Result<Tensor> {
+    if x.dim() == 2 {
+        return product(x);
+    }
+    let (outputs, inputs) = weights.size2()?;
+    let mut shape = x.size();
+    let result = product(&x.f_reshape([-1, inputs])?)?;
+    if let Some(last) = shape.last_mut() {
         *last = outputs;
     }
-    product.f_reshape(out_shape.as_slice()).context(scope)
+    result.f_reshape(shape.as_slice())
 }
 
 /// Whether the product is large enough, the route is on, and it is float32 on the CPU with contiguous 2-D
@@ -133,20 +146,9 @@ fn takes_tiled_route(x: &Tensor, weights: &Tensor, biases: Option<&Tensor>) -> b
         && CpuPath::TiledDense.enabled()
 }
 
-/// `x·Wᵀ + b` through [`native::tiled_dense_product`]; inputs with more than two dimensions are flattened into
-/// rows and the product takes their leading dimensions back.
+/// `x·Wᵀ + b` through [`native::tiled_dense_product`], over `x`'s rows made contiguous.
 fn tiled_product(x: &Tensor, weights: &Tensor, biases: Option<&Tensor>) -> tch::Result<Tensor> {
-    if x.dim() == 2 {
-        return native::tiled_dense_product(&x.f_contiguous()?, weights, biases);
-    }
-    let mut shape = x.size();
-    let (outputs, inputs) = weights.size2()?;
-    let rows = x.f_reshape([-1, inputs])?.f_contiguous()?;
-    let product = native::tiled_dense_product(&rows, weights, biases)?;
-    if let Some(last) = shape.last_mut() {
-        *last = outputs;
-    }
-    product.f_reshape(shape.as_slice())
+    over_rows(x, weights, |rows| native::tiled_dense_product(&rows.f_contiguous()?, weights, biases))
 }
 
 #[cfg(test)]
