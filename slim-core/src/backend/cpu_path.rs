@@ -71,23 +71,44 @@ impl CpuPath {
     }
 
     /// Whether the path is asked for: by a scope, a call or the environment, else by default (every path is on
-    /// by default, except oneDNN's dense products and slim's tiled ones, which are on where MKL runs its generic
-    /// code: AMD CPUs).
+    /// by default, except oneDNN's dense products, which are on where MKL runs its generic code — AMD CPUs —
+    /// and slim's tiled ones, which are on the x86-64 CPUs they were measured on: AMD's and Intel's).
     pub(crate) fn enabled(self) -> bool {
         self.switch().requested().unwrap_or_else(|| match self {
-            CpuPath::OnednnDense | CpuPath::TiledDense => cpu_vendor_is_amd(),
+            CpuPath::OnednnDense => cpu_vendor() == CpuVendor::Amd,
+            CpuPath::TiledDense => cpu_vendor() != CpuVendor::Other,
             _ => true,
         })
     }
 }
 
-/// Whether `/proc/cpuinfo` names AMD as the vendor (false where there is no such file); read once.
-fn cpu_vendor_is_amd() -> bool {
-    static AMD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *AMD.get_or_init(|| {
+/// Who made the CPU, as far as slim's defaults care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CpuVendor {
+    /// `AuthenticAMD`.
+    Amd,
+    /// `GenuineIntel`.
+    Intel,
+    /// Any other vendor, or no `/proc/cpuinfo` to read.
+    Other,
+}
+
+/// The vendor `/proc/cpuinfo` names (read once).
+fn cpu_vendor() -> CpuVendor {
+    static VENDOR: std::sync::OnceLock<CpuVendor> = std::sync::OnceLock::new();
+    *VENDOR.get_or_init(|| {
         let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        info.lines().find(|line| line.starts_with("vendor_id")).is_some_and(|line| line.contains("AuthenticAMD"))
+        vendor_of(&info)
     })
+}
+
+/// The vendor named by the first `vendor_id` line of `cpuinfo`'s text.
+fn vendor_of(cpuinfo: &str) -> CpuVendor {
+    match cpuinfo.lines().find(|line| line.starts_with("vendor_id")) {
+        Some(line) if line.contains("AuthenticAMD") => CpuVendor::Amd,
+        Some(line) if line.contains("GenuineIntel") => CpuVendor::Intel,
+        _ => CpuVendor::Other,
+    }
 }
 
 #[cfg(test)]
@@ -114,5 +135,13 @@ mod tests {
                 "SLIM_TILED_DENSE"
             ]
         );
+    }
+
+    #[test]
+    fn the_vendor_comes_from_the_first_vendor_id_line() {
+        assert_eq!(vendor_of("processor\t: 0\nvendor_id\t: AuthenticAMD\n"), CpuVendor::Amd);
+        assert_eq!(vendor_of("vendor_id\t: GenuineIntel\nvendor_id\t: AuthenticAMD\n"), CpuVendor::Intel);
+        assert_eq!(vendor_of("processor\t: 0\nCPU implementer\t: 0x41\n"), CpuVendor::Other);
+        assert_eq!(vendor_of(""), CpuVendor::Other);
     }
 }
