@@ -7,7 +7,8 @@
 // The kernel indexes each variable, its gradient and its accumulation as flat arrays, so every triple is checked
 // first: same sizes and strides (except along dimensions of size 1), dtype and device; float32 or float64 on the
 // CPU; dense and non-overlapping. A failed check is an error naming the position in the list; nothing is updated
-// then.
+// then. The update runs with subnormal floats flushed to zero (flush_denormals.h), as TF's kernels do: an
+// accumulation that decays under zero gradients ends at zero instead of in the slow subnormal range.
 //
 // C interface: returns nullptr on success or an error message the caller frees with slim_free_error.
 
@@ -19,6 +20,7 @@
 
 #include "error_message.h"
 #include "finite_scan.h"
+#include "flush_denormals.h"
 #include "tensor_list.h"
 #include "update_checks.h"
 #include "vectorize.h"
@@ -107,6 +109,7 @@ char* slim_fused_sgd(const at::Tensor* const* variables, const at::Tensor* const
         }
         c10::NoGradGuard no_grad;
         const auto update = [&](size_t i, int64_t begin, int64_t end) {
+            const slim::FlushDenormals flush;  // as TF's CPU kernels: decaying slots go to zero, not subnormal
             update_piece(weights[i], grads[i], buffers.empty() ? nullptr : &buffers[i], begin, end, momentum,
                          learning_rate, nesterov);
         };

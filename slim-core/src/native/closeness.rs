@@ -1,4 +1,5 @@
-//! Float comparisons for the tests of the native functions, which check them against libtorch's own on random data.
+//! Float comparisons for the tests of the native functions, which check them against libtorch's own on random data,
+//! and a check of the calling thread's float mode.
 
 use tch::Tensor;
 
@@ -11,4 +12,9 @@ pub(crate) fn assert_close_at_scale(ours: &Tensor, theirs: &Tensor, tolerance: f
     let scale = theirs.abs().max().double_value(&[]).max(1.0);
     let worst = (ours - theirs).abs().max().double_value(&[]);
     assert!(worst <= tolerance * scale, "{what}: off by {worst} at scale {scale} (tolerance {tolerance})");
+}
+
+/// Whether the calling thread computes subnormal results (no flush-to-zero mode left set by a kernel).
+pub(crate) fn thread_keeps_subnormals() -> bool {
+    std::hint::black_box(f32::MIN_POSITIVE) * std::hint::black_box(0.5f32) != 0.0
 }

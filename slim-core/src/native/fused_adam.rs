@@ -120,6 +120,24 @@ mod tests {
     }
 
     #[test]
+    fn slots_that_would_turn_subnormal_become_zero_and_the_thread_keeps_its_mode() {
+        for (kind, smallest_normal) in [(Kind::Float, f64::from(f32::MIN_POSITIVE)), (Kind::Double, f64::MIN_POSITIVE)]
+        {
+            // Zero gradients: m decays by β1 below the smallest normal value, or starts subnormal.
+            let options = (kind, Device::Cpu);
+            let (w, g, v) =
+                (Tensor::ones([70_001], options), Tensor::zeros([70_001], options), Tensor::ones([70_001], options));
+            let m = Tensor::full([70_001], smallest_normal * 1.02, options);
+            let _ = m.narrow(0, 0, 10).fill_(smallest_normal / 4.0);
+            let step = AdamStep { beta1: 0.9, beta2: 0.999, alpha: 0.003, epsilon: 1e-8, weight_decay: 0.0 };
+            assert!(fused_adam(&[&w], &[&g], &[&m], &[&v], step, true).unwrap());
+            assert!(m.equal(&Tensor::zeros([70_001], options)), "{kind:?}: subnormal first moments");
+            assert!(w.equal(&Tensor::ones([70_001], options)), "{kind:?}: weights moved");
+            assert!(crate::native::thread_keeps_subnormals(), "the calling thread's flush mode came back");
+        }
+    }
+
+    #[test]
     fn mismatches_and_unsupported_settings_are_refused_before_any_update() {
         let (w, m, v) = (randn(&[4, 4], Kind::Float), randn(&[4, 4], Kind::Float), randn(&[4, 4], Kind::Float));
         let before = w.copy();

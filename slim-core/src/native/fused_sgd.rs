@@ -92,6 +92,17 @@ mod tests {
         }
     }
 
+    #[test]
+    fn accumulations_that_would_turn_subnormal_become_zero_and_the_thread_keeps_its_mode() {
+        let options = (Kind::Float, Device::Cpu);
+        let (w, g) = (Tensor::ones([70_001], options), Tensor::zeros([70_001], options));
+        let a = Tensor::full([70_001], f64::from(f32::MIN_POSITIVE) * 1.02, options);
+        assert!(fused_sgd(&[&w], &[&g], Some(&[&a]), (0.9, 0.1, false), true).unwrap());
+        assert!(a.equal(&Tensor::zeros([70_001], options)), "subnormal accumulations");
+        assert!(w.equal(&Tensor::ones([70_001], options)));
+        assert!(crate::native::thread_keeps_subnormals(), "the calling thread's flush mode came back");
+    }
+
     /// Sizes that put chunk boundaries of the parallel split inside tensors, with an empty tensor among them.
     fn mixed_list() -> Vec<(Tensor, Tensor, Tensor)> {
         let shapes: [&[i64]; 5] = [&[300, 257], &[7], &[0, 3], &[128, 784], &[10]];

@@ -27,7 +27,7 @@ mod tiled_dense;
 #[cfg(test)]
 mod closeness;
 #[cfg(test)]
-pub(crate) use closeness::assert_close_at_scale;
+pub(crate) use closeness::{assert_close_at_scale, thread_keeps_subnormals};
 
 pub(crate) use all_finite::{all_finite, first_non_finite};
 pub(crate) use autocast::{AutocastScope, AutocastType, autocast_type};

@@ -2,7 +2,10 @@
 //! formula) through slim's own kernels. Each variable is updated in one pass over its
 //! memory, where the step-by-step rules take three (momentum) to seven (Adam) tensor operations per variable.
 //! Variables whose tensors a fused kernel cannot index (another device or dtype, a layout the gradient or a slot
-//! does not share) keep the step-by-step rule; the results are the same either way, to float rounding.
+//! does not share) keep the step-by-step rule; the results are the same either way, to float rounding — and for
+//! values below the smallest normal float, which the fused kernels flush to zero as TF's kernels do (slots that
+//! decay under zero gradients would otherwise stay subnormal, where each arithmetic instruction on x86 takes a
+//! microcode assist: an Adam update over LeNet's fc3 ran up to 10× slower).
 
 use tch::{Device, Kind, TchError, Tensor};
 
