@@ -93,13 +93,15 @@ enum CpuVendor {
     Other,
 }
 
-/// The vendor `/proc/cpuinfo` names (read once).
+/// The text of `/proc/cpuinfo` (empty where there is no such file), read once for every default that asks.
+pub(crate) fn cpuinfo() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default())
+}
+
+/// The vendor `/proc/cpuinfo` names.
 fn cpu_vendor() -> CpuVendor {
-    static VENDOR: std::sync::OnceLock<CpuVendor> = std::sync::OnceLock::new();
-    *VENDOR.get_or_init(|| {
-        let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        vendor_of(&info)
-    })
+    vendor_of(cpuinfo())
 }
 
 /// The vendor named by the first `vendor_id` line of `cpuinfo`'s text.

@@ -138,10 +138,13 @@ fn takes_tiled_route(x: &Tensor, weights: &Tensor, biases: Option<&Tensor>) -> b
     let many_inputs = inputs >= TILED_MIN_INPUTS || multiply_adds <= TILED_TINY_MULTIPLY_ADDS;
     let wide = rows >= 2 && many_inputs && inputs >= TILED_INPUTS_PER_ROW * rows;
     let dense_f32_cpu = |t: &Tensor| t.device() == Device::Cpu && t.kind() == Kind::Float && t.is_contiguous();
-    let recorded = native::grad_mode_enabled()
-        && (x.requires_grad() || weights.requires_grad() || biases.is_some_and(Tensor::requires_grad));
+    // Asked only of shapes that qualify: each is a call into libtorch on every fully connected layer's forward.
+    let recorded = || {
+        native::grad_mode_enabled()
+            && (x.requires_grad() || weights.requires_grad() || biases.is_some_and(Tensor::requires_grad))
+    };
     wide && multiply_adds < MIN_MULTIPLY_ADDS
-        && recorded
+        && recorded()
         && x.device() == Device::Cpu
         && x.kind() == Kind::Float
         && dense_f32_cpu(weights)

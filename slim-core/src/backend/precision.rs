@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use tch::{Device, Kind, Tensor};
 
-use super::CpuPath;
+use super::{CpuPath, cpu_path};
 use crate::error::TorchContext;
 use crate::native::{self, AutocastScope, AutocastType, autocast_type};
 use crate::{Error, Result};
@@ -261,8 +261,7 @@ fn cpu_fallback_reason(precision: Precision) -> Option<&'static str> {
         if !tch::utils::has_mkldnn() {
             return Some("this libtorch has no oneDNN for reduced-precision kernels");
         }
-        let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        match cpu_flags_have(&info, cpu_flags_for(precision)) {
+        match cpu_flags_have(cpu_path::cpuinfo(), cpu_flags_for(precision)) {
             true => None,
             false => Some(missing),
         }
@@ -309,9 +308,9 @@ mod tests {
         let vulkan = Precision::Bf16.fallback_reason(Device::Vulkan).unwrap();
         assert!(vulkan.contains("not built for Vulkan"), "{vulkan}");
         assert!(!Precision::Bf16.runs_on(Device::Vulkan));
-        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpuinfo = cpu_path::cpuinfo();
         for precision in [Precision::Bf16, Precision::F16] {
-            let expected_on_cpu = cpu_flags_have(&cpuinfo, cpu_flags_for(precision)) && tch::utils::has_mkldnn();
+            let expected_on_cpu = cpu_flags_have(cpuinfo, cpu_flags_for(precision)) && tch::utils::has_mkldnn();
             assert_eq!(precision.runs_on(Device::Cpu), expected_on_cpu, "{precision}");
             assert_eq!(precision.fallback_reason(Device::Cuda(0)), None);
         }
