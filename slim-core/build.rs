@@ -23,6 +23,7 @@ const SOURCES: &[&str] = &[
     "csrc/fused_sgd.cpp",
     "csrc/generator_state.cpp",
     "csrc/lower_bound.cpp",
+    "csrc/local_response_norm.cpp",
     "csrc/max_pool.cpp",
     "csrc/stack_images.cpp",
     "csrc/step_trace.cpp",

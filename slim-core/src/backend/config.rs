@@ -53,6 +53,10 @@ pub struct Config {
     /// kernels (the product and its gradients `dW = dyᵀ·x`, `dx = dy·W`) instead of MKL's
     /// (`SLIM_TILED_DENSE`; default on AMD and Intel CPUs, where they were measured faster inside training steps).
     pub tiled_dense: Option<bool>,
+    /// Local response normalization (TF's `tf.nn.lrn`, CifarNet's and AlexNet's) of float32/float64 activations
+    /// by slim's kernel, one pass per pixel forward and backward, where libtorch's ops take a 3-D average pool,
+    /// a power and a division each way (`SLIM_LRN_KERNEL`; default on).
+    pub lrn_kernel: Option<bool>,
 }
 
 impl Config {
@@ -103,6 +107,7 @@ impl Config {
             max_pool_kernel: setting(CpuPath::MaxPoolKernel),
             fused_l2_loss: setting(CpuPath::FusedL2Loss),
             tiled_dense: setting(CpuPath::TiledDense),
+            lrn_kernel: setting(CpuPath::LrnKernel),
         }
     }
 
@@ -121,6 +126,7 @@ impl Config {
             CpuPath::MaxPoolKernel => self.max_pool_kernel,
             CpuPath::FusedL2Loss => self.fused_l2_loss,
             CpuPath::TiledDense => self.tiled_dense,
+            CpuPath::LrnKernel => self.lrn_kernel,
         }
     }
 

@@ -30,10 +30,12 @@ pub(crate) enum CpuPath {
     FusedL2Loss,
     /// Smaller fully connected products in training by slim's tiled kernels (`backend::dense_product`).
     TiledDense,
+    /// Local response normalization by slim's kernel (`layers::lrn`).
+    LrnKernel,
 }
 
 /// One switch per path, in the order of [`CpuPath::ALL`].
-static SWITCHES: [Switch; 12] = [
+static SWITCHES: [Switch; 13] = [
     Switch::new("SLIM_CHANNELS_LAST"),
     Switch::new("SLIM_FUSED_OPTIMIZER"),
     Switch::new("SLIM_ONEDNN_DENSE"),
@@ -46,11 +48,12 @@ static SWITCHES: [Switch; 12] = [
     Switch::new("SLIM_MAX_POOL_KERNEL"),
     Switch::new("SLIM_FUSED_L2_LOSS"),
     Switch::new("SLIM_TILED_DENSE"),
+    Switch::new("SLIM_LRN_KERNEL"),
 ];
 
 impl CpuPath {
     /// Every path, in the order of the switches.
-    pub(crate) const ALL: [CpuPath; 12] = [
+    pub(crate) const ALL: [CpuPath; 13] = [
         CpuPath::ChannelsLast,
         CpuPath::FusedOptimizer,
         CpuPath::OnednnDense,
@@ -63,6 +66,7 @@ impl CpuPath {
         CpuPath::MaxPoolKernel,
         CpuPath::FusedL2Loss,
         CpuPath::TiledDense,
+        CpuPath::LrnKernel,
     ];
 
     /// The path's switch (which also names its environment variable).

@@ -3,12 +3,16 @@
 use tch::{Kind, Tensor};
 
 use super::layer_scope::check_rank;
+use crate::backend::CpuPath;
 use crate::error::TorchContext;
+use crate::native;
 use crate::{Error, Result};
 
 /// TF's `tf.nn.lrn(x, depth_radius, bias, alpha, beta)` over the channels of an NCHW tensor:
 /// `x / (bias + alpha · Σ x²)^beta`, the sum over the `2·depth_radius + 1` neighbouring channels (TF does not
-/// divide alpha by the window size, as torch's `local_response_norm` does).
+/// divide alpha by the window size, as torch's `local_response_norm` does). On the CPU, float32 and float64
+/// activations (bfloat16 and float16 ones as float32, as libtorch's ops promote them) go through slim's kernel
+/// (`Config::lrn_kernel`): the same values to float rounding.
 pub fn local_response_normalization(
     inputs: &Tensor,
     depth_radius: i64,
@@ -22,6 +26,16 @@ pub fn local_response_normalization(
             "local_response_normalization",
             format!("depth_radius must be ≥ 0, got {depth_radius}"),
         ));
+    }
+    if CpuPath::LrnKernel.enabled() {
+        let promoted = match inputs.kind() {
+            Kind::BFloat16 | Kind::Half => inputs.f_to_kind(Kind::Float).context("local_response_normalization")?,
+            _ => inputs.shallow_clone(),
+        };
+        let kernel = native::local_response_norm(&promoted, depth_radius, bias, alpha, beta);
+        if let Some(output) = kernel.context("local_response_normalization")? {
+            return Ok(output);
+        }
     }
     let window = 2 * depth_radius + 1;
     let squares = inputs.to_kind(Kind::Float).square().unsqueeze(1);
@@ -47,6 +61,23 @@ mod tests {
             let window = values[c.saturating_sub(1)..(c + 2).min(5)].iter().map(|v| v * v).sum::<f32>();
             let expected = values[c] / (1.0 + 0.5 * window).powf(0.75);
             assert!((got - expected).abs() < 1e-5, "channel {c}: {got} vs {expected}");
+        }
+    }
+
+    #[test]
+    fn the_kernel_and_libtorchs_ops_agree_for_every_input_dtype() {
+        use crate::backend::Config;
+        let x = Tensor::randn([2, 12, 5, 5], (Kind::Float, tch::Device::Cpu)) * 3.0;
+        for kind in [Kind::Float, Kind::Double, Kind::BFloat16] {
+            let input = x.to_kind(kind);
+            let with = |on: bool| {
+                Config { lrn_kernel: Some(on), ..Config::default() }
+                    .scoped(|| local_response_normalization(&input, 4, 1.0, 0.001 / 9.0, 0.75).unwrap())
+            };
+            let (kernel, ops) = (with(true), with(false));
+            assert_eq!(kernel.kind(), ops.kind(), "{kind:?}");
+            let error = (&kernel - &ops).abs().max().double_value(&[]);
+            assert!(error < 1e-5, "{kind:?}: {error}");
         }
     }
 }

@@ -77,6 +77,7 @@ impl<M: Model> Built<M> {
             max_pool_kernel: Some(false),
             fused_l2_loss: Some(false),
             tiled_dense: Some(false),
+            lrn_kernel: Some(false),
             ..Config::default()
         };
         plain.scoped(|| {

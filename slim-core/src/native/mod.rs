@@ -15,6 +15,7 @@ mod fused_sgd;
 mod generator_state;
 mod kept_weights;
 mod l2_loss;
+mod local_response_norm;
 mod lower_bound;
 mod max_pool;
 #[cfg(feature = "mpi")]
@@ -42,6 +43,7 @@ pub(crate) use fused_sgd::fused_sgd;
 pub(crate) use generator_state::{cpu_generator_state, set_cpu_generator_state};
 pub(crate) use kept_weights::{BatchNormFold, autocast_cast, clear_kept_weights, kept_fold};
 pub(crate) use l2_loss::half_squared_norm;
+pub(crate) use local_response_norm::local_response_norm;
 pub(crate) use lower_bound::lower_bound;
 pub(crate) use max_pool::{PoolWindow, max_pool2d};
 pub(crate) use stack_images::stack_floats;
