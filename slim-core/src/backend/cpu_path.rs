@@ -138,7 +138,8 @@ mod tests {
                 "SLIM_FUSED_BATCH_NORM",
                 "SLIM_MAX_POOL_KERNEL",
                 "SLIM_FUSED_L2_LOSS",
-                "SLIM_TILED_DENSE"
+                "SLIM_TILED_DENSE",
+                "SLIM_LRN_KERNEL"
             ]
         );
     }
