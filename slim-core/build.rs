@@ -20,6 +20,7 @@ const SOURCES: &[&str] = &[
     "csrc/finite_scan.cpp",
     "csrc/fused_adam.cpp",
     "csrc/fused_convolution.cpp",
+    "csrc/fused_rmsprop.cpp",
     "csrc/fused_sgd.cpp",
     "csrc/generator_state.cpp",
     "csrc/lower_bound.cpp",

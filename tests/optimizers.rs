@@ -226,13 +226,16 @@ type MakeOptimizer = fn() -> Box<dyn Optimizer>;
 
 #[test]
 fn fused_and_step_by_step_updates_agree() {
-    let cases: [(&str, MakeOptimizer, bool); 6] = [
+    let cases: [(&str, MakeOptimizer, bool); 9] = [
         ("momentum", || Box::new(Momentum::new(0.9).unwrap()), false),
         ("nesterov", || Box::new(Momentum::new(0.9).unwrap().nesterov(true)), false),
         ("momentum, a slot in another layout", || Box::new(Momentum::new(0.9).unwrap()), true),
         ("gradient descent", || Box::new(GradientDescent), false),
         ("adam", || Box::new(Adam::default()), false),
         ("adamw", || Box::new(AdamW::new(0.01).unwrap()), false),
+        ("rmsprop", || Box::new(RmsProp::new(0.9, 0.5).unwrap()), false),
+        ("centered rmsprop", || Box::new(RmsProp::new(0.9, 0.3).unwrap().centered(true)), false),
+        ("rmsprop, a decay under one half", || Box::new(RmsProp::new(0.3, 0.0).unwrap()), false),
     ];
     for (case, optimizer, restored_slot) in cases {
         let fused = three_steps(true, optimizer(), restored_slot);

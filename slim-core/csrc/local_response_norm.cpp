@@ -57,7 +57,8 @@ LrnParameters<T> lrn_parameters(int64_t channels, int64_t radius, double bias, d
 
 /// sums_c = Σ_{|j − c| ≤ r} values_j over the channels that exist, added in channel order.
 template <typename T>
-inline void lrn_window_sums(const T* __restrict__ values, T* __restrict__ sums, int64_t channels, int64_t radius) {
+[[gnu::always_inline]] inline void lrn_window_sums(const T* __restrict__ values, T* __restrict__ sums,
+                                                   int64_t channels, int64_t radius) {
     std::fill(sums, sums + channels, T(0));
     for (int64_t offset = -radius; offset <= radius; ++offset) {
         const int64_t first = std::max<int64_t>(0, -offset), last = std::min(channels, channels - offset);
@@ -67,9 +68,11 @@ inline void lrn_window_sums(const T* __restrict__ values, T* __restrict__ sums, 
 
 /// scale_c = d_c^(−beta) for d = bias + alpha · sums (d is left in `sums`).
 template <typename T, LrnPower Power>
-inline void lrn_scales(T* __restrict__ sums, T* __restrict__ scale, const LrnParameters<T>& p) {
+[[gnu::always_inline]] inline void lrn_scales(T* __restrict__ sums, T* __restrict__ scale,
+                                              const LrnParameters<T>& p) {
+    const T bias = p.bias, alpha = p.alpha, beta = p.beta;  // locals: stores to T arrays could alias p's fields
     for (int64_t c = 0; c < p.channels; ++c) {
-        const T d = p.bias + p.alpha * sums[c];
+        const T d = bias + alpha * sums[c];
         sums[c] = d;
         if constexpr (Power == LrnPower::Half) {
             scale[c] = T(1) / std::sqrt(d);
@@ -79,14 +82,14 @@ inline void lrn_scales(T* __restrict__ sums, T* __restrict__ scale, const LrnPar
         } else if constexpr (Power == LrnPower::One) {
             scale[c] = T(1) / d;
         } else {
-            scale[c] = std::pow(d, -p.beta);
+            scale[c] = std::pow(d, -beta);
         }
     }
 }
 
 /// lrn_scales for p's beta.
 template <typename T>
-inline void lrn_any_scales(T* sums, T* scale, const LrnParameters<T>& p) {
+[[gnu::always_inline]] inline void lrn_any_scales(T* sums, T* scale, const LrnParameters<T>& p) {
     switch (p.power) {
         case LrnPower::Half: return lrn_scales<T, LrnPower::Half>(sums, scale, p);
         case LrnPower::ThreeQuarters: return lrn_scales<T, LrnPower::ThreeQuarters>(sums, scale, p);
@@ -97,7 +100,8 @@ inline void lrn_any_scales(T* sums, T* scale, const LrnParameters<T>& p) {
 
 /// One pixel forward: y = x · d^(−beta); `work` holds 3·C values.
 template <typename T>
-inline void lrn_pixel_forward(const T* __restrict__ x, T* __restrict__ y, T* work, const LrnParameters<T>& p) {
+[[gnu::always_inline]] inline void lrn_pixel_forward(const T* __restrict__ x, T* __restrict__ y, T* work,
+                                                     const LrnParameters<T>& p) {
     T* squares = work;
     T* sums = work + p.channels;
     T* scale = work + 2 * p.channels;
@@ -109,8 +113,9 @@ inline void lrn_pixel_forward(const T* __restrict__ x, T* __restrict__ y, T* wor
 
 /// One pixel backward: dx for the upstream gradient g; `work` holds 3·C values.
 template <typename T>
-inline void lrn_pixel_backward(const T* __restrict__ x, const T* __restrict__ g, T* __restrict__ dx, T* work,
-                               const LrnParameters<T>& p) {
+[[gnu::always_inline]] inline void lrn_pixel_backward(const T* __restrict__ x, const T* __restrict__ g,
+                                                      T* __restrict__ dx, T* work, const LrnParameters<T>& p) {
+    const T gradient_factor = p.gradient_factor;
     T* terms = work;
     T* sums = work + p.channels;
     T* scale = work + 2 * p.channels;
@@ -119,7 +124,7 @@ inline void lrn_pixel_backward(const T* __restrict__ x, const T* __restrict__ g,
     lrn_any_scales(sums, scale, p);  // sums now holds d
     for (int64_t c = 0; c < p.channels; ++c) terms[c] = g[c] * x[c] * scale[c] / sums[c];
     lrn_window_sums(terms, sums, p.channels, p.radius);
-    for (int64_t c = 0; c < p.channels; ++c) dx[c] = g[c] * scale[c] + p.gradient_factor * x[c] * sums[c];
+    for (int64_t c = 0; c < p.channels; ++c) dx[c] = g[c] * scale[c] + gradient_factor * x[c] * sums[c];
 }
 
 // SLIM_VECTORIZED: AVX-512, AVX2 and baseline builds on x86-64 Linux (vectorize.h).

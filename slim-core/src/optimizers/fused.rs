@@ -1,5 +1,5 @@
-//! Optimizer updates for all variables in one call: momentum, plain gradient descent and Adam (with TF's
-//! formula) through slim's own kernels. Each variable is updated in one pass over its
+//! Optimizer updates for all variables in one call: momentum, plain gradient descent, Adam and RMSProp (with
+//! TF's formulas) through slim's own kernels. Each variable is updated in one pass over its
 //! memory, where the step-by-step rules take three (momentum) to seven (Adam) tensor operations per variable.
 //! Variables whose tensors a fused kernel cannot index (another device or dtype, a layout the gradient or a slot
 //! does not share) keep the step-by-step rule; the results are the same either way, to float rounding — and for
@@ -11,7 +11,7 @@ use tch::{Device, Kind, TchError, Tensor};
 
 use super::{GradientAndVariable, gradients_are_finite};
 use crate::backend::CpuPath;
-use crate::native::{self, AdamStep};
+use crate::native::{self, AdamStep, RmsPropSlots, RmsPropStep};
 use crate::{Error, Result};
 
 /// The positions in `updates` whose update a fused kernel can take: dense float32 or float64 CPU variables
@@ -106,6 +106,28 @@ pub(crate) fn apply_fused_adam(
     let (firsts, seconds) = (pick(positions, first_moments), pick(positions, second_moments));
     native::fused_adam(&variables, &gradients, &firsts, &seconds, step, check_finite)
         .map_err(|error| fused_error(optimizer, positions, updates, error))
+}
+
+/// Applies slim's fused RMSProp step to the variables of `updates` at `positions`, with their mean-square,
+/// (centered: mean-gradient) and momentum slots (one per update). With `check_finite` their gradients are scanned
+/// first and nothing changes if one is not finite; the answer says whether the step was applied. Errors name
+/// the optimizer and the variables.
+pub(crate) fn apply_fused_rmsprop(
+    positions: &[usize],
+    updates: &[GradientAndVariable],
+    (mean_squares, mean_gradients, momenta): (&[Tensor], Option<&[Tensor]>, &[Tensor]),
+    step: RmsPropStep,
+    check_finite: bool,
+) -> Result<bool> {
+    if positions.is_empty() {
+        return Ok(true);
+    }
+    let (variables, gradients) = variables_and_gradients(positions, updates);
+    let (squares, moms) = (pick(positions, mean_squares), pick(positions, momenta));
+    let means = mean_gradients.map(|tensors| pick(positions, tensors));
+    let slots = RmsPropSlots { mean_squares: &squares, mean_gradients: means.as_deref(), momenta: &moms };
+    native::fused_rmsprop(&variables, &gradients, &slots, step, check_finite)
+        .map_err(|error| fused_error("RMSProp", positions, updates, error))
 }
 
 /// The variables and gradients at `positions`.

@@ -1,9 +1,14 @@
 //! RMSProp with TF's kernel: `ms += (g² − ms)(1 − ρ)`, `mom = μ·mom + lr·g/√(ms + ε)`, `w −= mom`; centered
 //! subtracts the squared mean gradient. Slots `<var>/RMSProp` (ms, starting at 1 as in TF), then
-//! `<var>/RMSProp_1` (mg, centered only) and the momentum slot.
+//! `<var>/RMSProp_1` (mg, centered only) and the momentum slot. Dense float32 and float64 CPU variables are
+//! updated by slim's fused kernel (`optimizers::fused`), the others step by step.
 
+use tch::Tensor;
+
+use super::fused::{apply_fused_rmsprop, fusable_positions, fused_then_step_by_step};
 use super::slots::SlotTable;
 use super::{GradientAndVariable, InPlace, Optimizer};
+use crate::native::RmsPropStep;
 use crate::variables::VarStore;
 use crate::{Error, Result};
 
@@ -46,34 +51,77 @@ impl RmsProp {
     }
 }
 
+impl RmsProp {
+    /// One variable's step-by-step update; `slots` are ms, (mg,) mom.
+    fn update_one(&self, update: &GradientAndVariable, slots: &mut [Tensor], learning_rate: f64) -> Result<()> {
+        let name = update.variable.name();
+        let gradient = &update.gradient;
+        let (mean_square, rest) = slots.split_at_mut(1);
+        let mean_square = &mut mean_square[0];
+        // In place where ATen allows: ms += (1 − ρ)(g² − ms); mom = μ·mom + lr·g / √(ms [− mg²] + ε); w −= mom.
+        mean_square.f_lerp_(&gradient.square(), 1.0 - self.decay).in_place(name)?;
+        let (mut denominator, momentum) = match rest {
+            [mean_gradient, momentum] => {
+                mean_gradient.f_lerp_(gradient, 1.0 - self.decay).in_place(name)?;
+                (&*mean_square - mean_gradient.square() + self.epsilon, momentum)
+            }
+            [momentum] => (&*mean_square + self.epsilon, momentum),
+            _ => return Err(Error::invalid(name, "RMSProp slots are missing")),
+        };
+        denominator.f_sqrt_().in_place(name)?;
+        momentum.f_mul_scalar_(self.momentum).in_place(name)?;
+        momentum.f_addcdiv_(&(gradient * learning_rate), &denominator).in_place(name)?;
+        update.variable.tensor().shallow_clone().f_sub_(momentum).in_place(name)?;
+        Ok(())
+    }
+
+    /// One step, fused where the kernel covers the variables; with `check_finite`, refused (`false`, nothing
+    /// changed) when a gradient is not finite.
+    fn step(
+        &mut self,
+        store: &VarStore,
+        updates: &[GradientAndVariable],
+        learning_rate: f64,
+        check_finite: bool,
+    ) -> Result<bool> {
+        let initial: &[f64] = if self.centered { &[1.0, 0.0, 0.0] } else { &[1.0, 0.0] };
+        let mut rows = Vec::with_capacity(updates.len());
+        for (index, update) in updates.iter().enumerate() {
+            let row = self.slots.row(store, index, &update.variable, "RMSProp", initial)?;
+            rows.push(row.tensors.iter().map(Tensor::shallow_clone).collect::<Vec<Tensor>>());
+        }
+        let column = |slot: usize| rows.iter().map(|row| row[slot].shallow_clone()).collect::<Vec<Tensor>>();
+        let (mean_squares, momenta) = (column(0), column(initial.len() - 1));
+        let mean_gradients = self.centered.then(|| column(1));
+        let mut slot_lists: Vec<&[Tensor]> = vec![&mean_squares, &momenta];
+        slot_lists.extend(mean_gradients.as_deref());
+        let fused = fusable_positions(updates, &slot_lists);
+        let step = RmsPropStep { decay: self.decay, momentum: self.momentum, learning_rate, epsilon: self.epsilon };
+        let slots = (mean_squares.as_slice(), mean_gradients.as_deref(), momenta.as_slice());
+        let apply_fused = |check| apply_fused_rmsprop(&fused, updates, slots, step, check);
+        let step_one = |index: usize| {
+            let mut row: Vec<Tensor> = rows[index].iter().map(Tensor::shallow_clone).collect();
+            self.update_one(&updates[index], &mut row, learning_rate)
+        };
+        fused_then_step_by_step(updates, &fused, check_finite, apply_fused, step_one)
+    }
+}
+
 impl Optimizer for RmsProp {
     fn name(&self) -> &'static str {
         "RMSProp"
     }
 
     fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
-        let initial: &[f64] = if self.centered { &[1.0, 0.0, 0.0] } else { &[1.0, 0.0] };
-        for (index, update) in updates.iter().enumerate() {
-            let name = update.variable.name();
-            let gradient = &update.gradient;
-            let slots = self.slots.row(store, index, &update.variable, "RMSProp", initial)?;
-            let (mean_square, rest) = slots.tensors.split_at_mut(1);
-            let mean_square = &mut mean_square[0];
-            // In place where ATen allows: ms += (1 − ρ)(g² − ms); mom = μ·mom + lr·g / √(ms [− mg²] + ε); w −= mom.
-            mean_square.f_lerp_(&gradient.square(), 1.0 - self.decay).in_place(name)?;
-            let (mut denominator, momentum) = match rest {
-                [mean_gradient, momentum] => {
-                    mean_gradient.f_lerp_(gradient, 1.0 - self.decay).in_place(name)?;
-                    (&*mean_square - mean_gradient.square() + self.epsilon, momentum)
-                }
-                [momentum] => (&*mean_square + self.epsilon, momentum),
-                _ => return Err(Error::invalid(name, "RMSProp slots are missing")),
-            };
-            denominator.f_sqrt_().in_place(name)?;
-            momentum.f_mul_scalar_(self.momentum).in_place(name)?;
-            momentum.f_addcdiv_(&(gradient * learning_rate), &denominator).in_place(name)?;
-            update.variable.tensor().shallow_clone().f_sub_(momentum).in_place(name)?;
-        }
-        Ok(())
+        self.step(store, updates, learning_rate, false).map(drop)
+    }
+
+    fn apply_if_finite(
+        &mut self,
+        store: &VarStore,
+        updates: &[GradientAndVariable],
+        learning_rate: f64,
+    ) -> Result<bool> {
+        self.step(store, updates, learning_rate, true)
     }
 }
