@@ -1,4 +1,4 @@
-// TF's local response normalization across channels (`tf.nn.lrn`, CifarNet's and AlexNet's) as one autograd
+// TF's local response normalization across channels (`tf.nn.lrn`, CifarNet's) as one autograd
 // function over [N, C, H, W] float32 or float64 activations, channels-last or contiguous in memory:
 //
 //   d_c = bias + alpha · Σ_{|j − c| ≤ r} x_j²        y_c = x_c · d_c^(−beta)

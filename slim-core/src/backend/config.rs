@@ -53,7 +53,7 @@ pub struct Config {
     /// kernels (the product and its gradients `dW = dyᵀ·x`, `dx = dy·W`) instead of MKL's
     /// (`SLIM_TILED_DENSE`; default on AMD and Intel CPUs, where they were measured faster inside training steps).
     pub tiled_dense: Option<bool>,
-    /// Local response normalization (TF's `tf.nn.lrn`, CifarNet's and AlexNet's) of float32/float64 activations
+    /// Local response normalization (TF's `tf.nn.lrn`, CifarNet's) of float32/float64 activations
     /// by slim's kernel, one pass per pixel forward and backward, where libtorch's ops take a 3-D average pool,
     /// a power and a division each way (`SLIM_LRN_KERNEL`; default on).
     pub lrn_kernel: Option<bool>,
