@@ -107,10 +107,7 @@ mod tests {
     use tch::{Device, Kind};
 
     use super::*;
-
-    fn randn(shape: &[i64], kind: Kind) -> Tensor {
-        Tensor::randn(shape, (kind, Device::Cpu))
-    }
+    use crate::native::closeness::randn;
 
     #[test]
     fn one_step_follows_tfs_formula_plain_and_centered_for_both_precisions() {
@@ -146,13 +143,12 @@ mod tests {
 
     #[test]
     fn mean_squares_that_would_turn_subnormal_become_zero_and_a_nan_gradient_is_refused() {
-        for (kind, smallest_normal) in [(Kind::Float, f64::from(f32::MIN_POSITIVE)), (Kind::Double, f64::MIN_POSITIVE)]
-        {
+        for (kind, smallest_normal) in crate::native::closeness::UPDATE_KINDS {
+            // Zero gradients: ms decays by ρ below the smallest normal value, or starts subnormal.
             let options = (kind, Device::Cpu);
             let (w, g, mom) =
                 (Tensor::ones([70_001], options), Tensor::zeros([70_001], options), Tensor::zeros([70_001], options));
-            let ms = Tensor::full([70_001], smallest_normal * 1.02, options);
-            let _ = ms.narrow(0, 0, 10).fill_(smallest_normal / 4.0);
+            let ms = crate::native::closeness::slot_about_to_turn_subnormal(kind, smallest_normal);
             let step = RmsPropStep { decay: 0.9, momentum: 0.0, learning_rate: 0.01, epsilon: 1e-10 };
             let slots = RmsPropSlots { mean_squares: &[&ms], mean_gradients: None, momenta: &[&mom] };
             assert!(fused_rmsprop(&[&w], &[&g], &slots, step, true).unwrap());

@@ -44,7 +44,7 @@ mod tests {
 
     use super::*;
     use crate::backend::memory_format::is_channels_last;
-    use crate::native::channels_last;
+    use crate::native::{assert_close_at_scale, channels_last};
 
     /// TF's definition in libtorch's ops: the window sum as shifted slices of the zero-padded squares.
     fn by_definition(x: &Tensor, radius: i64, bias: f64, alpha: f64, beta: f64) -> Tensor {
@@ -55,18 +55,15 @@ mod tests {
     }
 
     /// Values, input gradients and second derivatives of the kernel and of the definition, within `tolerance`
-    /// of the largest magnitude of each.
+    /// of the largest magnitude of each (at least 1).
     fn compare(x: &Tensor, radius: i64, beta: f64, tolerance: f64) {
         let what = format!("{:?} {:?} channels-last {} r={radius} β={beta}", x.size(), x.kind(), is_channels_last(x));
         let x = x.set_requires_grad(true);
         let ours = local_response_norm(&x, radius, 1.0, 0.3, beta).unwrap().expect("the kernel takes this input");
         let theirs = by_definition(&x, radius, 1.0, 0.3, beta);
         assert_eq!((ours.kind(), is_channels_last(&ours)), (x.kind(), is_channels_last(&x)), "{what}: dtype, layout");
-        let close = |a: &Tensor, b: &Tensor, part: &str| {
-            let scale = b.abs().max().double_value(&[]).max(1e-30);
-            let error = (a - b).abs().max().double_value(&[]) / scale;
-            assert!(error <= tolerance, "{what}: {part} differ by {error:e} of their scale");
-        };
+        let close =
+            |a: &Tensor, b: &Tensor, part: &str| assert_close_at_scale(a, b, tolerance, &format!("{what}: {part}"));
         close(&ours, &theirs, "values");
         let upstream = Tensor::randn(x.size(), (x.kind(), Device::Cpu));
         // The kernel's backward pass runs where none is recorded; a recorded one (create_graph) is ATen's.

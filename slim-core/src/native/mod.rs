@@ -27,7 +27,7 @@ mod thread_count;
 mod tiled_dense;
 
 #[cfg(test)]
-mod closeness;
+pub(crate) mod closeness;
 #[cfg(test)]
 pub(crate) use closeness::{assert_close_at_scale, thread_keeps_subnormals};
 
