@@ -25,6 +25,7 @@ fn preprocessing_of_net(name: &str) -> Option<&'static str> {
         {
             Some("vgg")
         }
+        "nasnet_mobile" | "nasnet_large" | "pnasnet_mobile" | "pnasnet_large" => Some("inception"),
         _ if family("inception_") || family("mobilenet_") => Some("inception"),
         _ => None,
     }
@@ -54,7 +55,7 @@ pub fn get_preprocessing(name: &str, training: bool, size: i64, seed: u64) -> Re
             "preprocessing_factory",
             format!(
                 "unknown preprocessing {name:?}; known: {} (or a zoo net's name: resnet_cifar_*, vgg_*, resnet_v1_*, \
-                 resnet_v2_*, alexnet_v2, inception_*, mobilenet_*)",
+                 resnet_v2_*, alexnet_v2, inception_*, mobilenet_*, nasnet_mobile/_large, pnasnet_mobile/_large)",
                 PREPROCESSING_NAMES.join(", ")
             ),
         )),
@@ -87,6 +88,11 @@ mod tests {
         assert_eq!(vgg.map(|x| x.size()).ok(), Some(vec![2, 1, 16, 16]));
         let inception = get_preprocessing("mobilenet_v1", false, 16, 0).and_then(|p| p.apply(&bytes, 0));
         assert_eq!(inception.map(|x| x.max().double_value(&[])).ok(), Some(1.0));
+        for nas in ["nasnet_mobile", "nasnet_large", "pnasnet_mobile", "pnasnet_large"] {
+            let inception = get_preprocessing(nas, false, 16, 0).and_then(|p| p.apply(&bytes, 0));
+            assert_eq!(inception.map(|x| x.max().double_value(&[])).ok(), Some(1.0), "{nas}: TF-Slim's inception");
+        }
+        assert!(get_preprocessing("nasnet_cifar", true, 32, 0).is_err(), "TF-Slim maps no preprocessing to it");
         let message = get_preprocessing("inceptoin", true, 28, 0).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(message.contains("\"inceptoin\"") && message.contains("lenet, cifarnet, vgg, inception"), "{message}");
     }
