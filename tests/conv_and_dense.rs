@@ -256,3 +256,24 @@ fn default_names_restart_when_a_network_is_called_again_in_its_scope() {
     net(&x).unwrap();
     assert_eq!(names(&vs), ["net/Conv/weights", "net/Conv/biases", "net/Conv_1/weights", "net/Conv_1/biases"]);
 }
+
+#[test]
+fn a_valid_kernel_larger_than_the_map_is_an_error_naming_the_layer_and_both_sizes() {
+    let vs = VarStore::new(Device::Cpu);
+    let _g = vs.as_default();
+    let small = rand(&[2, 4, 2, 3]);
+    let message = |result: Result<Tensor>| result.err().map(|e| e.to_string()).unwrap_or_default();
+    let plain = message(conv2d(&small, 8, [5, 5]).padding(Padding::Valid).scope("fc6").call());
+    assert!(
+        plain.contains("fc6") && plain.contains("a VALID 5×5 window needs a map at least that large, got 2×3"),
+        "{plain}"
+    );
+    let dilated = message(conv2d(&small, 8, 2).rate(3).padding(Padding::Valid).scope("atrous").call());
+    assert!(dilated.contains("atrous") && dilated.contains("VALID 4×4 window"), "{dilated}");
+    let volume = message(conv3d(&rand(&[1, 2, 3, 8, 8]), 4, 4).padding(Padding::Valid).scope("c3").call());
+    assert!(
+        volume.contains("c3") && volume.contains("VALID 4×4×4 window needs a map at least that large, got 3×8×8"),
+        "{volume}"
+    );
+    assert_eq!(conv2d(&small, 8, [5, 5]).scope("same").call().unwrap().size(), [2, 8, 2, 3], "SAME pads instead");
+}

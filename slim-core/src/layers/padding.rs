@@ -4,8 +4,24 @@
 use tch::Tensor;
 
 use super::types::{Padding, Pair};
-use crate::Result;
 use crate::error::TorchContext;
+use crate::{Error, Result};
+
+/// An error naming the layer `scope` and both sizes when a VALID `window` (one extent per spatial axis, already
+/// dilated) is larger than the map of `x` (`[N, C, spatial…]`), where libtorch would fail with an internal
+/// message.
+pub(crate) fn check_window_fits(scope: &str, x: &Tensor, padding: Padding, window: &[i64]) -> Result<()> {
+    let size = x.size();
+    let map = size.get(2..).unwrap_or_default();
+    if padding == Padding::Same || map.iter().zip(window).all(|(side, extent)| side >= extent) {
+        return Ok(());
+    }
+    let sizes = |values: &[i64]| values.iter().map(i64::to_string).collect::<Vec<_>>().join("×");
+    Err(Error::invalid(
+        scope,
+        format!("a VALID {} window needs a map at least that large, got {}", sizes(window), sizes(map)),
+    ))
+}
 
 /// `x` (NCHW) prepared for a window op of `kernel` (already dilated) and `stride`: the tensor to feed the op
 /// and the symmetric padding to pass it. Asymmetric padding is applied here with `fill`.
@@ -31,6 +47,7 @@ pub(crate) fn pad_for_window_nd(
     stride: &[i64],
     fill: f64,
 ) -> Result<(Tensor, Vec<i64>)> {
+    check_window_fits(scope, x, padding, kernel)?;
     let size = x.size();
     let amounts: Vec<(i64, i64)> =
         (0..kernel.len()).map(|axis| padding.amounts(size[axis + 2], kernel[axis], stride[axis])).collect();

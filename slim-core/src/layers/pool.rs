@@ -5,13 +5,13 @@
 use tch::Tensor;
 
 use super::layer_scope::{LayerScope, check_rank, collect};
-use super::padding::pad_for_window_nd;
+use super::padding::{check_window_fits, pad_for_window_nd};
 use super::types::{Collections, DataFormat, Dims, Padding};
+use crate::Result;
 use crate::backend::CpuPath;
 use crate::error::TorchContext;
 use crate::native::{PoolWindow, max_pool2d};
 use crate::variables::VarStore;
-use crate::{Error, Result};
 
 /// Which reduction a pool takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,7 +163,7 @@ impl WindowPool {
         let axes = self.kernel.len();
         check_rank(&self.name, "Pooling", x, &[axes + 2])?;
         let x = self.data_format.view_channels_first(x);
-        self.check_window_fits(&x)?;
+        check_window_fits(&self.name, &x, self.padding, &self.kernel)?;
         let y = match self.kind {
             PoolKind::Max => match self.kernel_max(&x)? {
                 Some(y) => y,
@@ -179,20 +179,6 @@ impl WindowPool {
         let y = self.data_format.view_from_channels_first(y);
         collect(&self.store, self.outputs.names(), &self.name, &y);
         Ok(y)
-    }
-
-    /// An error naming the layer and both sizes when a VALID window is larger than the channels-first map `x`
-    /// (libtorch would fail with an internal message).
-    fn check_window_fits(&self, x: &Tensor) -> Result<()> {
-        let map = &x.size()[2..];
-        if self.padding == Padding::Same || map.iter().zip(&self.kernel).all(|(side, kernel)| side >= kernel) {
-            return Ok(());
-        }
-        let sizes = |values: &[i64]| values.iter().map(i64::to_string).collect::<Vec<_>>().join("×");
-        Err(Error::invalid(
-            &self.name,
-            format!("a VALID {} window needs a map at least that large, got {}", sizes(&self.kernel), sizes(map)),
-        ))
     }
 
     /// The 2-D max pool of the channels-first view `x` by slim's kernel (`Config::max_pool_kernel`), which skips
