@@ -227,3 +227,40 @@ fn a_3d_kernel_larger_than_its_input_runs_float32_under_bf16() {
         assert!(a.equal(b), "float32's gradients exactly");
     }
 }
+
+/// On the CPU, oneDNN's bfloat16 depthwise convolutions are slower than its float32 ones, so under autocast a
+/// depthwise convolution (a separable one's first half) runs float32: its output and gradients are float32's
+/// exactly, while the pointwise half and plain convolutions still run bfloat16.
+#[test]
+fn depthwise_convolutions_run_float32_under_bf16_on_the_cpu() {
+    if !Precision::Bf16.runs_on(Device::Cpu) {
+        return;
+    }
+    let _random = seeded(6);
+    let vs = VarStore::new(Device::Cpu);
+    let _store = vs.as_default();
+    let images = Tensor::randn([2, 8, 9, 9], (Kind::Float, Device::Cpu));
+    let depthwise = |reuse: bool| {
+        separable_conv2d(&images, None, 3).depth_multiplier(1).activation_fn(None).scope("dw").reuse(reuse).call()
+    };
+    let gradients = |precision: Precision| {
+        let reuse = !vs.collection(TRAINABLE_VARIABLES).is_empty();
+        let out = precision.scoped(Device::Cpu, || depthwise(reuse)).unwrap();
+        let loss = out.to_kind(Kind::Float).square().sum(Kind::Float);
+        let variables: Vec<Tensor> =
+            vs.collection(TRAINABLE_VARIABLES).iter().map(|v| v.tensor().shallow_clone()).collect();
+        (out.kind(), out.copy(), Tensor::run_backward(&[loss], &variables, false, false))
+    };
+    let (kind, float32_out, float32) = gradients(Precision::F32);
+    assert_eq!(kind, Kind::Float);
+    let (kind, bf16_out, bf16) = gradients(Precision::Bf16);
+    assert_eq!(kind, Kind::Float, "the depthwise convolution ran float32");
+    assert!(bf16_out.equal(&float32_out), "float32's output exactly");
+    for (a, b) in float32.iter().zip(&bf16) {
+        assert!(a.equal(b), "float32's gradients exactly");
+    }
+    let separable = Precision::Bf16.scoped(Device::Cpu, || separable_conv2d(&images, 4, 3).scope("sep").call());
+    assert_eq!(separable.unwrap().kind(), Kind::BFloat16, "the pointwise half runs bfloat16");
+    let plain = Precision::Bf16.scoped(Device::Cpu, || conv2d(&images, 4, 3).scope("plain").call());
+    assert_eq!(plain.unwrap().kind(), Kind::BFloat16, "a plain convolution runs bfloat16");
+}

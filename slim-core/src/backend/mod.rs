@@ -25,4 +25,6 @@ pub use precision::Precision;
 pub fn clear_kept_weights() {
     crate::native::clear_kept_weights();
 }
-pub(crate) use precision::{autocast_convolution_inputs, autocast_inputs, full_precision, reduced_precision_cast};
+pub(crate) use precision::{
+    autocast_convolution_inputs, autocast_inputs, depthwise_in_float32, full_precision, reduced_precision_cast,
+};

@@ -201,6 +201,35 @@ pub(crate) fn autocast_convolution_inputs(
 /// Set once a 3-D convolution has fallen back to float32 for its kernel's size.
 static OVERHANG_SAID: OnceLock<()> = OnceLock::new();
 
+/// `convolve(x)` for a convolution of `weights` in `groups` groups, in float32 with autocast off where it is a
+/// depthwise one (one input channel per group, more than one group) on the CPU under autocast — said once: on
+/// the CPU, oneDNN's reduced-precision depthwise convolutions are slower than its float32 ones (libtorch 2.13 on
+/// an Intel Xeon with AMX, bfloat16 against float32: forward 1.4–1.7×, forward and backward 1.2–7.8×), so
+/// MobileNets and NASNets trained slower in bfloat16 than in float32. Anything else runs `convolve(x)` as is.
+pub(crate) fn depthwise_in_float32<R>(
+    scope: &str,
+    x: &Tensor,
+    weights: &Tensor,
+    groups: i64,
+    convolve: impl FnOnce(&Tensor) -> Result<R>,
+) -> Result<R> {
+    let depthwise = groups > 1 && weights.size().get(1) == Some(&1);
+    if !depthwise || x.device() != Device::Cpu || autocast_type(Device::Cpu).is_none() {
+        return convolve(x);
+    }
+    DEPTHWISE_SAID.get_or_init(|| {
+        log::warn!(
+            "slim: {scope}: depthwise convolutions run float32 under autocast on the CPU (oneDNN's \
+             reduced-precision ones are slower there)"
+        )
+    });
+    let _float32 = AutocastScope::enter(Device::Cpu, None);
+    convolve(&full_precision(x))
+}
+
+/// Set once a depthwise convolution has run float32 under autocast on the CPU.
+static DEPTHWISE_SAID: OnceLock<()> = OnceLock::new();
+
 /// Whether `x` is a CPU batch of 3-D volumes ([N, C, D, H, W]) smaller than `window` on some axis.
 fn kernel_overhangs_3d_cpu_input(x: &Tensor, window: &[i64]) -> bool {
     let size = x.size();

@@ -12,7 +12,7 @@ use super::types::{DataFormat, Padding, Pair};
 use crate::backend::conv_bias::convolve;
 use crate::backend::dense_product::dense;
 use crate::backend::fused_convolution::{self, Epilogue};
-use crate::backend::{autocast_inputs, memory_format};
+use crate::backend::{autocast_inputs, depthwise_in_float32, memory_format};
 use crate::error::TorchContext;
 use crate::model::tape::Layer;
 use crate::native::ConvGeometry;
@@ -126,7 +126,9 @@ impl ConvCore {
     pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self.plan(x)? {
             Plan::WholeInput => self.as_matrix_product(x),
-            Plan::Windowed(x, geometry) => convolve(&self.scope, &x, &self.weights, self.biases.as_ref(), geometry),
+            Plan::Windowed(x, geometry) => depthwise_in_float32(&self.scope, &x, &self.weights, geometry.groups, |x| {
+                convolve(&self.scope, x, &self.weights, self.biases.as_ref(), geometry)
+            }),
         }
     }
 
@@ -137,6 +139,13 @@ impl ConvCore {
         let Plan::Windowed(x, geometry) = self.plan(x)? else {
             return Ok(None);
         };
+        depthwise_in_float32(&self.scope, &x, &self.weights, geometry.groups, |x| {
+            self.windowed_fused(x, geometry, epilogue)
+        })
+    }
+
+    /// [`ConvCore::forward_fused`] of the input as laid out and padded for the window.
+    fn windowed_fused(&self, x: &Tensor, geometry: ConvGeometry, epilogue: &Epilogue) -> Result<Option<Tensor>> {
         let (weights, biases) = match &epilogue.norm {
             Some(norm) => {
                 let (weights, biases) =
@@ -146,8 +155,8 @@ impl ConvCore {
             None => (self.weights.shallow_clone(), self.biases.as_ref().map(Tensor::shallow_clone)),
         };
         match epilogue.relu {
-            true => fused_convolution::convolve_relu(&self.scope, &x, &weights, biases.as_ref(), geometry),
-            false => convolve(&self.scope, &x, &weights, biases.as_ref(), geometry).map(Some),
+            true => fused_convolution::convolve_relu(&self.scope, x, &weights, biases.as_ref(), geometry),
+            false => convolve(&self.scope, x, &weights, biases.as_ref(), geometry).map(Some),
         }
     }
 
