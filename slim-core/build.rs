@@ -18,6 +18,7 @@ const SOURCES: &[&str] = &[
     "csrc/dropout.cpp",
     "csrc/error_message.cpp",
     "csrc/finite_scan.cpp",
+    "csrc/fused_adadelta.cpp",
     "csrc/fused_adam.cpp",
     "csrc/fused_convolution.cpp",
     "csrc/fused_rmsprop.cpp",

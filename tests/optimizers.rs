@@ -226,7 +226,7 @@ type MakeOptimizer = fn() -> Box<dyn Optimizer>;
 
 #[test]
 fn fused_and_step_by_step_updates_agree() {
-    let cases: [(&str, MakeOptimizer, bool); 9] = [
+    let cases: [(&str, MakeOptimizer, bool); 10] = [
         ("momentum", || Box::new(Momentum::new(0.9).unwrap()), false),
         ("nesterov", || Box::new(Momentum::new(0.9).unwrap().nesterov(true)), false),
         ("momentum, a slot in another layout", || Box::new(Momentum::new(0.9).unwrap()), true),
@@ -236,6 +236,7 @@ fn fused_and_step_by_step_updates_agree() {
         ("rmsprop", || Box::new(RmsProp::new(0.9, 0.5).unwrap()), false),
         ("centered rmsprop", || Box::new(RmsProp::new(0.9, 0.3).unwrap().centered(true)), false),
         ("rmsprop, a decay under one half", || Box::new(RmsProp::new(0.3, 0.0).unwrap()), false),
+        ("adadelta", || Box::new(Adadelta::new(0.9, 1e-6).unwrap()), false),
     ];
     for (case, optimizer, restored_slot) in cases {
         let fused = three_steps(true, optimizer(), restored_slot);

@@ -21,7 +21,8 @@ use crate::switch::{environment_flag, with_scoped_settings};
 pub struct Config {
     /// Convolutions and their weights in NHWC memory (`SLIM_CHANNELS_LAST`; default on).
     pub channels_last: Option<bool>,
-    /// Fused C++ updates for gradient descent, momentum, Adam and RMSProp (`SLIM_FUSED_OPTIMIZER`; default on).
+    /// Fused C++ updates for gradient descent, momentum, Adam, RMSProp and Adadelta (`SLIM_FUSED_OPTIMIZER`;
+    /// default on).
     pub fused_optimizer: Option<bool>,
     /// Large fully connected products through oneDNN (`SLIM_ONEDNN_DENSE`; default on AMD CPUs).
     pub onednn_dense: Option<bool>,

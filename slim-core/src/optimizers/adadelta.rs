@@ -1,8 +1,13 @@
 //! Adadelta with TF's kernel. Slots `<var>/Adadelta` (accumulated g²) and `<var>/Adadelta_1` (accumulated
-//! updates²).
+//! updates²). Dense float32 and float64 CPU variables are updated by slim's fused kernel (`optimizers::fused`),
+//! the others step by step.
 
+use tch::Tensor;
+
+use super::fused::{apply_fused_adadelta, fusable_positions, fused_then_step_by_step};
 use super::slots::SlotTable;
 use super::{GradientAndVariable, InPlace, Optimizer};
+use crate::native::AdadeltaStep;
 use crate::variables::VarStore;
 use crate::{Error, Result};
 
@@ -29,25 +34,66 @@ impl Adadelta {
     }
 }
 
+impl Adadelta {
+    /// One variable's step-by-step update; `slots` are the accumulated g² and the accumulated updates².
+    fn update_one(&self, update: &GradientAndVariable, slots: &mut [Tensor], learning_rate: f64) -> Result<()> {
+        let name = update.variable.name();
+        let gradient = &update.gradient;
+        let [accumulator, accumulated_update] = slots else {
+            return Err(Error::invalid(name, "Adadelta slots are missing"));
+        };
+        accumulator.f_mul_scalar_(self.rho).in_place(name)?;
+        accumulator.f_add_(&(gradient.square() * (1.0 - self.rho))).in_place(name)?;
+        let step = (&*accumulated_update + self.epsilon).sqrt() / (&*accumulator + self.epsilon).sqrt() * gradient;
+        accumulated_update.f_mul_scalar_(self.rho).in_place(name)?;
+        accumulated_update.f_add_(&(step.square() * (1.0 - self.rho))).in_place(name)?;
+        update.variable.tensor().shallow_clone().f_sub_(&(step * learning_rate)).in_place(name)?;
+        Ok(())
+    }
+
+    /// One step, fused where the kernel covers the variables; with `check_finite`, refused (`false`, nothing
+    /// changed) when a gradient is not finite.
+    fn step(
+        &mut self,
+        store: &VarStore,
+        updates: &[GradientAndVariable],
+        learning_rate: f64,
+        check_finite: bool,
+    ) -> Result<bool> {
+        let (mut accumulators, mut accumulated) =
+            (Vec::with_capacity(updates.len()), Vec::with_capacity(updates.len()));
+        for (index, update) in updates.iter().enumerate() {
+            let slots = self.slots.row(store, index, &update.variable, "Adadelta", &[0.0, 0.0])?;
+            accumulators.push(slots.tensors[0].shallow_clone());
+            accumulated.push(slots.tensors[1].shallow_clone());
+        }
+        let fused = fusable_positions(updates, &[&accumulators, &accumulated]);
+        let step = AdadeltaStep { rho: self.rho, learning_rate, epsilon: self.epsilon };
+        let slots = (accumulators.as_slice(), accumulated.as_slice());
+        let apply_fused = |check| apply_fused_adadelta(&fused, updates, slots, step, check);
+        let step_one = |index: usize| {
+            let mut pair = [accumulators[index].shallow_clone(), accumulated[index].shallow_clone()];
+            self.update_one(&updates[index], &mut pair, learning_rate)
+        };
+        fused_then_step_by_step(updates, &fused, check_finite, apply_fused, step_one)
+    }
+}
+
 impl Optimizer for Adadelta {
     fn name(&self) -> &'static str {
         "Adadelta"
     }
 
     fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
-        for (index, update) in updates.iter().enumerate() {
-            let name = update.variable.name();
-            let gradient = &update.gradient;
-            let slots = self.slots.row(store, index, &update.variable, "Adadelta", &[0.0, 0.0])?;
-            let (accumulator, rest) = slots.tensors.split_at_mut(1);
-            let (accumulator, accumulated_update) = (&mut accumulator[0], &mut rest[0]);
-            accumulator.f_mul_scalar_(self.rho).in_place(name)?;
-            accumulator.f_add_(&(gradient.square() * (1.0 - self.rho))).in_place(name)?;
-            let step = (&*accumulated_update + self.epsilon).sqrt() / (&*accumulator + self.epsilon).sqrt() * gradient;
-            accumulated_update.f_mul_scalar_(self.rho).in_place(name)?;
-            accumulated_update.f_add_(&(step.square() * (1.0 - self.rho))).in_place(name)?;
-            update.variable.tensor().shallow_clone().f_sub_(&(step * learning_rate)).in_place(name)?;
-        }
-        Ok(())
+        self.step(store, updates, learning_rate, false).map(drop)
+    }
+
+    fn apply_if_finite(
+        &mut self,
+        store: &VarStore,
+        updates: &[GradientAndVariable],
+        learning_rate: f64,
+    ) -> Result<bool> {
+        self.step(store, updates, learning_rate, true)
     }
 }

@@ -1,5 +1,5 @@
-//! Optimizer updates for all variables in one call: momentum, plain gradient descent, Adam and RMSProp (with
-//! TF's formulas) through slim's own kernels. Each variable is updated in one pass over its
+//! Optimizer updates for all variables in one call: momentum, plain gradient descent, Adam, RMSProp and Adadelta
+//! (with TF's formulas) through slim's own kernels. Each variable is updated in one pass over its
 //! memory, where the step-by-step rules take three (momentum) to seven (Adam) tensor operations per variable.
 //! Variables whose tensors a fused kernel cannot index (another device or dtype, a layout the gradient or a slot
 //! does not share) keep the step-by-step rule; the results are the same either way, to float rounding — and for
@@ -11,7 +11,7 @@ use tch::{Device, Kind, TchError, Tensor};
 
 use super::{GradientAndVariable, gradients_are_finite};
 use crate::backend::CpuPath;
-use crate::native::{self, AdamStep, RmsPropSlots, RmsPropStep};
+use crate::native::{self, AdadeltaStep, AdamStep, RmsPropSlots, RmsPropStep};
 use crate::{Error, Result};
 
 /// The positions in `updates` whose update a fused kernel can take: dense float32 or float64 CPU variables
@@ -128,6 +128,26 @@ pub(crate) fn apply_fused_rmsprop(
     let slots = RmsPropSlots { mean_squares: &squares, mean_gradients: means.as_deref(), momenta: &moms };
     native::fused_rmsprop(&variables, &gradients, &slots, step, check_finite)
         .map_err(|error| fused_error("RMSProp", positions, updates, error))
+}
+
+/// Applies slim's fused Adadelta step to the variables of `updates` at `positions`, with their accumulator and
+/// accumulated-update slots (one per update). With `check_finite` their gradients are scanned first and nothing
+/// changes if one is not finite; the answer says whether the step was applied. Errors name the optimizer and the
+/// variables.
+pub(crate) fn apply_fused_adadelta(
+    positions: &[usize],
+    updates: &[GradientAndVariable],
+    (accumulators, accumulated_updates): (&[Tensor], &[Tensor]),
+    step: AdadeltaStep,
+    check_finite: bool,
+) -> Result<bool> {
+    if positions.is_empty() {
+        return Ok(true);
+    }
+    let (variables, gradients) = variables_and_gradients(positions, updates);
+    let slots = (pick(positions, accumulators), pick(positions, accumulated_updates));
+    native::fused_adadelta(&variables, &gradients, (&slots.0, &slots.1), step, check_finite)
+        .map_err(|error| fused_error("Adadelta", positions, updates, error))
 }
 
 /// The variables and gradients at `positions`.

@@ -58,7 +58,8 @@ pub trait Optimizer: Send {
     /// Applies one step only if every gradient of `updates` is finite, and says whether it did: when one holds a
     /// NaN or an infinity, no variable changes and the answer is `false`. The train op's `check_numerics` runs
     /// its steps through this. The default scans all gradients once, then applies; momentum, gradient descent,
-    /// Adam, AdamW and RMSProp scan inside their fused update, each thread reading the chunk it then updates.
+    /// Adam, AdamW, RMSProp and Adadelta scan inside their fused update, each thread reading the chunk it then
+    /// updates.
     fn apply_if_finite(
         &mut self,
         store: &VarStore,
