@@ -21,10 +21,7 @@
 #include <vector>
 
 #include "error_message.h"
-#include "finite_scan.h"
-#include "flush_denormals.h"
-#include "tensor_list.h"
-#include "update_checks.h"
+#include "fused_update.h"
 #include "vectorize.h"
 
 namespace {
@@ -86,18 +83,12 @@ char* slim_fused_adadelta(const at::Tensor* const* variables, const at::Tensor* 
     try {
         TORCH_CHECK(rho >= 0.0 && rho < 1.0, "the fused Adadelta step needs a decay in [0, 1), got ", rho);
         auto weights = slim::gather(variables, count);
-        auto grads = slim::gather(gradients, count);
-        auto accs = slim::gather(accumulators, count);
-        auto updates = slim::gather(accumulated_updates, count);
-        for (int64_t i = 0; i < count; ++i) {
-            slim::check_variable(weights[i], i);
-            slim::check_alike(weights[i], grads[i], i, "gradient");
-            slim::check_alike(weights[i], accs[i], i, "accumulator slot");
-            slim::check_alike(weights[i], updates[i], i, "accumulated-update slot");
-        }
-        c10::NoGradGuard no_grad;
-        const auto update = [&](size_t i, int64_t begin, int64_t end) {
-            const slim::FlushDenormals flush;  // as TF's CPU kernels: decaying slots go to zero, not subnormal
+        const auto grads = slim::gather(gradients, count);
+        std::vector<slim::SlotList> slots{slim::slot_list(accumulators, count, "accumulator slot"),
+                                          slim::slot_list(accumulated_updates, count, "accumulated-update slot")};
+        const auto& accs = slots[0].tensors;
+        const auto& updates = slots[1].tensors;
+        *applied = slim::fused_update(weights, grads, slots, check_finite, [&](size_t i, int64_t begin, int64_t end) {
             if (weights[i].scalar_type() == at::kFloat) {
                 adadelta_piece<float>(weights[i], grads[i], accs[i], updates[i], begin, end, rho, learning_rate,
                                       epsilon);
@@ -105,15 +96,7 @@ char* slim_fused_adadelta(const at::Tensor* const* variables, const at::Tensor* 
                 adadelta_piece<double>(weights[i], grads[i], accs[i], updates[i], begin, end, rho, learning_rate,
                                        epsilon);
             }
-        };
-        *applied =
-            slim::scan_then_update(slim::start_offsets(weights), slim::gradient_scan(grads, check_finite), update);
-        if (*applied) {
-            // Written through data pointers: mark them as modified, as an in-place ATen op would.
-            for (int64_t i = 0; i < count; ++i) {
-                for (auto* tensor : {&weights[i], &accs[i], &updates[i]}) tensor->unsafeGetTensorImpl()->bump_version();
-            }
-        }
+        });
         return nullptr;
     } catch (const std::exception& error) {
         return slim::copy_message(error.what());

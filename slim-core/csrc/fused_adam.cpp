@@ -23,11 +23,8 @@
 #include <vector>
 
 #include "error_message.h"
-#include "finite_scan.h"
-#include "flush_denormals.h"
-#include "tensor_list.h"
+#include "fused_update.h"
 #include "vectorize.h"
-#include "update_checks.h"
 
 namespace {
 
@@ -110,30 +107,16 @@ char* slim_fused_adam(const at::Tensor* const* variables, const at::Tensor* cons
         TORCH_CHECK(beta1 > 0.5 && beta2 > 0.5 && alpha != 0.0,
                     "the fused Adam step needs β1 and β2 above one half and a non-zero step size");
         auto weights = slim::gather(variables, count);
-        auto grads = slim::gather(gradients, count);
-        auto firsts = slim::gather(first_moments, count);
-        auto seconds = slim::gather(second_moments, count);
-        for (int64_t i = 0; i < count; ++i) {
-            slim::check_variable(weights[i], i);
-            slim::check_alike(weights[i], grads[i], i, "gradient");
-            slim::check_alike(weights[i], firsts[i], i, "first-moment slot");
-            slim::check_alike(weights[i], seconds[i], i, "second-moment slot");
-        }
-        c10::NoGradGuard no_grad;
+        const auto grads = slim::gather(gradients, count);
+        std::vector<slim::SlotList> slots{slim::slot_list(first_moments, count, "first-moment slot"),
+                                          slim::slot_list(second_moments, count, "second-moment slot")};
+        const auto& firsts = slots[0].tensors;
+        const auto& seconds = slots[1].tensors;
         const auto float_step = step_for<float>(beta1, beta2, alpha, epsilon, weight_decay);
         const auto double_step = step_for<double>(beta1, beta2, alpha, epsilon, weight_decay);
-        const auto update = [&](size_t i, int64_t begin, int64_t end) {
-            const slim::FlushDenormals flush;  // as TF's CPU kernels: decaying slots go to zero, not subnormal
+        *applied = slim::fused_update(weights, grads, slots, check_finite, [&](size_t i, int64_t begin, int64_t end) {
             adam_piece(weights[i], grads[i], firsts[i], seconds[i], begin, end, float_step, double_step);
-        };
-        *applied =
-            slim::scan_then_update(slim::start_offsets(weights), slim::gradient_scan(grads, check_finite), update);
-        if (*applied) {
-            // Written through data pointers: mark the three as modified, as an in-place ATen op would.
-            for (int64_t i = 0; i < count; ++i) {
-                for (auto* tensor : {&weights[i], &firsts[i], &seconds[i]}) tensor->unsafeGetTensorImpl()->bump_version();
-            }
-        }
+        });
         return nullptr;
     } catch (const std::exception& error) {
         return slim::copy_message(error.what());

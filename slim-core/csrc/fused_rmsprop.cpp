@@ -21,10 +21,7 @@
 #include <vector>
 
 #include "error_message.h"
-#include "finite_scan.h"
-#include "flush_denormals.h"
-#include "tensor_list.h"
-#include "update_checks.h"
+#include "fused_update.h"
 #include "vectorize.h"
 
 namespace {
@@ -137,35 +134,20 @@ char* slim_fused_rmsprop(const at::Tensor* const* variables, const at::Tensor* c
     try {
         TORCH_CHECK(decay >= 0.0 && decay < 1.0, "the fused RMSProp step needs a decay in [0, 1), got ", decay);
         auto weights = slim::gather(variables, count);
-        auto grads = slim::gather(gradients, count);
-        auto squares = slim::gather(mean_squares, count);
-        auto moms = slim::gather(momenta, count);
-        std::vector<at::Tensor> means(count);
-        if (mean_gradients != nullptr) means = slim::gather(mean_gradients, count);
-        for (int64_t i = 0; i < count; ++i) {
-            slim::check_variable(weights[i], i);
-            slim::check_alike(weights[i], grads[i], i, "gradient");
-            slim::check_alike(weights[i], squares[i], i, "mean-square slot");
-            slim::check_alike(weights[i], moms[i], i, "momentum slot");
-            if (mean_gradients != nullptr) slim::check_alike(weights[i], means[i], i, "mean-gradient slot");
-        }
-        c10::NoGradGuard no_grad;
+        const auto grads = slim::gather(gradients, count);
+        std::vector<slim::SlotList> slots{slim::slot_list(mean_squares, count, "mean-square slot"),
+                                          slim::slot_list(momenta, count, "momentum slot"),
+                                          slim::slot_list(mean_gradients, count, "mean-gradient slot")};
+        const auto& squares = slots[0].tensors;
+        const auto& moms = slots[1].tensors;
+        const auto& means = slots[2].tensors;  // empty unless centered
         const auto float_step = rmsprop_step_for<float>(decay, momentum, learning_rate, epsilon);
         const auto double_step = rmsprop_step_for<double>(decay, momentum, learning_rate, epsilon);
-        const auto update = [&](size_t i, int64_t begin, int64_t end) {
-            const slim::FlushDenormals flush;  // as TF's CPU kernels: decaying slots go to zero, not subnormal
-            rmsprop_piece(weights[i], grads[i], squares[i], means[i], moms[i], begin, end, float_step, double_step);
-        };
-        *applied =
-            slim::scan_then_update(slim::start_offsets(weights), slim::gradient_scan(grads, check_finite), update);
-        if (*applied) {
-            // Written through data pointers: mark them as modified, as an in-place ATen op would.
-            for (int64_t i = 0; i < count; ++i) {
-                for (auto* tensor : {&weights[i], &squares[i], &moms[i], &means[i]}) {
-                    if (tensor->defined()) tensor->unsafeGetTensorImpl()->bump_version();
-                }
-            }
-        }
+        *applied = slim::fused_update(weights, grads, slots, check_finite, [&](size_t i, int64_t begin, int64_t end) {
+            const at::Tensor none;
+            rmsprop_piece(weights[i], grads[i], squares[i], means.empty() ? none : means[i], moms[i], begin, end,
+                          float_step, double_step);
+        });
         return nullptr;
     } catch (const std::exception& error) {
         return slim::copy_message(error.what());

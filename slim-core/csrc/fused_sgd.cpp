@@ -19,10 +19,7 @@
 #include <vector>
 
 #include "error_message.h"
-#include "finite_scan.h"
-#include "flush_denormals.h"
-#include "tensor_list.h"
-#include "update_checks.h"
+#include "fused_update.h"
 #include "vectorize.h"
 
 namespace {
@@ -99,29 +96,13 @@ char* slim_fused_sgd(const at::Tensor* const* variables, const at::Tensor* const
         TORCH_CHECK((accumulations == nullptr) == (momentum == 0.0),
                     "accumulations are needed exactly when momentum is not 0");
         auto weights = slim::gather(variables, count);
-        auto grads = slim::gather(gradients, count);
-        std::vector<at::Tensor> buffers;
-        if (accumulations != nullptr) buffers = slim::gather(accumulations, count);
-        for (int64_t i = 0; i < count; ++i) {
-            slim::check_variable(weights[i], i);
-            slim::check_alike(weights[i], grads[i], i, "gradient");
-            if (!buffers.empty()) slim::check_alike(weights[i], buffers[i], i, "accumulation");
-        }
-        c10::NoGradGuard no_grad;
-        const auto update = [&](size_t i, int64_t begin, int64_t end) {
-            const slim::FlushDenormals flush;  // as TF's CPU kernels: decaying slots go to zero, not subnormal
+        const auto grads = slim::gather(gradients, count);
+        std::vector<slim::SlotList> slots{slim::slot_list(accumulations, count, "accumulation")};
+        const auto& buffers = slots[0].tensors;  // empty for plain descent
+        *applied = slim::fused_update(weights, grads, slots, check_finite, [&](size_t i, int64_t begin, int64_t end) {
             update_piece(weights[i], grads[i], buffers.empty() ? nullptr : &buffers[i], begin, end, momentum,
                          learning_rate, nesterov);
-        };
-        *applied =
-            slim::scan_then_update(slim::start_offsets(weights), slim::gradient_scan(grads, check_finite), update);
-        if (*applied) {
-            for (int64_t i = 0; i < count; ++i) {
-                // Written through data pointers: mark what changed as modified, as an in-place ATen op would.
-                weights[i].unsafeGetTensorImpl()->bump_version();
-                if (!buffers.empty()) buffers[i].unsafeGetTensorImpl()->bump_version();
-            }
-        }
+        });
         return nullptr;
     } catch (const std::exception& error) {
         return slim::copy_message(error.what());

@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use tch::Tensor;
 use torch_sys::C_tensor;
 
-use super::take_error;
+use super::{take_error, update_list_handles};
 
 unsafe extern "C" {
     fn slim_fused_adadelta(
@@ -47,21 +47,11 @@ pub(crate) fn fused_adadelta(
     step: AdadeltaStep,
     check_finite: bool,
 ) -> tch::Result<bool> {
-    let count = variables.len();
-    if [gradients.len(), accumulators.len(), accumulated_updates.len()] != [count; 3] {
-        return Err(tch::TchError::Torch(format!(
-            "fused Adadelta: {count} variables, {} gradients, {} and {} slots",
-            gradients.len(),
-            accumulators.len(),
-            accumulated_updates.len()
-        )));
-    }
-    let handles = |tensors: &[&Tensor]| tensors.iter().map(|t| t.as_ptr()).collect::<Vec<_>>();
-    let (w, g) = (handles(variables), handles(gradients));
-    let (acc, update) = (handles(accumulators), handles(accumulated_updates));
+    let lists = [variables, gradients, accumulators, accumulated_updates];
+    let [w, g, acc, update] = update_list_handles("fused Adadelta", lists)?;
     let AdadeltaStep { rho, learning_rate, epsilon } = step;
     let mut applied = false;
-    // SAFETY: every handle is a live tensor borrowed for the call and each array holds `count` of them (checked
+    // SAFETY: every handle is a live tensor borrowed for the call and each array holds one per variable (checked
     // above); the C++ side validates the tensors before touching their memory and only returns a message.
     let message = unsafe {
         slim_fused_adadelta(
@@ -69,7 +59,7 @@ pub(crate) fn fused_adadelta(
             g.as_ptr(),
             acc.as_ptr(),
             update.as_ptr(),
-            count as i64,
+            w.len() as i64,
             rho,
             learning_rate,
             epsilon,

@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use tch::Tensor;
 use torch_sys::C_tensor;
 
-use super::take_error;
+use super::{take_error, update_list_handles};
 
 unsafe extern "C" {
     fn slim_fused_adam(
@@ -53,20 +53,10 @@ pub(crate) fn fused_adam(
     step: AdamStep,
     check_finite: bool,
 ) -> tch::Result<bool> {
-    let count = variables.len();
-    if [gradients.len(), first_moments.len(), second_moments.len()] != [count; 3] {
-        return Err(tch::TchError::Torch(format!(
-            "fused Adam: {count} variables, {} gradients, {} and {} slots",
-            gradients.len(),
-            first_moments.len(),
-            second_moments.len()
-        )));
-    }
-    let handles = |tensors: &[&Tensor]| tensors.iter().map(|t| t.as_ptr()).collect::<Vec<_>>();
-    let (w, g, m, v) = (handles(variables), handles(gradients), handles(first_moments), handles(second_moments));
+    let [w, g, m, v] = update_list_handles("fused Adam", [variables, gradients, first_moments, second_moments])?;
     let AdamStep { beta1, beta2, alpha, epsilon, weight_decay } = step;
     let mut applied = false;
-    // SAFETY: every handle is a live tensor borrowed for the call and each array holds `count` of them (checked
+    // SAFETY: every handle is a live tensor borrowed for the call and each array holds one per variable (checked
     // above); the C++ side validates the tensors before touching their memory and only returns a message.
     let message = unsafe {
         slim_fused_adam(
@@ -74,7 +64,7 @@ pub(crate) fn fused_adam(
             g.as_ptr(),
             m.as_ptr(),
             v.as_ptr(),
-            count as i64,
+            w.len() as i64,
             beta1,
             beta2,
             alpha,

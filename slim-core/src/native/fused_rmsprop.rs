@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use tch::Tensor;
 use torch_sys::C_tensor;
 
-use super::take_error;
+use super::{take_error, update_list_handles};
 
 unsafe extern "C" {
     fn slim_fused_rmsprop(
@@ -61,25 +61,17 @@ pub(crate) fn fused_rmsprop(
     step: RmsPropStep,
     check_finite: bool,
 ) -> tch::Result<bool> {
-    let count = variables.len();
-    let centered = slots.mean_gradients.map_or(count, <[&Tensor]>::len);
-    if [gradients.len(), slots.mean_squares.len(), slots.momenta.len(), centered] != [count; 4] {
-        return Err(tch::TchError::Torch(format!(
-            "fused RMSProp: {count} variables, {} gradients, {} mean squares, {} momenta and {centered} mean \
-             gradients",
-            gradients.len(),
-            slots.mean_squares.len(),
-            slots.momenta.len(),
-        )));
-    }
-    let handles = |tensors: &[&Tensor]| tensors.iter().map(|t| t.as_ptr()).collect::<Vec<_>>();
-    let (w, g) = (handles(variables), handles(gradients));
-    let (ms, mom) = (handles(slots.mean_squares), handles(slots.momenta));
-    let mg = slots.mean_gradients.map(handles);
-    let mg_pointer = mg.as_ref().map_or(std::ptr::null(), |handles| handles.as_ptr());
+    // Plain RMSProp passes no mean gradients: the variables stand in for the length check, a null pointer in C.
+    let means = slots.mean_gradients.unwrap_or(variables);
+    let lists = [variables, gradients, slots.mean_squares, slots.momenta, means];
+    let [w, g, ms, mom, mg] = update_list_handles("fused RMSProp", lists)?;
+    let mg_pointer = match slots.mean_gradients {
+        Some(_) => mg.as_ptr(),
+        None => std::ptr::null(),
+    };
     let RmsPropStep { decay, momentum, learning_rate, epsilon } = step;
     let mut applied = false;
-    // SAFETY: every handle is a live tensor borrowed for the call and each array holds `count` of them (checked
+    // SAFETY: every handle is a live tensor borrowed for the call and each array holds one per variable (checked
     // above), or the mean gradients' pointer is null; the C++ side validates the tensors before touching their
     // memory and only returns a message.
     let message = unsafe {
@@ -89,7 +81,7 @@ pub(crate) fn fused_rmsprop(
             ms.as_ptr(),
             mg_pointer,
             mom.as_ptr(),
-            count as i64,
+            w.len() as i64,
             decay,
             momentum,
             learning_rate,

@@ -57,7 +57,8 @@ pub(crate) use tiled_dense::tiled_dense_product;
 
 use std::ffi::{CStr, c_char};
 
-use tch::TchError;
+use tch::{TchError, Tensor};
+use torch_sys::C_tensor;
 
 unsafe extern "C" {
     fn slim_free_error(message: *mut c_char);
@@ -76,4 +77,17 @@ unsafe fn take_error(message: *mut c_char) -> tch::Result<()> {
     // SAFETY: freed once, by the C++ side's own deallocator.
     unsafe { slim_free_error(message) };
     Err(TchError::Torch(text))
+}
+
+/// The handles of the tensor lists of one fused update call (variables first, then gradients and slots), each
+/// list as long as the variables'; otherwise an error naming `call` and every list's length.
+fn update_list_handles<const N: usize>(call: &str, lists: [&[&Tensor]; N]) -> tch::Result<[Vec<*const C_tensor>; N]> {
+    let count = lists.first().map_or(0, |variables| variables.len());
+    if lists.iter().any(|list| list.len() != count) {
+        let lengths: Vec<usize> = lists.iter().map(|list| list.len()).collect();
+        return Err(TchError::Torch(format!(
+            "{call}: lists of {lengths:?} tensors (variables, gradients, slots); each must hold one per variable"
+        )));
+    }
+    Ok(lists.map(|list| list.iter().map(|tensor| tensor.as_ptr()).collect()))
 }

@@ -60,13 +60,8 @@ impl Adadelta {
         learning_rate: f64,
         check_finite: bool,
     ) -> Result<bool> {
-        let (mut accumulators, mut accumulated) =
-            (Vec::with_capacity(updates.len()), Vec::with_capacity(updates.len()));
-        for (index, update) in updates.iter().enumerate() {
-            let slots = self.slots.row(store, index, &update.variable, "Adadelta", &[0.0, 0.0])?;
-            accumulators.push(slots.tensors[0].shallow_clone());
-            accumulated.push(slots.tensors[1].shallow_clone());
-        }
+        let variables = updates.iter().map(|update| &update.variable);
+        let [accumulators, accumulated] = self.slots.columns(store, variables, "Adadelta", &[0.0, 0.0])?;
         let fused = fusable_positions(updates, &[&accumulators, &accumulated]);
         let step = AdadeltaStep { rho: self.rho, learning_rate, epsilon: self.epsilon };
         let slots = (accumulators.as_slice(), accumulated.as_slice());
@@ -84,16 +79,5 @@ impl Optimizer for Adadelta {
         "Adadelta"
     }
 
-    fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
-        self.step(store, updates, learning_rate, false).map(drop)
-    }
-
-    fn apply_if_finite(
-        &mut self,
-        store: &VarStore,
-        updates: &[GradientAndVariable],
-        learning_rate: f64,
-    ) -> Result<bool> {
-        self.step(store, updates, learning_rate, true)
-    }
+    applied_by_step!();
 }

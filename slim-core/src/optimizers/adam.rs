@@ -99,12 +99,8 @@ impl Adam {
         let mut beta2_power = get_or_create_global(store, "beta2_power", &[], beta2)?;
         let (b1, b2) = (beta1_power.double_value(&[]), beta2_power.double_value(&[]));
         let alpha = learning_rate * (1.0 - b2).sqrt() / (1.0 - b1);
-        let (mut firsts, mut seconds) = (Vec::with_capacity(updates.len()), Vec::with_capacity(updates.len()));
-        for (index, update) in updates.iter().enumerate() {
-            let slots = self.slots.row(store, index, &update.variable, self.name, &[0.0, 0.0])?;
-            firsts.push(slots.tensors[0].shallow_clone());
-            seconds.push(slots.tensors[1].shallow_clone());
-        }
+        let variables = updates.iter().map(|update| &update.variable);
+        let [firsts, seconds] = self.slots.columns(store, variables, self.name, &[0.0, 0.0])?;
         let fused = match self.config.fusable(alpha) {
             true => fusable_positions(updates, &[&firsts, &seconds]),
             false => Vec::new(),
@@ -131,18 +127,7 @@ impl Optimizer for Adam {
         self.name
     }
 
-    fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
-        self.step(store, updates, learning_rate, false).map(drop)
-    }
-
-    fn apply_if_finite(
-        &mut self,
-        store: &VarStore,
-        updates: &[GradientAndVariable],
-        learning_rate: f64,
-    ) -> Result<bool> {
-        self.step(store, updates, learning_rate, true)
-    }
+    applied_by_step!();
 }
 
 /// TF's `AdamWOptimizer`: Adam with decoupled weight decay `w −= weight_decay·w` before each step (the decay is

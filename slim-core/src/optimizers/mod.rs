@@ -2,6 +2,26 @@
 //! slots are global, non-trainable variables of the store, so checkpoints save and restore them. Learning rates
 //! come from a [`LearningRate`] schedule driven by the global step.
 
+/// [`Optimizer::apply`] and [`Optimizer::apply_if_finite`] for a rule whose own `step(store, updates,
+/// learning_rate, check_finite)` answers whether it applied, checking the gradients itself (inside its fused
+/// kernel, each thread reading the chunk it then updates).
+macro_rules! applied_by_step {
+    () => {
+        fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
+            self.step(store, updates, learning_rate, false).map(drop)
+        }
+
+        fn apply_if_finite(
+            &mut self,
+            store: &VarStore,
+            updates: &[GradientAndVariable],
+            learning_rate: f64,
+        ) -> Result<bool> {
+            self.step(store, updates, learning_rate, true)
+        }
+    };
+}
+
 mod adadelta;
 mod adagrad;
 mod adam;

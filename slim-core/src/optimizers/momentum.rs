@@ -58,11 +58,8 @@ impl Momentum {
         learning_rate: f64,
         check_finite: bool,
     ) -> Result<bool> {
-        let mut accumulations = Vec::with_capacity(updates.len());
-        for (index, update) in updates.iter().enumerate() {
-            let slots = self.slots.row(store, index, &update.variable, "Momentum", &[0.0])?;
-            accumulations.push(slots.tensors[0].shallow_clone());
-        }
+        let variables = updates.iter().map(|update| &update.variable);
+        let [accumulations] = self.slots.columns(store, variables, "Momentum", &[0.0])?;
         // With momentum 0 the fused kernel would leave the slot alone; TF sets it to the gradient.
         let fused = match self.momentum > 0.0 {
             true => fusable_positions(updates, &[&accumulations]),
@@ -83,16 +80,5 @@ impl Optimizer for Momentum {
         "Momentum"
     }
 
-    fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
-        self.step(store, updates, learning_rate, false).map(drop)
-    }
-
-    fn apply_if_finite(
-        &mut self,
-        store: &VarStore,
-        updates: &[GradientAndVariable],
-        learning_rate: f64,
-    ) -> Result<bool> {
-        self.step(store, updates, learning_rate, true)
-    }
+    applied_by_step!();
 }

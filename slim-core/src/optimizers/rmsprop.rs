@@ -84,15 +84,17 @@ impl RmsProp {
         learning_rate: f64,
         check_finite: bool,
     ) -> Result<bool> {
-        let initial: &[f64] = if self.centered { &[1.0, 0.0, 0.0] } else { &[1.0, 0.0] };
-        let mut rows = Vec::with_capacity(updates.len());
-        for (index, update) in updates.iter().enumerate() {
-            let row = self.slots.row(store, index, &update.variable, "RMSProp", initial)?;
-            rows.push(row.tensors.iter().map(Tensor::shallow_clone).collect::<Vec<Tensor>>());
-        }
-        let column = |slot: usize| rows.iter().map(|row| row[slot].shallow_clone()).collect::<Vec<Tensor>>();
-        let (mean_squares, momenta) = (column(0), column(initial.len() - 1));
-        let mean_gradients = self.centered.then(|| column(1));
+        let variables = updates.iter().map(|update| &update.variable);
+        let (mean_squares, mean_gradients, momenta) = match self.centered {
+            true => {
+                let [squares, means, moms] = self.slots.columns(store, variables, "RMSProp", &[1.0, 0.0, 0.0])?;
+                (squares, Some(means), moms)
+            }
+            false => {
+                let [squares, moms] = self.slots.columns(store, variables, "RMSProp", &[1.0, 0.0])?;
+                (squares, None, moms)
+            }
+        };
         let mut slot_lists: Vec<&[Tensor]> = vec![&mean_squares, &momenta];
         slot_lists.extend(mean_gradients.as_deref());
         let fused = fusable_positions(updates, &slot_lists);
@@ -100,7 +102,9 @@ impl RmsProp {
         let slots = (mean_squares.as_slice(), mean_gradients.as_deref(), momenta.as_slice());
         let apply_fused = |check| apply_fused_rmsprop(&fused, updates, slots, step, check);
         let step_one = |index: usize| {
-            let mut row: Vec<Tensor> = rows[index].iter().map(Tensor::shallow_clone).collect();
+            let mut row = vec![mean_squares[index].shallow_clone()];
+            row.extend(mean_gradients.as_ref().map(|means| means[index].shallow_clone()));
+            row.push(momenta[index].shallow_clone());
             self.update_one(&updates[index], &mut row, learning_rate)
         };
         fused_then_step_by_step(updates, &fused, check_finite, apply_fused, step_one)
@@ -112,16 +116,5 @@ impl Optimizer for RmsProp {
         "RMSProp"
     }
 
-    fn apply(&mut self, store: &VarStore, updates: &[GradientAndVariable], learning_rate: f64) -> Result<()> {
-        self.step(store, updates, learning_rate, false).map(drop)
-    }
-
-    fn apply_if_finite(
-        &mut self,
-        store: &VarStore,
-        updates: &[GradientAndVariable],
-        learning_rate: f64,
-    ) -> Result<bool> {
-        self.step(store, updates, learning_rate, true)
-    }
+    applied_by_step!();
 }
