@@ -32,9 +32,7 @@ impl Adadelta {
         }
         Ok(Adadelta { rho, epsilon, slots: SlotTable::default() })
     }
-}
 
-impl Adadelta {
     /// One variable's step-by-step update; `slots` are the accumulated g² and the accumulated updates².
     fn update_one(&self, update: &GradientAndVariable, slots: &mut [Tensor], learning_rate: f64) -> Result<()> {
         let name = update.variable.name();
@@ -60,8 +58,7 @@ impl Adadelta {
         learning_rate: f64,
         check_finite: bool,
     ) -> Result<bool> {
-        let variables = updates.iter().map(|update| &update.variable);
-        let [accumulators, accumulated] = self.slots.columns(store, variables, "Adadelta", &[0.0, 0.0])?;
+        let [accumulators, accumulated] = self.slots.columns(store, updates, "Adadelta", &[0.0, 0.0])?;
         let fused = fusable_positions(updates, &[&accumulators, &accumulated]);
         let step = AdadeltaStep { rho: self.rho, learning_rate, epsilon: self.epsilon };
         let slots = (accumulators.as_slice(), accumulated.as_slice());

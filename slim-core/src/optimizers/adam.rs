@@ -99,8 +99,7 @@ impl Adam {
         let mut beta2_power = get_or_create_global(store, "beta2_power", &[], beta2)?;
         let (b1, b2) = (beta1_power.double_value(&[]), beta2_power.double_value(&[]));
         let alpha = learning_rate * (1.0 - b2).sqrt() / (1.0 - b1);
-        let variables = updates.iter().map(|update| &update.variable);
-        let [firsts, seconds] = self.slots.columns(store, variables, self.name, &[0.0, 0.0])?;
+        let [firsts, seconds] = self.slots.columns(store, updates, self.name, &[0.0, 0.0])?;
         let fused = match self.config.fusable(alpha) {
             true => fusable_positions(updates, &[&firsts, &seconds]),
             false => Vec::new(),

@@ -58,8 +58,7 @@ impl Momentum {
         learning_rate: f64,
         check_finite: bool,
     ) -> Result<bool> {
-        let variables = updates.iter().map(|update| &update.variable);
-        let [accumulations] = self.slots.columns(store, variables, "Momentum", &[0.0])?;
+        let [accumulations] = self.slots.columns(store, updates, "Momentum", &[0.0])?;
         // With momentum 0 the fused kernel would leave the slot alone; TF sets it to the gradient.
         let fused = match self.momentum > 0.0 {
             true => fusable_positions(updates, &[&accumulations]),

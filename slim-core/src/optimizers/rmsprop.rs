@@ -49,9 +49,7 @@ impl RmsProp {
         self.centered = centered;
         self
     }
-}
 
-impl RmsProp {
     /// One variable's step-by-step update; `slots` are ms, (mg,) mom.
     fn update_one(&self, update: &GradientAndVariable, slots: &mut [Tensor], learning_rate: f64) -> Result<()> {
         let name = update.variable.name();
@@ -84,14 +82,13 @@ impl RmsProp {
         learning_rate: f64,
         check_finite: bool,
     ) -> Result<bool> {
-        let variables = updates.iter().map(|update| &update.variable);
         let (mean_squares, mean_gradients, momenta) = match self.centered {
             true => {
-                let [squares, means, moms] = self.slots.columns(store, variables, "RMSProp", &[1.0, 0.0, 0.0])?;
+                let [squares, means, moms] = self.slots.columns(store, updates, "RMSProp", &[1.0, 0.0, 0.0])?;
                 (squares, Some(means), moms)
             }
             false => {
-                let [squares, moms] = self.slots.columns(store, variables, "RMSProp", &[1.0, 0.0])?;
+                let [squares, moms] = self.slots.columns(store, updates, "RMSProp", &[1.0, 0.0])?;
                 (squares, None, moms)
             }
         };

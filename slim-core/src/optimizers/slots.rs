@@ -3,6 +3,7 @@
 
 use tch::Tensor;
 
+use super::GradientAndVariable;
 use crate::Result;
 use crate::error::TorchContext;
 use crate::variables::{VarStore, Variable};
@@ -46,20 +47,19 @@ impl SlotTable {
         Ok(&mut self.rows[index])
     }
 
-    /// The slots of every variable of `variables` (the updated ones, in order) as columns: one list per slot
-    /// (`initial` holds each slot's starting value), each with one tensor (a shallow clone) per variable, created
-    /// when new as [`SlotTable::row`] does.
-    pub(crate) fn columns<'a, const N: usize>(
+    /// The slots of the variables of `updates` as columns: one list per slot (`initial` holds each slot's
+    /// starting value), each with one tensor (a shallow clone) per update, created when new as
+    /// [`SlotTable::row`] does.
+    pub(crate) fn columns<const N: usize>(
         &mut self,
         store: &VarStore,
-        variables: impl ExactSizeIterator<Item = &'a Variable>,
+        updates: &[GradientAndVariable],
         optimizer: &str,
         initial: &[f64; N],
     ) -> Result<[Vec<Tensor>; N]> {
-        let count = variables.len();
-        let mut columns: [Vec<Tensor>; N] = std::array::from_fn(|_| Vec::with_capacity(count));
-        for (index, variable) in variables.enumerate() {
-            let row = self.row(store, index, variable, optimizer, initial)?;
+        let mut columns: [Vec<Tensor>; N] = std::array::from_fn(|_| Vec::with_capacity(updates.len()));
+        for (index, update) in updates.iter().enumerate() {
+            let row = self.row(store, index, &update.variable, optimizer, initial)?;
             for (column, tensor) in columns.iter_mut().zip(&row.tensors) {
                 column.push(tensor.shallow_clone());
             }
