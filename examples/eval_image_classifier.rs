@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use common::{DatasetFlags, DeviceFlag, ModelFlags, exit_status, provider};
+use common::{DatasetFlags, DeviceFlag, ModelFlags, Sampling, exit_status, provider};
 use slim::backend::Precision;
 use slim::checkpoint::latest_checkpoint;
 use slim::data::Split;
@@ -85,7 +85,7 @@ fn run(flags: &Flags) -> Result<()> {
     let batch_size = flags.batch_size.min(dataset.len());
     let num_batches = ((dataset.len() + batch_size - 1) / batch_size) as usize;
     let num_batches = num_batches.min(flags.max_num_batches.unwrap_or(usize::MAX));
-    let mut batches = provider(&dataset, batch_size, preprocessing, (false, size, 0))?.num_epochs(1);
+    let mut batches = provider(&dataset, batch_size, preprocessing, Sampling::evaluation(size))?.num_epochs(1);
     let mut metrics = aggregate_metric_map(vec![
         ("Accuracy", Box::new(Accuracy::default()) as Box<dyn StreamingMetric>),
         ("Recall_5", Box::new(RecallAtK::new(5.min(dataset.num_classes()))?)),

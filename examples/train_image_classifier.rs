@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use common::{DatasetFlags, DeviceFlag, ModelFlags, exit_status, provider};
+use common::{DatasetFlags, DeviceFlag, ModelFlags, Sampling, exit_status, provider};
 use slim::backend::Precision;
 use slim::checkpoint::{AssignOptions, Format, assign_from_checkpoint};
 use slim::data::{DataPosition, DataSource, Prefetch, Split};
@@ -129,6 +129,10 @@ struct Flags {
     /// Label smoothing of the cross entropy.
     #[arg(long, default_value_t = 0.0)]
     label_smoothing: f64,
+    /// Random erasing after the preprocessing: the probability that a training image has a random rectangle
+    /// (2–40% of its area) set to 0 (0: off).
+    #[arg(long, default_value_t = 0.0)]
+    random_erasing: f64,
     /// L2 weight decay of the net's arg scope.
     #[arg(long, default_value_t = 0.00004)]
     weight_decay: f64,
@@ -316,6 +320,9 @@ fn check(flags: &Flags) -> Result<()> {
     if !(0.0..1.0).contains(&flags.label_smoothing) {
         return bad("--label_smoothing", format!("must be in [0, 1), got {}", flags.label_smoothing));
     }
+    if !(0.0..=1.0).contains(&flags.random_erasing) {
+        return bad("--random_erasing", format!("must be in [0, 1], got {}", flags.random_erasing));
+    }
     if flags.checkpoint_path.is_none() && (!flags.checkpoint_exclude_scopes.is_empty() || flags.ignore_missing_vars) {
         return bad("--checkpoint_exclude_scopes / --ignore_missing_vars", "need --checkpoint_path".into());
     }
@@ -471,7 +478,8 @@ impl Batches {
     /// This rank's part of every global batch (`world` from the launcher).
     fn new(flags: &Flags, dataset: &DataSource, size: i64, world: World) -> Result<Self> {
         let preprocessing = flags.model.preprocessing();
-        let provider = provider(dataset, flags.batch_size, preprocessing, (true, size, flags.seed))?
+        let sampling = Sampling { training: true, size, seed: flags.seed, random_erasing: flags.random_erasing };
+        let provider = provider(dataset, flags.batch_size, preprocessing, sampling)?
             .shuffle(flags.seed)
             .shuffle_buffer(10 * flags.batch_size as usize * world.size())
             .num_readers(flags.num_readers)

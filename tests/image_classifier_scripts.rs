@@ -145,13 +145,15 @@ fn checkpoint_values(path: &Path) -> Vec<(String, slim::tch::Tensor)> {
 /// mid-save, between a checkpoint and its state file), resumed each time, ends with bitwise the weights, slots
 /// and global step of a run never interrupted. LeNet with Adam (dropout's masks), a CIFAR ResNet with
 /// momentum (batch norm's moving statistics), and LeNet streaming TFRecord shards of images of many sizes through
-/// two readers, a shuffle buffer and two preprocessing threads (the resumed stream replays its order).
+/// two readers, a shuffle buffer and two preprocessing threads (the resumed stream replays its order); the last
+/// two with random erasing, whose draws a resumed run must replay too.
 #[test]
 fn a_run_killed_with_sigkill_and_resumed_ends_bitwise_where_an_uninterrupted_one_does() {
     kill_drill("lenet", &[]);
-    kill_drill("resnet", &["--model_name", "resnet_cifar_8", "--optimizer", "momentum", "--learning_rate", "0.01"]);
+    let resnet = ["--model_name", "resnet_cifar_8", "--optimizer", "momentum", "--learning_rate", "0.01"];
+    kill_drill("resnet", &[&resnet[..], &["--random_erasing", "0.5"]].concat());
     let shards = converted_shards("kill-drill");
-    let streamed = ["--dataset_name", "shapes", "--batch_size", "16", "--num_readers", "2"];
+    let streamed = ["--dataset_name", "shapes", "--batch_size", "16", "--num_readers", "2", "--random_erasing", "0.5"];
     let dir = shards.to_str().unwrap();
     kill_drill("streamed", &[&streamed[..], &["--num_preprocessing_threads", "2", "--dataset_dir", dir]].concat());
     std::fs::remove_dir_all(&shards).unwrap();
@@ -292,7 +294,7 @@ fn warm_start_restores_all_but_the_excluded_scope_and_another_net_is_explained()
 #[test]
 fn bad_flags_and_names_end_in_one_clear_line_and_a_failure_status() {
     let dir = temp("bad");
-    let cases: [(&[&str], &str); 13] = [
+    let cases: [(&[&str], &str); 14] = [
         (&["--model_name", "lenett"], "unknown network \"lenett\"; known: lenet"),
         (&["--dataset_name", "imagenet"], "unknown dataset \"imagenet\"; known: fashion_mnist"),
         (&["--dataset_name", "fashion_mnist", "--dataset_dir", "/nonexistent"], "/nonexistent holds neither"),
@@ -306,6 +308,7 @@ fn bad_flags_and_names_end_in_one_clear_line_and_a_failure_status() {
         (&["--end_learning_rate=-1"], "--end_learning_rate: must be zero or more, got -1"),
         (&["--precision", "fp8"], "expected fp32, bf16 or fp16, got `fp8`"),
         (&["--trace_every_n_steps", "0"], "--trace_every_n_steps: must be at least 1, got 0"),
+        (&["--random_erasing", "1.5"], "--random_erasing: must be in [0, 1], got 1.5"),
     ];
     for (flags, expected) in cases {
         let (ok, stdout, stderr) = run(&mut train(&dir, 3, flags));

@@ -11,7 +11,7 @@ use slim::data::{DataSource, Provider, Split, StreamOptions};
 use slim::datasets::get_data_source;
 use slim::nets::{Network, default_image_size, get_network};
 use slim::prelude::*;
-use slim::preprocessing::get_preprocessing;
+use slim::preprocessing::{RandomErasing, get_preprocessing};
 
 /// Says on standard error when `--precision` falls back to float32 on `device` (the library logs it through
 /// `log`, which a script does not route).
@@ -131,15 +131,40 @@ pub fn network(model_name: &str, vs: &VarStore, source: &DataSource, weight_deca
     get_network(model_name, vs, source.num_classes(), weight_decay, source.channels(), Some(size))
 }
 
+/// How a provider preprocesses: for training (random draws from `seed`) or evaluation, to `size`×`size`, with
+/// random erasing of probability `random_erasing` on top (training only; 0 is off).
+#[derive(Clone, Copy, Debug)]
+pub struct Sampling {
+    /// Training's random preprocessing, or evaluation's fixed one.
+    pub training: bool,
+    /// The side of the preprocessed images.
+    pub size: i64,
+    /// The seed of the random draws.
+    pub seed: u64,
+    /// The probability of erasing a rectangle of a training image.
+    pub random_erasing: f64,
+}
+
+impl Sampling {
+    /// Evaluation's preprocessing to `size`×`size`: no random draws.
+    pub fn evaluation(size: i64) -> Self {
+        Sampling { training: false, size, seed: 0, random_erasing: 0.0 }
+    }
+}
+
 /// A provider of `source` in batches of `batch_size`, preprocessed by `preprocessing_name` (a preprocessing's
-/// or a zoo net's name) to `size`×`size`.
+/// or a zoo net's name) as `sampling` says.
 pub fn provider(
     source: &DataSource,
     batch_size: i64,
     preprocessing_name: &str,
-    (training, size, seed): (bool, i64, u64),
+    sampling: Sampling,
 ) -> Result<Provider> {
-    let preprocessing = get_preprocessing(preprocessing_name, training, size, seed)?;
+    let Sampling { training, size, seed, random_erasing } = sampling;
+    let mut preprocessing = get_preprocessing(preprocessing_name, training, size, seed)?;
+    if training && random_erasing > 0.0 {
+        preprocessing = Box::new(RandomErasing::new(preprocessing, random_erasing, seed)?);
+    }
     Ok(Provider::from_source(source, batch_size)?.preprocess(preprocessing))
 }
 
