@@ -44,6 +44,24 @@ fn resnets_by_depth_and_unknown_names() {
 }
 
 #[test]
+fn widened_cifar_resnets_have_k_times_the_filters() {
+    let vs = VarStore::new(Device::Cpu);
+    let net = get_network("resnet_cifar_8_x2", &vs, 10, 2e-4, 3, None).unwrap();
+    assert_eq!(vs.variable("resnet_cifar_8_x2/conv1/weights").unwrap().shape(), [32, 3, 3, 3]);
+    assert_eq!(vs.variable("resnet_cifar_8_x2/stage3/block0/conv2/weights").unwrap().shape(), [128, 128, 3, 3]);
+    assert_eq!(vs.variable("resnet_cifar_8_x2/logits/weights").unwrap().shape(), [10, 128]);
+    let logits = net.forward_t(&Tensor::rand([2, 3, 28, 28], (Kind::Float, Device::Cpu)), Mode::Train).unwrap();
+    assert_eq!(logits.size(), [2, 10]);
+    // One spelling per net: no "_x1" (that is resnet_cifar_8), no leading zeros, nothing past the widest.
+    for name in
+        ["resnet_cifar_8_x1", "resnet_cifar_8_x02", "resnet_cifar_8_x17", "resnet_cifar_8_x", "resnet_cifar_9_x2"]
+    {
+        let err = get_network(name, &VarStore::new(Device::Cpu), 10, 0.0, 3, None).err().unwrap().to_string();
+        assert!(err.contains("unknown network") && err.contains("resnet_cifar_<6n+2>_x<2..16>"), "{name}: {err}");
+    }
+}
+
+#[test]
 fn alexnet_v2_has_tf_slims_shapes() {
     let vs = VarStore::new(Device::Cpu);
     let net = get_network("alexnet_v2", &vs, 1000, 5e-4, 3, None).unwrap();

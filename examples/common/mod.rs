@@ -52,7 +52,7 @@ impl DeviceFlag {
 #[command(rename_all = "snake_case")]
 pub struct ModelFlags {
     /// The zoo net: lenet, cifarnet, alexnet_v2, vgg_a/16/19, inception_v1/v3, mobilenet_v1{,_075,_050,_025},
-    /// resnet_v1_50 … resnet_v2_200, resnet_cifar_<6n+2>.
+    /// resnet_v1_50 … resnet_v2_200, resnet_cifar_<6n+2> (k times as wide: resnet_cifar_<6n+2>_x<k>).
     #[arg(long, default_value = "lenet")]
     pub model_name: String,
     /// The preprocessing: lenet, cifarnet, vgg, inception (the model's own when not given).

@@ -23,7 +23,7 @@ pub enum Network {
     AlexnetV2(Built<AlexnetV2>),
     /// `vgg_a`, `vgg_16`, `vgg_19`.
     Vgg(Built<Vgg>),
-    /// `resnet_cifar_<6n+2>` (version 2).
+    /// `resnet_cifar_<6n+2>` and its widened `resnet_cifar_<6n+2>_x<k>` (version 2).
     CifarResNet(Built<CifarResNet>),
     /// `resnet_v1_50` … `resnet_v2_200`.
     ResNet(Built<ResNet>),
@@ -98,7 +98,8 @@ impl Network {
     }
 }
 
-/// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>`).
+/// The names [`get_network`] knows (`resnet_cifar_20` stands for any `resnet_cifar_<6n+2>` and
+/// `resnet_cifar_<6n+2>_x<k>`).
 pub const NETWORK_NAMES: [&str; 41] = [
     "lenet",
     "cifarnet",
@@ -147,10 +148,24 @@ pub const NETWORK_NAMES: [&str; 41] = [
 /// same layers (the head pools 2 of the frames the base leaves), and 16 costs a quarter of TF-Slim's 64.
 pub const VIDEO_FRAMES: i64 = 16;
 
-/// The depth of `resnet_cifar_<6n+2>`, if `name` is one.
-fn cifar_resnet_depth(name: &str) -> Option<usize> {
-    let depth = name.strip_prefix("resnet_cifar_")?.parse::<usize>().ok()?;
-    (depth >= 8 && (depth - 2) % 6 == 0).then_some(depth)
+/// The widest widening `resnet_cifar_<6n+2>_x<k>` takes (Zagoruyko and Komodakis's wide ResNets go to 10).
+const MAX_CIFAR_RESNET_WIDENING: i64 = 16;
+
+/// The depth and widening of `resnet_cifar_<6n+2>` (1) or `resnet_cifar_<6n+2>_x<k>` (k from 2 to
+/// [`MAX_CIFAR_RESNET_WIDENING`]: 16·k, 32·k and 64·k filters), if `name` is one.
+fn cifar_resnet_shape(name: &str) -> Option<(usize, i64)> {
+    let rest = name.strip_prefix("resnet_cifar_")?;
+    let (depth, widening) = match rest.split_once("_x") {
+        Some((depth, widening)) => (depth, widening.parse::<i64>().ok()?),
+        None => (rest, 1),
+    };
+    let depth = depth.parse::<usize>().ok()?;
+    let canonical = match widening {
+        1 => format!("resnet_cifar_{depth}"),
+        _ => format!("resnet_cifar_{depth}_x{widening}"),
+    };
+    let known = depth >= 8 && (depth - 2) % 6 == 0 && (1..=MAX_CIFAR_RESNET_WIDENING).contains(&widening);
+    (known && canonical == name).then_some((depth, widening))
 }
 
 /// The ImageNet ResNet called `name` (`resnet_v1_50` … `resnet_v2_200`), if it is one.
@@ -293,19 +308,23 @@ pub fn get_network(
             };
             Ok(Network::S3dg(crate::arg_scope!(scope => { net.build(vs, "InceptionV1", &clip) })?))
         }
-        other => match (resnet_named(other, num_classes), cifar_resnet_depth(other)) {
+        other => match (resnet_named(other, num_classes), cifar_resnet_shape(other)) {
             (Some(net), _) => {
                 let scope = net.default_scope();
                 let arg_scope = resnet_arg_scope(weight_decay);
                 Ok(Network::ResNet(crate::arg_scope!(arg_scope => { net.build(vs, &scope, &shape) })?))
             }
-            (None, Some(depth)) => {
-                let net = CifarResNet { n: (depth - 2) / 6, filters: 16, version: 2, num_classes, weight_decay };
-                Ok(Network::CifarResNet(net.build(vs, &format!("resnet_cifar_{depth}"), &shape)?))
+            (None, Some((depth, widening))) => {
+                let filters = 16 * widening;
+                let net = CifarResNet { n: (depth - 2) / 6, filters, version: 2, num_classes, weight_decay };
+                Ok(Network::CifarResNet(net.build(vs, other, &shape)?))
             }
             _ => Err(Error::invalid(
                 "nets_factory",
-                format!("unknown network {other:?}; known: {} (any resnet_cifar_<6n+2>)", NETWORK_NAMES.join(", ")),
+                format!(
+                    "unknown network {other:?}; known: {} (any resnet_cifar_<6n+2>, resnet_cifar_<6n+2>_x<2..16>)",
+                    NETWORK_NAMES.join(", ")
+                ),
             )),
         },
     }
