@@ -15,7 +15,7 @@ use common::{DatasetFlags, DeviceFlag, ModelFlags, Sampling, exit_status, provid
 use slim::backend::Precision;
 use slim::checkpoint::latest_checkpoint;
 use slim::data::Split;
-use slim::evaluation::evaluation;
+use slim::evaluation::{evaluation, mirror_averaged_logits};
 use slim::learning::average_names;
 use slim::metrics::{Accuracy, RecallAtK, StreamingMetric, aggregate_metric_map};
 use slim::prelude::*;
@@ -46,6 +46,10 @@ struct Flags {
     /// Evaluate the moving averages that training kept with `--moving_average_decay` (any value turns it on).
     #[arg(long)]
     moving_average_decay: Option<f64>,
+    /// Score each image by the mean of its logits and its left-right mirror image's (test-time augmentation, two
+    /// forward passes per batch; for nets trained with random flips, as `cifarnet` preprocessing does).
+    #[arg(long)]
+    test_time_flip: bool,
     /// cpu, cuda or auto.
     #[arg(long, value_enum, default_value = "auto")]
     device: DeviceFlag,
@@ -100,7 +104,11 @@ fn run(flags: &Flags) -> Result<()> {
         let batch = batches.next().ok_or_else(|| Error::invalid(dataset.name(), format!("batch {i} is missing")))??;
         examples += batch.labels.size()[0];
         let images = batch.images.to_device(device);
-        let logits = flags.precision.scoped(device, || net.forward_t(&images, Mode::Eval))?.to_kind(Kind::Float);
+        let forward = |images: &Tensor| flags.precision.scoped(device, || net.forward_t(images, Mode::Eval));
+        let logits = match flags.test_time_flip {
+            true => mirror_averaged_logits(&images, forward)?,
+            false => forward(&images)?.to_kind(Kind::Float),
+        };
         metrics.update(&logits, &batch.labels.to_device(device), None).map(drop)
     })?;
     let seconds = started.elapsed().as_secs_f64();

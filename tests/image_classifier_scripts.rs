@@ -1,8 +1,8 @@
 //! The train_image_classifier and eval_image_classifier examples as a user runs them: train on the synthetic
-//! dataset, resume (also after SIGKILLs), evaluate (plain and moving averages), and the bad inputs that must end
-//! in one clear line and a non-zero exit, never a panic. A plain `cargo test` builds the examples before it runs this; with a
-//! target filter (`--test image_classifier_scripts`) run `cargo build --examples` first, or the binaries may be
-//! missing or stale.
+//! dataset, resume (also after SIGKILLs), evaluate (plain, moving averages, test-time flips), and the bad inputs
+//! that must end in one clear line and a non-zero exit, never a panic. A plain `cargo test` builds the examples
+//! before it runs this; with a target filter (`--test image_classifier_scripts`) run `cargo build --examples`
+//! first, or the binaries may be missing or stale.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
@@ -113,6 +113,10 @@ fn training_resumes_and_evaluation_scores_weights_and_their_moving_averages() {
     let (ok, averaged, stderr) = run(&mut eval(&train_dir, &eval_dir, &averages_in_bf16));
     assert!(ok, "{stderr}");
     assert!(metric(&averaged, "Accuracy") > 0.5, "the averages of trained weights classify too (bf16): {averaged}");
+    let (ok, flipped, stderr) = run(&mut eval(&train_dir, &eval_dir, &["--test_time_flip"]));
+    assert!(ok, "{stderr}");
+    let flipped_accuracy = metric(&flipped, "Accuracy");
+    assert!((0.0..=1.0).contains(&flipped_accuracy) && flipped.contains("on 1000 synthetic images"), "{flipped}");
     assert!(std::fs::read_dir(&eval_dir).unwrap().count() >= 1, "eval summaries are written");
     std::fs::remove_dir_all(&train_dir).unwrap();
     std::fs::remove_dir_all(&eval_dir).unwrap();
