@@ -151,8 +151,13 @@ pub const VIDEO_FRAMES: i64 = 16;
 /// The widest widening `resnet_cifar_<6n+2>_x<k>` takes (Zagoruyko and Komodakis's wide ResNets go to 10).
 const MAX_CIFAR_RESNET_WIDENING: i64 = 16;
 
-/// The depth and widening of `resnet_cifar_<6n+2>` (1) or `resnet_cifar_<6n+2>_x<k>` (k from 2 to
-/// [`MAX_CIFAR_RESNET_WIDENING`]: 16·k, 32·k and 64·k filters), if `name` is one.
+/// The deepest `resnet_cifar_<6n+2>` (He et al. trained 1202 layers on CIFAR-10), so that a mistyped name is an
+/// error rather than a net of millions of layers.
+const MAX_CIFAR_RESNET_DEPTH: usize = 1202;
+
+/// The depth (8 to [`MAX_CIFAR_RESNET_DEPTH`]) and widening of `resnet_cifar_<6n+2>` (1) or
+/// `resnet_cifar_<6n+2>_x<k>` (k from 2 to [`MAX_CIFAR_RESNET_WIDENING`]: 16·k, 32·k and 64·k filters), if `name` is
+/// one.
 fn cifar_resnet_shape(name: &str) -> Option<(usize, i64)> {
     let rest = name.strip_prefix("resnet_cifar_")?;
     let (depth, widening) = match rest.split_once("_x") {
@@ -164,7 +169,9 @@ fn cifar_resnet_shape(name: &str) -> Option<(usize, i64)> {
         1 => format!("resnet_cifar_{depth}"),
         _ => format!("resnet_cifar_{depth}_x{widening}"),
     };
-    let known = depth >= 8 && (depth - 2) % 6 == 0 && (1..=MAX_CIFAR_RESNET_WIDENING).contains(&widening);
+    let known = (8..=MAX_CIFAR_RESNET_DEPTH).contains(&depth)
+        && (depth - 2) % 6 == 0
+        && (1..=MAX_CIFAR_RESNET_WIDENING).contains(&widening);
     (known && canonical == name).then_some((depth, widening))
 }
 
@@ -322,7 +329,7 @@ pub fn get_network(
             _ => Err(Error::invalid(
                 "nets_factory",
                 format!(
-                    "unknown network {other:?}; known: {} (any resnet_cifar_<6n+2>, resnet_cifar_<6n+2>_x<2..16>)",
+                    "unknown network {other:?}; known: {} (any resnet_cifar_<6n+2> up to 1202, widened by _x<2..16>)",
                     NETWORK_NAMES.join(", ")
                 ),
             )),
