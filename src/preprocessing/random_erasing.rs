@@ -123,21 +123,23 @@ impl<P: Preprocessing> RandomErasing<P> {
         }
         let torch_error = |source| Error::Torch { context: "RandomErasing".into(), source };
         let mut values = Vec::<f32>::try_from(&images.contiguous().view([-1])).map_err(torch_error)?;
-        let plane = (height * width).max(1);
-        for (image, rectangle) in values.chunks_exact_mut(plane * channels.max(1)).zip(&rectangles) {
+        let image_len = (height * width * channels).max(1);
+        for (image, rectangle) in values.chunks_exact_mut(image_len).zip(&rectangles) {
             if let Some(rectangle) = rectangle {
-                image.chunks_exact_mut(plane).for_each(|channel| zero_rectangle(channel, width, *rectangle));
+                erase(image, height, width, *rectangle);
             }
         }
         Tensor::from_slice(&values).f_view(&shape[..]).map_err(torch_error)
     }
 }
 
-/// Sets `rectangle` of a row-major plane `width` columns wide to 0.
-fn zero_rectangle(plane: &mut [f32], width: usize, rectangle: ErasedRectangle) {
-    for row in rectangle.top..rectangle.top + rectangle.height {
-        let start = row * width + rectangle.left;
-        plane[start..start + rectangle.width].fill(0.0);
+/// Sets `rectangle` to 0 in every channel of `image`, channel-major planes of `height`×`width`, row-major.
+fn erase(image: &mut [f32], height: usize, width: usize, rectangle: ErasedRectangle) {
+    for plane in image.chunks_exact_mut((height * width).max(1)) {
+        for row in rectangle.top..rectangle.top + rectangle.height {
+            let start = row * width + rectangle.left;
+            plane[start..start + rectangle.width].fill(0.0);
+        }
     }
 }
 
@@ -157,9 +159,7 @@ impl<P: Preprocessing> Preprocessing for RandomErasing<P> {
         let mut preprocessed = self.inner.apply_decoded(image, example)?;
         let (height, width) = (preprocessed.height, preprocessed.width);
         if let Some(rectangle) = self.rectangle(&mut self.random(example), height, width) {
-            for plane in preprocessed.data.chunks_exact_mut((height * width).max(1)) {
-                zero_rectangle(plane, width, rectangle);
-            }
+            erase(&mut preprocessed.data, height, width, rectangle);
         }
         Ok(preprocessed)
     }
